@@ -1,0 +1,171 @@
+//! Generates the dropshot API trait (`squared-api`): no existing tool does this.
+//!
+//! One trait method per operation, with the path, query and header parameters gathered
+//! into one struct per location (dropshot's `Path`, `Query` and `Header` extractors), the
+//! request body as `TypedBody`, the success status chosen from the spec (200, 201, 202,
+//! 204) and the crate's hand-written `ApiError` as the error type of every method.
+//! The trait is the whole contract: a server that implements it serves the spec.
+
+use anyhow::{Result, bail};
+use heck::ToPascalCase;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use super::model::{Api, Field, Operation, Param, ParamLocation, TypeRef};
+use super::types::{TypePath, field_tokens, rust_type};
+
+/// The crate that holds the shared types.
+const TYPES_CRATE: TypePath = TypePath::Crate("squared_types");
+
+/// The name of the generated trait.
+pub const TRAIT_NAME: &str = "SquaredApi";
+
+fn param_struct(op: &Operation, location: ParamLocation) -> Option<(syn::Ident, TokenStream)> {
+    let params: Vec<&Param> = op.params_in(location).collect();
+    if params.is_empty() {
+        return None;
+    }
+    let suffix = match location {
+        ParamLocation::Path => "Path",
+        ParamLocation::Query => "Query",
+        ParamLocation::Header => "Headers",
+    };
+    let name = format_ident!("{}{suffix}", op.operation_id.to_pascal_case());
+    let doc = format!(" The {} parameters of `{}`.", location.as_str(), op.operation_id);
+    let fields = params.iter().map(|p| {
+        let field = Field {
+            name: p.name.clone(),
+            rust_name: p.rust_name.clone(),
+            ty: p.ty.clone(),
+            required: p.required,
+            nullable: false,
+            description: p.description.clone(),
+            constraints: p.constraints.clone(),
+        };
+        field_tokens(&field, TYPES_CRATE)
+    });
+    let tokens = quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+        pub struct #name {
+            #(#fields)*
+        }
+    };
+    Some((name, tokens))
+}
+
+fn method_tokens(op: &Operation, structs: &mut Vec<TokenStream>) -> Result<TokenStream> {
+    let name = format_ident!("{}", op.operation_id);
+    let method = format_ident!("{}", op.method);
+    let path = &op.path;
+    let tags = &op.tags;
+    let docs = match (&op.summary, &op.description) {
+        (Some(summary), Some(description)) => {
+            let text = format!("{summary}\n\n{description}");
+            doc_lines(&text)
+        }
+        (Some(text), None) | (None, Some(text)) => doc_lines(text),
+        (None, None) => quote!(),
+    };
+    let mut args = Vec::new();
+    for (location, arg, extractor) in [
+        (ParamLocation::Path, "path", quote!(::dropshot::Path)),
+        (ParamLocation::Query, "query", quote!(::dropshot::Query)),
+        (ParamLocation::Header, "headers", quote!(::dropshot::Header)),
+    ] {
+        if let Some((struct_name, tokens)) = param_struct(op, location) {
+            structs.push(tokens);
+            let arg = format_ident!("{arg}");
+            args.push(quote!(#arg: #extractor<#struct_name>));
+        }
+    }
+    if let Some(body) = &op.body {
+        let body = rust_type(body, TYPES_CRATE);
+        args.push(quote!(body: ::dropshot::TypedBody<#body>));
+    }
+    let body_type = |ty: &Option<TypeRef>| -> Result<TokenStream> {
+        match ty {
+            Some(ty) => Ok(rust_type(ty, TYPES_CRATE)),
+            None => bail!("{}: a {} response needs a body", op.location, op.success_status),
+        }
+    };
+    let response = match op.success_status {
+        200 => {
+            let body = body_type(&op.success_body)?;
+            quote!(::dropshot::HttpResponseOk<#body>)
+        }
+        201 => {
+            let body = body_type(&op.success_body)?;
+            quote!(::dropshot::HttpResponseCreated<#body>)
+        }
+        202 => {
+            let body = body_type(&op.success_body)?;
+            quote!(::dropshot::HttpResponseAccepted<#body>)
+        }
+        204 if op.method == "DELETE" => quote!(::dropshot::HttpResponseDeleted),
+        204 => quote!(::dropshot::HttpResponseUpdatedNoContent),
+        other => bail!("{}: success status {other} is not supported", op.location),
+    };
+    Ok(quote! {
+        #docs
+        #[endpoint { method = #method, path = #path, tags = [#(#tags),*] }]
+        async fn #name(
+            rqctx: ::dropshot::RequestContext<Self::Context>,
+            #(#args),*
+        ) -> ::std::result::Result<#response, crate::ApiError>;
+    })
+}
+
+fn doc_lines(text: &str) -> TokenStream {
+    let lines = text.lines().map(|line| format!(" {line}"));
+    quote!(#(#[doc = #lines])*)
+}
+
+/// The whole `squared-api` generated module.
+pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
+    let mut error_types = api.operations.iter().filter_map(|op| op.error_type.as_ref().map(|e| (e, op)));
+    let Some((error_type, _)) = error_types.next() else {
+        bail!("#/paths: no operation declares an error response; declare the error schema on 4xx responses");
+    };
+    if let Some((other, op)) = error_types.find(|(e, _)| *e != error_type) {
+        bail!(
+            "{}: the server trait has one error type, but this operation's errors use {other} \
+             where others use {error_type}",
+            op.location
+        );
+    }
+    let error_type = rust_type(&TypeRef::Named(error_type.clone()), TYPES_CRATE);
+
+    let mut structs = Vec::new();
+    let methods = api.operations.iter().map(|op| method_tokens(op, &mut structs)).collect::<Result<Vec<_>>>()?;
+
+    let tag_entries = spec["tags"].as_array().into_iter().flatten().filter_map(|tag| {
+        let name = tag["name"].as_str()?;
+        let description = tag["description"].as_str().map(|d| quote!(description = #d));
+        Some(quote!(#name = { #description }))
+    });
+    let trait_name = format_ident!("{TRAIT_NAME}");
+    let trait_doc = format!(" The server side of {} {}: one method per operation of the spec.", api.title, api.version);
+
+    Ok(quote! {
+        /// The body of every error response the spec declares.
+        pub type ErrorBody = #error_type;
+
+        #(#structs)*
+
+        #[doc = #trait_doc]
+        #[::dropshot::api_description {
+            tag_config = {
+                allow_other_tags = false,
+                tags = { #(#tag_entries),* }
+            }
+        }]
+        pub trait #trait_name {
+            /// The server's shared state.
+            type Context;
+
+            #(#methods)*
+        }
+    })
+}

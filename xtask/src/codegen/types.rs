@@ -1,0 +1,257 @@
+//! Generates the shared request and response types (`squared-types`).
+//!
+//! One Rust type per named type of the model, with serde and schemars 0.8 derives chosen so
+//! that the JSON Schema schemars derives for a type is the schema the spec gave it (the
+//! round-trip test holds us to that): descriptions and titles go through `#[schemars(...)]`
+//! verbatim, optional fields are `Option<T>` that schemars sees as plain `T`, and
+//! `additionalProperties: false` becomes `deny_unknown_fields`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::model::{Api, Constraints, Field, TypeDef, TypeKind, TypeRef};
+
+/// How generated code names a model type: the types crate itself uses bare names, the
+/// other generated crates go through the crate path.
+#[derive(Clone, Copy)]
+pub enum TypePath {
+    Local,
+    Crate(&'static str),
+}
+
+/// The Rust type of a resolved schema.
+pub fn rust_type(ty: &TypeRef, path: TypePath) -> TokenStream {
+    match ty {
+        TypeRef::Named(name) => {
+            let ident = format_ident!("{name}");
+            match path {
+                TypePath::Local => quote!(#ident),
+                TypePath::Crate(krate) => {
+                    let krate = format_ident!("{krate}");
+                    quote!(::#krate::#ident)
+                }
+            }
+        }
+        TypeRef::String => quote!(::std::string::String),
+        TypeRef::DateTime => quote!(::chrono::DateTime<::chrono::Utc>),
+        TypeRef::Date => quote!(::chrono::NaiveDate),
+        TypeRef::I32 => quote!(i32),
+        TypeRef::I64 => quote!(i64),
+        TypeRef::F32 => quote!(f32),
+        TypeRef::F64 => quote!(f64),
+        TypeRef::Bool => quote!(bool),
+        TypeRef::Array(item) => {
+            let item = rust_type(item, path);
+            quote!(::std::vec::Vec<#item>)
+        }
+        TypeRef::Map(value) => {
+            let value = rust_type(value, path);
+            quote!(::std::collections::BTreeMap<::std::string::String, #value>)
+        }
+        TypeRef::JsonObject => quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+        TypeRef::Any => quote!(::serde_json::Value),
+    }
+}
+
+/// Rustdoc lines for a title and description.
+pub fn rustdoc(title: Option<&str>, description: Option<&str>) -> TokenStream {
+    let mut out = TokenStream::new();
+    for text in [title, description].into_iter().flatten() {
+        for line in text.lines() {
+            let line = format!(" {line}");
+            out.extend(quote!(#[doc = #line]));
+        }
+    }
+    out
+}
+
+/// The exact JSON Schema title and description; they must follow the derive.
+pub fn schema_doc(title: Option<&str>, description: Option<&str>) -> TokenStream {
+    let mut out = TokenStream::new();
+    if let Some(title) = title {
+        out.extend(quote!(#[schemars(title = #title)]));
+    }
+    if let Some(description) = description {
+        out.extend(quote!(#[schemars(description = #description)]));
+    }
+    out
+}
+
+/// `#[schemars(range(..))]` and `#[schemars(length(..))]` for the validation keywords.
+pub fn constraint_attrs(constraints: &Constraints) -> TokenStream {
+    let mut out = TokenStream::new();
+    if constraints.minimum.is_some() || constraints.maximum.is_some() {
+        let parts = [("min", constraints.minimum), ("max", constraints.maximum)]
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let key = format_ident!("{key}");
+                value.map(|v| quote!(#key = #v))
+            });
+        out.extend(quote!(#[schemars(range(#(#parts),*))]));
+    }
+    if constraints.min_length.is_some() || constraints.max_length.is_some() {
+        let parts = [("min", constraints.min_length), ("max", constraints.max_length)]
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let key = format_ident!("{key}");
+                value.map(|v| quote!(#key = #v))
+            });
+        out.extend(quote!(#[schemars(length(#(#parts),*))]));
+    }
+    out
+}
+
+/// One struct field, with the attributes that make serde and schemars agree with the spec.
+pub fn field_tokens(field: &Field, path: TypePath) -> TokenStream {
+    let ident = format_ident!("{}", field.rust_name);
+    let inner = rust_type(&field.ty, path);
+    let docs = rustdoc(None, field.description.as_deref());
+    let schema_docs = schema_doc(None, field.description.as_deref());
+    let constraints = constraint_attrs(&field.constraints);
+    let rename = (field.rust_name != field.name).then(|| {
+        let name = &field.name;
+        quote!(#[serde(rename = #name)])
+    });
+    let (ty, extra) = match (field.required, field.nullable) {
+        (true, false) => (inner, quote!()),
+        // Required but may be null: schemars would call an Option optional, so describe
+        // the field through `NullableSchema`, which is nullable yet required.
+        (true, true) => {
+            let with = match path {
+                TypePath::Local => format!("NullableSchema<{}>", inner.to_string().replace(' ', "")),
+                TypePath::Crate(krate) => format!("::{krate}::NullableSchema<{}>", inner.to_string().replace(' ', "")),
+            };
+            (quote!(::std::option::Option<#inner>), quote!(#[schemars(with = #with)]))
+        }
+        (false, true) => (
+            quote!(::std::option::Option<#inner>),
+            quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")]),
+        ),
+        // Optional but never null: absent on the wire when None, and described as plain T.
+        (false, false) => {
+            let with = inner.to_string().replace(' ', "");
+            (
+                quote!(::std::option::Option<#inner>),
+                quote! {
+                    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                    #[schemars(with = #with)]
+                },
+            )
+        }
+    };
+    quote! {
+        #docs
+        #schema_docs
+        #rename
+        #extra
+        #constraints
+        pub #ident: #ty,
+    }
+}
+
+fn type_tokens(def: &TypeDef) -> TokenStream {
+    let ident = format_ident!("{}", def.name);
+    let docs = rustdoc(def.title.as_deref(), def.description.as_deref());
+    let schema_docs = schema_doc(def.title.as_deref(), def.description.as_deref());
+    let location = format!(" Generated from `{}`.", def.location);
+    let rename = (def.schema_name != def.name).then(|| {
+        let name = &def.schema_name;
+        quote!(#[serde(rename = #name)])
+    });
+    match &def.kind {
+        TypeKind::Struct { fields, deny_unknown_fields, extra_properties } => {
+            let fields = fields.iter().map(|f| field_tokens(f, TypePath::Local));
+            let deny = deny_unknown_fields.then(|| quote!(#[serde(deny_unknown_fields)]));
+            let extra = extra_properties.as_ref().map(|value| {
+                let map = rust_type(&TypeRef::Map(Box::new(value.clone())), TypePath::Local);
+                let map = if *value == TypeRef::Any {
+                    quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>)
+                } else {
+                    map
+                };
+                quote! {
+                    /// Properties beyond the declared ones.
+                    #[serde(flatten)]
+                    pub additional_properties: #map,
+                }
+            });
+            quote! {
+                #docs
+                #[doc = ""]
+                #[doc = #location]
+                #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+                #schema_docs
+                #rename
+                #deny
+                pub struct #ident {
+                    #(#fields)*
+                    #extra
+                }
+            }
+        }
+        TypeKind::Enum { variants } => {
+            let names: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.rust_name)).collect();
+            let values: Vec<_> = variants.iter().map(|v| v.value.as_str()).collect();
+            let count = variants.len();
+            quote! {
+                #docs
+                #[doc = ""]
+                #[doc = #location]
+                #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+                #schema_docs
+                #rename
+                pub enum #ident {
+                    #(
+                        #[serde(rename = #values)]
+                        #names,
+                    )*
+                }
+
+                impl #ident {
+                    /// Every value, in the order the spec lists them.
+                    pub const ALL: [Self; #count] = [#(Self::#names),*];
+
+                    /// The value on the wire.
+                    pub fn as_str(self) -> &'static str {
+                        match self {
+                            #(Self::#names => #values,)*
+                        }
+                    }
+                }
+
+                impl ::std::fmt::Display for #ident {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The whole `squared-types` generated module.
+pub fn generate(api: &Api) -> TokenStream {
+    let types = api.types.iter().map(type_tokens);
+    quote! {
+        #(#types)*
+
+        /// The JSON Schema of a field that must be present but may be `null`: that of
+        /// `Option<T>` (nullable), without schemars' inference that an `Option` is optional.
+        #[doc(hidden)]
+        pub struct NullableSchema<T>(::std::marker::PhantomData<T>);
+
+        impl<T: ::schemars::JsonSchema> ::schemars::JsonSchema for NullableSchema<T> {
+            fn is_referenceable() -> bool {
+                false
+            }
+
+            fn schema_name() -> ::std::string::String {
+                format!("Nullable_{}", T::schema_name())
+            }
+
+            fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                <::std::option::Option<T> as ::schemars::JsonSchema>::json_schema(generator)
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The workspace's own tooling, run as `cargo xtask <command>`.
+//!
+//! A library as well as a binary so that tests (here and in `tests/`) reuse the generators
+//! instead of shelling out to them.
+
+pub mod codegen;
