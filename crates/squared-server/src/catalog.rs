@@ -1,0 +1,213 @@
+//! The connector catalog: every connector kind a workspace can create.
+//!
+//! Definitions are data files in `catalog/` (one per connector type), compiled into the
+//! binary. [`Catalog::load`] parses them and compiles each connection specification into a
+//! draft-07 validator once, at start-up; requests only run the compiled validators.
+
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value;
+use squared_types::{ConnectorDefinition, ConnectorDefinitionCategoryFilter, ConnectorType};
+
+use crate::error::Problem;
+use crate::secrets;
+
+const SOURCES: &str = include_str!("../catalog/sources.json");
+const DESTINATIONS: &str = include_str!("../catalog/destinations.json");
+
+/// The category that `category=ai_ml` selects; `category=data` selects all the others.
+pub const AI_MODEL_CATEGORY: &str = "AI Model";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("catalog/{file}: {source}")]
+    Parse { file: &'static str, source: serde_json::Error },
+    #[error("catalog/{file}: {name} is listed as a {found}")]
+    WrongType { file: &'static str, name: String, found: String },
+    #[error("catalog: {name} ({connector_type}) is defined twice")]
+    Duplicate { name: String, connector_type: ConnectorType },
+    #[error("catalog: the connection specification of {name} is not a valid draft-07 schema: {message}")]
+    Schema { name: String, message: String },
+}
+
+/// One definition and its compiled validator.
+pub struct Entry {
+    pub definition: ConnectorDefinition,
+    pub connector_type: ConnectorType,
+    validator: jsonschema::Validator,
+}
+
+pub struct Catalog {
+    /// Sorted by type, then name.
+    entries: Vec<Entry>,
+}
+
+impl Catalog {
+    pub fn load() -> Result<Catalog, CatalogError> {
+        let mut entries = Vec::new();
+        for (file, text, connector_type) in [
+            ("sources.json", SOURCES, ConnectorType::Source),
+            ("destinations.json", DESTINATIONS, ConnectorType::Destination),
+        ] {
+            let definitions: Vec<ConnectorDefinition> =
+                serde_json::from_str(text).map_err(|source| CatalogError::Parse { file, source })?;
+            for definition in definitions {
+                if definition.connector_type != connector_type.as_str() {
+                    return Err(CatalogError::WrongType {
+                        file,
+                        name: definition.name,
+                        found: definition.connector_type,
+                    });
+                }
+                let schema = Value::Object(definition.connector_spec.connection_specification.clone());
+                let validator = jsonschema::draft7::new(&schema)
+                    .map_err(|e| CatalogError::Schema { name: definition.name.clone(), message: e.to_string() })?;
+                entries.push(Entry { definition, connector_type, validator });
+            }
+        }
+        entries.sort_by(|a, b| (a.connector_type, &a.definition.name).cmp(&(b.connector_type, &b.definition.name)));
+        if let Some(pair) = entries.windows(2).find(|w| {
+            w[0].connector_type == w[1].connector_type && w[0].definition.name == w[1].definition.name
+        }) {
+            return Err(CatalogError::Duplicate {
+                name: pair[0].definition.name.clone(),
+                connector_type: pair[0].connector_type,
+            });
+        }
+        Ok(Catalog { entries })
+    }
+
+    /// The definition `name` (exact, case-sensitive) of a connector type.
+    pub fn find(&self, connector_type: ConnectorType, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.connector_type == connector_type && e.definition.name == name)
+    }
+
+    /// The definitions of a type, by name, optionally narrowed by category.
+    pub fn list(
+        &self,
+        connector_type: ConnectorType,
+        category: Option<ConnectorDefinitionCategoryFilter>,
+    ) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(move |e| {
+            e.connector_type == connector_type
+                && match category {
+                    None => true,
+                    Some(ConnectorDefinitionCategoryFilter::AiMl) => e.definition.category == AI_MODEL_CATEGORY,
+                    Some(ConnectorDefinitionCategoryFilter::Data) => e.definition.category != AI_MODEL_CATEGORY,
+                }
+        })
+    }
+}
+
+impl Entry {
+    pub fn specification(&self) -> &serde_json::Map<String, Value> {
+        &self.definition.connector_spec.connection_specification
+    }
+
+    /// Every way `configuration` breaks the connection specification, each with a JSON
+    /// Pointer prefixed by `base`. Messages never quote the offending value: it may be a secret.
+    pub fn validate(&self, configuration: &Value, base: &str) -> Vec<Problem> {
+        let schema = Value::Object(self.specification().clone());
+        let mut problems: Vec<Problem> = self
+            .validator
+            .iter_errors(configuration)
+            .map(|error| {
+                let at = error.instance_path.to_string();
+                match &error.kind {
+                    ValidationErrorKind::Required { property } => {
+                        let property = property.as_str().unwrap_or_default();
+                        Problem::new(format!("{base}{at}/{}", escape(property)), format!("`{property}` is required"))
+                    }
+                    ValidationErrorKind::AdditionalProperties { unexpected } => {
+                        Problem::new(format!("{base}{at}"), format!("unexpected properties: {}", unexpected.join(", ")))
+                    }
+                    _ => Problem::new(format!("{base}{at}"), describe_keyword(&schema, &error.schema_path.to_string())),
+                }
+            })
+            .collect();
+        problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        problems
+    }
+
+    /// The configuration as it may be shown: every secret field masked.
+    pub fn mask(&self, configuration: &Value) -> Value {
+        secrets::mask(&Value::Object(self.specification().clone()), configuration)
+    }
+}
+
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Words for a failed keyword, made from the schema (never from the value).
+fn describe_keyword(schema: &Value, schema_path: &str) -> String {
+    let keyword = schema_path.rsplit('/').next().unwrap_or_default();
+    let expected = schema.pointer(schema_path);
+    let shown = |v: Option<&Value>| v.map(Value::to_string).unwrap_or_else(|| "?".into());
+    match keyword {
+        "type" => format!("must be of type {}", shown(expected).trim_matches('"')),
+        "enum" => format!("must be one of {}", shown(expected)),
+        "const" => format!("must be {}", shown(expected)),
+        "minimum" => format!("must be at least {}", shown(expected)),
+        "maximum" => format!("must be at most {}", shown(expected)),
+        "minLength" => format!("must be at least {} characters long", shown(expected)),
+        "maxLength" => format!("must be at most {} characters long", shown(expected)),
+        "format" => format!("must be a valid {}", shown(expected).trim_matches('"')),
+        "pattern" => format!("must match the pattern {}", shown(expected)),
+        other => format!("does not satisfy `{other}` of the connection specification"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_whole_catalog_loads() {
+        let catalog = Catalog::load().unwrap();
+        assert_eq!(catalog.list(ConnectorType::Source, None).count(), 29);
+        assert_eq!(catalog.list(ConnectorType::Destination, None).count(), 27);
+        for name in ["Postgresql", "MariaDB", "Snowflake", "Redshift", "Bigquery", "Http"] {
+            assert!(catalog.find(ConnectorType::Source, name).is_some(), "{name}");
+        }
+        for name in ["Http", "Klaviyo", "Slack", "SalesforceCrm", "Hubspot", "GoogleSheets", "Postgresql"] {
+            assert!(catalog.find(ConnectorType::Destination, name).is_some(), "{name}");
+        }
+        assert!(catalog.find(ConnectorType::Source, "postgresql").is_none(), "names are case-sensitive");
+    }
+
+    #[test]
+    fn categories_filter() {
+        let catalog = Catalog::load().unwrap();
+        let ai: Vec<_> = catalog
+            .list(ConnectorType::Source, Some(ConnectorDefinitionCategoryFilter::AiMl))
+            .map(|e| e.definition.name.as_str())
+            .collect();
+        assert!(ai.contains(&"OpenAI") && !ai.contains(&"Postgresql"), "{ai:?}");
+        let data = catalog.list(ConnectorType::Source, Some(ConnectorDefinitionCategoryFilter::Data)).count();
+        assert_eq!(ai.len() + data, 29);
+    }
+
+    #[test]
+    fn validation_reports_every_field_without_values() {
+        let catalog = Catalog::load().unwrap();
+        let postgres = catalog.find(ConnectorType::Source, "Postgresql").unwrap();
+        let problems = postgres.validate(
+            &json!({"data_type": "tabular", "host": "db", "port": 5432, "database": "d",
+                    "credentials": {"auth_type": "username/password", "username": "u", "password": 12345}}),
+            "/connector/configuration",
+        );
+        let pointers: Vec<_> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/connector/configuration/credentials/password",
+                "/connector/configuration/data_type",
+                "/connector/configuration/port",
+                "/connector/configuration/schema",
+            ]
+        );
+        let text = format!("{problems:?}");
+        assert!(!text.contains("12345") && !text.contains("tabular"), "{text}");
+    }
+}

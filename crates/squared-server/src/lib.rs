@@ -1,0 +1,75 @@
+//! squared-server: a real server of the AI Squared API.
+//!
+//! It implements the generated dropshot trait (`squared_api::SquaredApi`) and nothing else
+//! reaches the network. The pieces, each in its own module:
+//! - [`config`]: where the server listens, which database it uses, and its secrets;
+//! - [`auth`]: HS256 bearer tokens and the caller's workspaces and roles;
+//! - [`catalog`]: the connector definitions, shipped as data files, with their JSON Schema
+//!   validators compiled once at start-up;
+//! - [`store`]: the database (embedded SQLite), migrations applied on start;
+//! - [`service`]: what each operation does, independent of HTTP;
+//! - [`http`]: the trait implementation, translating between HTTP and [`service`];
+//! - [`error`]: the domain errors, converted into the API's one error shape in one place.
+
+pub mod auth;
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod secrets;
+pub mod service;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use dropshot::{ConfigDropshot, HttpServer, ServerBuilder};
+
+pub use config::ServerConfig;
+
+/// Requests bodies larger than this are refused (413) before they are parsed.
+pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
+
+/// A started server.
+pub struct RunningServer {
+    server: HttpServer<Arc<service::Service>>,
+}
+
+impl RunningServer {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Stops accepting, lets requests in flight finish, then closes the database.
+    pub async fn close(self) -> anyhow::Result<()> {
+        let service = self.server.app_private().clone();
+        self.server.close().await.map_err(|e| anyhow::anyhow!("stopping the HTTP server: {e}"))?;
+        service.close().await;
+        Ok(())
+    }
+
+    /// Resolves when the server has stopped.
+    pub async fn wait(&self) -> anyhow::Result<()> {
+        self.server.wait_for_shutdown().await.map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
+/// Opens the database (applying migrations), loads the catalog and starts listening.
+pub async fn start(config: &ServerConfig, log: slog::Logger) -> anyhow::Result<RunningServer> {
+    let secrets = config.load_secrets()?;
+    let store = store::Store::open(&config.database_url()?).await?;
+    let catalog = catalog::Catalog::load()?;
+    let service = Arc::new(service::Service::new(store, catalog, auth::TokenVerifier::new(&secrets.jwt_secret)));
+    let api = squared_api::squared_api_mod::api_description::<http::ServerImpl>()
+        .map_err(|e| anyhow::anyhow!("building the API description: {e}"))?;
+    let dropshot_config = ConfigDropshot {
+        bind_address: config.bind,
+        default_request_body_max_bytes: MAX_REQUEST_BODY_BYTES,
+        ..Default::default()
+    };
+    let server = ServerBuilder::new(api, service, log)
+        .config(dropshot_config)
+        .start()
+        .map_err(|e| anyhow::anyhow!("listening on {}: {e}", config.bind))?;
+    Ok(RunningServer { server })
+}
