@@ -3,6 +3,14 @@
 // This file holds the dropshot API trait and its parameter types.
 // Change spec/openapi.yaml, then run `cargo xtask codegen`.
 
+/// `info.title` of the spec.
+pub const API_TITLE: &str = "AI Squared API";
+/// `info.version` of the spec.
+pub const API_VERSION: &str = "0.1.0";
+/// `info.description` of the spec.
+pub const API_DESCRIPTION: ::std::option::Option<&str> = ::std::option::Option::Some(
+    "Data connectors of the AI Squared API. This document is the single source of truth for the server trait, the client and the shared types of this workspace: edit it, then run `cargo xtask codegen`.",
+);
 /// The body of every error response the spec declares.
 pub type ErrorBody = ::squared_types::ErrorResponse;
 /// The header parameters of `create_connector`.

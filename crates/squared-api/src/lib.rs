@@ -17,3 +17,17 @@ mod error;
 pub use error::ApiError;
 pub use generated::*;
 pub use squared_types as types;
+
+/// The OpenAPI document dropshot emits for [`SquaredApi`], with the spec's `info`.
+///
+/// The round-trip test compares it with `spec/openapi.yaml`: it is what the generated trait
+/// really serves.
+pub fn openapi_document() -> serde_json::Value {
+    let description = squared_api_mod::stub_api_description().expect("the generated trait is a valid API");
+    let version: semver::Version = API_VERSION.parse().expect("the generator checked info.version");
+    let mut openapi = description.openapi(API_TITLE, version);
+    if let Some(text) = API_DESCRIPTION {
+        openapi.description(text);
+    }
+    openapi.json().expect("the document serializes")
+}

@@ -72,7 +72,8 @@ async fn serve(config: ServerConfig) -> Result<()> {
     let log = ConfigLogging::StderrTerminal { level: ConfigLoggingLevel::Info }
         .to_logger("squared-server")
         .context("setting up logging")?;
-    let server = squared_server::start(&config, log).await?;
+    let secrets = config.load_secrets()?;
+    let server = squared_server::start(&config, &secrets, log).await?;
     let addr = server.local_addr();
     let data_dir = config.data_dir.display();
     println!("squared-server listening on http://{addr}");

@@ -25,6 +25,7 @@ use serde_json::{Map, Value};
 pub struct Api {
     pub title: String,
     pub version: String,
+    pub description: Option<String>,
     /// Named types in a stable order: components first (spec order), then the types
     /// created for inline schemas, each right after the type that introduced it.
     pub types: Vec<TypeDef>,
@@ -200,10 +201,12 @@ struct Builder<'a> {
 impl<'a> Builder<'a> {
     fn new(document: &'a Value) -> Result<Self> {
         static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-        let version = document["openapi"].as_str().unwrap_or_default();
+        let openapi = document["openapi"].as_str().unwrap_or_default();
+        ensure!(openapi.starts_with("3.0."), "#/openapi: only OpenAPI 3.0.x is supported, found {openapi:?}");
+        let version = document["info"]["version"].as_str().unwrap_or_default();
         ensure!(
-            version.starts_with("3.0."),
-            "#/openapi: only OpenAPI 3.0.x is supported, found {version:?}"
+            is_semver(version),
+            "#/info/version: {version:?} must be a semantic version (MAJOR.MINOR.PATCH): dropshot emits it as one"
         );
         let schemas = document
             .pointer("/components/schemas")
@@ -251,6 +254,7 @@ impl<'a> Builder<'a> {
         Ok(Api {
             title: self.document["info"]["title"].as_str().unwrap_or_default().to_owned(),
             version: self.document["info"]["version"].as_str().unwrap_or_default().to_owned(),
+            description: self.document["info"]["description"].as_str().map(str::to_owned),
             types: self.types,
             operations,
             warnings: self.warnings,
@@ -778,4 +782,10 @@ pub fn rust_field_name(name: &str) -> String {
         snake.push('_');
     }
     snake
+}
+
+fn is_semver(version: &str) -> bool {
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }

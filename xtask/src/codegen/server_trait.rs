@@ -148,7 +148,20 @@ pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
     let trait_name = format_ident!("{TRAIT_NAME}");
     let trait_doc = format!(" The server side of {} {}: one method per operation of the spec.", api.title, api.version);
 
+    let title = &api.title;
+    let version = &api.version;
+    let description = match &api.description {
+        Some(d) => quote!(::std::option::Option::Some(#d)),
+        None => quote!(::std::option::Option::None),
+    };
     Ok(quote! {
+        /// `info.title` of the spec.
+        pub const API_TITLE: &str = #title;
+        /// `info.version` of the spec.
+        pub const API_VERSION: &str = #version;
+        /// `info.description` of the spec.
+        pub const API_DESCRIPTION: ::std::option::Option<&str> = #description;
+
         /// The body of every error response the spec declares.
         pub type ErrorBody = #error_type;
 
