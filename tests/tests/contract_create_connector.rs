@@ -1,0 +1,389 @@
+//! Contract tests of Create Connector and the connector definitions, through the generated
+//! client against a real server. After every request the database is read to prove what was
+//! stored, or that nothing was.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use squared_client::types::{
+    ConnectorDefinitionCategoryFilter, ConnectorInput, ConnectorType, CreateConnectorRequest, ErrorResponse,
+};
+use squared_client::{Credentials, Error};
+use squared_server::auth::Role;
+use squared_tests::harness::{TestServer, claims, foreign_token, unsigned_token};
+
+const WORKSPACE: i64 = 7;
+
+fn postgres_configuration() -> Value {
+    json!({
+        "data_type": "structured",
+        "host": "db.internal",
+        "port": "5432",
+        "database": "analytics",
+        "schema": "public",
+        "credentials": {"auth_type": "username/password", "username": "reader", "password": "hunter2-secret"}
+    })
+}
+
+fn request(name: &str, connector_type: ConnectorType, connector_name: &str, configuration: Value) -> CreateConnectorRequest {
+    CreateConnectorRequest {
+        connector: ConnectorInput {
+            name: name.into(),
+            description: None,
+            connector_type,
+            connector_name: connector_name.into(),
+            configuration: configuration.as_object().cloned().expect("an object"),
+        },
+    }
+}
+
+fn postgres(name: &str) -> CreateConnectorRequest {
+    request(name, ConnectorType::Source, "Postgresql", postgres_configuration())
+}
+
+/// The error body and status of a failed call, or a panic if it did not fail as the spec says.
+fn expect_error<T: std::fmt::Debug>(result: Result<T, Error<ErrorResponse>>) -> (u16, ErrorResponse) {
+    match result {
+        Err(Error::ErrorResponse(response)) => (response.status().as_u16(), response.into_inner()),
+        other => panic!("expected an error response the spec declares, got {other:?}"),
+    }
+}
+
+fn pointers(body: &ErrorResponse) -> Vec<String> {
+    body.errors.iter().map(|e| e.source.as_ref().and_then(|s| s.pointer.clone()).unwrap_or_default()).collect()
+}
+
+#[tokio::test]
+async fn create_answers_201_in_the_seed_shape_and_stores_the_connector() {
+    let server = TestServer::start().await;
+    let client = server.client(WORKSPACE, Role::Member);
+    let before = Utc::now();
+    let mut body = postgres("warehouse");
+    body.connector.description = Some("the analytics replica".into());
+
+    let response = client.create_connector().body(body).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let data = response.into_inner().data;
+    let attributes = &data.attributes;
+    assert!(data.id.parse::<i64>().is_ok(), "id is a numeric string: {:?}", data.id);
+    assert_eq!(data.type_, "connectors");
+    assert_eq!(attributes.name, "warehouse");
+    assert_eq!(attributes.description.as_deref(), Some("the analytics replica"));
+    assert_eq!(attributes.connector_type, "source");
+    assert_eq!(attributes.workspace_id, WORKSPACE);
+    assert_eq!(attributes.connector_name, "Postgresql");
+    assert_eq!(
+        attributes.icon,
+        "https://raw.githubusercontent.com/Multiwoven/multiwoven/main/integrations/lib/multiwoven/integrations/source/postgresql/icon.svg"
+    );
+    assert!(attributes.created_at >= before && attributes.created_at <= Utc::now());
+    assert_eq!(attributes.created_at, attributes.updated_at);
+    let mut masked = postgres_configuration();
+    masked["credentials"]["password"] = json!("*************");
+    assert_eq!(Value::Object(attributes.configuration.clone()), masked);
+
+    // The wire format itself: RFC 3339 UTC timestamps, the seed's field names.
+    let raw: Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/connectors", server.base_url))
+        .bearer_auth(server.token(WORKSPACE, Role::Member))
+        .header("Workspace-Id", WORKSPACE)
+        .json(&json!({"connector": {"name": "second", "connector_type": "source",
+                                    "connector_name": "Postgresql", "configuration": postgres_configuration()}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let created_at = raw["data"]["attributes"]["created_at"].as_str().unwrap();
+    assert!(created_at.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(created_at).is_ok(), "{created_at}");
+    let mut keys: Vec<&str> = raw["data"]["attributes"].as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "configuration", "connector_name", "connector_type", "created_at", "description", "icon", "name",
+            "updated_at", "workspace_id"
+        ]
+    );
+    assert!(!raw.to_string().contains("hunter2-secret"));
+
+    // Stored: the row is there, complete, in the caller's workspace.
+    let db = server.database().await;
+    let row: (i64, String, Option<String>, String, String, String) = sqlx::query_as(
+        "SELECT workspace_id, name, description, connector_type, connector_name, configuration FROM connectors WHERE id = ?",
+    )
+    .bind(data.id.parse::<i64>().unwrap())
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (row.0, row.1.as_str(), row.2.as_deref(), row.3.as_str(), row.4.as_str()),
+        (WORKSPACE, "warehouse", Some("the analytics replica"), "source", "Postgresql")
+    );
+    let stored: Value = serde_json::from_str(&row.5).unwrap();
+    assert_eq!(stored["host"], "db.internal");
+    assert_eq!(server.connector_count().await, 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_tokens_get_401_and_store_nothing() {
+    let server = TestServer::start().await;
+    let cases: Vec<(&str, Option<String>)> = vec![
+        ("no token", None),
+        ("malformed token", Some("not-a-jwt".into())),
+        ("expired token", Some(server.token_with_claims(&claims(WORKSPACE, Role::Member, -3600)))),
+        ("wrongly signed token", Some(foreign_token(&claims(WORKSPACE, Role::Member, 3600)))),
+        ("alg none", Some(unsigned_token(&claims(WORKSPACE, Role::Member, 3600)))),
+    ];
+    for (case, token) in cases {
+        let client = server.client_with(Credentials::none().with_bearer_token(token).with_workspace(Some(WORKSPACE)));
+        let (status, body) = expect_error(client.create_connector().body(postgres("x")).send().await);
+        assert_eq!(status, 401, "{case}");
+        assert_eq!(body.errors[0].status, 401, "{case}");
+        assert_eq!(body.errors[0].title, "Unauthorized", "{case}");
+        assert!(!body.errors[0].detail.is_empty(), "{case}");
+        let (status, _) = expect_error(client.list_connector_definitions().type_(ConnectorType::Source).send().await);
+        assert_eq!(status, 401, "{case}: reads need a token too");
+    }
+    // A scheme other than Bearer.
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/connectors", server.base_url))
+        .header("Authorization", "Basic dXNlcjpwYXNz")
+        .header("Workspace-Id", WORKSPACE)
+        .json(&postgres("x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert_eq!(server.connector_count().await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn foreign_workspaces_and_viewers_get_403() {
+    let server = TestServer::start().await;
+    let foreign = server.client_with(Credentials::new(server.token(WORKSPACE, Role::Member), WORKSPACE + 1));
+    let (status, body) = expect_error(foreign.create_connector().body(postgres("x")).send().await);
+    assert_eq!(status, 403);
+    assert!(body.errors[0].detail.contains(&(WORKSPACE + 1).to_string()), "{:?}", body.errors[0].detail);
+
+    let viewer = server.client(WORKSPACE, Role::Viewer);
+    let (status, body) = expect_error(viewer.create_connector().body(postgres("x")).send().await);
+    assert_eq!(status, 403);
+    assert!(body.errors[0].detail.contains("viewer"), "{:?}", body.errors[0].detail);
+    // A viewer may still read the catalog.
+    let definitions = viewer.list_connector_definitions().type_(ConnectorType::Destination).send().await.unwrap();
+    assert_eq!(definitions.len(), 27);
+    assert_eq!(server.connector_count().await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_connector_names_get_422() {
+    let server = TestServer::start().await;
+    let client = server.client(WORKSPACE, Role::Member);
+    for (connector_type, name) in [
+        (ConnectorType::Source, "NoSuchConnector"),
+        (ConnectorType::Source, "postgresql"), // names are case-sensitive
+        (ConnectorType::Source, "Klaviyo"),    // a destination only
+    ] {
+        let body = request("x", connector_type, name, json!({"anything": "at all"}));
+        let (status, error) = expect_error(client.create_connector().body(body).send().await);
+        assert_eq!(status, 422, "{name}");
+        assert_eq!(pointers(&error), ["/connector/connector_name"], "{name}");
+        assert!(error.errors[0].detail.contains(name), "{:?}", error.errors[0].detail);
+    }
+    assert_eq!(server.connector_count().await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn each_kind_of_schema_violation_gets_422_with_its_pointer() {
+    let server = TestServer::start().await;
+    let client = server.client(WORKSPACE, Role::Member);
+    let with = |edit: &dyn Fn(&mut Value)| {
+        let mut configuration = postgres_configuration();
+        edit(&mut configuration);
+        request("x", ConnectorType::Source, "Postgresql", configuration)
+    };
+    let cases: Vec<(&str, CreateConnectorRequest, Vec<&str>)> = vec![
+        (
+            "missing required field",
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("host");
+            }),
+            vec!["/connector/configuration/host"],
+        ),
+        ("wrong type", with(&|c| c["port"] = json!(5432)), vec!["/connector/configuration/port"]),
+        ("value outside the enum", with(&|c| c["data_type"] = json!("tabular")), vec!["/connector/configuration/data_type"]),
+        (
+            "nested required field",
+            with(&|c| {
+                c["credentials"].as_object_mut().unwrap().remove("password");
+            }),
+            vec!["/connector/configuration/credentials/password"],
+        ),
+        (
+            "several at once",
+            with(&|c| {
+                c["port"] = json!(true);
+                c.as_object_mut().unwrap().remove("schema");
+            }),
+            vec!["/connector/configuration/port", "/connector/configuration/schema"],
+        ),
+        ("empty configuration", request("x", ConnectorType::Source, "Postgresql", json!({})), vec!["/connector/configuration"]),
+        ("blank name", request(" ", ConnectorType::Source, "Postgresql", postgres_configuration()), vec!["/connector/name"]),
+    ];
+    for (case, body, expected) in cases {
+        let (status, error) = expect_error(client.create_connector().body(body).send().await);
+        assert_eq!(status, 422, "{case}");
+        assert_eq!(pointers(&error), expected, "{case}");
+        assert!(error.errors.iter().all(|e| e.status == 422 && !e.detail.is_empty()), "{case}");
+    }
+    // A secret of the wrong type is reported without its value.
+    let body = with(&|c| c["credentials"]["password"] = json!(987654321));
+    let (_, error) = expect_error(client.create_connector().body(body).send().await);
+    assert_eq!(pointers(&error), ["/connector/configuration/credentials/password"]);
+    assert!(!serde_json::to_string(&error).unwrap().contains("987654321"));
+    assert_eq!(server.connector_count().await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_duplicate_name_and_type_gets_422_and_stores_nothing_more() {
+    let server = TestServer::start().await;
+    let client = server.client(WORKSPACE, Role::Member);
+    client.create_connector().body(postgres("warehouse")).send().await.unwrap();
+    let (status, error) = expect_error(client.create_connector().body(postgres("warehouse")).send().await);
+    assert_eq!(status, 422);
+    assert_eq!(error.errors[0].detail, "A connector with the same name already exists.");
+    assert_eq!(pointers(&error), ["/connector/name"]);
+    assert_eq!(server.connector_count().await, 1);
+
+    // The same name is free for the other type, and in another workspace.
+    let destination = request("warehouse", ConnectorType::Destination, "Postgresql", postgres_configuration());
+    client.create_connector().body(destination).send().await.unwrap();
+    server.client(WORKSPACE + 1, Role::Member).create_connector().body(postgres("warehouse")).send().await.unwrap();
+    assert_eq!(server.connector_count().await, 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unreadable_requests_get_400_in_the_one_error_shape() {
+    let server = TestServer::start().await;
+    let client = server.client(WORKSPACE, Role::Member);
+    // The generated client cannot send a broken body, so these go through its HTTP client.
+    use squared_client::ClientInfo;
+    let http = client.client();
+    let url = format!("{}/api/v1/connectors", server.base_url);
+    let token = server.token(WORKSPACE, Role::Member);
+    let cases: Vec<(&str, reqwest::RequestBuilder, &str)> = vec![
+        (
+            "malformed JSON",
+            http.post(&url).bearer_auth(&token).header("Workspace-Id", WORKSPACE).header("Content-Type", "application/json").body("{\"connector\":"),
+            "unable to parse JSON body",
+        ),
+        (
+            "a missing field",
+            http.post(&url).bearer_auth(&token).header("Workspace-Id", WORKSPACE).json(&json!({"connector": {"name": "x"}})),
+            "missing field",
+        ),
+        (
+            "an unknown connector_type",
+            http.post(&url).bearer_auth(&token).header("Workspace-Id", WORKSPACE).json(&json!({"connector": {
+                "name": "x", "connector_type": "sink", "connector_name": "Postgresql", "configuration": {"a": 1}}})),
+            "unknown variant",
+        ),
+        (
+            "the wrong content type",
+            http.post(&url).bearer_auth(&token).header("Workspace-Id", WORKSPACE).header("Content-Type", "text/plain").body("{}"),
+            "content-type",
+        ),
+        (
+            "no Workspace-Id header",
+            http.post(&url).bearer_auth(&token).json(&postgres("x")),
+            "Workspace-Id",
+        ),
+        (
+            "a body over the size limit",
+            http.post(&url)
+                .bearer_auth(&token)
+                .header("Workspace-Id", WORKSPACE)
+                .header("Content-Type", "application/json")
+                .body(vec![b' '; squared_server::MAX_REQUEST_BODY_BYTES + 1]),
+            "exceeded maximum size",
+        ),
+    ];
+    for (case, builder, expected) in cases {
+        let response = builder.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{case}");
+        let body: ErrorResponse = response.json().await.unwrap_or_else(|e| panic!("{case}: not the error shape: {e}"));
+        assert_eq!(body.errors.len(), 1, "{case}");
+        assert_eq!((body.errors[0].status, body.errors[0].title.as_str()), (400, "Bad Request"), "{case}");
+        assert!(body.errors[0].detail.contains(expected), "{case}: {:?}", body.errors[0].detail);
+    }
+    assert_eq!(server.connector_count().await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn definitions_are_listed_filtered_and_shown() {
+    let server = TestServer::start().await;
+    let client = server.client(WORKSPACE, Role::Viewer);
+    let sources = client.list_connector_definitions().type_(ConnectorType::Source).send().await.unwrap().into_inner();
+    assert_eq!(sources.len(), 29);
+    let names: Vec<&str> = sources.iter().map(|d| d.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "ordered by name");
+    assert!(sources.iter().all(|d| d.connector_type == "source"));
+
+    let ai = client
+        .list_connector_definitions()
+        .type_(ConnectorType::Source)
+        .category(ConnectorDefinitionCategoryFilter::AiMl)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!ai.is_empty() && ai.iter().all(|d| d.category == "AI Model"));
+    let data = client
+        .list_connector_definitions()
+        .type_(ConnectorType::Source)
+        .category(ConnectorDefinitionCategoryFilter::Data)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ai.len() + data.len(), 29);
+
+    let postgres = client
+        .show_connector_definition()
+        .connector_name("Postgresql")
+        .type_(ConnectorType::Source)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(postgres.title, "PostgreSQL");
+    assert_eq!(postgres.connector_spec.connector_query_type.as_deref(), Some("raw_sql"));
+    let specification = Value::Object(postgres.connector_spec.connection_specification);
+    assert_eq!(specification["properties"]["credentials"]["properties"]["password"]["multiwoven_secret"], true);
+
+    let (status, error) =
+        expect_error(client.show_connector_definition().connector_name("Klaviyo").type_(ConnectorType::Source).send().await);
+    assert_eq!(status, 404);
+    assert!(error.errors[0].detail.contains("Klaviyo"));
+
+    // A filter value outside the enum is a 400, not an empty list.
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/connector_definitions?type=sink", server.base_url))
+        .bearer_auth(server.token(WORKSPACE, Role::Viewer))
+        .header("Workspace-Id", WORKSPACE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    server.stop().await;
+}
