@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use squared_client::{Client, Credentials};
 use squared_server::auth::{Claims, Role, TokenIssuer, WorkspaceGrant};
 use squared_server::config::Secrets;
 use squared_server::{RunningServer, ServerConfig};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use tempfile::TempDir;
 
 /// The secret every test server signs with; at least 32 bytes, as the server demands.

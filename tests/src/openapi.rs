@@ -153,10 +153,10 @@ fn normalize_schemas(value: &mut Value) {
                         map.remove("format");
                     }
                 }
-                Some("array") => {
-                    if map.get("title").and_then(Value::as_str).is_some_and(|t| t.starts_with("Array_of_")) {
-                        map.remove("title");
-                    }
+                Some("array")
+                    if map.get("title").and_then(Value::as_str).is_some_and(|t| t.starts_with("Array_of_")) =>
+                {
+                    map.remove("title");
                 }
                 _ => {}
             }
@@ -176,11 +176,11 @@ fn sort_required(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
-                if key == "required" {
-                    if let Value::Array(names) = child {
-                        names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-                        continue;
-                    }
+                if key == "required"
+                    && let Value::Array(names) = child
+                {
+                    names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+                    continue;
                 }
                 sort_required(child);
             }

@@ -24,7 +24,12 @@ fn postgres_configuration() -> Value {
     })
 }
 
-fn request(name: &str, connector_type: ConnectorType, connector_name: &str, configuration: Value) -> CreateConnectorRequest {
+fn request(
+    name: &str,
+    connector_type: ConnectorType,
+    connector_name: &str,
+    configuration: Value,
+) -> CreateConnectorRequest {
     CreateConnectorRequest {
         connector: ConnectorInput {
             name: name.into(),
@@ -101,8 +106,15 @@ async fn create_answers_201_in_the_seed_shape_and_stores_the_connector() {
     assert_eq!(
         keys,
         [
-            "configuration", "connector_name", "connector_type", "created_at", "description", "icon", "name",
-            "updated_at", "workspace_id"
+            "configuration",
+            "connector_name",
+            "connector_type",
+            "created_at",
+            "description",
+            "icon",
+            "name",
+            "updated_at",
+            "workspace_id"
         ]
     );
     assert!(!raw.to_string().contains("hunter2-secret"));
@@ -216,7 +228,11 @@ async fn each_kind_of_schema_violation_gets_422_with_its_pointer() {
             vec!["/connector/configuration/host"],
         ),
         ("wrong type", with(&|c| c["port"] = json!(5432)), vec!["/connector/configuration/port"]),
-        ("value outside the enum", with(&|c| c["data_type"] = json!("tabular")), vec!["/connector/configuration/data_type"]),
+        (
+            "value outside the enum",
+            with(&|c| c["data_type"] = json!("tabular")),
+            vec!["/connector/configuration/data_type"],
+        ),
         (
             "nested required field",
             with(&|c| {
@@ -232,8 +248,16 @@ async fn each_kind_of_schema_violation_gets_422_with_its_pointer() {
             }),
             vec!["/connector/configuration/port", "/connector/configuration/schema"],
         ),
-        ("empty configuration", request("x", ConnectorType::Source, "Postgresql", json!({})), vec!["/connector/configuration"]),
-        ("blank name", request(" ", ConnectorType::Source, "Postgresql", postgres_configuration()), vec!["/connector/name"]),
+        (
+            "empty configuration",
+            request("x", ConnectorType::Source, "Postgresql", json!({})),
+            vec!["/connector/configuration"],
+        ),
+        (
+            "blank name",
+            request(" ", ConnectorType::Source, "Postgresql", postgres_configuration()),
+            vec!["/connector/name"],
+        ),
     ];
     for (case, body, expected) in cases {
         let (status, error) = expect_error(client.create_connector().body(body).send().await);
@@ -281,12 +305,19 @@ async fn unreadable_requests_get_400_in_the_one_error_shape() {
     let cases: Vec<(&str, reqwest::RequestBuilder, &str)> = vec![
         (
             "malformed JSON",
-            http.post(&url).bearer_auth(&token).header("Workspace-Id", WORKSPACE).header("Content-Type", "application/json").body("{\"connector\":"),
+            http.post(&url)
+                .bearer_auth(&token)
+                .header("Workspace-Id", WORKSPACE)
+                .header("Content-Type", "application/json")
+                .body("{\"connector\":"),
             "unable to parse JSON body",
         ),
         (
             "a missing field",
-            http.post(&url).bearer_auth(&token).header("Workspace-Id", WORKSPACE).json(&json!({"connector": {"name": "x"}})),
+            http.post(&url)
+                .bearer_auth(&token)
+                .header("Workspace-Id", WORKSPACE)
+                .json(&json!({"connector": {"name": "x"}})),
             "missing field",
         ),
         (
@@ -297,14 +328,14 @@ async fn unreadable_requests_get_400_in_the_one_error_shape() {
         ),
         (
             "the wrong content type",
-            http.post(&url).bearer_auth(&token).header("Workspace-Id", WORKSPACE).header("Content-Type", "text/plain").body("{}"),
+            http.post(&url)
+                .bearer_auth(&token)
+                .header("Workspace-Id", WORKSPACE)
+                .header("Content-Type", "text/plain")
+                .body("{}"),
             "content-type",
         ),
-        (
-            "no Workspace-Id header",
-            http.post(&url).bearer_auth(&token).json(&postgres("x")),
-            "Workspace-Id",
-        ),
+        ("no Workspace-Id header", http.post(&url).bearer_auth(&token).json(&postgres("x")), "Workspace-Id"),
         (
             "a body over the size limit",
             http.post(&url)
@@ -371,8 +402,9 @@ async fn definitions_are_listed_filtered_and_shown() {
     let specification = Value::Object(postgres.connector_spec.connection_specification);
     assert_eq!(specification["properties"]["credentials"]["properties"]["password"]["multiwoven_secret"], true);
 
-    let (status, error) =
-        expect_error(client.show_connector_definition().connector_name("Klaviyo").type_(ConnectorType::Source).send().await);
+    let (status, error) = expect_error(
+        client.show_connector_definition().connector_name("Klaviyo").type_(ConnectorType::Source).send().await,
+    );
     assert_eq!(status, 404);
     assert!(error.errors[0].detail.contains("Klaviyo"));
 

@@ -68,7 +68,10 @@ pub fn stamp(spec_text: &str) -> String {
 
 fn render(tokens: TokenStream, stamp: &str, what: &str) -> Result<String> {
     let file: syn::File = syn::parse2(tokens).context("a generator produced tokens that do not parse as Rust")?;
-    Ok(format!("{stamp}\n//\n// This file holds {what}.\n// Change {SPEC_PATH}, then run `cargo xtask codegen`.\n\n{}", prettyplease::unparse(&file)))
+    Ok(format!(
+        "{stamp}\n//\n// This file holds {what}.\n// Change {SPEC_PATH}, then run `cargo xtask codegen`.\n\n{}",
+        prettyplease::unparse(&file)
+    ))
 }
 
 /// What a freshness check found.

@@ -5,17 +5,7 @@
 //! the same ones the server uses. This file adds the one thing a spec cannot say: where the
 //! bearer token and the `Workspace-Id` header come from.
 //!
-//! ```no_run
-//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! use squared_client::{Client, Credentials};
-//! use squared_client::types::ConnectorType;
-//!
-//! let client = Client::new("http://127.0.0.1:8080", Credentials::new("<token>", 1));
-//! let definitions = client.list_connector_definitions().type_(ConnectorType::Source).send().await?;
-//! println!("{} source definitions", definitions.len());
-//! # Ok(())
-//! # }
-//! ```
+//! See `examples/list_definitions.rs` for a whole program.
 
 #[allow(unused, clippy::all)]
 #[rustfmt::skip]
@@ -86,20 +76,20 @@ impl ClientHooks<Credentials> for Client {
     ) -> Result<(), progenitor_client::Error<E>> {
         let credentials = self.inner();
         let headers = request.headers_mut();
-        if let Some(token) = &credentials.bearer_token {
-            if !headers.contains_key(AUTHORIZATION) {
-                let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
-                    progenitor_client::Error::InvalidRequest("the bearer token is not a valid header value".into())
-                })?;
-                value.set_sensitive(true);
-                headers.insert(AUTHORIZATION, value);
-            }
+        if let Some(token) = &credentials.bearer_token
+            && !headers.contains_key(AUTHORIZATION)
+        {
+            let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+                progenitor_client::Error::InvalidRequest("the bearer token is not a valid header value".into())
+            })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
         }
         let workspace = HeaderName::from_static("workspace-id");
-        if let Some(workspace_id) = credentials.workspace_id {
-            if !headers.contains_key(&workspace) {
-                headers.insert(workspace, HeaderValue::from(workspace_id));
-            }
+        if let Some(workspace_id) = credentials.workspace_id
+            && !headers.contains_key(&workspace)
+        {
+            headers.insert(workspace, HeaderValue::from(workspace_id));
         }
         Ok(())
     }

@@ -65,9 +65,10 @@ impl Catalog {
             }
         }
         entries.sort_by(|a, b| (a.connector_type, &a.definition.name).cmp(&(b.connector_type, &b.definition.name)));
-        if let Some(pair) = entries.windows(2).find(|w| {
-            w[0].connector_type == w[1].connector_type && w[0].definition.name == w[1].definition.name
-        }) {
+        if let Some(pair) = entries
+            .windows(2)
+            .find(|w| w[0].connector_type == w[1].connector_type && w[0].definition.name == w[1].definition.name)
+        {
             return Err(CatalogError::Duplicate {
                 name: pair[0].definition.name.clone(),
                 connector_type: pair[0].connector_type,

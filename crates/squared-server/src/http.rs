@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use dropshot::{Header, HttpResponseCreated, HttpResponseOk, Path, Query, RequestContext, TypedBody};
 use squared_api::{
-    ApiError, CreateConnectorHeaders, ListConnectorDefinitionsHeaders, ListConnectorDefinitionsQuery, ShowConnectorDefinitionHeaders,
-    ShowConnectorDefinitionPath, ShowConnectorDefinitionQuery, SquaredApi,
+    ApiError, CreateConnectorHeaders, ListConnectorDefinitionsHeaders, ListConnectorDefinitionsQuery,
+    ShowConnectorDefinitionHeaders, ShowConnectorDefinitionPath, ShowConnectorDefinitionQuery, SquaredApi,
 };
 use squared_types::{ConnectorDefinition, ConnectorResponse, CreateConnectorRequest};
 

@@ -56,7 +56,11 @@ impl RunningServer {
 
 /// Opens the database (applying migrations), loads the catalog and starts listening.
 /// `secrets` come from [`ServerConfig::load_secrets`] (or, in tests, from the test).
-pub async fn start(config: &ServerConfig, secrets: &config::Secrets, log: slog::Logger) -> anyhow::Result<RunningServer> {
+pub async fn start(
+    config: &ServerConfig,
+    secrets: &config::Secrets,
+    log: slog::Logger,
+) -> anyhow::Result<RunningServer> {
     let store = store::Store::open(&config.database_url()?).await?;
     let catalog = catalog::Catalog::load()?;
     let service = Arc::new(service::Service::new(store, catalog, auth::TokenVerifier::new(&secrets.jwt_secret)));

@@ -58,7 +58,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Serve { bind, database, data_dir } => serve(ServerConfig { bind, database, data_dir: data_dir.data_dir }).await,
+        Command::Serve { bind, database, data_dir } => {
+            serve(ServerConfig { bind, database, data_dir: data_dir.data_dir }).await
+        }
         Command::Token { workspace, role, ttl, subject, data_dir } => {
             let config = ServerConfig { bind: ([127, 0, 0, 1], 0).into(), database: None, data_dir: data_dir.data_dir };
             let secrets = config.load_secrets()?;

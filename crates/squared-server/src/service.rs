@@ -24,7 +24,9 @@ pub struct Service {
 impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Duplicate => ServiceError::invalid("/connector/name", "A connector with the same name already exists."),
+            StoreError::Duplicate => {
+                ServiceError::invalid("/connector/name", "A connector with the same name already exists.")
+            }
             other => ServiceError::Internal(other.to_string()),
         }
     }
@@ -54,7 +56,11 @@ impl Service {
         }
     }
 
-    pub async fn create_connector(&self, caller: &Caller, input: ConnectorInput) -> Result<ConnectorResponse, ServiceError> {
+    pub async fn create_connector(
+        &self,
+        caller: &Caller,
+        input: ConnectorInput,
+    ) -> Result<ConnectorResponse, ServiceError> {
         Self::require_member(caller)?;
         let mut problems = Vec::new();
         if input.name.trim().is_empty() {
@@ -108,10 +114,9 @@ impl Service {
         connector_type: ConnectorType,
         name: &str,
     ) -> Result<ConnectorDefinition, ServiceError> {
-        self.catalog
-            .find(connector_type, name)
-            .map(|e| e.definition.clone())
-            .ok_or_else(|| ServiceError::NotFound(format!("there is no {connector_type} connector definition named `{name}`")))
+        self.catalog.find(connector_type, name).map(|e| e.definition.clone()).ok_or_else(|| {
+            ServiceError::NotFound(format!("there is no {connector_type} connector definition named `{name}`"))
+        })
     }
 }
 

@@ -44,9 +44,8 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
     let mut hoisted = Map::new();
     for op in &api.operations {
         let pointer = op.location.trim_start_matches('#');
-        let operation = document
-            .pointer_mut(pointer)
-            .with_context(|| format!("{}: operation vanished", op.location))?;
+        let operation =
+            document.pointer_mut(pointer).with_context(|| format!("{}: operation vanished", op.location))?;
         let op_pascal = heck::ToPascalCase::to_pascal_case(op.operation_id.as_str());
         operation["operationId"] = Value::String(op.operation_id.clone());
 
@@ -107,7 +106,8 @@ fn hoist(schema: &mut Value, name: &str, hoisted: &mut Map<String, Value>) {
         return;
     }
     if is_named_kind(schema) {
-        let taken = std::mem::replace(schema, json!({ "$ref": format!("#/components/schemas/{}", pointer_token(name)) }));
+        let taken =
+            std::mem::replace(schema, json!({ "$ref": format!("#/components/schemas/{}", pointer_token(name)) }));
         hoisted.insert(name.to_owned(), taken);
         return;
     }

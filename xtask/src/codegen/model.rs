@@ -391,16 +391,17 @@ impl<'a> Builder<'a> {
             },
             Some("boolean") => TypeRef::Bool,
             Some("array") => {
-                let items = schema
-                    .get("items")
-                    .with_context(|| format!("{location}: an array schema needs `items`"))?;
+                let items =
+                    schema.get("items").with_context(|| format!("{location}: an array schema needs `items`"))?;
                 let item = self.type_ref(items, &format!("{inline_name}Item"), &join(location, "items"))?;
                 TypeRef::Array(Box::new(item))
             }
             Some("object") | None => match schema.get("additionalProperties") {
                 None | Some(Value::Bool(true)) => TypeRef::JsonObject,
                 Some(Value::Object(value_schema)) if value_schema.is_empty() => TypeRef::JsonObject,
-                Some(Value::Bool(false)) => bail!("{location}: an object without properties that allows none is not supported"),
+                Some(Value::Bool(false)) => {
+                    bail!("{location}: an object without properties that allows none is not supported")
+                }
                 Some(value_schema) => {
                     let value = self.type_ref(
                         value_schema,
@@ -470,9 +471,8 @@ impl<'a> Builder<'a> {
                 let default = if param_in == ParamLocation::Query { "form" } else { "simple" };
                 ensure!(style == default, "{param_location}: parameter style {style:?} is not supported");
             }
-            let schema = param
-                .get("schema")
-                .with_context(|| format!("{param_location}: a parameter needs a schema"))?;
+            let schema =
+                param.get("schema").with_context(|| format!("{param_location}: a parameter needs a schema"))?;
             let schema_location = format!("{param_location}/schema");
             let ty = self.type_ref(schema, &format!("{op_pascal}{}", name.to_pascal_case()), &schema_location)?;
             let scalar = match &ty {
@@ -483,10 +483,7 @@ impl<'a> Builder<'a> {
             };
             ensure!(scalar, "{schema_location}: a {} parameter must be a scalar or an enum", param_in.as_str());
             let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
-            ensure!(
-                param_in != ParamLocation::Path || required,
-                "{param_location}: path parameters must be required"
-            );
+            ensure!(param_in != ParamLocation::Path || required, "{param_location}: path parameters must be required");
             ensure!(
                 param_in != ParamLocation::Path || path.contains(&format!("{{{name}}}")),
                 "{param_location}: path parameter {name:?} does not appear in {path:?}"
@@ -524,11 +521,12 @@ impl<'a> Builder<'a> {
                     "{body_location}: optional request bodies are not supported; add `required: true`"
                 );
                 let schema = json_schema_of(request_body, &body_location)?;
-                let ty = self.type_ref(schema, &format!("{op_pascal}Body"), &format!("{body_location}/content/application~1json/schema"))?;
-                ensure!(
-                    matches!(ty, TypeRef::Named(_)),
-                    "{body_location}: a request body must be an object schema"
-                );
+                let ty = self.type_ref(
+                    schema,
+                    &format!("{op_pascal}Body"),
+                    &format!("{body_location}/content/application~1json/schema"),
+                )?;
+                ensure!(matches!(ty, TypeRef::Named(_)), "{body_location}: a request body must be an object schema");
                 Some(ty)
             }
         };
@@ -548,10 +546,7 @@ impl<'a> Builder<'a> {
                     StatusClass::Exact(code) => code,
                     _ => bail!("{response_location}: a success response needs an exact status code"),
                 };
-                ensure!(
-                    success.is_none(),
-                    "{response_location}: only one success response per operation is supported"
-                );
+                ensure!(success.is_none(), "{response_location}: only one success response per operation is supported");
                 ensure!(
                     matches!(code, 200..=204),
                     "{response_location}: success status {code} is not supported (200, 201, 202 and 204 are)"
@@ -667,10 +662,8 @@ fn status_class(status: &str, location: &str) -> Result<StatusClass> {
 }
 
 fn json_schema_of<'v>(holder: &'v Value, location: &str) -> Result<&'v Value> {
-    let content = holder
-        .get("content")
-        .and_then(Value::as_object)
-        .with_context(|| format!("{location}: no content"))?;
+    let content =
+        holder.get("content").and_then(Value::as_object).with_context(|| format!("{location}: no content"))?;
     ensure!(
         content.len() == 1 && content.contains_key("application/json"),
         "{location}/content: only application/json is supported, found {:?}",
@@ -693,7 +686,22 @@ fn check_keywords(schema: &Value, location: &str) -> Result<()> {
     let Some(object) = schema.as_object() else {
         bail!("{location}: a schema must be an object");
     };
-    for keyword in ["allOf", "oneOf", "anyOf", "not", "discriminator", "pattern", "multipleOf", "uniqueItems", "exclusiveMinimum", "exclusiveMaximum", "minProperties", "maxProperties", "readOnly", "writeOnly"] {
+    for keyword in [
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "not",
+        "discriminator",
+        "pattern",
+        "multipleOf",
+        "uniqueItems",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minProperties",
+        "maxProperties",
+        "readOnly",
+        "writeOnly",
+    ] {
         ensure!(!object.contains_key(keyword), "{location}: `{keyword}` is not supported by the generators");
     }
     if let Some(values) = object.get("enum") {
@@ -715,11 +723,8 @@ fn constraints(schema: &Value, location: &str) -> Result<Constraints> {
             .transpose()
     };
     let is_array = schema.get("type").and_then(Value::as_str) == Some("array");
-    let (min_length, max_length) = if is_array {
-        (count("minItems")?, count("maxItems")?)
-    } else {
-        (count("minLength")?, count("maxLength")?)
-    };
+    let (min_length, max_length) =
+        if is_array { (count("minItems")?, count("maxItems")?) } else { (count("minLength")?, count("maxLength")?) };
     Ok(Constraints { minimum: number("minimum"), maximum: number("maximum"), min_length, max_length })
 }
 
@@ -731,9 +736,7 @@ pub fn is_named_kind(schema: &Value) -> bool {
 fn enum_variants(values: &Value, location: &str) -> Result<Vec<EnumVariant>> {
     let mut variants: Vec<EnumVariant> = Vec::new();
     for (index, value) in values.as_array().into_iter().flatten().enumerate() {
-        let value = value
-            .as_str()
-            .with_context(|| format!("{location}/enum/{index}: enum values must be strings"))?;
+        let value = value.as_str().with_context(|| format!("{location}/enum/{index}: enum values must be strings"))?;
         let mut rust_name = value.to_pascal_case();
         if rust_name.is_empty() || rust_name.starts_with(|c: char| c.is_ascii_digit()) {
             rust_name = format!("V{rust_name}");

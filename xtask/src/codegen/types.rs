@@ -81,21 +81,20 @@ pub fn schema_doc(title: Option<&str>, description: Option<&str>) -> TokenStream
 pub fn constraint_attrs(constraints: &Constraints) -> TokenStream {
     let mut out = TokenStream::new();
     if constraints.minimum.is_some() || constraints.maximum.is_some() {
-        let parts = [("min", constraints.minimum), ("max", constraints.maximum)]
-            .into_iter()
-            .filter_map(|(key, value)| {
+        let parts =
+            [("min", constraints.minimum), ("max", constraints.maximum)].into_iter().filter_map(|(key, value)| {
                 let key = format_ident!("{key}");
                 value.map(|v| quote!(#key = #v))
             });
         out.extend(quote!(#[schemars(range(#(#parts),*))]));
     }
     if constraints.min_length.is_some() || constraints.max_length.is_some() {
-        let parts = [("min", constraints.min_length), ("max", constraints.max_length)]
-            .into_iter()
-            .filter_map(|(key, value)| {
+        let parts = [("min", constraints.min_length), ("max", constraints.max_length)].into_iter().filter_map(
+            |(key, value)| {
                 let key = format_ident!("{key}");
                 value.map(|v| quote!(#key = #v))
-            });
+            },
+        );
         out.extend(quote!(#[schemars(length(#(#parts),*))]));
     }
     out
