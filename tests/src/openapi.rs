@@ -8,8 +8,9 @@
 //! 1. `servers`, `security` and `components.securitySchemes` are dropped: dropshot has no way
 //!    to declare them.
 //! 2. References into `components.parameters`, `components.requestBodies` and
-//!    `components.responses` are inlined and those sections dropped: dropshot always inlines
-//!    parameters and bodies, and names its one error response after the error type.
+//!    `components.responses` are inlined and those sections dropped, and parameters shared by
+//!    a path item are copied into its operations: dropshot always inlines parameters and
+//!    bodies, and names its one error response after the error type.
 //! 3. Error responses: dropshot declares one `4XX` and one `5XX` response whose body is the
 //!    error type. So every 4xx and 5xx response of an operation is folded into one entry,
 //!    `errors`, holding its body schema (the generator already refuses operations whose
@@ -17,14 +18,18 @@
 //! 4. Response `description`s are dropped: dropshot writes fixed ones ("successful creation").
 //! 5. Specification extensions (`x-…`) and `example`s are dropped: schemars derives do not
 //!    carry them.
-//! 6. On the spec side, an `integer` without `format` gets `format: int64` (the Rust type is
-//!    `i64`), and string formats other than `date-time` and `date` are dropped (the Rust
+//! 6. On the spec side, an `integer` without `format` gets `format: int64` and a `number`
+//!    without one `format: double` (the Rust types are `i64` and `f64`), and string formats other than `date-time` and `date` are dropped (the Rust
 //!    type is a plain `String`).
 //! 7. `required` lists are sorted and parameters ordered by location and name: the order
 //!    carries no meaning and schemars sorts. A parameter's `required: false` is dropped: it
 //!    is the default, and dropshot leaves it out.
 //! 8. On the emitted side, the `title: Array_of_…` schemars gives array response bodies is
 //!    dropped.
+//! 9. An operation without an operationId gets the one the generator derives for it.
+//! 10. On the emitted side, schemas the spec does not name are inlined where they are used:
+//!     the generators give every inline object and enum a Rust type, and schemars names every
+//!     type (see the naming rules in `xtask/src/codegen/model.rs`).
 
 use serde_json::{Map, Value, json};
 
@@ -37,11 +42,26 @@ pub fn normalize(document: &Value) -> Value {
         object.remove("security");
     }
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        for item in paths.values_mut() {
+        for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else { continue };
-            for (key, operation) in item.iter_mut() {
-                if key == "parameters" {
-                    continue;
+            let shared = item.remove("parameters");
+            for (method, operation) in item.iter_mut() {
+                if operation.get("operationId").is_none() {
+                    operation["operationId"] = json!(xtask::codegen::model::derived_operation_id(method, path));
+                }
+                if let Some(Value::Array(shared)) = &shared {
+                    let own = operation.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+                    let mut merged: Vec<Value> = shared
+                        .iter()
+                        .map(|p| resolve(p, &components, "parameters").clone())
+                        .filter(|p| {
+                            !own.iter()
+                                .map(|o| resolve(o, &components, "parameters"))
+                                .any(|o| o["name"] == p["name"] && o["in"] == p["in"])
+                        })
+                        .collect();
+                    merged.extend(own);
+                    operation["parameters"] = Value::Array(merged);
                 }
                 normalize_operation(operation, &components);
             }
@@ -147,6 +167,9 @@ fn normalize_schemas(value: &mut Value) {
                 Some("integer") if !map.contains_key("format") => {
                     map.insert("format".into(), json!("int64"));
                 }
+                Some("number") if !map.contains_key("format") => {
+                    map.insert("format".into(), json!("double"));
+                }
                 Some("string") => {
                     let keep = matches!(map.get("format").and_then(Value::as_str), Some("date-time" | "date") | None);
                     if !keep {
@@ -206,11 +229,44 @@ pub fn canonical_yaml(value: &Value) -> String {
     serde_yaml::to_string(&sorted(value)).expect("JSON serializes as YAML")
 }
 
+/// Rule 10: the emitted document with every schema the spec does not name inlined.
+fn inline_unnamed(emitted: &Value, spec_names: &[String]) -> Value {
+    let definitions = emitted.pointer("/components/schemas").cloned().unwrap_or_else(|| json!({}));
+    fn walk(value: &Value, definitions: &Value, spec_names: &[String]) -> Value {
+        match value {
+            Value::Object(map) => {
+                if let Some(name) =
+                    map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    if !spec_names.iter().any(|n| n == name) {
+                        if let Some(definition) = definitions.get(name) {
+                            return walk(definition, definitions, spec_names);
+                        }
+                    }
+                }
+                Value::Object(map.iter().map(|(k, v)| (k.clone(), walk(v, definitions, spec_names))).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(|v| walk(v, definitions, spec_names)).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut inlined = walk(emitted, &definitions, spec_names);
+    if let Some(schemas) = inlined.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.retain(|name, _| spec_names.iter().any(|n| n == name));
+    }
+    inlined
+}
+
 /// `None` when the two normalised documents agree; otherwise a unified diff of their
 /// canonical YAML, spec on the left.
 pub fn difference(spec: &Value, emitted: &Value) -> Option<String> {
+    let spec_names: Vec<String> = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
     let left = canonical_yaml(&normalize(spec));
-    let right = canonical_yaml(&normalize(emitted));
+    let right = canonical_yaml(&normalize(&inline_unnamed(emitted, &spec_names)));
     if left == right {
         return None;
     }

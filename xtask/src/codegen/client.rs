@@ -76,15 +76,13 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
         }
         if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
             for (status, response) in responses.iter_mut() {
-                if !status.starts_with('2') {
-                    continue;
-                }
                 if let Some(reference) = response.get("$ref").and_then(Value::as_str) {
                     let key = reference.trim_start_matches("#/components/responses/");
                     *response = components["responses"][key].clone();
                 }
+                let suffix = if status.starts_with('2') { "Response" } else { "Error" };
                 if let Some(schema) = response.pointer_mut("/content/application~1json/schema") {
-                    hoist(schema, &format!("{op_pascal}Response"), &mut hoisted);
+                    hoist(schema, &format!("{op_pascal}{suffix}"), &mut hoisted);
                 }
             }
         }

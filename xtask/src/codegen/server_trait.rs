@@ -56,7 +56,11 @@ fn param_struct(op: &Operation, location: ParamLocation) -> Option<(syn::Ident, 
 }
 
 fn method_tokens(op: &Operation, structs: &mut Vec<TokenStream>) -> Result<TokenStream> {
-    let name = format_ident!("{}", op.operation_id);
+    let name = format_ident!("{}", op.rust_name);
+    let operation_id = (op.rust_name != op.operation_id).then(|| {
+        let id = &op.operation_id;
+        quote!(, operation_id = #id)
+    });
     let method = format_ident!("{}", op.method);
     let path = &op.path;
     let tags = &op.tags;
@@ -109,7 +113,7 @@ fn method_tokens(op: &Operation, structs: &mut Vec<TokenStream>) -> Result<Token
     };
     Ok(quote! {
         #docs
-        #[endpoint { method = #method, path = #path, tags = [#(#tags),*] }]
+        #[endpoint { method = #method, path = #path, tags = [#(#tags),*] #operation_id }]
         async fn #name(
             rqctx: ::dropshot::RequestContext<Self::Context>,
             #(#args),*

@@ -78,13 +78,21 @@ pub fn render(api: &Api) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::codegen::{SPEC_PATH, model, workspace_root};
+    use crate::codegen::{TARGETS, model, workspace_root};
+
+    fn surface(index: usize) -> String {
+        let spec_text = std::fs::read_to_string(workspace_root().join(TARGETS[index].spec)).unwrap();
+        super::render(&model::load(&spec_text).unwrap())
+    }
 
     /// A spec change shows up here as a reviewable diff (`cargo insta review`).
     #[test]
     fn api_surface() {
-        let spec_text = std::fs::read_to_string(workspace_root().join(SPEC_PATH)).unwrap();
-        let api = model::load(&spec_text).unwrap();
-        insta::assert_snapshot!(super::render(&api));
+        insta::assert_snapshot!(surface(0));
+    }
+
+    #[test]
+    fn constructs_surface() {
+        insta::assert_snapshot!(surface(1));
     }
 }

@@ -152,7 +152,12 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
     let ident = format_ident!("{}", def.name);
     let docs = rustdoc(def.title.as_deref(), def.description.as_deref());
     let schema_docs = schema_doc(def.title.as_deref(), def.description.as_deref());
-    let location = format!(" Generated from `{}`.", def.location);
+    // Where the type comes from, for rustdoc readers. Only beside a description: schemars
+    // would otherwise take this line as the schema's description.
+    let location = def.description.as_ref().map(|_| {
+        let line = format!(" Generated from `{}`.", def.location);
+        quote!(#[doc = ""] #[doc = #line])
+    });
     let rename = (def.schema_name != def.name).then(|| {
         let name = &def.schema_name;
         quote!(#[serde(rename = #name)])
@@ -176,8 +181,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
             });
             quote! {
                 #docs
-                #[doc = ""]
-                #[doc = #location]
+                #location
                 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
                 #schema_docs
                 #rename
@@ -194,8 +198,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
             let count = variants.len();
             quote! {
                 #docs
-                #[doc = ""]
-                #[doc = #location]
+                #location
                 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
                 #schema_docs
                 #rename
