@@ -237,12 +237,10 @@ fn inline_unnamed(emitted: &Value, spec_names: &[String]) -> Value {
             Value::Object(map) => {
                 if let Some(name) =
                     map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    && !spec_names.iter().any(|n| n == name)
+                    && let Some(definition) = definitions.get(name)
                 {
-                    if !spec_names.iter().any(|n| n == name) {
-                        if let Some(definition) = definitions.get(name) {
-                            return walk(definition, definitions, spec_names);
-                        }
-                    }
+                    return walk(definition, definitions, spec_names);
                 }
                 Value::Object(map.iter().map(|(k, v)| (k.clone(), walk(v, definitions, spec_names))).collect())
             }
