@@ -1,12 +1,18 @@
-//! A real server for one test: its own temporary data directory, SQLite file, JWT secret
-//! and ephemeral port. Tests talk to it through the generated client and read its database
-//! directly to see what was (or was not) stored.
+//! A real server for one test: its own temporary data directory, its own database (an
+//! SQLite file, or a fresh PostgreSQL database), JWT secret and ephemeral port. Tests talk to
+//! it through the generated client and read its database directly to see what was (or was
+//! not) stored.
+//!
+//! PostgreSQL tests need `SQUARED_TEST_POSTGRES_URL` (a database the tests may connect to
+//! and create databases from, such as `postgres://postgres@127.0.0.1:5432/test`); without
+//! it they print that they did not run. `.ci/run` always sets it.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::{AnyPool, Executor};
 use squared_client::{Client, Credentials};
 use squared_server::auth::{Claims, Role, TokenIssuer, WorkspaceGrant};
 use squared_server::config::Secrets;
@@ -16,29 +22,103 @@ use tempfile::TempDir;
 /// The secret every test server signs with; at least 32 bytes, as the server demands.
 pub const TEST_JWT_SECRET: &[u8] = b"test-secret-0123456789abcdef-0123456789";
 
+/// The variable that names the PostgreSQL server the tests may use.
+pub const POSTGRES_URL_VAR: &str = "SQUARED_TEST_POSTGRES_URL";
+
+/// Which database engine a test server runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestEngine {
+    Sqlite,
+    Postgres,
+}
+
+/// A database made for one test, dropped when the test stops its server.
+pub struct TestDatabase {
+    pub url: String,
+    /// For PostgreSQL: the server's admin URL and the database's name, to drop it.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// A fresh database on `engine`, or `None` (with a line saying so) when the engine is
+    /// not configured on this machine.
+    pub async fn create(engine: TestEngine, data_dir: &std::path::Path, test: &str) -> Option<TestDatabase> {
+        match engine {
+            TestEngine::Sqlite => Some(TestDatabase {
+                url: format!("sqlite://{}", data_dir.join("squared.sqlite3").display()),
+                postgres: None,
+            }),
+            TestEngine::Postgres => {
+                let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
+                    say_did_not_run(&format!("{test} on PostgreSQL ({POSTGRES_URL_VAR} is not set)"));
+                    return None;
+                };
+                static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+                let name = format!(
+                    "squared_test_{}_{}_{}",
+                    std::process::id(),
+                    SEQUENCE.fetch_add(1, Ordering::Relaxed),
+                    chrono::Utc::now().timestamp_micros() % 1_000_000
+                );
+                sqlx::any::install_default_drivers();
+                let admin = AnyPool::connect(&admin_url).await.expect("connecting to SQUARED_TEST_POSTGRES_URL");
+                admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+                admin.close().await;
+                let (base, _) = admin_url.rsplit_once('/').expect("a URL with a database name");
+                Some(TestDatabase { url: format!("{base}/{name}"), postgres: Some((admin_url, name)) })
+            }
+        }
+    }
+
+    pub async fn drop(self) {
+        if let Some((admin_url, name)) = self.postgres {
+            let admin = AnyPool::connect(&admin_url).await.unwrap();
+            admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await.unwrap();
+            admin.close().await;
+        }
+    }
+}
+
 pub struct TestServer {
     pub base_url: String,
-    pub database_url: String,
+    pub engine: TestEngine,
+    database: Option<TestDatabase>,
     server: Option<RunningServer>,
     issuer: TokenIssuer,
     _dir: TempDir,
 }
 
 impl TestServer {
+    /// A server on SQLite.
     pub async fn start() -> TestServer {
+        Self::start_on(TestEngine::Sqlite, "a test").await.expect("SQLite is always there")
+    }
+
+    /// A server on `engine`, or `None` when the engine is not configured here.
+    pub async fn start_on(engine: TestEngine, test: &str) -> Option<TestServer> {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let config = ServerConfig { bind: ([127, 0, 0, 1], 0).into(), database: None, data_dir: dir.path().to_owned() };
-        let database_url = config.database_url().unwrap();
+        let database = TestDatabase::create(engine, dir.path(), test).await?;
+        let config = ServerConfig {
+            bind: ([127, 0, 0, 1], 0).into(),
+            database: Some(database.url.clone()),
+            data_dir: dir.path().to_owned(),
+        };
         let secrets = Secrets { jwt_secret: TEST_JWT_SECRET.to_vec() };
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let server = squared_server::start(&config, &secrets, log).await.expect("the server starts");
-        TestServer {
+        Some(TestServer {
             base_url: format!("http://{}", server.local_addr()),
-            database_url,
+            engine,
+            database: Some(database),
             server: Some(server),
             issuer: TokenIssuer::new(TEST_JWT_SECRET),
             _dir: dir,
-        }
+        })
+    }
+
+    /// The URL of the server's database.
+    pub fn database_url(&self) -> &str {
+        &self.database.as_ref().expect("running").url
     }
 
     /// A valid token for one workspace.
@@ -60,10 +140,10 @@ impl TestServer {
         Client::new(&self.base_url, credentials)
     }
 
-    /// A read connection to the server's database.
-    pub async fn database(&self) -> SqlitePool {
-        let options: SqliteConnectOptions = self.database_url.parse().unwrap();
-        SqlitePool::connect_with(options.read_only(true)).await.unwrap()
+    /// A connection to the server's database, for reading what it stored.
+    pub async fn database(&self) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        AnyPool::connect(self.database_url()).await.unwrap()
     }
 
     /// How many connectors are stored, in every workspace.
@@ -74,9 +154,13 @@ impl TestServer {
         count
     }
 
+    /// Stops the server (gracefully) and drops its database.
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             tokio::time::timeout(Duration::from_secs(10), server.close()).await.expect("closes in time").unwrap();
+        }
+        if let Some(database) = self.database.take() {
+            database.drop().await;
         }
     }
 }
@@ -102,4 +186,39 @@ pub fn unsigned_token(claims: &Claims) -> String {
 /// A token signed with HS256 but another secret.
 pub fn foreign_token(claims: &Claims) -> String {
     TokenIssuer::new(b"another-secret-0123456789abcdef-01234").issue(claims)
+}
+
+/// Defines one `#[tokio::test]` per engine for a scenario `async fn(TestServer)`:
+/// `<name>_on_sqlite` always runs; `<name>_on_postgres` runs where PostgreSQL is configured
+/// and otherwise prints that it did not run.
+#[macro_export]
+macro_rules! on_every_engine {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn on_sqlite() {
+                    let server = $crate::harness::TestServer::start_on($crate::harness::TestEngine::Sqlite, stringify!($name))
+                        .await
+                        .expect("SQLite is always there");
+                    super::$name(server).await;
+                }
+
+                #[tokio::test]
+                async fn on_postgres() {
+                    if let Some(server) =
+                        $crate::harness::TestServer::start_on($crate::harness::TestEngine::Postgres, stringify!($name)).await
+                    {
+                        super::$name(server).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// Says, past the test harness's output capture, that a test did not run and why.
+pub fn say_did_not_run(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "\ndid not run: {what}");
 }

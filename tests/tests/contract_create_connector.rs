@@ -10,8 +10,20 @@ use squared_client::types::{
 use squared_client::{Credentials, Error};
 use squared_server::auth::Role;
 use squared_tests::harness::{TestServer, claims, foreign_token, unsigned_token};
+use squared_tests::on_every_engine;
 
 const WORKSPACE: i64 = 7;
+
+on_every_engine!(
+    create_answers_201_in_the_seed_shape_and_stores_the_connector,
+    bad_tokens_get_401_and_store_nothing,
+    foreign_workspaces_and_viewers_get_403,
+    unknown_connector_names_get_422,
+    each_kind_of_schema_violation_gets_422_with_its_pointer,
+    a_duplicate_name_and_type_gets_422_and_stores_nothing_more,
+    unreadable_requests_get_400_in_the_one_error_shape,
+    definitions_are_listed_filtered_and_shown,
+);
 
 fn postgres_configuration() -> Value {
     json!({
@@ -57,9 +69,7 @@ fn pointers(body: &ErrorResponse) -> Vec<String> {
     body.errors.iter().map(|e| e.source.as_ref().and_then(|s| s.pointer.clone()).unwrap_or_default()).collect()
 }
 
-#[tokio::test]
-async fn create_answers_201_in_the_seed_shape_and_stores_the_connector() {
-    let server = TestServer::start().await;
+async fn create_answers_201_in_the_seed_shape_and_stores_the_connector(server: TestServer) {
     let client = server.client(WORKSPACE, Role::Member);
     let before = Utc::now();
     let mut body = postgres("warehouse");
@@ -122,7 +132,7 @@ async fn create_answers_201_in_the_seed_shape_and_stores_the_connector() {
     // Stored: the row is there, complete, in the caller's workspace.
     let db = server.database().await;
     let row: (i64, String, Option<String>, String, String, String) = sqlx::query_as(
-        "SELECT workspace_id, name, description, connector_type, connector_name, configuration FROM connectors WHERE id = ?",
+        "SELECT workspace_id, name, description, connector_type, connector_name, configuration FROM connectors WHERE id = $1",
     )
     .bind(data.id.parse::<i64>().unwrap())
     .fetch_one(&db)
@@ -138,9 +148,7 @@ async fn create_answers_201_in_the_seed_shape_and_stores_the_connector() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn bad_tokens_get_401_and_store_nothing() {
-    let server = TestServer::start().await;
+async fn bad_tokens_get_401_and_store_nothing(server: TestServer) {
     let cases: Vec<(&str, Option<String>)> = vec![
         ("no token", None),
         ("malformed token", Some("not-a-jwt".into())),
@@ -172,9 +180,7 @@ async fn bad_tokens_get_401_and_store_nothing() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn foreign_workspaces_and_viewers_get_403() {
-    let server = TestServer::start().await;
+async fn foreign_workspaces_and_viewers_get_403(server: TestServer) {
     let foreign = server.client_with(Credentials::new(server.token(WORKSPACE, Role::Member), WORKSPACE + 1));
     let (status, body) = expect_error(foreign.create_connector().body(postgres("x")).send().await);
     assert_eq!(status, 403);
@@ -191,9 +197,7 @@ async fn foreign_workspaces_and_viewers_get_403() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn unknown_connector_names_get_422() {
-    let server = TestServer::start().await;
+async fn unknown_connector_names_get_422(server: TestServer) {
     let client = server.client(WORKSPACE, Role::Member);
     for (connector_type, name) in [
         (ConnectorType::Source, "NoSuchConnector"),
@@ -210,9 +214,7 @@ async fn unknown_connector_names_get_422() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn each_kind_of_schema_violation_gets_422_with_its_pointer() {
-    let server = TestServer::start().await;
+async fn each_kind_of_schema_violation_gets_422_with_its_pointer(server: TestServer) {
     let client = server.client(WORKSPACE, Role::Member);
     let with = |edit: &dyn Fn(&mut Value)| {
         let mut configuration = postgres_configuration();
@@ -274,9 +276,7 @@ async fn each_kind_of_schema_violation_gets_422_with_its_pointer() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_duplicate_name_and_type_gets_422_and_stores_nothing_more() {
-    let server = TestServer::start().await;
+async fn a_duplicate_name_and_type_gets_422_and_stores_nothing_more(server: TestServer) {
     let client = server.client(WORKSPACE, Role::Member);
     client.create_connector().body(postgres("warehouse")).send().await.unwrap();
     let (status, error) = expect_error(client.create_connector().body(postgres("warehouse")).send().await);
@@ -293,9 +293,7 @@ async fn a_duplicate_name_and_type_gets_422_and_stores_nothing_more() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn unreadable_requests_get_400_in_the_one_error_shape() {
-    let server = TestServer::start().await;
+async fn unreadable_requests_get_400_in_the_one_error_shape(server: TestServer) {
     let client = server.client(WORKSPACE, Role::Member);
     // The generated client cannot send a broken body, so these go through its HTTP client.
     use squared_client::ClientInfo;
@@ -358,9 +356,7 @@ async fn unreadable_requests_get_400_in_the_one_error_shape() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn definitions_are_listed_filtered_and_shown() {
-    let server = TestServer::start().await;
+async fn definitions_are_listed_filtered_and_shown(server: TestServer) {
     let client = server.client(WORKSPACE, Role::Viewer);
     let sources = client.list_connector_definitions().type_(ConnectorType::Source).send().await.unwrap().into_inner();
     assert_eq!(sources.len(), 29);
