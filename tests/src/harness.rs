@@ -21,6 +21,8 @@ use tempfile::TempDir;
 
 /// The secret every test server signs with; at least 32 bytes, as the server demands.
 pub const TEST_JWT_SECRET: &[u8] = b"test-secret-0123456789abcdef-0123456789";
+/// The key every test server seals connector secrets with.
+pub const TEST_ENCRYPTION_KEY: [u8; 32] = [0x5a; 32];
 
 /// The variable that names the PostgreSQL server the tests may use.
 pub const POSTGRES_URL_VAR: &str = "SQUARED_TEST_POSTGRES_URL";
@@ -103,7 +105,7 @@ impl TestServer {
             database: Some(database.url.clone()),
             data_dir: dir.path().to_owned(),
         };
-        let secrets = Secrets { jwt_secret: TEST_JWT_SECRET.to_vec() };
+        let secrets = Secrets { jwt_secret: TEST_JWT_SECRET.to_vec(), encryption_key: TEST_ENCRYPTION_KEY.to_vec() };
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let server = squared_server::start(&config, &secrets, log).await.expect("the server starts");
         Some(TestServer {

@@ -15,7 +15,10 @@
 //!    error type. So every 4xx and 5xx response of an operation is folded into one entry,
 //!    `errors`, holding its body schema (the generator already refuses operations whose
 //!    errors have different bodies).
-//! 4. Response `description`s are dropped: dropshot writes fixed ones ("successful creation").
+//! 4. Response `description`s and `links` (and `components.links`) are dropped: dropshot
+//!    writes fixed descriptions ("successful creation") and cannot declare links.
+//!    Parameter schemas lose their `default`: dropshot strips every annotation from them
+//!    (the generated code still applies the default).
 //! 5. Specification extensions (`x-…`) and `example`s are dropped: schemars derives do not
 //!    carry them.
 //! 6. On the spec side, an `integer` without `format` gets `format: int64` and a `number`
@@ -30,6 +33,10 @@
 //! 10. On the emitted side, schemas the spec does not name are inlined where they are used:
 //!     the generators give every inline object and enum a Rust type, and schemars names every
 //!     type (see the naming rules in `xtask/src/codegen/model.rs`).
+//! 11. On the emitted side, a path parameter whose schema admits exactly one value is put
+//!     back into the path as that literal segment: dropshot's router cannot hold a literal
+//!     beside a variable (`…/check_connection` beside `…/{connector_name}`), so the server
+//!     trait routes the literal through the variable and pins its value.
 
 use serde_json::{Map, Value, json};
 
@@ -68,7 +75,7 @@ pub fn normalize(document: &Value) -> Value {
         }
     }
     if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
-        for section in ["securitySchemes", "parameters", "requestBodies", "responses"] {
+        for section in ["securitySchemes", "parameters", "requestBodies", "responses", "links"] {
             components.remove(section);
         }
     }
@@ -100,6 +107,9 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             if param.get("required") == Some(&Value::Bool(false)) {
                 param.as_object_mut().unwrap().remove("required");
             }
+            if let Some(schema) = param.get_mut("schema").and_then(Value::as_object_mut) {
+                schema.remove("default");
+            }
         }
         params.sort_by_key(|p| {
             (p["in"].as_str().unwrap_or_default().to_owned(), p["name"].as_str().unwrap_or_default().to_owned())
@@ -115,6 +125,7 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             let mut response = resolve(response, components, "responses").clone();
             if let Some(object) = response.as_object_mut() {
                 object.remove("description");
+                object.remove("links");
             }
             if status.starts_with('4') || status.starts_with('5') {
                 let body = response.pointer("/content/application~1json/schema").cloned().unwrap_or(Value::Null);
@@ -255,6 +266,35 @@ fn inline_unnamed(emitted: &Value, spec_names: &[String]) -> Value {
     inlined
 }
 
+/// Rule 11: path parameters whose schema admits one value are that literal segment.
+fn unpin_literal_segments(emitted: &Value) -> Value {
+    let mut doc = emitted.clone();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return doc };
+    let mut rewritten = Map::new();
+    for (path, item) in std::mem::take(paths) {
+        let Value::Object(item) = item else { continue };
+        for (method, mut operation) in item {
+            let mut served = path.clone();
+            if let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
+                params.retain(|param| {
+                    let one_value = param.pointer("/schema/enum").and_then(Value::as_array).filter(|v| v.len() == 1);
+                    match (param["in"].as_str(), param["name"].as_str(), one_value) {
+                        (Some("path"), Some(name), Some(values)) => {
+                            served = served.replace(&format!("{{{name}}}"), values[0].as_str().unwrap_or_default());
+                            false
+                        }
+                        _ => true,
+                    }
+                });
+            }
+            let entry = rewritten.entry(served).or_insert_with(|| json!({}));
+            entry[method.as_str()] = operation;
+        }
+    }
+    *paths = rewritten;
+    doc
+}
+
 /// `None` when the two normalised documents agree; otherwise a unified diff of their
 /// canonical YAML, spec on the left.
 pub fn difference(spec: &Value, emitted: &Value) -> Option<String> {
@@ -264,7 +304,7 @@ pub fn difference(spec: &Value, emitted: &Value) -> Option<String> {
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
     let left = canonical_yaml(&normalize(spec));
-    let right = canonical_yaml(&normalize(&inline_unnamed(emitted, &spec_names)));
+    let right = canonical_yaml(&normalize(&unpin_literal_segments(&inline_unnamed(emitted, &spec_names))));
     if left == right {
         return None;
     }

@@ -144,6 +144,9 @@ async fn create_answers_201_in_the_seed_shape_and_stores_the_connector(server: T
     );
     let stored: Value = serde_json::from_str(&row.5).unwrap();
     assert_eq!(stored["host"], "db.internal");
+    // The secret is sealed at rest: the raw row does not hold it, nor the mask.
+    assert!(!row.5.contains("hunter2-secret") && !row.5.contains("*****"), "{}", row.5);
+    assert!(stored["credentials"]["password"].as_str().unwrap().starts_with("sealed:v1:"));
     assert_eq!(server.connector_count().await, 2);
     server.stop().await;
 }

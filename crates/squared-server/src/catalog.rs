@@ -6,10 +6,12 @@
 
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
-use squared_types::{ConnectorDefinition, ConnectorDefinitionCategoryFilter, ConnectorType};
+use squared_types::{
+    ConnectorCategory, ConnectorDefinition, ConnectorDefinitionCategoryFilter, ConnectorSubCategory, ConnectorType,
+};
 
 use crate::error::Problem;
-use crate::secrets;
+use crate::{runtime, secrets};
 
 const SOURCES: &str = include_str!("../catalog/sources.json");
 const DESTINATIONS: &str = include_str!("../catalog/destinations.json");
@@ -29,10 +31,11 @@ pub enum CatalogError {
     Schema { name: String, message: String },
 }
 
-/// One definition and its compiled validator.
+/// One definition, its connection specification and that specification's compiled validator.
 pub struct Entry {
     pub definition: ConnectorDefinition,
     pub connector_type: ConnectorType,
+    schema: Value,
     validator: jsonschema::Validator,
 }
 
@@ -48,9 +51,14 @@ impl Catalog {
             ("sources.json", SOURCES, ConnectorType::Source),
             ("destinations.json", DESTINATIONS, ConnectorType::Destination),
         ] {
-            let definitions: Vec<ConnectorDefinition> =
-                serde_json::from_str(text).map_err(|source| CatalogError::Parse { file, source })?;
-            for definition in definitions {
+            let raw: Vec<Value> = serde_json::from_str(text).map_err(|source| CatalogError::Parse { file, source })?;
+            for mut raw in raw {
+                // What this server can do with a definition is a fact of its code, not of the data.
+                let name = raw["name"].as_str().unwrap_or_default().to_owned();
+                raw["capabilities"] = serde_json::to_value(runtime::capabilities_of(connector_type, &name))
+                    .expect("capabilities serialize");
+                let definition: ConnectorDefinition =
+                    serde_json::from_value(raw).map_err(|source| CatalogError::Parse { file, source })?;
                 if definition.connector_type != connector_type.as_str() {
                     return Err(CatalogError::WrongType {
                         file,
@@ -61,7 +69,7 @@ impl Catalog {
                 let schema = Value::Object(definition.connector_spec.connection_specification.clone());
                 let validator = jsonschema::draft7::new(&schema)
                     .map_err(|e| CatalogError::Schema { name: definition.name.clone(), message: e.to_string() })?;
-                entries.push(Entry { definition, connector_type, validator });
+                entries.push(Entry { definition, connector_type, schema, validator });
             }
         }
         entries.sort_by(|a, b| (a.connector_type, &a.definition.name).cmp(&(b.connector_type, &b.definition.name)));
@@ -99,15 +107,35 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// The names of the definitions in a category and sub-category (each optional).
+    pub fn names_in(
+        &self,
+        connector_type: Option<ConnectorType>,
+        category: Option<ConnectorCategory>,
+        sub_category: Option<ConnectorSubCategory>,
+    ) -> impl Iterator<Item = &str> {
+        self.entries
+            .iter()
+            .filter(move |e| {
+                connector_type.is_none_or(|t| t == e.connector_type)
+                    && category.is_none_or(|c| c.as_str() == e.definition.category)
+                    && sub_category.is_none_or(|s| Some(s.as_str()) == e.definition.sub_category.as_deref())
+            })
+            .map(|e| e.definition.name.as_str())
+    }
+}
+
 impl Entry {
-    pub fn specification(&self) -> &serde_json::Map<String, Value> {
-        &self.definition.connector_spec.connection_specification
+    /// The connection specification, a JSON Schema.
+    pub fn schema(&self) -> &Value {
+        &self.schema
     }
 
     /// Every way `configuration` breaks the connection specification, each with a JSON
     /// Pointer prefixed by `base`. Messages never quote the offending value: it may be a secret.
     pub fn validate(&self, configuration: &Value, base: &str) -> Vec<Problem> {
-        let schema = Value::Object(self.specification().clone());
+        let schema = &self.schema;
         let mut problems: Vec<Problem> = self
             .validator
             .iter_errors(configuration)
@@ -121,7 +149,7 @@ impl Entry {
                     ValidationErrorKind::AdditionalProperties { unexpected } => {
                         Problem::new(format!("{base}{at}"), format!("unexpected properties: {}", unexpected.join(", ")))
                     }
-                    _ => Problem::new(format!("{base}{at}"), describe_keyword(&schema, &error.schema_path.to_string())),
+                    _ => Problem::new(format!("{base}{at}"), describe_keyword(schema, &error.schema_path.to_string())),
                 }
             })
             .collect();
@@ -131,7 +159,7 @@ impl Entry {
 
     /// The configuration as it may be shown: every secret field masked.
     pub fn mask(&self, configuration: &Value) -> Value {
-        secrets::mask(&Value::Object(self.specification().clone()), configuration)
+        secrets::mask(&self.schema, configuration)
     }
 }
 

@@ -1,8 +1,10 @@
 //! Server settings and the secrets they lead to.
 //!
-//! The JWT secret never has a built-in default: it comes from `SQUARED_JWT_SECRET`, or from
-//! a file in the data directory that the first start creates with fresh random bytes and
-//! mode 0600. Every instance that must accept the same tokens needs the same secret.
+//! Neither secret has a built-in default. The JWT secret comes from `SQUARED_JWT_SECRET`, the
+//! key that encrypts connector secrets at rest from `SQUARED_ENCRYPTION_KEY` (32 bytes, hex
+//! or base64); either, when unset, from a file in the data directory that the first start
+//! creates with fresh random bytes and mode 0600. Every instance that serves the same
+//! database needs the same two.
 
 use std::fs;
 use std::io::Write;
@@ -16,6 +18,10 @@ use rand::RngCore;
 pub const JWT_SECRET_ENV: &str = "SQUARED_JWT_SECRET";
 /// The file, in the data directory, that holds a generated JWT secret.
 pub const JWT_SECRET_FILE: &str = "jwt-secret";
+/// The environment variable that holds the encryption key.
+pub const ENCRYPTION_KEY_ENV: &str = "SQUARED_ENCRYPTION_KEY";
+/// The file, in the data directory, that holds a generated encryption key.
+pub const ENCRYPTION_KEY_FILE: &str = "encryption-key";
 /// The embedded database's file, in the data directory.
 pub const SQLITE_FILE: &str = "squared.sqlite3";
 /// Secrets shorter than this are refused: HS256 is only as strong as its key.
@@ -29,9 +35,11 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
 }
 
-/// Secrets, kept out of `Debug` output.
+/// The server's secrets. Deliberately not `Debug`.
 pub struct Secrets {
     pub jwt_secret: Vec<u8>,
+    /// 32 bytes for AES-256-GCM.
+    pub encryption_key: Vec<u8>,
 }
 
 impl ServerConfig {
@@ -57,7 +65,18 @@ impl ServerConfig {
             }
             Err(_) => secret_file(&self.data_dir.join(JWT_SECRET_FILE))?,
         };
-        Ok(Secrets { jwt_secret })
+        let encryption_key = match std::env::var(ENCRYPTION_KEY_ENV) {
+            Ok(value) => {
+                crate::secrets::Vault::decode_key(&value).with_context(|| format!("reading {ENCRYPTION_KEY_ENV}"))?
+            }
+            Err(_) => {
+                let path = self.data_dir.join(ENCRYPTION_KEY_FILE);
+                let text = secret_file(&path)?;
+                crate::secrets::Vault::decode_key(&String::from_utf8_lossy(&text))
+                    .with_context(|| format!("reading {}", path.display()))?
+            }
+        };
+        Ok(Secrets { jwt_secret, encryption_key })
     }
 }
 

@@ -6,20 +6,23 @@
 
 use std::sync::Arc;
 
-use dropshot::{Header, HttpResponseCreated, HttpResponseOk, Path, Query, RequestContext, TypedBody};
-use squared_api::{
-    ApiError, CreateConnectorHeaders, ListConnectorDefinitionsHeaders, ListConnectorDefinitionsQuery,
-    ShowConnectorDefinitionHeaders, ShowConnectorDefinitionPath, ShowConnectorDefinitionQuery, SquaredApi,
+use dropshot::{
+    Header, HttpResponseCreated, HttpResponseDeleted, HttpResponseOk, Path, Query, RequestContext, TypedBody,
 };
-use squared_types::{ConnectorDefinition, ConnectorResponse, CreateConnectorRequest};
+use squared_api::*;
+use squared_types::{
+    CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectorDefinition, ConnectorListResponse,
+    ConnectorResponse, CreateConnectorRequest, QuerySourceRequest, QuerySourceResponse, UpdateConnectorRequest,
+};
 
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::service::Service;
+use crate::service::{ListRequest, Service};
 
 pub enum ServerImpl {}
 
 type Context = Arc<Service>;
+type Answer<T> = Result<HttpResponseOk<T>, ApiError>;
 
 /// Converts a domain error, logging the cause of a server failure.
 fn api_error(rqctx: &RequestContext<Context>, error: ServiceError) -> ApiError {
@@ -29,6 +32,7 @@ fn api_error(rqctx: &RequestContext<Context>, error: ServiceError) -> ApiError {
     error.into()
 }
 
+/// The authenticated caller in the workspace the request names.
 fn caller(rqctx: &RequestContext<Context>, workspace_id: i64) -> Result<Caller, ApiError> {
     let authorization = rqctx.request.headers().get(http::header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     rqctx.context().authenticate(authorization, workspace_id).map_err(|e| api_error(rqctx, e))
@@ -36,6 +40,24 @@ fn caller(rqctx: &RequestContext<Context>, workspace_id: i64) -> Result<Caller, 
 
 impl SquaredApi for ServerImpl {
     type Context = Context;
+
+    async fn list_connectors(
+        rqctx: RequestContext<Context>,
+        query: Query<ListConnectorsQuery>,
+        headers: Header<ListConnectorsHeaders>,
+    ) -> Answer<ConnectorListResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let query = query.into_inner();
+        let request = ListRequest {
+            connector_type: query.type_,
+            category: query.category,
+            sub_category: query.sub_category,
+            page: query.page,
+            per_page: query.per_page,
+        };
+        let list = rqctx.context().list_connectors(&caller, request).await.map_err(|e| api_error(&rqctx, e))?;
+        Ok(HttpResponseOk(list))
+    }
 
     async fn create_connector(
         rqctx: RequestContext<Context>,
@@ -48,11 +70,89 @@ impl SquaredApi for ServerImpl {
         Ok(HttpResponseCreated(created))
     }
 
+    async fn show_connector(
+        rqctx: RequestContext<Context>,
+        path: Path<ShowConnectorPath>,
+        headers: Header<ShowConnectorHeaders>,
+    ) -> Answer<ConnectorResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let shown = rqctx.context().show_connector(&caller, &path.into_inner().id).await;
+        Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn update_connector(
+        rqctx: RequestContext<Context>,
+        path: Path<UpdateConnectorPath>,
+        headers: Header<UpdateConnectorHeaders>,
+        body: TypedBody<UpdateConnectorRequest>,
+    ) -> Answer<ConnectorResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let update = body.into_inner().connector;
+        let updated = rqctx.context().update_connector(&caller, &path.into_inner().id, update).await;
+        Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn patch_connector(
+        rqctx: RequestContext<Context>,
+        path: Path<PatchConnectorPath>,
+        headers: Header<PatchConnectorHeaders>,
+        body: TypedBody<UpdateConnectorRequest>,
+    ) -> Answer<ConnectorResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let update = body.into_inner().connector;
+        let updated = rqctx.context().update_connector(&caller, &path.into_inner().id, update).await;
+        Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn delete_connector(
+        rqctx: RequestContext<Context>,
+        path: Path<DeleteConnectorPath>,
+        headers: Header<DeleteConnectorHeaders>,
+    ) -> Result<HttpResponseDeleted, ApiError> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        rqctx.context().delete_connector(&caller, &path.into_inner().id).await.map_err(|e| api_error(&rqctx, e))?;
+        Ok(HttpResponseDeleted())
+    }
+
+    async fn discover_connector(
+        rqctx: RequestContext<Context>,
+        path: Path<DiscoverConnectorPath>,
+        query: Query<DiscoverConnectorQuery>,
+        headers: Header<DiscoverConnectorHeaders>,
+    ) -> Answer<CatalogResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let discovered = rqctx.context().discover(&caller, &path.into_inner().id, query.into_inner().refresh).await;
+        Ok(HttpResponseOk(discovered.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn query_source(
+        rqctx: RequestContext<Context>,
+        path: Path<QuerySourcePath>,
+        headers: Header<QuerySourceHeaders>,
+        body: TypedBody<QuerySourceRequest>,
+    ) -> Answer<QuerySourceResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let rows = rqctx.context().query_source(&caller, &path.into_inner().id, body.into_inner()).await;
+        Ok(HttpResponseOk(rows.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn check_connection(
+        rqctx: RequestContext<Context>,
+        // Always `check_connection` (see `PinnedSegment` in the generator).
+        _path: Path<CheckConnectionPath>,
+        headers: Header<CheckConnectionHeaders>,
+        body: TypedBody<CheckConnectionRequest>,
+    ) -> Answer<CheckConnectionResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let outcome = rqctx.context().check_connection(&caller, body.into_inner()).await;
+        Ok(HttpResponseOk(outcome.map_err(|e| api_error(&rqctx, e))?))
+    }
+
     async fn list_connector_definitions(
         rqctx: RequestContext<Context>,
         query: Query<ListConnectorDefinitionsQuery>,
         headers: Header<ListConnectorDefinitionsHeaders>,
-    ) -> Result<HttpResponseOk<Vec<ConnectorDefinition>>, ApiError> {
+    ) -> Answer<Vec<ConnectorDefinition>> {
         caller(&rqctx, headers.into_inner().workspace_id)?;
         let query = query.into_inner();
         Ok(HttpResponseOk(rqctx.context().list_connector_definitions(query.type_, query.category)))
@@ -63,7 +163,7 @@ impl SquaredApi for ServerImpl {
         path: Path<ShowConnectorDefinitionPath>,
         query: Query<ShowConnectorDefinitionQuery>,
         headers: Header<ShowConnectorDefinitionHeaders>,
-    ) -> Result<HttpResponseOk<ConnectorDefinition>, ApiError> {
+    ) -> Answer<ConnectorDefinition> {
         caller(&rqctx, headers.into_inner().workspace_id)?;
         let definition = rqctx
             .context()

@@ -6,7 +6,10 @@
 //! - [`auth`]: HS256 bearer tokens and the caller's workspaces and roles;
 //! - [`catalog`]: the connector definitions, shipped as data files, with their JSON Schema
 //!   validators compiled once at start-up;
-//! - [`store`]: the database (embedded SQLite), migrations applied on start;
+//! - [`runtime`]: the code that reaches the systems connectors point at (check, discover,
+//!   query);
+//! - [`secrets`]: masking, and sealing secrets at rest (AES-256-GCM);
+//! - [`store`]: the database (embedded SQLite or PostgreSQL), migrations applied on start;
 //! - [`service`]: what each operation does, independent of HTTP;
 //! - [`http`]: the trait implementation, translating between HTTP and [`service`];
 //! - [`error`]: the domain errors, converted into the API's one error shape in one place.
@@ -16,6 +19,7 @@ pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod runtime;
 pub mod secrets;
 pub mod service;
 pub mod store;
@@ -63,7 +67,8 @@ pub async fn start(
 ) -> anyhow::Result<RunningServer> {
     let store = store::Store::open(&config.database_url()?).await?;
     let catalog = catalog::Catalog::load()?;
-    let service = Arc::new(service::Service::new(store, catalog, auth::TokenVerifier::new(&secrets.jwt_secret)));
+    let vault = secrets::Vault::new(&secrets.encryption_key)?;
+    let service = Arc::new(service::Service::new(store, catalog, auth::TokenVerifier::new(&secrets.jwt_secret), vault));
     let api = squared_api::squared_api_mod::api_description::<http::ServerImpl>()
         .map_err(|e| anyhow::anyhow!("building the API description: {e}"))?;
     let dropshot_config = ConfigDropshot {

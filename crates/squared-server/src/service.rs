@@ -1,24 +1,40 @@
-//! What each operation does, apart from HTTP: authentication, the rules of the API, and
-//! the shapes of its answers. Handlers in [`crate::http`] only unpack requests and call in.
+//! What each operation does, apart from HTTP: authentication, the rules of the API, secrets,
+//! and the shapes of its answers. Handlers in [`crate::http`] only unpack requests and call in.
+//!
+//! Configurations are in clear only inside this module and the runtimes: they are sealed
+//! ([`Vault::seal`]) before they reach the store and masked ([`Entry::mask`]) before they
+//! reach a response.
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 use squared_types::{
-    Connector, ConnectorAttributes, ConnectorDefinition, ConnectorDefinitionCategoryFilter, ConnectorInput,
-    ConnectorResponse, ConnectorType,
+    Catalog, CatalogAttributes, CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectionStatus,
+    ConnectionStatusValue, Connector, ConnectorAttributes, ConnectorCategory, ConnectorDefinition,
+    ConnectorDefinitionCategoryFilter, ConnectorInput, ConnectorListResponse, ConnectorResponse, ConnectorSubCategory,
+    ConnectorType, ConnectorUpdate, PaginationLinks, QuerySourceRequest, QuerySourceResponse, StreamCatalog,
 };
 
 use crate::auth::{Caller, Role, TokenVerifier};
-use crate::catalog::{Catalog, Entry};
+use crate::catalog::{Catalog as ConnectorCatalog, Entry};
 use crate::error::{Problem, ServiceError};
-use crate::store::{NewConnector, Store, StoreError, StoredConnector};
+use crate::runtime::{self, RuntimeError};
+use crate::secrets::{Vault, keep_masked};
+use crate::store::{ConnectorFilter, NewConnector, Store, StoreError, StoredCatalog, StoredConnector};
 
 /// The JSON:API resource type of a connector.
 pub const CONNECTOR_RESOURCE: &str = "connectors";
+/// The JSON:API resource type of a catalog.
+pub const CATALOG_RESOURCE: &str = "catalogs";
+/// The largest page of a list.
+pub const MAX_PER_PAGE: i64 = 100;
+/// The most rows a query may return.
+pub const MAX_QUERY_LIMIT: i64 = 1000;
 
 pub struct Service {
     store: Store,
-    catalog: Catalog,
+    catalog: ConnectorCatalog,
     verifier: TokenVerifier,
+    vault: Vault,
 }
 
 impl From<StoreError> for ServiceError {
@@ -32,9 +48,24 @@ impl From<StoreError> for ServiceError {
     }
 }
 
+impl From<RuntimeError> for ServiceError {
+    fn from(error: RuntimeError) -> Self {
+        ServiceError::Unprocessable(error.to_string())
+    }
+}
+
+/// The filters and page of a list request.
+pub struct ListRequest {
+    pub connector_type: Option<ConnectorType>,
+    pub category: Option<ConnectorCategory>,
+    pub sub_category: Option<ConnectorSubCategory>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
 impl Service {
-    pub fn new(store: Store, catalog: Catalog, verifier: TokenVerifier) -> Self {
-        Service { store, catalog, verifier }
+    pub fn new(store: Store, catalog: ConnectorCatalog, verifier: TokenVerifier, vault: Vault) -> Self {
+        Service { store, catalog, verifier, vault }
     }
 
     pub async fn close(&self) {
@@ -56,6 +87,46 @@ impl Service {
         }
     }
 
+    /// The definition a connector names, or a 422 at `pointer`.
+    fn definition(&self, connector_type: ConnectorType, name: &str, pointer: &str) -> Result<&Entry, ServiceError> {
+        self.catalog.find(connector_type, name).ok_or_else(|| {
+            ServiceError::invalid(
+                pointer,
+                format!(
+                    "`{name}` is not a {connector_type} connector; see GET /api/v1/connector_definitions?type={connector_type}"
+                ),
+            )
+        })
+    }
+
+    /// Checks a configuration in clear against its definition; problems point below `base`.
+    fn validate_configuration(entry: &Entry, configuration: &Map<String, Value>, base: &str) -> Vec<Problem> {
+        if configuration.is_empty() {
+            return vec![Problem::new(base, "the configuration must not be empty")];
+        }
+        entry.validate(&Value::Object(configuration.clone()), base)
+    }
+
+    /// `incoming` with masked secrets given their values from `kept` (in clear), or 422s.
+    fn restore_masked(entry: &Entry, incoming: &Value, kept: &Value, base: &str) -> Result<Value, ServiceError> {
+        keep_masked(entry.schema(), incoming, kept).map_err(|pointers| {
+            ServiceError::Invalid(
+                pointers
+                    .into_iter()
+                    .map(|p| {
+                        Problem::new(format!("{base}{p}"), "the mask keeps a stored secret, and none is stored here")
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    fn open(&self, entry: &Entry, stored: &StoredConnector) -> Result<Value, ServiceError> {
+        self.vault
+            .open(entry.schema(), &stored.configuration, stored.workspace_id)
+            .map_err(|e| ServiceError::Internal(format!("connector {}: {e}", stored.id)))
+    }
+
     pub async fn create_connector(
         &self,
         caller: &Caller,
@@ -66,22 +137,24 @@ impl Service {
         if input.name.trim().is_empty() {
             problems.push(Problem::new("/connector/name", "`name` must not be empty"));
         }
-        let entry = self.catalog.find(input.connector_type, &input.connector_name);
-        match entry {
-            None => problems.push(Problem::new(
-                "/connector/connector_name",
-                format!(
-                    "`{}` is not a {} connector; see GET /api/v1/connector_definitions?type={}",
-                    input.connector_name, input.connector_type, input.connector_type
-                ),
-            )),
-            Some(_) if input.configuration.is_empty() => {
-                problems.push(Problem::new("/connector/configuration", "`configuration` must not be empty"))
+        let entry = match self.definition(input.connector_type, &input.connector_name, "/connector/connector_name") {
+            Ok(entry) => Some(entry),
+            Err(ServiceError::Invalid(more)) => {
+                problems.extend(more);
+                None
             }
-            Some(entry) => {
-                let configuration = Value::Object(input.configuration.clone());
-                problems.extend(entry.validate(&configuration, "/connector/configuration"));
+            Err(other) => return Err(other),
+        };
+        let configuration = Value::Object(input.configuration);
+        let mut clear = configuration.clone();
+        if let Some(entry) = entry {
+            match Self::restore_masked(entry, &configuration, &json!({}), "/connector/configuration") {
+                Ok(restored) => clear = restored,
+                Err(ServiceError::Invalid(more)) => problems.extend(more),
+                Err(other) => return Err(other),
             }
+            let object = clear.as_object().cloned().unwrap_or_default();
+            problems.extend(Self::validate_configuration(entry, &object, "/connector/configuration"));
         }
         if !problems.is_empty() {
             return Err(ServiceError::Invalid(problems));
@@ -95,10 +168,206 @@ impl Service {
                 description: input.description,
                 connector_type: input.connector_type,
                 connector_name: entry.definition.name.clone(),
-                configuration: Value::Object(input.configuration),
+                configuration: self.vault.seal(entry.schema(), &clear, caller.workspace_id),
             })
             .await?;
-        Ok(ConnectorResponse { data: connector_resource(&stored, entry) })
+        Ok(ConnectorResponse { data: self.connector_resource(&stored) })
+    }
+
+    pub async fn list_connectors(
+        &self,
+        caller: &Caller,
+        request: ListRequest,
+    ) -> Result<ConnectorListResponse, ServiceError> {
+        if !(1..=MAX_PER_PAGE).contains(&request.per_page) {
+            return Err(ServiceError::BadParameter {
+                parameter: "per_page",
+                detail: format!("`per_page` must be from 1 to {MAX_PER_PAGE}"),
+            });
+        }
+        if request.page < 1 {
+            return Err(ServiceError::BadParameter { parameter: "page", detail: "`page` must be 1 or more".into() });
+        }
+        let connector_names = (request.category.is_some() || request.sub_category.is_some()).then(|| {
+            self.catalog
+                .names_in(request.connector_type, request.category, request.sub_category)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        });
+        let filter = ConnectorFilter { connector_type: request.connector_type, connector_names };
+        let offset = (request.page - 1).saturating_mul(request.per_page);
+        let (connectors, total) =
+            self.store.list_connectors(caller.workspace_id, &filter, request.per_page, offset).await?;
+        let last = ((total + request.per_page - 1) / request.per_page).max(1);
+        let link = |page: i64| list_link(&request, page);
+        Ok(ConnectorListResponse {
+            data: connectors.iter().map(|c| self.connector_resource(c)).collect(),
+            links: PaginationLinks {
+                self_: link(request.page),
+                first: link(1),
+                prev: (request.page > 1).then(|| link((request.page - 1).min(last))),
+                next: (request.page < last).then(|| link(request.page + 1)),
+                last: link(last),
+            },
+        })
+    }
+
+    async fn stored_connector(&self, caller: &Caller, id: &str) -> Result<StoredConnector, ServiceError> {
+        let not_found =
+            || ServiceError::NotFound(format!("there is no connector {id} in workspace {}", caller.workspace_id));
+        let id: i64 = id.parse().map_err(|_| not_found())?;
+        self.store.get_connector(caller.workspace_id, id).await?.ok_or_else(not_found)
+    }
+
+    pub async fn show_connector(&self, caller: &Caller, id: &str) -> Result<ConnectorResponse, ServiceError> {
+        let stored = self.stored_connector(caller, id).await?;
+        Ok(ConnectorResponse { data: self.connector_resource(&stored) })
+    }
+
+    pub async fn update_connector(
+        &self,
+        caller: &Caller,
+        id: &str,
+        update: ConnectorUpdate,
+    ) -> Result<ConnectorResponse, ServiceError> {
+        Self::require_member(caller)?;
+        let stored = self.stored_connector(caller, id).await?;
+        let old_entry = self.catalog.find(stored.connector_type, &stored.connector_name).ok_or_else(|| {
+            ServiceError::Internal(format!("connector {} names a definition no longer in the catalog", stored.id))
+        })?;
+        let old_clear = self.open(old_entry, &stored)?;
+
+        let connector_type = update.connector_type.unwrap_or(stored.connector_type);
+        let connector_name = update.connector_name.unwrap_or_else(|| stored.connector_name.clone());
+        let name = update.name.unwrap_or_else(|| stored.name.clone());
+        let mut problems = Vec::new();
+        if name.trim().is_empty() {
+            problems.push(Problem::new("/connector/name", "`name` must not be empty"));
+        }
+        let entry = self.definition(connector_type, &connector_name, "/connector/connector_name")?;
+        // A new configuration replaces the old one, but for secrets sent back masked; without
+        // one, the old configuration must suit the (possibly new) definition.
+        let clear = match update.configuration {
+            Some(configuration) => {
+                Self::restore_masked(entry, &Value::Object(configuration), &old_clear, "/connector/configuration")?
+            }
+            None => old_clear,
+        };
+        let object = clear.as_object().cloned().unwrap_or_default();
+        problems.extend(Self::validate_configuration(entry, &object, "/connector/configuration"));
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems));
+        }
+        let changed = NewConnector {
+            workspace_id: caller.workspace_id,
+            name,
+            description: update.description.or(stored.description),
+            connector_type,
+            connector_name: entry.definition.name.clone(),
+            configuration: self.vault.seal(entry.schema(), &clear, caller.workspace_id),
+        };
+        let updated =
+            self.store.update_connector(caller.workspace_id, stored.id, &changed).await?.ok_or_else(|| {
+                ServiceError::NotFound(format!("there is no connector {id} in workspace {}", caller.workspace_id))
+            })?;
+        Ok(ConnectorResponse { data: self.connector_resource(&updated) })
+    }
+
+    pub async fn delete_connector(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
+        Self::require_member(caller)?;
+        let stored = self.stored_connector(caller, id).await?;
+        if self.store.delete_connector(caller.workspace_id, stored.id).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound(format!("there is no connector {id} in workspace {}", caller.workspace_id)))
+        }
+    }
+
+    pub async fn discover(&self, caller: &Caller, id: &str, refresh: bool) -> Result<CatalogResponse, ServiceError> {
+        let stored = self.stored_connector(caller, id).await?;
+        let kept = match refresh {
+            true => None,
+            false => self.store.get_catalog(caller.workspace_id, stored.id).await?,
+        };
+        let catalog = match kept {
+            Some(catalog) => catalog,
+            None => {
+                let entry = self.entry_of(&stored)?;
+                let clear = self.open(entry, &stored)?;
+                let streams = runtime::discover(stored.connector_type, &stored.connector_name, &clear).await?;
+                let catalog = serde_json::to_value(StreamCatalog { streams }).expect("a catalog serializes");
+                let hash = Sha256::digest(serde_json::to_vec(&catalog).expect("JSON serializes"));
+                let catalog = StoredCatalog {
+                    connector_id: stored.id,
+                    workspace_id: caller.workspace_id,
+                    catalog,
+                    catalog_hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+                    updated_at: chrono::Utc::now(),
+                };
+                self.store.put_catalog(&catalog).await?;
+                catalog
+            }
+        };
+        let streams: StreamCatalog = serde_json::from_value(catalog.catalog)
+            .map_err(|e| ServiceError::Internal(format!("kept catalog of connector {}: {e}", stored.id)))?;
+        Ok(CatalogResponse {
+            data: Catalog {
+                id: catalog.connector_id.to_string(),
+                type_: CATALOG_RESOURCE.into(),
+                attributes: CatalogAttributes {
+                    connector_id: catalog.connector_id,
+                    workspace_id: catalog.workspace_id,
+                    catalog: streams,
+                    catalog_hash: catalog.catalog_hash,
+                },
+            },
+        })
+    }
+
+    pub async fn query_source(
+        &self,
+        caller: &Caller,
+        id: &str,
+        request: QuerySourceRequest,
+    ) -> Result<QuerySourceResponse, ServiceError> {
+        let stored = self.stored_connector(caller, id).await?;
+        if stored.connector_type != ConnectorType::Source {
+            return Err(ServiceError::Unprocessable(format!(
+                "connector {id} is a destination; only a source can be queried"
+            )));
+        }
+        if !(1..=MAX_QUERY_LIMIT).contains(&request.limit) {
+            return Err(ServiceError::invalid("/limit", format!("`limit` must be from 1 to {MAX_QUERY_LIMIT}")));
+        }
+        let entry = self.entry_of(&stored)?;
+        let clear = self.open(entry, &stored)?;
+        let rows = runtime::query(stored.connector_type, &stored.connector_name, &clear, &request.query, request.limit)
+            .await?;
+        Ok(QuerySourceResponse { data: rows })
+    }
+
+    pub async fn check_connection(
+        &self,
+        caller: &Caller,
+        request: CheckConnectionRequest,
+    ) -> Result<CheckConnectionResponse, ServiceError> {
+        Self::require_member(caller)?;
+        let entry = self.definition(request.type_, &request.name, "/name")?;
+        let clear =
+            Self::restore_masked(entry, &Value::Object(request.connection_spec), &json!({}), "/connection_spec")?;
+        let object = clear.as_object().cloned().unwrap_or_default();
+        let problems = Self::validate_configuration(entry, &object, "/connection_spec");
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems));
+        }
+        let (status, message) = match runtime::check(request.type_, &entry.definition.name, &clear).await {
+            Ok(message) => (ConnectionStatusValue::Succeeded, message),
+            Err(message) => (ConnectionStatusValue::Failed, message),
+        };
+        Ok(CheckConnectionResponse {
+            type_: "connection_status".into(),
+            connection_status: ConnectionStatus { status, message },
+        })
     }
 
     pub fn list_connector_definitions(
@@ -118,27 +387,62 @@ impl Service {
             ServiceError::NotFound(format!("there is no {connector_type} connector definition named `{name}`"))
         })
     }
+
+    fn entry_of(&self, stored: &StoredConnector) -> Result<&Entry, ServiceError> {
+        self.catalog.find(stored.connector_type, &stored.connector_name).ok_or_else(|| {
+            ServiceError::Internal(format!("connector {} names a definition no longer in the catalog", stored.id))
+        })
+    }
+
+    /// A stored connector as the API shows it, secrets masked. A connector whose definition
+    /// left the catalog shows no configuration at all: which fields are secret is unknown.
+    fn connector_resource(&self, stored: &StoredConnector) -> Connector {
+        let entry = self.catalog.find(stored.connector_type, &stored.connector_name);
+        let configuration = match entry.map(|e| e.mask(&stored.configuration)) {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        Connector {
+            id: stored.id.to_string(),
+            type_: CONNECTOR_RESOURCE.to_owned(),
+            attributes: ConnectorAttributes {
+                name: stored.name.clone(),
+                description: stored.description.clone(),
+                connector_type: stored.connector_type.as_str().to_owned(),
+                workspace_id: stored.workspace_id,
+                created_at: stored.created_at,
+                updated_at: stored.updated_at,
+                configuration,
+                connector_name: stored.connector_name.clone(),
+                icon: entry.map(|e| e.definition.icon.clone()).unwrap_or_default(),
+            },
+        }
+    }
 }
 
-/// A stored connector as the API shows it, secrets masked.
-fn connector_resource(stored: &StoredConnector, entry: &Entry) -> Connector {
-    let configuration = match entry.mask(&stored.configuration) {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    Connector {
-        id: stored.id.to_string(),
-        type_: CONNECTOR_RESOURCE.to_owned(),
-        attributes: ConnectorAttributes {
-            name: stored.name.clone(),
-            description: stored.description.clone(),
-            connector_type: stored.connector_type.as_str().to_owned(),
-            workspace_id: stored.workspace_id,
-            created_at: stored.created_at,
-            updated_at: stored.updated_at,
-            configuration,
-            connector_name: entry.definition.name.clone(),
-            icon: entry.definition.icon.clone(),
-        },
+/// The link (path and query) to `page` of the same list.
+fn list_link(request: &ListRequest, page: i64) -> String {
+    let mut query = Vec::new();
+    if let Some(connector_type) = request.connector_type {
+        query.push(format!("type={connector_type}"));
     }
+    if let Some(category) = request.category {
+        query.push(format!("category={}", encode(category.as_str())));
+    }
+    if let Some(sub_category) = request.sub_category {
+        query.push(format!("sub_category={}", encode(sub_category.as_str())));
+    }
+    query.push(format!("page={page}"));
+    query.push(format!("per_page={}", request.per_page));
+    format!("/api/v1/connectors?{}", query.join("&"))
+}
+
+/// Percent-encodes a query value (the catalog's categories hold spaces).
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

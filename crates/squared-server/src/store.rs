@@ -190,10 +190,10 @@ impl Store {
             connector_columns!(),
             " FROM connectors WHERE workspace_id = $1 AND id = $2"
         ))
-            .bind(workspace_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(connector_from_row).transpose()
     }
 
@@ -252,6 +252,7 @@ impl Store {
         changed: &NewConnector,
     ) -> Result<Option<StoredConnector>, StoreError> {
         let now = timestamp(Utc::now());
+        let mut transaction = self.pool.begin().await?;
         let row = sqlx::query(concat!(
             "UPDATE connectors SET name = $1, description = $2, connector_type = $3, connector_name = $4, \
              configuration = $5, updated_at = $6 WHERE workspace_id = $7 AND id = $8 RETURNING ",
@@ -265,10 +266,53 @@ impl Store {
         .bind(&now)
         .bind(workspace_id)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *transaction)
         .await
         .map_err(duplicate_or_database)?;
+        // A changed connector may see other streams: its kept catalog goes.
+        sqlx::query("DELETE FROM catalogs WHERE connector_id = $1").bind(id).execute(&mut *transaction).await?;
+        transaction.commit().await?;
         row.as_ref().map(connector_from_row).transpose()
+    }
+
+    /// The kept catalog of a connector, if there is one.
+    pub async fn get_catalog(&self, workspace_id: i64, connector_id: i64) -> Result<Option<StoredCatalog>, StoreError> {
+        let row = sqlx::query(
+            "SELECT connector_id, workspace_id, catalog, catalog_hash, updated_at FROM catalogs \
+             WHERE workspace_id = $1 AND connector_id = $2",
+        )
+        .bind(workspace_id)
+        .bind(connector_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let catalog: String = row.try_get("catalog")?;
+            Ok(StoredCatalog {
+                connector_id: row.try_get("connector_id")?,
+                workspace_id: row.try_get("workspace_id")?,
+                catalog: serde_json::from_str(&catalog).map_err(|e| StoreError::Corrupt(format!("catalog: {e}")))?,
+                catalog_hash: row.try_get("catalog_hash")?,
+                updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Keeps (or replaces) the catalog of a connector.
+    pub async fn put_catalog(&self, catalog: &StoredCatalog) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO catalogs (connector_id, workspace_id, catalog, catalog_hash, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connector_id) DO UPDATE SET \
+             catalog = excluded.catalog, catalog_hash = excluded.catalog_hash, updated_at = excluded.updated_at",
+        )
+        .bind(catalog.connector_id)
+        .bind(catalog.workspace_id)
+        .bind(json_text(&catalog.catalog))
+        .bind(&catalog.catalog_hash)
+        .bind(timestamp(catalog.updated_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Deletes connector `id` of a workspace (and its catalog); false when it is not there.

@@ -77,6 +77,22 @@ pub struct Field {
     pub nullable: bool,
     pub description: Option<String>,
     pub constraints: Constraints,
+    /// The value an absent optional field takes.
+    pub default: Option<DefaultValue>,
+}
+
+/// A `default` the generated code can spell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    Integer(i64),
+    Number(f64),
+    Bool(bool),
+    String(String),
+    /// A variant of a generated enum.
+    Variant {
+        type_name: String,
+        variant: String,
+    },
 }
 
 /// Validation keywords that the generated types carry into their JSON Schema.
@@ -141,6 +157,7 @@ pub struct Param {
     pub required: bool,
     pub description: Option<String>,
     pub constraints: Constraints,
+    pub default: Option<DefaultValue>,
     /// `x-client-supplied: true`: the hand-written client layer fills the parameter in
     /// from its credentials, so the generated client takes it as optional.
     pub client_supplied: bool,
@@ -328,6 +345,12 @@ impl<'a> Builder<'a> {
                 }
                 let inline_name = format!("{name}{}", property.to_pascal_case());
                 let ty = self.type_ref(property_schema, &inline_name, &property_location)?;
+                let default = self.default_value(
+                    property_schema,
+                    &ty,
+                    required.contains(&property.as_str()),
+                    &property_location,
+                )?;
                 // A named type carries its own description; one beside a $ref is ignored by
                 // OpenAPI 3.0 anyway.
                 let is_named = matches!(ty, TypeRef::Named(_));
@@ -343,6 +366,7 @@ impl<'a> Builder<'a> {
                         property_schema.get("description").and_then(Value::as_str).map(str::to_owned)
                     },
                     constraints: constraints(property_schema, &property_location)?,
+                    default,
                 });
             }
             let (deny_unknown_fields, extra_properties) = match schema.get("additionalProperties") {
@@ -489,6 +513,7 @@ impl<'a> Builder<'a> {
             };
             ensure!(scalar, "{schema_location}: a {} parameter must be a scalar or an enum", param_in.as_str());
             let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
+            let default = self.default_value(schema, &ty, required, &schema_location)?;
             ensure!(param_in != ParamLocation::Path || required, "{param_location}: path parameters must be required");
             ensure!(
                 param_in != ParamLocation::Path || path.contains(&format!("{{{name}}}")),
@@ -506,6 +531,7 @@ impl<'a> Builder<'a> {
                 required,
                 description: param.get("description").and_then(Value::as_str).map(str::to_owned),
                 constraints: constraints(schema, &schema_location)?,
+                default,
                 client_supplied: param.get("x-client-supplied").and_then(Value::as_bool).unwrap_or(false),
             });
         }
@@ -617,6 +643,48 @@ impl<'a> Builder<'a> {
             error_type: error_type.map(|(name, _)| name),
             location: location.to_owned(),
         })
+    }
+
+    /// The `default` of a schema, checked against its type. A default is allowed only where
+    /// it has an effect: on an optional, non-nullable scalar or enum.
+    fn default_value(
+        &self,
+        schema: &Value,
+        ty: &TypeRef,
+        required: bool,
+        location: &str,
+    ) -> Result<Option<DefaultValue>> {
+        let resolved;
+        let schema = match schema.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                resolved = self.resolve_ref(reference, location)?.1;
+                resolved
+            }
+            None => schema,
+        };
+        let Some(value) = schema.get("default") else { return Ok(None) };
+        ensure!(!required, "{location}/default: a required value never takes its default; drop one of them");
+        ensure!(
+            schema.get("nullable").and_then(Value::as_bool) != Some(true),
+            "{location}/default: defaults on nullable values are not supported"
+        );
+        let mismatch = || anyhow::anyhow!("{location}/default: {value} does not fit the schema's type");
+        Ok(Some(match ty {
+            TypeRef::I32 | TypeRef::I64 => DefaultValue::Integer(value.as_i64().ok_or_else(mismatch)?),
+            TypeRef::F32 | TypeRef::F64 => DefaultValue::Number(value.as_f64().ok_or_else(mismatch)?),
+            TypeRef::Bool => DefaultValue::Bool(value.as_bool().ok_or_else(mismatch)?),
+            TypeRef::String => DefaultValue::String(value.as_str().ok_or_else(mismatch)?.to_owned()),
+            TypeRef::Named(type_name) => {
+                let text = value.as_str().ok_or_else(mismatch)?;
+                let variants = match schema.get("enum") {
+                    Some(values) => enum_variants(values, location)?,
+                    None => Vec::new(),
+                };
+                let variant = variants.into_iter().find(|v| v.value == text).ok_or_else(mismatch)?;
+                DefaultValue::Variant { type_name: type_name.clone(), variant: variant.rust_name.clone() }
+            }
+            _ => bail!("{location}/default: defaults are supported on scalars and enums only"),
+        }))
     }
 
     fn is_enum(&self, type_name: &str) -> bool {

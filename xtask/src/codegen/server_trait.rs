@@ -12,7 +12,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use super::model::{Api, Field, Operation, Param, ParamLocation, TypeRef};
+use super::model::{Api, Field, Operation, Param, ParamLocation, TypeRef, rust_field_name};
 use super::types::{TypePath, field_tokens, rust_type};
 
 /// The crate that holds the shared types.
@@ -21,9 +21,57 @@ const TYPES_CRATE: TypePath = TypePath::Crate("squared_types");
 /// The name of the generated trait.
 pub const TRAIT_NAME: &str = "SquaredApi";
 
-fn param_struct(op: &Operation, location: ParamLocation) -> Option<(syn::Ident, TokenStream)> {
+/// A literal path segment served through a variable. dropshot's router cannot hold a literal
+/// and a variable at the same place (`/definitions/check` beside `/definitions/{name}`), so
+/// the literal operation is routed through the variable, whose type admits only the literal.
+/// The emitted OpenAPI document says exactly that: a path parameter with a one-value enum.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PinnedSegment {
+    pub variable: String,
+    pub literal: String,
+}
+
+/// The path dropshot serves each operation at (index-aligned with `api.operations`), and the
+/// literal segments pinned there.
+pub fn served_paths(api: &Api) -> Vec<(String, Vec<PinnedSegment>)> {
+    let split: Vec<Vec<&str>> = api.operations.iter().map(|op| op.path.split('/').collect()).collect();
+    let is_variable = |segment: &str| segment.starts_with('{');
+    let same = |a: &str, b: &str| a == b || (is_variable(a) && is_variable(b));
+    split
+        .iter()
+        .map(|segments| {
+            let mut served: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
+            let mut pinned = Vec::new();
+            for (index, segment) in segments.iter().enumerate() {
+                if is_variable(segment) || segment.is_empty() {
+                    continue;
+                }
+                let variable = split.iter().find_map(|other| {
+                    let shares_prefix =
+                        other.len() > index && other[..index].iter().zip(&segments[..index]).all(|(a, b)| same(a, b));
+                    (shares_prefix && is_variable(other[index])).then(|| other[index])
+                });
+                if let Some(variable) = variable {
+                    served[index] = variable.to_owned();
+                    pinned.push(PinnedSegment {
+                        variable: variable.trim_start_matches('{').trim_end_matches('}').to_owned(),
+                        literal: segment.to_string(),
+                    });
+                }
+            }
+            (served.join("/"), pinned)
+        })
+        .collect()
+}
+
+fn param_struct(
+    op: &Operation,
+    location: ParamLocation,
+    pinned: &[PinnedSegment],
+    items: &mut Vec<TokenStream>,
+) -> Option<syn::Ident> {
     let params: Vec<&Param> = op.params_in(location).collect();
-    if params.is_empty() {
+    if params.is_empty() && pinned.is_empty() {
         return None;
     }
     let suffix = match location {
@@ -42,27 +90,59 @@ fn param_struct(op: &Operation, location: ParamLocation) -> Option<(syn::Ident, 
             nullable: false,
             description: p.description.clone(),
             constraints: p.constraints.clone(),
+            default: p.default.clone(),
         };
-        field_tokens(&field, TYPES_CRATE)
+        field_tokens(&field, &name.to_string(), TYPES_CRATE)
     });
-    let tokens = quote! {
+    let (mut fields, default_fns): (Vec<_>, Vec<_>) = fields.unzip();
+    let default_fns = default_fns.into_iter().flatten();
+    for segment in pinned {
+        let field = format_ident!("{}", rust_field_name(&segment.variable));
+        let enum_name = format_ident!("{}{}", op.operation_id.to_pascal_case(), segment.variable.to_pascal_case());
+        let variant = format_ident!("{}", segment.literal.to_pascal_case());
+        let (variable, literal) = (&segment.variable, &segment.literal);
+        let rename = (field != variable.as_str()).then(|| quote!(#[serde(rename = #variable)]));
+        let field_doc = format!(" Always `{literal}`: the literal segment, routed through `{{{variable}}}`.");
+        let enum_doc = format!(" The one value `{{{variable}}}` takes in `{}`.", op.operation_id);
+        fields.push(quote! {
+            #[doc = #field_doc]
+            #rename
+            pub #field: #enum_name,
+        });
+        items.push(quote! {
+            #[doc = #enum_doc]
+            #[derive(Clone, Copy, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+            pub enum #enum_name {
+                #[serde(rename = #literal)]
+                #variant,
+            }
+        });
+    }
+    items.push(quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
         pub struct #name {
             #(#fields)*
         }
-    };
-    Some((name, tokens))
+
+        #(#default_fns)*
+    });
+    Some(name)
 }
 
-fn method_tokens(op: &Operation, structs: &mut Vec<TokenStream>) -> Result<TokenStream> {
+fn method_tokens(
+    op: &Operation,
+    served_path: &str,
+    pinned: &[PinnedSegment],
+    structs: &mut Vec<TokenStream>,
+) -> Result<TokenStream> {
     let name = format_ident!("{}", op.rust_name);
     let operation_id = (op.rust_name != op.operation_id).then(|| {
         let id = &op.operation_id;
         quote!(, operation_id = #id)
     });
     let method = format_ident!("{}", op.method);
-    let path = &op.path;
+    let path = served_path;
     let tags = &op.tags;
     let docs = match (&op.summary, &op.description) {
         (Some(summary), Some(description)) => {
@@ -78,8 +158,8 @@ fn method_tokens(op: &Operation, structs: &mut Vec<TokenStream>) -> Result<Token
         (ParamLocation::Query, "query", quote!(::dropshot::Query)),
         (ParamLocation::Header, "headers", quote!(::dropshot::Header)),
     ] {
-        if let Some((struct_name, tokens)) = param_struct(op, location) {
-            structs.push(tokens);
+        let pinned = if location == ParamLocation::Path { pinned } else { &[] };
+        if let Some(struct_name) = param_struct(op, location, pinned, structs) {
             let arg = format_ident!("{arg}");
             args.push(quote!(#arg: #extractor<#struct_name>));
         }
@@ -142,7 +222,12 @@ pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
     let error_type = rust_type(&TypeRef::Named(error_type.clone()), TYPES_CRATE);
 
     let mut structs = Vec::new();
-    let methods = api.operations.iter().map(|op| method_tokens(op, &mut structs)).collect::<Result<Vec<_>>>()?;
+    let methods = api
+        .operations
+        .iter()
+        .zip(served_paths(api))
+        .map(|(op, (path, pinned))| method_tokens(op, &path, &pinned, &mut structs))
+        .collect::<Result<Vec<_>>>()?;
 
     let tag_entries = spec["tags"].as_array().into_iter().flatten().filter_map(|tag| {
         let name = tag["name"].as_str()?;

@@ -9,7 +9,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::model::{Api, Constraints, Field, TypeDef, TypeKind, TypeRef};
+use super::model::{Api, Constraints, DefaultValue, Field, TypeDef, TypeKind, TypeRef};
 
 /// How generated code names a model type: the types crate itself uses bare names, the
 /// other generated crates go through the crate path.
@@ -100,8 +100,9 @@ pub fn constraint_attrs(constraints: &Constraints) -> TokenStream {
     out
 }
 
-/// One struct field, with the attributes that make serde and schemars agree with the spec.
-pub fn field_tokens(field: &Field, path: TypePath) -> TokenStream {
+/// One struct field of `owner`, with the attributes that make serde and schemars agree with
+/// the spec, and the function that makes its default, if it has one.
+pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream, Option<TokenStream>) {
     let ident = format_ident!("{}", field.rust_name);
     let inner = rust_type(&field.ty, path);
     let docs = rustdoc(None, field.description.as_deref());
@@ -126,6 +127,12 @@ pub fn field_tokens(field: &Field, path: TypePath) -> TokenStream {
             quote!(::std::option::Option<#inner>),
             quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")]),
         ),
+        // Optional with a default: a plain T that takes the default when absent; schemars
+        // shows the default.
+        (false, false) if field.default.is_some() => {
+            let function = format!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
+            (inner, quote!(#[serde(default = #function)]))
+        }
         // Optional but never null: absent on the wire when None, and described as plain T.
         (false, false) => {
             let with = inner.to_string().replace(' ', "");
@@ -138,14 +145,36 @@ pub fn field_tokens(field: &Field, path: TypePath) -> TokenStream {
             )
         }
     };
-    quote! {
+    let default_fn = field.default.as_ref().map(|default| {
+        let function = format_ident!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
+        let value = match default {
+            DefaultValue::Integer(n) => quote!(#n as #ty),
+            DefaultValue::Number(n) => quote!(#n as #ty),
+            DefaultValue::Bool(b) => quote!(#b),
+            DefaultValue::String(text) => quote!(::std::string::String::from(#text)),
+            DefaultValue::Variant { type_name, variant } => {
+                let enum_type = rust_type(&TypeRef::Named(type_name.clone()), path);
+                let variant = format_ident!("{variant}");
+                quote!(#enum_type::#variant)
+            }
+        };
+        let doc = format!(" The default of `{owner}::{}`.", field.rust_name);
+        quote! {
+            #[doc = #doc]
+            fn #function() -> #ty {
+                #value
+            }
+        }
+    });
+    let field = quote! {
         #docs
         #schema_docs
         #rename
         #extra
         #constraints
         pub #ident: #ty,
-    }
+    };
+    (field, default_fn)
 }
 
 fn type_tokens(def: &TypeDef) -> TokenStream {
@@ -164,7 +193,9 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
     });
     match &def.kind {
         TypeKind::Struct { fields, deny_unknown_fields, extra_properties } => {
-            let fields = fields.iter().map(|f| field_tokens(f, TypePath::Local));
+            let (fields, default_fns): (Vec<_>, Vec<_>) =
+                fields.iter().map(|f| field_tokens(f, &def.name, TypePath::Local)).unzip();
+            let default_fns = default_fns.into_iter().flatten();
             let deny = deny_unknown_fields.then(|| quote!(#[serde(deny_unknown_fields)]));
             let extra = extra_properties.as_ref().map(|value| {
                 let map = rust_type(&TypeRef::Map(Box::new(value.clone())), TypePath::Local);
@@ -190,6 +221,8 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                     #(#fields)*
                     #extra
                 }
+
+                #(#default_fns)*
             }
         }
         TypeKind::Enum { variants } => {
