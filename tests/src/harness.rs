@@ -224,3 +224,45 @@ pub fn say_did_not_run(what: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "\ndid not run: {what}");
 }
+
+/// The variable that names the MariaDB server the connector tests may use.
+pub const MARIADB_URL_VAR: &str = "SQUARED_TEST_MARIADB_URL";
+
+/// The parts of a database URL (`scheme://user[:password]@host:port/database`).
+#[derive(Clone, Debug)]
+pub struct DatabaseUrl {
+    pub user: String,
+    pub password: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> DatabaseUrl {
+        let rest = url.split_once("://").expect("a URL with a scheme").1;
+        let (credentials, rest) = rest.rsplit_once('@').unwrap_or(("", rest));
+        let (user, password) = credentials.split_once(':').unwrap_or((credentials, ""));
+        let (address, database) = rest.split_once('/').expect("a URL with a database");
+        let database = database.split('?').next().unwrap_or_default();
+        let (host, port) = address.rsplit_once(':').expect("a URL with a port");
+        DatabaseUrl {
+            user: user.to_owned(),
+            password: password.to_owned(),
+            host: host.to_owned(),
+            port: port.parse().expect("a numeric port"),
+            database: database.to_owned(),
+        }
+    }
+}
+
+/// The URL in `var`, or `None` after saying the test did not run.
+pub fn url_from_env(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) => Some(url),
+        Err(_) => {
+            say_did_not_run(&format!("{test} ({var} is not set)"));
+            None
+        }
+    }
+}

@@ -668,14 +668,14 @@ pub mod builder {
     pub struct ShowConnector<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
-        workspace_id: Result<i64, String>,
+        workspace_id: Result<Option<i64>, String>,
     }
     impl<'a> ShowConnector<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
-                workspace_id: Err("workspace_id was not initialized".to_string()),
+                workspace_id: Ok(None),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -696,6 +696,7 @@ pub mod builder {
         {
             self.workspace_id = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| "conversion to `i64` for workspace_id failed".to_string());
             self
         }
@@ -720,7 +721,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Workspace-Id", workspace_id.to_string().try_into()?);
+            if let Some(value) = workspace_id {
+                header_map.append("Workspace-Id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -786,7 +789,7 @@ pub mod builder {
     pub struct UpdateConnector<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
-        workspace_id: Result<i64, String>,
+        workspace_id: Result<Option<i64>, String>,
         body: Result<::squared_types::UpdateConnectorRequest, String>,
     }
     impl<'a> UpdateConnector<'a> {
@@ -794,7 +797,7 @@ pub mod builder {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
-                workspace_id: Err("workspace_id was not initialized".to_string()),
+                workspace_id: Ok(None),
                 body: Err("body was not initialized".to_string()),
             }
         }
@@ -816,6 +819,7 @@ pub mod builder {
         {
             self.workspace_id = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| "conversion to `i64` for workspace_id failed".to_string());
             self
         }
@@ -853,7 +857,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Workspace-Id", workspace_id.to_string().try_into()?);
+            if let Some(value) = workspace_id {
+                header_map.append("Workspace-Id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -927,14 +933,14 @@ pub mod builder {
     pub struct DeleteConnector<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
-        workspace_id: Result<i64, String>,
+        workspace_id: Result<Option<i64>, String>,
     }
     impl<'a> DeleteConnector<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
-                workspace_id: Err("workspace_id was not initialized".to_string()),
+                workspace_id: Ok(None),
             }
         }
         pub fn id<V>(mut self, value: V) -> Self
@@ -955,6 +961,7 @@ pub mod builder {
         {
             self.workspace_id = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| "conversion to `i64` for workspace_id failed".to_string());
             self
         }
@@ -976,7 +983,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Workspace-Id", workspace_id.to_string().try_into()?);
+            if let Some(value) = workspace_id {
+                header_map.append("Workspace-Id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1042,7 +1051,7 @@ pub mod builder {
     pub struct PatchConnector<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
-        workspace_id: Result<i64, String>,
+        workspace_id: Result<Option<i64>, String>,
         body: Result<::squared_types::UpdateConnectorRequest, String>,
     }
     impl<'a> PatchConnector<'a> {
@@ -1050,7 +1059,7 @@ pub mod builder {
             Self {
                 client: client,
                 id: Err("id was not initialized".to_string()),
-                workspace_id: Err("workspace_id was not initialized".to_string()),
+                workspace_id: Ok(None),
                 body: Err("body was not initialized".to_string()),
             }
         }
@@ -1072,6 +1081,7 @@ pub mod builder {
         {
             self.workspace_id = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| "conversion to `i64` for workspace_id failed".to_string());
             self
         }
@@ -1109,7 +1119,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map.append("Workspace-Id", workspace_id.to_string().try_into()?);
+            if let Some(value) = workspace_id {
+                header_map.append("Workspace-Id", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client

@@ -108,13 +108,13 @@ impl Catalog {
 }
 
 impl Catalog {
-    /// The names of the definitions in a category and sub-category (each optional).
-    pub fn names_in(
+    /// The definitions (type and name) in a category and sub-category (each optional).
+    pub fn definitions_in(
         &self,
         connector_type: Option<ConnectorType>,
         category: Option<ConnectorCategory>,
         sub_category: Option<ConnectorSubCategory>,
-    ) -> impl Iterator<Item = &str> {
+    ) -> impl Iterator<Item = (ConnectorType, &str)> {
         self.entries
             .iter()
             .filter(move |e| {
@@ -122,7 +122,7 @@ impl Catalog {
                     && category.is_none_or(|c| c.as_str() == e.definition.category)
                     && sub_category.is_none_or(|s| Some(s.as_str()) == e.definition.sub_category.as_deref())
             })
-            .map(|e| e.definition.name.as_str())
+            .map(|e| (e.connector_type, e.definition.name.as_str()))
     }
 }
 

@@ -188,13 +188,13 @@ impl Service {
         if request.page < 1 {
             return Err(ServiceError::BadParameter { parameter: "page", detail: "`page` must be 1 or more".into() });
         }
-        let connector_names = (request.category.is_some() || request.sub_category.is_some()).then(|| {
+        let definitions = (request.category.is_some() || request.sub_category.is_some()).then(|| {
             self.catalog
-                .names_in(request.connector_type, request.category, request.sub_category)
-                .map(str::to_owned)
+                .definitions_in(request.connector_type, request.category, request.sub_category)
+                .map(|(connector_type, name)| (connector_type, name.to_owned()))
                 .collect::<Vec<_>>()
         });
-        let filter = ConnectorFilter { connector_type: request.connector_type, connector_names };
+        let filter = ConnectorFilter { connector_type: request.connector_type, definitions };
         let offset = (request.page - 1).saturating_mul(request.per_page);
         let (connectors, total) =
             self.store.list_connectors(caller.workspace_id, &filter, request.per_page, offset).await?;

@@ -89,8 +89,9 @@ pub struct StoredConnector {
 #[derive(Clone, Debug, Default)]
 pub struct ConnectorFilter {
     pub connector_type: Option<ConnectorType>,
-    /// Only these definitions (a category filter, resolved through the catalog).
-    pub connector_names: Option<Vec<String>>,
+    /// Only these definitions, by type and name (a category filter, resolved through the
+    /// catalog: one name can be a source in one category and a destination in another).
+    pub definitions: Option<Vec<(ConnectorType, String)>>,
 }
 
 /// A discovered catalog of a connector, cached until refreshed.
@@ -212,14 +213,18 @@ impl Store {
             arguments.push(connector_type.as_str().to_owned());
             write!(condition, " AND connector_type = ${}", arguments.len() + 1).unwrap();
         }
-        if let Some(names) = &filter.connector_names {
-            if names.is_empty() {
+        if let Some(definitions) = &filter.definitions {
+            if definitions.is_empty() {
                 return Ok((Vec::new(), 0));
             }
-            let first = arguments.len() + 2;
-            arguments.extend(names.iter().cloned());
-            let placeholders: Vec<String> = (first..first + names.len()).map(|n| format!("${n}")).collect();
-            write!(condition, " AND connector_name IN ({})", placeholders.join(", ")).unwrap();
+            let mut alternatives = Vec::new();
+            for (connector_type, name) in definitions {
+                arguments.push(connector_type.as_str().to_owned());
+                arguments.push(name.clone());
+                let n = arguments.len() + 1;
+                alternatives.push(format!("(connector_type = ${} AND connector_name = ${n})", n - 1));
+            }
+            write!(condition, " AND ({})", alternatives.join(" OR ")).unwrap();
         }
         let count_sql = format!("SELECT COUNT(*) FROM connectors WHERE {condition}");
         // Built from constant text and numbered placeholders only: no value is spliced in.
@@ -412,10 +417,13 @@ mod tests {
         let (page, total) = store.list_connectors(1, &ConnectorFilter::default(), 2, 0).await.unwrap();
         assert_eq!(total, 4);
         assert_eq!(page.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["d", "c"]);
-        let only_postgres = ConnectorFilter { connector_type: None, connector_names: Some(vec!["Postgresql".into()]) };
+        let only_postgres = ConnectorFilter {
+            connector_type: None,
+            definitions: Some(vec![(ConnectorType::Source, "Postgresql".into())]),
+        };
         let (page, total) = store.list_connectors(1, &only_postgres, 10, 1).await.unwrap();
         assert_eq!((total, page.len()), (3, 2));
-        let none = ConnectorFilter { connector_type: Some(ConnectorType::Destination), connector_names: None };
+        let none = ConnectorFilter { connector_type: Some(ConnectorType::Destination), definitions: None };
         assert_eq!(store.list_connectors(1, &none, 10, 0).await.unwrap().1, 0);
     }
 

@@ -42,6 +42,27 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
     let mut document = spec.clone();
     let components = document.clone().get("components").cloned().unwrap_or_else(|| json!({}));
     let mut hoisted = Map::new();
+    // Path-level parameters go into each operation (an operation's own one of the same name
+    // and place wins), so that the adjustments below reach them too.
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            let Some(Value::Array(shared)) = item.remove("parameters") else { continue };
+            for operation in item.values_mut().filter(|o| o.is_object()) {
+                let own = operation.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+                let key = |p: &Value| {
+                    let p = match p.get("$ref").and_then(Value::as_str) {
+                        Some(r) => &components["parameters"][r.trim_start_matches("#/components/parameters/")],
+                        None => p,
+                    };
+                    (p["name"].clone(), p["in"].clone())
+                };
+                let mut merged: Vec<Value> =
+                    shared.iter().filter(|s| !own.iter().any(|o| key(o) == key(s))).cloned().collect();
+                merged.extend(own);
+                operation["parameters"] = Value::Array(merged);
+            }
+        }
+    }
     for op in &api.operations {
         let pointer = op.location.trim_start_matches('#');
         let operation =

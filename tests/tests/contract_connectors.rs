@@ -1,0 +1,398 @@
+//! Contract tests of the Connectors API beyond create: list and its pages, show, update
+//! (PUT and PATCH) with masked secrets, delete, workspaces and roles. Every test runs on
+//! SQLite and on PostgreSQL, through the generated client.
+
+use serde_json::{Value, json};
+use squared_client::types::{
+    ConnectorCategory, ConnectorInput, ConnectorListResponse, ConnectorSubCategory, ConnectorType, ConnectorUpdate,
+    CreateConnectorRequest, ErrorResponse, QuerySourceRequest, UpdateConnectorRequest,
+};
+use squared_client::{Client, Error};
+use squared_server::auth::Role;
+use squared_server::catalog::Catalog;
+use squared_server::secrets::{MASK, Vault};
+use squared_tests::harness::{TEST_ENCRYPTION_KEY, TestServer};
+use squared_tests::on_every_engine;
+
+const WORKSPACE: i64 = 11;
+
+on_every_engine!(
+    an_empty_list_has_one_empty_page,
+    pages_hold_per_page_connectors_newest_first,
+    a_page_past_the_last_is_empty_and_points_back,
+    page_sizes_outside_1_to_100_are_refused,
+    lists_filter_by_type_category_and_sub_category,
+    show_update_and_patch_keep_masked_secrets,
+    updates_are_validated_again,
+    delete_then_404,
+    another_workspaces_connector_is_not_found,
+    viewers_read_but_do_not_write,
+);
+
+fn http_destination(name: &str) -> CreateConnectorRequest {
+    CreateConnectorRequest {
+        connector: ConnectorInput {
+            name: name.into(),
+            description: None,
+            connector_type: ConnectorType::Destination,
+            connector_name: "Http".into(),
+            configuration: json!({"destination_url": "http://127.0.0.1:9/hook", "headers": {"X-Team": "data"}})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        },
+    }
+}
+
+fn postgres_source(name: &str, password: &str) -> CreateConnectorRequest {
+    CreateConnectorRequest {
+        connector: ConnectorInput {
+            name: name.into(),
+            description: Some("warehouse replica".into()),
+            connector_type: ConnectorType::Source,
+            connector_name: "Postgresql".into(),
+            configuration: json!({
+                "data_type": "structured", "host": "db.internal", "port": "5432", "database": "analytics",
+                "schema": "public",
+                "credentials": {"auth_type": "username/password", "username": "reader", "password": password}
+            })
+            .as_object()
+            .cloned()
+            .unwrap(),
+        },
+    }
+}
+
+fn klaviyo(name: &str) -> CreateConnectorRequest {
+    CreateConnectorRequest {
+        connector: ConnectorInput {
+            name: name.into(),
+            description: None,
+            connector_type: ConnectorType::Destination,
+            connector_name: "Klaviyo".into(),
+            configuration: json!({"public_api_key": "pk-1", "private_api_key": "sk-secret-1"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        },
+    }
+}
+
+fn expect_error<T: std::fmt::Debug>(result: Result<T, Error<ErrorResponse>>) -> (u16, ErrorResponse) {
+    match result {
+        Err(Error::ErrorResponse(response)) => (response.status().as_u16(), response.into_inner()),
+        other => panic!("expected an error response the spec declares, got {other:?}"),
+    }
+}
+
+async fn create(client: &Client, request: CreateConnectorRequest) -> String {
+    client.create_connector().body(request).send().await.unwrap().into_inner().data.id
+}
+
+async fn page(client: &Client, page: u64, per_page: u64) -> ConnectorListResponse {
+    client.list_connectors().page(page).per_page(per_page).send().await.unwrap().into_inner()
+}
+
+fn update(connector: ConnectorUpdate) -> UpdateConnectorRequest {
+    UpdateConnectorRequest { connector }
+}
+
+fn no_change() -> ConnectorUpdate {
+    ConnectorUpdate { name: None, description: None, connector_type: None, connector_name: None, configuration: None }
+}
+
+/// The stored configuration of a connector, decrypted with the test key.
+async fn stored_configuration(server: &TestServer, id: &str) -> (String, Value) {
+    let db = server.database().await;
+    let (connector_type, connector_name, raw): (String, String, String) =
+        sqlx::query_as("SELECT connector_type, connector_name, configuration FROM connectors WHERE id = $1")
+            .bind(id.parse::<i64>().unwrap())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    db.close().await;
+    let connector_type = ConnectorType::ALL.into_iter().find(|t| t.as_str() == connector_type).unwrap();
+    let catalog = Catalog::load().unwrap();
+    let schema = catalog.find(connector_type, &connector_name).unwrap().schema().clone();
+    let vault = Vault::new(&TEST_ENCRYPTION_KEY).unwrap();
+    let opened = vault.open(&schema, &serde_json::from_str(&raw).unwrap(), WORKSPACE).unwrap();
+    (raw, opened)
+}
+
+async fn an_empty_list_has_one_empty_page(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let list = client.list_connectors().send().await.unwrap().into_inner();
+    assert!(list.data.is_empty());
+    assert_eq!(list.links.self_, "/api/v1/connectors?page=1&per_page=10");
+    assert_eq!(list.links.first, list.links.self_);
+    assert_eq!(list.links.last, list.links.self_);
+    assert_eq!((list.links.prev, list.links.next), (None, None));
+    server.stop().await;
+}
+
+async fn pages_hold_per_page_connectors_newest_first(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        ids.push(create(&client, http_destination(&format!("hook-{n:02}"))).await);
+    }
+    // Exactly one full page.
+    let one = page(&client, 1, 10).await;
+    assert_eq!(one.data.len(), 10);
+    assert_eq!((one.links.prev.as_deref(), one.links.next.as_deref()), (None, None));
+    assert_eq!(one.links.last, "/api/v1/connectors?page=1&per_page=10");
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(one.data.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), newest_first);
+
+    // Three pages of four: 4, 4, 2; an update moves a connector to the front.
+    let touched = &ids[0];
+    client
+        .patch_connector()
+        .id(touched)
+        .body(update(ConnectorUpdate { description: Some("touched".into()), ..no_change() }))
+        .send()
+        .await
+        .unwrap();
+    let first = page(&client, 1, 4).await;
+    assert_eq!(first.data[0].id, *touched);
+    assert_eq!(first.links.next.as_deref(), Some("/api/v1/connectors?page=2&per_page=4"));
+    assert_eq!(first.links.last, "/api/v1/connectors?page=3&per_page=4");
+    let second = page(&client, 2, 4).await;
+    assert_eq!(second.links.prev.as_deref(), Some("/api/v1/connectors?page=1&per_page=4"));
+    let third = page(&client, 3, 4).await;
+    assert_eq!(third.data.len(), 2);
+    assert_eq!(third.links.next, None);
+    let mut seen: Vec<String> = [first.data, second.data, third.data].into_iter().flatten().map(|c| c.id).collect();
+    seen.sort();
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(seen, all, "every connector exactly once across the pages");
+    server.stop().await;
+}
+
+async fn a_page_past_the_last_is_empty_and_points_back(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    for n in 0..3 {
+        create(&client, http_destination(&format!("hook-{n}"))).await;
+    }
+    let past = page(&client, 5, 2).await;
+    assert!(past.data.is_empty());
+    assert_eq!(past.links.self_, "/api/v1/connectors?page=5&per_page=2");
+    assert_eq!(past.links.prev.as_deref(), Some("/api/v1/connectors?page=2&per_page=2"));
+    assert_eq!(past.links.next, None);
+    assert_eq!(past.links.last, "/api/v1/connectors?page=2&per_page=2");
+    server.stop().await;
+}
+
+async fn page_sizes_outside_1_to_100_are_refused(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let (status, error) = expect_error(client.list_connectors().per_page(101u64).send().await);
+    assert_eq!(status, 400);
+    assert_eq!(error.errors[0].source.as_ref().unwrap().parameter.as_deref(), Some("per_page"));
+    // The generated client cannot even express a zero (its type is NonZeroU64), so raw:
+    for (query, parameter) in [("page=1&per_page=0", "per_page"), ("page=0&per_page=10", "page")] {
+        let response = reqwest::Client::new()
+            .get(format!("{}/api/v1/connectors?{query}", server.base_url))
+            .bearer_auth(server.token(WORKSPACE, Role::Member))
+            .header("Workspace-Id", WORKSPACE)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{query}");
+        let error: ErrorResponse = response.json().await.unwrap();
+        assert_eq!(error.errors[0].source.as_ref().unwrap().parameter.as_deref(), Some(parameter), "{query}");
+    }
+    assert_eq!(page(&client, 1, 100).await.data.len(), 0, "100 is allowed");
+    // Values outside the spec's enums are refused too.
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/connectors?category=Nonsense", server.base_url))
+        .bearer_auth(server.token(WORKSPACE, Role::Member))
+        .header("Workspace-Id", WORKSPACE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    server.stop().await;
+}
+
+async fn lists_filter_by_type_category_and_sub_category(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    create(&client, http_destination("hook")).await;
+    create(&client, postgres_source("warehouse", "pw")).await;
+    create(&client, klaviyo("mail")).await;
+    let names = |list: ConnectorListResponse| list.data.into_iter().map(|c| c.attributes.name).collect::<Vec<_>>();
+    let sources = client.list_connectors().type_(ConnectorType::Source).send().await.unwrap().into_inner();
+    assert_eq!(names(sources), ["warehouse"]);
+    let marketing = client.list_connectors().category(ConnectorCategory::MarketingAutomation).send().await.unwrap();
+    assert_eq!(names(marketing.into_inner()), ["mail"]);
+    let relational =
+        client.list_connectors().sub_category(ConnectorSubCategory::RelationalDatabase).send().await.unwrap();
+    assert_eq!(names(relational.into_inner()), ["warehouse"]);
+    let none = client
+        .list_connectors()
+        .type_(ConnectorType::Destination)
+        .sub_category(ConnectorSubCategory::RelationalDatabase)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(none.data.is_empty());
+    assert!(none.links.self_.contains("type=destination&sub_category=Relational%20Database"), "{}", none.links.self_);
+    server.stop().await;
+}
+
+async fn show_update_and_patch_keep_masked_secrets(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let id = create(&client, postgres_source("warehouse", "first-password")).await;
+    let shown = client.show_connector().id(&id).send().await.unwrap().into_inner().data;
+    assert_eq!(shown.attributes.configuration["credentials"]["password"], MASK);
+    assert_eq!(shown.attributes.description.as_deref(), Some("warehouse replica"));
+
+    // PUT the shown configuration back, masked secret and all, with another host.
+    let mut configuration = shown.attributes.configuration.clone();
+    configuration["host"] = json!("db2.internal");
+    let updated = client
+        .update_connector()
+        .id(&id)
+        .body(update(ConnectorUpdate { configuration: Some(configuration), ..no_change() }))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(updated.attributes.configuration["host"], "db2.internal");
+    assert_eq!(updated.attributes.configuration["credentials"]["password"], MASK);
+    assert!(updated.attributes.updated_at > shown.attributes.updated_at);
+    assert_eq!(updated.attributes.created_at, shown.attributes.created_at);
+    let (raw, opened) = stored_configuration(&server, &id).await;
+    assert_eq!(opened["credentials"]["password"], "first-password", "the masked secret kept its value");
+    assert_eq!(opened["host"], "db2.internal");
+    assert!(!raw.contains("first-password") && !raw.contains(MASK), "{raw}");
+
+    // PATCH a new secret and a new name; the other fields stay.
+    let mut configuration = updated.attributes.configuration.clone();
+    configuration["credentials"]["password"] = json!("second-password");
+    let patched = client
+        .patch_connector()
+        .id(&id)
+        .body(update(ConnectorUpdate {
+            name: Some("warehouse-2".into()),
+            configuration: Some(configuration),
+            ..no_change()
+        }))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(patched.attributes.name, "warehouse-2");
+    assert_eq!(patched.attributes.description.as_deref(), Some("warehouse replica"));
+    let (raw, opened) = stored_configuration(&server, &id).await;
+    assert_eq!(opened["credentials"]["password"], "second-password");
+    assert!(!raw.contains("second-password"));
+    server.stop().await;
+}
+
+async fn updates_are_validated_again(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let id = create(&client, postgres_source("warehouse", "pw")).await;
+    create(&client, postgres_source("other", "pw")).await;
+    let cases: Vec<(&str, ConnectorUpdate, &str)> = vec![
+        ("duplicate name", ConnectorUpdate { name: Some("other".into()), ..no_change() }, "/connector/name"),
+        ("empty name", ConnectorUpdate { name: Some("".into()), ..no_change() }, "/connector/name"),
+        (
+            "unknown definition",
+            ConnectorUpdate { connector_name: Some("Nope".into()), ..no_change() },
+            "/connector/connector_name",
+        ),
+        (
+            "a definition the configuration does not fit",
+            ConnectorUpdate { connector_name: Some("MariaDB".into()), ..no_change() },
+            "/connector/configuration/password",
+        ),
+        (
+            "an invalid configuration",
+            ConnectorUpdate { configuration: Some(json!({"host": 1}).as_object().cloned().unwrap()), ..no_change() },
+            "/connector/configuration/database",
+        ),
+        (
+            "a mask with nothing to keep",
+            ConnectorUpdate {
+                connector_type: Some(ConnectorType::Destination),
+                connector_name: Some("Klaviyo".into()),
+                configuration: Some(
+                    json!({"public_api_key": MASK, "private_api_key": "k"}).as_object().cloned().unwrap(),
+                ),
+                ..no_change()
+            },
+            "/connector/configuration/public_api_key",
+        ),
+    ];
+    let before = stored_configuration(&server, &id).await.0;
+    for (case, change, pointer) in cases {
+        let (status, error) = expect_error(client.update_connector().id(&id).body(update(change)).send().await);
+        assert_eq!(status, 422, "{case}");
+        let pointers: Vec<_> =
+            error.errors.iter().filter_map(|e| e.source.as_ref().and_then(|s| s.pointer.clone())).collect();
+        assert!(pointers.iter().any(|p| p == pointer), "{case}: {pointers:?}");
+    }
+    assert_eq!(stored_configuration(&server, &id).await.0, before, "nothing was written");
+    let shown = client.show_connector().id(&id).send().await.unwrap().into_inner().data;
+    assert_eq!(shown.attributes.name, "warehouse");
+    server.stop().await;
+}
+
+async fn delete_then_404(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let id = create(&client, http_destination("hook")).await;
+    let deleted = client.delete_connector().id(&id).send().await.unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    assert_eq!(expect_error(client.show_connector().id(&id).send().await).0, 404);
+    assert_eq!(expect_error(client.delete_connector().id(&id).send().await).0, 404);
+    assert_eq!(expect_error(client.patch_connector().id(&id).body(update(no_change())).send().await).0, 404);
+    assert_eq!(expect_error(client.show_connector().id("not-a-number").send().await).0, 404);
+    assert_eq!(server.connector_count().await, 0);
+    server.stop().await;
+}
+
+async fn another_workspaces_connector_is_not_found(server: TestServer) {
+    let owner = server.client(WORKSPACE, Role::Member);
+    let id = create(&owner, postgres_source("warehouse", "pw")).await;
+    let stranger = server.client(WORKSPACE + 1, Role::Member);
+    let (status, error) = expect_error(stranger.show_connector().id(&id).send().await);
+    assert_eq!(status, 404);
+    assert_eq!(error.errors[0].detail, format!("there is no connector {id} in workspace {}", WORKSPACE + 1));
+    assert_eq!(expect_error(stranger.update_connector().id(&id).body(update(no_change())).send().await).0, 404);
+    assert_eq!(expect_error(stranger.delete_connector().id(&id).send().await).0, 404);
+    assert_eq!(expect_error(stranger.discover_connector().id(&id).send().await).0, 404);
+    let query = QuerySourceRequest { query: "SELECT 1".into(), limit: 1 };
+    assert_eq!(expect_error(stranger.query_source().id(&id).body(query).send().await).0, 404);
+    assert!(stranger.list_connectors().send().await.unwrap().into_inner().data.is_empty());
+    assert_eq!(owner.show_connector().id(&id).send().await.unwrap().into_inner().data.id, id);
+    server.stop().await;
+}
+
+async fn viewers_read_but_do_not_write(server: TestServer) {
+    let member = server.client(WORKSPACE, Role::Member);
+    let id = create(&member, http_destination("hook")).await;
+    let viewer = server.client(WORKSPACE, Role::Viewer);
+    assert_eq!(viewer.list_connectors().send().await.unwrap().into_inner().data.len(), 1);
+    assert_eq!(viewer.show_connector().id(&id).send().await.unwrap().into_inner().data.id, id);
+    assert_eq!(expect_error(viewer.create_connector().body(http_destination("x")).send().await).0, 403);
+    assert_eq!(expect_error(viewer.update_connector().id(&id).body(update(no_change())).send().await).0, 403);
+    assert_eq!(expect_error(viewer.patch_connector().id(&id).body(update(no_change())).send().await).0, 403);
+    assert_eq!(expect_error(viewer.delete_connector().id(&id).send().await).0, 403);
+    let check = squared_client::types::CheckConnectionRequest {
+        type_: ConnectorType::Destination,
+        name: "Http".into(),
+        connection_spec: json!({"destination_url": "http://127.0.0.1:9/"}).as_object().cloned().unwrap(),
+    };
+    assert_eq!(expect_error(viewer.check_connection().body(check).send().await).0, 403);
+    // A destination cannot be queried, whoever asks.
+    let query = QuerySourceRequest { query: "SELECT 1".into(), limit: 5 };
+    let (status, error) = expect_error(viewer.query_source().id(&id).body(query).send().await);
+    assert_eq!(status, 422);
+    assert!(error.errors[0].detail.contains("destination"), "{}", error.errors[0].detail);
+    assert_eq!(server.connector_count().await, 1);
+    server.stop().await;
+}
