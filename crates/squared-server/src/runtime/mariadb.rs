@@ -8,13 +8,18 @@ use squared_types::Stream;
 use super::{CONNECT_TIMEOUT, RuntimeError, STATEMENT_TIMEOUT_SECONDS, port, streams_of, text};
 
 async fn connect(configuration: &Value) -> Result<MySqlConnection, RuntimeError> {
-    let options = MySqlConnectOptions::new()
+    let mut options = MySqlConnectOptions::new()
         .host(text(configuration, "/host")?)
         .port(port(configuration)?)
         .database(text(configuration, "/database")?)
         .username(text(configuration, "/username")?)
-        .password(text(configuration, "/password")?)
         .disable_statement_logging();
+    // An empty password means none: sent as a password, it would not match an account
+    // that has none.
+    let password = text(configuration, "/password")?;
+    if !password.is_empty() {
+        options = options.password(password);
+    }
     match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
         Err(_) => {
             Err(RuntimeError::Remote(format!("could not connect to MariaDB within {} s", CONNECT_TIMEOUT.as_secs())))

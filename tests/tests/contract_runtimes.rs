@@ -1,0 +1,471 @@
+//! Contract tests of the working connectors against real systems: PostgreSQL and MariaDB as
+//! sources (check, discover, query_source) and PostgreSQL and HTTP as destinations (check).
+//!
+//! The databases are those of `SQUARED_TEST_POSTGRES_URL` and `SQUARED_TEST_MARIADB_URL`;
+//! each test makes its own schema or database with its own tables, and drops it after.
+//! Without the variable a test says it did not run. The HTTP destination is a small server
+//! on an ephemeral loopback port, started by the test.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value, json};
+use sqlx::{AnyPool, Executor};
+use squared_client::types::{
+    CheckConnectionRequest, ConnectionStatusValue, ConnectorInput, ConnectorType, CreateConnectorRequest,
+    ErrorResponse, QuerySourceRequest,
+};
+use squared_client::{Client, Error};
+use squared_server::auth::Role;
+use squared_tests::harness::{DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestServer, url_from_env};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const WORKSPACE: i64 = 21;
+
+fn object(value: Value) -> Map<String, Value> {
+    value.as_object().cloned().expect("an object")
+}
+
+fn expect_error<T: std::fmt::Debug>(result: Result<T, Error<ErrorResponse>>) -> (u16, ErrorResponse) {
+    match result {
+        Err(Error::ErrorResponse(response)) => (response.status().as_u16(), response.into_inner()),
+        other => panic!("expected an error response the spec declares, got {other:?}"),
+    }
+}
+
+async fn check(
+    client: &Client,
+    connector_type: ConnectorType,
+    name: &str,
+    spec: Value,
+) -> (ConnectionStatusValue, String) {
+    let request = CheckConnectionRequest { type_: connector_type, name: name.into(), connection_spec: object(spec) };
+    let outcome = client.check_connection().body(request).send().await.unwrap();
+    assert_eq!(outcome.status().as_u16(), 200, "a check answers 200 whatever its outcome");
+    let outcome = outcome.into_inner();
+    assert_eq!(outcome.type_, "connection_status");
+    (outcome.connection_status.status, outcome.connection_status.message)
+}
+
+async fn create(client: &Client, connector_type: ConnectorType, name: &str, configuration: Value) -> String {
+    let request = CreateConnectorRequest {
+        connector: ConnectorInput {
+            name: format!("{name}-connector"),
+            description: None,
+            connector_type,
+            connector_name: name.into(),
+            configuration: object(configuration),
+        },
+    };
+    client.create_connector().body(request).send().await.unwrap().into_inner().data.id
+}
+
+/// A port nothing listens on (bound, then released).
+async fn closed_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    port
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}_{}", std::process::id(), chrono::Utc::now().timestamp_micros() % 100_000_000)
+}
+
+/// A schema of its own in the test PostgreSQL, with a table and a view.
+struct PostgresSource {
+    admin: AnyPool,
+    url: DatabaseUrl,
+    schema: String,
+}
+
+impl PostgresSource {
+    async fn create(test: &str) -> Option<PostgresSource> {
+        let url = url_from_env(POSTGRES_URL_VAR, test)?;
+        sqlx::any::install_default_drivers();
+        let admin = AnyPool::connect(&url).await.unwrap();
+        let schema = unique("src");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA {schema};
+                 CREATE TABLE {schema}.orders (id integer PRIMARY KEY, customer text NOT NULL, amount numeric(10,2),
+                                               paid boolean, placed_at timestamptz, notes jsonb);
+                 INSERT INTO {schema}.orders VALUES
+                     (1, 'ada', 12.50, true, '2026-01-02T03:04:05Z', '{{\"gift\": true}}'),
+                     (2, 'bob', 7.00, false, NULL, NULL),
+                     (3, 'cy', 99.99, true, '2026-02-03T04:05:06Z', '[]');
+                 CREATE VIEW {schema}.big_orders AS SELECT id, amount FROM {schema}.orders WHERE amount > 10;
+                 CREATE SEQUENCE {schema}.counter;"
+            )))
+            .await
+            .unwrap();
+        Some(PostgresSource { admin, url: DatabaseUrl::parse(&url), schema })
+    }
+
+    fn configuration(&self) -> Value {
+        json!({
+            "data_type": "structured",
+            "host": self.url.host, "port": self.url.port.to_string(), "database": self.url.database,
+            "schema": self.schema,
+            "credentials": {"auth_type": "username/password", "username": self.url.user,
+                            "password": if self.url.password.is_empty() { "unused-with-trust-auth" } else { &self.url.password }}
+        })
+    }
+
+    async fn drop(self) {
+        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema))).await.unwrap();
+        self.admin.close().await;
+    }
+}
+
+/// A database of its own in the test MariaDB, with a table and a view.
+struct MariaDbSource {
+    admin: AnyPool,
+    url: DatabaseUrl,
+    database: String,
+}
+
+impl MariaDbSource {
+    async fn create(test: &str) -> Option<MariaDbSource> {
+        let url = url_from_env(MARIADB_URL_VAR, test)?;
+        sqlx::any::install_default_drivers();
+        let admin = AnyPool::connect(&url).await.unwrap();
+        let database = unique("src");
+        for statement in [
+            format!("CREATE DATABASE {database}"),
+            format!(
+                "CREATE TABLE {database}.products (id INT PRIMARY KEY, title VARCHAR(100) NOT NULL, price DECIMAL(8,2), \
+                 stocked TINYINT(1), added DATETIME)"
+            ),
+            format!(
+                "INSERT INTO {database}.products VALUES (1, 'lamp', 20.00, 1, '2026-03-04 05:06:07'), \
+                 (2, 'desk', 150.50, 0, NULL), (3, 'chair', 75.25, 1, '2026-04-05 06:07:08')"
+            ),
+            format!("CREATE VIEW {database}.cheap AS SELECT id, title FROM {database}.products WHERE price < 100"),
+        ] {
+            admin.execute(sqlx::AssertSqlSafe(statement)).await.unwrap();
+        }
+        Some(MariaDbSource { admin, url: DatabaseUrl::parse(&url), database })
+    }
+
+    fn configuration(&self, password: &str) -> Value {
+        json!({
+            "host": self.url.host, "port": self.url.port.to_string(), "username": self.url.user,
+            "password": password, "database": self.database
+        })
+    }
+
+    async fn drop(self) {
+        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {}", self.database))).await.unwrap();
+        self.admin.close().await;
+    }
+}
+
+fn stream_schema(catalog: &squared_client::types::CatalogResponse, name: &str) -> Value {
+    let stream = catalog.data.attributes.catalog.streams.iter().find(|s| s.name == name).unwrap_or_else(|| {
+        panic!(
+            "no stream {name} in {:?}",
+            catalog.data.attributes.catalog.streams.iter().map(|s| &s.name).collect::<Vec<_>>()
+        )
+    });
+    assert_eq!(stream.action, "create");
+    Value::Object(stream.json_schema.clone())
+}
+
+#[tokio::test]
+async fn postgres_source_checks_discovers_and_queries() {
+    let Some(source) = PostgresSource::create("postgres_source_checks_discovers_and_queries").await else { return };
+    let server = TestServer::start().await;
+    let member = server.client(WORKSPACE, Role::Member);
+
+    let (status, message) = check(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    assert_eq!(status, ConnectionStatusValue::Succeeded, "{message}");
+    let mut wrong_user = source.configuration();
+    wrong_user["credentials"]["username"] = json!("no_such_role_here");
+    let (status, message) = check(&member, ConnectorType::Source, "Postgresql", wrong_user).await;
+    assert_eq!(status, ConnectionStatusValue::Failed);
+    assert!(message.contains("no_such_role_here") && message.contains("does not exist"), "{message}");
+    let mut closed = source.configuration();
+    closed["port"] = json!(closed_port().await.to_string());
+    let (status, message) = check(&member, ConnectorType::Source, "Postgresql", closed).await;
+    assert_eq!(status, ConnectionStatusValue::Failed);
+    assert!(message.to_lowercase().contains("refused"), "{message}");
+    let mut no_schema = source.configuration();
+    no_schema["schema"] = json!("no_such_schema");
+    let (status, message) = check(&member, ConnectorType::Source, "Postgresql", no_schema).await;
+    assert_eq!((status, message.contains("no_such_schema")), (ConnectionStatusValue::Failed, true));
+
+    let id = create(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let viewer = server.client(WORKSPACE, Role::Viewer);
+    let catalog = viewer.discover_connector().id(&id).send().await.unwrap().into_inner();
+    assert_eq!(catalog.data.type_, "catalogs");
+    assert_eq!(catalog.data.attributes.connector_id.to_string(), id);
+    assert_eq!(catalog.data.attributes.workspace_id, WORKSPACE);
+    let names: Vec<&str> = catalog.data.attributes.catalog.streams.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["big_orders", "orders"], "tables and views of the schema, by name");
+    assert_eq!(
+        stream_schema(&catalog, "orders")["properties"],
+        json!({
+            "id": {"type": "integer"},
+            "customer": {"type": "string"},
+            "amount": {"type": ["number", "null"]},
+            "paid": {"type": ["boolean", "null"]},
+            "placed_at": {"type": ["string", "null"], "format": "date-time"},
+            "notes": {"type": ["object", "null"]}
+        })
+    );
+    assert_eq!(catalog.data.attributes.catalog_hash.len(), 64);
+
+    // Kept until refreshed: a new column shows only with refresh=true.
+    source
+        .admin
+        .execute(sqlx::AssertSqlSafe(format!("ALTER TABLE {}.orders ADD COLUMN coupon text", source.schema)))
+        .await
+        .unwrap();
+    let kept = viewer.discover_connector().id(&id).send().await.unwrap().into_inner();
+    assert_eq!(kept.data.attributes.catalog_hash, catalog.data.attributes.catalog_hash);
+    let fresh = viewer.discover_connector().id(&id).refresh(true).send().await.unwrap().into_inner();
+    assert_ne!(fresh.data.attributes.catalog_hash, catalog.data.attributes.catalog_hash);
+    assert_eq!(stream_schema(&fresh, "orders")["properties"]["coupon"], json!({"type": ["string", "null"]}));
+
+    let query = |sql: &str, limit: i64| QuerySourceRequest { query: sql.into(), limit };
+    let rows = viewer
+        .query_source()
+        .id(&id)
+        .body(query(
+            &format!("SELECT id, customer, amount, paid, notes FROM {}.orders ORDER BY id;", source.schema),
+            50,
+        ))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(
+        rows.into_iter().map(Value::Object).collect::<Vec<_>>(),
+        [
+            json!({"id": 1, "customer": "ada", "amount": 12.50, "paid": true, "notes": {"gift": true}}),
+            json!({"id": 2, "customer": "bob", "amount": 7.00, "paid": false, "notes": null}),
+            json!({"id": 3, "customer": "cy", "amount": 99.99, "paid": true, "notes": []}),
+        ]
+    );
+    let limited = viewer
+        .query_source()
+        .id(&id)
+        .body(query(&format!("SELECT id FROM {}.big_orders ORDER BY id", source.schema), 1))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(limited.into_iter().map(Value::Object).collect::<Vec<_>>(), [json!({"id": 1})]);
+
+    // Read-only: a query that would change something is refused by PostgreSQL.
+    let (status, error) = expect_error(
+        viewer
+            .query_source()
+            .id(&id)
+            .body(query(&format!("SELECT nextval('{}.counter')", source.schema), 5))
+            .send()
+            .await,
+    );
+    assert_eq!(status, 422);
+    assert!(error.errors[0].detail.contains("read-only"), "{}", error.errors[0].detail);
+    let (status, error) =
+        expect_error(viewer.query_source().id(&id).body(query("SELECT * FROM nowhere", 5)).send().await);
+    assert_eq!(status, 422);
+    assert!(error.errors[0].detail.contains("nowhere"), "{}", error.errors[0].detail);
+    let (status, error) = expect_error(viewer.query_source().id(&id).body(query("SELECT 1", 1001)).send().await);
+    assert_eq!(status, 422);
+    assert_eq!(error.errors[0].source.as_ref().unwrap().pointer.as_deref(), Some("/limit"));
+
+    server.stop().await;
+    source.drop().await;
+}
+
+#[tokio::test]
+async fn mariadb_source_checks_discovers_and_queries() {
+    let Some(source) = MariaDbSource::create("mariadb_source_checks_discovers_and_queries").await else { return };
+    let server = TestServer::start().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    let password = source.url.password.clone();
+
+    let (status, message) = check(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;
+    assert_eq!(status, ConnectionStatusValue::Succeeded, "{message}");
+    assert!(message.contains("MariaDB"), "{message}");
+    let (status, message) =
+        check(&member, ConnectorType::Source, "MariaDB", source.configuration("definitely-the-wrong-password")).await;
+    assert_eq!(status, ConnectionStatusValue::Failed);
+    assert!(message.contains("Access denied"), "{message}");
+    assert!(!message.contains("definitely-the-wrong-password"), "the password never shows: {message}");
+    let mut closed = source.configuration(&password);
+    closed["port"] = json!(closed_port().await.to_string());
+    let (status, message) = check(&member, ConnectorType::Source, "MariaDB", closed).await;
+    assert_eq!(status, ConnectionStatusValue::Failed);
+    assert!(message.to_lowercase().contains("refused"), "{message}");
+
+    let id = create(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;
+    let catalog = member.discover_connector().id(&id).send().await.unwrap().into_inner();
+    let names: Vec<&str> = catalog.data.attributes.catalog.streams.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["cheap", "products"]);
+    assert_eq!(
+        stream_schema(&catalog, "products")["properties"],
+        json!({
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "price": {"type": ["number", "null"]},
+            "stocked": {"type": ["integer", "null"]},
+            "added": {"type": ["string", "null"], "format": "date-time"}
+        })
+    );
+
+    let query = |sql: String, limit: i64| QuerySourceRequest { query: sql, limit };
+    let rows = member
+        .query_source()
+        .id(&id)
+        .body(query(format!("SELECT id, title, price, added FROM {}.products ORDER BY id", source.database), 2))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(
+        rows.into_iter().map(Value::Object).collect::<Vec<_>>(),
+        [
+            json!({"id": 1, "title": "lamp", "price": 20.00, "added": "2026-03-04 05:06:07"}),
+            json!({"id": 2, "title": "desk", "price": 150.50, "added": null}),
+        ]
+    );
+    let (status, error) =
+        expect_error(member.query_source().id(&id).body(query("SELECT * FROM no_such_table".into(), 5)).send().await);
+    assert_eq!(status, 422);
+    assert!(error.errors[0].detail.contains("no_such_table"), "{}", error.errors[0].detail);
+
+    server.stop().await;
+    source.drop().await;
+}
+
+#[tokio::test]
+async fn postgres_destination_checks() {
+    let Some(url) = url_from_env(POSTGRES_URL_VAR, "postgres_destination_checks") else { return };
+    let url = DatabaseUrl::parse(&url);
+    let server = TestServer::start().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    let spec = |port: u16| {
+        json!({
+            "host": url.host, "port": port.to_string(), "database": url.database, "schema": "public",
+            "credentials": {"auth_type": "username/password", "username": url.user, "password": "unused"}
+        })
+    };
+    let (status, message) = check(&member, ConnectorType::Destination, "Postgresql", spec(url.port)).await;
+    assert_eq!(status, ConnectionStatusValue::Succeeded, "{message}");
+    let (status, message) = check(&member, ConnectorType::Destination, "Postgresql", spec(closed_port().await)).await;
+    assert_eq!(status, ConnectionStatusValue::Failed);
+    assert!(message.to_lowercase().contains("refused"), "{message}");
+    server.stop().await;
+}
+
+/// A one-request-at-a-time HTTP server on loopback that answers `status` and records the
+/// headers it was sent.
+async fn http_sink(status: u16) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook?token=query-secret", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match socket.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            record.lock().unwrap().push(String::from_utf8_lossy(&request).into_owned());
+            let reply = format!("HTTP/1.1 {status} Status\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = socket.write_all(reply.as_bytes()).await;
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn http_destination_checks_against_a_local_server() {
+    let server = TestServer::start().await;
+    let member = server.client(WORKSPACE, Role::Member);
+
+    let (url, seen) = http_sink(200).await;
+    let spec = json!({"destination_url": url, "headers": {"X-Api-Key": "header-secret"}});
+    let (status, message) = check(&member, ConnectorType::Destination, "Http", spec).await;
+    assert_eq!(status, ConnectionStatusValue::Succeeded, "{message}");
+    let request = seen.lock().unwrap().first().cloned().expect("the destination was called");
+    assert!(request.starts_with("POST /hook?token=query-secret HTTP/1.1"), "{request}");
+    assert!(request.to_lowercase().contains("x-api-key: header-secret"), "{request}");
+
+    let (url, _) = http_sink(503).await;
+    let (status, message) = check(&member, ConnectorType::Destination, "Http", json!({"destination_url": url})).await;
+    assert_eq!(status, ConnectionStatusValue::Failed);
+    assert!(message.contains("503"), "{message}");
+
+    let closed = format!("http://127.0.0.1:{}/hook?token=query-secret", closed_port().await);
+    let (status, message) =
+        check(&member, ConnectorType::Destination, "Http", json!({"destination_url": closed})).await;
+    assert_eq!(status, ConnectionStatusValue::Failed);
+    assert!(!message.contains("query-secret"), "the URL (and its token) never shows: {message}");
+
+    // A definition without a runtime fails plainly, never pretends.
+    let (status, message) =
+        check(&member, ConnectorType::Destination, "Slack", json!({"api_token": "t", "channel_id": "c"})).await;
+    assert_eq!(status, ConnectionStatusValue::Failed);
+    assert!(message.contains("no runtime"), "{message}");
+
+    // The specification must fit the definition, and the definition must exist.
+    let request = CheckConnectionRequest {
+        type_: ConnectorType::Destination,
+        name: "Http".into(),
+        connection_spec: object(json!({"headers": {}})),
+    };
+    let (status, error) = expect_error(member.check_connection().body(request).send().await);
+    assert_eq!(status, 422);
+    assert_eq!(error.errors[0].source.as_ref().unwrap().pointer.as_deref(), Some("/connection_spec/destination_url"));
+    let request = CheckConnectionRequest {
+        type_: ConnectorType::Source,
+        name: "Nope".into(),
+        connection_spec: object(json!({"a": 1})),
+    };
+    assert_eq!(expect_error(member.check_connection().body(request).send().await).0, 422);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn connectors_without_runtime_cannot_discover_or_query() {
+    let server = TestServer::start().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    let id = create(
+        &member,
+        ConnectorType::Source,
+        "Snowflake",
+        json!({
+            "host": "acme.snowflakecomputing.com", "role": "r", "warehouse": "w", "database": "d",
+            "credentials": {"auth_type": "username/password", "username": "u", "password": "p"}
+        }),
+    )
+    .await;
+    let (status, error) = expect_error(member.discover_connector().id(&id).send().await);
+    assert_eq!(status, 422);
+    assert!(error.errors[0].detail.contains("cannot discover"), "{}", error.errors[0].detail);
+    let request = QuerySourceRequest { query: "SELECT 1".into(), limit: 1 };
+    let (status, error) = expect_error(member.query_source().id(&id).body(request).send().await);
+    assert_eq!(status, 422);
+    assert!(error.errors[0].detail.contains("cannot query"), "{}", error.errors[0].detail);
+    let definition = member
+        .show_connector_definition()
+        .connector_name("Snowflake")
+        .type_(ConnectorType::Source)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!definition.capabilities.check && !definition.capabilities.discover && !definition.capabilities.query);
+    server.stop().await;
+}
