@@ -35,13 +35,6 @@ impl ApiError {
         Self::with_errors(status, vec![Self::object(status, detail.into(), Some(source))])
     }
 
-    /// A bad query or path parameter (400).
-    pub fn at_parameter(parameter: impl Into<String>, detail: impl Into<String>) -> Self {
-        let status = ErrorStatusCode::BAD_REQUEST;
-        let source = ErrorSource { pointer: None, parameter: Some(parameter.into()), header: None };
-        Self::with_errors(status, vec![Self::object(status, detail.into(), Some(source))])
-    }
-
     /// Several problems of one status, each with its own pointer.
     pub fn at_pointers(status: ErrorStatusCode, problems: impl IntoIterator<Item = (String, String)>) -> Self {
         let errors = problems

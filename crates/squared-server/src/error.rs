@@ -11,9 +11,6 @@ pub enum ServiceError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    /// A query or path parameter that parses but breaks a rule.
-    #[error("{detail}")]
-    BadParameter { parameter: &'static str, detail: String },
     /// The request breaks a rule that no one field carries (a destination cannot be
     /// queried), or a connected system refused it.
     #[error("{0}")]
@@ -57,7 +54,6 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthenticated(detail) => ApiError::unauthorized(detail),
             ServiceError::Forbidden(detail) => ApiError::forbidden(detail),
             ServiceError::NotFound(detail) => ApiError::not_found(detail),
-            ServiceError::BadParameter { parameter, detail } => ApiError::at_parameter(parameter, detail),
             ServiceError::Unprocessable(detail) => ApiError::unprocessable(detail),
             ServiceError::Invalid(problems) => ApiError::at_pointers(
                 ErrorStatusCode::UNPROCESSABLE_ENTITY,

@@ -138,11 +138,18 @@ impl SquaredApi for ServerImpl {
 
     async fn check_connection(
         rqctx: RequestContext<Context>,
-        // Always `check_connection` (see `PinnedSegment` in the generator).
-        _path: Path<CheckConnectionPath>,
+        path: Path<CheckConnectionPath>,
         headers: Header<CheckConnectionHeaders>,
         body: TypedBody<CheckConnectionRequest>,
     ) -> Answer<CheckConnectionResponse> {
+        // dropshot routes `/check_connection` through `{connector_name}`: any other name
+        // is the definition path, which has no POST.
+        if !path.into_inner().is_served_path() {
+            return Err(ApiError::new(
+                dropshot::ErrorStatusCode::METHOD_NOT_ALLOWED,
+                "a connector definition is read with GET; POST is for /api/v1/connector_definitions/check_connection",
+            ));
+        }
         let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
         let outcome = rqctx.context().check_connection(&caller, body.into_inner()).await;
         Ok(HttpResponseOk(outcome.map_err(|e| api_error(&rqctx, e))?))
@@ -171,4 +178,54 @@ impl SquaredApi for ServerImpl {
             .map_err(|e| api_error(&rqctx, e))?;
         Ok(HttpResponseOk(definition))
     }
+}
+
+/// The path of a connector definition, as the method guards below read it.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct DefinitionSegment {
+    connector_name: String,
+}
+
+/// The route node dropshot shares between `GET …/{connector_name}` and
+/// `POST …/check_connection` (see `PinnedSegment` in the generator).
+const SHARED_DEFINITION_NODE: &str = "/api/v1/connector_definitions/{connector_name}";
+
+/// Answers a method neither operation of [`SHARED_DEFINITION_NODE`] has, with the `Allow`
+/// header of the path the request named. dropshot's own answer would list the methods of
+/// both operations, since to its router they are one node.
+async fn shared_node_method_not_allowed(
+    rqctx: RequestContext<Context>,
+    path: Path<DefinitionSegment>,
+) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+    let allow = if path.into_inner().connector_name == "check_connection" { "POST" } else { "GET" };
+    let error = ApiError::new(
+        dropshot::ErrorStatusCode::METHOD_NOT_ALLOWED,
+        format!("{} is not served on this path; it allows {allow}", rqctx.request.method()),
+    );
+    let body = serde_json::to_string(&error).expect("an error body serializes");
+    http::Response::builder()
+        .status(http::StatusCode::METHOD_NOT_ALLOWED)
+        .header(http::header::ALLOW, allow)
+        .header(http::header::CONTENT_TYPE, dropshot::CONTENT_TYPE_JSON)
+        .body(body.into())
+        .map_err(|e| dropshot::HttpError::for_internal_error(e.to_string()))
+}
+
+/// The API description: the generated trait's endpoints, and unpublished guards that give
+/// the shared definition node a correct `Allow` for the methods it does not serve.
+pub fn api_description() -> Result<dropshot::ApiDescription<Context>, String> {
+    let mut api = squared_api_mod::api_description::<ServerImpl>().map_err(|e| e.to_string())?;
+    for method in [http::Method::PUT, http::Method::PATCH, http::Method::DELETE, http::Method::OPTIONS] {
+        let endpoint = dropshot::ApiEndpoint::new(
+            format!("method_guard_{}", method.as_str().to_lowercase()),
+            shared_node_method_not_allowed,
+            method,
+            dropshot::CONTENT_TYPE_JSON,
+            SHARED_DEFINITION_NODE,
+            dropshot::ApiEndpointVersions::All,
+        )
+        .visible(false);
+        api.register(endpoint).map_err(|e| e.to_string())?;
+    }
+    Ok(api)
 }

@@ -69,8 +69,7 @@ pub async fn start(
     let catalog = catalog::Catalog::load()?;
     let vault = secrets::Vault::new(&secrets.encryption_key)?;
     let service = Arc::new(service::Service::new(store, catalog, auth::TokenVerifier::new(&secrets.jwt_secret), vault));
-    let api = squared_api::squared_api_mod::api_description::<http::ServerImpl>()
-        .map_err(|e| anyhow::anyhow!("building the API description: {e}"))?;
+    let api = http::api_description().map_err(|e| anyhow::anyhow!("building the API description: {e}"))?;
     let dropshot_config = ConfigDropshot {
         bind_address: config.bind,
         default_request_body_max_bytes: MAX_REQUEST_BODY_BYTES,

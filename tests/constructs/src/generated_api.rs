@@ -17,11 +17,32 @@ pub struct GetThingsQuery {
     pub kind: ::squared_types::GetThingsKind,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "i64")]
+    #[serde(deserialize_with = "check_get_things_query_limit")]
     #[schemars(range(min = 1f64, max = 100f64))]
     pub limit: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "f32")]
     pub score: ::std::option::Option<f32>,
+}
+fn check_get_things_query_limit<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<i64>, D::Error> {
+    let value = <::std::option::Option<
+        i64,
+    > as ::serde::Deserialize>::deserialize(deserializer)?;
+    if let ::std::option::Option::Some(value) = &value {
+        if (*value as f64) < 1f64 {
+            return ::std::result::Result::Err(
+                <D::Error as ::serde::de::Error>::custom("`limit` must be at least 1"),
+            );
+        }
+        if (*value as f64) > 100f64 {
+            return ::std::result::Result::Err(
+                <D::Error as ::serde::de::Error>::custom("`limit` must be at most 100"),
+            );
+        }
+    }
+    ::std::result::Result::Ok(value)
 }
 /// The header parameters of `get_things`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]

@@ -261,6 +261,7 @@ pub struct CreateThingBody {
     ::schemars::JsonSchema
 )]
 pub struct CreateThingBodyThing {
+    #[serde(deserialize_with = "check_create_thing_body_thing_name")]
     #[schemars(length(min = 1u64, max = 64u64))]
     pub name: ::std::string::String,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -275,6 +276,29 @@ pub struct CreateThingBodyThing {
     pub labels: ::std::option::Option<
         ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     >,
+}
+fn check_create_thing_body_thing_name<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::string::String, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    {
+        let value = &value;
+        if (value.chars().count() as u64) < 1u64 {
+            return ::std::result::Result::Err(
+                <D::Error as ::serde::de::Error>::custom("`name` must not be empty"),
+            );
+        }
+        if (value.chars().count() as u64) > 64u64 {
+            return ::std::result::Result::Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "`name` must have at most 64 characters",
+                ),
+            );
+        }
+    }
+    ::std::result::Result::Ok(value)
 }
 /// The JSON Schema of a field that must be present but may be `null`: that of
 /// `Option<T>` (nullable), without schemars' inference that an `Option` is optional.

@@ -94,8 +94,9 @@ fn param_struct(
         };
         field_tokens(&field, &name.to_string(), TYPES_CRATE)
     });
-    let (mut fields, default_fns): (Vec<_>, Vec<_>) = fields.unzip();
-    let default_fns = default_fns.into_iter().flatten();
+    let (mut fields, helper_fns): (Vec<_>, Vec<_>) = fields.unzip();
+    let helper_fns = helper_fns.into_iter().flatten();
+    let mut served_checks = Vec::new();
     for segment in pinned {
         let field = format_ident!("{}", rust_field_name(&segment.variable));
         let enum_name = format_ident!("{}{}", op.operation_id.to_pascal_case(), segment.variable.to_pascal_case());
@@ -111,13 +112,31 @@ fn param_struct(
         });
         items.push(quote! {
             #[doc = #enum_doc]
-            #[derive(Clone, Copy, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, ::serde::Deserialize, ::schemars::JsonSchema)]
             pub enum #enum_name {
                 #[serde(rename = #literal)]
                 #variant,
+                /// Any other value: the request's path belongs to another operation.
+                #[serde(other)]
+                #[schemars(skip)]
+                Other,
             }
         });
+        served_checks.push(quote!(self.#field != #enum_name::Other));
     }
+    let served = (!served_checks.is_empty()).then(|| {
+        quote! {
+            impl #name {
+                /// Whether the request's path is this operation's. dropshot routes the
+                /// operation's literal segments through a variable (see the generator's
+                /// `PinnedSegment`); when this is false, the path is another operation's
+                /// and the server must answer 405 Method Not Allowed.
+                pub fn is_served_path(&self) -> bool {
+                    #(#served_checks)&&*
+                }
+            }
+        }
+    });
     items.push(quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -125,7 +144,9 @@ fn param_struct(
             #(#fields)*
         }
 
-        #(#default_fns)*
+        #served
+
+        #(#helper_fns)*
     });
     Some(name)
 }

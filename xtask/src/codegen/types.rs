@@ -101,8 +101,8 @@ pub fn constraint_attrs(constraints: &Constraints) -> TokenStream {
 }
 
 /// One struct field of `owner`, with the attributes that make serde and schemars agree with
-/// the spec, and the function that makes its default, if it has one.
-pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream, Option<TokenStream>) {
+/// the spec, and the functions it needs (its default, the check of its bounds).
+pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream, Vec<TokenStream>) {
     let ident = format_ident!("{}", field.rust_name);
     let inner = rust_type(&field.ty, path);
     let docs = rustdoc(None, field.description.as_deref());
@@ -166,15 +166,83 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
             }
         }
     });
+    // serde does not check the spec's bounds; a deserializer per bounded field does, so a
+    // value outside them is refused where it is read (a 400 on the server).
+    let (check_attr, check_fn) = match bounds_check(field, owner) {
+        Some((function, checks)) => {
+            let name = function.to_string();
+            let optional = matches!(ty.to_string().as_str(), t if t.starts_with(":: std :: option :: Option"));
+            let body = if optional {
+                quote!(if let ::std::option::Option::Some(value) = &value { #checks })
+            } else {
+                quote!({ let value = &value; #checks })
+            };
+            let item = quote! {
+                fn #function<'de, D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<#ty, D::Error> {
+                    let value = <#ty as ::serde::Deserialize>::deserialize(deserializer)?;
+                    #body
+                    ::std::result::Result::Ok(value)
+                }
+            };
+            (quote!(#[serde(deserialize_with = #name)]), Some(item))
+        }
+        None => (quote!(), None),
+    };
     let field = quote! {
         #docs
         #schema_docs
         #rename
         #extra
+        #check_attr
         #constraints
         pub #ident: #ty,
     };
-    (field, default_fn)
+    (field, default_fn.into_iter().chain(check_fn).collect())
+}
+
+/// The function that checks a field's bounds, and its checks of `value` (a reference to
+/// the field's inner value).
+fn bounds_check(field: &Field, owner: &str) -> Option<(proc_macro2::Ident, TokenStream)> {
+    let c = &field.constraints;
+    if c.is_empty() {
+        return None;
+    }
+    let name = &field.name;
+    let error = quote!(<D::Error as ::serde::de::Error>::custom);
+    let mut checks = TokenStream::new();
+    let measure = match &field.ty {
+        TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64 => Some(quote!((*value as f64))),
+        _ => None,
+    };
+    if let Some(measure) = &measure {
+        if let Some(min) = c.minimum {
+            let message = format!("`{name}` must be at least {min}");
+            checks.extend(quote!(if #measure < #min { return ::std::result::Result::Err(#error(#message)); }));
+        }
+        if let Some(max) = c.maximum {
+            let message = format!("`{name}` must be at most {max}");
+            checks.extend(quote!(if #measure > #max { return ::std::result::Result::Err(#error(#message)); }));
+        }
+    }
+    let length = match &field.ty {
+        TypeRef::String => Some((quote!((value.chars().count() as u64)), "characters")),
+        TypeRef::Array(_) => Some((quote!((value.len() as u64)), "items")),
+        _ => None,
+    };
+    if let Some((length, unit)) = length {
+        if let Some(min) = c.min_length {
+            let message = match min {
+                1 => format!("`{name}` must not be empty"),
+                _ => format!("`{name}` must have at least {min} {unit}"),
+            };
+            checks.extend(quote!(if #length < #min { return ::std::result::Result::Err(#error(#message)); }));
+        }
+        if let Some(max) = c.max_length {
+            let message = format!("`{name}` must have at most {max} {unit}");
+            checks.extend(quote!(if #length > #max { return ::std::result::Result::Err(#error(#message)); }));
+        }
+    }
+    Some((format_ident!("check_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name), checks))
 }
 
 fn type_tokens(def: &TypeDef) -> TokenStream {
@@ -193,9 +261,9 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
     });
     match &def.kind {
         TypeKind::Struct { fields, deny_unknown_fields, extra_properties } => {
-            let (fields, default_fns): (Vec<_>, Vec<_>) =
+            let (fields, helper_fns): (Vec<_>, Vec<_>) =
                 fields.iter().map(|f| field_tokens(f, &def.name, TypePath::Local)).unzip();
-            let default_fns = default_fns.into_iter().flatten();
+            let helper_fns = helper_fns.into_iter().flatten();
             let deny = deny_unknown_fields.then(|| quote!(#[serde(deny_unknown_fields)]));
             let extra = extra_properties.as_ref().map(|value| {
                 let map = rust_type(&TypeRef::Map(Box::new(value.clone())), TypePath::Local);
@@ -222,7 +290,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                     #extra
                 }
 
-                #(#default_fns)*
+                #(#helper_fns)*
             }
         }
         TypeKind::Enum { variants } => {

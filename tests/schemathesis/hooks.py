@@ -1,0 +1,29 @@
+"""Schemathesis hooks for the contract gate (.ci/run loads them with SCHEMATHESIS_HOOKS).
+
+The gate's token grants one workspace. A schema-valid `Workspace-Id` that Schemathesis makes
+up would name another workspace and only ever be refused (403), so schema-valid values are
+aimed at the granted workspace. Schema-invalid values (negative tests) are left alone, so the
+server is still tested on them; Schemathesis's own parameter override would overwrite those
+too and then report the server for accepting them.
+"""
+
+import os
+
+import schemathesis
+
+WORKSPACE = os.environ["SQUARED_ST_WORKSPACE"]
+MINIMUM, MAXIMUM = 1, 9007199254740991  # the bounds spec/openapi.yaml gives Workspace-Id
+
+
+@schemathesis.hook
+def map_headers(context, headers):
+    if not headers or "Workspace-Id" not in headers:
+        return headers
+    value = headers["Workspace-Id"]
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return headers
+    if str(number) == str(value).strip() and MINIMUM <= number <= MAXIMUM:
+        headers["Workspace-Id"] = WORKSPACE
+    return headers
