@@ -15,6 +15,7 @@ use squared_tests::on_every_engine;
 const WORKSPACE: i64 = 7;
 
 on_every_engine!(
+    methods_a_path_does_not_serve_get_405_with_its_allow_header,
     create_answers_201_in_the_seed_shape_and_stores_the_connector,
     bad_tokens_get_401_and_store_nothing,
     foreign_workspaces_and_viewers_get_403,
@@ -328,6 +329,19 @@ async fn unreadable_requests_get_400_in_the_one_error_shape(server: TestServer) 
             "unknown variant",
         ),
         (
+            "an array where the spec wants an object",
+            http.post(&url)
+                .bearer_auth(&token)
+                .header("Workspace-Id", WORKSPACE)
+                .json(&json!({"connector": ["x", "source", "Http", {}]})),
+            "invalid type: sequence, expected a map",
+        ),
+        (
+            "a Workspace-Id outside the spec's bounds",
+            http.post(&url).bearer_auth(&token).header("Workspace-Id", 0).json(&postgres("x")),
+            "`Workspace-Id` must be at least 1",
+        ),
+        (
             "the wrong content type",
             http.post(&url)
                 .bearer_auth(&token)
@@ -416,5 +430,38 @@ async fn definitions_are_listed_filtered_and_shown(server: TestServer) {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 400);
+    server.stop().await;
+}
+
+/// dropshot's router holds `GET …/{connector_name}` and `POST …/check_connection` as one
+/// node; the server still answers each path's other methods with 405 and that path's `Allow`.
+async fn methods_a_path_does_not_serve_get_405_with_its_allow_header(server: TestServer) {
+    let http = reqwest::Client::new();
+    let token = server.token(WORKSPACE, Role::Member);
+    let base = format!("{}/api/v1/connector_definitions", server.base_url);
+    for (method, path, allow) in [
+        (reqwest::Method::OPTIONS, "check_connection", Some("POST")),
+        (reqwest::Method::DELETE, "check_connection", Some("POST")),
+        (reqwest::Method::PUT, "Postgresql", Some("GET")),
+        (reqwest::Method::PATCH, "Postgresql", Some("GET")),
+        // POST is check_connection's method on this node, so this one comes from the
+        // pinned path segment, without an `Allow` (see the issue note).
+        (reqwest::Method::POST, "Postgresql", None),
+    ] {
+        let response = http
+            .request(method.clone(), format!("{base}/{path}?type=source"))
+            .bearer_auth(&token)
+            .header("Workspace-Id", WORKSPACE)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 405, "{method} {path}");
+        let header = response.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+        if allow.is_some() {
+            assert_eq!(header.as_deref(), allow, "{method} {path}");
+        }
+        let body: ErrorResponse = response.json().await.unwrap();
+        assert_eq!(body.errors[0].status, 405, "{method} {path}");
+    }
     server.stop().await;
 }

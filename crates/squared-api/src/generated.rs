@@ -13,6 +13,10 @@ pub const API_DESCRIPTION: ::std::option::Option<&str> = ::std::option::Option::
 );
 /// The body of every error response the spec declares.
 pub type ErrorBody = ::squared_types::ErrorResponse;
+/// The message with which a pinned path segment (see the generator's `PinnedSegment`)
+/// refuses another value: the request's path is another operation's, so the method is
+/// not allowed there. The crate's `From<dropshot::HttpError>` turns it into a 405.
+pub const PATH_OF_ANOTHER_OPERATION: &str = "this path belongs to another operation";
 /// The query parameters of `list_connectors`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct ListConnectorsQuery {
@@ -444,37 +448,34 @@ fn check_query_source_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(value)
 }
 /// The one value `{connector_name}` takes in `check_connection`.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ::schemars::JsonSchema)]
 pub enum CheckConnectionConnectorName {
     #[serde(rename = "check_connection")]
     CheckConnection,
-    /// Any other value: the request's path belongs to another operation.
-    #[serde(other)]
-    #[schemars(skip)]
-    Other,
+}
+/// Any other value fails with [`PATH_OF_ANOTHER_OPERATION`], before the request's
+/// other parts are read, so that the error can become 405.
+impl<'de> ::serde::Deserialize<'de> for CheckConnectionConnectorName {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        if value == "check_connection" {
+            ::std::result::Result::Ok(Self::CheckConnection)
+        } else {
+            ::std::result::Result::Err(
+                <D::Error as ::serde::de::Error>::custom(PATH_OF_ANOTHER_OPERATION),
+            )
+        }
+    }
 }
 /// The path parameters of `check_connection`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct CheckConnectionPath {
     /// Always `check_connection`: the literal segment, routed through `{connector_name}`.
     pub connector_name: CheckConnectionConnectorName,
-}
-impl CheckConnectionPath {
-    /// Whether the request's path is this operation's. dropshot routes the
-    /// operation's literal segments through a variable (see the generator's
-    /// `PinnedSegment`); when this is false, the path is another operation's
-    /// and the server must answer 405 Method Not Allowed.
-    pub fn is_served_path(&self) -> bool {
-        self.connector_name != CheckConnectionConnectorName::Other
-    }
 }
 /// The header parameters of `check_connection`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]

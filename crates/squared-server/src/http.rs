@@ -138,18 +138,11 @@ impl SquaredApi for ServerImpl {
 
     async fn check_connection(
         rqctx: RequestContext<Context>,
-        path: Path<CheckConnectionPath>,
+        // Always `check_connection`: another name is refused with 405 before we get here.
+        _path: Path<CheckConnectionPath>,
         headers: Header<CheckConnectionHeaders>,
         body: TypedBody<CheckConnectionRequest>,
     ) -> Answer<CheckConnectionResponse> {
-        // dropshot routes `/check_connection` through `{connector_name}`: any other name
-        // is the definition path, which has no POST.
-        if !path.into_inner().is_served_path() {
-            return Err(ApiError::new(
-                dropshot::ErrorStatusCode::METHOD_NOT_ALLOWED,
-                "a connector definition is read with GET; POST is for /api/v1/connector_definitions/check_connection",
-            ));
-        }
         let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
         let outcome = rqctx.context().check_connection(&caller, body.into_inner()).await;
         Ok(HttpResponseOk(outcome.map_err(|e| api_error(&rqctx, e))?))

@@ -230,14 +230,7 @@ impl ::std::fmt::Display for ConnectorSubCategory {
 /// One page of connectors.
 ///
 /// Generated from `#/components/schemas/ConnectorListResponse`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "One page of connectors.")]
 pub struct ConnectorListResponse {
     /// The connectors of the page, most recently updated first.
@@ -245,17 +238,31 @@ pub struct ConnectorListResponse {
     pub data: ::std::vec::Vec<Connector>,
     pub links: PaginationLinks,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ConnectorListResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ConnectorListResponse")]
+        struct ConnectorListResponseObject {
+            /// The connectors of the page, most recently updated first.
+            pub data: ::std::vec::Vec<Connector>,
+            pub links: PaginationLinks,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ConnectorListResponseObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// Links (path and query) to pages of the same list; `prev` and `next` are null where there is no such page. An empty list has one, empty, page.
 ///
 /// Generated from `#/components/schemas/PaginationLinks`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(
     description = "Links (path and query) to pages of the same list; `prev` and `next` are null where there is no such page. An empty list has one, empty, page."
 )]
@@ -279,32 +286,66 @@ pub struct PaginationLinks {
     #[schemars(description = "The last page.")]
     pub last: ::std::string::String,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for PaginationLinks {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "PaginationLinks")]
+        struct PaginationLinksObject {
+            /// This page.
+            #[serde(rename = "self")]
+            pub self_: ::std::string::String,
+            /// The first page.
+            pub first: ::std::string::String,
+            /// The page before this one.
+            pub prev: ::std::option::Option<::std::string::String>,
+            /// The page after this one.
+            pub next: ::std::option::Option<::std::string::String>,
+            /// The last page.
+            pub last: ::std::string::String,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        PaginationLinksObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// The body of an update request.
 ///
 /// Generated from `#/components/schemas/UpdateConnectorRequest`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "The body of an update request.")]
 pub struct UpdateConnectorRequest {
     pub connector: ConnectorUpdate,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for UpdateConnectorRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "UpdateConnectorRequest")]
+        struct UpdateConnectorRequestObject {
+            pub connector: ConnectorUpdate,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        UpdateConnectorRequestObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// The fields to change; those left out keep their values.
 ///
 /// Generated from `#/components/schemas/ConnectorUpdate`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "The fields to change; those left out keep their values.")]
 pub struct ConnectorUpdate {
     /// A new name, unique per connector type in the workspace.
@@ -337,6 +378,41 @@ pub struct ConnectorUpdate {
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ConnectorUpdate {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ConnectorUpdate")]
+        struct ConnectorUpdateObject {
+            /// A new name, unique per connector type in the workspace.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "check_connector_update_name")]
+            pub name: ::std::option::Option<::std::string::String>,
+            /// New free text about the connector.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub connector_type: ::std::option::Option<ConnectorType>,
+            /// A new definition, of the (new) `connector_type`.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub connector_name: ::std::option::Option<::std::string::String>,
+            /// The whole new configuration, valid against the definition. A secret field whose value is "*************" keeps its stored value.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub configuration: ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ConnectorUpdateObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 fn check_connector_update_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
@@ -355,31 +431,36 @@ fn check_connector_update_name<'de, D: ::serde::Deserializer<'de>>(
 /// A connector's discovered catalog, in a JSON:API-style envelope.
 ///
 /// Generated from `#/components/schemas/CatalogResponse`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(
     description = "A connector's discovered catalog, in a JSON:API-style envelope."
 )]
 pub struct CatalogResponse {
     pub data: Catalog,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for CatalogResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "CatalogResponse")]
+        struct CatalogResponseObject {
+            pub data: Catalog,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        CatalogResponseObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// A discovered catalog.
 ///
 /// Generated from `#/components/schemas/Catalog`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "A discovered catalog.")]
 pub struct Catalog {
     /// The catalog's id, as a string.
@@ -391,17 +472,34 @@ pub struct Catalog {
     pub type_: ::std::string::String,
     pub attributes: CatalogAttributes,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for Catalog {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "Catalog")]
+        struct CatalogObject {
+            /// The catalog's id, as a string.
+            pub id: ::std::string::String,
+            /// The resource type; always "catalogs".
+            #[serde(rename = "type")]
+            pub type_: ::std::string::String,
+            pub attributes: CatalogAttributes,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        CatalogObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// What a catalog holds.
 ///
 /// Generated from `#/components/schemas/CatalogAttributes`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "What a catalog holds.")]
 pub struct CatalogAttributes {
     /// The connector the catalog belongs to.
@@ -417,34 +515,65 @@ pub struct CatalogAttributes {
     )]
     pub catalog_hash: ::std::string::String,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for CatalogAttributes {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "CatalogAttributes")]
+        struct CatalogAttributesObject {
+            /// The connector the catalog belongs to.
+            pub connector_id: i64,
+            /// The workspace of the connector.
+            pub workspace_id: i64,
+            pub catalog: StreamCatalog,
+            /// A SHA-256 of the catalog, which changes whenever the catalog does.
+            pub catalog_hash: ::std::string::String,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        CatalogAttributesObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// The streams of a catalog.
 ///
 /// Generated from `#/components/schemas/StreamCatalog`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "The streams of a catalog.")]
 pub struct StreamCatalog {
     /// The streams, ordered by name.
     #[schemars(description = "The streams, ordered by name.")]
     pub streams: ::std::vec::Vec<Stream>,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for StreamCatalog {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "StreamCatalog")]
+        struct StreamCatalogObject {
+            /// The streams, ordered by name.
+            pub streams: ::std::vec::Vec<Stream>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        StreamCatalogObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// One stream a source can read (a table or a view of a database).
 ///
 /// Generated from `#/components/schemas/Stream`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(
     description = "One stream a source can read (a table or a view of a database)."
 )]
@@ -471,17 +600,43 @@ pub struct Stream {
     #[schemars(with = "::std::string::String")]
     pub request_method: ::std::option::Option<::std::string::String>,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for Stream {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "Stream")]
+        struct StreamObject {
+            /// The stream's name.
+            pub name: ::std::string::String,
+            /// What a sync does with the stream ("create").
+            pub action: ::std::string::String,
+            /// A JSON Schema of the stream's records: an object with one property per column, typed from the column's type, and `null` allowed where the column allows it.
+            pub json_schema: ::serde_json::Map<
+                ::std::string::String,
+                ::serde_json::Value,
+            >,
+            /// For an HTTP stream, the URL it reads.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+            /// For an HTTP stream, the method it reads with.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub request_method: ::std::option::Option<::std::string::String>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        StreamObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// A query to preview rows of a source.
 ///
 /// Generated from `#/components/schemas/QuerySourceRequest`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "A query to preview rows of a source.")]
 pub struct QuerySourceRequest {
     /// A query in the source's language (SQL for a database), one statement.
@@ -495,6 +650,30 @@ pub struct QuerySourceRequest {
     #[serde(deserialize_with = "check_query_source_request_limit")]
     #[schemars(range(min = 1f64, max = 1000f64))]
     pub limit: i64,
+}
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for QuerySourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "QuerySourceRequest")]
+        struct QuerySourceRequestObject {
+            /// A query in the source's language (SQL for a database), one statement.
+            pub query: ::std::string::String,
+            /// At most this many rows are returned.
+            #[serde(default = "default_query_source_request_limit")]
+            #[serde(deserialize_with = "check_query_source_request_limit")]
+            pub limit: i64,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        QuerySourceRequestObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
 }
 /// The default of `QuerySourceRequest::limit`.
 fn default_query_source_request_limit() -> i64 {
@@ -522,14 +701,7 @@ fn check_query_source_request_limit<'de, D: ::serde::Deserializer<'de>>(
 /// The rows a query returned.
 ///
 /// Generated from `#/components/schemas/QuerySourceResponse`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "The rows a query returned.")]
 pub struct QuerySourceResponse {
     /// One JSON object per row, keyed by column name.
@@ -538,17 +710,32 @@ pub struct QuerySourceResponse {
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for QuerySourceResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "QuerySourceResponse")]
+        struct QuerySourceResponseObject {
+            /// One JSON object per row, keyed by column name.
+            pub data: ::std::vec::Vec<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        QuerySourceResponseObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// A connection specification to try.
 ///
 /// Generated from `#/components/schemas/CheckConnectionRequest`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "A connection specification to try.")]
 pub struct CheckConnectionRequest {
     #[serde(rename = "type")]
@@ -563,6 +750,34 @@ pub struct CheckConnectionRequest {
         description = "A configuration, valid against the definition's connection specification."
     )]
     pub connection_spec: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for CheckConnectionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "CheckConnectionRequest")]
+        struct CheckConnectionRequestObject {
+            #[serde(rename = "type")]
+            pub type_: ConnectorType,
+            /// The definition's name, as `connector_name` takes it.
+            #[serde(deserialize_with = "check_check_connection_request_name")]
+            pub name: ::std::string::String,
+            /// A configuration, valid against the definition's connection specification.
+            pub connection_spec: ::serde_json::Map<
+                ::std::string::String,
+                ::serde_json::Value,
+            >,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        CheckConnectionRequestObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
 }
 fn check_check_connection_request_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
@@ -583,14 +798,7 @@ fn check_check_connection_request_name<'de, D: ::serde::Deserializer<'de>>(
 /// The outcome of a connection check.
 ///
 /// Generated from `#/components/schemas/CheckConnectionResponse`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "The outcome of a connection check.")]
 pub struct CheckConnectionResponse {
     /// Always "connection_status".
@@ -599,23 +807,59 @@ pub struct CheckConnectionResponse {
     pub type_: ::std::string::String,
     pub connection_status: ConnectionStatus,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for CheckConnectionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "CheckConnectionResponse")]
+        struct CheckConnectionResponseObject {
+            /// Always "connection_status".
+            #[serde(rename = "type")]
+            pub type_: ::std::string::String,
+            pub connection_status: ConnectionStatus,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        CheckConnectionResponseObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// Whether the connection worked, and what happened.
 ///
 /// Generated from `#/components/schemas/ConnectionStatus`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "Whether the connection worked, and what happened.")]
 pub struct ConnectionStatus {
     pub status: ConnectionStatusValue,
     /// What happened, in words; on failure, why.
     #[schemars(description = "What happened, in words; on failure, why.")]
     pub message: ::std::string::String,
+}
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ConnectionStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ConnectionStatus")]
+        struct ConnectionStatusObject {
+            pub status: ConnectionStatusValue,
+            /// What happened, in words; on failure, why.
+            pub message: ::std::string::String,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ConnectionStatusObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
 }
 /// The outcome of a check.
 ///
@@ -659,29 +903,34 @@ impl ::std::fmt::Display for ConnectionStatusValue {
 /// The body of a create request.
 ///
 /// Generated from `#/components/schemas/CreateConnectorRequest`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "The body of a create request.")]
 pub struct CreateConnectorRequest {
     pub connector: ConnectorInput,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for CreateConnectorRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "CreateConnectorRequest")]
+        struct CreateConnectorRequestObject {
+            pub connector: ConnectorInput,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        CreateConnectorRequestObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// The fields a client gives to create a connector.
 ///
 /// Generated from `#/components/schemas/ConnectorInput`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "The fields a client gives to create a connector.")]
 pub struct ConnectorInput {
     /// A name for the connector, unique per connector type in the workspace.
@@ -709,6 +958,39 @@ pub struct ConnectorInput {
         description = "Settings of the connection; valid against the definition's connection specification. Must not be empty."
     )]
     pub configuration: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ConnectorInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ConnectorInput")]
+        struct ConnectorInputObject {
+            /// A name for the connector, unique per connector type in the workspace.
+            #[serde(deserialize_with = "check_connector_input_name")]
+            pub name: ::std::string::String,
+            /// Free text about the connector.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            pub connector_type: ConnectorType,
+            /// The name of an enabled connector definition of `connector_type`.
+            #[serde(deserialize_with = "check_connector_input_connector_name")]
+            pub connector_name: ::std::string::String,
+            /// Settings of the connection; valid against the definition's connection specification. Must not be empty.
+            pub configuration: ::serde_json::Map<
+                ::std::string::String,
+                ::serde_json::Value,
+            >,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ConnectorInputObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
 }
 fn check_connector_input_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
@@ -747,29 +1029,34 @@ fn check_connector_input_connector_name<'de, D: ::serde::Deserializer<'de>>(
 /// One connector, in a JSON:API-style envelope.
 ///
 /// Generated from `#/components/schemas/ConnectorResponse`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "One connector, in a JSON:API-style envelope.")]
 pub struct ConnectorResponse {
     pub data: Connector,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ConnectorResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ConnectorResponse")]
+        struct ConnectorResponseObject {
+            pub data: Connector,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ConnectorResponseObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// A connector as the API shows it.
 ///
 /// Generated from `#/components/schemas/Connector`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "A connector as the API shows it.")]
 pub struct Connector {
     /// The connector's id, as a string.
@@ -781,17 +1068,34 @@ pub struct Connector {
     pub type_: ::std::string::String,
     pub attributes: ConnectorAttributes,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for Connector {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "Connector")]
+        struct ConnectorObject {
+            /// The connector's id, as a string.
+            pub id: ::std::string::String,
+            /// The resource type; always "connectors".
+            #[serde(rename = "type")]
+            pub type_: ::std::string::String,
+            pub attributes: ConnectorAttributes,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ConnectorObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// The fields of a stored connector.
 ///
 /// Generated from `#/components/schemas/ConnectorAttributes`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "The fields of a stored connector.")]
 pub struct ConnectorAttributes {
     /// The connector's name.
@@ -825,17 +1129,49 @@ pub struct ConnectorAttributes {
     #[schemars(description = "The URL of the definition's icon.")]
     pub icon: ::std::string::String,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ConnectorAttributes {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ConnectorAttributes")]
+        struct ConnectorAttributesObject {
+            /// The connector's name.
+            pub name: ::std::string::String,
+            /// Free text about the connector; null when none was given.
+            pub description: ::std::option::Option<::std::string::String>,
+            /// "source" or "destination".
+            pub connector_type: ::std::string::String,
+            /// The workspace that owns the connector.
+            pub workspace_id: i64,
+            /// When the connector was created (RFC 3339, UTC).
+            pub created_at: ::chrono::DateTime<::chrono::Utc>,
+            /// When the connector was last changed (RFC 3339, UTC).
+            pub updated_at: ::chrono::DateTime<::chrono::Utc>,
+            /// The connector's settings; every field the definition marks secret is replaced by "*************".
+            pub configuration: ::serde_json::Map<
+                ::std::string::String,
+                ::serde_json::Value,
+            >,
+            /// The name of the connector's definition.
+            pub connector_name: ::std::string::String,
+            /// The URL of the definition's icon.
+            pub icon: ::std::string::String,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ConnectorAttributesObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// A kind of connector a workspace can create.
 ///
 /// Generated from `#/components/schemas/ConnectorDefinition`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "A kind of connector a workspace can create.")]
 pub struct ConnectorDefinition {
     /// The value `connector_name` takes for this definition.
@@ -882,17 +1218,54 @@ pub struct ConnectorDefinition {
     pub connector_spec: ConnectorSpecification,
     pub capabilities: ConnectorCapabilities,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ConnectorDefinition {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ConnectorDefinition")]
+        struct ConnectorDefinitionObject {
+            /// The value `connector_name` takes for this definition.
+            pub name: ::std::string::String,
+            /// A human-readable name.
+            pub title: ::std::string::String,
+            /// "source" or "destination".
+            pub connector_type: ::std::string::String,
+            /// A broad grouping, such as "Data Warehouse" or "AI Model".
+            pub category: ::std::string::String,
+            /// A finer grouping, when the definition has one.
+            pub sub_category: ::std::option::Option<::std::string::String>,
+            /// Where the connector is documented.
+            pub documentation_url: ::std::string::String,
+            /// The label under which issues about this connector are filed.
+            pub github_issue_label: ::std::string::String,
+            /// The URL of the connector's icon.
+            pub icon: ::std::string::String,
+            /// The license of the connector's implementation.
+            pub license: ::std::string::String,
+            /// How mature the connector is, such as "alpha".
+            pub release_stage: ::std::string::String,
+            /// Who supports the connector, such as "community".
+            pub support_level: ::std::string::String,
+            /// Free-form labels.
+            pub tags: ::std::vec::Vec<::std::string::String>,
+            pub connector_spec: ConnectorSpecification,
+            pub capabilities: ConnectorCapabilities,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ConnectorDefinitionObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// What this server can do with connectors of the definition at run time (not in the published reference). Creating and storing a connector needs none of them.
 ///
 /// Generated from `#/components/schemas/ConnectorCapabilities`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(
     description = "What this server can do with connectors of the definition at run time (not in the published reference). Creating and storing a connector needs none of them."
 )]
@@ -907,17 +1280,34 @@ pub struct ConnectorCapabilities {
     #[schemars(description = "Whether query_source runs queries.")]
     pub query: bool,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ConnectorCapabilities {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ConnectorCapabilities")]
+        struct ConnectorCapabilitiesObject {
+            /// Whether check_connection really connects.
+            pub check: bool,
+            /// Whether discover lists the connector's streams.
+            pub discover: bool,
+            /// Whether query_source runs queries.
+            pub query: bool,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ConnectorCapabilitiesObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// How a connector of this kind is configured.
 ///
 /// Generated from `#/components/schemas/ConnectorSpecification`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "How a connector of this kind is configured.")]
 pub struct ConnectorSpecification {
     /// Where the configuration is documented.
@@ -947,17 +1337,43 @@ pub struct ConnectorSpecification {
     #[schemars(with = "NullableSchema<::std::string::String>")]
     pub connector_query_type: ::std::option::Option<::std::string::String>,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ConnectorSpecification {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ConnectorSpecification")]
+        struct ConnectorSpecificationObject {
+            /// Where the configuration is documented.
+            pub documentation_url: ::std::string::String,
+            /// A JSON Schema (draft-07) that every configuration of this kind must satisfy. Fields carrying `multiwoven_secret: true` are secrets.
+            pub connection_specification: ::serde_json::Map<
+                ::std::string::String,
+                ::serde_json::Value,
+            >,
+            /// Whether the connector supports normalization.
+            pub supports_normalization: bool,
+            /// Whether the connector supports dbt.
+            pub supports_dbt: bool,
+            /// "static", "dynamic" or "user_defined".
+            pub stream_type: ::std::string::String,
+            /// The query language of a source ("raw_sql", "soql", "ai_ml", ...), when it has one.
+            pub connector_query_type: ::std::option::Option<::std::string::String>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ConnectorSpecificationObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// The one shape of every error this API answers, in the style of JSON:API.
 ///
 /// Generated from `#/components/schemas/ErrorResponse`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(
     description = "The one shape of every error this API answers, in the style of JSON:API."
 )]
@@ -966,17 +1382,30 @@ pub struct ErrorResponse {
     #[schemars(description = "What went wrong; at least one entry.")]
     pub errors: ::std::vec::Vec<ErrorObject>,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ErrorResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ErrorResponse")]
+        struct ErrorResponseObject {
+            /// What went wrong; at least one entry.
+            pub errors: ::std::vec::Vec<ErrorObject>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ErrorResponseObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// One thing that went wrong.
 ///
 /// Generated from `#/components/schemas/ErrorObject`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "One thing that went wrong.")]
 pub struct ErrorObject {
     /// The HTTP status code of the response.
@@ -994,17 +1423,36 @@ pub struct ErrorObject {
     #[schemars(with = "ErrorSource")]
     pub source: ::std::option::Option<ErrorSource>,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ErrorObject {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ErrorObject")]
+        struct ErrorObjectObject {
+            /// The HTTP status code of the response.
+            pub status: i64,
+            /// A short summary of the kind of problem, the same for every occurrence.
+            pub title: ::std::string::String,
+            /// What was wrong with this request, in words.
+            pub detail: ::std::string::String,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub source: ::std::option::Option<ErrorSource>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ErrorObjectObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// Where in the request the problem is.
 ///
 /// Generated from `#/components/schemas/ErrorSource`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(description = "Where in the request the problem is.")]
 pub struct ErrorSource {
     /// A JSON Pointer (RFC 6901) into the request body.
@@ -1022,6 +1470,33 @@ pub struct ErrorSource {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
     pub header: ::std::option::Option<::std::string::String>,
+}
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ErrorSource {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ErrorSource")]
+        struct ErrorSourceObject {
+            /// A JSON Pointer (RFC 6901) into the request body.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub pointer: ::std::option::Option<::std::string::String>,
+            /// The name of the query or path parameter at fault.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub parameter: ::std::option::Option<::std::string::String>,
+            /// The name of the request header at fault.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub header: ::std::option::Option<::std::string::String>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ErrorSourceObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
 }
 /// The JSON Schema of a field that must be present but may be `null`: that of
 /// `Option<T>` (nullable), without schemars' inference that an `Option` is optional.

@@ -9,14 +9,7 @@
 /// Described over two paragraphs.
 ///
 /// Generated from `#/components/schemas/Thing`.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[schemars(title = "A thing")]
 #[schemars(description = "Something with a name.\n\nDescribed over two paragraphs.")]
 pub struct Thing {
@@ -71,6 +64,62 @@ pub struct Thing {
         ::serde_json::Value,
     >,
 }
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for Thing {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "Thing")]
+        struct ThingObject {
+            pub id: i64,
+            pub name: ::std::string::String,
+            pub created_at: ::chrono::DateTime<::chrono::Utc>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub born_on: ::std::option::Option<::chrono::NaiveDate>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub homepage: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub weight: ::std::option::Option<f64>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub ratio: ::std::option::Option<f64>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub enabled: ::std::option::Option<bool>,
+            pub state: ThingState,
+            pub nested: ThingNested,
+            pub tags: ::std::vec::Vec<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub scores: ::std::option::Option<
+                ::std::collections::BTreeMap<::std::string::String, i64>,
+            >,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub points: ::std::option::Option<::std::vec::Vec<ThingPointsItem>>,
+            /// Any JSON value.
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub anything: ::std::option::Option<::serde_json::Value>,
+            /// A property named after a keyword.
+            #[serde(rename = "type")]
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub type_: ::std::option::Option<::std::string::String>,
+            #[serde(rename = "self")]
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub self_: ::std::option::Option<::std::string::String>,
+            /// Properties beyond the declared ones.
+            #[serde(flatten)]
+            pub additional_properties: ::serde_json::Map<
+                ::std::string::String,
+                ::serde_json::Value,
+            >,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ThingObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
 /// Whether the thing is running.
 ///
 /// Generated from `#/components/schemas/Thing/properties/state`.
@@ -110,39 +159,58 @@ impl ::std::fmt::Display for ThingState {
         f.write_str(self.as_str())
     }
 }
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct ThingNested {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "ThingNestedDeeper")]
     pub deeper: ::std::option::Option<ThingNestedDeeper>,
 }
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ThingNested {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ThingNested")]
+        struct ThingNestedObject {
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub deeper: ::std::option::Option<ThingNestedDeeper>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ThingNestedObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct ThingNestedDeeper {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub value: ::std::option::Option<::std::string::String>,
 }
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ThingNestedDeeper {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ThingNestedDeeper")]
+        struct ThingNestedDeeperObject {
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub value: ::std::option::Option<::std::string::String>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ThingNestedDeeperObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct ThingPointsItem {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "f64")]
@@ -151,28 +219,75 @@ pub struct ThingPointsItem {
     #[schemars(with = "f64")]
     pub y: ::std::option::Option<f64>,
 }
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for ThingPointsItem {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "ThingPointsItem")]
+        struct ThingPointsItemObject {
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub x: ::std::option::Option<f64>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub y: ::std::option::Option<f64>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ThingPointsItemObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct Touch {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub at: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
 }
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for Touch {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "Touch")]
+        struct TouchObject {
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub at: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        TouchObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct Problem {
     pub message: ::std::string::String,
+}
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for Problem {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "Problem")]
+        struct ProblemObject {
+            pub message: ::std::string::String,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        ProblemObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
 }
 #[derive(
     Clone,
@@ -212,14 +327,7 @@ impl ::std::fmt::Display for GetThingsKind {
         f.write_str(self.as_str())
     }
 }
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetThingsResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -229,37 +337,78 @@ pub struct GetThingsResponse {
     #[schemars(with = "GetThingsResponseLinks")]
     pub links: ::std::option::Option<GetThingsResponseLinks>,
 }
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for GetThingsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "GetThingsResponse")]
+        #[serde(deny_unknown_fields)]
+        struct GetThingsResponseObject {
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<::std::vec::Vec<Thing>>,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub links: ::std::option::Option<GetThingsResponseLinks>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        GetThingsResponseObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct GetThingsResponseLinks {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
 }
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for GetThingsResponseLinks {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "GetThingsResponseLinks")]
+        struct GetThingsResponseLinksObject {
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub next: ::std::option::Option<::std::string::String>,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        GetThingsResponseLinksObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct CreateThingBody {
     pub thing: CreateThingBodyThing,
 }
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    ::serde::Serialize,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for CreateThingBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "CreateThingBody")]
+        struct CreateThingBodyObject {
+            pub thing: CreateThingBodyThing,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        CreateThingBodyObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
+}
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct CreateThingBodyThing {
     #[serde(deserialize_with = "check_create_thing_body_thing_name")]
     #[schemars(length(min = 1u64, max = 64u64))]
@@ -276,6 +425,37 @@ pub struct CreateThingBodyThing {
     pub labels: ::std::option::Option<
         ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     >,
+}
+/// Reads only a JSON object: serde's derive would also take an array of the
+/// fields in order, which the spec does not allow.
+impl<'de> ::serde::Deserialize<'de> for CreateThingBodyThing {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        #[derive(::serde::Deserialize)]
+        #[serde(remote = "CreateThingBodyThing")]
+        struct CreateThingBodyThingObject {
+            #[serde(deserialize_with = "check_create_thing_body_thing_name")]
+            pub name: ::std::string::String,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub settings: ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub labels: ::std::option::Option<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+            >,
+        }
+        let object = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        CreateThingBodyThingObject::deserialize(::serde_json::Value::Object(object))
+            .map_err(<D::Error as ::serde::de::Error>::custom)
+    }
 }
 fn check_create_thing_body_thing_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,

@@ -96,7 +96,6 @@ fn param_struct(
     });
     let (mut fields, helper_fns): (Vec<_>, Vec<_>) = fields.unzip();
     let helper_fns = helper_fns.into_iter().flatten();
-    let mut served_checks = Vec::new();
     for segment in pinned {
         let field = format_ident!("{}", rust_field_name(&segment.variable));
         let enum_name = format_ident!("{}{}", op.operation_id.to_pascal_case(), segment.variable.to_pascal_case());
@@ -112,39 +111,32 @@ fn param_struct(
         });
         items.push(quote! {
             #[doc = #enum_doc]
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, ::serde::Deserialize, ::schemars::JsonSchema)]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, ::schemars::JsonSchema)]
             pub enum #enum_name {
                 #[serde(rename = #literal)]
                 #variant,
-                /// Any other value: the request's path belongs to another operation.
-                #[serde(other)]
-                #[schemars(skip)]
-                Other,
             }
-        });
-        served_checks.push(quote!(self.#field != #enum_name::Other));
-    }
-    let served = (!served_checks.is_empty()).then(|| {
-        quote! {
-            impl #name {
-                /// Whether the request's path is this operation's. dropshot routes the
-                /// operation's literal segments through a variable (see the generator's
-                /// `PinnedSegment`); when this is false, the path is another operation's
-                /// and the server must answer 405 Method Not Allowed.
-                pub fn is_served_path(&self) -> bool {
-                    #(#served_checks)&&*
+
+            /// Any other value fails with [`PATH_OF_ANOTHER_OPERATION`], before the request's
+            /// other parts are read, so that the error can become 405.
+            impl<'de> ::serde::Deserialize<'de> for #enum_name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                    let value = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+                    if value == #literal {
+                        ::std::result::Result::Ok(Self::#variant)
+                    } else {
+                        ::std::result::Result::Err(<D::Error as ::serde::de::Error>::custom(PATH_OF_ANOTHER_OPERATION))
+                    }
                 }
             }
-        }
-    });
+        });
+    }
     items.push(quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
         pub struct #name {
             #(#fields)*
         }
-
-        #served
 
         #(#helper_fns)*
     });
@@ -274,6 +266,11 @@ pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
 
         /// The body of every error response the spec declares.
         pub type ErrorBody = #error_type;
+
+        /// The message with which a pinned path segment (see the generator's `PinnedSegment`)
+        /// refuses another value: the request's path is another operation's, so the method is
+        /// not allowed there. The crate's `From<dropshot::HttpError>` turns it into a 405.
+        pub const PATH_OF_ANOTHER_OPERATION: &str = "this path belongs to another operation";
 
         #(#structs)*
 

@@ -278,16 +278,34 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                     pub additional_properties: #map,
                 }
             });
+            let object = format_ident!("{}Object", def.name);
+            let remote = def.name.clone();
+            let object_fields = without_schemars_attributes(quote!(#(#fields)* #extra));
             quote! {
                 #docs
                 #location
-                #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+                #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
                 #schema_docs
                 #rename
                 #deny
                 pub struct #ident {
                     #(#fields)*
                     #extra
+                }
+
+                /// Reads only a JSON object: serde's derive would also take an array of the
+                /// fields in order, which the spec does not allow.
+                impl<'de> ::serde::Deserialize<'de> for #ident {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                        #[derive(::serde::Deserialize)]
+                        #[serde(remote = #remote)]
+                        #deny
+                        struct #object {
+                            #object_fields
+                        }
+                        let object = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
+                        #object::deserialize(::serde_json::Value::Object(object)).map_err(<D::Error as ::serde::de::Error>::custom)
+                    }
                 }
 
                 #(#helper_fns)*
@@ -330,6 +348,25 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
             }
         }
     }
+}
+
+/// `tokens` without `#[schemars(...)]` attributes, for a copy of fields that derives only serde.
+fn without_schemars_attributes(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::TokenTree;
+    let mut out = Vec::new();
+    let mut iter = tokens.into_iter().peekable();
+    while let Some(token) = iter.next() {
+        if let TokenTree::Punct(punct) = &token
+            && punct.as_char() == '#'
+            && let Some(TokenTree::Group(group)) = iter.peek()
+            && matches!(group.stream().into_iter().next(), Some(TokenTree::Ident(ident)) if ident == "schemars")
+        {
+            iter.next();
+            continue;
+        }
+        out.push(token);
+    }
+    out.into_iter().collect()
 }
 
 /// The whole `squared-types` generated module.
