@@ -4,3 +4,5 @@
 //! instead of shelling out to them.
 
 pub mod codegen;
+pub mod spec_check;
+pub mod spec_diff;

@@ -18,10 +18,24 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Check a spec for what the generators cannot take and what API style forbids.
+    SpecCheck {
+        /// The spec to check.
+        #[arg(default_value = xtask::codegen::SPEC_PATH)]
+        spec: std::path::PathBuf,
+    },
+    /// List the API changes since a git ref; fail on a breaking one without a new major version.
+    SpecDiff {
+        /// The commit, branch or tag to compare with.
+        #[arg(long)]
+        base: String,
+    },
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Codegen { check } => xtask::codegen::run(&xtask::codegen::workspace_root(), check),
+        Command::SpecCheck { spec } => xtask::spec_check::run(&spec),
+        Command::SpecDiff { base } => xtask::spec_diff::run(&xtask::codegen::workspace_root(), &base),
     }
 }

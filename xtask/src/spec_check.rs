@@ -1,0 +1,168 @@
+//! `cargo xtask spec-check`: what the generators cannot take, and what good API style forbids.
+//!
+//! The generators' own model refuses what they cannot turn into code (unresolved `$ref`s,
+//! duplicate operationIds, several success bodies, unsupported keywords), each with its spec
+//! location; this adds the style rules, reported all at once: every operation has an explicit
+//! snake_case operationId, component schemas are PascalCase, properties and query and path
+//! parameters are snake_case, and every tag an operation uses is declared.
+
+use anyhow::Result;
+use heck::{ToPascalCase, ToSnakeCase};
+use serde_json::Value;
+
+use crate::codegen::model::{self, pointer_token};
+
+/// Every problem of a spec, each starting with its location; empty when it is fine.
+pub fn problems(spec_text: &str) -> Vec<String> {
+    let api = match model::load(spec_text) {
+        Ok(api) => api,
+        Err(error) => return vec![format!("{error:#}")],
+    };
+    let spec: Value = match serde_yaml::from_str(spec_text) {
+        Ok(spec) => spec,
+        Err(error) => return vec![format!("not YAML: {error}")],
+    };
+    let mut problems: Vec<String> = api
+        .warnings
+        .iter()
+        .filter(|w| w.contains("no operationId"))
+        .map(|w| format!("{w} (give every operation an explicit operationId)"))
+        .collect();
+    let declared_tags: Vec<&str> =
+        spec["tags"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str()).collect();
+    for op in &api.operations {
+        if spec.pointer(&format!("{}/operationId", op.location.trim_start_matches('#'))).is_some()
+            && op.operation_id != op.operation_id.to_snake_case()
+        {
+            problems.push(format!("{}/operationId: {:?} is not snake_case", op.location, op.operation_id));
+        }
+        for tag in &op.tags {
+            if !declared_tags.contains(&tag.as_str()) {
+                problems.push(format!("{}/tags: the tag {tag:?} is not declared in #/tags", op.location));
+            }
+        }
+        for param in &op.params {
+            let snake = param.name.to_snake_case();
+            if param.location != model::ParamLocation::Header && param.name != snake {
+                problems.push(format!(
+                    "{}: the {} parameter {:?} is not snake_case",
+                    op.location,
+                    param.location.as_str(),
+                    param.name
+                ));
+            }
+        }
+    }
+    if let Some(schemas) = spec.pointer("/components/schemas").and_then(Value::as_object) {
+        for (name, schema) in schemas {
+            let location = format!("#/components/schemas/{}", pointer_token(name));
+            if *name != name.to_pascal_case() {
+                problems.push(format!("{location}: the schema name {name:?} is not PascalCase"));
+            }
+            property_names(schema, &location, &mut problems);
+        }
+    }
+    problems
+}
+
+fn property_names(schema: &Value, location: &str, problems: &mut Vec<String>) {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else { return };
+    for (name, property) in properties {
+        let here = format!("{location}/properties/{}", pointer_token(name));
+        if *name != name.to_snake_case() {
+            problems.push(format!("{here}: the property {name:?} is not snake_case"));
+        }
+        property_names(property, &here, problems);
+        if let Some(items) = property.get("items") {
+            property_names(items, &format!("{here}/items"), problems);
+        }
+    }
+}
+
+/// Runs the check on a spec file; fails listing every problem.
+pub fn run(path: &std::path::Path) -> Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let problems = problems(&text);
+    if problems.is_empty() {
+        println!("{}: no problems", path.display());
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    anyhow::bail!("{}: {} problem(s)", path.display(), problems.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codegen::{SPEC_PATH, workspace_root};
+
+    fn spec(operation_id: &str, property: &str, schema_name: &str, tag: &str) -> String {
+        format!(
+            r##"
+openapi: 3.0.3
+info: {{title: T, version: 1.0.0}}
+tags: [{{name: Things}}]
+paths:
+  /things:
+    get:
+      {operation_id}
+      tags: [{tag}]
+      parameters: [{{name: pageSize, in: query, schema: {{type: integer}}}}]
+      responses:
+        "200": {{description: ok, content: {{application/json: {{schema: {{$ref: "#/components/schemas/{schema_name}"}}}}}}}}
+components:
+  schemas:
+    {schema_name}: {{type: object, properties: {{{property}: {{type: string}}}}}}
+"##
+        )
+    }
+
+    #[test]
+    fn our_spec_has_no_problems() {
+        let text = std::fs::read_to_string(workspace_root().join(SPEC_PATH)).unwrap();
+        assert_eq!(problems(&text), Vec::<String>::new());
+    }
+
+    #[test]
+    fn style_problems_are_all_reported_with_their_location() {
+        let found = problems(&spec("summary: no id", "firstName", "thing_list", "Other"));
+        let expected = [
+            "#/paths/~1things/get: no operationId",
+            "#/paths/~1things/get/tags: the tag \"Other\" is not declared",
+            "#/paths/~1things/get: the query parameter \"pageSize\" is not snake_case",
+            "#/components/schemas/thing_list: the schema name \"thing_list\" is not PascalCase",
+            "#/components/schemas/thing_list/properties/firstName: the property \"firstName\" is not snake_case",
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (problem, start) in found.iter().zip(expected) {
+            assert!(problem.starts_with(start), "{problem} should start with {start}");
+        }
+        let camel = problems(&spec("operationId: listThings", "name", "ThingList", "Things"));
+        assert_eq!(camel.len(), 2, "{camel:#?}");
+        assert!(camel[0].ends_with("\"listThings\" is not snake_case"));
+    }
+
+    #[test]
+    fn what_the_generators_refuse_is_reported_with_its_location() {
+        let unresolved = spec("operationId: list_things", "name", "ThingList", "Things")
+            .replace("schemas/ThingList\"", "schemas/Missing\"");
+        let found = problems(&unresolved);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].contains("/responses/200/content/application~1json/schema: unresolved reference"),
+            "{found:?}"
+        );
+        let two_successes = spec("operationId: list_things", "name", "ThingList", "Things").replace(
+            "components:",
+            "        \"201\": {description: ok, content: {application/json: {schema: {type: object}}}}\ncomponents:",
+        );
+        assert!(problems(&two_successes)[0].contains("only one success response"), "{:?}", problems(&two_successes));
+        let duplicate = format!(
+            "{}\n  /others:\n    get:\n      operationId: list_things\n      responses: {{\"204\": {{description: none}}}}\n",
+            spec("operationId: list_things", "name", "ThingList", "Things").split("components:").next().unwrap()
+        ) + "components:\n  schemas:\n    ThingList: {type: object, properties: {name: {type: string}}}\n";
+        assert!(problems(&duplicate)[0].contains("list_things"), "{:?}", problems(&duplicate));
+    }
+}
