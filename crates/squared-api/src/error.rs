@@ -130,9 +130,6 @@ impl JsonSchema for ApiError {
 
 impl From<HttpError> for ApiError {
     fn from(error: HttpError) -> Self {
-        if error.external_message.contains(crate::PATH_OF_ANOTHER_OPERATION) {
-            return ApiError::new(ErrorStatusCode::METHOD_NOT_ALLOWED, "this method is not served on this path");
-        }
         let detail = if error.status_code.is_server_error() {
             "The server failed to handle the request.".to_owned()
         } else {

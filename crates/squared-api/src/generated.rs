@@ -13,10 +13,6 @@ pub const API_DESCRIPTION: ::std::option::Option<&str> = ::std::option::Option::
 );
 /// The body of every error response the spec declares.
 pub type ErrorBody = ::squared_types::ErrorResponse;
-/// The message with which a pinned path segment (see the generator's `PinnedSegment`)
-/// refuses another value: the request's path is another operation's, so the method is
-/// not allowed there. The crate's `From<dropshot::HttpError>` turns it into a 405.
-pub const PATH_OF_ANOTHER_OPERATION: &str = "this path belongs to another operation";
 /// The query parameters of `list_connectors`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct ListConnectorsQuery {
@@ -448,34 +444,39 @@ fn check_query_source_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(value)
 }
 /// The one value `{connector_name}` takes in `check_connection`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ::schemars::JsonSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    ::serde::Deserialize,
+    ::schemars::JsonSchema
+)]
 pub enum CheckConnectionConnectorName {
     #[serde(rename = "check_connection")]
     CheckConnection,
-}
-/// Any other value fails with [`PATH_OF_ANOTHER_OPERATION`], before the request's
-/// other parts are read, so that the error can become 405.
-impl<'de> ::serde::Deserialize<'de> for CheckConnectionConnectorName {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        if value == "check_connection" {
-            ::std::result::Result::Ok(Self::CheckConnection)
-        } else {
-            ::std::result::Result::Err(
-                <D::Error as ::serde::de::Error>::custom(PATH_OF_ANOTHER_OPERATION),
-            )
-        }
-    }
+    /// Any other value: the request's path is another operation's.
+    #[serde(other)]
+    #[schemars(skip)]
+    Other,
 }
 /// The path parameters of `check_connection`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct CheckConnectionPath {
     /// Always `check_connection`: the literal segment, routed through `{connector_name}`.
     pub connector_name: CheckConnectionConnectorName,
+}
+impl CheckConnectionPath {
+    /// `Some(methods)` when the request's path is another operation's (whose
+    /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
+    pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
+        if self.connector_name == CheckConnectionConnectorName::Other {
+            ::std::option::Option::Some("GET")
+        } else {
+            ::std::option::Option::None
+        }
+    }
 }
 /// The header parameters of `check_connection`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -748,9 +749,11 @@ pub trait SquaredApi {
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::dropshot::Path<CheckConnectionPath>,
         headers: ::dropshot::Header<CheckConnectionHeaders>,
-        body: ::dropshot::TypedBody<::squared_types::CheckConnectionRequest>,
+        body: crate::PinnedBody<::squared_types::CheckConnectionRequest>,
     ) -> ::std::result::Result<
-        ::dropshot::HttpResponseOk<::squared_types::CheckConnectionResponse>,
+        crate::Pinned<
+            ::dropshot::HttpResponseOk<::squared_types::CheckConnectionResponse>,
+        >,
         crate::ApiError,
     >;
     /// List connector definitions

@@ -13,9 +13,11 @@
 #[rustfmt::skip]
 mod generated;
 mod error;
+mod pinned;
 
 pub use error::ApiError;
 pub use generated::*;
+pub use pinned::{Pinned, PinnedBody};
 pub use squared_types as types;
 
 /// The OpenAPI document dropshot emits for [`SquaredApi`], with the spec's `info`.

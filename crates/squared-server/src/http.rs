@@ -138,14 +138,18 @@ impl SquaredApi for ServerImpl {
 
     async fn check_connection(
         rqctx: RequestContext<Context>,
-        // Always `check_connection`: another name is refused with 405 before we get here.
-        _path: Path<CheckConnectionPath>,
+        path: Path<CheckConnectionPath>,
         headers: Header<CheckConnectionHeaders>,
-        body: TypedBody<CheckConnectionRequest>,
-    ) -> Answer<CheckConnectionResponse> {
+        body: PinnedBody<CheckConnectionRequest>,
+    ) -> Result<Pinned<HttpResponseOk<CheckConnectionResponse>>, ApiError> {
+        // dropshot routes `…/check_connection` through `…/{connector_name}`: another name is
+        // the definition's path, which has GET only.
+        if let Some(allow) = path.into_inner().allowed_elsewhere() {
+            return Ok(Pinned::MethodNotAllowed { allow });
+        }
         let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let outcome = rqctx.context().check_connection(&caller, body.into_inner()).await;
-        Ok(HttpResponseOk(outcome.map_err(|e| api_error(&rqctx, e))?))
+        let outcome = rqctx.context().check_connection(&caller, body.into_inner()?).await;
+        Ok(Pinned::Served(HttpResponseOk(outcome.map_err(|e| api_error(&rqctx, e))?)))
     }
 
     async fn list_connector_definitions(

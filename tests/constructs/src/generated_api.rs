@@ -11,10 +11,6 @@ pub const API_VERSION: &str = "1.2.3";
 pub const API_DESCRIPTION: ::std::option::Option<&str> = ::std::option::Option::None;
 /// The body of every error response the spec declares.
 pub type ErrorBody = ::squared_types::Problem;
-/// The message with which a pinned path segment (see the generator's `PinnedSegment`)
-/// refuses another value: the request's path is another operation's, so the method is
-/// not allowed there. The crate's `From<dropshot::HttpError>` turns it into a 405.
-pub const PATH_OF_ANOTHER_OPERATION: &str = "this path belongs to another operation";
 /// The query parameters of `get_things`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct GetThingsQuery {

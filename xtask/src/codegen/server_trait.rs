@@ -68,6 +68,7 @@ fn param_struct(
     op: &Operation,
     location: ParamLocation,
     pinned: &[PinnedSegment],
+    allow: &str,
     items: &mut Vec<TokenStream>,
 ) -> Option<syn::Ident> {
     let params: Vec<&Param> = op.params_in(location).collect();
@@ -96,6 +97,7 @@ fn param_struct(
     });
     let (mut fields, helper_fns): (Vec<_>, Vec<_>) = fields.unzip();
     let helper_fns = helper_fns.into_iter().flatten();
+    let mut others = Vec::new();
     for segment in pinned {
         let field = format_ident!("{}", rust_field_name(&segment.variable));
         let enum_name = format_ident!("{}{}", op.operation_id.to_pascal_case(), segment.variable.to_pascal_case());
@@ -111,32 +113,37 @@ fn param_struct(
         });
         items.push(quote! {
             #[doc = #enum_doc]
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, ::schemars::JsonSchema)]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, ::serde::Deserialize, ::schemars::JsonSchema)]
             pub enum #enum_name {
                 #[serde(rename = #literal)]
                 #variant,
-            }
-
-            /// Any other value fails with [`PATH_OF_ANOTHER_OPERATION`], before the request's
-            /// other parts are read, so that the error can become 405.
-            impl<'de> ::serde::Deserialize<'de> for #enum_name {
-                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                    let value = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
-                    if value == #literal {
-                        ::std::result::Result::Ok(Self::#variant)
-                    } else {
-                        ::std::result::Result::Err(<D::Error as ::serde::de::Error>::custom(PATH_OF_ANOTHER_OPERATION))
-                    }
-                }
+                /// Any other value: the request's path is another operation's.
+                #[serde(other)]
+                #[schemars(skip)]
+                Other,
             }
         });
+        others.push(quote!(self.#field == #enum_name::Other));
     }
+    let allowed_elsewhere = (!others.is_empty()).then(|| {
+        quote! {
+            impl #name {
+                /// `Some(methods)` when the request's path is another operation's (whose
+                /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
+                pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
+                    if #(#others)||* { ::std::option::Option::Some(#allow) } else { ::std::option::Option::None }
+                }
+            }
+        }
+    });
     items.push(quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
         pub struct #name {
             #(#fields)*
         }
+
+        #allowed_elsewhere
 
         #(#helper_fns)*
     });
@@ -147,6 +154,7 @@ fn method_tokens(
     op: &Operation,
     served_path: &str,
     pinned: &[PinnedSegment],
+    allow: &str,
     structs: &mut Vec<TokenStream>,
 ) -> Result<TokenStream> {
     let name = format_ident!("{}", op.rust_name);
@@ -172,14 +180,18 @@ fn method_tokens(
         (ParamLocation::Header, "headers", quote!(::dropshot::Header)),
     ] {
         let pinned = if location == ParamLocation::Path { pinned } else { &[] };
-        if let Some(struct_name) = param_struct(op, location, pinned, structs) {
+        if let Some(struct_name) = param_struct(op, location, pinned, allow, structs) {
             let arg = format_ident!("{arg}");
             args.push(quote!(#arg: #extractor<#struct_name>));
         }
     }
     if let Some(body) = &op.body {
         let body = rust_type(body, TYPES_CRATE);
-        args.push(quote!(body: ::dropshot::TypedBody<#body>));
+        if pinned.is_empty() {
+            args.push(quote!(body: ::dropshot::TypedBody<#body>));
+        } else {
+            args.push(quote!(body: crate::PinnedBody<#body>));
+        }
     }
     let body_type = |ty: &Option<TypeRef>| -> Result<TokenStream> {
         match ty {
@@ -204,6 +216,7 @@ fn method_tokens(
         204 => quote!(::dropshot::HttpResponseUpdatedNoContent),
         other => bail!("{}: success status {other} is not supported", op.location),
     };
+    let response = if pinned.is_empty() { response } else { quote!(crate::Pinned<#response>) };
     Ok(quote! {
         #docs
         #[endpoint { method = #method, path = #path, tags = [#(#tags),*] #operation_id }]
@@ -235,11 +248,22 @@ pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
     let error_type = rust_type(&TypeRef::Named(error_type.clone()), TYPES_CRATE);
 
     let mut structs = Vec::new();
+    let served = served_paths(api);
     let methods = api
         .operations
         .iter()
-        .zip(served_paths(api))
-        .map(|(op, (path, pinned))| method_tokens(op, &path, &pinned, &mut structs))
+        .zip(&served)
+        .map(|(op, (path, pinned))| {
+            // The methods of the operations that really own the path a pinned one shares.
+            let allow: Vec<&str> = api
+                .operations
+                .iter()
+                .zip(&served)
+                .filter(|(_, (other_path, other_pinned))| other_path == path && other_pinned.is_empty())
+                .map(|(other, _)| other.method.as_str())
+                .collect();
+            method_tokens(op, path, pinned, &allow.join(", "), &mut structs)
+        })
         .collect::<Result<Vec<_>>>()?;
 
     let tag_entries = spec["tags"].as_array().into_iter().flatten().filter_map(|tag| {
@@ -266,11 +290,6 @@ pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
 
         /// The body of every error response the spec declares.
         pub type ErrorBody = #error_type;
-
-        /// The message with which a pinned path segment (see the generator's `PinnedSegment`)
-        /// refuses another value: the request's path is another operation's, so the method is
-        /// not allowed there. The crate's `From<dropshot::HttpError>` turns it into a 405.
-        pub const PATH_OF_ANOTHER_OPERATION: &str = "this path belongs to another operation";
 
         #(#structs)*
 
