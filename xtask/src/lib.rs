@@ -3,6 +3,7 @@
 //! A library as well as a binary so that tests (here and in `tests/`) reuse the generators
 //! instead of shelling out to them.
 
+pub mod bench;
 pub mod codegen;
 pub mod spec_check;
 pub mod spec_diff;

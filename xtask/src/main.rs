@@ -24,6 +24,8 @@ enum Command {
         #[arg(default_value = xtask::codegen::SPEC_PATH)]
         spec: std::path::PathBuf,
     },
+    /// Measure the release server against a dropshot floor; append the figures to BENCHMARKS.md.
+    Bench,
     /// List the API changes since a git ref; fail on a breaking one without a new major version.
     SpecDiff {
         /// The commit, branch or tag to compare with.
@@ -35,6 +37,7 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Codegen { check } => xtask::codegen::run(&xtask::codegen::workspace_root(), check),
+        Command::Bench => xtask::bench::run(&xtask::codegen::workspace_root()),
         Command::SpecCheck { spec } => xtask::spec_check::run(&spec),
         Command::SpecDiff { base } => xtask::spec_diff::run(&xtask::codegen::workspace_root(), &base),
     }
