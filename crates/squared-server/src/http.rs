@@ -38,6 +38,18 @@ fn caller(rqctx: &RequestContext<Context>, workspace_id: i64) -> Result<Caller, 
     rqctx.context().authenticate(authorization, workspace_id).map_err(|e| api_error(rqctx, e))
 }
 
+/// PUT and PATCH: the same partial update.
+async fn update(
+    rqctx: RequestContext<Context>,
+    workspace_id: i64,
+    id: String,
+    body: UpdateConnectorRequest,
+) -> Answer<ConnectorResponse> {
+    let caller = caller(&rqctx, workspace_id)?;
+    let updated = rqctx.context().update_connector(&caller, &id, body.connector).await;
+    Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+}
+
 impl SquaredApi for ServerImpl {
     type Context = Context;
 
@@ -86,10 +98,7 @@ impl SquaredApi for ServerImpl {
         headers: Header<UpdateConnectorHeaders>,
         body: TypedBody<UpdateConnectorRequest>,
     ) -> Answer<ConnectorResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let update = body.into_inner().connector;
-        let updated = rqctx.context().update_connector(&caller, &path.into_inner().id, update).await;
-        Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+        update(rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
     }
 
     async fn patch_connector(
@@ -98,10 +107,7 @@ impl SquaredApi for ServerImpl {
         headers: Header<PatchConnectorHeaders>,
         body: TypedBody<UpdateConnectorRequest>,
     ) -> Answer<ConnectorResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let update = body.into_inner().connector;
-        let updated = rqctx.context().update_connector(&caller, &path.into_inner().id, update).await;
-        Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+        update(rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
     }
 
     async fn delete_connector(

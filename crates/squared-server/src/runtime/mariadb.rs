@@ -5,7 +5,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::{Column, ConnectOptions, Connection, Executor, Row};
 use squared_types::Stream;
 
-use super::{CONNECT_TIMEOUT, RuntimeError, STATEMENT_TIMEOUT_SECONDS, port, streams_of, text};
+use super::{CONNECT_TIMEOUT, RuntimeError, STATEMENT_TIMEOUT_SECONDS, describe, port, streams_of, text};
 
 async fn connect(configuration: &Value) -> Result<MySqlConnection, RuntimeError> {
     let mut options = MySqlConnectOptions::new()
@@ -26,14 +26,6 @@ async fn connect(configuration: &Value) -> Result<MySqlConnection, RuntimeError>
         }
         Ok(Err(error)) => Err(RuntimeError::Remote(format!("could not connect to MariaDB: {}", describe(&error)))),
         Ok(Ok(connection)) => Ok(connection),
-    }
-}
-
-fn describe(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Database(db) => db.message().to_owned(),
-        sqlx::Error::Io(io) => io.to_string(),
-        other => other.to_string(),
     }
 }
 

@@ -135,6 +135,15 @@ pub async fn query(
     }
 }
 
+/// What went wrong with a database, in the database's words where it gave some.
+fn describe(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// A string member of a configuration (a JSON Pointer), or a clear error.
 fn text<'a>(configuration: &'a Value, pointer: &str) -> Result<&'a str, RuntimeError> {
     configuration

@@ -5,7 +5,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection, Row};
 use squared_types::Stream;
 
-use super::{CONNECT_TIMEOUT, RuntimeError, STATEMENT_TIMEOUT_SECONDS, port, streams_of, text};
+use super::{CONNECT_TIMEOUT, RuntimeError, STATEMENT_TIMEOUT_SECONDS, describe, port, streams_of, text};
 
 #[derive(Clone, Copy)]
 pub enum Side {
@@ -34,15 +34,6 @@ async fn connect(configuration: &Value) -> Result<PgConnection, RuntimeError> {
         }
         Ok(Err(error)) => Err(RuntimeError::Remote(format!("could not connect to PostgreSQL: {}", describe(&error)))),
         Ok(Ok(connection)) => Ok(connection),
-    }
-}
-
-/// What went wrong, in the server's words where it gave some.
-fn describe(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Database(db) => db.message().to_owned(),
-        sqlx::Error::Io(io) => io.to_string(),
-        other => other.to_string(),
     }
 }
 
