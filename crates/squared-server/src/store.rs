@@ -226,7 +226,9 @@ impl Store {
             }
             write!(condition, " AND ({})", alternatives.join(" OR ")).unwrap();
         }
-        let count_sql = format!("SELECT COUNT(*) FROM connectors WHERE {condition}");
+        // The triggers of migration 0003 keep per-definition counts: summing a few of them
+        // replaces counting every connector of the workspace.
+        let count_sql = format!("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM connector_counts WHERE {condition}");
         // Built from constant text and numbered placeholders only: no value is spliced in.
         let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql)).bind(workspace_id);
         for argument in &arguments {
@@ -423,6 +425,22 @@ mod tests {
         };
         let (page, total) = store.list_connectors(1, &only_postgres, 10, 1).await.unwrap();
         assert_eq!((total, page.len()), (3, 2));
+        // The kept counts follow updates and deletes.
+        let mut moved = page[0].clone();
+        moved.connector_name = "Http".into();
+        let moved = NewConnector {
+            workspace_id: 1,
+            name: moved.name,
+            description: None,
+            connector_type: moved.connector_type,
+            connector_name: moved.connector_name,
+            configuration: moved.configuration,
+        };
+        store.update_connector(1, page[0].id, &moved).await.unwrap();
+        assert_eq!(store.list_connectors(1, &only_postgres, 10, 0).await.unwrap().1, 2);
+        store.delete_connector(1, page[1].id).await.unwrap();
+        assert_eq!(store.list_connectors(1, &only_postgres, 10, 0).await.unwrap().1, 1);
+        assert_eq!(store.list_connectors(1, &ConnectorFilter::default(), 10, 0).await.unwrap().1, 3);
         let none = ConnectorFilter { connector_type: Some(ConnectorType::Destination), definitions: None };
         assert_eq!(store.list_connectors(1, &none, 10, 0).await.unwrap().1, 0);
     }
