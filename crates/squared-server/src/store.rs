@@ -228,7 +228,8 @@ impl Store {
         }
         // The triggers of migration 0003 keep per-definition counts: summing a few of them
         // replaces counting every connector of the workspace.
-        let count_sql = format!("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM connector_counts WHERE {condition}");
+        let count_sql =
+            format!("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM connector_counts WHERE {condition}");
         // Built from constant text and numbered placeholders only: no value is spliced in.
         let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql)).bind(workspace_id);
         for argument in &arguments {
