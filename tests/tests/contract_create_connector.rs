@@ -337,6 +337,13 @@ async fn unreadable_requests_get_400_in_the_one_error_shape(server: TestServer) 
             "invalid type: sequence, expected a map",
         ),
         (
+            "null for an optional field that is not nullable",
+            http.post(&url).bearer_auth(&token).header("Workspace-Id", WORKSPACE).json(&json!({"connector": {
+                "name": "x", "description": null, "connector_type": "source", "connector_name": "Postgresql",
+                "configuration": postgres_configuration()}})),
+            "invalid type: null",
+        ),
+        (
             "a Workspace-Id outside the spec's bounds",
             http.post(&url).bearer_auth(&token).header("Workspace-Id", 0).json(&postgres("x")),
             "`Workspace-Id` must be at least 1",

@@ -21,11 +21,13 @@ pub struct ListConnectorsQuery {
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::squared_types::ConnectorType")]
+    #[serde(deserialize_with = "read_list_connectors_query_type_")]
     pub type_: ::std::option::Option<::squared_types::ConnectorType>,
     /// Only connectors whose definition is in this category.
     #[schemars(description = "Only connectors whose definition is in this category.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::squared_types::ConnectorCategory")]
+    #[serde(deserialize_with = "read_list_connectors_query_category")]
     pub category: ::std::option::Option<::squared_types::ConnectorCategory>,
     /// Only connectors whose definition is in this sub-category.
     #[schemars(
@@ -33,25 +35,59 @@ pub struct ListConnectorsQuery {
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::squared_types::ConnectorSubCategory")]
+    #[serde(deserialize_with = "read_list_connectors_query_sub_category")]
     pub sub_category: ::std::option::Option<::squared_types::ConnectorSubCategory>,
     /// The page to show, from 1.
     #[schemars(description = "The page to show, from 1.")]
     #[serde(default = "default_list_connectors_query_page")]
-    #[serde(deserialize_with = "check_list_connectors_query_page")]
+    #[serde(deserialize_with = "read_list_connectors_query_page")]
     #[schemars(range(min = 1f64, max = 2147483647f64))]
     pub page: i64,
     /// How many connectors a page holds, from 1 to 100.
     #[schemars(description = "How many connectors a page holds, from 1 to 100.")]
     #[serde(default = "default_list_connectors_query_per_page")]
-    #[serde(deserialize_with = "check_list_connectors_query_per_page")]
+    #[serde(deserialize_with = "read_list_connectors_query_per_page")]
     #[schemars(range(min = 1f64, max = 100f64))]
     pub per_page: i64,
+}
+fn read_list_connectors_query_type_<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<
+    ::std::option::Option<::squared_types::ConnectorType>,
+    D::Error,
+> {
+    let value = <::squared_types::ConnectorType as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_list_connectors_query_category<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<
+    ::std::option::Option<::squared_types::ConnectorCategory>,
+    D::Error,
+> {
+    let value = <::squared_types::ConnectorCategory as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_list_connectors_query_sub_category<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<
+    ::std::option::Option<::squared_types::ConnectorSubCategory>,
+    D::Error,
+> {
+    let value = <::squared_types::ConnectorSubCategory as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// The default of `ListConnectorsQuery::page`.
 fn default_list_connectors_query_page() -> i64 {
     1i64 as i64
 }
-fn check_list_connectors_query_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_list_connectors_query_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -76,7 +112,7 @@ fn check_list_connectors_query_page<'de, D: ::serde::Deserializer<'de>>(
 fn default_list_connectors_query_per_page() -> i64 {
     10i64 as i64
 }
-fn check_list_connectors_query_per_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_list_connectors_query_per_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -105,11 +141,11 @@ pub struct ListConnectorsHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_list_connectors_headers_workspace_id")]
+    #[serde(deserialize_with = "read_list_connectors_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_list_connectors_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_list_connectors_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -140,11 +176,11 @@ pub struct CreateConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_create_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_create_connector_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_create_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_create_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -184,11 +220,11 @@ pub struct ShowConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_show_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_show_connector_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_show_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_show_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -228,11 +264,11 @@ pub struct UpdateConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_update_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_update_connector_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_update_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_update_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -272,11 +308,11 @@ pub struct DeleteConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_delete_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_delete_connector_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_delete_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_delete_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -316,11 +352,11 @@ pub struct PatchConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_patch_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_patch_connector_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_patch_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_patch_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -372,11 +408,11 @@ pub struct DiscoverConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_discover_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_discover_connector_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_discover_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_discover_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -416,11 +452,11 @@ pub struct QuerySourceHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_query_source_headers_workspace_id")]
+    #[serde(deserialize_with = "read_query_source_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_query_source_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_query_source_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -486,11 +522,11 @@ pub struct CheckConnectionHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_check_connection_headers_workspace_id")]
+    #[serde(deserialize_with = "read_check_connection_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_check_connection_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_check_connection_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -526,9 +562,21 @@ pub struct ListConnectorDefinitionsQuery {
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::squared_types::ConnectorDefinitionCategoryFilter")]
+    #[serde(deserialize_with = "read_list_connector_definitions_query_category")]
     pub category: ::std::option::Option<
         ::squared_types::ConnectorDefinitionCategoryFilter,
     >,
+}
+fn read_list_connector_definitions_query_category<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<
+    ::std::option::Option<::squared_types::ConnectorDefinitionCategoryFilter>,
+    D::Error,
+> {
+    let value = <::squared_types::ConnectorDefinitionCategoryFilter as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// The header parameters of `list_connector_definitions`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -538,11 +586,11 @@ pub struct ListConnectorDefinitionsHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_list_connector_definitions_headers_workspace_id")]
+    #[serde(deserialize_with = "read_list_connector_definitions_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_list_connector_definitions_headers_workspace_id<
+fn read_list_connector_definitions_headers_workspace_id<
     'de,
     D: ::serde::Deserializer<'de>,
 >(deserializer: D) -> ::std::result::Result<i64, D::Error> {
@@ -591,11 +639,11 @@ pub struct ShowConnectorDefinitionHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "check_show_connector_definition_headers_workspace_id")]
+    #[serde(deserialize_with = "read_show_connector_definition_headers_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn check_show_connector_definition_headers_workspace_id<
+fn read_show_connector_definition_headers_workspace_id<
     'de,
     D: ::serde::Deserializer<'de>,
 >(deserializer: D) -> ::std::result::Result<i64, D::Error> {

@@ -352,21 +352,24 @@ pub struct ConnectorUpdate {
     #[schemars(description = "A new name, unique per connector type in the workspace.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
-    #[serde(deserialize_with = "check_connector_update_name")]
+    #[serde(deserialize_with = "read_connector_update_name")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::option::Option<::std::string::String>,
     /// New free text about the connector.
     #[schemars(description = "New free text about the connector.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_connector_update_description")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "ConnectorType")]
+    #[serde(deserialize_with = "read_connector_update_connector_type")]
     pub connector_type: ::std::option::Option<ConnectorType>,
     /// A new definition, of the (new) `connector_type`.
     #[schemars(description = "A new definition, of the (new) `connector_type`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_connector_update_connector_name")]
     pub connector_name: ::std::option::Option<::std::string::String>,
     /// The whole new configuration, valid against the definition. A secret field whose value is "*************" keeps its stored value.
     #[schemars(
@@ -374,6 +377,7 @@ pub struct ConnectorUpdate {
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
+    #[serde(deserialize_with = "read_connector_update_configuration")]
     pub configuration: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
@@ -389,18 +393,22 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorUpdate {
         struct ConnectorUpdateObject {
             /// A new name, unique per connector type in the workspace.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "check_connector_update_name")]
+            #[serde(deserialize_with = "read_connector_update_name")]
             pub name: ::std::option::Option<::std::string::String>,
             /// New free text about the connector.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_connector_update_description")]
             pub description: ::std::option::Option<::std::string::String>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_connector_update_connector_type")]
             pub connector_type: ::std::option::Option<ConnectorType>,
             /// A new definition, of the (new) `connector_type`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_connector_update_connector_name")]
             pub connector_name: ::std::option::Option<::std::string::String>,
             /// The whole new configuration, valid against the definition. A secret field whose value is "*************" keeps its stored value.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_connector_update_configuration")]
             pub configuration: ::std::option::Option<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
@@ -413,20 +421,55 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorUpdate {
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
 }
-fn check_connector_update_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_connector_update_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
-    let value = <::std::option::Option<
-        ::std::string::String,
-    > as ::serde::Deserialize>::deserialize(deserializer)?;
-    if let ::std::option::Option::Some(value) = &value {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    {
+        let value = &value;
         if (value.chars().count() as u64) < 1u64 {
             return ::std::result::Result::Err(
                 <D::Error as ::serde::de::Error>::custom("`name` must not be empty"),
             );
         }
     }
-    ::std::result::Result::Ok(value)
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_connector_update_description<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_connector_update_connector_type<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<ConnectorType>, D::Error> {
+    let value = <ConnectorType as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_connector_update_connector_name<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_connector_update_configuration<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<
+    ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
+    D::Error,
+> {
+    let value = <::serde_json::Map<
+        ::std::string::String,
+        ::serde_json::Value,
+    > as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// A connector's discovered catalog, in a JSON:API-style envelope.
 ///
@@ -593,11 +636,13 @@ pub struct Stream {
     #[schemars(description = "For an HTTP stream, the URL it reads.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_stream_url")]
     pub url: ::std::option::Option<::std::string::String>,
     /// For an HTTP stream, the method it reads with.
     #[schemars(description = "For an HTTP stream, the method it reads with.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_stream_request_method")]
     pub request_method: ::std::option::Option<::std::string::String>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -620,9 +665,11 @@ impl<'de> ::serde::Deserialize<'de> for Stream {
             >,
             /// For an HTTP stream, the URL it reads.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_stream_url")]
             pub url: ::std::option::Option<::std::string::String>,
             /// For an HTTP stream, the method it reads with.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_stream_request_method")]
             pub request_method: ::std::option::Option<::std::string::String>,
         }
         let object = <::serde_json::Map<
@@ -632,6 +679,22 @@ impl<'de> ::serde::Deserialize<'de> for Stream {
         StreamObject::deserialize(::serde_json::Value::Object(object))
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
+}
+fn read_stream_url<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_stream_request_method<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// A query to preview rows of a source.
 ///
@@ -647,7 +710,7 @@ pub struct QuerySourceRequest {
     /// At most this many rows are returned.
     #[schemars(description = "At most this many rows are returned.")]
     #[serde(default = "default_query_source_request_limit")]
-    #[serde(deserialize_with = "check_query_source_request_limit")]
+    #[serde(deserialize_with = "read_query_source_request_limit")]
     #[schemars(range(min = 1f64, max = 1000f64))]
     pub limit: i64,
 }
@@ -664,7 +727,7 @@ impl<'de> ::serde::Deserialize<'de> for QuerySourceRequest {
             pub query: ::std::string::String,
             /// At most this many rows are returned.
             #[serde(default = "default_query_source_request_limit")]
-            #[serde(deserialize_with = "check_query_source_request_limit")]
+            #[serde(deserialize_with = "read_query_source_request_limit")]
             pub limit: i64,
         }
         let object = <::serde_json::Map<
@@ -679,7 +742,7 @@ impl<'de> ::serde::Deserialize<'de> for QuerySourceRequest {
 fn default_query_source_request_limit() -> i64 {
     50i64 as i64
 }
-fn check_query_source_request_limit<'de, D: ::serde::Deserializer<'de>>(
+fn read_query_source_request_limit<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -742,7 +805,7 @@ pub struct CheckConnectionRequest {
     pub type_: ConnectorType,
     /// The definition's name, as `connector_name` takes it.
     #[schemars(description = "The definition's name, as `connector_name` takes it.")]
-    #[serde(deserialize_with = "check_check_connection_request_name")]
+    #[serde(deserialize_with = "read_check_connection_request_name")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::string::String,
     /// A configuration, valid against the definition's connection specification.
@@ -763,7 +826,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckConnectionRequest {
             #[serde(rename = "type")]
             pub type_: ConnectorType,
             /// The definition's name, as `connector_name` takes it.
-            #[serde(deserialize_with = "check_check_connection_request_name")]
+            #[serde(deserialize_with = "read_check_connection_request_name")]
             pub name: ::std::string::String,
             /// A configuration, valid against the definition's connection specification.
             pub connection_spec: ::serde_json::Map<
@@ -779,7 +842,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckConnectionRequest {
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
 }
-fn check_check_connection_request_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_check_connection_request_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -937,20 +1000,21 @@ pub struct ConnectorInput {
     #[schemars(
         description = "A name for the connector, unique per connector type in the workspace."
     )]
-    #[serde(deserialize_with = "check_connector_input_name")]
+    #[serde(deserialize_with = "read_connector_input_name")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::string::String,
     /// Free text about the connector.
     #[schemars(description = "Free text about the connector.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_connector_input_description")]
     pub description: ::std::option::Option<::std::string::String>,
     pub connector_type: ConnectorType,
     /// The name of an enabled connector definition of `connector_type`.
     #[schemars(
         description = "The name of an enabled connector definition of `connector_type`."
     )]
-    #[serde(deserialize_with = "check_connector_input_connector_name")]
+    #[serde(deserialize_with = "read_connector_input_connector_name")]
     #[schemars(length(min = 1u64))]
     pub connector_name: ::std::string::String,
     /// Settings of the connection; valid against the definition's connection specification. Must not be empty.
@@ -969,14 +1033,15 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorInput {
         #[serde(remote = "ConnectorInput")]
         struct ConnectorInputObject {
             /// A name for the connector, unique per connector type in the workspace.
-            #[serde(deserialize_with = "check_connector_input_name")]
+            #[serde(deserialize_with = "read_connector_input_name")]
             pub name: ::std::string::String,
             /// Free text about the connector.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_connector_input_description")]
             pub description: ::std::option::Option<::std::string::String>,
             pub connector_type: ConnectorType,
             /// The name of an enabled connector definition of `connector_type`.
-            #[serde(deserialize_with = "check_connector_input_connector_name")]
+            #[serde(deserialize_with = "read_connector_input_connector_name")]
             pub connector_name: ::std::string::String,
             /// Settings of the connection; valid against the definition's connection specification. Must not be empty.
             pub configuration: ::serde_json::Map<
@@ -992,7 +1057,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorInput {
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
 }
-fn check_connector_input_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_connector_input_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1008,7 +1073,15 @@ fn check_connector_input_name<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-fn check_connector_input_connector_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_connector_input_description<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_connector_input_connector_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1421,6 +1494,7 @@ pub struct ErrorObject {
     pub detail: ::std::string::String,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "ErrorSource")]
+    #[serde(deserialize_with = "read_error_object_source")]
     pub source: ::std::option::Option<ErrorSource>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -1439,6 +1513,7 @@ impl<'de> ::serde::Deserialize<'de> for ErrorObject {
             /// What was wrong with this request, in words.
             pub detail: ::std::string::String,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_error_object_source")]
             pub source: ::std::option::Option<ErrorSource>,
         }
         let object = <::serde_json::Map<
@@ -1448,6 +1523,12 @@ impl<'de> ::serde::Deserialize<'de> for ErrorObject {
         ErrorObjectObject::deserialize(::serde_json::Value::Object(object))
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
+}
+fn read_error_object_source<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<ErrorSource>, D::Error> {
+    let value = <ErrorSource as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// Where in the request the problem is.
 ///
@@ -1459,16 +1540,19 @@ pub struct ErrorSource {
     #[schemars(description = "A JSON Pointer (RFC 6901) into the request body.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_error_source_pointer")]
     pub pointer: ::std::option::Option<::std::string::String>,
     /// The name of the query or path parameter at fault.
     #[schemars(description = "The name of the query or path parameter at fault.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_error_source_parameter")]
     pub parameter: ::std::option::Option<::std::string::String>,
     /// The name of the request header at fault.
     #[schemars(description = "The name of the request header at fault.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_error_source_header")]
     pub header: ::std::option::Option<::std::string::String>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -1482,12 +1566,15 @@ impl<'de> ::serde::Deserialize<'de> for ErrorSource {
         struct ErrorSourceObject {
             /// A JSON Pointer (RFC 6901) into the request body.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_error_source_pointer")]
             pub pointer: ::std::option::Option<::std::string::String>,
             /// The name of the query or path parameter at fault.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_error_source_parameter")]
             pub parameter: ::std::option::Option<::std::string::String>,
             /// The name of the request header at fault.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_error_source_header")]
             pub header: ::std::option::Option<::std::string::String>,
         }
         let object = <::serde_json::Map<
@@ -1497,6 +1584,30 @@ impl<'de> ::serde::Deserialize<'de> for ErrorSource {
         ErrorSourceObject::deserialize(::serde_json::Value::Object(object))
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
+}
+fn read_error_source_pointer<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_error_source_parameter<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_error_source_header<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// The JSON Schema of a field that must be present but may be `null`: that of
 /// `Option<T>` (nullable), without schemars' inference that an `Option` is optional.

@@ -17,20 +17,20 @@ pub struct GetThingsQuery {
     pub kind: ::squared_types::GetThingsKind,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "i64")]
-    #[serde(deserialize_with = "check_get_things_query_limit")]
+    #[serde(deserialize_with = "read_get_things_query_limit")]
     #[schemars(range(min = 1f64, max = 100f64))]
     pub limit: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "f32")]
+    #[serde(deserialize_with = "read_get_things_query_score")]
     pub score: ::std::option::Option<f32>,
 }
-fn check_get_things_query_limit<'de, D: ::serde::Deserializer<'de>>(
+fn read_get_things_query_limit<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<i64>, D::Error> {
-    let value = <::std::option::Option<
-        i64,
-    > as ::serde::Deserialize>::deserialize(deserializer)?;
-    if let ::std::option::Option::Some(value) = &value {
+    let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
+    {
+        let value = &value;
         if (*value as f64) < 1f64 {
             return ::std::result::Result::Err(
                 <D::Error as ::serde::de::Error>::custom("`limit` must be at least 1"),
@@ -42,7 +42,13 @@ fn check_get_things_query_limit<'de, D: ::serde::Deserializer<'de>>(
             );
         }
     }
-    ::std::result::Result::Ok(value)
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_get_things_query_score<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<f32>, D::Error> {
+    let value = <f32 as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// The header parameters of `get_things`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -50,7 +56,16 @@ pub struct GetThingsHeaders {
     #[serde(rename = "Trace-Id")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_get_things_headers_trace_id")]
     pub trace_id: ::std::option::Option<::std::string::String>,
+}
+fn read_get_things_headers_trace_id<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// The path parameters of `show_thing`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]

@@ -18,44 +18,54 @@ pub struct Thing {
     pub created_at: ::chrono::DateTime<::chrono::Utc>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::chrono::NaiveDate")]
+    #[serde(deserialize_with = "read_thing_born_on")]
     pub born_on: ::std::option::Option<::chrono::NaiveDate>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_thing_homepage")]
     pub homepage: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "f64")]
+    #[serde(deserialize_with = "read_thing_weight")]
     pub weight: ::std::option::Option<f64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "f64")]
+    #[serde(deserialize_with = "read_thing_ratio")]
     pub ratio: ::std::option::Option<f64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "bool")]
+    #[serde(deserialize_with = "read_thing_enabled")]
     pub enabled: ::std::option::Option<bool>,
     pub state: ThingState,
     pub nested: ThingNested,
     pub tags: ::std::vec::Vec<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::collections::BTreeMap<::std::string::String,i64>")]
+    #[serde(deserialize_with = "read_thing_scores")]
     pub scores: ::std::option::Option<
         ::std::collections::BTreeMap<::std::string::String, i64>,
     >,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::vec::Vec<ThingPointsItem>")]
+    #[serde(deserialize_with = "read_thing_points")]
     pub points: ::std::option::Option<::std::vec::Vec<ThingPointsItem>>,
     /// Any JSON value.
     #[schemars(description = "Any JSON value.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::serde_json::Value")]
+    #[serde(deserialize_with = "read_thing_anything")]
     pub anything: ::std::option::Option<::serde_json::Value>,
     /// A property named after a keyword.
     #[schemars(description = "A property named after a keyword.")]
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_thing_type_")]
     pub type_: ::std::option::Option<::std::string::String>,
     #[serde(rename = "self")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::string::String")]
+    #[serde(deserialize_with = "read_thing_self_")]
     pub self_: ::std::option::Option<::std::string::String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -77,33 +87,43 @@ impl<'de> ::serde::Deserialize<'de> for Thing {
             pub name: ::std::string::String,
             pub created_at: ::chrono::DateTime<::chrono::Utc>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_born_on")]
             pub born_on: ::std::option::Option<::chrono::NaiveDate>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_homepage")]
             pub homepage: ::std::option::Option<::std::string::String>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_weight")]
             pub weight: ::std::option::Option<f64>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_ratio")]
             pub ratio: ::std::option::Option<f64>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_enabled")]
             pub enabled: ::std::option::Option<bool>,
             pub state: ThingState,
             pub nested: ThingNested,
             pub tags: ::std::vec::Vec<::std::string::String>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_scores")]
             pub scores: ::std::option::Option<
                 ::std::collections::BTreeMap<::std::string::String, i64>,
             >,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_points")]
             pub points: ::std::option::Option<::std::vec::Vec<ThingPointsItem>>,
             /// Any JSON value.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_anything")]
             pub anything: ::std::option::Option<::serde_json::Value>,
             /// A property named after a keyword.
             #[serde(rename = "type")]
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_type_")]
             pub type_: ::std::option::Option<::std::string::String>,
             #[serde(rename = "self")]
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_self_")]
             pub self_: ::std::option::Option<::std::string::String>,
             /// Properties beyond the declared ones.
             #[serde(flatten)]
@@ -119,6 +139,87 @@ impl<'de> ::serde::Deserialize<'de> for Thing {
         ThingObject::deserialize(::serde_json::Value::Object(object))
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
+}
+fn read_thing_born_on<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::chrono::NaiveDate>, D::Error> {
+    let value = <::chrono::NaiveDate as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_thing_homepage<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_thing_weight<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<f64>, D::Error> {
+    let value = <f64 as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_thing_ratio<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<f64>, D::Error> {
+    let value = <f64 as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_thing_enabled<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<bool>, D::Error> {
+    let value = <bool as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_thing_scores<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<
+    ::std::option::Option<::std::collections::BTreeMap<::std::string::String, i64>>,
+    D::Error,
+> {
+    let value = <::std::collections::BTreeMap<
+        ::std::string::String,
+        i64,
+    > as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_thing_points<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<
+    ::std::option::Option<::std::vec::Vec<ThingPointsItem>>,
+    D::Error,
+> {
+    let value = <::std::vec::Vec<
+        ThingPointsItem,
+    > as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_thing_anything<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::serde_json::Value>, D::Error> {
+    let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_thing_type_<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_thing_self_<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
+    let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// Whether the thing is running.
 ///
@@ -163,6 +264,7 @@ impl ::std::fmt::Display for ThingState {
 pub struct ThingNested {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "ThingNestedDeeper")]
+    #[serde(deserialize_with = "read_thing_nested_deeper")]
     pub deeper: ::std::option::Option<ThingNestedDeeper>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -175,6 +277,7 @@ impl<'de> ::serde::Deserialize<'de> for ThingNested {
         #[serde(remote = "ThingNested")]
         struct ThingNestedObject {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_nested_deeper")]
             pub deeper: ::std::option::Option<ThingNestedDeeper>,
         }
         let object = <::serde_json::Map<
@@ -184,6 +287,12 @@ impl<'de> ::serde::Deserialize<'de> for ThingNested {
         ThingNestedObject::deserialize(::serde_json::Value::Object(object))
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
+}
+fn read_thing_nested_deeper<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<ThingNestedDeeper>, D::Error> {
+    let value = <ThingNestedDeeper as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct ThingNestedDeeper {
@@ -214,9 +323,11 @@ impl<'de> ::serde::Deserialize<'de> for ThingNestedDeeper {
 pub struct ThingPointsItem {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "f64")]
+    #[serde(deserialize_with = "read_thing_points_item_x")]
     pub x: ::std::option::Option<f64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "f64")]
+    #[serde(deserialize_with = "read_thing_points_item_y")]
     pub y: ::std::option::Option<f64>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -229,8 +340,10 @@ impl<'de> ::serde::Deserialize<'de> for ThingPointsItem {
         #[serde(remote = "ThingPointsItem")]
         struct ThingPointsItemObject {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_points_item_x")]
             pub x: ::std::option::Option<f64>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_thing_points_item_y")]
             pub y: ::std::option::Option<f64>,
         }
         let object = <::serde_json::Map<
@@ -240,6 +353,18 @@ impl<'de> ::serde::Deserialize<'de> for ThingPointsItem {
         ThingPointsItemObject::deserialize(::serde_json::Value::Object(object))
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
+}
+fn read_thing_points_item_x<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<f64>, D::Error> {
+    let value = <f64 as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_thing_points_item_y<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<f64>, D::Error> {
+    let value = <f64 as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct Touch {
@@ -332,9 +457,11 @@ impl ::std::fmt::Display for GetThingsKind {
 pub struct GetThingsResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::std::vec::Vec<Thing>")]
+    #[serde(deserialize_with = "read_get_things_response_data")]
     pub data: ::std::option::Option<::std::vec::Vec<Thing>>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "GetThingsResponseLinks")]
+    #[serde(deserialize_with = "read_get_things_response_links")]
     pub links: ::std::option::Option<GetThingsResponseLinks>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -348,8 +475,10 @@ impl<'de> ::serde::Deserialize<'de> for GetThingsResponse {
         #[serde(deny_unknown_fields)]
         struct GetThingsResponseObject {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_get_things_response_data")]
             pub data: ::std::option::Option<::std::vec::Vec<Thing>>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_get_things_response_links")]
             pub links: ::std::option::Option<GetThingsResponseLinks>,
         }
         let object = <::serde_json::Map<
@@ -359,6 +488,22 @@ impl<'de> ::serde::Deserialize<'de> for GetThingsResponse {
         GetThingsResponseObject::deserialize(::serde_json::Value::Object(object))
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
+}
+fn read_get_things_response_data<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<::std::vec::Vec<Thing>>, D::Error> {
+    let value = <::std::vec::Vec<
+        Thing,
+    > as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_get_things_response_links<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<GetThingsResponseLinks>, D::Error> {
+    let value = <GetThingsResponseLinks as ::serde::Deserialize>::deserialize(
+        deserializer,
+    )?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct GetThingsResponseLinks {
@@ -410,11 +555,12 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBody {
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct CreateThingBodyThing {
-    #[serde(deserialize_with = "check_create_thing_body_thing_name")]
+    #[serde(deserialize_with = "read_create_thing_body_thing_name")]
     #[schemars(length(min = 1u64, max = 64u64))]
     pub name: ::std::string::String,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
+    #[serde(deserialize_with = "read_create_thing_body_thing_settings")]
     pub settings: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
@@ -422,6 +568,7 @@ pub struct CreateThingBodyThing {
     #[schemars(
         with = "::std::collections::BTreeMap<::std::string::String,::std::string::String>"
     )]
+    #[serde(deserialize_with = "read_create_thing_body_thing_labels")]
     pub labels: ::std::option::Option<
         ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     >,
@@ -435,13 +582,15 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBodyThing {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CreateThingBodyThing")]
         struct CreateThingBodyThingObject {
-            #[serde(deserialize_with = "check_create_thing_body_thing_name")]
+            #[serde(deserialize_with = "read_create_thing_body_thing_name")]
             pub name: ::std::string::String,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_create_thing_body_thing_settings")]
             pub settings: ::std::option::Option<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(deserialize_with = "read_create_thing_body_thing_labels")]
             pub labels: ::std::option::Option<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
@@ -457,7 +606,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBodyThing {
             .map_err(<D::Error as ::serde::de::Error>::custom)
     }
 }
-fn check_create_thing_body_thing_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_create_thing_body_thing_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -479,6 +628,32 @@ fn check_create_thing_body_thing_name<'de, D: ::serde::Deserializer<'de>>(
         }
     }
     ::std::result::Result::Ok(value)
+}
+fn read_create_thing_body_thing_settings<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<
+    ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
+    D::Error,
+> {
+    let value = <::serde_json::Map<
+        ::std::string::String,
+        ::serde_json::Value,
+    > as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+fn read_create_thing_body_thing_labels<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<
+    ::std::option::Option<
+        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+    >,
+    D::Error,
+> {
+    let value = <::std::collections::BTreeMap<
+        ::std::string::String,
+        ::std::string::String,
+    > as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// The JSON Schema of a field that must be present but may be `null`: that of
 /// `Option<T>` (nullable), without schemars' inference that an `Option` is optional.

@@ -113,7 +113,7 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
         quote!(#[serde(rename = #name)])
     });
     let (ty, extra) = match (field.required, field.nullable) {
-        (true, false) => (inner, quote!()),
+        (true, false) => (inner.clone(), quote!()),
         // Required but may be null: schemars would call an Option optional, so describe
         // the field through `NullableSchema`, which is nullable yet required.
         (true, true) => {
@@ -131,7 +131,7 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
         // shows the default.
         (false, false) if field.default.is_some() => {
             let function = format!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
-            (inner, quote!(#[serde(default = #function)]))
+            (inner.clone(), quote!(#[serde(default = #function)]))
         }
         // Optional but never null: absent on the wire when None, and described as plain T.
         (false, false) => {
@@ -168,25 +168,43 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     });
     // serde does not check the spec's bounds; a deserializer per bounded field does, so a
     // value outside them is refused where it is read (a 400 on the server).
-    let (check_attr, check_fn) = match bounds_check(field, owner) {
-        Some((function, checks)) => {
-            let name = function.to_string();
-            let optional = matches!(ty.to_string().as_str(), t if t.starts_with(":: std :: option :: Option"));
-            let body = if optional {
-                quote!(if let ::std::option::Option::Some(value) = &value { #checks })
-            } else {
-                quote!({ let value = &value; #checks })
-            };
-            let item = quote! {
-                fn #function<'de, D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<#ty, D::Error> {
-                    let value = <#ty as ::serde::Deserialize>::deserialize(deserializer)?;
-                    #body
-                    ::std::result::Result::Ok(value)
-                }
-            };
-            (quote!(#[serde(deserialize_with = #name)]), Some(item))
-        }
-        None => (quote!(), None),
+    // An optional field that is not nullable may be absent but never `null`: serde's
+    // `Option` would take `null` as absent, so such a field reads its value itself.
+    let never_null = !field.required && !field.nullable && field.default.is_none();
+    let checks = bounds_check(field);
+    let (check_attr, check_fn) = if checks.is_some() || never_null {
+        let function = format_ident!("read_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
+        let name = function.to_string();
+        let raw_checks = checks.clone();
+        let checks = checks.map(|checks| quote!({ let value = &value; #checks }));
+        let optional = matches!(ty.to_string().as_str(), t if t.starts_with(":: std :: option :: Option"));
+        let body = if never_null {
+            quote! {
+                let value = <#inner as ::serde::Deserialize>::deserialize(deserializer)?;
+                #checks
+                ::std::result::Result::Ok(::std::option::Option::Some(value))
+            }
+        } else if optional {
+            quote! {
+                let value = <#ty as ::serde::Deserialize>::deserialize(deserializer)?;
+                if let ::std::option::Option::Some(value) = &value { #raw_checks }
+                ::std::result::Result::Ok(value)
+            }
+        } else {
+            quote! {
+                let value = <#ty as ::serde::Deserialize>::deserialize(deserializer)?;
+                #checks
+                ::std::result::Result::Ok(value)
+            }
+        };
+        let item = quote! {
+            fn #function<'de, D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<#ty, D::Error> {
+                #body
+            }
+        };
+        (quote!(#[serde(deserialize_with = #name)]), Some(item))
+    } else {
+        (quote!(), None)
     };
     let field = quote! {
         #docs
@@ -200,9 +218,8 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     (field, default_fn.into_iter().chain(check_fn).collect())
 }
 
-/// The function that checks a field's bounds, and its checks of `value` (a reference to
-/// the field's inner value).
-fn bounds_check(field: &Field, owner: &str) -> Option<(proc_macro2::Ident, TokenStream)> {
+/// The checks of a field's bounds on `value` (a reference to the field's inner value).
+fn bounds_check(field: &Field) -> Option<TokenStream> {
     let c = &field.constraints;
     if c.is_empty() {
         return None;
@@ -242,7 +259,7 @@ fn bounds_check(field: &Field, owner: &str) -> Option<(proc_macro2::Ident, Token
             checks.extend(quote!(if #length > #max { return ::std::result::Result::Err(#error(#message)); }));
         }
     }
-    Some((format_ident!("check_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name), checks))
+    Some(checks)
 }
 
 fn type_tokens(def: &TypeDef) -> TokenStream {
