@@ -220,9 +220,7 @@ impl Service {
     ) -> Result<ConnectorResponse, ServiceError> {
         Self::require_member(caller)?;
         let stored = self.stored_connector(caller, id).await?;
-        let old_entry = self.catalog.find(stored.connector_type, &stored.connector_name).ok_or_else(|| {
-            ServiceError::Internal(format!("connector {} names a definition no longer in the catalog", stored.id))
-        })?;
+        let old_entry = self.entry_of(&stored)?;
         let old_clear = self.open(old_entry, &stored)?;
 
         let connector_type = update.connector_type.unwrap_or(stored.connector_type);
