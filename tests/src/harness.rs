@@ -14,8 +14,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sqlx::{AnyPool, Executor};
 use squared_client::{Client, Credentials};
-use squared_server::auth::{Claims, Role, TokenIssuer, WorkspaceGrant};
+use squared_server::auth::{Claims, Role, TokenIssuer, TokenRules, WorkspaceGrant};
 use squared_server::config::Secrets;
+use squared_server::egress::EgressPolicy;
 use squared_server::{RunningServer, ServerConfig};
 use tempfile::TempDir;
 
@@ -96,15 +97,34 @@ impl TestServer {
         Self::start_on(TestEngine::Sqlite, "a test").await.expect("SQLite is always there")
     }
 
+    /// A server on SQLite whose connectors may reach this machine's loopback addresses, as
+    /// an operator allows with `--allow-network 127.0.0.0/8 --allow-network ::1`: for tests of
+    /// connectors against local databases and HTTP servers.
+    pub async fn start_allowing_loopback() -> TestServer {
+        Self::start_configured(TestEngine::Sqlite, "a test", allow_loopback).await.expect("SQLite is always there")
+    }
+
     /// A server on `engine`, or `None` when the engine is not configured here.
     pub async fn start_on(engine: TestEngine, test: &str) -> Option<TestServer> {
+        Self::start_configured(engine, test, |_| {}).await
+    }
+
+    /// A server on `engine` with settings changed by `configure`, or `None` when the engine
+    /// is not configured here.
+    pub async fn start_configured(
+        engine: TestEngine,
+        test: &str,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> Option<TestServer> {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let database = TestDatabase::create(engine, dir.path(), test).await?;
-        let config = ServerConfig {
+        let mut config = ServerConfig {
             bind: ([127, 0, 0, 1], 0).into(),
             database: Some(database.url.clone()),
             data_dir: dir.path().to_owned(),
+            ..ServerConfig::default()
         };
+        configure(&mut config);
         let secrets = Secrets { jwt_secret: TEST_JWT_SECRET.to_vec(), encryption_key: TEST_ENCRYPTION_KEY.to_vec() };
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let server = squared_server::start(&config, &secrets, log).await.expect("the server starts");
@@ -113,7 +133,7 @@ impl TestServer {
             engine,
             database: Some(database),
             server: Some(server),
-            issuer: TokenIssuer::new(TEST_JWT_SECRET),
+            issuer: TokenIssuer::new(TEST_JWT_SECRET, &config.token_rules),
             _dir: dir,
         })
     }
@@ -167,6 +187,13 @@ impl TestServer {
     }
 }
 
+/// Lets a server's connectors reach loopback addresses (IPv4 and IPv6).
+pub fn allow_loopback(config: &mut ServerConfig) {
+    config.egress = EgressPolicy::allowing(
+        ["127.0.0.0/8", "::1/128"].map(|net| EgressPolicy::parse_network(net).expect("a network")),
+    );
+}
+
 /// Claims for one workspace, expiring `expires_in_seconds` from now (negative: expired).
 pub fn claims(workspace_id: i64, role: Role, expires_in_seconds: i64) -> Claims {
     let now = chrono::Utc::now().timestamp();
@@ -174,6 +201,8 @@ pub fn claims(workspace_id: i64, role: Role, expires_in_seconds: i64) -> Claims 
         sub: "tester".into(),
         iat: now,
         exp: now + expires_in_seconds,
+        aud: None,
+        iss: None,
         workspaces: vec![WorkspaceGrant { id: workspace_id, role }],
     }
 }
@@ -187,7 +216,7 @@ pub fn unsigned_token(claims: &Claims) -> String {
 
 /// A token signed with HS256 but another secret.
 pub fn foreign_token(claims: &Claims) -> String {
-    TokenIssuer::new(b"another-secret-0123456789abcdef-01234").issue(claims)
+    TokenIssuer::new(b"another-secret-0123456789abcdef-01234", &TokenRules::default()).issue(claims)
 }
 
 /// Defines one `#[tokio::test]` per engine for a scenario `async fn(TestServer)`:

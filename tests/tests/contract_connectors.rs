@@ -23,6 +23,8 @@ on_every_engine!(
     page_sizes_outside_1_to_100_are_refused,
     lists_filter_by_type_category_and_sub_category,
     show_update_and_patch_keep_masked_secrets,
+    a_masked_secret_never_goes_to_a_new_destination,
+    a_secret_never_moves_to_a_new_definition,
     updates_are_validated_again,
     delete_then_404,
     another_workspaces_connector_is_not_found,
@@ -250,9 +252,10 @@ async fn show_update_and_patch_keep_masked_secrets(server: TestServer) {
     assert_eq!(shown.attributes.configuration["credentials"]["password"], MASK);
     assert_eq!(shown.attributes.description.as_deref(), Some("warehouse replica"));
 
-    // PUT the shown configuration back, masked secret and all, with another host.
+    // PUT the shown configuration back, masked secret and all, with another schema (which
+    // does not change where the secret goes).
     let mut configuration = shown.attributes.configuration.clone();
-    configuration["host"] = json!("db2.internal");
+    configuration["schema"] = json!("reporting");
     let updated = client
         .update_connector()
         .id(&id)
@@ -262,13 +265,13 @@ async fn show_update_and_patch_keep_masked_secrets(server: TestServer) {
         .unwrap()
         .into_inner()
         .data;
-    assert_eq!(updated.attributes.configuration["host"], "db2.internal");
+    assert_eq!(updated.attributes.configuration["schema"], "reporting");
     assert_eq!(updated.attributes.configuration["credentials"]["password"], MASK);
     assert!(updated.attributes.updated_at > shown.attributes.updated_at);
     assert_eq!(updated.attributes.created_at, shown.attributes.created_at);
     let (raw, opened) = stored_configuration(&server, &id).await;
     assert_eq!(opened["credentials"]["password"], "first-password", "the masked secret kept its value");
-    assert_eq!(opened["host"], "db2.internal");
+    assert_eq!(opened["schema"], "reporting");
     assert!(!raw.contains("first-password") && !raw.contains(MASK), "{raw}");
 
     // PATCH a new secret and a new name; the other fields stay.
@@ -295,6 +298,167 @@ async fn show_update_and_patch_keep_masked_secrets(server: TestServer) {
     server.stop().await;
 }
 
+/// The pointers of an error response.
+fn pointers(error: &ErrorResponse) -> Vec<String> {
+    error.errors.iter().filter_map(|e| e.source.as_ref().and_then(|s| s.pointer.clone())).collect()
+}
+
+async fn a_masked_secret_never_goes_to_a_new_destination(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let id = create(&client, postgres_source("warehouse", "owners-password")).await;
+    let shown = client.show_connector().id(&id).send().await.unwrap().into_inner().data.attributes.configuration;
+    let before = stored_configuration(&server, &id).await.0;
+    // Every field that decides where the password goes: with the mask, each change is refused
+    // at the password's pointer, naming the field; nothing is written.
+    for (pointer, value) in [
+        ("/host", json!("attacker.example")),
+        ("/port", json!("6543")),
+        ("/database", json!("other")),
+        ("/credentials/username", json!("someone-else")),
+    ] {
+        let mut whole = Value::Object(shown.clone());
+        *whole.pointer_mut(pointer).unwrap() = value;
+        let configuration = whole.as_object().cloned().unwrap();
+        for patch in [false, true] {
+            let body = update(ConnectorUpdate { configuration: Some(configuration.clone()), ..no_change() });
+            let sent = match patch {
+                false => client.update_connector().id(&id).body(body).send().await,
+                true => client.patch_connector().id(&id).body(body).send().await,
+            };
+            let (status, error) = expect_error(sent);
+            assert_eq!(status, 422, "{pointer}");
+            assert_eq!(pointers(&error), ["/connector/configuration/credentials/password"], "{pointer}");
+            assert!(error.errors[0].detail.contains(&format!("`{pointer}`")), "{}", error.errors[0].detail);
+        }
+    }
+    assert_eq!(stored_configuration(&server, &id).await.0, before, "nothing was written");
+    // Sent again, the secret may go to the new host.
+    let mut configuration = shown.clone();
+    configuration["host"] = json!("db2.internal");
+    configuration["credentials"]["password"] = json!("a-new-password");
+    client
+        .update_connector()
+        .id(&id)
+        .body(update(ConnectorUpdate { configuration: Some(configuration), ..no_change() }))
+        .send()
+        .await
+        .unwrap();
+    let opened = stored_configuration(&server, &id).await.1;
+    assert_eq!(
+        (opened["host"].as_str(), opened["credentials"]["password"].as_str()),
+        (Some("db2.internal"), Some("a-new-password"))
+    );
+
+    // A URL-based destination: its headers are secret; the URL's scheme, host and port decide
+    // where they go, its path does not.
+    let hook = create(&client, http_destination("hook")).await;
+    let shown = client.show_connector().id(&hook).send().await.unwrap().into_inner().data.attributes.configuration;
+    assert_eq!(shown["headers"]["X-Team"], MASK, "header values are secret");
+    for url in [
+        "https://127.0.0.1:9/hook",
+        "http://127.0.0.2:9/hook",
+        "http://127.0.0.1:10/hook",
+        "http://attacker.example:9/hook",
+    ] {
+        let mut configuration = shown.clone();
+        configuration["destination_url"] = json!(url);
+        let (status, error) = expect_error(
+            client
+                .patch_connector()
+                .id(&hook)
+                .body(update(ConnectorUpdate { configuration: Some(configuration), ..no_change() }))
+                .send()
+                .await,
+        );
+        assert_eq!(
+            (status, pointers(&error)),
+            (422, vec!["/connector/configuration/headers/X-Team".to_owned()]),
+            "{url}"
+        );
+    }
+    let mut configuration = shown.clone();
+    configuration["destination_url"] = json!("http://127.0.0.1:9/another/path?x=1");
+    client
+        .patch_connector()
+        .id(&hook)
+        .body(update(ConnectorUpdate { configuration: Some(configuration), ..no_change() }))
+        .send()
+        .await
+        .unwrap();
+    let opened = stored_configuration(&server, &hook).await.1;
+    assert_eq!(opened["headers"]["X-Team"], "data", "the same origin keeps the secret");
+    server.stop().await;
+}
+
+async fn a_secret_never_moves_to_a_new_definition(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let id = create(&client, postgres_source("warehouse", "owners-password")).await;
+    let before = stored_configuration(&server, &id).await.0;
+    // A new definition without a configuration: the old one (and its secret) does not carry over.
+    for change in [
+        ConnectorUpdate { connector_name: Some("MariaDB".into()), ..no_change() },
+        ConnectorUpdate {
+            connector_type: Some(ConnectorType::Destination),
+            connector_name: Some("Postgresql".into()),
+            ..no_change()
+        },
+    ] {
+        let sent = client.patch_connector().id(&id).body(update(change)).send().await;
+        let text = format!("{sent:?}");
+        let (status, error) = expect_error(sent);
+        assert_eq!((status, pointers(&error)), (422, vec!["/connector/configuration".to_owned()]));
+        assert!(!text.contains("owners-password"), "{text}");
+    }
+    // A definition that accepts anything (AmazonS3 source) still does not get the stored secret.
+    let (status, error) = expect_error(
+        client
+            .patch_connector()
+            .id(&id)
+            .body(update(ConnectorUpdate { connector_name: Some("AmazonS3".into()), ..no_change() }))
+            .send()
+            .await,
+    );
+    assert_eq!((status, pointers(&error)), (422, vec!["/connector/configuration".to_owned()]));
+    // With a configuration whose secret is the mask: refused at the secret.
+    let mariadb =
+        json!({"host": "db.internal", "port": "3306", "database": "analytics", "username": "reader", "password": MASK});
+    let (status, error) = expect_error(
+        client
+            .patch_connector()
+            .id(&id)
+            .body(update(ConnectorUpdate {
+                connector_name: Some("MariaDB".into()),
+                configuration: Some(mariadb.as_object().cloned().unwrap()),
+                ..no_change()
+            }))
+            .send()
+            .await,
+    );
+    assert_eq!((status, pointers(&error)), (422, vec!["/connector/configuration/password".to_owned()]));
+    assert_eq!(stored_configuration(&server, &id).await.0, before, "nothing was written");
+    // With the secret sent again, the definition may change; it is sealed as the new one's.
+    let mut mariadb = mariadb;
+    mariadb["password"] = json!("mariadb-password");
+    let changed = client
+        .patch_connector()
+        .id(&id)
+        .body(update(ConnectorUpdate {
+            connector_name: Some("MariaDB".into()),
+            configuration: Some(mariadb.as_object().cloned().unwrap()),
+            ..no_change()
+        }))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(changed.attributes.configuration["password"], MASK);
+    let (raw, opened) = stored_configuration(&server, &id).await;
+    assert_eq!(opened["password"], "mariadb-password");
+    assert!(!raw.contains("mariadb-password") && !raw.contains("owners-password"), "{raw}");
+    server.stop().await;
+}
+
 async fn updates_are_validated_again(server: TestServer) {
     let client = server.client(WORKSPACE, Role::Member);
     let id = create(&client, postgres_source("warehouse", "pw")).await;
@@ -307,9 +471,9 @@ async fn updates_are_validated_again(server: TestServer) {
             "/connector/connector_name",
         ),
         (
-            "a definition the configuration does not fit",
+            "a new definition without a configuration",
             ConnectorUpdate { connector_name: Some("MariaDB".into()), ..no_change() },
-            "/connector/configuration/password",
+            "/connector/configuration",
         ),
         (
             "an invalid configuration",
@@ -400,9 +564,11 @@ async fn viewers_read_but_do_not_write(server: TestServer) {
         connection_spec: json!({"destination_url": "http://127.0.0.1:9/"}).as_object().cloned().unwrap(),
     };
     assert_eq!(expect_error(viewer.check_connection().body(check).send().await).0, 403);
-    // A destination cannot be queried, whoever asks.
+    // A query runs the caller's SQL with the owner's credentials: members only.
     let query = QuerySourceRequest { query: "SELECT 1".into(), limit: 5 };
-    let (status, error) = expect_error(viewer.query_source().id(&id).body(query).send().await);
+    assert_eq!(expect_error(viewer.query_source().id(&id).body(query.clone()).send().await).0, 403);
+    // A destination cannot be queried.
+    let (status, error) = expect_error(member.query_source().id(&id).body(query).send().await);
     assert_eq!(status, 422);
     assert!(error.errors[0].detail.contains("destination"), "{}", error.errors[0].detail);
     assert_eq!(server.connector_count().await, 1);

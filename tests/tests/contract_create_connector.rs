@@ -9,7 +9,8 @@ use squared_client::types::{
 };
 use squared_client::{Credentials, Error};
 use squared_server::auth::Role;
-use squared_tests::harness::{TestServer, claims, foreign_token, unsigned_token};
+use squared_server::secrets::key_id;
+use squared_tests::harness::{TEST_ENCRYPTION_KEY, TestServer, claims, foreign_token, unsigned_token};
 use squared_tests::on_every_engine;
 
 const WORKSPACE: i64 = 7;
@@ -147,7 +148,9 @@ async fn create_answers_201_in_the_seed_shape_and_stores_the_connector(server: T
     assert_eq!(stored["host"], "db.internal");
     // The secret is sealed at rest: the raw row does not hold it, nor the mask.
     assert!(!row.5.contains("hunter2-secret") && !row.5.contains("*****"), "{}", row.5);
-    assert!(stored["credentials"]["password"].as_str().unwrap().starts_with("sealed:v1:"));
+    // Sealed under the server's key, whose id it names.
+    let sealed_prefix = format!("sealed:v2:{}:", key_id(&TEST_ENCRYPTION_KEY));
+    assert!(stored["credentials"]["password"].as_str().unwrap().starts_with(&sealed_prefix), "{}", row.5);
     assert_eq!(server.connector_count().await, 2);
     server.stop().await;
 }

@@ -16,7 +16,10 @@ use squared_client::types::{
 };
 use squared_client::{Client, Error};
 use squared_server::auth::Role;
-use squared_tests::harness::{DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestServer, url_from_env};
+use squared_server::runtime::RuntimeLimits;
+use squared_tests::harness::{
+    DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, url_from_env,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WORKSPACE: i64 = 21;
@@ -174,7 +177,7 @@ fn stream_schema(catalog: &squared_client::types::CatalogResponse, name: &str) -
 #[tokio::test]
 async fn postgres_source_checks_discovers_and_queries() {
     let Some(source) = PostgresSource::create("postgres_source_checks_discovers_and_queries").await else { return };
-    let server = TestServer::start().await;
+    let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
 
     let (status, message) = check(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
@@ -228,7 +231,10 @@ async fn postgres_source_checks_discovers_and_queries() {
     assert_eq!(stream_schema(&fresh, "orders")["properties"]["coupon"], json!({"type": ["string", "null"]}));
 
     let query = |sql: &str, limit: i64| QuerySourceRequest { query: sql.into(), limit };
-    let rows = viewer
+    // A query runs the caller's SQL with the owner's credentials: members only.
+    let (status, _) = expect_error(viewer.query_source().id(&id).body(query("SELECT 1", 1)).send().await);
+    assert_eq!(status, 403);
+    let rows = member
         .query_source()
         .id(&id)
         .body(query(
@@ -248,7 +254,7 @@ async fn postgres_source_checks_discovers_and_queries() {
             json!({"id": 3, "customer": "cy", "amount": 99.99, "paid": true, "notes": []}),
         ]
     );
-    let limited = viewer
+    let limited = member
         .query_source()
         .id(&id)
         .body(query(&format!("SELECT id FROM {}.big_orders ORDER BY id", source.schema), 1))
@@ -261,7 +267,7 @@ async fn postgres_source_checks_discovers_and_queries() {
 
     // Read-only: a query that would change something is refused by PostgreSQL.
     let (status, error) = expect_error(
-        viewer
+        member
             .query_source()
             .id(&id)
             .body(query(&format!("SELECT nextval('{}.counter')", source.schema), 5))
@@ -271,10 +277,10 @@ async fn postgres_source_checks_discovers_and_queries() {
     assert_eq!(status, 422);
     assert!(error.errors[0].detail.contains("read-only"), "{}", error.errors[0].detail);
     let (status, error) =
-        expect_error(viewer.query_source().id(&id).body(query("SELECT * FROM nowhere", 5)).send().await);
+        expect_error(member.query_source().id(&id).body(query("SELECT * FROM nowhere", 5)).send().await);
     assert_eq!(status, 422);
     assert!(error.errors[0].detail.contains("nowhere"), "{}", error.errors[0].detail);
-    let (status, error) = expect_error(viewer.query_source().id(&id).body(query("SELECT 1", 1001)).send().await);
+    let (status, error) = expect_error(member.query_source().id(&id).body(query("SELECT 1", 1001)).send().await);
     assert_eq!(status, 400, "the spec bounds `limit`; the generated type refuses more");
     assert!(error.errors[0].detail.contains("`limit` must be at most 1000"), "{}", error.errors[0].detail);
 
@@ -285,7 +291,7 @@ async fn postgres_source_checks_discovers_and_queries() {
 #[tokio::test]
 async fn mariadb_source_checks_discovers_and_queries() {
     let Some(source) = MariaDbSource::create("mariadb_source_checks_discovers_and_queries").await else { return };
-    let server = TestServer::start().await;
+    let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
     let password = source.url.password.clone();
 
@@ -348,7 +354,7 @@ async fn mariadb_source_checks_discovers_and_queries() {
 async fn postgres_destination_checks() {
     let Some(url) = url_from_env(POSTGRES_URL_VAR, "postgres_destination_checks") else { return };
     let url = DatabaseUrl::parse(&url);
-    let server = TestServer::start().await;
+    let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
     let spec = |port: u16| {
         json!({
@@ -391,7 +397,7 @@ async fn http_sink(status: u16) -> (String, Arc<Mutex<Vec<String>>>) {
 
 #[tokio::test]
 async fn http_destination_checks_against_a_local_server() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
 
     let (url, seen) = http_sink(200).await;
@@ -439,7 +445,7 @@ async fn http_destination_checks_against_a_local_server() {
 
 #[tokio::test]
 async fn connectors_without_runtime_cannot_discover_or_query() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
     let id = create(
         &member,
@@ -468,4 +474,256 @@ async fn connectors_without_runtime_cannot_discover_or_query() {
         .into_inner();
     assert!(!definition.capabilities.check && !definition.capabilities.discover && !definition.capabilities.query);
     server.stop().await;
+}
+
+/// A loopback HTTP server that answers every request with a redirect to `location`.
+async fn redirecting_to(location: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let reply = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    );
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let _ = socket.write_all(reply.as_bytes()).await;
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn connectors_reach_local_addresses_only_when_the_operator_allows_them() {
+    // The default policy: public addresses only. Every runtime call aimed at this machine is
+    // refused before any connection is opened, with a 422 that names the flag.
+    let server = TestServer::start().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    let (url, seen) = http_sink(200).await;
+    let localhost = url.replace("127.0.0.1", "localhost");
+    for destination in [url.clone(), localhost, url.replace("127.0.0.1", "[::ffff:127.0.0.1]")] {
+        let request = CheckConnectionRequest {
+            type_: ConnectorType::Destination,
+            name: "Http".into(),
+            connection_spec: object(json!({"destination_url": destination, "headers": {"X-Api-Key": "header-secret"}})),
+        };
+        let (status, error) = expect_error(member.check_connection().body(request).send().await);
+        assert_eq!(status, 422, "{destination}");
+        let detail = &error.errors[0].detail;
+        assert!(
+            detail.contains("egress policy") && detail.contains("--allow-network") && detail.contains("loopback"),
+            "{detail}"
+        );
+    }
+    assert!(seen.lock().unwrap().is_empty(), "nothing reached the local server");
+
+    // A database on this machine (the port needs no server: nothing is dialled), and the
+    // cloud metadata address, which is refused the same way.
+    let postgres = |host: &str| {
+        json!({"data_type": "structured", "host": host, "port": "5432", "database": "test", "schema": "public",
+               "credentials": {"auth_type": "username/password", "username": "postgres", "password": "pw"}})
+    };
+    for host in ["127.0.0.1", "localhost", "169.254.169.254", "/var/run/postgresql"] {
+        let request = CheckConnectionRequest {
+            type_: ConnectorType::Source,
+            name: "Postgresql".into(),
+            connection_spec: object(postgres(host)),
+        };
+        let outcome = member.check_connection().body(request).send().await;
+        match host {
+            // A socket path is not a host: the check fails, and no driver ever sees the path.
+            "/var/run/postgresql" => {
+                let outcome = outcome.unwrap().into_inner().connection_status;
+                assert_eq!(outcome.status, ConnectionStatusValue::Failed);
+                assert!(outcome.message.contains("not a host name"), "{}", outcome.message);
+            }
+            _ => assert_eq!(expect_error(outcome).0, 422, "{host}"),
+        }
+    }
+    let id = create(&member, ConnectorType::Source, "Postgresql", postgres("127.0.0.1")).await;
+    let (status, error) = expect_error(member.discover_connector().id(&id).send().await);
+    assert_eq!(status, 422);
+    assert!(error.errors[0].detail.contains("--allow-network"), "{}", error.errors[0].detail);
+    let query = QuerySourceRequest { query: "SELECT 1".into(), limit: 1 };
+    assert_eq!(expect_error(member.query_source().id(&id).body(query).send().await).0, 422);
+    let mariadb = json!({"host": "127.0.0.1", "port": "3306", "username": "root", "password": "", "database": "test"});
+    let id = create(&member, ConnectorType::Source, "MariaDB", mariadb).await;
+    assert_eq!(expect_error(member.discover_connector().id(&id).send().await).0, 422);
+    server.stop().await;
+
+    // Allowed by the operator, the same local server is reached.
+    let server = TestServer::start_allowing_loopback().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    let (status, message) = check(
+        &member,
+        ConnectorType::Destination,
+        "Http",
+        json!({"destination_url": url.replace("127.0.0.1", "localhost")}),
+    )
+    .await;
+    assert_eq!(status, ConnectionStatusValue::Succeeded, "{message}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn http_connectors_follow_no_redirect() {
+    let server = TestServer::start_allowing_loopback().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    // The redirect points at an allowed address, and is still not followed: a redirect could
+    // as well point anywhere.
+    let (target, seen) = http_sink(200).await;
+    let url = redirecting_to(&target).await;
+    let (status, message) = check(&member, ConnectorType::Destination, "Http", json!({"destination_url": url})).await;
+    assert_eq!(status, ConnectionStatusValue::Failed);
+    assert!(message.contains("307") && message.contains("redirect"), "{message}");
+    assert!(seen.lock().unwrap().is_empty(), "the redirect was not followed");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn too_many_connector_calls_at_once_answer_503() {
+    let limits = RuntimeLimits {
+        max_concurrent_calls: 1,
+        queue_wait: std::time::Duration::from_millis(200),
+        ..RuntimeLimits::default()
+    };
+    let server = TestServer::start_configured(TestEngine::Sqlite, "busy", |config| {
+        allow_loopback(config);
+        config.runtime_limits = limits;
+    })
+    .await
+    .unwrap();
+    let member = server.client(WORKSPACE, Role::Member);
+    // A destination that accepts, then answers only after two seconds.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slow", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = socket.read(&mut buffer).await;
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            });
+        }
+    });
+    let request = || CheckConnectionRequest {
+        type_: ConnectorType::Destination,
+        name: "Http".into(),
+        connection_spec: object(json!({"destination_url": url})),
+    };
+    let slow = member.check_connection().body(request()).send();
+    let second = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        member.check_connection().body(request()).send().await
+    };
+    let (slow, second) = tokio::join!(slow, second);
+    assert_eq!(slow.unwrap().into_inner().connection_status.status, ConnectionStatusValue::Succeeded);
+    let (status, error) = expect_error(second);
+    assert_eq!(status, 503);
+    assert!(error.errors[0].detail.contains("limit"), "{}", error.errors[0].detail);
+    // Once the first is done, calls go through again.
+    assert_eq!(
+        member.check_connection().body(request()).send().await.unwrap().into_inner().connection_status.status,
+        ConnectionStatusValue::Succeeded
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn query_source_returns_at_most_limit_rows_whatever_the_sql_says() {
+    let Some(source) = PostgresSource::create("query_source_returns_at_most_limit_rows").await else { return };
+    let server = TestServer::start_allowing_loopback().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    let id = create(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    // Each query closes the wrapping the server puts around it and comments out the rest,
+    // LIMIT included: one is shaped for a wrapping `FROM (<query>) AS q LIMIT $1`, the other
+    // for this server's. Neither may return more than `limit` rows.
+    for sql in [
+        "SELECT g FROM generate_series(1, 5000) AS g WHERE $1::bigint > 0) AS q --",
+        "SELECT g FROM generate_series(1, 5000) AS g) AS q) AS w --",
+    ] {
+        let answer =
+            member.query_source().id(&id).body(QuerySourceRequest { query: sql.into(), limit: 3 }).send().await;
+        match answer {
+            Ok(rows) => assert!(rows.into_inner().data.len() <= 3, "{sql}"),
+            Err(error) => assert_eq!(expect_error::<()>(Err(error)).0, 422, "{sql}"),
+        }
+    }
+    let rows = member
+        .query_source()
+        .id(&id)
+        .body(QuerySourceRequest {
+            query: "SELECT g FROM generate_series(1, 5000) AS g) AS q) AS w --".into(),
+            limit: 3,
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(rows.len(), 3, "the rows are read from a cursor and reading stops at the limit");
+    server.stop().await;
+    source.drop().await;
+}
+
+#[tokio::test]
+async fn query_source_refuses_huge_answers_and_keeps_serving() {
+    let Some(source) = PostgresSource::create("query_source_refuses_huge_answers").await else { return };
+    let server = TestServer::start_allowing_loopback().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    let id = create(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    // 100 rows of 50 MB: each is over the 10 MiB limit, and never leaves PostgreSQL whole.
+    // 100 rows of 200 kB: each is small, together they are over it, and reading stops there.
+    for sql in [
+        "SELECT repeat('x', 50000000) FROM generate_series(1, 100)",
+        "SELECT repeat('x', 200000) AS x FROM generate_series(1, 100)",
+    ] {
+        let started = std::time::Instant::now();
+        let (status, error) = expect_error(
+            member.query_source().id(&id).body(QuerySourceRequest { query: sql.into(), limit: 100 }).send().await,
+        );
+        assert_eq!(status, 422, "{sql}");
+        assert!(error.errors[0].detail.contains("bytes"), "{}", error.errors[0].detail);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{sql} took {:?}", started.elapsed());
+    }
+    // And the server goes on serving, queries included.
+    let rows = member
+        .query_source()
+        .id(&id)
+        .body(QuerySourceRequest { query: "SELECT 1 AS one".into(), limit: 1 })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(rows.into_iter().map(Value::Object).collect::<Vec<_>>(), [json!({"one": 1})]);
+    server.stop().await;
+    source.drop().await;
+}
+
+#[tokio::test]
+async fn mariadb_query_source_refuses_huge_answers() {
+    let Some(source) = MariaDbSource::create("mariadb_query_source_refuses_huge_answers").await else { return };
+    let server = TestServer::start_allowing_loopback().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    let password = source.url.password.clone();
+    let id = create(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;
+    let huge = QuerySourceRequest { query: "SELECT REPEAT('x', 200000) AS x FROM seq_1_to_100".into(), limit: 100 };
+    let (status, error) = expect_error(member.query_source().id(&id).body(huge).send().await);
+    assert_eq!(status, 422);
+    assert!(error.errors[0].detail.contains("bytes"), "{}", error.errors[0].detail);
+    let rows = member
+        .query_source()
+        .id(&id)
+        .body(QuerySourceRequest { query: "SELECT seq FROM seq_1_to_5000".into(), limit: 2 })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(rows.into_iter().map(Value::Object).collect::<Vec<_>>(), [json!({"seq": 1}), json!({"seq": 2})]);
+    server.stop().await;
+    source.drop().await;
 }

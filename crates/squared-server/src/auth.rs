@@ -1,7 +1,9 @@
 //! Bearer tokens: HS256 JSON Web Tokens naming the caller's workspaces and roles.
 //!
 //! Only HS256 is accepted; `alg: none` and every other algorithm are refused, as are
-//! expired tokens. The claims carry no secrets. This module only reads and signs tokens:
+//! expired tokens, tokens that live longer than the server allows (30 days unless the
+//! operator says otherwise), and, where the operator configured them, tokens for another
+//! audience (`aud`) or from another issuer (`iss`). The claims carry no secrets. This module only reads and signs tokens:
 //! what a role may do is decided in [`crate::service`].
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -33,8 +35,34 @@ pub struct Claims {
     pub exp: i64,
     /// When the token was issued, seconds since the Unix epoch.
     pub iat: i64,
+    /// Who the token is for, where the server is configured with an audience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// Who signed the token, where the server is configured with an issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
     pub workspaces: Vec<WorkspaceGrant>,
 }
+
+/// The operator's rules for tokens, shared by the verifier and the issuer.
+#[derive(Clone, Debug)]
+pub struct TokenRules {
+    /// When set, a token's `aud` must be this.
+    pub audience: Option<String>,
+    /// When set, a token's `iss` must be this.
+    pub issuer: Option<String>,
+    /// The longest a token may live, from `iat` to `exp` and from now to `exp`.
+    pub max_lifetime: chrono::Duration,
+}
+
+impl Default for TokenRules {
+    fn default() -> Self {
+        TokenRules { audience: None, issuer: None, max_lifetime: chrono::Duration::days(30) }
+    }
+}
+
+/// Seconds of clock difference tolerated between the signer and this server.
+const LEEWAY_SECONDS: i64 = 5;
 
 /// The authenticated caller, acting in one workspace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,24 +76,43 @@ pub struct Caller {
 pub struct TokenVerifier {
     key: DecodingKey,
     validation: Validation,
+    max_lifetime_seconds: i64,
 }
 
 impl TokenVerifier {
-    pub fn new(secret: &[u8]) -> Self {
+    pub fn new(secret: &[u8], rules: &TokenRules) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
-        validation.leeway = 5;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        TokenVerifier { key: DecodingKey::from_secret(secret), validation }
+        validation.leeway = LEEWAY_SECONDS as u64;
+        let mut required = vec!["exp", "sub", "iat"];
+        match &rules.audience {
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
+            None => validation.validate_aud = false,
+        }
+        if let Some(issuer) = &rules.issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        validation.set_required_spec_claims(&required);
+        TokenVerifier {
+            key: DecodingKey::from_secret(secret),
+            validation,
+            max_lifetime_seconds: rules.max_lifetime.num_seconds(),
+        }
     }
 
     /// The caller behind an `Authorization` header value, in the requested workspace.
     pub fn authenticate(&self, authorization: Option<&str>, workspace_id: i64) -> Result<Caller, ServiceError> {
         let header = authorization.ok_or(ServiceError::Unauthenticated("no bearer token was given"))?;
+        // The scheme is case-insensitive (RFC 6750, RFC 9110).
         let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
+            .trim()
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty())
             .ok_or(ServiceError::Unauthenticated("the Authorization header is not `Bearer <token>`"))?;
         let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
@@ -77,10 +124,19 @@ impl TokenVerifier {
                     ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
                         "the bearer token must be signed with HS256"
                     }
+                    ErrorKind::InvalidAudience => "the bearer token is for another audience",
+                    ErrorKind::InvalidIssuer => "the bearer token is from another issuer",
+                    ErrorKind::MissingRequiredClaim(_) => "the bearer token lacks a claim this server requires",
                     _ => "the bearer token is malformed",
                 })
             })?
             .claims;
+        let now = chrono::Utc::now().timestamp();
+        if claims.exp.saturating_sub(claims.iat) > self.max_lifetime_seconds
+            || claims.exp.saturating_sub(now) > self.max_lifetime_seconds + LEEWAY_SECONDS
+        {
+            return Err(ServiceError::Unauthenticated("the bearer token lives longer than this server allows"));
+        }
         let grant = claims
             .workspaces
             .iter()
@@ -93,24 +149,28 @@ impl TokenVerifier {
 /// Signs tokens with the server's secret (for `squared-server token` and for tests).
 pub struct TokenIssuer {
     key: EncodingKey,
+    rules: TokenRules,
 }
 
 impl TokenIssuer {
-    pub fn new(secret: &[u8]) -> Self {
-        TokenIssuer { key: EncodingKey::from_secret(secret) }
+    pub fn new(secret: &[u8], rules: &TokenRules) -> Self {
+        TokenIssuer { key: EncodingKey::from_secret(secret), rules: rules.clone() }
     }
 
     pub fn issue(&self, claims: &Claims) -> String {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.key).expect("HS256 signing cannot fail")
     }
 
-    /// A token for one workspace, valid for `ttl`.
+    /// A token for one workspace, valid for `ttl` (at most the rules' lifetime), with the
+    /// rules' audience and issuer.
     pub fn issue_for(&self, subject: &str, workspace_id: i64, role: Role, ttl: chrono::Duration) -> String {
         let now = chrono::Utc::now().timestamp();
         self.issue(&Claims {
             sub: subject.to_owned(),
             iat: now,
-            exp: now + ttl.num_seconds(),
+            exp: now + ttl.min(self.rules.max_lifetime).num_seconds(),
+            aud: self.rules.audience.clone(),
+            iss: self.rules.issuer.clone(),
             workspaces: vec![WorkspaceGrant { id: workspace_id, role }],
         })
     }
@@ -141,18 +201,87 @@ mod tests {
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
+    fn rules() -> TokenRules {
+        TokenRules::default()
+    }
+
+    fn claims(lifetime: i64) -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub: "alice".into(),
+            iat: now,
+            exp: now + lifetime,
+            aud: None,
+            iss: None,
+            workspaces: vec![WorkspaceGrant { id: 7, role: Role::Member }],
+        }
+    }
+
+    fn verify(rules: &TokenRules, claims: &Claims) -> Result<Caller, ServiceError> {
+        let token = TokenIssuer::new(SECRET, rules).issue(claims);
+        TokenVerifier::new(SECRET, rules).authenticate(Some(&format!("Bearer {token}")), 7)
+    }
+
     #[test]
     fn a_token_round_trips() {
-        let token = TokenIssuer::new(SECRET).issue_for("alice", 7, Role::Viewer, chrono::Duration::hours(1));
-        let caller = TokenVerifier::new(SECRET).authenticate(Some(&format!("Bearer {token}")), 7).unwrap();
+        let token = TokenIssuer::new(SECRET, &rules()).issue_for("alice", 7, Role::Viewer, chrono::Duration::hours(1));
+        let caller = TokenVerifier::new(SECRET, &rules()).authenticate(Some(&format!("Bearer {token}")), 7).unwrap();
         assert_eq!(caller, Caller { subject: "alice".into(), workspace_id: 7, role: Role::Viewer });
     }
 
     #[test]
+    fn the_scheme_is_read_in_any_case() {
+        let token = TokenIssuer::new(SECRET, &rules()).issue_for("alice", 7, Role::Viewer, chrono::Duration::hours(1));
+        let verifier = TokenVerifier::new(SECRET, &rules());
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            assert!(verifier.authenticate(Some(&format!("{scheme} {token}")), 7).is_ok(), "{scheme}");
+        }
+        for header in [format!("Basic {token}"), format!("Bearer{token}"), "Bearer ".into(), token.clone()] {
+            assert!(verifier.authenticate(Some(&header), 7).is_err(), "{header}");
+        }
+    }
+
+    #[test]
     fn another_workspace_is_forbidden() {
-        let token = TokenIssuer::new(SECRET).issue_for("alice", 7, Role::Member, chrono::Duration::hours(1));
-        let error = TokenVerifier::new(SECRET).authenticate(Some(&format!("Bearer {token}")), 8).unwrap_err();
+        let token = TokenIssuer::new(SECRET, &rules()).issue_for("alice", 7, Role::Member, chrono::Duration::hours(1));
+        let error = TokenVerifier::new(SECRET, &rules()).authenticate(Some(&format!("Bearer {token}")), 8).unwrap_err();
         assert!(matches!(error, ServiceError::Forbidden(_)), "{error:?}");
+    }
+
+    #[test]
+    fn a_token_may_not_outlive_the_maximum() {
+        assert!(verify(&rules(), &claims(30 * 86_400)).is_ok());
+        let error = verify(&rules(), &claims(30 * 86_400 + 60)).unwrap_err();
+        assert!(error.to_string().contains("longer"), "{error}");
+        // A late `iat` does not stretch it: the time left counts too.
+        let mut late = claims(365 * 86_400);
+        late.iat = late.exp - 60;
+        assert!(verify(&rules(), &late).is_err());
+        let short = TokenRules { max_lifetime: chrono::Duration::hours(1), ..rules() };
+        assert!(verify(&short, &claims(7200)).is_err());
+        // The issuer clamps what it signs to the maximum.
+        let token = TokenIssuer::new(SECRET, &short).issue_for("a", 7, Role::Member, chrono::Duration::days(90));
+        assert!(TokenVerifier::new(SECRET, &short).authenticate(Some(&format!("Bearer {token}")), 7).is_ok());
+    }
+
+    #[test]
+    fn audience_and_issuer_are_checked_when_configured() {
+        let strict =
+            TokenRules { audience: Some("squared".into()), issuer: Some("https://id.example".into()), ..rules() };
+        let mut good = claims(3600);
+        good.aud = Some("squared".into());
+        good.iss = Some("https://id.example".into());
+        assert!(verify(&strict, &good).is_ok());
+        let mut other_audience = good.clone();
+        other_audience.aud = Some("another-api".into());
+        assert!(verify(&strict, &other_audience).unwrap_err().to_string().contains("audience"));
+        let mut other_issuer = good.clone();
+        other_issuer.iss = Some("https://evil.example".into());
+        assert!(verify(&strict, &other_issuer).unwrap_err().to_string().contains("issuer"));
+        assert!(verify(&strict, &claims(3600)).is_err(), "neither claim");
+        // Unconfigured, neither is required.
+        assert!(verify(&rules(), &claims(3600)).is_ok());
+        assert!(verify(&rules(), &good).is_ok());
     }
 
     #[test]

@@ -1,10 +1,16 @@
 //! Server settings and the secrets they lead to.
 //!
-//! Neither secret has a built-in default. The JWT secret comes from `SQUARED_JWT_SECRET`, the
-//! key that encrypts connector secrets at rest from `SQUARED_ENCRYPTION_KEY` (32 bytes, hex
-//! or base64); either, when unset, from a file in the data directory that the first start
-//! creates with fresh random bytes and mode 0600. Every instance that serves the same
-//! database needs the same two.
+//! Neither secret has a built-in default. The JWT secret comes from `SQUARED_JWT_SECRET`, or
+//! from a file: `--jwt-secret-file` (`SQUARED_JWT_SECRET_FILE`), else `jwt-secret` in the data
+//! directory. The key that seals connector secrets at rest comes from
+//! `SQUARED_ENCRYPTION_KEY` (32 bytes, hex or base64), or from a file: `--encryption-key-file`
+//! (`SQUARED_ENCRYPTION_KEY_FILE`), else `encryption-key` in the data directory. A file that
+//! does not exist is created with fresh random bytes, atomically (a temporary file renamed
+//! into place, never over another) and private (0600); an existing one that group or others
+//! may read is refused. Every instance that serves the same database needs the same two.
+//!
+//! The data directory is kept private (0700) and so is the embedded database (0600, its WAL
+//! files inherit that). Database URLs are shown only through [`redact_url`].
 
 use std::fs;
 use std::io::Write;
@@ -13,6 +19,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use rand::RngCore;
+
+use crate::auth::TokenRules;
+use crate::egress::EgressPolicy;
+use crate::runtime::RuntimeLimits;
 
 /// The environment variable that holds the JWT secret.
 pub const JWT_SECRET_ENV: &str = "SQUARED_JWT_SECRET";
@@ -30,9 +40,35 @@ pub const MIN_SECRET_BYTES: usize = 32;
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     pub bind: SocketAddr,
-    /// `sqlite://…`; when absent, an SQLite file in `data_dir`.
+    /// `sqlite://…` or `postgres://…`; when absent, an SQLite file in `data_dir`.
     pub database: Option<String>,
     pub data_dir: PathBuf,
+    /// Where the JWT secret lives, when not in `SQUARED_JWT_SECRET` nor the data directory.
+    pub jwt_secret_file: Option<PathBuf>,
+    /// Where the encryption key lives, when not in `SQUARED_ENCRYPTION_KEY` nor the data
+    /// directory.
+    pub encryption_key_file: Option<PathBuf>,
+    /// Where connectors may connect.
+    pub egress: EgressPolicy,
+    /// How many connector calls, how long, how large.
+    pub runtime_limits: RuntimeLimits,
+    /// What tokens must be.
+    pub token_rules: TokenRules,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: ([127, 0, 0, 1], 8080).into(),
+            database: None,
+            data_dir: PathBuf::from("squared-data"),
+            jwt_secret_file: None,
+            encryption_key_file: None,
+            egress: EgressPolicy::public_only(),
+            runtime_limits: RuntimeLimits::default(),
+            token_rules: TokenRules::default(),
+        }
+    }
 }
 
 /// The server's secrets. Deliberately not `Debug`.
@@ -43,47 +79,144 @@ pub struct Secrets {
 }
 
 impl ServerConfig {
+    /// The database URL; for the embedded default, the data directory and the database file
+    /// are made private first.
     pub fn database_url(&self) -> Result<String> {
         match &self.database {
             Some(url) => Ok(url.clone()),
             None => {
-                fs::create_dir_all(&self.data_dir)
-                    .with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
-                Ok(format!("sqlite://{}", self.data_dir.join(SQLITE_FILE).display()))
+                private_dir(&self.data_dir)?;
+                let path = self.data_dir.join(SQLITE_FILE);
+                private_database_files(&path)?;
+                Ok(format!("sqlite://{}", path.display()))
             }
         }
     }
 
-    /// The JWT secret from the environment, or from the data directory (created on first use).
+    /// The JWT secret and the encryption key, from the environment or their files (created
+    /// on first use).
     pub fn load_secrets(&self) -> Result<Secrets> {
-        let jwt_secret = match std::env::var(JWT_SECRET_ENV) {
-            Ok(value) => {
+        let jwt_secret = match self.secret_source(JWT_SECRET_ENV, &self.jwt_secret_file, JWT_SECRET_FILE)? {
+            SecretSource::Environment(value) => {
                 if value.len() < MIN_SECRET_BYTES {
                     bail!("{JWT_SECRET_ENV} must be at least {MIN_SECRET_BYTES} bytes long");
                 }
                 value.into_bytes()
             }
-            Err(_) => secret_file(&self.data_dir.join(JWT_SECRET_FILE))?,
+            SecretSource::File(path) => secret_file(&path)?,
         };
-        let encryption_key = match std::env::var(ENCRYPTION_KEY_ENV) {
-            Ok(value) => {
-                crate::secrets::Vault::decode_key(&value).with_context(|| format!("reading {ENCRYPTION_KEY_ENV}"))?
-            }
-            Err(_) => {
-                let path = self.data_dir.join(ENCRYPTION_KEY_FILE);
-                let text = secret_file(&path)?;
-                crate::secrets::Vault::decode_key(&String::from_utf8_lossy(&text))
-                    .with_context(|| format!("reading {}", path.display()))?
-            }
-        };
+        let encryption_key =
+            match self.secret_source(ENCRYPTION_KEY_ENV, &self.encryption_key_file, ENCRYPTION_KEY_FILE)? {
+                SecretSource::Environment(value) => crate::secrets::Vault::decode_key(&value)
+                    .with_context(|| format!("reading {ENCRYPTION_KEY_ENV}"))?,
+                SecretSource::File(path) => read_key(&path, &secret_file(&path)?)?,
+            };
         Ok(Secrets { jwt_secret, encryption_key })
+    }
+
+    /// The file that holds the encryption key, or `None` when it comes from the environment.
+    pub fn encryption_key_path(&self) -> Result<Option<PathBuf>> {
+        Ok(match self.secret_source(ENCRYPTION_KEY_ENV, &self.encryption_key_file, ENCRYPTION_KEY_FILE)? {
+            SecretSource::Environment(_) => None,
+            SecretSource::File(path) => Some(path),
+        })
+    }
+
+    fn secret_source(&self, variable: &str, file: &Option<PathBuf>, default_file: &str) -> Result<SecretSource> {
+        match (std::env::var(variable), file) {
+            (Ok(_), Some(path)) => {
+                bail!("both {variable} and the file {} are given for the same secret; give one", path.display())
+            }
+            (Ok(value), None) => Ok(SecretSource::Environment(value)),
+            (Err(_), Some(path)) => Ok(SecretSource::File(path.clone())),
+            (Err(_), None) => {
+                private_dir(&self.data_dir)?;
+                Ok(SecretSource::File(self.data_dir.join(default_file)))
+            }
+        }
     }
 }
 
-/// Reads a secret file, or creates it (mode 0600) with 32 random bytes, hex-encoded.
-fn secret_file(path: &Path) -> Result<Vec<u8>> {
+enum SecretSource {
+    Environment(String),
+    File(PathBuf),
+}
+
+/// The file that holds the next key while a key rotation is under way.
+pub fn pending_key_file(key_file: &Path) -> PathBuf {
+    let mut name = key_file.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".next");
+    key_file.with_file_name(name)
+}
+
+/// An encryption key read from the text of `path`.
+pub fn read_key(path: &Path, text: &[u8]) -> Result<Vec<u8>> {
+    crate::secrets::Vault::decode_key(&String::from_utf8_lossy(text))
+        .with_context(|| format!("reading {}", path.display()))
+}
+
+/// A database URL as it may be shown: with its password, if any, replaced.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Not a URL we can read: show only its scheme.
+        Err(_) => format!("{}://…", url.split("://").next().unwrap_or("?")),
+    }
+}
+
+/// Makes `path` a directory only its owner may use (0700), tightening one that exists.
+pub fn private_dir(path: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path).with_context(|| format!("creating the directory {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("making {} private", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates the SQLite file (and finds its WAL files) private: SQLite gives its WAL and
+/// shared-memory files the database file's mode.
+fn private_database_files(path: &Path) -> Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            if let Ok(metadata) = fs::metadata(&file)
+                && metadata.permissions().mode() & 0o077 != 0
+            {
+                fs::set_permissions(&file, fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("making {} private", file.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a secret file, or creates it (see [`create_secret_file`]) with 32 random bytes,
+/// hex-encoded. An existing file that group or others may read is refused.
+pub fn secret_file(path: &Path) -> Result<Vec<u8>> {
     match fs::read_to_string(path) {
         Ok(text) => {
+            refuse_open_permissions(path)?;
             let secret = text.trim().as_bytes().to_vec();
             if secret.len() < MIN_SECRET_BYTES {
                 bail!("{} holds a secret shorter than {MIN_SECRET_BYTES} bytes", path.display());
@@ -91,22 +224,11 @@ fn secret_file(path: &Path) -> Result<Vec<u8>> {
             Ok(secret)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-            }
             let mut bytes = [0u8; 32];
             rand::rng().fill_bytes(&mut bytes);
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            let mut options = fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            match options.open(path) {
-                Ok(mut file) => {
-                    file.write_all(hex.as_bytes())?;
-                    file.sync_all()?;
-                    Ok(hex.into_bytes())
-                }
+            let text = hex::encode(bytes);
+            match create_secret_file(path, text.as_bytes()) {
+                Ok(()) => Ok(text.into_bytes()),
                 // Another process created it first: use theirs.
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => secret_file(path),
                 Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
@@ -114,6 +236,47 @@ fn secret_file(path: &Path) -> Result<Vec<u8>> {
         }
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
+}
+
+/// Writes a new secret file: a private (0600) temporary file in the same directory, synced,
+/// then renamed into place only if nothing is there (`AlreadyExists` otherwise).
+pub fn create_secret_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    // tempfile creates its files 0600.
+    let mut temporary = tempfile::Builder::new().prefix(".squared-secret-").tempfile_in(parent)?;
+    temporary.write_all(contents)?;
+    temporary.as_file().sync_all()?;
+    temporary.persist_noclobber(path).map_err(|e| e.error)?;
+    sync_dir(parent)
+}
+
+/// Moves `from` over `to` in one step (the end of a key rotation).
+pub fn replace_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::rename(from, to)?;
+    sync_dir(to.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+fn refuse_open_permissions(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            bail!(
+                "{} holds a secret but group or others may use it (mode {mode:03o}); make it private with \
+                 `chmod 600 {}` and check who may have read it",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -140,7 +303,58 @@ mod tests {
     fn a_short_secret_file_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(JWT_SECRET_FILE);
-        fs::write(&path, "short").unwrap();
+        create_secret_file(&path, b"short").unwrap();
         assert!(secret_file(&path).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_file_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ENCRYPTION_KEY_FILE);
+        secret_file(&path).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let error = format!("{:#}", secret_file(&path).unwrap_err());
+        assert!(error.contains("chmod 600") && error.contains("644"), "{error}");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(secret_file(&path).is_err());
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(secret_file(&path).is_ok());
+    }
+
+    #[test]
+    fn secret_files_are_created_without_overwriting() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        create_secret_file(&path, b"first").unwrap();
+        let error = create_secret_file(&path, b"second").unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        // No temporary file is left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_and_database_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        fs::create_dir(&data_dir).unwrap();
+        fs::set_permissions(&data_dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let config = ServerConfig { data_dir: data_dir.clone(), ..Default::default() };
+        config.database_url().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data_dir), 0o700);
+        assert_eq!(mode(&data_dir.join(SQLITE_FILE)), 0o600);
+    }
+
+    #[test]
+    fn passwords_never_show_in_urls() {
+        let shown = redact_url("postgres://app:hunter2@db.example:5432/squared");
+        assert!(!shown.contains("hunter2") && shown.contains("db.example"), "{shown}");
+        assert_eq!(redact_url("sqlite:///tmp/x.sqlite3"), "sqlite:///tmp/x.sqlite3");
+        assert!(!redact_url("postgres://app:hunter2@[bad").contains("hunter2"));
     }
 }

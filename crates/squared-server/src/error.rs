@@ -15,6 +15,9 @@ pub enum ServiceError {
     /// queried), or a connected system refused it.
     #[error("{0}")]
     Unprocessable(String),
+    /// The server cannot take the request now (too many connector calls in flight).
+    #[error("{0}")]
+    Unavailable(String),
     /// The request breaks a rule; each problem has a JSON Pointer into the body.
     #[error("invalid request")]
     Invalid(Vec<Problem>),
@@ -55,6 +58,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(detail) => ApiError::forbidden(detail),
             ServiceError::NotFound(detail) => ApiError::not_found(detail),
             ServiceError::Unprocessable(detail) => ApiError::unprocessable(detail),
+            ServiceError::Unavailable(detail) => ApiError::new(ErrorStatusCode::SERVICE_UNAVAILABLE, detail),
             ServiceError::Invalid(problems) => ApiError::at_pointers(
                 ErrorStatusCode::UNPROCESSABLE_ENTITY,
                 problems.into_iter().map(|p| (p.pointer, p.detail)),

@@ -6,9 +6,12 @@
 //! - [`auth`]: HS256 bearer tokens and the caller's workspaces and roles;
 //! - [`catalog`]: the connector definitions, shipped as data files, with their JSON Schema
 //!   validators compiled once at start-up;
+//! - [`egress`]: which network addresses connectors may reach;
 //! - [`runtime`]: the code that reaches the systems connectors point at (check, discover,
-//!   query);
-//! - [`secrets`]: masking, and sealing secrets at rest (AES-256-GCM);
+//!   query), only through [`egress`] and within the server's limits;
+//! - [`secrets`]: masking, sealing secrets at rest (AES-256-GCM), and which fields decide
+//!   where a secret goes;
+//! - [`keys`]: the start-up check of the encryption key, and key rotation;
 //! - [`store`]: the database (embedded SQLite or PostgreSQL), migrations applied on start;
 //! - [`service`]: what each operation does, independent of HTTP;
 //! - [`http`]: the trait implementation, translating between HTTP and [`service`];
@@ -17,8 +20,10 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod egress;
 pub mod error;
 pub mod http;
+pub mod keys;
 pub mod runtime;
 pub mod secrets;
 pub mod service;
@@ -27,6 +32,7 @@ pub mod store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use dropshot::{ConfigDropshot, HttpServer, ServerBuilder};
 
 pub use config::ServerConfig;
@@ -65,10 +71,14 @@ pub async fn start(
     secrets: &config::Secrets,
     log: slog::Logger,
 ) -> anyhow::Result<RunningServer> {
-    let store = store::Store::open(&config.database_url()?).await?;
+    let url = config.database_url()?;
+    let store = store::Store::open(&url).await.with_context(|| format!("opening {}", config::redact_url(&url)))?;
     let catalog = catalog::Catalog::load()?;
     let vault = secrets::Vault::new(&secrets.encryption_key)?;
-    let service = Arc::new(service::Service::new(store, catalog, auth::TokenVerifier::new(&secrets.jwt_secret), vault));
+    keys::check_database_key(&store, &vault, config).await?;
+    let verifier = auth::TokenVerifier::new(&secrets.jwt_secret, &config.token_rules);
+    let runtimes = runtime::Runtimes::new(config.egress.clone(), config.runtime_limits.clone());
+    let service = Arc::new(service::Service::new(store, catalog, verifier, vault, runtimes));
     let api = http::api_description().map_err(|e| anyhow::anyhow!("building the API description: {e}"))?;
     let dropshot_config = ConfigDropshot {
         bind_address: config.bind,

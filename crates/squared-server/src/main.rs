@@ -1,13 +1,18 @@
-//! `squared-server`: run the AI Squared API server, or sign a token for it.
+//! `squared-server`: run the AI Squared API server, sign a token for it, or rotate its
+//! encryption key.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use dropshot::{ConfigLogging, ConfigLoggingLevel};
+use ipnet::IpNet;
 use squared_server::ServerConfig;
-use squared_server::auth::{Role, TokenIssuer, parse_ttl};
+use squared_server::auth::{Role, TokenIssuer, TokenRules, parse_ttl};
+use squared_server::egress::EgressPolicy;
+use squared_server::runtime::RuntimeLimits;
 
 #[derive(Parser)]
 #[command(name = "squared-server", version, about = "A server of the AI Squared API")]
@@ -16,11 +21,49 @@ struct Cli {
     command: Command,
 }
 
+/// Where the server keeps its data and secrets.
 #[derive(clap::Args)]
-struct DataDir {
-    /// Where the embedded database and generated secrets live.
+struct Storage {
+    /// Where the embedded database and generated secrets live (made private, 0700).
     #[arg(long, env = "SQUARED_DATA_DIR", default_value = "squared-data")]
     data_dir: PathBuf,
+    /// The file that holds the key sealing connector secrets (created if missing). Keep it
+    /// outside the data directory, so that a backup of the data does not carry its key.
+    /// Default: encryption-key in the data directory, unless SQUARED_ENCRYPTION_KEY is set.
+    #[arg(long, env = "SQUARED_ENCRYPTION_KEY_FILE")]
+    encryption_key_file: Option<PathBuf>,
+    /// The file that holds the secret signing bearer tokens (created if missing). Default:
+    /// jwt-secret in the data directory, unless SQUARED_JWT_SECRET is set.
+    #[arg(long, env = "SQUARED_JWT_SECRET_FILE")]
+    jwt_secret_file: Option<PathBuf>,
+    /// The database URL (sqlite://PATH or postgres://…). Default: an SQLite file in the data
+    /// directory.
+    #[arg(long, env = "SQUARED_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
+}
+
+/// What bearer tokens must be.
+#[derive(clap::Args)]
+struct Tokens {
+    /// When set, tokens must carry this `aud`, and `token` signs it.
+    #[arg(long, env = "SQUARED_TOKEN_AUDIENCE")]
+    token_audience: Option<String>,
+    /// When set, tokens must carry this `iss`, and `token` signs it.
+    #[arg(long, env = "SQUARED_TOKEN_ISSUER")]
+    token_issuer: Option<String>,
+    /// The longest a token may live (90s, 15m, 12h, 30d); longer ones are refused.
+    #[arg(long, env = "SQUARED_MAX_TOKEN_LIFETIME", default_value = "30d", value_parser = parse_ttl)]
+    max_token_lifetime: chrono::Duration,
+}
+
+impl Tokens {
+    fn rules(&self) -> TokenRules {
+        TokenRules {
+            audience: self.token_audience.clone(),
+            issuer: self.token_issuer.clone(),
+            max_lifetime: self.max_token_lifetime,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -30,11 +73,25 @@ enum Command {
         /// The address to listen on.
         #[arg(long, env = "SQUARED_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
-        /// The database URL (sqlite://PATH). Default: an SQLite file in the data directory.
-        #[arg(long, env = "SQUARED_DATABASE_URL")]
-        database: Option<String>,
+        /// A network connectors may reach besides public addresses (repeatable), in CIDR
+        /// notation: loopback, link-local, private and other non-public addresses are refused
+        /// unless allowed here. For a database on this machine: --allow-network 127.0.0.1/32.
+        #[arg(long = "allow-network", env = "SQUARED_ALLOW_NETWORKS", value_delimiter = ',', value_parser = parse_network)]
+        allow_network: Vec<IpNet>,
+        /// How many connector calls (checks, discovers, queries) may run at once; more wait
+        /// briefly, then are refused with 503.
+        #[arg(long, env = "SQUARED_MAX_CONNECTOR_CALLS", default_value_t = RuntimeLimits::default().max_concurrent_calls)]
+        max_connector_calls: usize,
+        /// The most bytes of rows one query_source returns; more is refused with 422.
+        #[arg(long, env = "SQUARED_MAX_QUERY_BYTES", default_value_t = RuntimeLimits::default().max_query_bytes)]
+        max_query_bytes: usize,
+        /// How long one connector call may take, connecting included.
+        #[arg(long, env = "SQUARED_CONNECTOR_CALL_DEADLINE", default_value = "30s", value_parser = parse_ttl)]
+        connector_call_deadline: chrono::Duration,
         #[command(flatten)]
-        data_dir: DataDir,
+        storage: Storage,
+        #[command(flatten)]
+        tokens: Tokens,
     },
     /// Print a bearer token signed with the server's secret.
     Token {
@@ -44,27 +101,86 @@ enum Command {
         /// What the caller may do there.
         #[arg(long, value_enum, default_value = "member")]
         role: Role,
-        /// How long the token is valid: 90s, 15m, 12h, 30d.
+        /// How long the token is valid: 90s, 15m, 12h, 30d (at most --max-token-lifetime).
         #[arg(long, default_value = "12h", value_parser = parse_ttl)]
         ttl: chrono::Duration,
         /// Who the token is for.
         #[arg(long, default_value = "squared-cli")]
         subject: String,
         #[command(flatten)]
-        data_dir: DataDir,
+        storage: Storage,
+        #[command(flatten)]
+        tokens: Tokens,
     },
+    /// Seal every stored secret with a new encryption key, then replace the key file with it.
+    /// Stop the servers that use the database first.
+    RotateKey {
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+fn parse_network(text: &str) -> Result<IpNet, String> {
+    EgressPolicy::parse_network(text).map_err(|e| e.to_string())
+}
+
+impl Storage {
+    fn config(self) -> ServerConfig {
+        ServerConfig {
+            database: self.database,
+            data_dir: self.data_dir,
+            encryption_key_file: self.encryption_key_file,
+            jwt_secret_file: self.jwt_secret_file,
+            ..ServerConfig::default()
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Serve { bind, database, data_dir } => {
-            serve(ServerConfig { bind, database, data_dir: data_dir.data_dir }).await
+        Command::Serve {
+            bind,
+            allow_network,
+            max_connector_calls,
+            max_query_bytes,
+            connector_call_deadline,
+            storage,
+            tokens,
+        } => {
+            let deadline = connector_call_deadline.to_std().context("the connector call deadline")?;
+            serve(ServerConfig {
+                bind,
+                egress: EgressPolicy::allowing(allow_network),
+                runtime_limits: RuntimeLimits {
+                    max_concurrent_calls: max_connector_calls.max(1),
+                    max_query_bytes,
+                    call_deadline: deadline,
+                    queue_wait: Duration::from_secs(5),
+                },
+                token_rules: tokens.rules(),
+                ..storage.config()
+            })
+            .await
         }
-        Command::Token { workspace, role, ttl, subject, data_dir } => {
-            let config = ServerConfig { bind: ([127, 0, 0, 1], 0).into(), database: None, data_dir: data_dir.data_dir };
-            let secrets = config.load_secrets()?;
-            println!("{}", TokenIssuer::new(&secrets.jwt_secret).issue_for(&subject, workspace, role, ttl));
+        Command::Token { workspace, role, ttl, subject, storage, tokens } => {
+            let rules = tokens.rules();
+            if ttl > rules.max_lifetime {
+                anyhow::bail!("--ttl is longer than --max-token-lifetime; the server would refuse such a token");
+            }
+            let secrets = storage.config().load_secrets()?;
+            println!("{}", TokenIssuer::new(&secrets.jwt_secret, &rules).issue_for(&subject, workspace, role, ttl));
+            Ok(())
+        }
+        Command::RotateKey { storage } => {
+            let rotation = squared_server::keys::rotate(&storage.config()).await?;
+            println!(
+                "re-sealed {} stored secrets with key {}; {} now holds it, and key {} is gone",
+                rotation.values,
+                rotation.new_key_id,
+                rotation.key_file.display(),
+                rotation.old_key_id
+            );
             Ok(())
         }
     }
@@ -75,10 +191,15 @@ async fn serve(config: ServerConfig) -> Result<()> {
         .to_logger("squared-server")
         .context("setting up logging")?;
     let secrets = config.load_secrets()?;
+    let networks: Vec<String> = config.egress.allowed().iter().map(ToString::to_string).collect();
     let server = squared_server::start(&config, &secrets, log).await?;
     let addr = server.local_addr();
     let data_dir = config.data_dir.display();
     println!("squared-server listening on http://{addr}");
+    match networks.is_empty() {
+        true => println!("connectors may reach public addresses only (allow more with --allow-network CIDR)"),
+        false => println!("connectors may reach public addresses and {}", networks.join(", ")),
+    }
     println!("try it:");
     println!(
         "  curl -s -H \"Authorization: Bearer $(squared-server token --workspace 1 --data-dir {data_dir})\" \\\n       -H 'Workspace-Id: 1' 'http://{addr}/api/v1/connector_definitions?type=source'"

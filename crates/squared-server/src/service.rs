@@ -5,7 +5,7 @@
 //! ([`Vault::seal`]) before they reach the store and masked ([`Entry::mask`]) before they
 //! reach a response.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use squared_types::{
     Catalog, CatalogAttributes, CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectionStatus,
@@ -17,8 +17,8 @@ use squared_types::{
 use crate::auth::{Caller, Role, TokenVerifier};
 use crate::catalog::{Catalog as ConnectorCatalog, Entry};
 use crate::error::{Problem, ServiceError};
-use crate::runtime::{self, RuntimeError};
-use crate::secrets::{Vault, keep_masked};
+use crate::runtime::{RuntimeError, Runtimes};
+use crate::secrets::{self, Vault, keep_masked};
 use crate::store::{ConnectorFilter, NewConnector, Store, StoreError, StoredCatalog, StoredConnector};
 
 /// The JSON:API resource type of a connector.
@@ -31,6 +31,13 @@ pub struct Service {
     catalog: ConnectorCatalog,
     verifier: TokenVerifier,
     vault: Vault,
+    runtimes: Runtimes,
+}
+
+/// A connector's stored definition and configuration (in clear), which an update starts from.
+struct Previous<'a> {
+    entry: &'a Entry,
+    clear: Value,
 }
 
 impl From<StoreError> for ServiceError {
@@ -46,7 +53,10 @@ impl From<StoreError> for ServiceError {
 
 impl From<RuntimeError> for ServiceError {
     fn from(error: RuntimeError) -> Self {
-        ServiceError::Unprocessable(error.to_string())
+        match error {
+            RuntimeError::Busy(message) => ServiceError::Unavailable(message),
+            other => ServiceError::Unprocessable(other.to_string()),
+        }
     }
 }
 
@@ -60,8 +70,14 @@ pub struct ListRequest {
 }
 
 impl Service {
-    pub fn new(store: Store, catalog: ConnectorCatalog, verifier: TokenVerifier, vault: Vault) -> Self {
-        Service { store, catalog, verifier, vault }
+    pub fn new(
+        store: Store,
+        catalog: ConnectorCatalog,
+        verifier: TokenVerifier,
+        vault: Vault,
+        runtimes: Runtimes,
+    ) -> Self {
+        Service { store, catalog, verifier, vault, runtimes }
     }
 
     pub async fn close(&self) {
@@ -95,26 +111,78 @@ impl Service {
         })
     }
 
-    /// Checks a configuration in clear against its definition; problems point below `base`.
-    fn validate_configuration(entry: &Entry, configuration: &Map<String, Value>, base: &str) -> Vec<Problem> {
-        if configuration.is_empty() {
-            return vec![Problem::new(base, "the configuration must not be empty")];
+    /// The configuration a create, update or check uses, in clear: the one place for the
+    /// rules on secrets sent back as [`secrets::MASK`]. Problems point below `base`.
+    /// - With nothing stored (create, check), a mask has nothing to keep.
+    /// - Under a new definition (name or type), nothing stored carries over: the whole
+    ///   configuration must be sent, secrets included.
+    /// - Under the same definition, a mask keeps the stored secret only while every field
+    ///   that decides where it goes ([`secrets::audience`]) is unchanged; an update without a
+    ///   configuration keeps the stored one.
+    ///
+    /// Then the configuration must be valid for the definition.
+    fn settle_configuration(
+        entry: &Entry,
+        incoming: Option<Map<String, Value>>,
+        previous: Option<Previous<'_>>,
+        base: &str,
+    ) -> Result<Value, Vec<Problem>> {
+        let at = |pointers: Vec<String>, detail: &str| -> Vec<Problem> {
+            pointers.into_iter().map(|p| Problem::new(format!("{base}{p}"), detail)).collect()
+        };
+        let same_definition = |previous: &Previous<'_>| {
+            previous.entry.connector_type == entry.connector_type
+                && previous.entry.definition.name == entry.definition.name
+        };
+        let clear = match (incoming, previous) {
+            (None, Some(previous)) if same_definition(&previous) => previous.clear,
+            (None, _) => {
+                return Err(vec![Problem::new(
+                    base,
+                    "a connector that changes its definition needs a complete new configuration: nothing stored \
+                     carries over to another definition",
+                )]);
+            }
+            (Some(incoming), previous) => {
+                let incoming = Value::Object(incoming);
+                let masked = secrets::masked_pointers(entry.schema(), &incoming);
+                match previous {
+                    _ if masked.is_empty() => incoming,
+                    None => return Err(at(masked, "the mask keeps a stored secret, and none is stored here")),
+                    Some(previous) if !same_definition(&previous) => {
+                        return Err(at(
+                            masked,
+                            "the connector's definition changes, so this secret must be sent again: a stored secret \
+                             never moves to another definition",
+                        ));
+                    }
+                    Some(previous) => {
+                        let before = secrets::audience(entry.schema(), &previous.clear);
+                        let after = secrets::audience(entry.schema(), &incoming);
+                        let moved: Vec<&str> =
+                            before.iter().zip(&after).filter(|(a, b)| a != b).map(|(a, _)| a.0.as_str()).collect();
+                        if !moved.is_empty() {
+                            return Err(at(
+                                masked,
+                                &format!(
+                                    "{} changed, so this secret must be sent again: a stored secret never goes to a \
+                                     new destination",
+                                    moved.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                                ),
+                            ));
+                        }
+                        keep_masked(entry.schema(), &incoming, &previous.clear).map_err(|pointers| {
+                            at(pointers, "the mask keeps a stored secret, and none is stored here")
+                        })?
+                    }
+                }
+            }
+        };
+        if clear.as_object().is_none_or(Map::is_empty) {
+            return Err(vec![Problem::new(base, "the configuration must not be empty")]);
         }
-        entry.validate(&Value::Object(configuration.clone()), base)
-    }
-
-    /// `incoming` with masked secrets given their values from `kept` (in clear), or 422s.
-    fn restore_masked(entry: &Entry, incoming: &Value, kept: &Value, base: &str) -> Result<Value, ServiceError> {
-        keep_masked(entry.schema(), incoming, kept).map_err(|pointers| {
-            ServiceError::Invalid(
-                pointers
-                    .into_iter()
-                    .map(|p| {
-                        Problem::new(format!("{base}{p}"), "the mask keeps a stored secret, and none is stored here")
-                    })
-                    .collect(),
-            )
-        })
+        let problems = entry.validate(&clear, base);
+        if problems.is_empty() { Ok(clear) } else { Err(problems) }
     }
 
     fn open(&self, entry: &Entry, stored: &StoredConnector) -> Result<Value, ServiceError> {
@@ -141,16 +209,12 @@ impl Service {
             }
             Err(other) => return Err(other),
         };
-        let configuration = Value::Object(input.configuration);
-        let mut clear = configuration.clone();
+        let mut clear = Value::Null;
         if let Some(entry) = entry {
-            match Self::restore_masked(entry, &configuration, &json!({}), "/connector/configuration") {
-                Ok(restored) => clear = restored,
-                Err(ServiceError::Invalid(more)) => problems.extend(more),
-                Err(other) => return Err(other),
+            match Self::settle_configuration(entry, Some(input.configuration), None, "/connector/configuration") {
+                Ok(settled) => clear = settled,
+                Err(more) => problems.extend(more),
             }
-            let object = clear.as_object().cloned().unwrap_or_default();
-            problems.extend(Self::validate_configuration(entry, &object, "/connector/configuration"));
         }
         if !problems.is_empty() {
             return Err(ServiceError::Invalid(problems));
@@ -231,16 +295,12 @@ impl Service {
             problems.push(Problem::new("/connector/name", "`name` must not be empty"));
         }
         let entry = self.definition(connector_type, &connector_name, "/connector/connector_name")?;
-        // A new configuration replaces the old one, but for secrets sent back masked; without
-        // one, the old configuration must suit the (possibly new) definition.
-        let clear = match update.configuration {
-            Some(configuration) => {
-                Self::restore_masked(entry, &Value::Object(configuration), &old_clear, "/connector/configuration")?
-            }
-            None => old_clear,
-        };
-        let object = clear.as_object().cloned().unwrap_or_default();
-        problems.extend(Self::validate_configuration(entry, &object, "/connector/configuration"));
+        let previous = Previous { entry: old_entry, clear: old_clear };
+        let clear = Self::settle_configuration(entry, update.configuration, Some(previous), "/connector/configuration")
+            .unwrap_or_else(|more| {
+                problems.extend(more);
+                Value::Null
+            });
         if !problems.is_empty() {
             return Err(ServiceError::Invalid(problems));
         }
@@ -280,7 +340,7 @@ impl Service {
             None => {
                 let entry = self.entry_of(&stored)?;
                 let clear = self.open(entry, &stored)?;
-                let streams = runtime::discover(stored.connector_type, &stored.connector_name, &clear).await?;
+                let streams = self.runtimes.discover(stored.connector_type, &stored.connector_name, &clear).await?;
                 let catalog = serde_json::to_value(StreamCatalog { streams }).expect("a catalog serializes");
                 let hash = Sha256::digest(serde_json::to_vec(&catalog).expect("JSON serializes"));
                 let catalog = StoredCatalog {
@@ -316,6 +376,9 @@ impl Service {
         id: &str,
         request: QuerySourceRequest,
     ) -> Result<QuerySourceResponse, ServiceError> {
+        // The query is the caller's own SQL, run with the owner's stored credentials: only
+        // those who may change the connector may use it so.
+        Self::require_member(caller)?;
         let stored = self.stored_connector(caller, id).await?;
         if stored.connector_type != ConnectorType::Source {
             return Err(ServiceError::Unprocessable(format!(
@@ -324,7 +387,9 @@ impl Service {
         }
         let entry = self.entry_of(&stored)?;
         let clear = self.open(entry, &stored)?;
-        let rows = runtime::query(stored.connector_type, &stored.connector_name, &clear, &request.query, request.limit)
+        let rows = self
+            .runtimes
+            .query(stored.connector_type, &stored.connector_name, &clear, &request.query, request.limit)
             .await?;
         Ok(QuerySourceResponse { data: rows })
     }
@@ -336,14 +401,9 @@ impl Service {
     ) -> Result<CheckConnectionResponse, ServiceError> {
         Self::require_member(caller)?;
         let entry = self.definition(request.type_, &request.name, "/name")?;
-        let clear =
-            Self::restore_masked(entry, &Value::Object(request.connection_spec), &json!({}), "/connection_spec")?;
-        let object = clear.as_object().cloned().unwrap_or_default();
-        let problems = Self::validate_configuration(entry, &object, "/connection_spec");
-        if !problems.is_empty() {
-            return Err(ServiceError::Invalid(problems));
-        }
-        let (status, message) = match runtime::check(request.type_, &entry.definition.name, &clear).await {
+        let clear = Self::settle_configuration(entry, Some(request.connection_spec), None, "/connection_spec")
+            .map_err(ServiceError::Invalid)?;
+        let (status, message) = match self.runtimes.check(request.type_, &entry.definition.name, &clear).await? {
             Ok(message) => (ConnectionStatusValue::Succeeded, message),
             Err(message) => (ConnectionStatusValue::Failed, message),
         };

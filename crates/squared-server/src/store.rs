@@ -30,7 +30,7 @@ use squared_types::ConnectorType;
 pub enum StoreError {
     #[error("a connector with this name and type already exists in the workspace")]
     Duplicate,
-    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    #[error("unsupported database URL {}: use sqlite://PATH or postgres://…", crate::config::redact_url(.0))]
     UnsupportedUrl(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -38,6 +38,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("a stored row is corrupt: {0}")]
     Corrupt(String),
+    #[error("connector {id}: {message}")]
+    Reseal { id: i64, message: String },
 }
 
 /// Which database engine a store runs on.
@@ -331,6 +333,85 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// The vault check value and the id of the key that sealed it, if there is one yet.
+    pub async fn vault_check(&self) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query("SELECT key_id, sealed FROM vault_check WHERE id = 1").fetch_optional(&self.pool).await?;
+        row.map(|row| Ok((row.try_get("key_id")?, row.try_get("sealed")?))).transpose()
+    }
+
+    /// Stores the vault check value unless one is there already (another instance may
+    /// have stored its own first: read it back to compare).
+    pub async fn init_vault_check(&self, key_id: &str, sealed: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO vault_check (id, key_id, sealed) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
+            .bind(key_id)
+            .bind(sealed)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The configuration of one connector that holds a sealed value, with its id and
+    /// workspace, if any does: to try a key against a database that has no check value yet.
+    pub async fn some_sealed_configuration(&self) -> Result<Option<(i64, i64, Value)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, workspace_id, configuration FROM connectors WHERE configuration LIKE '%\"sealed:%' LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let configuration: String = row.try_get("configuration")?;
+            let configuration =
+                serde_json::from_str(&configuration).map_err(|e| StoreError::Corrupt(format!("configuration: {e}")))?;
+            Ok((row.try_get("id")?, row.try_get("workspace_id")?, configuration))
+        })
+        .transpose()
+    }
+
+    /// Rewrites every connector's configuration with `reseal` (given the configuration and
+    /// its workspace) and the vault check with `reseal_check`, in one transaction: after a
+    /// failure nothing has changed. Returns how many sealed values `reseal` reported.
+    pub async fn reseal_all(
+        &self,
+        new_key_id: &str,
+        reseal: impl Fn(&Value, i64) -> Result<(Value, usize), String>,
+        reseal_check: impl Fn(Option<&str>) -> Result<String, String>,
+    ) -> Result<usize, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let rows = sqlx::query("SELECT id, workspace_id, configuration FROM connectors ORDER BY id")
+            .fetch_all(&mut *transaction)
+            .await?;
+        let mut count = 0;
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            let workspace_id: i64 = row.try_get("workspace_id")?;
+            let configuration: String = row.try_get("configuration")?;
+            let configuration: Value =
+                serde_json::from_str(&configuration).map_err(|e| StoreError::Corrupt(format!("configuration: {e}")))?;
+            let (resealed, sealed) =
+                reseal(&configuration, workspace_id).map_err(|message| StoreError::Reseal { id, message })?;
+            count += sealed;
+            // The connector's updated_at stays: its configuration did not change.
+            sqlx::query("UPDATE connectors SET configuration = $1 WHERE id = $2")
+                .bind(json_text(&resealed))
+                .bind(id)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        let check: Option<String> =
+            sqlx::query_scalar("SELECT sealed FROM vault_check WHERE id = 1").fetch_optional(&mut *transaction).await?;
+        let check = reseal_check(check.as_deref()).map_err(|message| StoreError::Reseal { id: 0, message })?;
+        sqlx::query(
+            "INSERT INTO vault_check (id, key_id, sealed) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed",
+        )
+        .bind(new_key_id)
+        .bind(check)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(count)
     }
 }
 

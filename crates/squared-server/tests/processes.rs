@@ -21,7 +21,7 @@ use squared_client::types::{
     UpdateConnectorRequest,
 };
 use squared_client::{Client, Credentials, Error};
-use squared_server::auth::{Role, TokenIssuer};
+use squared_server::auth::{Role, TokenIssuer, TokenRules};
 
 const JWT_SECRET: &str = "processes-test-secret-0123456789abcdef";
 const ENCRYPTION_KEY: &str = "1111111111111111111111111111111111111111111111111111111111111111";
@@ -67,7 +67,8 @@ impl ServerProcess {
     fn start(data_dir: &Path, database: Option<&str>) -> ServerProcess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_squared-server"));
         command
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            // Connectors reach the test databases on this machine only because it is allowed.
+            .args(["serve", "--bind", "127.0.0.1:0", "--allow-network", "127.0.0.1/32", "--data-dir"])
             .arg(data_dir)
             .env("SQUARED_JWT_SECRET", JWT_SECRET)
             .env("SQUARED_ENCRYPTION_KEY", ENCRYPTION_KEY)
@@ -87,8 +88,12 @@ impl ServerProcess {
     }
 
     fn client(&self, role: Role) -> Client {
-        let token =
-            TokenIssuer::new(JWT_SECRET.as_bytes()).issue_for("ops", WORKSPACE, role, chrono::Duration::hours(1));
+        let token = TokenIssuer::new(JWT_SECRET.as_bytes(), &TokenRules::default()).issue_for(
+            "ops",
+            WORKSPACE,
+            role,
+            chrono::Duration::hours(1),
+        );
         Client::new(&self.base_url, Credentials::new(token, WORKSPACE))
     }
 
@@ -144,7 +149,7 @@ async fn two_instances_share_one_postgres_database() {
     assert_eq!(client_b.list_connectors().send().await.unwrap().into_inner().data.len(), 1);
     // B keeps A's sealed secret through a masked update: the two share the encryption key.
     let mut configuration = shown.attributes.configuration.clone();
-    configuration["host"] = json!("db2.internal");
+    configuration["schema"] = json!("reporting");
     let update = ConnectorUpdate {
         name: None,
         description: Some("changed through B".into()),
@@ -155,7 +160,7 @@ async fn two_instances_share_one_postgres_database() {
     client_b.update_connector().id(&id).body(UpdateConnectorRequest { connector: update }).send().await.unwrap();
     let seen_by_a = client_a.show_connector().id(&id).send().await.unwrap().into_inner().data;
     assert_eq!(seen_by_a.attributes.description.as_deref(), Some("changed through B"));
-    assert_eq!(seen_by_a.attributes.configuration["host"], "db2.internal");
+    assert_eq!(seen_by_a.attributes.configuration["schema"], "reporting");
     client_b.delete_connector().id(&id).send().await.unwrap();
     assert!(
         matches!(client_a.show_connector().id(&id).send().await, Err(Error::ErrorResponse(r)) if r.status() == 404)

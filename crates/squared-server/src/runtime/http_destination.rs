@@ -1,17 +1,39 @@
 //! HTTP destination: the check sends an empty batch of records (`[]`) to the destination
 //! URL with the configured headers; a 2xx answer is success.
+//!
+//! The request goes only to addresses the egress policy allows: the URL's host is resolved
+//! once, checked, and pinned in the client, which follows no redirect and uses no proxy.
 
 use serde_json::Value;
 
 use super::{CONNECT_TIMEOUT, RuntimeError, text};
+use crate::egress::EgressPolicy;
 
-pub async fn check(configuration: &Value) -> Result<String, RuntimeError> {
-    let url = text(configuration, "/destination_url")?;
-    let client = reqwest::Client::builder()
+/// A client that can reach `url` only at the addresses the policy allows for its host.
+pub(crate) async fn pinned_client(egress: &EgressPolicy, url: &str) -> Result<reqwest::Client, RuntimeError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| RuntimeError::BadConfiguration(format!("the destination URL is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(RuntimeError::BadConfiguration("the destination URL must be http or https".into()));
+    }
+    let host =
+        parsed.host_str().ok_or_else(|| RuntimeError::BadConfiguration("the destination URL has no host".into()))?;
+    let port = parsed.port_or_known_default().expect("http and https have default ports");
+    let addresses = egress.resolve(host, port).await?;
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(CONNECT_TIMEOUT * 2)
-        .build()
-        .map_err(|e| RuntimeError::Remote(format!("could not make an HTTP client: {e}")))?;
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if let Some(url::Host::Domain(domain)) = parsed.host() {
+        builder = builder.resolve_to_addrs(domain, &addresses);
+    }
+    builder.build().map_err(|e| RuntimeError::Remote(format!("could not make an HTTP client: {e}")))
+}
+
+pub async fn check(egress: &EgressPolicy, configuration: &Value) -> Result<String, RuntimeError> {
+    let url = text(configuration, "/destination_url")?;
+    let client = pinned_client(egress, url).await?;
     let mut request = client.post(url).json(&Vec::<Value>::new());
     if let Some(headers) = configuration.get("headers").and_then(Value::as_object) {
         for (name, value) in headers {
@@ -27,6 +49,11 @@ pub async fn check(configuration: &Value) -> Result<String, RuntimeError> {
     let status = response.status();
     if status.is_success() {
         Ok(format!("the destination answered {status}"))
+    } else if status.is_redirection() {
+        Err(RuntimeError::Remote(format!(
+            "the destination answered {status}, a redirect; connectors follow no redirect, so configure the URL it \
+             points to"
+        )))
     } else {
         Err(RuntimeError::Remote(format!("the destination answered {status}")))
     }

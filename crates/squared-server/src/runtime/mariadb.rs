@@ -1,16 +1,20 @@
 //! MariaDB (and MySQL): check, discover and query, as a source.
 
+use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
-use sqlx::{Column, ConnectOptions, Connection, Executor, Row};
+use sqlx::{Column, ConnectOptions, Connection, Executor, Row, ValueRef};
 use squared_types::Stream;
 
-use super::{CONNECT_TIMEOUT, RuntimeError, STATEMENT_TIMEOUT_SECONDS, describe, port, streams_of, text};
+use super::{
+    QueryLimits, RuntimeError, STATEMENT_TIMEOUT_SECONDS, connect_first, describe, json_row, port, streams_of, text,
+};
+use crate::egress::EgressPolicy;
 
-async fn connect(configuration: &Value) -> Result<MySqlConnection, RuntimeError> {
+/// Connects to an address of the configured host that the egress policy allows; the host
+/// name itself never reaches the driver.
+async fn connect(egress: &EgressPolicy, configuration: &Value) -> Result<MySqlConnection, RuntimeError> {
     let mut options = MySqlConnectOptions::new()
-        .host(text(configuration, "/host")?)
-        .port(port(configuration)?)
         .database(text(configuration, "/database")?)
         .username(text(configuration, "/username")?)
         .disable_statement_logging();
@@ -20,17 +24,16 @@ async fn connect(configuration: &Value) -> Result<MySqlConnection, RuntimeError>
     if !password.is_empty() {
         options = options.password(password);
     }
-    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
-        Err(_) => {
-            Err(RuntimeError::Remote(format!("could not connect to MariaDB within {} s", CONNECT_TIMEOUT.as_secs())))
-        }
-        Ok(Err(error)) => Err(RuntimeError::Remote(format!("could not connect to MariaDB: {}", describe(&error)))),
-        Ok(Ok(connection)) => Ok(connection),
-    }
+    let addresses = egress.resolve(text(configuration, "/host")?, port(configuration)?).await?;
+    connect_first("MariaDB", &addresses, |address| {
+        let options = options.clone().host(&address.ip().to_string()).port(address.port());
+        async move { options.connect().await }
+    })
+    .await
 }
 
-pub async fn check(configuration: &Value) -> Result<String, RuntimeError> {
-    let mut connection = connect(configuration).await?;
+pub async fn check(egress: &EgressPolicy, configuration: &Value) -> Result<String, RuntimeError> {
+    let mut connection = connect(egress, configuration).await?;
     let version = sqlx::query_scalar::<_, String>("SELECT VERSION()")
         .fetch_one(&mut connection)
         .await
@@ -49,8 +52,8 @@ fn json_type(data_type: &str) -> (&'static str, Option<&'static str>) {
     }
 }
 
-pub async fn discover(configuration: &Value) -> Result<Vec<Stream>, RuntimeError> {
-    let mut connection = connect(configuration).await?;
+pub async fn discover(egress: &EgressPolicy, configuration: &Value) -> Result<Vec<Stream>, RuntimeError> {
+    let mut connection = connect(egress, configuration).await?;
     let database = text(configuration, "/database")?;
     let rows = sqlx::query(
         "SELECT CAST(c.table_name AS CHAR) AS table_name, CAST(c.column_name AS CHAR) AS column_name, \
@@ -75,11 +78,20 @@ pub async fn discover(configuration: &Value) -> Result<Vec<Stream>, RuntimeError
     Ok(streams_of(columns))
 }
 
-pub async fn query(configuration: &Value, query: &str, limit: i64) -> Result<Vec<Map<String, Value>>, RuntimeError> {
-    let mut connection = connect(configuration).await?;
-    let rows = run_read_only(&mut connection, query, limit).await;
-    let _ = connection.close().await;
-    rows
+pub async fn query(
+    egress: &EgressPolicy,
+    configuration: &Value,
+    query: &str,
+    limits: QueryLimits,
+) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+    let mut connection = connect(egress, configuration).await?;
+    // A query stopped at its row limit may still have rows in flight: its connection is
+    // dropped unread (which ends its transaction) rather than closed politely.
+    let (rows, finished) = run_read_only(&mut connection, query, limits).await?;
+    if finished {
+        let _ = connection.close().await;
+    }
+    Ok(rows)
 }
 
 /// A MariaDB identifier, quoted.
@@ -95,8 +107,8 @@ fn literal(text: &str) -> String {
 async fn run_read_only(
     connection: &mut MySqlConnection,
     query: &str,
-    limit: i64,
-) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+    limits: QueryLimits,
+) -> Result<(Vec<Map<String, Value>>, bool), RuntimeError> {
     let remote = |e: sqlx::Error| RuntimeError::Remote(format!("the query failed: {}", describe(&e)));
     connection
         .execute(sqlx::AssertSqlSafe(format!("SET SESSION max_statement_time = {STATEMENT_TIMEOUT_SECONDS}")))
@@ -105,7 +117,9 @@ async fn run_read_only(
     connection.execute("START TRANSACTION READ ONLY").await.map_err(remote)?;
     // The query is the caller's own SQL, by design. Preparing it tells its columns, which
     // become the keys of a JSON_OBJECT over it; it runs as one prepared statement in a
-    // read-only transaction with a statement timeout, and is rolled back.
+    // read-only transaction with a statement timeout, and is rolled back. As for
+    // PostgreSQL, the wrapping leaves a row over the byte limit on the server, but the
+    // limits do not rely on it: rows are streamed and counted here.
     let described = connection
         .describe(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(query.to_owned())))
         .await
@@ -115,17 +129,30 @@ async fn run_read_only(
     if members.is_empty() {
         return Err(RuntimeError::Remote("the query returns no columns".into()));
     }
-    let wrapped = format!("SELECT JSON_OBJECT({}) AS `row` FROM ({query}) AS q LIMIT ?", members.join(", "));
-    let rows = sqlx::query(sqlx::AssertSqlSafe(wrapped)).bind(limit).fetch_all(&mut *connection).await.map_err(remote);
-    let _ = connection.execute("ROLLBACK").await;
-    rows?
-        .iter()
-        .map(|row| {
-            let text: String = row.try_get("row").map_err(remote)?;
-            match serde_json::from_str(&text) {
-                Ok(Value::Object(map)) => Ok(map),
-                _ => Err(RuntimeError::Remote("MariaDB returned a row that is not a JSON object".into())),
+    let wrapped = format!(
+        "SELECT CASE WHEN LENGTH(r) <= ? THEN r END AS `row` FROM (SELECT JSON_OBJECT({}) AS r FROM ({query}) AS q) AS w \
+         LIMIT ?",
+        members.join(", ")
+    );
+    let row_limit = i64::try_from(limits.rows).unwrap_or(i64::MAX);
+    let byte_limit = i64::try_from(limits.bytes).unwrap_or(i64::MAX);
+    let mut rows = Vec::new();
+    let mut total = 0usize;
+    {
+        let mut stream =
+            sqlx::query(sqlx::AssertSqlSafe(wrapped)).bind(byte_limit).bind(row_limit).fetch(&mut *connection);
+        while rows.len() < limits.rows {
+            let Some(row) = stream.try_next().await.map_err(remote)? else { break };
+            if row.try_get_raw(0).map_err(remote)?.is_null() {
+                return Err(limits.too_large());
             }
-        })
-        .collect()
+            let text: String = row.try_get(0).map_err(remote)?;
+            rows.push(json_row(&text, &mut total, &limits, "MariaDB")?);
+        }
+        if rows.len() == limits.rows {
+            return Ok((rows, false));
+        }
+    }
+    connection.execute("ROLLBACK").await.map_err(remote)?;
+    Ok((rows, true))
 }

@@ -6,19 +6,29 @@
 //! runtime can still be created and stored, and its check fails with a message saying so:
 //! never a pretended success.
 //!
-//! Every call opens its own connection and closes it before returning, with a connect
-//! timeout and (for queries) a statement timeout; queries run read-only. Messages may quote
-//! what the remote system said, never a configuration value.
+//! Every call goes through [`Runtimes`], which holds what protects the server and the
+//! connectors' owners: the [`EgressPolicy`] (a runtime connects only to addresses it
+//! returned), a limit on calls in flight, and a deadline on each whole call, connection
+//! included. Every call opens its own connection and closes it before returning; queries run
+//! read-only with a statement timeout, stream their rows, and stop at their row and byte
+//! limits. Messages may quote what the remote system said, never a configuration value.
 
 mod http_destination;
 mod mariadb;
 mod postgres;
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
 use serde_json::{Map, Value, json};
 use squared_types::{ConnectorCapabilities, ConnectorType, Stream};
+use tokio::sync::Semaphore;
+
+use crate::egress::{EgressError, EgressPolicy};
 
 /// How long a runtime waits to connect.
-pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one query may run.
 pub const STATEMENT_TIMEOUT_SECONDS: u64 = 15;
 
@@ -43,6 +53,24 @@ pub enum RuntimeError {
     /// The remote system refused or failed.
     #[error("{0}")]
     Remote(String),
+    /// The egress policy does not allow the address.
+    #[error("{0}")]
+    Refused(String),
+    /// The answer would be larger than the server returns.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Too many connector calls are in flight on this server.
+    #[error("{0}")]
+    Busy(String),
+}
+
+impl From<EgressError> for RuntimeError {
+    fn from(error: EgressError) -> Self {
+        match error {
+            EgressError::Refused { .. } => RuntimeError::Refused(error.to_string()),
+            EgressError::Unresolved { .. } => RuntimeError::Remote(error.to_string()),
+        }
+    }
 }
 
 impl Runtime {
@@ -78,60 +106,199 @@ pub fn capabilities_of(connector_type: ConnectorType, connector_name: &str) -> C
     })
 }
 
-/// Tries the connection; `Ok` carries a message of success, `Err` the reason it failed.
-pub async fn check(
-    connector_type: ConnectorType,
-    connector_name: &str,
-    configuration: &Value,
-) -> Result<String, String> {
-    let Some(runtime) = Runtime::of(connector_type, connector_name) else {
-        return Err(format!(
-            "this server has no runtime for the {connector_type} connector {connector_name}, so it cannot check \
-             the connection; the connector can still be created and stored"
-        ));
-    };
-    let outcome = match runtime {
-        Runtime::PostgresSource => postgres::check(configuration, postgres::Side::Source).await,
-        Runtime::PostgresDestination => postgres::check(configuration, postgres::Side::Destination).await,
-        Runtime::MariaDbSource => mariadb::check(configuration).await,
-        Runtime::HttpDestination => http_destination::check(configuration).await,
-    };
-    outcome.map_err(|e| e.to_string())
+/// The operator's limits on connector calls.
+#[derive(Clone, Debug)]
+pub struct RuntimeLimits {
+    /// Calls (checks, discovers, queries) in flight at once, over every workspace.
+    pub max_concurrent_calls: usize,
+    /// How long a call waits for one of those places before it is refused (503).
+    pub queue_wait: Duration,
+    /// How long one whole call may take, connecting included.
+    pub call_deadline: Duration,
+    /// The most bytes of rows one query returns (as JSON text); more is refused (422).
+    pub max_query_bytes: usize,
 }
 
-/// The streams a source can read.
-pub async fn discover(
-    connector_type: ConnectorType,
-    connector_name: &str,
-    configuration: &Value,
-) -> Result<Vec<Stream>, RuntimeError> {
-    match Runtime::of(connector_type, connector_name) {
-        Some(Runtime::PostgresSource) => postgres::discover(configuration).await,
-        Some(Runtime::MariaDbSource) => mariadb::discover(configuration).await,
-        _ => Err(RuntimeError::Unsupported(format!(
-            "this server cannot discover the streams of the {connector_type} connector {connector_name}"
-        ))),
+impl Default for RuntimeLimits {
+    fn default() -> Self {
+        RuntimeLimits {
+            max_concurrent_calls: 32,
+            queue_wait: Duration::from_secs(5),
+            call_deadline: Duration::from_secs(30),
+            max_query_bytes: 10 * 1024 * 1024,
+        }
     }
 }
 
-/// At most `limit` rows of `query`, run read-only against a source.
-pub async fn query(
-    connector_type: ConnectorType,
-    connector_name: &str,
-    configuration: &Value,
-    query: &str,
-    limit: i64,
-) -> Result<Vec<Map<String, Value>>, RuntimeError> {
-    let query = query.trim().trim_end_matches(';').trim();
-    if query.is_empty() {
-        return Err(RuntimeError::BadConfiguration("the query is empty".into()));
+/// The runtimes, behind the server's egress policy and limits.
+pub struct Runtimes {
+    egress: EgressPolicy,
+    limits: RuntimeLimits,
+    permits: Semaphore,
+}
+
+/// What a query may return.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QueryLimits {
+    pub rows: usize,
+    pub bytes: usize,
+}
+
+impl QueryLimits {
+    /// The error for an answer over the byte limit.
+    pub(crate) fn too_large(&self) -> RuntimeError {
+        RuntimeError::TooLarge(format!(
+            "the rows of this query come to more than {} bytes, the most this server returns; ask for fewer rows \
+             or narrower columns",
+            self.bytes
+        ))
     }
-    match Runtime::of(connector_type, connector_name) {
-        Some(Runtime::PostgresSource) => postgres::query(configuration, query, limit).await,
-        Some(Runtime::MariaDbSource) => mariadb::query(configuration, query, limit).await,
-        _ => Err(RuntimeError::Unsupported(format!(
-            "this server cannot query the {connector_type} connector {connector_name}"
-        ))),
+}
+
+impl Runtimes {
+    pub fn new(egress: EgressPolicy, limits: RuntimeLimits) -> Self {
+        let permits = Semaphore::new(limits.max_concurrent_calls.max(1));
+        Runtimes { egress, limits, permits }
+    }
+
+    pub fn egress(&self) -> &EgressPolicy {
+        &self.egress
+    }
+
+    /// Runs one call within the limits: a place among the calls in flight, and the deadline.
+    async fn guarded<T>(&self, work: impl Future<Output = Result<T, RuntimeError>>) -> Result<T, RuntimeError> {
+        let busy = || {
+            RuntimeError::Busy(format!(
+                "this server already runs {} connector calls, its limit; try again shortly",
+                self.limits.max_concurrent_calls
+            ))
+        };
+        let _permit = tokio::time::timeout(self.limits.queue_wait, self.permits.acquire())
+            .await
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?;
+        tokio::time::timeout(self.limits.call_deadline, work).await.unwrap_or_else(|_| {
+            Err(RuntimeError::Remote(format!(
+                "the call did not finish within {} s, the server's deadline for one connector call",
+                self.limits.call_deadline.as_secs()
+            )))
+        })
+    }
+
+    /// Tries the connection: `Ok` carries a message of success, `Err` why it failed. A check
+    /// that could not be tried at all (refused by the egress policy, or the server is busy)
+    /// is an error of the call, not a failed check.
+    pub async fn check(
+        &self,
+        connector_type: ConnectorType,
+        connector_name: &str,
+        configuration: &Value,
+    ) -> Result<Result<String, String>, RuntimeError> {
+        let Some(runtime) = Runtime::of(connector_type, connector_name) else {
+            return Ok(Err(format!(
+                "this server has no runtime for the {connector_type} connector {connector_name}, so it cannot \
+                 check the connection; the connector can still be created and stored"
+            )));
+        };
+        let egress = &self.egress;
+        let outcome = self
+            .guarded(async {
+                match runtime {
+                    Runtime::PostgresSource => postgres::check(egress, configuration, postgres::Side::Source).await,
+                    Runtime::PostgresDestination => {
+                        postgres::check(egress, configuration, postgres::Side::Destination).await
+                    }
+                    Runtime::MariaDbSource => mariadb::check(egress, configuration).await,
+                    Runtime::HttpDestination => http_destination::check(egress, configuration).await,
+                }
+            })
+            .await;
+        match outcome {
+            Ok(message) => Ok(Ok(message)),
+            Err(error @ (RuntimeError::Refused(_) | RuntimeError::Busy(_))) => Err(error),
+            Err(other) => Ok(Err(other.to_string())),
+        }
+    }
+
+    /// The streams a source can read.
+    pub async fn discover(
+        &self,
+        connector_type: ConnectorType,
+        connector_name: &str,
+        configuration: &Value,
+    ) -> Result<Vec<Stream>, RuntimeError> {
+        let egress = &self.egress;
+        match Runtime::of(connector_type, connector_name) {
+            Some(Runtime::PostgresSource) => self.guarded(postgres::discover(egress, configuration)).await,
+            Some(Runtime::MariaDbSource) => self.guarded(mariadb::discover(egress, configuration)).await,
+            _ => Err(RuntimeError::Unsupported(format!(
+                "this server cannot discover the streams of the {connector_type} connector {connector_name}"
+            ))),
+        }
+    }
+
+    /// At most `limit` rows of `query`, run read-only against a source, and at most the
+    /// server's byte limit of them.
+    pub async fn query(
+        &self,
+        connector_type: ConnectorType,
+        connector_name: &str,
+        configuration: &Value,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+        let query = query.trim().trim_end_matches(';').trim();
+        if query.is_empty() {
+            return Err(RuntimeError::BadConfiguration("the query is empty".into()));
+        }
+        let limits = QueryLimits { rows: usize::try_from(limit).unwrap_or(0), bytes: self.limits.max_query_bytes };
+        let egress = &self.egress;
+        match Runtime::of(connector_type, connector_name) {
+            Some(Runtime::PostgresSource) => self.guarded(postgres::query(egress, configuration, query, limits)).await,
+            Some(Runtime::MariaDbSource) => self.guarded(mariadb::query(egress, configuration, query, limits)).await,
+            _ => Err(RuntimeError::Unsupported(format!(
+                "this server cannot query the {connector_type} connector {connector_name}"
+            ))),
+        }
+    }
+}
+
+/// Connects to the first of `addresses` that answers, each within [`CONNECT_TIMEOUT`];
+/// `what` names the system in messages.
+async fn connect_first<C, F>(
+    what: &str,
+    addresses: &[SocketAddr],
+    mut connect: impl FnMut(SocketAddr) -> F,
+) -> Result<C, RuntimeError>
+where
+    F: Future<Output = Result<C, sqlx::Error>>,
+{
+    let mut last = None;
+    for address in addresses {
+        match tokio::time::timeout(CONNECT_TIMEOUT, connect(*address)).await {
+            Ok(Ok(connection)) => return Ok(connection),
+            Ok(Err(error)) => last = Some(format!("could not connect to {what}: {}", describe(&error))),
+            Err(_) => last = Some(format!("could not connect to {what} within {} s", CONNECT_TIMEOUT.as_secs())),
+        }
+    }
+    Err(RuntimeError::Remote(last.unwrap_or_else(|| format!("could not connect to {what}: no address"))))
+}
+
+/// Reads a row's JSON text (as the runtimes' wrapping queries give it) into an object,
+/// counting its bytes against `limits`.
+pub(crate) fn json_row(
+    text: &str,
+    total: &mut usize,
+    limits: &QueryLimits,
+    engine: &str,
+) -> Result<Map<String, Value>, RuntimeError> {
+    *total = total.saturating_add(text.len());
+    if *total > limits.bytes {
+        return Err(limits.too_large());
+    }
+    match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(RuntimeError::Remote(format!("{engine} returned a row that is not a JSON object"))),
     }
 }
 
@@ -217,8 +384,35 @@ mod tests {
 
     #[tokio::test]
     async fn a_definition_without_a_runtime_fails_its_check_plainly() {
-        let message = check(ConnectorType::Destination, "Slack", &json!({})).await.unwrap_err();
+        let runtimes = Runtimes::new(EgressPolicy::public_only(), RuntimeLimits::default());
+        let message = runtimes.check(ConnectorType::Destination, "Slack", &json!({})).await.unwrap().unwrap_err();
         assert!(message.contains("no runtime"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_call_waits_for_a_place_then_is_refused_as_busy() {
+        let limits =
+            RuntimeLimits { max_concurrent_calls: 1, queue_wait: Duration::from_millis(50), ..Default::default() };
+        let runtimes = Runtimes::new(EgressPolicy::public_only(), limits);
+        let held = runtimes.permits.acquire().await.unwrap();
+        let error = runtimes.guarded(async { Ok(()) }).await.unwrap_err();
+        assert!(matches!(error, RuntimeError::Busy(_)), "{error:?}");
+        drop(held);
+        runtimes.guarded(async { Ok(()) }).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_call_past_its_deadline_is_stopped() {
+        let limits = RuntimeLimits { call_deadline: Duration::from_millis(50), ..Default::default() };
+        let runtimes = Runtimes::new(EgressPolicy::public_only(), limits);
+        let error = runtimes
+            .guarded(async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("deadline"), "{error}");
     }
 
     #[test]

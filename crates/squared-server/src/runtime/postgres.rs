@@ -1,11 +1,18 @@
 //! PostgreSQL: check (source and destination), discover and query (source).
 
+use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{ConnectOptions, Connection, Row};
+use sqlx::{ConnectOptions, Connection, Executor, Row, ValueRef};
 use squared_types::Stream;
 
-use super::{CONNECT_TIMEOUT, RuntimeError, STATEMENT_TIMEOUT_SECONDS, describe, port, streams_of, text};
+use super::{
+    QueryLimits, RuntimeError, STATEMENT_TIMEOUT_SECONDS, connect_first, describe, json_row, port, streams_of, text,
+};
+use crate::egress::EgressPolicy;
+
+/// The most rows one FETCH asks for; the first asks for one, and each next for twice as many.
+const MAX_FETCH_ROWS: usize = 256;
 
 #[derive(Clone, Copy)]
 pub enum Side {
@@ -26,19 +33,21 @@ fn options(configuration: &Value) -> Result<PgConnectOptions, RuntimeError> {
         .disable_statement_logging())
 }
 
-async fn connect(configuration: &Value) -> Result<PgConnection, RuntimeError> {
+/// Connects to an address of the configured host that the egress policy allows; the host
+/// name itself never reaches the driver (so neither a Unix socket path nor a second DNS
+/// answer can).
+async fn connect(egress: &EgressPolicy, configuration: &Value) -> Result<PgConnection, RuntimeError> {
     let options = options(configuration)?;
-    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
-        Err(_) => {
-            Err(RuntimeError::Remote(format!("could not connect to PostgreSQL within {} s", CONNECT_TIMEOUT.as_secs())))
-        }
-        Ok(Err(error)) => Err(RuntimeError::Remote(format!("could not connect to PostgreSQL: {}", describe(&error)))),
-        Ok(Ok(connection)) => Ok(connection),
-    }
+    let addresses = egress.resolve(text(configuration, "/host")?, port(configuration)?).await?;
+    connect_first("PostgreSQL", &addresses, |address| {
+        let options = options.clone().host(&address.ip().to_string()).port(address.port());
+        async move { options.connect().await }
+    })
+    .await
 }
 
-pub async fn check(configuration: &Value, side: Side) -> Result<String, RuntimeError> {
-    let mut connection = connect(configuration).await?;
+pub async fn check(egress: &EgressPolicy, configuration: &Value, side: Side) -> Result<String, RuntimeError> {
+    let mut connection = connect(egress, configuration).await?;
     let schema = text(configuration, "/schema")?;
     let exists = sqlx::query("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1")
         .bind(schema)
@@ -67,8 +76,8 @@ fn json_type(data_type: &str) -> (&'static str, Option<&'static str>) {
     }
 }
 
-pub async fn discover(configuration: &Value) -> Result<Vec<Stream>, RuntimeError> {
-    let mut connection = connect(configuration).await?;
+pub async fn discover(egress: &EgressPolicy, configuration: &Value) -> Result<Vec<Stream>, RuntimeError> {
+    let mut connection = connect(egress, configuration).await?;
     let schema = text(configuration, "/schema")?;
     let rows = sqlx::query(
         "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, \
@@ -93,35 +102,65 @@ pub async fn discover(configuration: &Value) -> Result<Vec<Stream>, RuntimeError
     Ok(streams_of(columns))
 }
 
-pub async fn query(configuration: &Value, query: &str, limit: i64) -> Result<Vec<Map<String, Value>>, RuntimeError> {
-    let mut connection = connect(configuration).await?;
-    let rows = run_read_only(&mut connection, query, limit).await;
-    let _ = connection.close().await;
+pub async fn query(
+    egress: &EgressPolicy,
+    configuration: &Value,
+    query: &str,
+    limits: QueryLimits,
+) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+    let mut connection = connect(egress, configuration).await?;
+    let rows = run_read_only(&mut connection, query, limits).await;
+    // After a refusal mid-stream, rows may still be in flight: the connection is dropped
+    // unread (which ends its transaction) rather than closed politely.
+    if rows.is_ok() {
+        let _ = connection.close().await;
+    }
     rows
 }
 
 async fn run_read_only(
     connection: &mut PgConnection,
     query: &str,
-    limit: i64,
+    limits: QueryLimits,
 ) -> Result<Vec<Map<String, Value>>, RuntimeError> {
     let remote = |e: sqlx::Error| RuntimeError::Remote(format!("the query failed: {}", describe(&e)));
-    let mut transaction = connection.begin().await.map_err(remote)?;
-    sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *transaction).await.map_err(remote)?;
+    connection.execute("BEGIN READ ONLY").await.map_err(remote)?;
     // The query is the caller's own SQL, by design (this is what query_source is for). It
     // runs as one prepared statement (no second statement can ride along) inside a
-    // read-only transaction with a statement timeout, and is rolled back.
-    let wrapped = format!("SELECT row_to_json(q)::text AS row FROM ({query}) AS q LIMIT $1");
-    let rows =
-        sqlx::query(sqlx::AssertSqlSafe(wrapped)).bind(limit).fetch_all(&mut *transaction).await.map_err(remote)?;
-    transaction.rollback().await.map_err(remote)?;
-    rows.iter()
-        .map(|row| {
-            let text: String = row.get("row");
-            match serde_json::from_str(&text) {
-                Ok(Value::Object(map)) => Ok(map),
-                _ => Err(RuntimeError::Remote("PostgreSQL returned a row that is not a JSON object".into())),
+    // read-only transaction with a statement timeout, and is rolled back. The wrapping turns
+    // rows into JSON and leaves a row over the byte limit on the server; the limits
+    // themselves do not rely on it (SQL can comment out its tail): a server-side cursor is
+    // read in batches, each row counted here, and reading stops at either limit. The two
+    // numbers spliced in are the server's own.
+    let wrapped = format!(
+        "DECLARE squared_rows NO SCROLL CURSOR FOR \
+         SELECT CASE WHEN octet_length(r) <= {bytes} THEN r END AS row \
+         FROM (SELECT row_to_json(q)::text AS r FROM ({query}) AS q) AS w LIMIT {rows}",
+        bytes = limits.bytes,
+        rows = limits.rows,
+    );
+    sqlx::query(sqlx::AssertSqlSafe(wrapped)).execute(&mut *connection).await.map_err(remote)?;
+    let mut rows = Vec::new();
+    let mut total = 0usize;
+    let mut batch = 1;
+    while rows.len() < limits.rows {
+        let wanted = batch.min(limits.rows - rows.len());
+        let mut fetched = 0;
+        let mut stream =
+            sqlx::query(sqlx::AssertSqlSafe(format!("FETCH {wanted} FROM squared_rows"))).fetch(&mut *connection);
+        while let Some(row) = stream.try_next().await.map_err(remote)? {
+            fetched += 1;
+            if row.try_get_raw(0).map_err(remote)?.is_null() {
+                return Err(limits.too_large());
             }
-        })
-        .collect()
+            let text: &str = row.try_get(0).map_err(remote)?;
+            rows.push(json_row(text, &mut total, &limits, "PostgreSQL")?);
+        }
+        if fetched < wanted {
+            break;
+        }
+        batch = (batch * 2).min(MAX_FETCH_ROWS);
+    }
+    connection.execute("ROLLBACK").await.map_err(remote)?;
+    Ok(rows)
 }
