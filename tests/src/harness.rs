@@ -5,7 +5,8 @@
 //!
 //! PostgreSQL tests need `SQUARED_TEST_POSTGRES_URL` (a database the tests may connect to
 //! and create databases from, such as `postgres://postgres@127.0.0.1:5432/test`); without
-//! it they print that they did not run. `.ci/run` always sets it.
+//! it they are compiled `#[ignore]`d, and reported as ignored. `.ci/run` always sets it, and
+//! fails if any test was ignored.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -43,19 +44,16 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    /// A fresh database on `engine`, or `None` (with a line saying so) when the engine is
-    /// not configured on this machine.
-    pub async fn create(engine: TestEngine, data_dir: &std::path::Path, test: &str) -> Option<TestDatabase> {
+    /// A fresh database on `engine`, or `None` when the engine is not configured on this
+    /// machine (tests that need it are compiled ignored there: see `tests/build/services.rs`).
+    pub async fn create(engine: TestEngine, data_dir: &std::path::Path) -> Option<TestDatabase> {
         match engine {
             TestEngine::Sqlite => Some(TestDatabase {
                 url: format!("sqlite://{}", data_dir.join("squared.sqlite3").display()),
                 postgres: None,
             }),
             TestEngine::Postgres => {
-                let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
-                    say_did_not_run(&format!("{test} on PostgreSQL ({POSTGRES_URL_VAR} is not set)"));
-                    return None;
-                };
+                let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else { return None };
                 static SEQUENCE: AtomicU32 = AtomicU32::new(0);
                 let name = format!(
                     "squared_test_{}_{}_{}",
@@ -94,30 +92,26 @@ pub struct TestServer {
 impl TestServer {
     /// A server on SQLite.
     pub async fn start() -> TestServer {
-        Self::start_on(TestEngine::Sqlite, "a test").await.expect("SQLite is always there")
+        Self::start_on(TestEngine::Sqlite).await.expect("SQLite is always there")
     }
 
     /// A server on SQLite whose connectors may reach this machine's loopback addresses, as
     /// an operator allows with `--allow-network 127.0.0.0/8 --allow-network ::1`: for tests of
     /// connectors against local databases and HTTP servers.
     pub async fn start_allowing_loopback() -> TestServer {
-        Self::start_configured(TestEngine::Sqlite, "a test", allow_loopback).await.expect("SQLite is always there")
+        Self::start_configured(TestEngine::Sqlite, allow_loopback).await.expect("SQLite is always there")
     }
 
     /// A server on `engine`, or `None` when the engine is not configured here.
-    pub async fn start_on(engine: TestEngine, test: &str) -> Option<TestServer> {
-        Self::start_configured(engine, test, |_| {}).await
+    pub async fn start_on(engine: TestEngine) -> Option<TestServer> {
+        Self::start_configured(engine, |_| {}).await
     }
 
     /// A server on `engine` with settings changed by `configure`, or `None` when the engine
     /// is not configured here.
-    pub async fn start_configured(
-        engine: TestEngine,
-        test: &str,
-        configure: impl FnOnce(&mut ServerConfig),
-    ) -> Option<TestServer> {
+    pub async fn start_configured(engine: TestEngine, configure: impl FnOnce(&mut ServerConfig)) -> Option<TestServer> {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let database = TestDatabase::create(engine, dir.path(), test).await?;
+        let database = TestDatabase::create(engine, dir.path()).await?;
         let mut config = ServerConfig {
             bind: ([127, 0, 0, 1], 0).into(),
             database: Some(database.url.clone()),
@@ -221,7 +215,7 @@ pub fn foreign_token(claims: &Claims) -> String {
 
 /// Defines one `#[tokio::test]` per engine for a scenario `async fn(TestServer)`:
 /// `<name>_on_sqlite` always runs; `<name>_on_postgres` runs where PostgreSQL is configured
-/// and otherwise prints that it did not run.
+/// (`SQUARED_TEST_POSTGRES_URL` when the tests were built) and is reported ignored elsewhere.
 #[macro_export]
 macro_rules! on_every_engine {
     ($($name:ident),* $(,)?) => {
@@ -229,29 +223,24 @@ macro_rules! on_every_engine {
             mod $name {
                 #[tokio::test]
                 async fn on_sqlite() {
-                    let server = $crate::harness::TestServer::start_on($crate::harness::TestEngine::Sqlite, stringify!($name))
+                    let server = $crate::harness::TestServer::start_on($crate::harness::TestEngine::Sqlite)
                         .await
                         .expect("SQLite is always there");
                     super::$name(server).await;
                 }
 
                 #[tokio::test]
+                #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
                 async fn on_postgres() {
-                    if let Some(server) =
-                        $crate::harness::TestServer::start_on($crate::harness::TestEngine::Postgres, stringify!($name)).await
-                    {
-                        super::$name(server).await;
-                    }
+                    let server =
+                        $crate::harness::TestServer::start_on($crate::harness::TestEngine::Postgres)
+                            .await
+                            .expect("PostgreSQL is configured");
+                    super::$name(server).await;
                 }
             }
         )*
     };
-}
-
-/// Says, past the test harness's output capture, that a test did not run and why.
-pub fn say_did_not_run(what: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "\ndid not run: {what}");
 }
 
 /// The variable that names the MariaDB server the connector tests may use.
@@ -285,13 +274,8 @@ impl DatabaseUrl {
     }
 }
 
-/// The URL in `var`, or `None` after saying the test did not run.
-pub fn url_from_env(var: &str, test: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) => Some(url),
-        Err(_) => {
-            say_did_not_run(&format!("{test} ({var} is not set)"));
-            None
-        }
-    }
+/// The URL in `var`. Tests that call this are compiled ignored where the variable was not
+/// set (see `tests/build/services.rs`), so its absence here is a mistake worth a clear panic.
+pub fn url_from_env(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| panic!("{var} was set when the tests were built, and is not now"))
 }

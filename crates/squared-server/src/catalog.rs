@@ -205,6 +205,108 @@ mod tests {
         assert!(catalog.find(ConnectorType::Source, "postgresql").is_none(), "names are case-sensitive");
     }
 
+    /// Every property of a connection specification, at any depth, with its JSON Pointer
+    /// (`/*` for the values of a map).
+    fn properties(schema: &Value, pointer: &str, found: &mut Vec<(String, Value)>) {
+        for (name, member) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+            let here = format!("{pointer}/{name}");
+            found.push((here.clone(), member.clone()));
+            properties(member, &here, found);
+        }
+        for (keyword, step) in [("additionalProperties", "*"), ("items", "0")] {
+            if let Some(member) = schema.get(keyword).filter(|m| m.is_object()) {
+                let here = format!("{pointer}/{step}");
+                found.push((here.clone(), member.clone()));
+                properties(member, &here, found);
+            }
+        }
+    }
+
+    fn marked(schema: &Value, keyword: &str) -> bool {
+        schema.get(keyword).and_then(Value::as_bool) == Some(true)
+    }
+
+    #[test]
+    fn every_secret_of_the_catalog_is_marked() {
+        // Properties whose names look secret but are not, each with the reason.
+        const NOT_SECRET: &[(&str, &str)] = &[
+            ("credentials", "an object holding a user name and a password; the password is marked"),
+            ("credentials_json", "a service-account object; its private key is marked"),
+            ("private_key_id", "names the service account's key; it grants nothing without the key"),
+            ("token_uri", "the public URL where the key is exchanged for a token"),
+            ("access_key", "the AWS access key id, an identifier; its secret access key is marked"),
+            ("access_key_id", "the AWS access key id, an identifier; its secret access key is marked"),
+        ];
+        let looks_secret = |name: &str| {
+            let name = name.to_ascii_lowercase();
+            ["password", "secret", "token", "key", "credential", "private"].iter().any(|word| name.contains(word))
+        };
+        let catalog = Catalog::load().unwrap();
+        let mut unmarked = Vec::new();
+        let mut secrets = 0;
+        for entry in &catalog.entries {
+            let mut found = Vec::new();
+            properties(entry.schema(), "", &mut found);
+            for (pointer, schema) in found {
+                let name = pointer.rsplit('/').next().unwrap();
+                if marked(&schema, secrets::SECRET_KEYWORD) {
+                    secrets += 1;
+                } else if looks_secret(name) && !NOT_SECRET.iter().any(|(n, _)| *n == name) {
+                    unmarked.push(format!("{} {}{pointer}", entry.connector_type, entry.definition.name));
+                }
+            }
+        }
+        assert!(unmarked.is_empty(), "secret-looking properties neither marked nor allowed: {unmarked:#?}");
+        assert_eq!(secrets, 70, "secrets marked across the catalog; a change here is a change of the audit");
+        // The headers of the HTTP connectors carry API keys: their values are secret.
+        for (connector_type, name) in [(ConnectorType::Destination, "Http"), (ConnectorType::Source, "Http")] {
+            let headers = &catalog.find(connector_type, name).unwrap().schema()["properties"]["headers"];
+            assert!(marked(&headers["additionalProperties"], secrets::SECRET_KEYWORD), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_field_that_locates_a_system_is_an_audience() {
+        // A stored secret is kept through an update only while these are unchanged: one
+        // left unmarked would let a masked secret follow a new destination.
+        const LOCATORS: &[&str] = &[
+            "host",
+            "port",
+            "database",
+            "username",
+            "user",
+            "sid",
+            "url",
+            "url_host",
+            "base_url",
+            "destination_url",
+            "endpoint",
+            "instance_url",
+            "api_url",
+            "databricks_host",
+            "token_uri",
+            "subdomain",
+        ];
+        let catalog = Catalog::load().unwrap();
+        let mut unmarked = Vec::new();
+        for entry in &catalog.entries {
+            let mut found = Vec::new();
+            properties(entry.schema(), "", &mut found);
+            for (pointer, schema) in found {
+                let name = pointer.rsplit('/').next().unwrap();
+                let locates = LOCATORS.contains(&name) || name.ends_with("_url") && !name.contains("cert");
+                if locates && !marked(&schema, secrets::AUDIENCE_KEYWORD) {
+                    unmarked.push(format!("{} {}{pointer}", entry.connector_type, entry.definition.name));
+                }
+            }
+        }
+        assert!(unmarked.is_empty(), "fields that locate a system but are no audience: {unmarked:#?}");
+        let postgres = catalog.find(ConnectorType::Source, "Postgresql").unwrap();
+        let audience: Vec<String> =
+            secrets::audience(postgres.schema(), &json!({})).into_iter().map(|(pointer, _)| pointer).collect();
+        assert_eq!(audience, ["/credentials/username", "/host", "/port", "/database"]);
+    }
+
     #[test]
     fn categories_filter() {
         let catalog = Catalog::load().unwrap();

@@ -229,7 +229,7 @@ impl Vault {
     pub fn decode_key(text: &str) -> Result<Vec<u8>, VaultError> {
         let text = text.trim();
         let bytes = if text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
-            (0..32).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap()).collect()
+            hex::decode(text).map_err(|_| VaultError::BadKey)?
         } else {
             base64::engine::general_purpose::STANDARD
                 .decode(text)

@@ -347,7 +347,7 @@ impl Service {
                     connector_id: stored.id,
                     workspace_id: caller.workspace_id,
                     catalog,
-                    catalog_hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+                    catalog_hash: hex::encode(hash),
                     updated_at: chrono::Utc::now(),
                 };
                 self.store.put_catalog(&catalog).await?;

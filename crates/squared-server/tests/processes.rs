@@ -6,9 +6,10 @@
 //! - A create that was answered 201 survives SIGKILL, on SQLite and on PostgreSQL.
 //! - SIGTERM lets a request in flight finish, then the process exits cleanly.
 //!
-//! PostgreSQL tests need `SQUARED_TEST_POSTGRES_URL` and say so when it is missing.
+//! PostgreSQL tests need `SQUARED_TEST_POSTGRES_URL`; without it they are compiled ignored
+//! (see `tests/build/services.rs`).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -27,16 +28,10 @@ const JWT_SECRET: &str = "processes-test-secret-0123456789abcdef";
 const ENCRYPTION_KEY: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 const WORKSPACE: i64 = 3;
 
-fn say_did_not_run(what: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "\ndid not run: {what}");
-}
-
-/// A fresh PostgreSQL database for one test, or `None` (said) without the variable.
-async fn postgres_database(test: &str) -> Option<(String, String)> {
-    let Ok(admin_url) = std::env::var("SQUARED_TEST_POSTGRES_URL") else {
-        say_did_not_run(&format!("{test} on PostgreSQL (SQUARED_TEST_POSTGRES_URL is not set)"));
-        return None;
-    };
+/// A fresh PostgreSQL database for one test, and the admin URL it was made from.
+async fn postgres_database() -> (String, String) {
+    let admin_url = std::env::var("SQUARED_TEST_POSTGRES_URL")
+        .expect("SQUARED_TEST_POSTGRES_URL was set when the tests were built, and is not now");
     static SEQUENCE: AtomicU32 = AtomicU32::new(0);
     let name = format!("squared_proc_{}_{}", std::process::id(), SEQUENCE.fetch_add(1, Ordering::Relaxed));
     sqlx::any::install_default_drivers();
@@ -45,7 +40,7 @@ async fn postgres_database(test: &str) -> Option<(String, String)> {
     admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
     admin.close().await;
     let base = admin_url.rsplit_once('/').unwrap().0;
-    Some((format!("{base}/{name}"), admin_url))
+    (format!("{base}/{name}"), admin_url)
 }
 
 async fn drop_postgres_database(url: &str, admin_url: &str) {
@@ -134,8 +129,9 @@ fn postgres_source(name: &str, password: &str) -> CreateConnectorRequest {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn two_instances_share_one_postgres_database() {
-    let Some((url, admin_url)) = postgres_database("two_instances_share_one_postgres_database").await else { return };
+    let (url, admin_url) = postgres_database().await;
     let dir_a = tempfile::tempdir().unwrap();
     let dir_b = tempfile::tempdir().unwrap();
     let a = ServerProcess::start(dir_a.path(), Some(&url));
@@ -239,22 +235,20 @@ async fn acknowledged_creates_survive_sigkill_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn acknowledged_creates_survive_sigkill_on_postgres() {
-    let Some((url, admin_url)) = postgres_database("acknowledged_creates_survive_sigkill_on_postgres").await else {
-        return;
-    };
+    let (url, admin_url) = postgres_database().await;
     let dir = tempfile::tempdir().unwrap();
     every_acknowledged_create_survives(dir.path(), Some(&url)).await;
     drop_postgres_database(&url, &admin_url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn sigterm_finishes_the_request_in_flight_then_exits() {
     // The slow request is a query that sleeps in PostgreSQL, through a PostgreSQL source.
-    let Ok(source_url) = std::env::var("SQUARED_TEST_POSTGRES_URL") else {
-        say_did_not_run("sigterm_finishes_the_request_in_flight_then_exits (SQUARED_TEST_POSTGRES_URL is not set)");
-        return;
-    };
+    let source_url = std::env::var("SQUARED_TEST_POSTGRES_URL")
+        .expect("SQUARED_TEST_POSTGRES_URL was set when the tests were built, and is not now");
     let (rest, database) = source_url.split_once("://").unwrap().1.rsplit_once('/').unwrap();
     let (user, address) = rest.rsplit_once('@').unwrap();
     let (host, port) = address.rsplit_once(':').unwrap();
