@@ -12,7 +12,8 @@ use serde_json::{Map, Value, json};
 use sqlx::{AnyPool, Executor};
 use squared_client::types::{
     CheckConnectionRequest, ConnectionStatusValue, ConnectorInput, ConnectorType, CreateConnectorRequest,
-    ErrorResponse, QuerySourceRequest,
+    CreateModelRequest, ErrorResponse, ModelColumn, ModelInput, ModelQueryType, ModelUpdate, QuerySourceRequest,
+    UpdateModelRequest,
 };
 use squared_client::{Client, Error};
 use squared_server::auth::Role;
@@ -730,6 +731,138 @@ async fn mariadb_query_source_refuses_huge_answers() {
         .into_inner()
         .data;
     assert_eq!(rows.into_iter().map(Value::Object).collect::<Vec<_>>(), [json!({"seq": 1}), json!({"seq": 2})]);
+    server.stop().await;
+    source.drop().await;
+}
+
+fn sql_model(connector_id: &str, query: &str, primary_key: &str) -> CreateModelRequest {
+    CreateModelRequest {
+        model: ModelInput {
+            name: "orders".into(),
+            description: None,
+            connector_id: connector_id.parse().unwrap(),
+            query: Some(query.into()),
+            query_type: ModelQueryType::RawSql,
+            primary_key: Some(primary_key.into()),
+            configuration: None,
+        },
+    }
+}
+
+fn columns(pairs: &[(&str, &str)]) -> Option<Vec<ModelColumn>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(name, json_type)| ModelColumn { name: (*name).into(), type_: (*json_type).into() })
+            .collect(),
+    )
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn models_are_checked_against_a_postgres_source() {
+    let source = PostgresSource::create().await;
+    let server = TestServer::start_allowing_loopback().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    let id = create(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let schema = &source.schema;
+
+    // The query runs, returns its primary key, and its columns are kept.
+    let query = format!("SELECT id, customer, amount, paid, notes, placed_at FROM {schema}.orders WHERE paid");
+    let model = member.create_model().body(sql_model(&id, &query, "id")).send().await.unwrap().into_inner().data;
+    assert_eq!(
+        model.attributes.columns,
+        columns(&[
+            ("id", "integer"),
+            ("customer", "string"),
+            ("amount", "number"),
+            ("paid", "boolean"),
+            ("notes", "object"),
+            ("placed_at", "string")
+        ])
+    );
+    // A primary key the query does not return, a query the source refuses, and one that
+    // cannot run read-only: 422 at the field, with the source's words where it gave some.
+    for (query, key, pointer, words) in [
+        (query.clone(), "order_id", "/model/primary_key", "no column `order_id`"),
+        (format!("SELECT id FROM {schema}.nowhere"), "id", "/model/query", "nowhere"),
+        (format!("SELECT nextval('{schema}.counter') AS id"), "id", "/model/query", "read-only"),
+    ] {
+        let (status, error) = expect_error(member.create_model().body(sql_model(&id, &query, key)).send().await);
+        assert_eq!(status, 422, "{query}");
+        assert_eq!(error.errors[0].source.as_ref().unwrap().pointer.as_deref(), Some(pointer), "{query}");
+        assert!(error.errors[0].detail.contains(words), "{}", error.errors[0].detail);
+    }
+    // An update of the query is checked again; a rename is not (the source is not asked).
+    let update = |change: ModelUpdate| UpdateModelRequest { model: change };
+    let no_change = || ModelUpdate {
+        name: None,
+        description: None,
+        connector_id: None,
+        query: None,
+        query_type: None,
+        primary_key: None,
+        configuration: None,
+    };
+    let narrowed = member
+        .patch_model()
+        .id(&model.id)
+        .body(update(ModelUpdate { query: Some(format!("SELECT id, amount FROM {schema}.orders")), ..no_change() }))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(narrowed.attributes.columns, columns(&[("id", "integer"), ("amount", "number")]));
+    let (status, _) = expect_error(
+        member
+            .patch_model()
+            .id(&model.id)
+            .body(update(ModelUpdate { query: Some(format!("SELECT amount FROM {schema}.orders")), ..no_change() }))
+            .send()
+            .await,
+    );
+    assert_eq!(status, 422);
+    // The model's query would now fail; a rename still goes through, since it does not ask.
+    source
+        .admin
+        .execute(sqlx::AssertSqlSafe(format!("ALTER TABLE {schema}.orders DROP COLUMN amount CASCADE")))
+        .await
+        .unwrap();
+    let renamed = member
+        .patch_model()
+        .id(&model.id)
+        .body(update(ModelUpdate { name: Some("orders, renamed".into()), ..no_change() }))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(renamed.attributes.columns, narrowed.attributes.columns);
+    server.stop().await;
+    source.drop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_mariadb), ignore = "SQUARED_TEST_MARIADB_URL is not set")]
+async fn models_are_checked_against_a_mariadb_source() {
+    let source = MariaDbSource::create().await;
+    let server = TestServer::start_allowing_loopback().await;
+    let member = server.client(WORKSPACE, Role::Member);
+    let password = source.url.password.clone();
+    let id = create(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;
+    let query = format!("SELECT id, title, price, added FROM {}.products", source.database);
+    let model = member.create_model().body(sql_model(&id, &query, "id")).send().await.unwrap().into_inner().data;
+    assert_eq!(
+        model.attributes.columns,
+        columns(&[("id", "integer"), ("title", "string"), ("price", "number"), ("added", "string")])
+    );
+    let (status, error) = expect_error(member.create_model().body(sql_model(&id, &query, "sku")).send().await);
+    assert_eq!(status, 422);
+    assert_eq!(error.errors[0].source.as_ref().unwrap().pointer.as_deref(), Some("/model/primary_key"));
+    let missing = format!("SELECT id FROM {}.no_such_table", source.database);
+    let (status, error) = expect_error(member.create_model().body(sql_model(&id, &missing, "id")).send().await);
+    assert_eq!((status, error.errors[0].source.as_ref().unwrap().pointer.as_deref()), (422, Some("/model/query")));
     server.stop().await;
     source.drop().await;
 }

@@ -12,12 +12,13 @@ use dropshot::{
 use squared_api::*;
 use squared_types::{
     CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectorDefinition, ConnectorListResponse,
-    ConnectorResponse, CreateConnectorRequest, QuerySourceRequest, QuerySourceResponse, UpdateConnectorRequest,
+    ConnectorResponse, CreateConnectorRequest, CreateModelRequest, ModelListResponse, ModelResponse,
+    QuerySourceRequest, QuerySourceResponse, UpdateConnectorRequest, UpdateModelRequest,
 };
 
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::service::{ListRequest, Service};
+use crate::service::{ListRequest, ModelListRequest, Service};
 
 pub enum ServerImpl {}
 
@@ -50,8 +51,80 @@ async fn update(
     Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
 }
 
+/// PUT and PATCH of a model: the same partial update.
+async fn update_model(
+    rqctx: RequestContext<Context>,
+    workspace_id: i64,
+    id: String,
+    body: UpdateModelRequest,
+) -> Answer<ModelResponse> {
+    let caller = caller(&rqctx, workspace_id)?;
+    let updated = rqctx.context().update_model(&caller, &id, body.model).await;
+    Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+}
+
 impl SquaredApi for ServerImpl {
     type Context = Context;
+
+    async fn list_models(
+        rqctx: RequestContext<Context>,
+        query: Query<ListModelsQuery>,
+        headers: Header<ListModelsHeaders>,
+    ) -> Answer<ModelListResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let query = query.into_inner();
+        let request = ModelListRequest { query_type: query.query_type, page: query.page, per_page: query.per_page };
+        let list = rqctx.context().list_models(&caller, request).await.map_err(|e| api_error(&rqctx, e))?;
+        Ok(HttpResponseOk(list))
+    }
+
+    async fn create_model(
+        rqctx: RequestContext<Context>,
+        headers: Header<CreateModelHeaders>,
+        body: TypedBody<CreateModelRequest>,
+    ) -> Result<HttpResponseCreated<ModelResponse>, ApiError> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let created = rqctx.context().create_model(&caller, body.into_inner().model).await;
+        Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn show_model(
+        rqctx: RequestContext<Context>,
+        path: Path<ShowModelPath>,
+        headers: Header<ShowModelHeaders>,
+    ) -> Answer<ModelResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let shown = rqctx.context().show_model(&caller, &path.into_inner().id).await;
+        Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn update_model(
+        rqctx: RequestContext<Context>,
+        path: Path<UpdateModelPath>,
+        headers: Header<UpdateModelHeaders>,
+        body: TypedBody<UpdateModelRequest>,
+    ) -> Answer<ModelResponse> {
+        update_model(rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+    }
+
+    async fn patch_model(
+        rqctx: RequestContext<Context>,
+        path: Path<PatchModelPath>,
+        headers: Header<PatchModelHeaders>,
+        body: TypedBody<UpdateModelRequest>,
+    ) -> Answer<ModelResponse> {
+        update_model(rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+    }
+
+    async fn delete_model(
+        rqctx: RequestContext<Context>,
+        path: Path<DeleteModelPath>,
+        headers: Header<DeleteModelHeaders>,
+    ) -> Result<HttpResponseDeleted, ApiError> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        rqctx.context().delete_model(&caller, &path.into_inner().id).await.map_err(|e| api_error(&rqctx, e))?;
+        Ok(HttpResponseDeleted())
+    }
 
     async fn list_connectors(
         rqctx: RequestContext<Context>,

@@ -78,6 +78,34 @@ pub async fn discover(egress: &EgressPolicy, configuration: &Value) -> Result<Ve
     Ok(streams_of(columns))
 }
 
+/// The columns of `query` (name, JSON type) after it ran for one row (see [`super::Runtimes::inspect`]).
+pub async fn inspect(
+    egress: &EgressPolicy,
+    configuration: &Value,
+    query: &str,
+    limits: QueryLimits,
+) -> Result<Vec<(String, &'static str)>, RuntimeError> {
+    let mut connection = connect(egress, configuration).await?;
+    let remote = |e: sqlx::Error| RuntimeError::Remote(format!("the query failed: {}", describe(&e)));
+    let described = connection
+        .describe(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(query.to_owned())))
+        .await
+        .map_err(remote)?;
+    let columns = described
+        .columns()
+        .iter()
+        .map(|c| {
+            let name = sqlx::TypeInfo::name(c.type_info()).to_lowercase();
+            let json_type =
+                if name == "boolean" { "boolean" } else { json_type(name.split(' ').next().unwrap_or("")).0 };
+            (c.name().to_owned(), json_type)
+        })
+        .collect();
+    run_read_only(&mut connection, query, limits).await?;
+    let _ = connection.close().await;
+    Ok(columns)
+}
+
 pub async fn query(
     egress: &EgressPolicy,
     configuration: &Value,

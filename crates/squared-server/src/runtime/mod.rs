@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use squared_types::{ConnectorCapabilities, ConnectorType, Stream};
+use squared_types::{ConnectorCapabilities, ConnectorType, ModelColumn, Stream};
 use tokio::sync::Semaphore;
 
 use crate::egress::{EgressError, EgressPolicy};
@@ -260,6 +260,37 @@ impl Runtimes {
                 "this server cannot query the {connector_type} connector {connector_name}"
             ))),
         }
+    }
+}
+
+impl Runtimes {
+    /// The columns of `query` on a source, as the source describes them, after running it
+    /// read-only for one row (so that a query that cannot run is refused now, not at its
+    /// first sync). `Ok(None)` for a source this server cannot query: it stores such queries
+    /// unchecked.
+    pub async fn inspect(
+        &self,
+        connector_type: ConnectorType,
+        connector_name: &str,
+        configuration: &Value,
+        query: &str,
+    ) -> Result<Option<Vec<ModelColumn>>, RuntimeError> {
+        let query = query.trim().trim_end_matches(';').trim();
+        if query.is_empty() {
+            return Err(RuntimeError::BadConfiguration("the query is empty".into()));
+        }
+        let limits = QueryLimits { rows: 1, bytes: self.limits.max_query_bytes };
+        let egress = &self.egress;
+        let columns = match Runtime::of(connector_type, connector_name) {
+            Some(Runtime::PostgresSource) => {
+                self.guarded(postgres::inspect(egress, configuration, query, limits)).await?
+            }
+            Some(Runtime::MariaDbSource) => {
+                self.guarded(mariadb::inspect(egress, configuration, query, limits)).await?
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(columns.into_iter().map(|(name, json_type)| ModelColumn { name, type_: json_type.into() }).collect()))
     }
 }
 

@@ -3,7 +3,7 @@
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{ConnectOptions, Connection, Executor, Row, ValueRef};
+use sqlx::{Column, ConnectOptions, Connection, Executor, Row, ValueRef};
 use squared_types::Stream;
 
 use super::{
@@ -100,6 +100,41 @@ pub async fn discover(egress: &EgressPolicy, configuration: &Value) -> Result<Ve
         columns.push((row.get("table_name"), row.get("column_name"), json_type, format, nullable == "YES"));
     }
     Ok(streams_of(columns))
+}
+
+/// The columns of `query` (name, JSON type) after it ran for one row (see [`super::Runtimes::inspect`]).
+pub async fn inspect(
+    egress: &EgressPolicy,
+    configuration: &Value,
+    query: &str,
+    limits: QueryLimits,
+) -> Result<Vec<(String, &'static str)>, RuntimeError> {
+    let mut connection = connect(egress, configuration).await?;
+    let remote = |e: sqlx::Error| RuntimeError::Remote(format!("the query failed: {}", describe(&e)));
+    let described = connection
+        .describe(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(query.to_owned())))
+        .await
+        .map_err(remote)?;
+    let columns = described
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_owned(), driver_json_type(sqlx::TypeInfo::name(c.type_info()))))
+        .collect();
+    run_read_only(&mut connection, query, limits).await?;
+    let _ = connection.close().await;
+    Ok(columns)
+}
+
+/// The JSON type of a column, from the name the driver gives its PostgreSQL type.
+fn driver_json_type(name: &str) -> &'static str {
+    match name {
+        "INT2" | "INT4" | "INT8" | "OID" => "integer",
+        "FLOAT4" | "FLOAT8" | "NUMERIC" | "MONEY" => "number",
+        "BOOL" => "boolean",
+        "JSON" | "JSONB" => "object",
+        n if n.ends_with("[]") => "array",
+        _ => "string",
+    }
 }
 
 pub async fn query(

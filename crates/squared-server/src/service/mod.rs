@@ -1,9 +1,14 @@
 //! What each operation does, apart from HTTP: authentication, the rules of the API, secrets,
 //! and the shapes of its answers. Handlers in [`crate::http`] only unpack requests and call in.
+//! Connectors and their definitions are here; models are in [`models`].
 //!
 //! Configurations are in clear only inside this module and the runtimes: they are sealed
 //! ([`Vault::seal`]) before they reach the store and masked ([`Entry::mask`]) before they
 //! reach a response.
+
+mod models;
+
+pub use models::ModelListRequest;
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -45,6 +50,11 @@ impl From<StoreError> for ServiceError {
         match error {
             StoreError::Duplicate => {
                 ServiceError::invalid("/connector/name", "A connector with the same name already exists.")
+            }
+            // Races the service's own checks lost to another request.
+            StoreError::Missing => ServiceError::invalid("/model/connector_id", "the connector was deleted meanwhile"),
+            StoreError::InUse => {
+                ServiceError::Unprocessable("it is still in use; list what uses it and try again".into())
             }
             other => ServiceError::Internal(other.to_string()),
         }
@@ -250,17 +260,19 @@ impl Service {
         let offset = (request.page - 1).saturating_mul(request.per_page);
         let (connectors, total) =
             self.store.list_connectors(caller.workspace_id, &filter, request.per_page, offset).await?;
-        let last = ((total + request.per_page - 1) / request.per_page).max(1);
-        let link = |page: i64| list_link(&request, page);
+        let mut filters = Vec::new();
+        if let Some(connector_type) = request.connector_type {
+            filters.push(("type", connector_type.as_str()));
+        }
+        if let Some(category) = request.category {
+            filters.push(("category", category.as_str()));
+        }
+        if let Some(sub_category) = request.sub_category {
+            filters.push(("sub_category", sub_category.as_str()));
+        }
         Ok(ConnectorListResponse {
             data: connectors.iter().map(|c| self.connector_resource(c)).collect(),
-            links: PaginationLinks {
-                self_: link(request.page),
-                first: link(1),
-                prev: (request.page > 1).then(|| link((request.page - 1).min(last))),
-                next: (request.page < last).then(|| link(request.page + 1)),
-                last: link(last),
-            },
+            links: page_links("/api/v1/connectors", &filters, request.page, request.per_page, total),
         })
     }
 
@@ -322,6 +334,7 @@ impl Service {
     pub async fn delete_connector(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
         Self::require_member(caller)?;
         let stored = self.stored_connector(caller, id).await?;
+        self.refuse_if_used(stored.id).await?;
         if self.store.delete_connector(caller.workspace_id, stored.id).await? {
             Ok(())
         } else {
@@ -463,21 +476,23 @@ impl Service {
     }
 }
 
-/// The link (path and query) to `page` of the same list.
-fn list_link(request: &ListRequest, page: i64) -> String {
-    let mut query = Vec::new();
-    if let Some(connector_type) = request.connector_type {
-        query.push(format!("type={connector_type}"));
+/// The links of one page of a list at `path`, narrowed by `filters` (name, value), of
+/// `per_page` items a page and `total` in all.
+fn page_links(path: &str, filters: &[(&str, &str)], page: i64, per_page: i64, total: i64) -> PaginationLinks {
+    let last = ((total + per_page - 1) / per_page).max(1);
+    let link = |page: i64| {
+        let mut query: Vec<String> = filters.iter().map(|(name, value)| format!("{name}={}", encode(value))).collect();
+        query.push(format!("page={page}"));
+        query.push(format!("per_page={per_page}"));
+        format!("{path}?{}", query.join("&"))
+    };
+    PaginationLinks {
+        self_: link(page),
+        first: link(1),
+        prev: (page > 1).then(|| link((page - 1).min(last))),
+        next: (page < last).then(|| link(page + 1)),
+        last: link(last),
     }
-    if let Some(category) = request.category {
-        query.push(format!("category={}", encode(category.as_str())));
-    }
-    if let Some(sub_category) = request.sub_category {
-        query.push(format!("sub_category={}", encode(sub_category.as_str())));
-    }
-    query.push(format!("page={page}"));
-    query.push(format!("per_page={}", request.per_page));
-    format!("/api/v1/connectors?{}", query.join("&"))
 }
 
 /// Percent-encodes a query value (the catalog's categories hold spaces).

@@ -1,4 +1,5 @@
-//! The database: connectors (and their discovered catalogs), in embedded SQLite or PostgreSQL.
+//! The database: connectors (and their discovered catalogs) and models ([`models`]), in
+//! embedded SQLite or PostgreSQL.
 //!
 //! One implementation serves both engines through sqlx's `Any` driver: the queries are
 //! written once in the SQL both engines share (numbered `$n` placeholders, `RETURNING`,
@@ -16,6 +17,10 @@
 //! commits. `FULL` would also survive that, at the price of an fsync per commit, which on
 //! these machines cuts create throughput several times over; deployments that need
 //! machine-crash durability run on PostgreSQL.
+
+mod models;
+
+pub use models::{NewModel, StoredModel};
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -40,6 +45,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("connector {id}: {message}")]
     Reseal { id: i64, message: String },
+    /// A row the write refers to is gone (a model's connector, deleted meanwhile).
+    #[error("a row this write refers to no longer exists")]
+    Missing,
+    /// The row is still referred to (a connector that a model reads).
+    #[error("the row is still in use")]
+    InUse,
 }
 
 /// Which database engine a store runs on.
@@ -331,7 +342,11 @@ impl Store {
             .bind(workspace_id)
             .bind(id)
             .execute(&self.pool)
-            .await?;
+            .await
+            .map_err(|error| match &error {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::InUse,
+                _ => StoreError::Database(error),
+            })?;
         Ok(done.rows_affected() == 1)
     }
 

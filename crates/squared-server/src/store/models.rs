@@ -1,0 +1,203 @@
+//! Models in the database: the rows, their pages, and who uses a connector.
+
+use chrono::Utc;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, json_text, parse_timestamp, timestamp};
+
+/// A model as given to the store (checked by the service first).
+#[derive(Clone, Debug)]
+pub struct NewModel {
+    pub workspace_id: i64,
+    pub connector_id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub query: Option<String>,
+    /// The query type's wire name.
+    pub query_type: String,
+    pub primary_key: Option<String>,
+    pub configuration: Value,
+    /// The columns the source described, when the query was checked.
+    pub columns: Option<Value>,
+}
+
+/// A model as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredModel {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub connector_id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub query: Option<String>,
+    pub query_type: String,
+    pub primary_key: Option<String>,
+    pub configuration: Value,
+    pub columns: Option<Value>,
+    pub created_at: chrono::DateTime<Utc>,
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+/// The columns of a model row, in the order [`model_from_row`] reads them by name.
+macro_rules! model_columns {
+    () => {
+        "id, workspace_id, connector_id, name, description, query, query_type, primary_key, configuration, columns, \
+         created_at, updated_at"
+    };
+}
+
+impl Store {
+    /// Stores a new model. A connector deleted meanwhile is [`StoreError::Missing`].
+    pub async fn insert_model(&self, new: &NewModel) -> Result<StoredModel, StoreError> {
+        let now = timestamp(Utc::now());
+        let row = sqlx::query(concat!(
+            "INSERT INTO models (workspace_id, connector_id, name, description, query, query_type, primary_key, \
+             configuration, columns, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+             RETURNING ",
+            model_columns!()
+        ))
+        .bind(new.workspace_id)
+        .bind(new.connector_id)
+        .bind(&new.name)
+        .bind(&new.description)
+        .bind(&new.query)
+        .bind(&new.query_type)
+        .bind(&new.primary_key)
+        .bind(json_text(&new.configuration))
+        .bind(new.columns.as_ref().map(json_text))
+        .bind(&now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(missing_or_database)?;
+        model_from_row(&row)
+    }
+
+    /// The model `id` of a workspace, if it exists there.
+    pub async fn get_model(&self, workspace_id: i64, id: i64) -> Result<Option<StoredModel>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", model_columns!(), " FROM models WHERE workspace_id = $1 AND id = $2"))
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(model_from_row).transpose()
+    }
+
+    /// One page of a workspace's models (of `query_types`, when given), newest `updated_at`
+    /// first, and how many there are in all.
+    pub async fn list_models(
+        &self,
+        workspace_id: i64,
+        query_types: Option<&[String]>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<StoredModel>, i64), StoreError> {
+        let mut condition = String::from("workspace_id = $1");
+        let types = query_types.unwrap_or_default();
+        if query_types.is_some() {
+            let placeholders: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 2)).collect();
+            condition.push_str(&format!(" AND query_type IN ({})", placeholders.join(", ")));
+        }
+        // Built from constant text and numbered placeholders only: no value is spliced in.
+        let count_sql = format!("SELECT COUNT(*) FROM models WHERE {condition}");
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql)).bind(workspace_id);
+        for query_type in types {
+            count = count.bind(query_type);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let page_sql = format!(
+            "SELECT {} FROM models WHERE {condition} ORDER BY updated_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            model_columns!(),
+            types.len() + 2,
+            types.len() + 3
+        );
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql)).bind(workspace_id);
+        for query_type in types {
+            page = page.bind(query_type);
+        }
+        let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let models = rows.iter().map(model_from_row).collect::<Result<_, _>>()?;
+        Ok((models, total))
+    }
+
+    /// Replaces the fields of model `id` of a workspace; `None` when it is not there.
+    pub async fn update_model(
+        &self,
+        workspace_id: i64,
+        id: i64,
+        changed: &NewModel,
+    ) -> Result<Option<StoredModel>, StoreError> {
+        let now = timestamp(Utc::now());
+        let row = sqlx::query(concat!(
+            "UPDATE models SET connector_id = $1, name = $2, description = $3, query = $4, query_type = $5, \
+             primary_key = $6, configuration = $7, columns = $8, updated_at = $9 \
+             WHERE workspace_id = $10 AND id = $11 RETURNING ",
+            model_columns!()
+        ))
+        .bind(changed.connector_id)
+        .bind(&changed.name)
+        .bind(&changed.description)
+        .bind(&changed.query)
+        .bind(&changed.query_type)
+        .bind(&changed.primary_key)
+        .bind(json_text(&changed.configuration))
+        .bind(changed.columns.as_ref().map(json_text))
+        .bind(&now)
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(missing_or_database)?;
+        row.as_ref().map(model_from_row).transpose()
+    }
+
+    /// Deletes model `id` of a workspace; false when it is not there.
+    pub async fn delete_model(&self, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM models WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The models (id and name) that read connector `connector_id`, by id.
+    pub async fn models_of_connector(&self, connector_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query("SELECT id, name FROM models WHERE connector_id = $1 ORDER BY id")
+            .bind(connector_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("name")?))).collect()
+    }
+}
+
+/// A model whose connector went away between the check and the write.
+fn missing_or_database(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Missing,
+        _ => StoreError::Database(error),
+    }
+}
+
+fn model_from_row(row: &AnyRow) -> Result<StoredModel, StoreError> {
+    let configuration: String = row.try_get("configuration")?;
+    let columns: Option<String> = row.try_get("columns")?;
+    let json = |text: &str, what: &str| {
+        serde_json::from_str::<Value>(text).map_err(|e| StoreError::Corrupt(format!("model {what}: {e}")))
+    };
+    Ok(StoredModel {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        connector_id: row.try_get("connector_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        query: row.try_get("query")?,
+        query_type: row.try_get("query_type")?,
+        primary_key: row.try_get("primary_key")?,
+        configuration: json(&configuration, "configuration")?,
+        columns: columns.as_deref().map(|text| json(text, "columns")).transpose()?,
+        created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
+        updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+    })
+}
