@@ -182,6 +182,27 @@ impl Differ<'_> {
         }
         let (Some(old), Some(new)) = (find(self.old, old_name), find(self.new, new_name)) else { return };
         match (&old.kind, &new.kind) {
+            (TypeKind::OneOf { variants: a }, TypeKind::OneOf { variants: b }) => {
+                let type_name = &new.name;
+                let removed: Vec<_> =
+                    a.iter().filter(|v| !b.iter().any(|w| w.rust_name == v.rust_name)).map(|v| &v.rust_name).collect();
+                let added: Vec<_> =
+                    b.iter().filter(|v| !a.iter().any(|w| w.rust_name == v.rust_name)).map(|v| &v.rust_name).collect();
+                if !removed.is_empty() {
+                    let message = format!("{what} ({type_name}): alternatives removed: {removed:?}");
+                    if direction == Direction::Input { self.breaking(message) } else { self.compatible(message) }
+                }
+                if !added.is_empty() {
+                    let message = format!("{what} ({type_name}): alternatives added: {added:?}");
+                    if direction == Direction::Output { self.breaking(message) } else { self.compatible(message) }
+                }
+                for variant in a {
+                    if let Some(new_variant) = b.iter().find(|w| w.rust_name == variant.rust_name) {
+                        let here = format!("{what} ({type_name}::{})", variant.rust_name);
+                        self.type_ref(&here, &variant.ty, &new_variant.ty, direction);
+                    }
+                }
+            }
             (TypeKind::Enum { variants: a }, TypeKind::Enum { variants: b }) => {
                 let removed: Vec<_> =
                     a.iter().filter(|v| !b.iter().any(|w| w.value == v.value)).map(|v| &v.value).collect();

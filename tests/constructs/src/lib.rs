@@ -65,3 +65,23 @@ pub fn openapi_document() -> serde_json::Value {
     }
     openapi.json().unwrap()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::ThingShape;
+
+    /// A `oneOf` reads the alternative whose JSON type the value has, and nothing else.
+    #[test]
+    fn a_one_of_reads_the_alternative_its_json_type_names() {
+        let labels: ThingShape = serde_json::from_value(json!({"a": "b"})).unwrap();
+        assert!(matches!(&labels, ThingShape::Labels(map) if map["a"] == "b"));
+        assert_eq!(serde_json::to_value(&labels).unwrap(), json!({"a": "b"}));
+        let touches: ThingShape = serde_json::from_value(json!([{"at": null}, {}])).unwrap();
+        assert!(matches!(&touches, ThingShape::Array(list) if list.len() == 2));
+        for refused in [json!("text"), json!(3), json!({"a": 1}), json!([1])] {
+            assert!(serde_json::from_value::<ThingShape>(refused.clone()).is_err(), "{refused}");
+        }
+    }
+}

@@ -58,6 +58,19 @@ pub enum TypeKind {
     },
     /// A string enum.
     Enum { variants: Vec<EnumVariant> },
+    /// `oneOf` alternatives that differ in JSON type (object, array, string, …), so that the
+    /// type of a value alone tells which one it is: an untagged Rust enum, whose JSON Schema
+    /// is the `oneOf`.
+    OneOf { variants: Vec<OneOfVariant> },
+}
+
+#[derive(Debug, Clone)]
+pub struct OneOfVariant {
+    /// The Rust variant name: the alternative's `title`, its `$ref` name, or its JSON type.
+    pub rust_name: String,
+    /// The alternative's own `title`, kept in its schema.
+    pub title: Option<String>,
+    pub ty: TypeRef,
 }
 
 #[derive(Debug, Clone)]
@@ -322,6 +335,8 @@ impl<'a> Builder<'a> {
         });
         let kind = if let Some(values) = schema.get("enum") {
             TypeKind::Enum { variants: enum_variants(values, location)? }
+        } else if let Some(alternatives) = schema.get("oneOf") {
+            self.one_of(name, schema, alternatives, location)?
         } else {
             let required: Vec<&str> = schema
                 .get("required")
@@ -383,6 +398,81 @@ impl<'a> Builder<'a> {
         };
         self.types[index].kind = kind;
         Ok(())
+    }
+
+    /// The variants of a `oneOf`. Each must have a JSON type of its own: an untagged enum
+    /// then reads exactly the alternative the spec means, and refuses what none allows.
+    fn one_of(&mut self, name: &str, schema: &Value, alternatives: &Value, location: &str) -> Result<TypeKind> {
+        let at = join(location, "oneOf");
+        for keyword in schema.as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
+            ensure!(
+                keyword == "oneOf" || (is_annotation(keyword) && keyword != "nullable" && keyword != "default"),
+                "{location}: `{keyword}` beside `oneOf` is not supported by the generators; move it into the \
+                 alternatives"
+            );
+        }
+        let alternatives = alternatives
+            .as_array()
+            .filter(|a| a.len() >= 2)
+            .with_context(|| format!("{at}: `oneOf` needs at least two alternatives"))?;
+        let mut variants: Vec<OneOfVariant> = Vec::new();
+        let mut kinds: Vec<(&'static str, usize)> = Vec::new();
+        for (index, alternative) in alternatives.iter().enumerate() {
+            let here = format!("{at}/{index}");
+            let kind = self.json_kind(alternative, &here)?;
+            if let Some((_, other)) = kinds.iter().find(|(k, _)| *k == kind || numeric_pair(k, kind)) {
+                bail!(
+                    "{here}: alternatives {other} and {index} are both JSON {kind} values, so a value cannot tell \
+                     which one it is; the generators take `oneOf` whose alternatives differ in JSON type (a \
+                     `discriminator` is not supported yet)"
+                );
+            }
+            kinds.push((kind, index));
+            let rust_name = match (alternative.get("title").and_then(Value::as_str), alternative.get("$ref")) {
+                (Some(title), _) => title.to_pascal_case(),
+                (None, Some(Value::String(reference))) => {
+                    rust_type_name(reference.rsplit('/').next().unwrap_or_default(), &here)?
+                }
+                _ => kind.to_pascal_case(),
+            };
+            if alternative.get("$ref").is_none() {
+                ensure!(
+                    constraints(alternative, &here)?.is_empty(),
+                    "{here}: bounds on an inline alternative are not supported; give it a component schema"
+                );
+            }
+            let ty = self.type_ref(alternative, &format!("{name}{rust_name}"), &here)?;
+            ensure!(
+                !variants.iter().any(|v| v.rust_name == rust_name),
+                "{here}: two alternatives are both named {rust_name}; give them distinct `title`s"
+            );
+            let title = alternative.get("title").and_then(Value::as_str).map(str::to_owned);
+            variants.push(OneOfVariant { rust_name, title, ty });
+        }
+        Ok(TypeKind::OneOf { variants })
+    }
+
+    /// The JSON type of the values `schema` allows, for telling `oneOf` alternatives apart.
+    fn json_kind(&self, schema: &Value, location: &str) -> Result<&'static str> {
+        let schema = match schema.get("$ref").and_then(Value::as_str) {
+            Some(reference) => self.resolve_ref(reference, location)?.1,
+            None => schema,
+        };
+        Ok(match schema.get("type").and_then(Value::as_str) {
+            Some("object") => "object",
+            Some("array") => "array",
+            Some("string") => "string",
+            Some("integer") => "integer",
+            Some("number") => "number",
+            Some("boolean") => "boolean",
+            Some(other) => bail!("{location}: schema type {other:?} is not supported"),
+            None if schema.get("properties").is_some() || schema.get("additionalProperties").is_some() => "object",
+            None if schema.get("items").is_some() => "array",
+            None if schema.get("enum").is_some() => "string",
+            None => bail!(
+                "{location}: a `oneOf` alternative needs a `type`, so that values can be told apart by their JSON type"
+            ),
+        })
     }
 
     /// Resolves a schema used in a field, parameter or body; an inline object or enum
@@ -767,7 +857,6 @@ fn check_keywords(schema: &Value, location: &str) -> Result<()> {
     };
     for keyword in [
         "allOf",
-        "oneOf",
         "anyOf",
         "not",
         "discriminator",
@@ -807,9 +896,14 @@ fn constraints(schema: &Value, location: &str) -> Result<Constraints> {
     Ok(Constraints { minimum: number("minimum"), maximum: number("maximum"), min_length, max_length })
 }
 
-/// Objects with properties and string enums become named Rust types.
+/// Objects with properties, string enums and `oneOf`s become named Rust types.
 pub fn is_named_kind(schema: &Value) -> bool {
-    schema.get("enum").is_some() || schema.get("properties").is_some()
+    schema.get("enum").is_some() || schema.get("properties").is_some() || schema.get("oneOf").is_some()
+}
+
+/// Integers are numbers too: a `oneOf` of both cannot tell them apart.
+fn numeric_pair(a: &str, b: &str) -> bool {
+    matches!((a, b), ("integer", "number") | ("number", "integer"))
 }
 
 fn enum_variants(values: &Value, location: &str) -> Result<Vec<EnumVariant>> {
@@ -934,6 +1028,28 @@ components:
             GOOD_OPERATION,
         ));
         assert!(error.starts_with("#/components/schemas/Thing/additionalProperties"), "{error}");
+    }
+
+    #[test]
+    fn one_of_takes_alternatives_of_distinct_json_types_only() {
+        let good = spec_with(
+            "      {oneOf: [{title: Pairs, type: object, additionalProperties: {type: string}}, {type: array, items: {type: string}}]}",
+            GOOD_OPERATION,
+        );
+        let api = load(&good).unwrap();
+        let thing = api.types.iter().find(|t| matches!(t.kind, TypeKind::OneOf { .. })).unwrap();
+        let TypeKind::OneOf { variants } = &thing.kind else { unreachable!() };
+        assert_eq!(variants.iter().map(|v| v.rust_name.as_str()).collect::<Vec<_>>(), ["Pairs", "Array"]);
+        let same = error_of(&spec_with(
+            "      {oneOf: [{type: object}, {type: object, properties: {a: {type: string}}}]}",
+            GOOD_OPERATION,
+        ));
+        assert!(same.contains("/oneOf/1: alternatives 0 and 1 are both JSON object values"), "{same}");
+        let numbers = error_of(&spec_with("      {oneOf: [{type: integer}, {type: number}]}", GOOD_OPERATION));
+        assert!(numbers.contains("both JSON number values"), "{numbers}");
+        let beside =
+            error_of(&spec_with("      {type: object, oneOf: [{type: string}, {type: integer}]}", GOOD_OPERATION));
+        assert!(beside.contains("`type` beside `oneOf`"), "{beside}");
     }
 
     #[test]

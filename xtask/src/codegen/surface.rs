@@ -61,6 +61,11 @@ pub fn render(api: &Api) -> String {
             TypeKind::Enum { variants } => {
                 variants.iter().map(|v| format!("{:?}", v.value)).collect::<Vec<_>>().join(" | ")
             }
+            TypeKind::OneOf { variants } => variants
+                .iter()
+                .map(|v| format!("{}({})", v.rust_name, type_name(&v.ty)))
+                .collect::<Vec<_>>()
+                .join(" | "),
             TypeKind::Struct { fields, deny_unknown_fields, extra_properties } => {
                 let mut parts: Vec<String> = fields.iter().map(field).collect();
                 match (deny_unknown_fields, extra_properties) {

@@ -328,6 +328,55 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                 #(#helper_fns)*
             }
         }
+        TypeKind::OneOf { variants } => {
+            let names: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.rust_name)).collect();
+            let types: Vec<_> = variants.iter().map(|v| rust_type(&v.ty, TypePath::Local)).collect();
+            let alternatives = variants.iter().zip(&types).map(|(variant, ty)| match &variant.title {
+                Some(title) => quote! {{
+                    let mut alternative = generator.subschema_for::<#ty>().into_object();
+                    alternative.metadata().title = ::std::option::Option::Some(#title.to_owned());
+                    ::schemars::schema::Schema::Object(alternative)
+                }},
+                None => quote!(generator.subschema_for::<#ty>()),
+            });
+            let schema_name = &def.schema_name;
+            let title = def
+                .title
+                .as_ref()
+                .map(|t| quote!(schema.metadata().title = ::std::option::Option::Some(#t.to_owned());));
+            let description = def
+                .description
+                .as_ref()
+                .map(|d| quote!(schema.metadata().description = ::std::option::Option::Some(#d.to_owned());));
+            quote! {
+                #docs
+                #location
+                ///
+                /// The alternatives differ in JSON type: a value is read as the one its type names.
+                #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                #[serde(untagged)]
+                pub enum #ident {
+                    #(#names(#types),)*
+                }
+
+                /// The spec's `oneOf` (schemars would describe an untagged enum as `anyOf`).
+                impl ::schemars::JsonSchema for #ident {
+                    fn schema_name() -> ::std::string::String {
+                        #schema_name.to_owned()
+                    }
+
+                    fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                        let mut schema = ::schemars::schema::SchemaObject::default();
+                        #title
+                        #description
+                        schema.subschemas().one_of = ::std::option::Option::Some(::std::vec![
+                            #(#alternatives,)*
+                        ]);
+                        schema.into()
+                    }
+                }
+            }
+        }
         TypeKind::Enum { variants } => {
             let names: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.rust_name)).collect();
             let values: Vec<_> = variants.iter().map(|v| v.value.as_str()).collect();
