@@ -216,8 +216,41 @@ pub fn foreign_token(claims: &Claims) -> String {
 /// Defines one `#[tokio::test]` per engine for a scenario `async fn(TestServer)`:
 /// `<name>_on_sqlite` always runs; `<name>_on_postgres` runs where PostgreSQL is configured
 /// (`SQUARED_TEST_POSTGRES_URL` when the tests were built) and is reported ignored elsewhere.
+///
+/// `on_every_engine!(needs_postgres: …)` is for scenarios that reach a PostgreSQL database
+/// as a connector (a source, a destination) whatever the server's own engine: both of their
+/// tests are ignored where PostgreSQL is not configured.
 #[macro_export]
 macro_rules! on_every_engine {
+    (needs_postgres: $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+                async fn on_sqlite() {
+                    let server = $crate::harness::TestServer::start_configured(
+                        $crate::harness::TestEngine::Sqlite,
+                        $crate::harness::allow_loopback,
+                    )
+                    .await
+                    .expect("SQLite is always there");
+                    super::$name(server).await;
+                }
+
+                #[tokio::test]
+                #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+                async fn on_postgres() {
+                    let server = $crate::harness::TestServer::start_configured(
+                        $crate::harness::TestEngine::Postgres,
+                        $crate::harness::allow_loopback,
+                    )
+                    .await
+                    .expect("PostgreSQL is configured");
+                    super::$name(server).await;
+                }
+            }
+        )*
+    };
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {

@@ -144,7 +144,10 @@ impl Entry {
                 match &error.kind {
                     ValidationErrorKind::Required { property } => {
                         let property = property.as_str().unwrap_or_default();
-                        Problem::new(format!("{base}{at}/{}", escape(property)), format!("`{property}` is required"))
+                        Problem::new(
+                            format!("{base}{at}/{}", crate::error::pointer_token(property)),
+                            format!("`{property}` is required"),
+                        )
                     }
                     ValidationErrorKind::AdditionalProperties { unexpected } => {
                         Problem::new(format!("{base}{at}"), format!("unexpected properties: {}", unexpected.join(", ")))
@@ -161,10 +164,6 @@ impl Entry {
     pub fn mask(&self, configuration: &Value) -> Value {
         secrets::mask(&self.schema, configuration)
     }
-}
-
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 /// Words for a failed keyword, made from the schema (never from the value).

@@ -39,6 +39,11 @@ impl Problem {
     }
 }
 
+/// One reference token of a JSON Pointer, escaped (RFC 6901).
+pub fn pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
 impl ServiceError {
     pub fn invalid(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
         ServiceError::Invalid(vec![Problem::new(pointer, detail)])

@@ -12,13 +12,15 @@ use dropshot::{
 use squared_api::*;
 use squared_types::{
     CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectorDefinition, ConnectorListResponse,
-    ConnectorResponse, CreateConnectorRequest, CreateModelRequest, ModelListResponse, ModelResponse,
-    QuerySourceRequest, QuerySourceResponse, UpdateConnectorRequest, UpdateModelRequest,
+    ConnectorResponse, CreateCatalogRequest, CreateConnectorRequest, CreateModelRequest, CreateSyncRequest,
+    EnableSyncRequest, ModelListResponse, ModelResponse, QuerySourceRequest, QuerySourceResponse, StartSyncRunRequest,
+    SyncListResponse, SyncRecordListResponse, SyncResponse, SyncRunListResponse, SyncRunResponse,
+    UpdateConnectorRequest, UpdateModelRequest, UpdateSyncRequest,
 };
 
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::service::{ListRequest, ModelListRequest, Service};
+use crate::service::{ListRequest, ModelListRequest, RecordListRequest, RunListRequest, Service};
 
 pub enum ServerImpl {}
 
@@ -63,8 +65,168 @@ async fn update_model(
     Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
 }
 
+/// PUT and PATCH of a sync: the same partial update.
+async fn update_sync(
+    rqctx: RequestContext<Context>,
+    workspace_id: i64,
+    id: String,
+    body: UpdateSyncRequest,
+) -> Answer<SyncResponse> {
+    let caller = caller(&rqctx, workspace_id)?;
+    let updated = rqctx.context().update_sync(&caller, &id, body.sync).await;
+    Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+}
+
 impl SquaredApi for ServerImpl {
     type Context = Context;
+
+    async fn create_catalog(
+        rqctx: RequestContext<Context>,
+        headers: Header<CreateCatalogHeaders>,
+        body: TypedBody<CreateCatalogRequest>,
+    ) -> Result<HttpResponseCreated<CatalogResponse>, ApiError> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let created = rqctx.context().create_catalog(&caller, body.into_inner()).await;
+        Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn update_catalog(
+        rqctx: RequestContext<Context>,
+        path: Path<UpdateCatalogPath>,
+        headers: Header<UpdateCatalogHeaders>,
+        body: TypedBody<CreateCatalogRequest>,
+    ) -> Answer<CatalogResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let updated = rqctx.context().update_catalog(&caller, &path.into_inner().id, body.into_inner()).await;
+        Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn list_syncs(
+        rqctx: RequestContext<Context>,
+        query: Query<ListSyncsQuery>,
+        headers: Header<ListSyncsHeaders>,
+    ) -> Answer<SyncListResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let query = query.into_inner();
+        let list = rqctx.context().list_syncs(&caller, query.page, query.per_page).await;
+        Ok(HttpResponseOk(list.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn create_sync(
+        rqctx: RequestContext<Context>,
+        headers: Header<CreateSyncHeaders>,
+        body: TypedBody<CreateSyncRequest>,
+    ) -> Result<HttpResponseCreated<SyncResponse>, ApiError> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let created = rqctx.context().create_sync(&caller, body.into_inner()).await;
+        Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn show_sync(
+        rqctx: RequestContext<Context>,
+        path: Path<ShowSyncPath>,
+        headers: Header<ShowSyncHeaders>,
+    ) -> Answer<SyncResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let shown = rqctx.context().show_sync(&caller, &path.into_inner().sync_id).await;
+        Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn update_sync(
+        rqctx: RequestContext<Context>,
+        path: Path<UpdateSyncPath>,
+        headers: Header<UpdateSyncHeaders>,
+        body: TypedBody<UpdateSyncRequest>,
+    ) -> Answer<SyncResponse> {
+        update_sync(rqctx, headers.into_inner().workspace_id, path.into_inner().sync_id, body.into_inner()).await
+    }
+
+    async fn patch_sync(
+        rqctx: RequestContext<Context>,
+        path: Path<PatchSyncPath>,
+        headers: Header<PatchSyncHeaders>,
+        body: TypedBody<UpdateSyncRequest>,
+    ) -> Answer<SyncResponse> {
+        update_sync(rqctx, headers.into_inner().workspace_id, path.into_inner().sync_id, body.into_inner()).await
+    }
+
+    async fn delete_sync(
+        rqctx: RequestContext<Context>,
+        path: Path<DeleteSyncPath>,
+        headers: Header<DeleteSyncHeaders>,
+    ) -> Result<HttpResponseDeleted, ApiError> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        rqctx.context().delete_sync(&caller, &path.into_inner().sync_id).await.map_err(|e| api_error(&rqctx, e))?;
+        Ok(HttpResponseDeleted())
+    }
+
+    async fn enable_sync(
+        rqctx: RequestContext<Context>,
+        path: Path<EnableSyncPath>,
+        headers: Header<EnableSyncHeaders>,
+        body: TypedBody<EnableSyncRequest>,
+    ) -> Answer<SyncResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let changed = rqctx.context().enable_sync(&caller, &path.into_inner().sync_id, body.into_inner()).await;
+        Ok(HttpResponseOk(changed.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn start_sync_run(
+        rqctx: RequestContext<Context>,
+        headers: Header<StartSyncRunHeaders>,
+        body: TypedBody<StartSyncRunRequest>,
+    ) -> Result<HttpResponseCreated<SyncRunResponse>, ApiError> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let run = rqctx.context().start_sync_run(&caller, body.into_inner()).await;
+        Ok(HttpResponseCreated(run.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn cancel_sync_run(
+        rqctx: RequestContext<Context>,
+        path: Path<CancelSyncRunPath>,
+        headers: Header<CancelSyncRunHeaders>,
+    ) -> Answer<SyncRunResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let run = rqctx.context().cancel_sync_run(&caller, &path.into_inner().sync_id).await;
+        Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn list_sync_runs(
+        rqctx: RequestContext<Context>,
+        path: Path<ListSyncRunsPath>,
+        query: Query<ListSyncRunsQuery>,
+        headers: Header<ListSyncRunsHeaders>,
+    ) -> Answer<SyncRunListResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let query = query.into_inner();
+        let request = RunListRequest { status: query.status, page: query.page, per_page: query.per_page };
+        let runs = rqctx.context().list_sync_runs(&caller, &path.into_inner().sync_id, request).await;
+        Ok(HttpResponseOk(runs.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn show_sync_run(
+        rqctx: RequestContext<Context>,
+        path: Path<ShowSyncRunPath>,
+        headers: Header<ShowSyncRunHeaders>,
+    ) -> Answer<SyncRunResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let path = path.into_inner();
+        let run = rqctx.context().show_sync_run(&caller, &path.sync_id, &path.sync_run_id).await;
+        Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn list_sync_records(
+        rqctx: RequestContext<Context>,
+        path: Path<ListSyncRecordsPath>,
+        query: Query<ListSyncRecordsQuery>,
+        headers: Header<ListSyncRecordsHeaders>,
+    ) -> Answer<SyncRecordListResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let (path, query) = (path.into_inner(), query.into_inner());
+        let request = RecordListRequest { status: query.status, page: query.page, per_page: query.per_page };
+        let records = rqctx.context().list_sync_records(&caller, &path.sync_id, &path.sync_run_id, request).await;
+        Ok(HttpResponseOk(records.map_err(|e| api_error(&rqctx, e))?))
+    }
 
     async fn list_models(
         rqctx: RequestContext<Context>,

@@ -54,7 +54,7 @@ fn map_secrets(schema: &Value, value: &Value, pointer: &str, f: &mut dyn FnMut(&
                         .get("properties")
                         .and_then(|p| p.get(key))
                         .or_else(|| schema.get("additionalProperties").filter(|s| s.is_object()));
-                    let member_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    let member_pointer = format!("{pointer}/{}", crate::error::pointer_token(key));
                     let mapped = match member_schema {
                         Some(member_schema) => map_secrets(member_schema, member, &member_pointer, f),
                         None => member.clone(),
@@ -133,12 +133,7 @@ fn collect_audience(schema: &Value, value: &Value, pointer: &str, found: &mut Ve
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         for (key, member_schema) in properties {
             let member = value.get(key).unwrap_or(&Value::Null);
-            collect_audience(
-                member_schema,
-                member,
-                &format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")),
-                found,
-            );
+            collect_audience(member_schema, member, &format!("{pointer}/{}", crate::error::pointer_token(key)), found);
         }
     }
 }
@@ -323,7 +318,7 @@ impl Vault {
                     members
                         .iter()
                         .map(|(key, member)| {
-                            let member_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                            let member_pointer = format!("{pointer}/{}", crate::error::pointer_token(key));
                             Ok((key.clone(), walk(vault, member, &member_pointer, workspace_id, count)?))
                         })
                         .collect::<Result<_, VaultError>>()?,

@@ -4,9 +4,25 @@
 //! The request goes only to addresses the egress policy allows: the URL's host is resolved
 //! once, checked, and pinned in the client, which follows no redirect and uses no proxy.
 
-use serde_json::Value;
+use serde_json::{Value, json};
+use squared_types::Stream;
 
 use super::{CONNECT_TIMEOUT, RuntimeError, text};
+
+/// The name of the one stream of an HTTP destination, unless the user defines another.
+pub const DEFAULT_STREAM: &str = "records";
+
+/// The one stream of an HTTP destination: records of any shape.
+pub fn default_stream() -> Stream {
+    Stream {
+        name: DEFAULT_STREAM.into(),
+        action: "create".into(),
+        json_schema: json!({"type": "object", "additionalProperties": true}).as_object().cloned().expect("an object"),
+        url: None,
+        request_method: Some("POST".into()),
+        primary_key: None,
+    }
+}
 use crate::egress::EgressPolicy;
 
 /// A client that can reach `url` only at the addresses the policy allows for its host.

@@ -14,6 +14,8 @@
 //! limits. Messages may quote what the remote system said, never a configuration value.
 
 mod http_destination;
+
+pub use http_destination::DEFAULT_STREAM as DEFAULT_HTTP_STREAM;
 mod mariadb;
 mod postgres;
 
@@ -91,7 +93,7 @@ impl Runtime {
                 ConnectorCapabilities { check: true, discover: true, query: true }
             }
             Runtime::PostgresDestination | Runtime::HttpDestination => {
-                ConnectorCapabilities { check: true, discover: false, query: false }
+                ConnectorCapabilities { check: true, discover: true, query: false }
             }
         }
     }
@@ -220,7 +222,7 @@ impl Runtimes {
         }
     }
 
-    /// The streams a source can read.
+    /// The streams a source can read, or a destination can write.
     pub async fn discover(
         &self,
         connector_type: ConnectorType,
@@ -229,8 +231,13 @@ impl Runtimes {
     ) -> Result<Vec<Stream>, RuntimeError> {
         let egress = &self.egress;
         match Runtime::of(connector_type, connector_name) {
-            Some(Runtime::PostgresSource) => self.guarded(postgres::discover(egress, configuration)).await,
+            Some(Runtime::PostgresSource | Runtime::PostgresDestination) => {
+                self.guarded(postgres::discover(egress, configuration)).await
+            }
             Some(Runtime::MariaDbSource) => self.guarded(mariadb::discover(egress, configuration)).await,
+            // An HTTP endpoint has no schema to tell: one stream of any records, which the
+            // user may describe through the catalog operations.
+            Some(Runtime::HttpDestination) => Ok(vec![http_destination::default_stream()]),
             _ => Err(RuntimeError::Unsupported(format!(
                 "this server cannot discover the streams of the {connector_type} connector {connector_name}"
             ))),
@@ -357,7 +364,7 @@ fn port(configuration: &Value) -> Result<u16, RuntimeError> {
 }
 
 /// A stream from columns (name, JSON type, format, nullable), in order.
-fn stream(name: String, columns: Vec<(String, &'static str, Option<&'static str>, bool)>) -> Stream {
+pub(crate) fn stream(name: String, columns: Vec<(String, &'static str, Option<&'static str>, bool)>) -> Stream {
     let properties: Map<String, Value> = columns
         .into_iter()
         .map(|(column, json_type, format, nullable)| {
@@ -375,6 +382,7 @@ fn stream(name: String, columns: Vec<(String, &'static str, Option<&'static str>
         json_schema: json_schema.as_object().cloned().expect("an object"),
         url: None,
         request_method: None,
+        primary_key: None,
     }
 }
 
@@ -408,7 +416,7 @@ mod tests {
         let postgres = capabilities_of(ConnectorType::Source, "Postgresql");
         assert!(postgres.check && postgres.discover && postgres.query);
         let http = capabilities_of(ConnectorType::Destination, "Http");
-        assert!(http.check && !http.discover && !http.query);
+        assert!(http.check && http.discover && !http.query);
         let slack = capabilities_of(ConnectorType::Destination, "Slack");
         assert!(!slack.check && !slack.discover && !slack.query);
     }

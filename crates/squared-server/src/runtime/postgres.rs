@@ -91,7 +91,23 @@ pub async fn discover(egress: &EgressPolicy, configuration: &Value) -> Result<Ve
     .fetch_all(&mut connection)
     .await
     .map_err(|e| RuntimeError::Remote(describe(&e)));
+    let keys = sqlx::query(
+        "SELECT tc.table_name::text AS table_name, kcu.column_name::text AS column_name \
+         FROM information_schema.table_constraints tc \
+         JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name \
+         AND kcu.table_schema = tc.table_schema AND kcu.table_name = tc.table_name \
+         WHERE tc.table_schema = $1 AND tc.constraint_type = 'PRIMARY KEY' \
+         ORDER BY tc.table_name, kcu.ordinal_position",
+    )
+    .bind(schema)
+    .fetch_all(&mut connection)
+    .await
+    .map_err(|e| RuntimeError::Remote(describe(&e)));
     let _ = connection.close().await;
+    let mut primary_keys: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for row in keys? {
+        primary_keys.entry(row.get("table_name")).or_default().push(row.get("column_name"));
+    }
     let mut columns = Vec::new();
     for row in rows? {
         let data_type: String = row.get("data_type");
@@ -99,7 +115,11 @@ pub async fn discover(egress: &EgressPolicy, configuration: &Value) -> Result<Ve
         let nullable: String = row.get("is_nullable");
         columns.push((row.get("table_name"), row.get("column_name"), json_type, format, nullable == "YES"));
     }
-    Ok(streams_of(columns))
+    let mut streams = streams_of(columns);
+    for stream in &mut streams {
+        stream.primary_key = primary_keys.remove(&stream.name);
+    }
+    Ok(streams)
 }
 
 /// The columns of `query` (name, JSON type) after it ran for one row (see [`super::Runtimes::inspect`]).

@@ -1,14 +1,18 @@
 //! What each operation does, apart from HTTP: authentication, the rules of the API, secrets,
 //! and the shapes of its answers. Handlers in [`crate::http`] only unpack requests and call in.
-//! Connectors and their definitions are here; models are in [`models`].
+//! Connectors and their definitions are here; defined catalogs in [`catalogs`], models in
+//! [`models`], syncs and their runs in [`syncs`].
 //!
 //! Configurations are in clear only inside this module and the runtimes: they are sealed
 //! ([`Vault::seal`]) before they reach the store and masked ([`Entry::mask`]) before they
 //! reach a response.
 
+mod catalogs;
 mod models;
+mod syncs;
 
 pub use models::ModelListRequest;
+pub use syncs::{RecordListRequest, RunListRequest};
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -16,7 +20,7 @@ use squared_types::{
     Catalog, CatalogAttributes, CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectionStatus,
     ConnectionStatusValue, Connector, ConnectorAttributes, ConnectorCategory, ConnectorDefinition,
     ConnectorDefinitionCategoryFilter, ConnectorInput, ConnectorListResponse, ConnectorResponse, ConnectorSubCategory,
-    ConnectorType, ConnectorUpdate, PaginationLinks, QuerySourceRequest, QuerySourceResponse, StreamCatalog,
+    ConnectorType, ConnectorUpdate, PaginationLinks, QuerySourceRequest, QuerySourceResponse, Stream, StreamCatalog,
 };
 
 use crate::auth::{Caller, Role, TokenVerifier};
@@ -334,7 +338,7 @@ impl Service {
     pub async fn delete_connector(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
         Self::require_member(caller)?;
         let stored = self.stored_connector(caller, id).await?;
-        self.refuse_if_used(stored.id).await?;
+        self.refuse_if_used(Some(stored.id), None).await?;
         if self.store.delete_connector(caller.workspace_id, stored.id).await? {
             Ok(())
         } else {
@@ -344,31 +348,49 @@ impl Service {
 
     pub async fn discover(&self, caller: &Caller, id: &str, refresh: bool) -> Result<CatalogResponse, ServiceError> {
         let stored = self.stored_connector(caller, id).await?;
-        let kept = match refresh {
-            true => None,
-            false => self.store.get_catalog(caller.workspace_id, stored.id).await?,
+        let catalog = self.catalog_of(&stored, refresh).await?;
+        Self::catalog_response(catalog)
+    }
+
+    /// The kept catalog of a connector or, when none is kept or `refresh` asks, its streams
+    /// discovered now, and kept.
+    pub(super) async fn catalog_of(
+        &self,
+        stored: &StoredConnector,
+        refresh: bool,
+    ) -> Result<StoredCatalog, ServiceError> {
+        if !refresh && let Some(kept) = self.store.get_catalog(stored.workspace_id, stored.id).await? {
+            return Ok(kept);
+        }
+        let entry = self.entry_of(stored)?;
+        let clear = self.open(entry, stored)?;
+        let streams = self.runtimes.discover(stored.connector_type, &stored.connector_name, &clear).await?;
+        self.keep_catalog(stored, streams).await
+    }
+
+    /// Keeps `streams` as the catalog of a connector, replacing any other.
+    pub(super) async fn keep_catalog(
+        &self,
+        stored: &StoredConnector,
+        streams: Vec<Stream>,
+    ) -> Result<StoredCatalog, ServiceError> {
+        let catalog = serde_json::to_value(StreamCatalog { streams }).expect("a catalog serializes");
+        let hash = Sha256::digest(serde_json::to_vec(&catalog).expect("JSON serializes"));
+        let catalog = StoredCatalog {
+            connector_id: stored.id,
+            workspace_id: stored.workspace_id,
+            catalog,
+            catalog_hash: hex::encode(hash),
+            updated_at: chrono::Utc::now(),
         };
-        let catalog = match kept {
-            Some(catalog) => catalog,
-            None => {
-                let entry = self.entry_of(&stored)?;
-                let clear = self.open(entry, &stored)?;
-                let streams = self.runtimes.discover(stored.connector_type, &stored.connector_name, &clear).await?;
-                let catalog = serde_json::to_value(StreamCatalog { streams }).expect("a catalog serializes");
-                let hash = Sha256::digest(serde_json::to_vec(&catalog).expect("JSON serializes"));
-                let catalog = StoredCatalog {
-                    connector_id: stored.id,
-                    workspace_id: caller.workspace_id,
-                    catalog,
-                    catalog_hash: hex::encode(hash),
-                    updated_at: chrono::Utc::now(),
-                };
-                self.store.put_catalog(&catalog).await?;
-                catalog
-            }
-        };
+        self.store.put_catalog(&catalog).await?;
+        Ok(catalog)
+    }
+
+    /// A kept catalog as the API shows it.
+    pub(super) fn catalog_response(catalog: StoredCatalog) -> Result<CatalogResponse, ServiceError> {
         let streams: StreamCatalog = serde_json::from_value(catalog.catalog)
-            .map_err(|e| ServiceError::Internal(format!("kept catalog of connector {}: {e}", stored.id)))?;
+            .map_err(|e| ServiceError::Internal(format!("kept catalog of connector {}: {e}", catalog.connector_id)))?;
         Ok(CatalogResponse {
             data: Catalog {
                 id: catalog.connector_id.to_string(),

@@ -260,23 +260,11 @@ impl Service {
     pub async fn delete_model(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
         Self::require_member(caller)?;
         let stored = self.stored_model(caller, id).await?;
+        self.refuse_if_used(None, Some(stored.id)).await?;
         match self.store.delete_model(caller.workspace_id, stored.id).await? {
             true => Ok(()),
             false => Err(Self::model_not_found(caller, id)),
         }
-    }
-
-    /// Refuses to delete a connector that models read, naming them.
-    pub(super) async fn refuse_if_used(&self, connector_id: i64) -> Result<(), ServiceError> {
-        let models = self.store.models_of_connector(connector_id).await?;
-        if models.is_empty() {
-            return Ok(());
-        }
-        let named: Vec<String> = models.iter().map(|(id, name)| format!("{id} ({name})")).collect();
-        Err(ServiceError::Unprocessable(format!(
-            "connector {connector_id} is read by models {}: delete them, or point them at another source, first",
-            named.join(", ")
-        )))
     }
 }
 

@@ -1,5 +1,5 @@
-//! The database: connectors (and their discovered catalogs) and models ([`models`]), in
-//! embedded SQLite or PostgreSQL.
+//! The database: connectors (and their catalogs), models ([`models`]) and syncs with their
+//! runs and records ([`syncs`]), in embedded SQLite or PostgreSQL.
 //!
 //! One implementation serves both engines through sqlx's `Any` driver: the queries are
 //! written once in the SQL both engines share (numbered `$n` placeholders, `RETURNING`,
@@ -19,8 +19,10 @@
 //! machine-crash durability run on PostgreSQL.
 
 mod models;
+mod syncs;
 
 pub use models::{NewModel, StoredModel};
+pub use syncs::{ACTIVE_RUN_STATES, NewSync, StoredRecord, StoredRun, StoredSync};
 
 use std::fmt::Write as _;
 use std::time::Duration;

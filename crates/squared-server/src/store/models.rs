@@ -158,7 +158,11 @@ impl Store {
             .bind(workspace_id)
             .bind(id)
             .execute(&self.pool)
-            .await?;
+            .await
+            .map_err(|error| match &error {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::InUse,
+                _ => StoreError::Database(error),
+            })?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -1,0 +1,63 @@
+//! Defined catalogs: the one stream of a connector whose streams cannot be discovered (the
+//! Http destination, for one), described by the user. It is kept where a discovered catalog
+//! is, and replaces it; `discover?refresh=true` replaces it in turn.
+
+use squared_types::{CatalogResponse, CreateCatalogRequest, Stream};
+
+use super::Service;
+use crate::auth::Caller;
+use crate::error::ServiceError;
+use crate::runtime::DEFAULT_HTTP_STREAM;
+
+impl Service {
+    pub async fn create_catalog(
+        &self,
+        caller: &Caller,
+        request: CreateCatalogRequest,
+    ) -> Result<CatalogResponse, ServiceError> {
+        Self::require_member(caller)?;
+        let not_there = || {
+            ServiceError::invalid(
+                "/connector_id",
+                format!("there is no connector {} in workspace {}", request.connector_id, caller.workspace_id),
+            )
+        };
+        let connector =
+            self.store.get_connector(caller.workspace_id, request.connector_id).await?.ok_or_else(not_there)?;
+        let catalog = self.keep_catalog(&connector, vec![defined_stream(&request)]).await?;
+        Self::catalog_response(catalog)
+    }
+
+    pub async fn update_catalog(
+        &self,
+        caller: &Caller,
+        id: &str,
+        request: CreateCatalogRequest,
+    ) -> Result<CatalogResponse, ServiceError> {
+        Self::require_member(caller)?;
+        let not_found =
+            || ServiceError::NotFound(format!("there is no catalog {id} in workspace {}", caller.workspace_id));
+        let connector_id: i64 = id.parse().map_err(|_| not_found())?;
+        self.store.get_catalog(caller.workspace_id, connector_id).await?.ok_or_else(not_found)?;
+        if request.connector_id != connector_id {
+            return Err(ServiceError::invalid(
+                "/connector_id",
+                format!("catalog {id} belongs to connector {connector_id}; a catalog cannot move"),
+            ));
+        }
+        let connector = self.store.get_connector(caller.workspace_id, connector_id).await?.ok_or_else(not_found)?;
+        let catalog = self.keep_catalog(&connector, vec![defined_stream(&request)]).await?;
+        Self::catalog_response(catalog)
+    }
+}
+
+fn defined_stream(request: &CreateCatalogRequest) -> Stream {
+    Stream {
+        name: request.catalog.stream_name.clone().unwrap_or_else(|| DEFAULT_HTTP_STREAM.to_owned()),
+        action: "create".into(),
+        json_schema: request.catalog.json_schema.clone(),
+        url: None,
+        request_method: None,
+        primary_key: None,
+    }
+}

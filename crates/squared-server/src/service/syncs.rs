@@ -1,0 +1,766 @@
+//! Syncs, and their runs and records as the API lists them.
+//!
+//! The rules of a sync live in [`Service::settle_sync`], shared by create and update:
+//! source, model and destination are all in the caller's workspace (the open-source server
+//! does not check this); the model reads the source and its query was checked; the schedule
+//! has what its type needs, and loses what it does not; an incremental sync's cursor is a
+//! column of the model; `stream_name` is a stream of the destination's catalog; every mapped
+//! source column is in the model and every destination field in the stream.
+//!
+//! What a run does is the sync engine's; here a manual run is created `pending`, canceled,
+//! and listed.
+
+use croner::parser::{CronParser, Seconds, Year};
+use serde_json::Value;
+use squared_types::{
+    ConnectorSummary, CreateSyncRequest, EnableSyncRequest, ModelSummary, StartSyncRunRequest, Sync, SyncAttributes,
+    SyncInput, SyncIntervalUnit, SyncListResponse, SyncMapping, SyncMappingType, SyncMode, SyncRecord,
+    SyncRecordAction, SyncRecordAttributes, SyncRecordListResponse, SyncRecordStatus, SyncResponse, SyncRun,
+    SyncRunAttributes, SyncRunListResponse, SyncRunResponse, SyncRunStatus, SyncScheduleType, SyncStatus, SyncUpdate,
+};
+
+use super::{Service, page_links};
+use crate::auth::Caller;
+use crate::error::{Problem, ServiceError, pointer_token};
+use crate::store::{NewSync, StoreError, StoredConnector, StoredRecord, StoredRun, StoredSync};
+
+/// The JSON:API resource types.
+pub const SYNC_RESOURCE: &str = "syncs";
+pub const RUN_RESOURCE: &str = "sync_runs";
+pub const RECORD_RESOURCE: &str = "sync_records";
+
+/// The filter and page of a run list request.
+pub struct RunListRequest {
+    pub status: Option<SyncRunStatus>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// The filter and page of a record list request.
+pub struct RecordListRequest {
+    pub status: Option<SyncRecordStatus>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// A sync as a create or an update would leave it, before the rules are checked.
+struct SyncDraft {
+    name: Option<String>,
+    source_id: i64,
+    model_id: i64,
+    destination_id: i64,
+    schedule_type: SyncScheduleType,
+    sync_interval: Option<i64>,
+    sync_interval_unit: Option<SyncIntervalUnit>,
+    cron_expression: Option<String>,
+    sync_mode: SyncMode,
+    cursor_field: Option<String>,
+    stream_name: String,
+    configuration: SyncMapping,
+}
+
+impl From<SyncInput> for SyncDraft {
+    fn from(input: SyncInput) -> Self {
+        SyncDraft {
+            name: input.name,
+            source_id: input.source_id,
+            model_id: input.model_id,
+            destination_id: input.destination_id,
+            schedule_type: input.schedule_type,
+            sync_interval: input.sync_interval,
+            sync_interval_unit: input.sync_interval_unit,
+            cron_expression: input.cron_expression,
+            sync_mode: input.sync_mode,
+            cursor_field: input.cursor_field,
+            stream_name: input.stream_name,
+            configuration: input.configuration,
+        }
+    }
+}
+
+/// Whether `text` is a five-field cron expression (minute, hour, day of month, month, day of
+/// week), as a well-kept parser reads it; the error says why not.
+pub fn parse_cron(text: &str) -> Result<croner::Cron, String> {
+    if text.split_whitespace().count() != 5 {
+        return Err("a cron expression has five fields: minute, hour, day of month, month, day of week".into());
+    }
+    CronParser::builder()
+        .seconds(Seconds::Disallowed)
+        .year(Year::Disallowed)
+        .build()
+        .parse(text)
+        .map_err(|e| format!("not a valid cron expression: {e}"))
+}
+
+fn parse_wire<T: Copy>(
+    all: &[T],
+    as_str: impl Fn(T) -> &'static str,
+    text: &str,
+    what: &str,
+) -> Result<T, ServiceError> {
+    all.iter()
+        .copied()
+        .find(|value| as_str(*value) == text)
+        .ok_or_else(|| ServiceError::Internal(format!("a stored {what} is unknown: {text:?}")))
+}
+
+impl Service {
+    fn sync_not_found(caller: &Caller, id: &str) -> ServiceError {
+        ServiceError::NotFound(format!("there is no sync {id} in workspace {}", caller.workspace_id))
+    }
+
+    async fn stored_sync(&self, caller: &Caller, id: &str) -> Result<StoredSync, ServiceError> {
+        let numeric: i64 = id.parse().map_err(|_| Self::sync_not_found(caller, id))?;
+        self.store.get_sync(caller.workspace_id, numeric).await?.ok_or_else(|| Self::sync_not_found(caller, id))
+    }
+
+    /// The sync `draft` describes, checked against every rule (see the module doc).
+    async fn settle_sync(
+        &self,
+        caller: &Caller,
+        draft: SyncDraft,
+        status: SyncStatus,
+    ) -> Result<NewSync, ServiceError> {
+        let workspace = caller.workspace_id;
+        let mut problems = Vec::new();
+        let source = self.store.get_connector(workspace, draft.source_id).await?;
+        match &source {
+            None => problems.push(Problem::new(
+                "/sync/source_id",
+                format!("there is no connector {} in workspace {workspace}", draft.source_id),
+            )),
+            Some(c) if c.connector_type != squared_types::ConnectorType::Source => problems
+                .push(Problem::new("/sync/source_id", format!("connector {} is a destination, not a source", c.id))),
+            Some(_) => {}
+        }
+        let destination = self.store.get_connector(workspace, draft.destination_id).await?;
+        match &destination {
+            None => problems.push(Problem::new(
+                "/sync/destination_id",
+                format!("there is no connector {} in workspace {workspace}", draft.destination_id),
+            )),
+            Some(c) if c.connector_type != squared_types::ConnectorType::Destination => problems.push(Problem::new(
+                "/sync/destination_id",
+                format!("connector {} is a source, not a destination", c.id),
+            )),
+            Some(_) => {}
+        }
+        let model = self.store.get_model(workspace, draft.model_id).await?;
+        let columns: Option<Vec<String>> = match &model {
+            None => {
+                problems.push(Problem::new(
+                    "/sync/model_id",
+                    format!("there is no model {} in workspace {workspace}", draft.model_id),
+                ));
+                None
+            }
+            Some(model) if model.connector_id != draft.source_id => {
+                problems.push(Problem::new(
+                    "/sync/model_id",
+                    format!(
+                        "model {} reads connector {}, not the sync's source {}",
+                        model.id, model.connector_id, draft.source_id
+                    ),
+                ));
+                None
+            }
+            Some(model) => match &model.columns {
+                Some(columns) => Some(
+                    columns
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_owned))
+                        .collect(),
+                ),
+                None => {
+                    problems.push(Problem::new(
+                        "/sync/model_id",
+                        format!(
+                            "model {} is a {} model whose query this server has not checked, so it cannot sync it \
+                             yet: syncs read raw_sql and table_selector models of PostgreSQL and MariaDB sources",
+                            model.id, model.query_type
+                        ),
+                    ));
+                    None
+                }
+            },
+        };
+
+        // The schedule: what its type needs, and nothing it does not.
+        let (mut interval, mut unit, mut cron) = (draft.sync_interval, draft.sync_interval_unit, draft.cron_expression);
+        match draft.schedule_type {
+            SyncScheduleType::Manual => (interval, unit, cron) = (None, None, None),
+            SyncScheduleType::Interval => {
+                cron = None;
+                if interval.is_none() {
+                    problems.push(Problem::new("/sync/sync_interval", "an interval schedule needs `sync_interval`"));
+                }
+                if unit.is_none() {
+                    problems.push(Problem::new(
+                        "/sync/sync_interval_unit",
+                        "an interval schedule needs `sync_interval_unit`",
+                    ));
+                }
+            }
+            SyncScheduleType::CronExpression => {
+                (interval, unit) = (None, None);
+                match cron.as_deref().map(str::trim) {
+                    None | Some("") => {
+                        problems.push(Problem::new("/sync/cron_expression", "a cron schedule needs `cron_expression`"))
+                    }
+                    Some(text) => {
+                        if let Err(why) = parse_cron(text) {
+                            problems.push(Problem::new("/sync/cron_expression", why));
+                        }
+                        cron = Some(text.to_owned());
+                    }
+                }
+            }
+        }
+        let cursor_field = match draft.sync_mode {
+            SyncMode::FullRefresh => None,
+            SyncMode::Incremental => {
+                match (&draft.cursor_field, &columns) {
+                    (None, _) => {
+                        problems.push(Problem::new("/sync/cursor_field", "an incremental sync needs `cursor_field`"))
+                    }
+                    (Some(cursor), Some(columns)) if !columns.contains(cursor) => problems.push(Problem::new(
+                        "/sync/cursor_field",
+                        format!("`{cursor}` is not a column of the model; it has {}", columns.join(", ")),
+                    )),
+                    _ => {}
+                }
+                draft.cursor_field
+            }
+        };
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems));
+        }
+        let (destination, columns) = (destination.expect("checked"), columns.expect("checked"));
+
+        // The stream, from the destination's catalog (kept, or discovered now).
+        let catalog = self.catalog_of(&destination, false).await.map_err(|error| match error {
+            ServiceError::Unavailable(_) | ServiceError::Internal(_) => error,
+            other => ServiceError::invalid(
+                "/sync/stream_name",
+                format!(
+                    "the streams of destination {} cannot be known ({other}); define its catalog with POST \
+                     /api/v1/catalogs",
+                    destination.id
+                ),
+            ),
+        })?;
+        let streams = catalog.catalog.get("streams").and_then(Value::as_array).cloned().unwrap_or_default();
+        let Some(stream) = streams.iter().find(|s| s.get("name").and_then(Value::as_str) == Some(&draft.stream_name))
+        else {
+            let names: Vec<&str> = streams.iter().filter_map(|s| s.get("name").and_then(Value::as_str)).collect();
+            return Err(ServiceError::invalid(
+                "/sync/stream_name",
+                format!(
+                    "destination {} has no stream `{}`; it has {}",
+                    destination.id,
+                    draft.stream_name,
+                    names.join(", ")
+                ),
+            ));
+        };
+        // A stream without properties takes records of any shape.
+        let fields: Option<Vec<&str>> = stream
+            .pointer("/json_schema/properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().map(String::as_str).collect());
+        problems.extend(check_mapping(&draft.configuration, &columns, fields.as_deref(), &draft.stream_name));
+        if !problems.is_empty() {
+            return Err(ServiceError::Invalid(problems));
+        }
+        Ok(NewSync {
+            workspace_id: workspace,
+            name: draft.name,
+            source_id: draft.source_id,
+            model_id: draft.model_id,
+            destination_id: draft.destination_id,
+            schedule_type: draft.schedule_type.as_str().to_owned(),
+            sync_interval: interval,
+            sync_interval_unit: unit.map(|u| u.as_str().to_owned()),
+            cron_expression: cron,
+            sync_mode: draft.sync_mode.as_str().to_owned(),
+            cursor_field,
+            stream_name: draft.stream_name,
+            configuration: serde_json::to_value(&draft.configuration).expect("a mapping serializes"),
+            status: status.as_str().to_owned(),
+        })
+    }
+
+    pub async fn create_sync(&self, caller: &Caller, request: CreateSyncRequest) -> Result<SyncResponse, ServiceError> {
+        Self::require_member(caller)?;
+        let new = self.settle_sync(caller, request.sync.into(), SyncStatus::Pending).await?;
+        let stored = self.store.insert_sync(&new).await.map_err(|e| vanished(e, "/sync"))?;
+        Ok(SyncResponse { data: self.sync_resource(&stored).await? })
+    }
+
+    pub async fn list_syncs(
+        &self,
+        caller: &Caller,
+        page: i64,
+        per_page: i64,
+    ) -> Result<SyncListResponse, ServiceError> {
+        let offset = (page - 1).saturating_mul(per_page);
+        let (syncs, total) = self.store.list_syncs(caller.workspace_id, per_page, offset).await?;
+        let mut data = Vec::with_capacity(syncs.len());
+        for sync in &syncs {
+            data.push(self.sync_resource(sync).await?);
+        }
+        Ok(SyncListResponse { data, links: page_links("/api/v1/syncs", &[], page, per_page, total) })
+    }
+
+    pub async fn show_sync(&self, caller: &Caller, id: &str) -> Result<SyncResponse, ServiceError> {
+        let stored = self.stored_sync(caller, id).await?;
+        Ok(SyncResponse { data: self.sync_resource(&stored).await? })
+    }
+
+    pub async fn update_sync(
+        &self,
+        caller: &Caller,
+        id: &str,
+        update: SyncUpdate,
+    ) -> Result<SyncResponse, ServiceError> {
+        Self::require_member(caller)?;
+        let stored = self.stored_sync(caller, id).await?;
+        let configuration: SyncMapping = match update.configuration {
+            Some(mapping) => mapping,
+            None => serde_json::from_value(stored.configuration.clone())
+                .map_err(|e| ServiceError::Internal(format!("sync {} mapping: {e}", stored.id)))?,
+        };
+        let draft = SyncDraft {
+            name: update.name.or_else(|| stored.name.clone()),
+            source_id: update.source_id.unwrap_or(stored.source_id),
+            model_id: update.model_id.unwrap_or(stored.model_id),
+            destination_id: update.destination_id.unwrap_or(stored.destination_id),
+            schedule_type: match update.schedule_type {
+                Some(value) => value,
+                None => {
+                    parse_wire(&SyncScheduleType::ALL, SyncScheduleType::as_str, &stored.schedule_type, "schedule")?
+                }
+            },
+            sync_interval: update.sync_interval.or(stored.sync_interval),
+            sync_interval_unit: match update.sync_interval_unit {
+                Some(value) => Some(value),
+                None => stored
+                    .sync_interval_unit
+                    .as_deref()
+                    .map(|u| parse_wire(&SyncIntervalUnit::ALL, SyncIntervalUnit::as_str, u, "interval unit"))
+                    .transpose()?,
+            },
+            cron_expression: update.cron_expression.or_else(|| stored.cron_expression.clone()),
+            sync_mode: match update.sync_mode {
+                Some(value) => value,
+                None => parse_wire(&SyncMode::ALL, SyncMode::as_str, &stored.sync_mode, "sync mode")?,
+            },
+            cursor_field: update.cursor_field.or_else(|| stored.cursor_field.clone()),
+            stream_name: update.stream_name.unwrap_or_else(|| stored.stream_name.clone()),
+            configuration,
+        };
+        let status = parse_wire(&SyncStatus::ALL, SyncStatus::as_str, &stored.status, "sync status")?;
+        let changed = self.settle_sync(caller, draft, status).await?;
+        let updated = self
+            .store
+            .update_sync(caller.workspace_id, stored.id, &changed)
+            .await
+            .map_err(|e| vanished(e, "/sync"))?
+            .ok_or_else(|| Self::sync_not_found(caller, id))?;
+        Ok(SyncResponse { data: self.sync_resource(&updated).await? })
+    }
+
+    pub async fn enable_sync(
+        &self,
+        caller: &Caller,
+        id: &str,
+        request: EnableSyncRequest,
+    ) -> Result<SyncResponse, ServiceError> {
+        Self::require_member(caller)?;
+        let stored = self.stored_sync(caller, id).await?;
+        let status = match (request.enable, stored.status.as_str()) {
+            (false, _) => SyncStatus::Disabled,
+            (true, "disabled") => SyncStatus::Pending,
+            (true, other) => parse_wire(&SyncStatus::ALL, SyncStatus::as_str, other, "sync status")?,
+        };
+        let changed = NewSync { status: status.as_str().to_owned(), ..new_sync_of(&stored) };
+        let updated = self
+            .store
+            .update_sync(caller.workspace_id, stored.id, &changed)
+            .await?
+            .ok_or_else(|| Self::sync_not_found(caller, id))?;
+        Ok(SyncResponse { data: self.sync_resource(&updated).await? })
+    }
+
+    pub async fn delete_sync(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
+        Self::require_member(caller)?;
+        let stored = self.stored_sync(caller, id).await?;
+        match self.store.delete_sync(caller.workspace_id, stored.id).await? {
+            true => Ok(()),
+            false => Err(Self::sync_not_found(caller, id)),
+        }
+    }
+
+    pub async fn start_sync_run(
+        &self,
+        caller: &Caller,
+        request: StartSyncRunRequest,
+    ) -> Result<SyncRunResponse, ServiceError> {
+        Self::require_member(caller)?;
+        let sync_id = request.schedule_sync.sync_id;
+        let refuse = |detail: String| ServiceError::invalid("/schedule_sync/sync_id", detail);
+        let sync = self
+            .store
+            .get_sync(caller.workspace_id, sync_id)
+            .await?
+            .ok_or_else(|| refuse(format!("there is no sync {sync_id} in workspace {}", caller.workspace_id)))?;
+        if sync.schedule_type != SyncScheduleType::Manual.as_str() {
+            return Err(refuse(format!(
+                "sync {sync_id} runs on its {} schedule; only a manual sync is started by hand",
+                sync.schedule_type
+            )));
+        }
+        if sync.status == SyncStatus::Disabled.as_str() {
+            return Err(refuse(format!("sync {sync_id} is disabled; enable it first")));
+        }
+        let already = || refuse(format!("sync {sync_id} already has an active run; cancel it or wait for it"));
+        if self.store.has_active_run(sync.id).await? {
+            return Err(already());
+        }
+        // The unique index settles a race with another request, on any instance.
+        let run = self.store.insert_run(caller.workspace_id, sync.id).await.map_err(|e| match e {
+            StoreError::Duplicate => already(),
+            other => other.into(),
+        })?;
+        Ok(SyncRunResponse { data: run_resource(&run)? })
+    }
+
+    pub async fn cancel_sync_run(&self, caller: &Caller, sync_id: &str) -> Result<SyncRunResponse, ServiceError> {
+        Self::require_member(caller)?;
+        let sync = self.stored_sync(caller, sync_id).await?;
+        let reason = format!("canceled by {}", caller.subject);
+        let run = self
+            .store
+            .cancel_active_run(sync.id, &reason)
+            .await?
+            .ok_or_else(|| ServiceError::Unprocessable(format!("sync {sync_id} has no active run to cancel")))?;
+        Ok(SyncRunResponse { data: run_resource(&run)? })
+    }
+
+    pub async fn list_sync_runs(
+        &self,
+        caller: &Caller,
+        sync_id: &str,
+        request: RunListRequest,
+    ) -> Result<SyncRunListResponse, ServiceError> {
+        let sync = self.stored_sync(caller, sync_id).await?;
+        let status = request.status.map(SyncRunStatus::as_str);
+        let offset = (request.page - 1).saturating_mul(request.per_page);
+        let (runs, total) = self.store.list_runs(sync.id, status, request.per_page, offset).await?;
+        let filters: Vec<(&str, &str)> = status.map(|s| ("status", s)).into_iter().collect();
+        let path = format!("/api/v1/syncs/{}/sync_runs", sync.id);
+        Ok(SyncRunListResponse {
+            data: runs.iter().map(run_resource).collect::<Result<_, _>>()?,
+            links: page_links(&path, &filters, request.page, request.per_page, total),
+        })
+    }
+
+    pub async fn show_sync_run(
+        &self,
+        caller: &Caller,
+        sync_id: &str,
+        run_id: &str,
+    ) -> Result<SyncRunResponse, ServiceError> {
+        let run = self.stored_run(caller, sync_id, run_id).await?;
+        Ok(SyncRunResponse { data: run_resource(&run)? })
+    }
+
+    async fn stored_run(&self, caller: &Caller, sync_id: &str, run_id: &str) -> Result<StoredRun, ServiceError> {
+        let sync = self.stored_sync(caller, sync_id).await?;
+        let not_found = || ServiceError::NotFound(format!("sync {sync_id} has no run {run_id}"));
+        let numeric: i64 = run_id.parse().map_err(|_| not_found())?;
+        self.store.get_run(sync.id, numeric).await?.ok_or_else(not_found)
+    }
+
+    pub async fn list_sync_records(
+        &self,
+        caller: &Caller,
+        sync_id: &str,
+        run_id: &str,
+        request: RecordListRequest,
+    ) -> Result<SyncRecordListResponse, ServiceError> {
+        let run = self.stored_run(caller, sync_id, run_id).await?;
+        let status = request.status.map(SyncRecordStatus::as_str);
+        let offset = (request.page - 1).saturating_mul(request.per_page);
+        let (records, total) = self.store.list_records(run.id, status, request.per_page, offset).await?;
+        let filters: Vec<(&str, &str)> = status.map(|s| ("status", s)).into_iter().collect();
+        let path = format!("/api/v1/syncs/{}/sync_runs/{}/sync_records", run.sync_id, run.id);
+        Ok(SyncRecordListResponse {
+            data: records.iter().map(record_resource).collect::<Result<_, _>>()?,
+            links: page_links(&path, &filters, request.page, request.per_page, total),
+        })
+    }
+
+    /// Refuses to delete what syncs (or, for a connector, models) use, naming them.
+    pub(super) async fn refuse_if_used(
+        &self,
+        connector_id: Option<i64>,
+        model_id: Option<i64>,
+    ) -> Result<(), ServiceError> {
+        let mut users = Vec::new();
+        if let Some(connector_id) = connector_id {
+            let models = self.store.models_of_connector(connector_id).await?;
+            if !models.is_empty() {
+                let named: Vec<String> = models.iter().map(|(id, name)| format!("{id} ({name})")).collect();
+                users.push(format!("models {}", named.join(", ")));
+            }
+        }
+        let syncs = self.store.syncs_using(connector_id, model_id).await?;
+        if !syncs.is_empty() {
+            let named: Vec<String> = syncs
+                .iter()
+                .map(|(id, name)| match name {
+                    Some(name) => format!("{id} ({name})"),
+                    None => id.to_string(),
+                })
+                .collect();
+            users.push(format!("syncs {}", named.join(", ")));
+        }
+        if users.is_empty() {
+            return Ok(());
+        }
+        let what = match (connector_id, model_id) {
+            (Some(id), _) => format!("connector {id}"),
+            (None, Some(id)) => format!("model {id}"),
+            (None, None) => "it".to_owned(),
+        };
+        Err(ServiceError::Unprocessable(format!(
+            "{what} is used by {}: delete them, or change what they use, first",
+            users.join(" and ")
+        )))
+    }
+
+    async fn sync_resource(&self, stored: &StoredSync) -> Result<Sync, ServiceError> {
+        let connector = |id: i64| async move {
+            self.store
+                .get_connector(stored.workspace_id, id)
+                .await?
+                .ok_or_else(|| ServiceError::Internal(format!("sync {} names a missing connector {id}", stored.id)))
+        };
+        let (source, destination) = (connector(stored.source_id).await?, connector(stored.destination_id).await?);
+        let model = self
+            .store
+            .get_model(stored.workspace_id, stored.model_id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("sync {} names a missing model", stored.id)))?;
+        Ok(Sync {
+            id: stored.id.to_string(),
+            type_: SYNC_RESOURCE.to_owned(),
+            attributes: SyncAttributes {
+                name: stored.name.clone(),
+                source_id: stored.source_id,
+                model_id: stored.model_id,
+                destination_id: stored.destination_id,
+                workspace_id: stored.workspace_id,
+                schedule_type: parse_wire(
+                    &SyncScheduleType::ALL,
+                    SyncScheduleType::as_str,
+                    &stored.schedule_type,
+                    "schedule",
+                )?,
+                sync_interval: stored.sync_interval,
+                sync_interval_unit: stored.sync_interval_unit.clone(),
+                cron_expression: stored.cron_expression.clone(),
+                sync_mode: parse_wire(&SyncMode::ALL, SyncMode::as_str, &stored.sync_mode, "sync mode")?,
+                cursor_field: stored.cursor_field.clone(),
+                stream_name: stored.stream_name.clone(),
+                configuration: serde_json::from_value(stored.configuration.clone())
+                    .map_err(|e| ServiceError::Internal(format!("sync {} mapping: {e}", stored.id)))?,
+                status: parse_wire(&SyncStatus::ALL, SyncStatus::as_str, &stored.status, "sync status")?,
+                source: self.connector_summary(&source),
+                destination: self.connector_summary(&destination),
+                model: ModelSummary {
+                    id: model.id.to_string(),
+                    name: model.name.clone(),
+                    query_type: parse_wire(
+                        &squared_types::ModelQueryType::ALL,
+                        squared_types::ModelQueryType::as_str,
+                        &model.query_type,
+                        "query type",
+                    )?,
+                },
+                created_at: stored.created_at,
+                updated_at: stored.updated_at,
+            },
+        })
+    }
+
+    fn connector_summary(&self, connector: &StoredConnector) -> ConnectorSummary {
+        ConnectorSummary {
+            id: connector.id.to_string(),
+            name: connector.name.clone(),
+            connector_type: connector.connector_type,
+            connector_name: connector.connector_name.clone(),
+            icon: self
+                .catalog
+                .find(connector.connector_type, &connector.connector_name)
+                .map(|e| e.definition.icon.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// A connector or model deleted between the checks and the write.
+fn vanished(error: StoreError, base: &str) -> ServiceError {
+    match error {
+        StoreError::Missing => ServiceError::invalid(base, "a connector or model it names was deleted meanwhile"),
+        other => other.into(),
+    }
+}
+
+/// Every way `mapping` names a column the model does not have or a field the stream does
+/// not have (`fields` is `None` for a stream that takes any field).
+fn check_mapping(mapping: &SyncMapping, columns: &[String], fields: Option<&[&str]>, stream: &str) -> Vec<Problem> {
+    let base = "/sync/configuration";
+    let mut problems = Vec::new();
+    let column = |name: &str, pointer: String, problems: &mut Vec<Problem>| {
+        if !columns.iter().any(|c| c == name) {
+            problems.push(Problem::new(
+                pointer,
+                format!("`{name}` is not a column of the model; it has {}", columns.join(", ")),
+            ));
+        }
+    };
+    let field = |name: &str, pointer: String, problems: &mut Vec<Problem>| {
+        if let Some(fields) = fields
+            && !fields.contains(&name)
+        {
+            problems.push(Problem::new(
+                pointer,
+                format!("`{name}` is not a field of stream `{stream}`; it has {}", fields.join(", ")),
+            ));
+        }
+    };
+    match mapping {
+        SyncMapping::FieldMap(pairs) => {
+            if pairs.is_empty() {
+                problems.push(Problem::new(base, "the mapping must map at least one field"));
+            }
+            for (from, to) in pairs {
+                let pointer = format!("{base}/{}", pointer_token(from));
+                column(from, pointer.clone(), &mut problems);
+                field(to, pointer, &mut problems);
+            }
+        }
+        SyncMapping::Entries(entries) => {
+            if entries.is_empty() {
+                problems.push(Problem::new(base, "the mapping must map at least one field"));
+            }
+            for (index, entry) in entries.iter().enumerate() {
+                let at = |key: &str| format!("{base}/{index}/{key}");
+                match entry.mapping_type {
+                    SyncMappingType::Standard => match &entry.from {
+                        Some(from) => column(from, at("from"), &mut problems),
+                        None => {
+                            problems.push(Problem::new(at("from"), "a standard entry needs `from`, a model column"))
+                        }
+                    },
+                    SyncMappingType::Static => {
+                        if entry.value.is_none() {
+                            problems.push(Problem::new(at("value"), "a static entry needs `value`"));
+                        }
+                    }
+                    SyncMappingType::Template => {
+                        if entry.template.as_deref().is_none_or(|t| t.trim().is_empty()) {
+                            problems.push(Problem::new(at("template"), "a template entry needs `template`"));
+                        }
+                    }
+                }
+                field(&entry.to, at("to"), &mut problems);
+            }
+        }
+    }
+    problems
+}
+
+/// A stored sync as a [`NewSync`], to write back with a change.
+fn new_sync_of(stored: &StoredSync) -> NewSync {
+    NewSync {
+        workspace_id: stored.workspace_id,
+        name: stored.name.clone(),
+        source_id: stored.source_id,
+        model_id: stored.model_id,
+        destination_id: stored.destination_id,
+        schedule_type: stored.schedule_type.clone(),
+        sync_interval: stored.sync_interval,
+        sync_interval_unit: stored.sync_interval_unit.clone(),
+        cron_expression: stored.cron_expression.clone(),
+        sync_mode: stored.sync_mode.clone(),
+        cursor_field: stored.cursor_field.clone(),
+        stream_name: stored.stream_name.clone(),
+        configuration: stored.configuration.clone(),
+        status: stored.status.clone(),
+    }
+}
+
+fn run_resource(run: &StoredRun) -> Result<SyncRun, ServiceError> {
+    let duration = match (run.started_at, run.finished_at) {
+        (Some(start), Some(end)) => Some((end - start).num_milliseconds() as f64 / 1000.0),
+        _ => None,
+    };
+    Ok(SyncRun {
+        id: run.id.to_string(),
+        type_: RUN_RESOURCE.to_owned(),
+        attributes: SyncRunAttributes {
+            sync_id: run.sync_id,
+            workspace_id: run.workspace_id,
+            status: parse_wire(&SyncRunStatus::ALL, SyncRunStatus::as_str, &run.status, "run status")?,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            duration,
+            total_query_rows: run.total_query_rows,
+            skipped_rows: run.skipped_rows,
+            total_rows: run.total_rows,
+            successful_rows: run.successful_rows,
+            failed_rows: run.failed_rows,
+            error: run.error.clone(),
+            created_at: run.created_at,
+            updated_at: run.updated_at,
+        },
+    })
+}
+
+fn record_resource(record: &StoredRecord) -> Result<SyncRecord, ServiceError> {
+    Ok(SyncRecord {
+        id: record.id.to_string(),
+        type_: RECORD_RESOURCE.to_owned(),
+        attributes: SyncRecordAttributes {
+            sync_id: record.sync_id,
+            sync_run_id: record.sync_run_id,
+            primary_key: record.primary_key.clone(),
+            record: record.record.as_object().cloned().unwrap_or_default(),
+            status: parse_wire(&SyncRecordStatus::ALL, SyncRecordStatus::as_str, &record.status, "record status")?,
+            action: parse_wire(&SyncRecordAction::ALL, SyncRecordAction::as_str, &record.action, "record action")?,
+            error: record.error.clone(),
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cron_expressions_have_five_valid_fields() {
+        for good in ["*/15 * * * *", "0 3 * * 1-5", "30 2 1 * *", "0 0 * * SUN"] {
+            assert!(parse_cron(good).is_ok(), "{good}");
+        }
+        for bad in ["* * * *", "0 0 * * * *", "61 * * * *", "* 25 * * *", "@daily", "every day", ""] {
+            assert!(parse_cron(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! Syncs, their runs and the runs' records in the database.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, json_text, parse_timestamp, timestamp};
+
+/// The run states in which a run is active: at most one per sync, by the unique index of
+/// migration 0006, which lists the same states.
+pub const ACTIVE_RUN_STATES: [&str; 6] = ["pending", "started", "querying", "queued", "in_progress", "paused"];
+
+/// `status IN (…)` over [`ACTIVE_RUN_STATES`], for SQL.
+fn active_condition() -> String {
+    let states: Vec<String> = ACTIVE_RUN_STATES.iter().map(|s| format!("'{s}'")).collect();
+    format!("status IN ({})", states.join(", "))
+}
+
+/// ` AND status = $n` when a status filter is given.
+fn status_condition(status: Option<&str>, placeholder: usize) -> String {
+    status.map(|_| format!(" AND status = ${placeholder}")).unwrap_or_default()
+}
+
+/// A sync as given to the store (checked by the service first).
+#[derive(Clone, Debug)]
+pub struct NewSync {
+    pub workspace_id: i64,
+    pub name: Option<String>,
+    pub source_id: i64,
+    pub model_id: i64,
+    pub destination_id: i64,
+    pub schedule_type: String,
+    pub sync_interval: Option<i64>,
+    pub sync_interval_unit: Option<String>,
+    pub cron_expression: Option<String>,
+    pub sync_mode: String,
+    pub cursor_field: Option<String>,
+    pub stream_name: String,
+    pub configuration: Value,
+    pub status: String,
+}
+
+/// A sync as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredSync {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub name: Option<String>,
+    pub source_id: i64,
+    pub model_id: i64,
+    pub destination_id: i64,
+    pub schedule_type: String,
+    pub sync_interval: Option<i64>,
+    pub sync_interval_unit: Option<String>,
+    pub cron_expression: Option<String>,
+    pub sync_mode: String,
+    pub cursor_field: Option<String>,
+    pub stream_name: String,
+    pub configuration: Value,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A run as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredRun {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub sync_id: i64,
+    pub status: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub total_query_rows: i64,
+    pub skipped_rows: i64,
+    pub total_rows: i64,
+    pub successful_rows: i64,
+    pub failed_rows: i64,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A record as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredRecord {
+    pub id: i64,
+    pub sync_id: i64,
+    pub sync_run_id: i64,
+    pub primary_key: String,
+    pub record: Value,
+    pub status: String,
+    pub action: String,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+macro_rules! sync_columns {
+    () => {
+        "id, workspace_id, name, source_id, model_id, destination_id, schedule_type, sync_interval, \
+         sync_interval_unit, cron_expression, sync_mode, cursor_field, stream_name, configuration, status, \
+         created_at, updated_at"
+    };
+}
+
+macro_rules! run_columns {
+    () => {
+        "id, workspace_id, sync_id, status, started_at, finished_at, total_query_rows, skipped_rows, total_rows, \
+         successful_rows, failed_rows, error, created_at, updated_at"
+    };
+}
+
+/// What an active run's unique index, or a vanished row, turns into.
+fn refused_or_database(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate,
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Missing,
+        _ => StoreError::Database(error),
+    }
+}
+
+impl Store {
+    pub async fn insert_sync(&self, new: &NewSync) -> Result<StoredSync, StoreError> {
+        let now = timestamp(Utc::now());
+        let row = sqlx::query(concat!(
+            "INSERT INTO syncs (workspace_id, name, source_id, model_id, destination_id, schedule_type, sync_interval, \
+             sync_interval_unit, cron_expression, sync_mode, cursor_field, stream_name, configuration, status, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+             RETURNING ",
+            sync_columns!()
+        ))
+        .bind(new.workspace_id)
+        .bind(&new.name)
+        .bind(new.source_id)
+        .bind(new.model_id)
+        .bind(new.destination_id)
+        .bind(&new.schedule_type)
+        .bind(new.sync_interval)
+        .bind(&new.sync_interval_unit)
+        .bind(&new.cron_expression)
+        .bind(&new.sync_mode)
+        .bind(&new.cursor_field)
+        .bind(&new.stream_name)
+        .bind(json_text(&new.configuration))
+        .bind(&new.status)
+        .bind(&now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(refused_or_database)?;
+        sync_from_row(&row)
+    }
+
+    pub async fn get_sync(&self, workspace_id: i64, id: i64) -> Result<Option<StoredSync>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", sync_columns!(), " FROM syncs WHERE workspace_id = $1 AND id = $2"))
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(sync_from_row).transpose()
+    }
+
+    /// One page of a workspace's syncs, newest `updated_at` first, and how many in all.
+    pub async fn list_syncs(
+        &self,
+        workspace_id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<StoredSync>, i64), StoreError> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM syncs WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            sync_columns!(),
+            " FROM syncs WHERE workspace_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3"
+        ))
+        .bind(workspace_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((rows.iter().map(sync_from_row).collect::<Result<_, _>>()?, total))
+    }
+
+    pub async fn update_sync(
+        &self,
+        workspace_id: i64,
+        id: i64,
+        changed: &NewSync,
+    ) -> Result<Option<StoredSync>, StoreError> {
+        let now = timestamp(Utc::now());
+        let row = sqlx::query(concat!(
+            "UPDATE syncs SET name = $1, source_id = $2, model_id = $3, destination_id = $4, schedule_type = $5, \
+             sync_interval = $6, sync_interval_unit = $7, cron_expression = $8, sync_mode = $9, cursor_field = $10, \
+             stream_name = $11, configuration = $12, status = $13, updated_at = $14 \
+             WHERE workspace_id = $15 AND id = $16 RETURNING ",
+            sync_columns!()
+        ))
+        .bind(&changed.name)
+        .bind(changed.source_id)
+        .bind(changed.model_id)
+        .bind(changed.destination_id)
+        .bind(&changed.schedule_type)
+        .bind(changed.sync_interval)
+        .bind(&changed.sync_interval_unit)
+        .bind(&changed.cron_expression)
+        .bind(&changed.sync_mode)
+        .bind(&changed.cursor_field)
+        .bind(&changed.stream_name)
+        .bind(json_text(&changed.configuration))
+        .bind(&changed.status)
+        .bind(&now)
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(refused_or_database)?;
+        row.as_ref().map(sync_from_row).transpose()
+    }
+
+    /// Deletes sync `id` of a workspace with its runs and records; false when it is not there.
+    pub async fn delete_sync(&self, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        // Records name their run, which cascades; deleting them first keeps the cascade short.
+        sqlx::query(
+            "DELETE FROM sync_records WHERE sync_id = $1 AND sync_id IN (SELECT id FROM syncs WHERE workspace_id = $2)",
+        )
+        .bind(id)
+        .bind(workspace_id)
+        .execute(&mut *transaction)
+        .await?;
+        let done = sqlx::query("DELETE FROM syncs WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The syncs (id and name) that use connector `id` as source or destination, or model
+    /// `id`, by id.
+    pub async fn syncs_using(
+        &self,
+        connector_id: Option<i64>,
+        model_id: Option<i64>,
+    ) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name FROM syncs WHERE source_id = $1 OR destination_id = $1 OR model_id = $2 ORDER BY id",
+        )
+        .bind(connector_id.unwrap_or(-1))
+        .bind(model_id.unwrap_or(-1))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("name")?))).collect()
+    }
+
+    /// Creates a pending run of a sync. While another run of the sync is active, the unique
+    /// index refuses it: [`StoreError::Duplicate`].
+    pub async fn insert_run(&self, workspace_id: i64, sync_id: i64) -> Result<StoredRun, StoreError> {
+        let now = timestamp(Utc::now());
+        let row = sqlx::query(concat!(
+            "INSERT INTO sync_runs (workspace_id, sync_id, status, created_at, updated_at) \
+             VALUES ($1, $2, 'pending', $3, $3) RETURNING ",
+            run_columns!()
+        ))
+        .bind(workspace_id)
+        .bind(sync_id)
+        .bind(&now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(refused_or_database)?;
+        run_from_row(&row)
+    }
+
+    /// Marks the active run of a sync canceled; `None` when none is active.
+    pub async fn cancel_active_run(&self, sync_id: i64, reason: &str) -> Result<Option<StoredRun>, StoreError> {
+        let now = timestamp(Utc::now());
+        // Built from constant text only: no value is spliced in.
+        let sql = format!(
+            "UPDATE sync_runs SET status = 'canceled', finished_at = $1, updated_at = $1, error = $2 \
+             WHERE sync_id = $3 AND {} RETURNING {}",
+            active_condition(),
+            run_columns!()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&now)
+            .bind(reason)
+            .bind(sync_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// Whether a run of the sync is active.
+    pub async fn has_active_run(&self, sync_id: i64) -> Result<bool, StoreError> {
+        let sql = format!("SELECT COUNT(*) FROM sync_runs WHERE sync_id = $1 AND {}", active_condition());
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(sync_id).fetch_one(&self.pool).await?;
+        Ok(count > 0)
+    }
+
+    /// One page of a sync's runs (of one status, when given), newest first, and how many.
+    pub async fn list_runs(
+        &self,
+        sync_id: i64,
+        status: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<StoredRun>, i64), StoreError> {
+        let condition = format!("sync_id = $1{}", status_condition(status, 2));
+        let placeholder = if status.is_some() { 3 } else { 2 };
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM sync_runs WHERE {condition}"
+        )))
+        .bind(sync_id);
+        let sql = format!(
+            "SELECT {} FROM sync_runs WHERE {condition} ORDER BY id DESC LIMIT ${placeholder} OFFSET ${}",
+            run_columns!(),
+            placeholder + 1
+        );
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(sync_id);
+        if let Some(status) = status {
+            count = count.bind(status);
+            page = page.bind(status);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        Ok((rows.iter().map(run_from_row).collect::<Result<_, _>>()?, total))
+    }
+
+    pub async fn get_run(&self, sync_id: i64, id: i64) -> Result<Option<StoredRun>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", run_columns!(), " FROM sync_runs WHERE sync_id = $1 AND id = $2"))
+            .bind(sync_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// One page of a run's records (of one status, when given), oldest first, and how many.
+    pub async fn list_records(
+        &self,
+        run_id: i64,
+        status: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<StoredRecord>, i64), StoreError> {
+        let condition = format!("sync_run_id = $1{}", status_condition(status, 2));
+        let placeholder = if status.is_some() { 3 } else { 2 };
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM sync_records WHERE {condition}"
+        )))
+        .bind(run_id);
+        let sql = format!(
+            "SELECT id, sync_id, sync_run_id, primary_key, record, status, action, error, created_at, updated_at \
+             FROM sync_records WHERE {condition} ORDER BY id LIMIT ${placeholder} OFFSET ${}",
+            placeholder + 1
+        );
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(run_id);
+        if let Some(status) = status {
+            count = count.bind(status);
+            page = page.bind(status);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let records = rows
+            .iter()
+            .map(|row| {
+                let record: String = row.try_get("record")?;
+                Ok(StoredRecord {
+                    id: row.try_get("id")?,
+                    sync_id: row.try_get("sync_id")?,
+                    sync_run_id: row.try_get("sync_run_id")?,
+                    primary_key: row.try_get("primary_key")?,
+                    record: serde_json::from_str(&record).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?,
+                    status: row.try_get("status")?,
+                    action: row.try_get("action")?,
+                    error: row.try_get("error")?,
+                    created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
+                    updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok((records, total))
+    }
+}
+
+fn optional_timestamp(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    row.try_get::<Option<String>, _>(column)?.as_deref().map(parse_timestamp).transpose()
+}
+
+fn sync_from_row(row: &AnyRow) -> Result<StoredSync, StoreError> {
+    let configuration: String = row.try_get("configuration")?;
+    Ok(StoredSync {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        name: row.try_get("name")?,
+        source_id: row.try_get("source_id")?,
+        model_id: row.try_get("model_id")?,
+        destination_id: row.try_get("destination_id")?,
+        schedule_type: row.try_get("schedule_type")?,
+        sync_interval: row.try_get("sync_interval")?,
+        sync_interval_unit: row.try_get("sync_interval_unit")?,
+        cron_expression: row.try_get("cron_expression")?,
+        sync_mode: row.try_get("sync_mode")?,
+        cursor_field: row.try_get("cursor_field")?,
+        stream_name: row.try_get("stream_name")?,
+        configuration: serde_json::from_str(&configuration)
+            .map_err(|e| StoreError::Corrupt(format!("sync configuration: {e}")))?,
+        status: row.try_get("status")?,
+        created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
+        updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+    })
+}
+
+fn run_from_row(row: &AnyRow) -> Result<StoredRun, StoreError> {
+    Ok(StoredRun {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        sync_id: row.try_get("sync_id")?,
+        status: row.try_get("status")?,
+        started_at: optional_timestamp(row, "started_at")?,
+        finished_at: optional_timestamp(row, "finished_at")?,
+        total_query_rows: row.try_get("total_query_rows")?,
+        skipped_rows: row.try_get("skipped_rows")?,
+        total_rows: row.try_get("total_rows")?,
+        successful_rows: row.try_get("successful_rows")?,
+        failed_rows: row.try_get("failed_rows")?,
+        error: row.try_get("error")?,
+        created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
+        updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+    })
+}

@@ -1,0 +1,757 @@
+//! Contract tests of catalogs, syncs, manual runs, runs and records, through the generated
+//! client, with the server on SQLite and on PostgreSQL. A sync needs a model whose query was
+//! checked against a real source, so every scenario reads a schema of its own in the test
+//! PostgreSQL (`SQUARED_TEST_POSTGRES_URL`), which also serves as a destination.
+
+use serde_json::{Map, Value, json};
+use sqlx::{AnyPool, Executor};
+use squared_client::types::{
+    CatalogInput, ConnectorInput, ConnectorType, CreateCatalogRequest, CreateConnectorRequest, CreateModelRequest,
+    CreateSyncRequest, EnableSyncRequest, ErrorResponse, ModelInput, ModelQueryType, ScheduleSync, StartSyncRunRequest,
+    SyncInput, SyncIntervalUnit, SyncMapping, SyncMappingEntry, SyncMappingType, SyncMode, SyncRecordStatus,
+    SyncRunStatus, SyncScheduleType, SyncStatus, SyncUpdate, UpdateSyncRequest,
+};
+use squared_client::{Client, Error};
+use squared_server::auth::Role;
+use squared_tests::harness::{DatabaseUrl, POSTGRES_URL_VAR, TestServer, url_from_env};
+use squared_tests::on_every_engine;
+
+const WORKSPACE: i64 = 41;
+
+on_every_engine!(
+    needs_postgres: catalogs_are_defined_and_changed,
+    a_sync_is_created_shown_listed_updated_enabled_and_deleted,
+    the_rules_of_a_sync_answer_422_at_their_pointer,
+    manual_runs_start_cancel_and_list_with_their_records,
+    what_a_sync_uses_cannot_be_deleted,
+    viewers_read_syncs_and_other_workspaces_see_none,
+);
+
+fn expect_error<T: std::fmt::Debug>(result: Result<T, Error<ErrorResponse>>) -> (u16, ErrorResponse) {
+    match result {
+        Err(Error::ErrorResponse(response)) => (response.status().as_u16(), response.into_inner()),
+        other => panic!("expected an error response the spec declares, got {other:?}"),
+    }
+}
+
+fn pointers(error: &ErrorResponse) -> Vec<String> {
+    error.errors.iter().filter_map(|e| e.source.as_ref().and_then(|s| s.pointer.clone())).collect()
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    value.as_object().cloned().expect("an object")
+}
+
+/// A schema of the test PostgreSQL with a source table and a destination table.
+struct Fixture {
+    admin: AnyPool,
+    url: DatabaseUrl,
+    schema: String,
+}
+
+impl Fixture {
+    async fn create() -> Fixture {
+        let url = url_from_env(POSTGRES_URL_VAR);
+        sqlx::any::install_default_drivers();
+        let admin = AnyPool::connect(&url).await.unwrap();
+        let schema = format!("syncs_{}_{}", std::process::id(), chrono::Utc::now().timestamp_micros() % 100_000_000);
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA {schema};
+                 CREATE TABLE {schema}.orders (id integer PRIMARY KEY, customer text, amount numeric(10,2),
+                                               changed_at timestamptz);
+                 INSERT INTO {schema}.orders VALUES (1, 'ada', 12.50, now()), (2, 'bob', 7.00, now());
+                 CREATE TABLE {schema}.orders_copy (order_id integer PRIMARY KEY, customer_name text, total numeric);"
+            )))
+            .await
+            .unwrap();
+        Fixture { admin, url: DatabaseUrl::parse(&url), schema }
+    }
+
+    fn configuration(&self) -> Map<String, Value> {
+        object(json!({
+            "data_type": "structured",
+            "host": self.url.host, "port": self.url.port.to_string(), "database": self.url.database,
+            "schema": self.schema,
+            "credentials": {"auth_type": "username/password", "username": self.url.user,
+                            "password": if self.url.password.is_empty() { "unused-with-trust-auth" } else { &self.url.password }}
+        }))
+    }
+
+    async fn drop(self) {
+        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema))).await.unwrap();
+        self.admin.close().await;
+    }
+}
+
+/// Everything a sync joins, in one workspace.
+struct Parts {
+    fixture: Fixture,
+    source: i64,
+    model: i64,
+    postgres_destination: i64,
+    http_destination: i64,
+}
+
+async fn connector(
+    client: &Client,
+    connector_type: ConnectorType,
+    name: &str,
+    definition: &str,
+    configuration: Map<String, Value>,
+) -> i64 {
+    let request = CreateConnectorRequest {
+        connector: ConnectorInput {
+            name: name.into(),
+            description: None,
+            connector_type,
+            connector_name: definition.into(),
+            configuration,
+        },
+    };
+    client.create_connector().body(request).send().await.unwrap().into_inner().data.id.parse().unwrap()
+}
+
+async fn parts(client: &Client) -> Parts {
+    let fixture = Fixture::create().await;
+    let source = connector(client, ConnectorType::Source, "warehouse", "Postgresql", fixture.configuration()).await;
+    let postgres_destination =
+        connector(client, ConnectorType::Destination, "replica", "Postgresql", fixture.configuration()).await;
+    let http_destination = connector(
+        client,
+        ConnectorType::Destination,
+        "hooks",
+        "Http",
+        object(json!({"destination_url": "https://hooks.example.com/orders"})),
+    )
+    .await;
+    let model = client
+        .create_model()
+        .body(CreateModelRequest {
+            model: ModelInput {
+                name: "orders".into(),
+                description: None,
+                connector_id: source,
+                query: Some(format!("SELECT id, customer, amount, changed_at FROM {}.orders", fixture.schema)),
+                query_type: ModelQueryType::RawSql,
+                primary_key: Some("id".into()),
+                configuration: None,
+            },
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .id
+        .parse()
+        .unwrap();
+    Parts { fixture, source, model, postgres_destination, http_destination }
+}
+
+fn field_map(pairs: &[(&str, &str)]) -> SyncMapping {
+    SyncMapping::FieldMap(pairs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect())
+}
+
+fn sync_input(parts: &Parts) -> SyncInput {
+    SyncInput {
+        name: Some("orders to the replica".into()),
+        source_id: parts.source,
+        model_id: parts.model,
+        destination_id: parts.postgres_destination,
+        schedule_type: SyncScheduleType::Manual,
+        sync_interval: Some(30),
+        sync_interval_unit: Some(SyncIntervalUnit::Minutes),
+        cron_expression: Some("0 * * * *".into()),
+        sync_mode: SyncMode::FullRefresh,
+        cursor_field: Some("changed_at".into()),
+        stream_name: "orders_copy".into(),
+        configuration: field_map(&[("id", "order_id"), ("customer", "customer_name"), ("amount", "total")]),
+    }
+}
+
+async fn create_sync(client: &Client, input: SyncInput) -> String {
+    let created = client.create_sync().body(CreateSyncRequest { sync: input }).send().await.unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    created.into_inner().data.id
+}
+
+fn no_change() -> SyncUpdate {
+    SyncUpdate {
+        name: None,
+        source_id: None,
+        model_id: None,
+        destination_id: None,
+        schedule_type: None,
+        sync_interval: None,
+        sync_interval_unit: None,
+        cron_expression: None,
+        sync_mode: None,
+        cursor_field: None,
+        stream_name: None,
+        configuration: None,
+    }
+}
+
+fn update(sync: SyncUpdate) -> UpdateSyncRequest {
+    UpdateSyncRequest { sync }
+}
+
+async fn catalogs_are_defined_and_changed(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&client).await;
+    // An HTTP destination offers one stream of any records until the user defines it.
+    let offered = client.discover_connector().id(parts.http_destination.to_string()).send().await.unwrap().into_inner();
+    let streams = &offered.data.attributes.catalog.streams;
+    assert_eq!((streams.len(), streams[0].name.as_str()), (1, "records"));
+    let define = |name: Option<&str>, fields: Value| CreateCatalogRequest {
+        connector_id: parts.http_destination,
+        catalog: CatalogInput {
+            stream_name: name.map(str::to_owned),
+            json_schema: object(json!({"type": "object", "properties": fields})),
+        },
+    };
+    let created = client
+        .create_catalog()
+        .body(define(Some("orders"), json!({"order_id": {"type": "integer"}, "total": {"type": "number"}})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let created = created.into_inner().data;
+    assert_eq!(created.id, parts.http_destination.to_string());
+    assert_eq!(created.attributes.catalog.streams[0].name, "orders");
+    // Discover answers the defined catalog from then on.
+    let kept = client.discover_connector().id(parts.http_destination.to_string()).send().await.unwrap().into_inner();
+    assert_eq!(kept.data.attributes.catalog_hash, created.attributes.catalog_hash);
+    let changed = client
+        .update_catalog()
+        .id(&created.id)
+        .body(define(None, json!({"order_id": {"type": "integer"}})))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(changed.attributes.catalog.streams[0].name, "records");
+    assert_ne!(changed.attributes.catalog_hash, created.attributes.catalog_hash);
+    // A catalog cannot move to another connector, nor be defined for one of another workspace.
+    let mut moved = define(None, json!({}));
+    moved.connector_id = parts.source;
+    let (status, error) = expect_error(client.update_catalog().id(&created.id).body(moved).send().await);
+    assert_eq!((status, pointers(&error)), (422, vec!["/connector_id".to_owned()]));
+    let stranger = server.client(WORKSPACE + 1, Role::Member);
+    let (status, error) = expect_error(stranger.create_catalog().body(define(None, json!({}))).send().await);
+    assert_eq!((status, pointers(&error)), (422, vec!["/connector_id".to_owned()]));
+    assert_eq!(
+        expect_error(stranger.update_catalog().id(&created.id).body(define(None, json!({}))).send().await).0,
+        404
+    );
+    assert_eq!(
+        expect_error(
+            server.client(WORKSPACE, Role::Viewer).create_catalog().body(define(None, json!({}))).send().await
+        )
+        .0,
+        403
+    );
+    // A PostgreSQL destination tells its tables, with their primary keys.
+    let tables =
+        client.discover_connector().id(parts.postgres_destination.to_string()).send().await.unwrap().into_inner();
+    let copy = tables.data.attributes.catalog.streams.iter().find(|s| s.name == "orders_copy").unwrap();
+    assert_eq!(copy.primary_key.as_deref(), Some(&["order_id".to_owned()][..]));
+    server.stop().await;
+    parts.fixture.drop().await;
+}
+
+async fn a_sync_is_created_shown_listed_updated_enabled_and_deleted(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&client).await;
+    let created = client
+        .create_sync()
+        .body(CreateSyncRequest { sync: sync_input(&parts) })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    let attributes = &created.attributes;
+    assert_eq!(created.type_, "syncs");
+    assert_eq!((attributes.status, attributes.schedule_type), (SyncStatus::Pending, SyncScheduleType::Manual));
+    // What does not apply to a manual, full-refresh sync is cleared.
+    assert_eq!(
+        (
+            attributes.sync_interval,
+            &attributes.sync_interval_unit,
+            &attributes.cron_expression,
+            &attributes.cursor_field
+        ),
+        (None, &None, &None, &None)
+    );
+    // Short forms of what it joins, as the open-source server embeds them.
+    assert_eq!(attributes.source.id, parts.source.to_string());
+    assert_eq!(attributes.source.connector_name, "Postgresql");
+    assert_eq!(attributes.destination.name, "replica");
+    assert_eq!((attributes.model.name.as_str(), attributes.model.query_type), ("orders", ModelQueryType::RawSql));
+    assert_eq!(client.show_sync().sync_id(&created.id).send().await.unwrap().into_inner().data, created);
+    assert_eq!(client.list_syncs().send().await.unwrap().into_inner().data.len(), 1);
+
+    // An interval schedule keeps its interval and loses the cron expression; a cron schedule
+    // the other way round; the mapping takes its second shape.
+    let interval = client
+        .patch_sync()
+        .sync_id(&created.id)
+        .body(update(SyncUpdate {
+            schedule_type: Some(SyncScheduleType::Interval),
+            sync_interval: Some(2),
+            sync_interval_unit: Some(SyncIntervalUnit::Hours),
+            cron_expression: Some("*/5 * * * *".into()),
+            ..no_change()
+        }))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .attributes;
+    assert_eq!(
+        (interval.sync_interval, interval.sync_interval_unit.as_deref(), interval.cron_expression),
+        (Some(2), Some("hours"), None)
+    );
+    let entries = SyncMapping::Entries(vec![
+        SyncMappingEntry {
+            mapping_type: SyncMappingType::Standard,
+            from: Some("id".into()),
+            to: "order_id".into(),
+            value: None,
+            template: None,
+        },
+        SyncMappingEntry {
+            mapping_type: SyncMappingType::Static,
+            from: None,
+            to: "customer_name".into(),
+            value: Some(json!("web")),
+            template: None,
+        },
+        SyncMappingEntry {
+            mapping_type: SyncMappingType::Template,
+            from: None,
+            to: "total".into(),
+            value: None,
+            template: Some("{{ amount }}".into()),
+        },
+    ]);
+    let cron = client
+        .update_sync()
+        .sync_id(&created.id)
+        .body(update(SyncUpdate {
+            schedule_type: Some(SyncScheduleType::CronExpression),
+            cron_expression: Some("30 2 * * 1-5".into()),
+            sync_mode: Some(SyncMode::Incremental),
+            cursor_field: Some("changed_at".into()),
+            configuration: Some(entries.clone()),
+            ..no_change()
+        }))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .attributes;
+    assert_eq!((cron.sync_interval, cron.cron_expression.as_deref()), (None, Some("30 2 * * 1-5")));
+    assert_eq!((cron.sync_mode, cron.cursor_field.as_deref()), (SyncMode::Incremental, Some("changed_at")));
+    assert_eq!(cron.configuration, entries);
+
+    let disabled = client
+        .enable_sync()
+        .sync_id(&created.id)
+        .body(EnableSyncRequest { enable: false })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(disabled.attributes.status, SyncStatus::Disabled);
+    // An update keeps a disabled sync disabled.
+    let renamed = client
+        .patch_sync()
+        .sync_id(&created.id)
+        .body(update(SyncUpdate { name: Some("renamed".into()), ..no_change() }))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(
+        (renamed.attributes.name.as_deref(), renamed.attributes.status),
+        (Some("renamed"), SyncStatus::Disabled)
+    );
+    let enabled =
+        client.enable_sync().sync_id(&created.id).body(EnableSyncRequest { enable: true }).send().await.unwrap();
+    assert_eq!(enabled.into_inner().data.attributes.status, SyncStatus::Pending);
+
+    assert_eq!(client.delete_sync().sync_id(&created.id).send().await.unwrap().status().as_u16(), 204);
+    assert_eq!(expect_error(client.show_sync().sync_id(&created.id).send().await).0, 404);
+    assert_eq!(expect_error(client.show_sync().sync_id("nope").send().await).0, 404);
+    server.stop().await;
+    parts.fixture.drop().await;
+}
+
+async fn the_rules_of_a_sync_answer_422_at_their_pointer(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&client).await;
+    let stranger = server.client(WORKSPACE + 1, Role::Member);
+    let foreign =
+        connector(&stranger, ConnectorType::Source, "theirs", "Postgresql", parts.fixture.configuration()).await;
+    let unchecked = client
+        .create_model()
+        .body(CreateModelRequest {
+            model: ModelInput {
+                name: "dbt".into(),
+                description: None,
+                connector_id: parts.source,
+                query: Some("select 1".into()),
+                query_type: ModelQueryType::Dbt,
+                primary_key: Some("id".into()),
+                configuration: None,
+            },
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .id
+        .parse()
+        .unwrap();
+    let base = || sync_input(&parts);
+    let entry = |mapping_type, from: Option<&str>, to: &str| SyncMappingEntry {
+        mapping_type,
+        from: from.map(str::to_owned),
+        to: to.into(),
+        value: None,
+        template: None,
+    };
+    let cases: Vec<(&str, SyncInput, &str)> = vec![
+        ("another workspace's source", SyncInput { source_id: foreign, ..base() }, "/sync/source_id"),
+        (
+            "a source that is a destination",
+            SyncInput { source_id: parts.http_destination, ..base() },
+            "/sync/source_id",
+        ),
+        (
+            "a destination that is a source",
+            SyncInput { destination_id: parts.source, ..base() },
+            "/sync/destination_id",
+        ),
+        ("a model that does not exist", SyncInput { model_id: 999_999, ..base() }, "/sync/model_id"),
+        ("a model this server cannot sync", SyncInput { model_id: unchecked, ..base() }, "/sync/model_id"),
+        (
+            "a stream the destination does not have",
+            SyncInput { stream_name: "nowhere".into(), ..base() },
+            "/sync/stream_name",
+        ),
+        (
+            "a column the model does not have",
+            SyncInput { configuration: field_map(&[("nope", "order_id")]), ..base() },
+            "/sync/configuration/nope",
+        ),
+        (
+            "a field the stream does not have",
+            SyncInput { configuration: field_map(&[("id", "nope")]), ..base() },
+            "/sync/configuration/id",
+        ),
+        ("an empty mapping", SyncInput { configuration: field_map(&[]), ..base() }, "/sync/configuration"),
+        (
+            "a standard entry without `from`",
+            SyncInput {
+                configuration: SyncMapping::Entries(vec![entry(SyncMappingType::Standard, None, "order_id")]),
+                ..base()
+            },
+            "/sync/configuration/0/from",
+        ),
+        (
+            "a static entry without `value`",
+            SyncInput {
+                configuration: SyncMapping::Entries(vec![entry(SyncMappingType::Static, None, "order_id")]),
+                ..base()
+            },
+            "/sync/configuration/0/value",
+        ),
+        (
+            "a template entry without `template`",
+            SyncInput {
+                configuration: SyncMapping::Entries(vec![entry(SyncMappingType::Template, None, "order_id")]),
+                ..base()
+            },
+            "/sync/configuration/0/template",
+        ),
+        (
+            "an entry to a field the stream does not have",
+            SyncInput {
+                configuration: SyncMapping::Entries(vec![entry(SyncMappingType::Standard, Some("id"), "nope")]),
+                ..base()
+            },
+            "/sync/configuration/0/to",
+        ),
+        (
+            "an interval schedule without an interval",
+            SyncInput { schedule_type: SyncScheduleType::Interval, sync_interval: None, ..base() },
+            "/sync/sync_interval",
+        ),
+        (
+            "an interval schedule without a unit",
+            SyncInput { schedule_type: SyncScheduleType::Interval, sync_interval_unit: None, ..base() },
+            "/sync/sync_interval_unit",
+        ),
+        (
+            "a cron schedule without an expression",
+            SyncInput { schedule_type: SyncScheduleType::CronExpression, cron_expression: None, ..base() },
+            "/sync/cron_expression",
+        ),
+        (
+            "a cron expression of six fields",
+            SyncInput {
+                schedule_type: SyncScheduleType::CronExpression,
+                cron_expression: Some("0 0 * * * *".into()),
+                ..base()
+            },
+            "/sync/cron_expression",
+        ),
+        (
+            "a cron expression out of range",
+            SyncInput {
+                schedule_type: SyncScheduleType::CronExpression,
+                cron_expression: Some("0 25 * * *".into()),
+                ..base()
+            },
+            "/sync/cron_expression",
+        ),
+        (
+            "an incremental sync without a cursor",
+            SyncInput { sync_mode: SyncMode::Incremental, cursor_field: None, ..base() },
+            "/sync/cursor_field",
+        ),
+        (
+            "a cursor that is not a column",
+            SyncInput { sync_mode: SyncMode::Incremental, cursor_field: Some("nope".into()), ..base() },
+            "/sync/cursor_field",
+        ),
+    ];
+    for (case, input, pointer) in cases {
+        let (status, error) = expect_error(client.create_sync().body(CreateSyncRequest { sync: input }).send().await);
+        assert_eq!(status, 422, "{case}");
+        assert!(pointers(&error).iter().any(|p| p == pointer), "{case}: {:?}", error.errors);
+    }
+    // A non-positive interval is outside the spec's bounds (400).
+    let zero = SyncInput { schedule_type: SyncScheduleType::Interval, sync_interval: Some(0), ..base() };
+    assert_eq!(expect_error(client.create_sync().body(CreateSyncRequest { sync: zero }).send().await).0, 400);
+    assert!(client.list_syncs().send().await.unwrap().into_inner().data.is_empty(), "nothing was stored");
+    // An update is held to the same rules, and writes nothing when it breaks one.
+    let id = create_sync(&client, base()).await;
+    let before = client.show_sync().sync_id(&id).send().await.unwrap().into_inner().data;
+    let (status, error) = expect_error(
+        client
+            .patch_sync()
+            .sync_id(&id)
+            .body(update(SyncUpdate { stream_name: Some("nowhere".into()), ..no_change() }))
+            .send()
+            .await,
+    );
+    assert_eq!((status, pointers(&error)), (422, vec!["/sync/stream_name".to_owned()]));
+    assert_eq!(client.show_sync().sync_id(&id).send().await.unwrap().into_inner().data, before);
+    server.stop().await;
+    parts.fixture.drop().await;
+}
+
+async fn manual_runs_start_cancel_and_list_with_their_records(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&client).await;
+    let id = create_sync(&client, sync_input(&parts)).await;
+    let numeric: i64 = id.parse().unwrap();
+    let start = |sync_id: i64| StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id } };
+    let run = client.start_sync_run().body(start(numeric)).send().await.unwrap();
+    assert_eq!(run.status().as_u16(), 201);
+    let run = run.into_inner().data;
+    assert_eq!(
+        (run.type_.as_str(), run.attributes.status, run.attributes.sync_id),
+        ("sync_runs", SyncRunStatus::Pending, numeric)
+    );
+    assert_eq!((run.attributes.started_at, run.attributes.duration), (None, None));
+    // One active run at a time.
+    let (status, error) = expect_error(client.start_sync_run().body(start(numeric)).send().await);
+    assert_eq!((status, pointers(&error)), (422, vec!["/schedule_sync/sync_id".to_owned()]));
+    assert!(error.errors[0].detail.contains("active run"), "{}", error.errors[0].detail);
+    let shown = client.show_sync_run().sync_id(&id).sync_run_id(&run.id).send().await.unwrap().into_inner().data;
+    assert_eq!(shown, run);
+    let canceled = client.cancel_sync_run().sync_id(&id).send().await.unwrap().into_inner().data;
+    assert_eq!((canceled.id.as_str(), canceled.attributes.status), (run.id.as_str(), SyncRunStatus::Canceled));
+    assert!(
+        canceled.attributes.finished_at.is_some() && canceled.attributes.error.as_deref().unwrap().contains("canceled")
+    );
+    let (status, _) = expect_error(client.cancel_sync_run().sync_id(&id).send().await);
+    assert_eq!(status, 422, "nothing left to cancel");
+    let second = client.start_sync_run().body(start(numeric)).send().await.unwrap().into_inner().data;
+    let runs = client.list_sync_runs().sync_id(&id).send().await.unwrap().into_inner();
+    assert_eq!(runs.data.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [second.id.as_str(), run.id.as_str()]);
+    let only_canceled =
+        client.list_sync_runs().sync_id(&id).status(SyncRunStatus::Canceled).send().await.unwrap().into_inner();
+    assert_eq!(only_canceled.data.len(), 1);
+    assert_eq!(only_canceled.links.self_, format!("/api/v1/syncs/{id}/sync_runs?status=canceled&page=1&per_page=10"));
+    assert_eq!(expect_error(client.show_sync_run().sync_id(&id).sync_run_id("999999").send().await).0, 404);
+
+    // Records, as a run writes them (written here straight into the database).
+    let db = server.database().await;
+    for (index, status) in ["success", "failed", "success"].iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO sync_records (sync_id, sync_run_id, primary_key, record, status, action, error, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, 'destination_insert', $6, '2026-01-01T00:00:00.000000Z', \
+             '2026-01-01T00:00:00.000000Z')",
+        )
+        .bind(numeric)
+        .bind(run.id.parse::<i64>().unwrap())
+        .bind((index + 1).to_string())
+        .bind(json!({"order_id": index + 1}).to_string())
+        .bind(*status)
+        .bind((*status == "failed").then_some("duplicate key"))
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    db.close().await;
+    let records =
+        client.list_sync_records().sync_id(&id).sync_run_id(&run.id).per_page(2).send().await.unwrap().into_inner();
+    assert_eq!(records.data.iter().map(|r| r.attributes.primary_key.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+    assert_eq!(
+        records.links.next.as_deref(),
+        Some(format!("/api/v1/syncs/{id}/sync_runs/{}/sync_records?page=2&per_page=2", run.id).as_str())
+    );
+    let failed = client
+        .list_sync_records()
+        .sync_id(&id)
+        .sync_run_id(&run.id)
+        .status(SyncRecordStatus::Failed)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(failed.data.len(), 1);
+    assert_eq!(
+        (failed.data[0].attributes.error.as_deref(), &failed.data[0].attributes.record["order_id"]),
+        (Some("duplicate key"), &json!(2))
+    );
+    assert!(
+        client
+            .list_sync_records()
+            .sync_id(&id)
+            .sync_run_id(&second.id)
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .data
+            .is_empty()
+    );
+
+    // Only a manual, enabled sync is started by hand.
+    client.cancel_sync_run().sync_id(&id).send().await.unwrap();
+    client.enable_sync().sync_id(&id).body(EnableSyncRequest { enable: false }).send().await.unwrap();
+    let (status, error) = expect_error(client.start_sync_run().body(start(numeric)).send().await);
+    assert!(status == 422 && error.errors[0].detail.contains("disabled"), "{}", error.errors[0].detail);
+    let scheduled =
+        create_sync(&client, SyncInput { schedule_type: SyncScheduleType::Interval, name: None, ..sync_input(&parts) })
+            .await;
+    let (status, error) = expect_error(client.start_sync_run().body(start(scheduled.parse().unwrap())).send().await);
+    assert!(status == 422 && error.errors[0].detail.contains("interval"), "{}", error.errors[0].detail);
+    let (status, _) = expect_error(client.start_sync_run().body(start(999_999)).send().await);
+    assert_eq!(status, 422);
+    // Deleting the sync takes its runs and records with it.
+    client.delete_sync().sync_id(&id).send().await.unwrap();
+    let db = server.database().await;
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_records").fetch_one(&db).await.unwrap();
+    let runs_left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_runs").fetch_one(&db).await.unwrap();
+    db.close().await;
+    assert_eq!((left, runs_left), (0, 0));
+    server.stop().await;
+    parts.fixture.drop().await;
+}
+
+async fn what_a_sync_uses_cannot_be_deleted(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&client).await;
+    let id = create_sync(&client, sync_input(&parts)).await;
+    let (status, error) = expect_error(client.delete_model().id(parts.model.to_string()).send().await);
+    assert_eq!(status, 422);
+    assert!(
+        error.errors[0].detail.contains(&format!("syncs {id} (orders to the replica)")),
+        "{}",
+        error.errors[0].detail
+    );
+    for connector in [parts.source, parts.postgres_destination] {
+        let (status, error) = expect_error(client.delete_connector().id(connector.to_string()).send().await);
+        assert_eq!(status, 422);
+        assert!(error.errors[0].detail.contains(&format!("syncs {id}")), "{}", error.errors[0].detail);
+    }
+    client.delete_sync().sync_id(&id).send().await.unwrap();
+    client.delete_model().id(parts.model.to_string()).send().await.unwrap();
+    for connector in [parts.source, parts.postgres_destination] {
+        assert_eq!(client.delete_connector().id(connector.to_string()).send().await.unwrap().status().as_u16(), 204);
+    }
+    server.stop().await;
+    parts.fixture.drop().await;
+}
+
+async fn viewers_read_syncs_and_other_workspaces_see_none(server: TestServer) {
+    let member = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&member).await;
+    let id = create_sync(&member, sync_input(&parts)).await;
+    let numeric: i64 = id.parse().unwrap();
+    let run = member
+        .start_sync_run()
+        .body(StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: numeric } })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    let viewer = server.client(WORKSPACE, Role::Viewer);
+    assert_eq!(viewer.list_syncs().send().await.unwrap().into_inner().data.len(), 1);
+    assert_eq!(viewer.show_sync().sync_id(&id).send().await.unwrap().into_inner().data.id, id);
+    assert_eq!(viewer.list_sync_runs().sync_id(&id).send().await.unwrap().into_inner().data.len(), 1);
+    assert_eq!(
+        viewer.show_sync_run().sync_id(&id).sync_run_id(&run.id).send().await.unwrap().into_inner().data.id,
+        run.id
+    );
+    viewer.list_sync_records().sync_id(&id).sync_run_id(&run.id).send().await.unwrap();
+    let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: numeric } };
+    assert_eq!(
+        expect_error(viewer.create_sync().body(CreateSyncRequest { sync: sync_input(&parts) }).send().await).0,
+        403
+    );
+    assert_eq!(expect_error(viewer.patch_sync().sync_id(&id).body(update(no_change())).send().await).0, 403);
+    assert_eq!(expect_error(viewer.update_sync().sync_id(&id).body(update(no_change())).send().await).0, 403);
+    assert_eq!(
+        expect_error(viewer.enable_sync().sync_id(&id).body(EnableSyncRequest { enable: false }).send().await).0,
+        403
+    );
+    assert_eq!(expect_error(viewer.delete_sync().sync_id(&id).send().await).0, 403);
+    assert_eq!(expect_error(viewer.start_sync_run().body(start.clone()).send().await).0, 403);
+    assert_eq!(expect_error(viewer.cancel_sync_run().sync_id(&id).send().await).0, 403);
+
+    let stranger = server.client(WORKSPACE + 1, Role::Member);
+    assert_eq!(expect_error(stranger.show_sync().sync_id(&id).send().await).0, 404);
+    assert_eq!(expect_error(stranger.patch_sync().sync_id(&id).body(update(no_change())).send().await).0, 404);
+    assert_eq!(expect_error(stranger.delete_sync().sync_id(&id).send().await).0, 404);
+    assert_eq!(expect_error(stranger.list_sync_runs().sync_id(&id).send().await).0, 404);
+    assert_eq!(expect_error(stranger.show_sync_run().sync_id(&id).sync_run_id(&run.id).send().await).0, 404);
+    assert_eq!(expect_error(stranger.list_sync_records().sync_id(&id).sync_run_id(&run.id).send().await).0, 404);
+    assert_eq!(expect_error(stranger.cancel_sync_run().sync_id(&id).send().await).0, 404);
+    assert_eq!(expect_error(stranger.start_sync_run().body(start).send().await).0, 422);
+    assert!(stranger.list_syncs().send().await.unwrap().into_inner().data.is_empty());
+    // Nor can another workspace's sync name this workspace's parts.
+    let theirs = SyncInput { ..sync_input(&parts) };
+    let (status, error) = expect_error(stranger.create_sync().body(CreateSyncRequest { sync: theirs }).send().await);
+    assert_eq!(status, 422);
+    assert!(pointers(&error).contains(&"/sync/source_id".to_owned()), "{:?}", error.errors);
+    server.stop().await;
+    parts.fixture.drop().await;
+}
