@@ -755,3 +755,24 @@ async fn viewers_read_syncs_and_other_workspaces_see_none(server: TestServer) {
     server.stop().await;
     parts.fixture.drop().await;
 }
+
+/// `GET /syncs/configurations` is served through `GET /syncs/{sync_id}` (see `Routed`).
+#[tokio::test]
+async fn sync_configurations_are_served_beside_show_sync() {
+    let server = TestServer::start().await;
+    for role in [Role::Member, Role::Viewer] {
+        let answer = server.client(WORKSPACE, role).sync_configurations().send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 200);
+        let types = answer.into_inner().data.configurations.catalog_mapping_types;
+        assert_eq!(types.static_.keys().collect::<Vec<_>>(), ["boolean", "null", "number", "string"]);
+        assert!(
+            types.template.filter.contains_key("upcase") && types.template.variable.contains_key("current_timestamp")
+        );
+    }
+    // The same authentication as every operation, and a real sync id still reaches show_sync.
+    let unauthenticated =
+        squared_client::Client::new(&server.base_url, squared_client::Credentials::new("nope", WORKSPACE));
+    assert_eq!(expect_error(unauthenticated.sync_configurations().send().await).0, 401);
+    assert_eq!(expect_error(server.client(WORKSPACE, Role::Member).show_sync().sync_id("12345").send().await).0, 404);
+    server.stop().await;
+}

@@ -17,7 +17,7 @@ mod pinned;
 
 pub use error::ApiError;
 pub use generated::*;
-pub use pinned::{Pinned, PinnedBody};
+pub use pinned::{Pinned, PinnedBody, Routed};
 pub use squared_types as types;
 
 /// The OpenAPI document dropshot emits for [`SquaredApi`], with the spec's `info`.

@@ -86,3 +86,35 @@ impl<R: HttpResponse> HttpResponse for Pinned<R> {
         }
     }
 }
+
+/// The response of an endpoint that also serves an operation routed through it: dropshot
+/// registers one endpoint per method and path, so when another operation's literal segment
+/// (`/syncs/configurations`) can only be a value of this endpoint's variable
+/// (`/syncs/{sync_id}`) for the same method, this endpoint answers both. Its OpenAPI
+/// description is its own operation's; the routed operation is described by the spec.
+pub enum Routed<Own, Other> {
+    /// This endpoint's own operation.
+    Own(Own),
+    /// The operation routed through it.
+    Other(Other),
+}
+
+impl<Own: HttpResponse, Other: HttpResponse> HttpResponse for Routed<Own, Other> {
+    fn to_result(self) -> Result<http::Response<Body>, HttpError> {
+        match self {
+            Routed::Own(response) => response.to_result(),
+            Routed::Other(response) => response.to_result(),
+        }
+    }
+
+    fn response_metadata() -> ApiEndpointResponse {
+        Own::response_metadata()
+    }
+
+    fn status_code(&self) -> http::StatusCode {
+        match self {
+            Routed::Own(response) => response.status_code(),
+            Routed::Other(response) => response.status_code(),
+        }
+    }
+}

@@ -14,8 +14,8 @@ use squared_types::{
     CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectorDefinition, ConnectorListResponse,
     ConnectorResponse, CreateCatalogRequest, CreateConnectorRequest, CreateModelRequest, CreateSyncRequest,
     EnableSyncRequest, ModelListResponse, ModelResponse, QuerySourceRequest, QuerySourceResponse, StartSyncRunRequest,
-    SyncListResponse, SyncRecordListResponse, SyncResponse, SyncRunListResponse, SyncRunResponse,
-    UpdateConnectorRequest, UpdateModelRequest, UpdateSyncRequest,
+    SyncConfigurationsResponse, SyncListResponse, SyncRecordListResponse, SyncResponse, SyncRunListResponse,
+    SyncRunResponse, UpdateConnectorRequest, UpdateModelRequest, UpdateSyncRequest,
 };
 
 use crate::auth::Caller;
@@ -126,10 +126,23 @@ impl SquaredApi for ServerImpl {
         rqctx: RequestContext<Context>,
         path: Path<ShowSyncPath>,
         headers: Header<ShowSyncHeaders>,
-    ) -> Answer<SyncResponse> {
+    ) -> Result<Routed<HttpResponseOk<SyncResponse>, HttpResponseOk<SyncConfigurationsResponse>>, ApiError> {
+        let path = path.into_inner();
+        // `GET /syncs/configurations` arrives here (see `Routed`).
+        if path.is_configurations() {
+            return Ok(Routed::Other(Self::sync_configurations(rqctx, headers).await?));
+        }
         let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let shown = rqctx.context().show_sync(&caller, &path.into_inner().sync_id).await;
-        Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+        let shown = rqctx.context().show_sync(&caller, &path.sync_id).await;
+        Ok(Routed::Own(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?)))
+    }
+
+    async fn sync_configurations(
+        rqctx: RequestContext<Context>,
+        headers: Header<ShowSyncHeaders>,
+    ) -> Answer<SyncConfigurationsResponse> {
+        caller(&rqctx, headers.into_inner().workspace_id)?;
+        Ok(HttpResponseOk(crate::service::sync_configurations()))
     }
 
     async fn update_sync(

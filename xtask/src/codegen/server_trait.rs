@@ -6,8 +6,8 @@
 //! 204) and the crate's hand-written `ApiError` as the error type of every method.
 //! The trait is the whole contract: a server that implements it serves the spec.
 
-use anyhow::{Result, bail};
-use heck::ToPascalCase;
+use anyhow::{Result, bail, ensure};
+use heck::{ToPascalCase, ToSnakeCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
@@ -64,11 +64,32 @@ pub fn served_paths(api: &Api) -> Vec<(String, Vec<PinnedSegment>)> {
         .collect()
 }
 
+/// For each operation (index-aligned with `api.operations`), the index of the operation it is
+/// routed through, when dropshot cannot give it an endpoint of its own: its literal segment
+/// is pinned to a variable (see [`served_paths`]) that another operation serves with the same
+/// method. That operation's endpoint then answers both (`crate::Routed`), and this one is a
+/// plain trait method the endpoint's implementation calls.
+pub fn routed_through(api: &Api, served: &[(String, Vec<PinnedSegment>)]) -> Vec<Option<usize>> {
+    api.operations
+        .iter()
+        .zip(served)
+        .map(|(op, (path, pinned))| {
+            if pinned.is_empty() {
+                return None;
+            }
+            api.operations.iter().zip(served).position(|(other, (other_path, other_pinned))| {
+                other_path == path && other_pinned.is_empty() && other.method == op.method
+            })
+        })
+        .collect()
+}
+
 fn param_struct(
     op: &Operation,
     location: ParamLocation,
     pinned: &[PinnedSegment],
     allow: &str,
+    routed: &[PinnedSegment],
     items: &mut Vec<TokenStream>,
 ) -> Option<syn::Ident> {
     let params: Vec<&Param> = op.params_in(location).collect();
@@ -136,6 +157,22 @@ fn param_struct(
             }
         }
     });
+    let routed_checks = routed.iter().map(|segment| {
+        let check = format_ident!("is_{}", segment.literal.to_snake_case());
+        let field = format_ident!("{}", rust_field_name(&segment.variable));
+        let literal = &segment.literal;
+        let doc = format!(
+            " Whether `{{{}}}` is `{literal}`: the request is then another operation's, routed here.",
+            segment.variable
+        );
+        quote! {
+            #[doc = #doc]
+            pub fn #check(&self) -> bool {
+                self.#field == #literal
+            }
+        }
+    });
+    let routed_impl = (!routed.is_empty()).then(|| quote!(impl #name { #(#routed_checks)* }));
     items.push(quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -145,9 +182,20 @@ fn param_struct(
 
         #allowed_elsewhere
 
+        #routed_impl
+
         #(#helper_fns)*
     });
     Some(name)
+}
+
+/// How an operation is served.
+enum Serving<'a> {
+    /// An endpoint of its own, answering also the operations routed through it (their
+    /// pinned segments and their responses).
+    Endpoint { routed: Vec<(&'a PinnedSegment, TokenStream)> },
+    /// Through the endpoint of `owner`, as a plain method with its headers.
+    Routed { owner: &'a Operation, headers: Option<syn::Ident> },
 }
 
 fn method_tokens(
@@ -155,6 +203,7 @@ fn method_tokens(
     served_path: &str,
     pinned: &[PinnedSegment],
     allow: &str,
+    serving: &Serving<'_>,
     structs: &mut Vec<TokenStream>,
 ) -> Result<TokenStream> {
     let name = format_ident!("{}", op.rust_name);
@@ -180,7 +229,15 @@ fn method_tokens(
         (ParamLocation::Header, "headers", quote!(::dropshot::Header)),
     ] {
         let pinned = if location == ParamLocation::Path { pinned } else { &[] };
-        if let Some(struct_name) = param_struct(op, location, pinned, allow, structs) {
+        let routed: Vec<PinnedSegment> = match (serving, location) {
+            (Serving::Endpoint { routed }, ParamLocation::Path) => routed.iter().map(|(s, _)| (*s).clone()).collect(),
+            _ => Vec::new(),
+        };
+        if let Serving::Routed { .. } = serving {
+            // A routed operation has no extractors of its own: see below.
+            break;
+        }
+        if let Some(struct_name) = param_struct(op, location, pinned, allow, &routed, structs) {
             let arg = format_ident!("{arg}");
             args.push(quote!(#arg: #extractor<#struct_name>));
         }
@@ -193,6 +250,47 @@ fn method_tokens(
             args.push(quote!(body: crate::PinnedBody<#body>));
         }
     }
+    let response = response_type(op)?;
+    if let Serving::Routed { owner, headers } = serving {
+        let owner_name = &owner.rust_name;
+        let doc = format!(
+            " Served through `{owner_name}`: dropshot's router holds this path's literal segment only as a value \
+             of the variable there, for the same method. The implementation of `{owner_name}` answers \
+             `Routed::Other(Self::{}(…).await?)` when the path's check for it says so.",
+            op.rust_name
+        );
+        let headers = headers.as_ref().map(|h| quote!(headers: ::dropshot::Header<#h>));
+        return Ok(quote! {
+            #docs
+            ///
+            #[doc = #doc]
+            fn #name(
+                rqctx: ::dropshot::RequestContext<Self::Context>,
+                #headers
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<#response, crate::ApiError>> + Send;
+        });
+    }
+    let response = if pinned.is_empty() { response } else { quote!(crate::Pinned<#response>) };
+    let response = match serving {
+        Serving::Endpoint { routed } => match routed.as_slice() {
+            [] => response,
+            [(_, other)] => quote!(crate::Routed<#response, #other>),
+            _ => bail!("{}: only one operation can be routed through one endpoint", op.location),
+        },
+        Serving::Routed { .. } => unreachable!("returned above"),
+    };
+    Ok(quote! {
+        #docs
+        #[endpoint { method = #method, path = #path, tags = [#(#tags),*] #operation_id }]
+        async fn #name(
+            rqctx: ::dropshot::RequestContext<Self::Context>,
+            #(#args),*
+        ) -> ::std::result::Result<#response, crate::ApiError>;
+    })
+}
+
+/// The dropshot success type of an operation.
+fn response_type(op: &Operation) -> Result<TokenStream> {
     let body_type = |ty: &Option<TypeRef>| -> Result<TokenStream> {
         match ty {
             Some(ty) => Ok(rust_type(ty, TYPES_CRATE)),
@@ -216,15 +314,7 @@ fn method_tokens(
         204 => quote!(::dropshot::HttpResponseUpdatedNoContent),
         other => bail!("{}: success status {other} is not supported", op.location),
     };
-    let response = if pinned.is_empty() { response } else { quote!(crate::Pinned<#response>) };
-    Ok(quote! {
-        #docs
-        #[endpoint { method = #method, path = #path, tags = [#(#tags),*] #operation_id }]
-        async fn #name(
-            rqctx: ::dropshot::RequestContext<Self::Context>,
-            #(#args),*
-        ) -> ::std::result::Result<#response, crate::ApiError>;
-    })
+    Ok(response)
 }
 
 fn doc_lines(text: &str) -> TokenStream {
@@ -249,20 +339,61 @@ pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
 
     let mut structs = Vec::new();
     let served = served_paths(api);
+    let routed = routed_through(api, &served);
     let methods = api
         .operations
         .iter()
         .zip(&served)
-        .map(|(op, (path, pinned))| {
+        .enumerate()
+        .map(|(index, (op, (path, pinned)))| {
             // The methods of the operations that really own the path a pinned one shares.
             let allow: Vec<&str> = api
                 .operations
                 .iter()
                 .zip(&served)
                 .filter(|(_, (other_path, other_pinned))| other_path == path && other_pinned.is_empty())
+                .filter(|(other, _)| other.method != op.method)
                 .map(|(other, _)| other.method.as_str())
                 .collect();
-            method_tokens(op, path, pinned, &allow.join(", "), &mut structs)
+            let serving = match routed[index] {
+                Some(owner) => {
+                    let owner = &api.operations[owner];
+                    let header_names =
+                        |o: &Operation| o.params_in(ParamLocation::Header).map(|p| p.name.clone()).collect::<Vec<_>>();
+                    ensure!(
+                        op.body.is_none()
+                            && op.params_in(ParamLocation::Query).next().is_none()
+                            && header_names(op) == header_names(owner),
+                        "{}: dropshot serves this operation through `{}` (the same method at `{path}`), so it may \
+                         take no body and no query parameters, and the same headers; give it a path of its own \
+                         otherwise",
+                        op.location,
+                        owner.operation_id
+                    );
+                    let variable = &pinned[0].variable;
+                    ensure!(
+                        owner.params_in(ParamLocation::Path).any(|p| &p.name == variable && p.ty == TypeRef::String),
+                        "{}: dropshot serves this operation through `{}`, whose `{{{variable}}}` must then be a string \
+                         (to hold the literal); make it one, or give this operation a path of its own",
+                        op.location,
+                        owner.operation_id
+                    );
+                    let headers = (!header_names(owner).is_empty())
+                        .then(|| format_ident!("{}Headers", owner.operation_id.to_pascal_case()));
+                    Serving::Routed { owner, headers }
+                }
+                None => Serving::Endpoint {
+                    routed: api
+                        .operations
+                        .iter()
+                        .zip(&served)
+                        .zip(&routed)
+                        .filter(|(_, owner)| **owner == Some(index))
+                        .map(|((other, (_, other_pinned)), _)| Ok((&other_pinned[0], response_type(other)?)))
+                        .collect::<Result<_>>()?,
+                },
+            };
+            method_tokens(op, path, pinned, &allow.join(", "), &serving, &mut structs)
         })
         .collect::<Result<Vec<_>>>()?;
 
@@ -307,4 +438,68 @@ pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
             #(#methods)*
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codegen::model;
+
+    /// A spec with `GET /things/{key}` and `GET /things/summary`, the variable of type `key_type`
+    /// and the summary taking `summary_extra` (YAML lines of its operation).
+    fn routed_spec(key_type: &str, summary_extra: &str) -> String {
+        format!(
+            r##"
+openapi: 3.0.3
+info: {{title: T, version: 1.0.0}}
+paths:
+  /things/{{key}}:
+    get:
+      operationId: show_thing
+      parameters:
+        - {{name: key, in: path, required: true, schema: {{type: {key_type}}}}}
+      responses:
+        "200": {{description: ok, content: {{application/json: {{schema: {{$ref: "#/components/schemas/Thing"}}}}}}}}
+        "4XX": {{description: no, content: {{application/json: {{schema: {{$ref: "#/components/schemas/Problem"}}}}}}}}
+  /things/summary:
+    get:
+      operationId: thing_summary
+{summary_extra}
+      responses:
+        "200": {{description: ok, content: {{application/json: {{schema: {{$ref: "#/components/schemas/Problem"}}}}}}}}
+        "4XX": {{description: no, content: {{application/json: {{schema: {{$ref: "#/components/schemas/Problem"}}}}}}}}
+components:
+  schemas:
+    Thing: {{type: object, properties: {{name: {{type: string}}}}}}
+    Problem: {{type: object, properties: {{message: {{type: string}}}}}}
+"##
+        )
+    }
+
+    fn generated(spec: &str) -> Result<String> {
+        let value: Value = serde_yaml::from_str(spec).unwrap();
+        let api = model::load(spec)?;
+        Ok(generate(&api, &value)?.to_string())
+    }
+
+    #[test]
+    fn a_literal_beside_a_same_method_variable_is_routed_through_its_endpoint() {
+        let code = generated(&routed_spec("string", "")).unwrap();
+        assert!(code.contains("crate :: Routed <"), "{code}");
+        assert!(code.contains("fn thing_summary"), "{code}");
+        assert!(code.contains("fn is_summary"), "{code}");
+        assert_eq!(code.matches("# [endpoint").count(), 1, "one endpoint serves both: {code}");
+        let api = model::load(&routed_spec("string", "")).unwrap();
+        let served = served_paths(&api);
+        assert_eq!(routed_through(&api, &served), [None, Some(0)]);
+    }
+
+    #[test]
+    fn what_a_routed_operation_cannot_take_is_refused_by_location() {
+        let integer = format!("{:#}", generated(&routed_spec("integer", "")).unwrap_err());
+        assert!(integer.contains("#/paths/~1things~1summary/get") && integer.contains("must then be a string"), "{integer}");
+        let query = "      parameters:\n        - {name: full, in: query, schema: {type: boolean}}";
+        let error = format!("{:#}", generated(&routed_spec("string", query)).unwrap_err());
+        assert!(error.contains("no query parameters"), "{error}");
+    }
 }

@@ -10,13 +10,17 @@
 //! What a run does is the sync engine's; here a manual run is created `pending`, canceled,
 //! and listed.
 
+use std::collections::BTreeMap;
+
 use croner::parser::{CronParser, Seconds, Year};
 use serde_json::Value;
 use squared_types::{
-    ConnectorSummary, CreateSyncRequest, EnableSyncRequest, ModelSummary, StartSyncRunRequest, Sync, SyncAttributes,
+    CatalogMappingTypes, ConnectorSummary, CreateSyncRequest, EnableSyncRequest, MappingOption, ModelSummary,
+    StartSyncRunRequest, Sync, SyncAttributes, SyncConfigurations, SyncConfigurationsData, SyncConfigurationsResponse,
     SyncInput, SyncIntervalUnit, SyncListResponse, SyncMapping, SyncMappingType, SyncMode, SyncRecord,
     SyncRecordAction, SyncRecordAttributes, SyncRecordListResponse, SyncRecordStatus, SyncResponse, SyncRun,
     SyncRunAttributes, SyncRunListResponse, SyncRunResponse, SyncRunStatus, SyncScheduleType, SyncStatus, SyncUpdate,
+    TemplateOptions,
 };
 
 use super::{Service, page_links};
@@ -90,6 +94,49 @@ pub fn parse_cron(text: &str) -> Result<croner::Cron, String> {
         .build()
         .parse(text)
         .map_err(|e| format!("not a valid cron expression: {e}"))
+}
+
+/// What a sync's mapping may hold (`GET /api/v1/syncs/configurations`): the value types of a
+/// static entry, and the variables and filters of a template entry.
+pub fn sync_configurations() -> SyncConfigurationsResponse {
+    let options = |entries: &[(&str, &str, &str)]| -> BTreeMap<String, MappingOption> {
+        entries
+            .iter()
+            .map(|(name, kind, description)| {
+                (
+                    (*name).to_owned(),
+                    MappingOption { type_: (*kind).to_owned(), description: (*description).to_owned() },
+                )
+            })
+            .collect()
+    };
+    SyncConfigurationsResponse {
+        data: SyncConfigurationsData {
+            configurations: SyncConfigurations {
+                catalog_mapping_types: CatalogMappingTypes {
+                    standard: String::new(),
+                    static_: options(&[
+                        ("string", "string", "A text value, written as given."),
+                        ("number", "float", "A number, written as given."),
+                        ("boolean", "boolean", "true or false."),
+                        ("null", "null", "No value."),
+                    ]),
+                    template: TemplateOptions {
+                        variable: options(&[(
+                            "current_timestamp",
+                            "datetime",
+                            "When the run began, RFC 3339 in UTC; the row's columns are variables too.",
+                        )]),
+                        filter: options(&[
+                            ("upcase", "string", "The text in upper case."),
+                            ("downcase", "string", "The text in lower case."),
+                            ("strip", "string", "The text without leading and trailing white space."),
+                        ]),
+                    },
+                },
+            },
+        },
+    }
 }
 
 fn parse_wire<T: Copy>(
