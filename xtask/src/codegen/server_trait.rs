@@ -497,7 +497,10 @@ components:
     #[test]
     fn what_a_routed_operation_cannot_take_is_refused_by_location() {
         let integer = format!("{:#}", generated(&routed_spec("integer", "")).unwrap_err());
-        assert!(integer.contains("#/paths/~1things~1summary/get") && integer.contains("must then be a string"), "{integer}");
+        assert!(
+            integer.contains("#/paths/~1things~1summary/get") && integer.contains("must then be a string"),
+            "{integer}"
+        );
         let query = "      parameters:\n        - {name: full, in: query, schema: {type: boolean}}";
         let error = format!("{:#}", generated(&routed_spec("string", query)).unwrap_err());
         assert!(error.contains("no query parameters"), "{error}");
