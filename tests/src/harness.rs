@@ -104,7 +104,7 @@ impl TestServer {
 
     /// A server on `engine`, or `None` when the engine is not configured here.
     pub async fn start_on(engine: TestEngine) -> Option<TestServer> {
-        Self::start_configured(engine, |_| {}).await
+        Self::start_configured(engine, as_configured).await
     }
 
     /// A server on `engine` with settings changed by `configure`, or `None` when the engine
@@ -181,6 +181,9 @@ impl TestServer {
     }
 }
 
+/// Leaves a server's settings as they are.
+pub fn as_configured(_: &mut ServerConfig) {}
+
 /// Lets a server's connectors reach loopback addresses (IPv4 and IPv6).
 pub fn allow_loopback(config: &mut ServerConfig) {
     config.egress = EgressPolicy::allowing(
@@ -223,56 +226,36 @@ pub fn foreign_token(claims: &Claims) -> String {
 #[macro_export]
 macro_rules! on_every_engine {
     (needs_postgres: $($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
-                async fn on_sqlite() {
-                    let server = $crate::harness::TestServer::start_configured(
-                        $crate::harness::TestEngine::Sqlite,
-                        $crate::harness::allow_loopback,
-                    )
+        $crate::on_every_engine!(
+            @tests [#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]]
+            $crate::harness::allow_loopback; $($name),*
+        );
+    };
+    (@tests [$($sqlite_attribute:tt)*] $configure:expr;) => {};
+    (@tests [$($sqlite_attribute:tt)*] $configure:expr; $name:ident $(, $rest:ident)*) => {
+        mod $name {
+            #[tokio::test]
+            $($sqlite_attribute)*
+            async fn on_sqlite() {
+                let server = $crate::harness::TestServer::start_configured($crate::harness::TestEngine::Sqlite, $configure)
                     .await
                     .expect("SQLite is always there");
-                    super::$name(server).await;
-                }
+                super::$name(server).await;
+            }
 
-                #[tokio::test]
-                #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
-                async fn on_postgres() {
-                    let server = $crate::harness::TestServer::start_configured(
-                        $crate::harness::TestEngine::Postgres,
-                        $crate::harness::allow_loopback,
-                    )
+            #[tokio::test]
+            #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+            async fn on_postgres() {
+                let server = $crate::harness::TestServer::start_configured($crate::harness::TestEngine::Postgres, $configure)
                     .await
                     .expect("PostgreSQL is configured");
-                    super::$name(server).await;
-                }
+                super::$name(server).await;
             }
-        )*
+        }
+        $crate::on_every_engine!(@tests [$($sqlite_attribute)*] $configure; $($rest),*);
     };
     ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn on_sqlite() {
-                    let server = $crate::harness::TestServer::start_on($crate::harness::TestEngine::Sqlite)
-                        .await
-                        .expect("SQLite is always there");
-                    super::$name(server).await;
-                }
-
-                #[tokio::test]
-                #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
-                async fn on_postgres() {
-                    let server =
-                        $crate::harness::TestServer::start_on($crate::harness::TestEngine::Postgres)
-                            .await
-                            .expect("PostgreSQL is configured");
-                    super::$name(server).await;
-                }
-            }
-        )*
+        $crate::on_every_engine!(@tests [] $crate::harness::as_configured; $($name),*);
     };
 }
 
@@ -311,4 +294,19 @@ impl DatabaseUrl {
 /// set (see `tests/build/services.rs`), so its absence here is a mistake worth a clear panic.
 pub fn url_from_env(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| panic!("{var} was set when the tests were built, and is not now"))
+}
+
+/// The status and body of an error response the spec declares; anything else panics.
+pub fn expect_error<T: std::fmt::Debug>(
+    result: Result<T, squared_client::Error<squared_client::types::ErrorResponse>>,
+) -> (u16, squared_client::types::ErrorResponse) {
+    match result {
+        Err(squared_client::Error::ErrorResponse(response)) => (response.status().as_u16(), response.into_inner()),
+        other => panic!("expected an error response the spec declares, got {other:?}"),
+    }
+}
+
+/// The JSON Pointers an error response names, in order.
+pub fn error_pointers(error: &squared_client::types::ErrorResponse) -> Vec<String> {
+    error.errors.iter().filter_map(|e| e.source.as_ref().and_then(|s| s.pointer.clone())).collect()
 }

@@ -3,15 +3,15 @@
 //! SQLite and on PostgreSQL, through the generated client.
 
 use serde_json::{Value, json};
+use squared_client::Client;
 use squared_client::types::{
     ConnectorCategory, ConnectorInput, ConnectorListResponse, ConnectorSubCategory, ConnectorType, ConnectorUpdate,
     CreateConnectorRequest, ErrorResponse, QuerySourceRequest, UpdateConnectorRequest,
 };
-use squared_client::{Client, Error};
 use squared_server::auth::Role;
 use squared_server::catalog::Catalog;
 use squared_server::secrets::{MASK, Vault};
-use squared_tests::harness::{TEST_ENCRYPTION_KEY, TestServer};
+use squared_tests::harness::{TEST_ENCRYPTION_KEY, TestServer, error_pointers, expect_error};
 use squared_tests::on_every_engine;
 
 const WORKSPACE: i64 = 11;
@@ -77,13 +77,6 @@ fn klaviyo(name: &str) -> CreateConnectorRequest {
                 .cloned()
                 .unwrap(),
         },
-    }
-}
-
-fn expect_error<T: std::fmt::Debug>(result: Result<T, Error<ErrorResponse>>) -> (u16, ErrorResponse) {
-    match result {
-        Err(Error::ErrorResponse(response)) => (response.status().as_u16(), response.into_inner()),
-        other => panic!("expected an error response the spec declares, got {other:?}"),
     }
 }
 
@@ -298,11 +291,6 @@ async fn show_update_and_patch_keep_masked_secrets(server: TestServer) {
     server.stop().await;
 }
 
-/// The pointers of an error response.
-fn pointers(error: &ErrorResponse) -> Vec<String> {
-    error.errors.iter().filter_map(|e| e.source.as_ref().and_then(|s| s.pointer.clone())).collect()
-}
-
 async fn a_masked_secret_never_goes_to_a_new_destination(server: TestServer) {
     let client = server.client(WORKSPACE, Role::Member);
     let id = create(&client, postgres_source("warehouse", "owners-password")).await;
@@ -327,7 +315,7 @@ async fn a_masked_secret_never_goes_to_a_new_destination(server: TestServer) {
             };
             let (status, error) = expect_error(sent);
             assert_eq!(status, 422, "{pointer}");
-            assert_eq!(pointers(&error), ["/connector/configuration/credentials/password"], "{pointer}");
+            assert_eq!(error_pointers(&error), ["/connector/configuration/credentials/password"], "{pointer}");
             assert!(error.errors[0].detail.contains(&format!("`{pointer}`")), "{}", error.errors[0].detail);
         }
     }
@@ -371,7 +359,7 @@ async fn a_masked_secret_never_goes_to_a_new_destination(server: TestServer) {
                 .await,
         );
         assert_eq!(
-            (status, pointers(&error)),
+            (status, error_pointers(&error)),
             (422, vec!["/connector/configuration/headers/X-Team".to_owned()]),
             "{url}"
         );
@@ -406,7 +394,7 @@ async fn a_secret_never_moves_to_a_new_definition(server: TestServer) {
         let sent = client.patch_connector().id(&id).body(update(change)).send().await;
         let text = format!("{sent:?}");
         let (status, error) = expect_error(sent);
-        assert_eq!((status, pointers(&error)), (422, vec!["/connector/configuration".to_owned()]));
+        assert_eq!((status, error_pointers(&error)), (422, vec!["/connector/configuration".to_owned()]));
         assert!(!text.contains("owners-password"), "{text}");
     }
     // A definition that accepts anything (AmazonS3 source) still does not get the stored secret.
@@ -418,7 +406,7 @@ async fn a_secret_never_moves_to_a_new_definition(server: TestServer) {
             .send()
             .await,
     );
-    assert_eq!((status, pointers(&error)), (422, vec!["/connector/configuration".to_owned()]));
+    assert_eq!((status, error_pointers(&error)), (422, vec!["/connector/configuration".to_owned()]));
     // With a configuration whose secret is the mask: refused at the secret.
     let mariadb =
         json!({"host": "db.internal", "port": "3306", "database": "analytics", "username": "reader", "password": MASK});
@@ -434,7 +422,7 @@ async fn a_secret_never_moves_to_a_new_definition(server: TestServer) {
             .send()
             .await,
     );
-    assert_eq!((status, pointers(&error)), (422, vec!["/connector/configuration/password".to_owned()]));
+    assert_eq!((status, error_pointers(&error)), (422, vec!["/connector/configuration/password".to_owned()]));
     assert_eq!(stored_configuration(&server, &id).await.0, before, "nothing was written");
     // With the secret sent again, the definition may change; it is sealed as the new one's.
     let mut mariadb = mariadb;

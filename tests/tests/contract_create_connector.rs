@@ -4,13 +4,13 @@
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use squared_client::Credentials;
 use squared_client::types::{
     ConnectorDefinitionCategoryFilter, ConnectorInput, ConnectorType, CreateConnectorRequest, ErrorResponse,
 };
-use squared_client::{Credentials, Error};
 use squared_server::auth::Role;
 use squared_server::secrets::key_id;
-use squared_tests::harness::{TEST_ENCRYPTION_KEY, TestServer, claims, foreign_token, unsigned_token};
+use squared_tests::harness::{TEST_ENCRYPTION_KEY, TestServer, claims, expect_error, foreign_token, unsigned_token};
 use squared_tests::on_every_engine;
 
 const WORKSPACE: i64 = 7;
@@ -60,13 +60,6 @@ fn postgres(name: &str) -> CreateConnectorRequest {
 }
 
 /// The error body and status of a failed call, or a panic if it did not fail as the spec says.
-fn expect_error<T: std::fmt::Debug>(result: Result<T, Error<ErrorResponse>>) -> (u16, ErrorResponse) {
-    match result {
-        Err(Error::ErrorResponse(response)) => (response.status().as_u16(), response.into_inner()),
-        other => panic!("expected an error response the spec declares, got {other:?}"),
-    }
-}
-
 fn pointers(body: &ErrorResponse) -> Vec<String> {
     body.errors.iter().map(|e| e.source.as_ref().and_then(|s| s.pointer.clone()).unwrap_or_default()).collect()
 }

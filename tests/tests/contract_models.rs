@@ -3,13 +3,13 @@
 //! PostgreSQL. Queries checked against real sources are in `contract_runtimes.rs`.
 
 use serde_json::json;
+use squared_client::Client;
 use squared_client::types::{
-    ConnectorInput, ConnectorType, CreateConnectorRequest, CreateModelRequest, ErrorResponse, ModelInput,
-    ModelQueryType, ModelUpdate, UpdateModelRequest,
+    ConnectorInput, ConnectorType, CreateConnectorRequest, CreateModelRequest, ModelInput, ModelQueryType, ModelUpdate,
+    UpdateModelRequest,
 };
-use squared_client::{Client, Error};
 use squared_server::auth::Role;
-use squared_tests::harness::TestServer;
+use squared_tests::harness::{TestServer, error_pointers, expect_error};
 use squared_tests::on_every_engine;
 
 const WORKSPACE: i64 = 31;
@@ -22,17 +22,6 @@ on_every_engine!(
     viewers_read_models_and_other_workspaces_see_none,
     a_sql_model_on_a_source_the_egress_policy_refuses_is_refused,
 );
-
-fn expect_error<T: std::fmt::Debug>(result: Result<T, Error<ErrorResponse>>) -> (u16, ErrorResponse) {
-    match result {
-        Err(Error::ErrorResponse(response)) => (response.status().as_u16(), response.into_inner()),
-        other => panic!("expected an error response the spec declares, got {other:?}"),
-    }
-}
-
-fn pointers(error: &ErrorResponse) -> Vec<String> {
-    error.errors.iter().filter_map(|e| e.source.as_ref().and_then(|s| s.pointer.clone())).collect()
-}
 
 async fn connector(client: &Client, connector_type: ConnectorType, name: &str) -> i64 {
     let (connector_name, configuration) = match connector_type {
@@ -197,7 +186,7 @@ async fn the_rules_of_a_model_answer_422_at_their_pointer(server: TestServer) {
         let (status, error) =
             expect_error(client.create_model().body(CreateModelRequest { model: input }).send().await);
         assert_eq!(status, 422, "{case}");
-        assert!(pointers(&error).iter().any(|p| p == pointer), "{case}: {:?}", error.errors);
+        assert!(error_pointers(&error).iter().any(|p| p == pointer), "{case}: {:?}", error.errors);
     }
     // Kinds that need no query, or no primary key, are stored as given.
     let unstructured =
@@ -213,7 +202,7 @@ async fn the_rules_of_a_model_answer_422_at_their_pointer(server: TestServer) {
         (ModelUpdate { query: Some("".into()), ..no_change() }, "/model/query"),
     ] {
         let (status, error) = expect_error(client.patch_model().id(&id).body(update(change)).send().await);
-        assert_eq!((status, pointers(&error)), (422, vec![pointer.to_owned()]));
+        assert_eq!((status, error_pointers(&error)), (422, vec![pointer.to_owned()]));
     }
     assert_eq!(client.show_model().id(&id).send().await.unwrap().into_inner().data, before);
     // A name is at least one character: the generated types refuse less (400).
@@ -322,7 +311,7 @@ async fn a_sql_model_on_a_source_the_egress_policy_refuses_is_refused(server: Te
             .send()
             .await,
     );
-    assert_eq!((status, pointers(&error)), (422, vec!["/model/query".to_owned()]));
+    assert_eq!((status, error_pointers(&error)), (422, vec!["/model/query".to_owned()]));
     assert!(error.errors[0].detail.contains("--allow-network"), "{}", error.errors[0].detail);
     // A kind this server does not run is stored without asking the source.
     create(&client, model(source, "dbt", ModelQueryType::Dbt)).await;

@@ -10,16 +10,15 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
 use sqlx::{AnyPool, Executor};
+use squared_client::Client;
 use squared_client::types::{
     CheckConnectionRequest, ConnectionStatusValue, ConnectorInput, ConnectorType, CreateConnectorRequest,
-    CreateModelRequest, ErrorResponse, ModelColumn, ModelInput, ModelQueryType, ModelUpdate, QuerySourceRequest,
-    UpdateModelRequest,
+    CreateModelRequest, ModelColumn, ModelInput, ModelQueryType, ModelUpdate, QuerySourceRequest, UpdateModelRequest,
 };
-use squared_client::{Client, Error};
 use squared_server::auth::Role;
 use squared_server::runtime::RuntimeLimits;
 use squared_tests::harness::{
-    DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, url_from_env,
+    DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, expect_error, url_from_env,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -27,13 +26,6 @@ const WORKSPACE: i64 = 21;
 
 fn object(value: Value) -> Map<String, Value> {
     value.as_object().cloned().expect("an object")
-}
-
-fn expect_error<T: std::fmt::Debug>(result: Result<T, Error<ErrorResponse>>) -> (u16, ErrorResponse) {
-    match result {
-        Err(Error::ErrorResponse(response)) => (response.status().as_u16(), response.into_inner()),
-        other => panic!("expected an error response the spec declares, got {other:?}"),
-    }
 }
 
 async fn check(

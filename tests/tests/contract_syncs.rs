@@ -5,15 +5,15 @@
 
 use serde_json::{Map, Value, json};
 use sqlx::{AnyPool, Executor};
+use squared_client::Client;
 use squared_client::types::{
     CatalogInput, ConnectorInput, ConnectorType, CreateCatalogRequest, CreateConnectorRequest, CreateModelRequest,
-    CreateSyncRequest, EnableSyncRequest, ErrorResponse, ModelInput, ModelQueryType, ScheduleSync, StartSyncRunRequest,
-    SyncInput, SyncIntervalUnit, SyncMapping, SyncMappingEntry, SyncMappingType, SyncMode, SyncRecordStatus,
-    SyncRunStatus, SyncScheduleType, SyncStatus, SyncUpdate, UpdateSyncRequest,
+    CreateSyncRequest, EnableSyncRequest, ModelInput, ModelQueryType, ScheduleSync, StartSyncRunRequest, SyncInput,
+    SyncIntervalUnit, SyncMapping, SyncMappingEntry, SyncMappingType, SyncMode, SyncRecordStatus, SyncRunStatus,
+    SyncScheduleType, SyncStatus, SyncUpdate, UpdateSyncRequest,
 };
-use squared_client::{Client, Error};
 use squared_server::auth::Role;
-use squared_tests::harness::{DatabaseUrl, POSTGRES_URL_VAR, TestServer, url_from_env};
+use squared_tests::harness::{DatabaseUrl, POSTGRES_URL_VAR, TestServer, error_pointers, expect_error, url_from_env};
 use squared_tests::on_every_engine;
 
 const WORKSPACE: i64 = 41;
@@ -26,17 +26,6 @@ on_every_engine!(
     what_a_sync_uses_cannot_be_deleted,
     viewers_read_syncs_and_other_workspaces_see_none,
 );
-
-fn expect_error<T: std::fmt::Debug>(result: Result<T, Error<ErrorResponse>>) -> (u16, ErrorResponse) {
-    match result {
-        Err(Error::ErrorResponse(response)) => (response.status().as_u16(), response.into_inner()),
-        other => panic!("expected an error response the spec declares, got {other:?}"),
-    }
-}
-
-fn pointers(error: &ErrorResponse) -> Vec<String> {
-    error.errors.iter().filter_map(|e| e.source.as_ref().and_then(|s| s.pointer.clone())).collect()
-}
 
 fn object(value: Value) -> Map<String, Value> {
     value.as_object().cloned().expect("an object")
@@ -239,10 +228,10 @@ async fn catalogs_are_defined_and_changed(server: TestServer) {
     let mut moved = define(None, json!({}));
     moved.connector_id = parts.source;
     let (status, error) = expect_error(client.update_catalog().id(&created.id).body(moved).send().await);
-    assert_eq!((status, pointers(&error)), (422, vec!["/connector_id".to_owned()]));
+    assert_eq!((status, error_pointers(&error)), (422, vec!["/connector_id".to_owned()]));
     let stranger = server.client(WORKSPACE + 1, Role::Member);
     let (status, error) = expect_error(stranger.create_catalog().body(define(None, json!({}))).send().await);
-    assert_eq!((status, pointers(&error)), (422, vec!["/connector_id".to_owned()]));
+    assert_eq!((status, error_pointers(&error)), (422, vec!["/connector_id".to_owned()]));
     assert_eq!(
         expect_error(stranger.update_catalog().id(&created.id).body(define(None, json!({}))).send().await).0,
         404
@@ -540,7 +529,7 @@ async fn the_rules_of_a_sync_answer_422_at_their_pointer(server: TestServer) {
     for (case, input, pointer) in cases {
         let (status, error) = expect_error(client.create_sync().body(CreateSyncRequest { sync: input }).send().await);
         assert_eq!(status, 422, "{case}");
-        assert!(pointers(&error).iter().any(|p| p == pointer), "{case}: {:?}", error.errors);
+        assert!(error_pointers(&error).iter().any(|p| p == pointer), "{case}: {:?}", error.errors);
     }
     // A non-positive interval is outside the spec's bounds (400).
     let zero = SyncInput { schedule_type: SyncScheduleType::Interval, sync_interval: Some(0), ..base() };
@@ -557,7 +546,7 @@ async fn the_rules_of_a_sync_answer_422_at_their_pointer(server: TestServer) {
             .send()
             .await,
     );
-    assert_eq!((status, pointers(&error)), (422, vec!["/sync/stream_name".to_owned()]));
+    assert_eq!((status, error_pointers(&error)), (422, vec!["/sync/stream_name".to_owned()]));
     assert_eq!(client.show_sync().sync_id(&id).send().await.unwrap().into_inner().data, before);
     server.stop().await;
     parts.fixture.drop().await;
@@ -579,7 +568,7 @@ async fn manual_runs_start_cancel_and_list_with_their_records(server: TestServer
     assert_eq!((run.attributes.started_at, run.attributes.duration), (None, None));
     // One active run at a time.
     let (status, error) = expect_error(client.start_sync_run().body(start(numeric)).send().await);
-    assert_eq!((status, pointers(&error)), (422, vec!["/schedule_sync/sync_id".to_owned()]));
+    assert_eq!((status, error_pointers(&error)), (422, vec!["/schedule_sync/sync_id".to_owned()]));
     assert!(error.errors[0].detail.contains("active run"), "{}", error.errors[0].detail);
     let shown = client.show_sync_run().sync_id(&id).sync_run_id(&run.id).send().await.unwrap().into_inner().data;
     assert_eq!(shown, run);
@@ -751,7 +740,7 @@ async fn viewers_read_syncs_and_other_workspaces_see_none(server: TestServer) {
     let theirs = SyncInput { ..sync_input(&parts) };
     let (status, error) = expect_error(stranger.create_sync().body(CreateSyncRequest { sync: theirs }).send().await);
     assert_eq!(status, 422);
-    assert!(pointers(&error).contains(&"/sync/source_id".to_owned()), "{:?}", error.errors);
+    assert!(error_pointers(&error).contains(&"/sync/source_id".to_owned()), "{:?}", error.errors);
     server.stop().await;
     parts.fixture.drop().await;
 }

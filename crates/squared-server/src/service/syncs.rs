@@ -432,10 +432,9 @@ impl Service {
             (true, "disabled") => SyncStatus::Pending,
             (true, other) => parse_wire(&SyncStatus::ALL, SyncStatus::as_str, other, "sync status")?,
         };
-        let changed = NewSync { status: status.as_str().to_owned(), ..new_sync_of(&stored) };
         let updated = self
             .store
-            .update_sync(caller.workspace_id, stored.id, &changed)
+            .set_sync_status(caller.workspace_id, stored.id, status.as_str())
             .await?
             .ok_or_else(|| Self::sync_not_found(caller, id))?;
         Ok(SyncResponse { data: self.sync_resource(&updated).await? })
@@ -730,26 +729,6 @@ fn check_mapping(mapping: &SyncMapping, columns: &[String], fields: Option<&[&st
         }
     }
     problems
-}
-
-/// A stored sync as a [`NewSync`], to write back with a change.
-fn new_sync_of(stored: &StoredSync) -> NewSync {
-    NewSync {
-        workspace_id: stored.workspace_id,
-        name: stored.name.clone(),
-        source_id: stored.source_id,
-        model_id: stored.model_id,
-        destination_id: stored.destination_id,
-        schedule_type: stored.schedule_type.clone(),
-        sync_interval: stored.sync_interval,
-        sync_interval_unit: stored.sync_interval_unit.clone(),
-        cron_expression: stored.cron_expression.clone(),
-        sync_mode: stored.sync_mode.clone(),
-        cursor_field: stored.cursor_field.clone(),
-        stream_name: stored.stream_name.clone(),
-        configuration: stored.configuration.clone(),
-        status: stored.status.clone(),
-    }
 }
 
 fn run_resource(run: &StoredRun) -> Result<SyncRun, ServiceError> {

@@ -267,6 +267,39 @@ impl Store {
         Ok((connectors, total))
     }
 
+    /// One page of `SELECT columns FROM table WHERE condition ORDER BY order`, and how many
+    /// rows the condition selects. `condition` numbers its placeholders from `$1`: `key` binds
+    /// `$1` and `texts` the ones after it. Every piece of SQL here is the caller's constant
+    /// text; values only ever arrive as bound parameters.
+    #[allow(clippy::too_many_arguments)]
+    async fn page(
+        &self,
+        table: &str,
+        columns: &str,
+        condition: &str,
+        order: &str,
+        key: i64,
+        texts: &[&str],
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AnyRow>, i64), StoreError> {
+        let count_sql = format!("SELECT COUNT(*) FROM {table} WHERE {condition}");
+        let next = texts.len() + 2;
+        let page_sql = format!(
+            "SELECT {columns} FROM {table} WHERE {condition} ORDER BY {order} LIMIT ${next} OFFSET ${}",
+            next + 1
+        );
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql)).bind(key);
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql)).bind(key);
+        for text in texts {
+            count = count.bind(*text);
+            page = page.bind(*text);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        Ok((rows, total))
+    }
+
     /// Replaces the fields of connector `id` of a workspace; `None` when it is not there.
     pub async fn update_connector(
         &self,

@@ -94,31 +94,24 @@ impl Store {
         offset: i64,
     ) -> Result<(Vec<StoredModel>, i64), StoreError> {
         let mut condition = String::from("workspace_id = $1");
-        let types = query_types.unwrap_or_default();
+        let types: Vec<&str> = query_types.unwrap_or_default().iter().map(String::as_str).collect();
         if query_types.is_some() {
             let placeholders: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 2)).collect();
             condition.push_str(&format!(" AND query_type IN ({})", placeholders.join(", ")));
         }
-        // Built from constant text and numbered placeholders only: no value is spliced in.
-        let count_sql = format!("SELECT COUNT(*) FROM models WHERE {condition}");
-        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql)).bind(workspace_id);
-        for query_type in types {
-            count = count.bind(query_type);
-        }
-        let total = count.fetch_one(&self.pool).await?;
-        let page_sql = format!(
-            "SELECT {} FROM models WHERE {condition} ORDER BY updated_at DESC, id DESC LIMIT ${} OFFSET ${}",
-            model_columns!(),
-            types.len() + 2,
-            types.len() + 3
-        );
-        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql)).bind(workspace_id);
-        for query_type in types {
-            page = page.bind(query_type);
-        }
-        let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
-        let models = rows.iter().map(model_from_row).collect::<Result<_, _>>()?;
-        Ok((models, total))
+        let (rows, total) = self
+            .page(
+                "models",
+                model_columns!(),
+                &condition,
+                "updated_at DESC, id DESC",
+                workspace_id,
+                &types,
+                limit,
+                offset,
+            )
+            .await?;
+        Ok((rows.iter().map(model_from_row).collect::<Result<_, _>>()?, total))
     }
 
     /// Replaces the fields of model `id` of a workspace; `None` when it is not there.

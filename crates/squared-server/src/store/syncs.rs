@@ -17,9 +17,9 @@ fn active_condition() -> String {
     format!("status IN ({})", states.join(", "))
 }
 
-/// ` AND status = $n` when a status filter is given.
-fn status_condition(status: Option<&str>, placeholder: usize) -> String {
-    status.map(|_| format!(" AND status = ${placeholder}")).unwrap_or_default()
+/// ` AND status = $2` when a status filter is given.
+fn status_condition(status: Option<&str>) -> &'static str {
+    if status.is_some() { " AND status = $2" } else { "" }
 }
 
 /// A sync as given to the store (checked by the service first).
@@ -168,20 +168,18 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<StoredSync>, i64), StoreError> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM syncs WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_one(&self.pool)
+        let (rows, total) = self
+            .page(
+                "syncs",
+                sync_columns!(),
+                "workspace_id = $1",
+                "updated_at DESC, id DESC",
+                workspace_id,
+                &[],
+                limit,
+                offset,
+            )
             .await?;
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            sync_columns!(),
-            " FROM syncs WHERE workspace_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3"
-        ))
-        .bind(workspace_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
         Ok((rows.iter().map(sync_from_row).collect::<Result<_, _>>()?, total))
     }
 
@@ -218,6 +216,26 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(refused_or_database)?;
+        row.as_ref().map(sync_from_row).transpose()
+    }
+
+    /// Sets the status of sync `id` of a workspace; `None` when it is not there.
+    pub async fn set_sync_status(
+        &self,
+        workspace_id: i64,
+        id: i64,
+        status: &str,
+    ) -> Result<Option<StoredSync>, StoreError> {
+        let row = sqlx::query(concat!(
+            "UPDATE syncs SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4 RETURNING ",
+            sync_columns!()
+        ))
+        .bind(status)
+        .bind(timestamp(Utc::now()))
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(sync_from_row).transpose()
     }
 
@@ -310,24 +328,10 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<StoredRun>, i64), StoreError> {
-        let condition = format!("sync_id = $1{}", status_condition(status, 2));
-        let placeholder = if status.is_some() { 3 } else { 2 };
-        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM sync_runs WHERE {condition}"
-        )))
-        .bind(sync_id);
-        let sql = format!(
-            "SELECT {} FROM sync_runs WHERE {condition} ORDER BY id DESC LIMIT ${placeholder} OFFSET ${}",
-            run_columns!(),
-            placeholder + 1
-        );
-        let mut page = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(sync_id);
-        if let Some(status) = status {
-            count = count.bind(status);
-            page = page.bind(status);
-        }
-        let total = count.fetch_one(&self.pool).await?;
-        let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let condition = format!("sync_id = $1{}", status_condition(status));
+        let texts: Vec<&str> = status.into_iter().collect();
+        let (rows, total) =
+            self.page("sync_runs", run_columns!(), &condition, "id DESC", sync_id, &texts, limit, offset).await?;
         Ok((rows.iter().map(run_from_row).collect::<Result<_, _>>()?, total))
     }
 
@@ -348,24 +352,10 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<StoredRecord>, i64), StoreError> {
-        let condition = format!("sync_run_id = $1{}", status_condition(status, 2));
-        let placeholder = if status.is_some() { 3 } else { 2 };
-        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM sync_records WHERE {condition}"
-        )))
-        .bind(run_id);
-        let sql = format!(
-            "SELECT id, sync_id, sync_run_id, primary_key, record, status, action, error, created_at, updated_at \
-             FROM sync_records WHERE {condition} ORDER BY id LIMIT ${placeholder} OFFSET ${}",
-            placeholder + 1
-        );
-        let mut page = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(run_id);
-        if let Some(status) = status {
-            count = count.bind(status);
-            page = page.bind(status);
-        }
-        let total = count.fetch_one(&self.pool).await?;
-        let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let condition = format!("sync_run_id = $1{}", status_condition(status));
+        let texts: Vec<&str> = status.into_iter().collect();
+        let columns = "id, sync_id, sync_run_id, primary_key, record, status, action, error, created_at, updated_at";
+        let (rows, total) = self.page("sync_records", columns, &condition, "id", run_id, &texts, limit, offset).await?;
         let records = rows
             .iter()
             .map(|row| {
