@@ -116,6 +116,8 @@ impl TestServer {
             bind: ([127, 0, 0, 1], 0).into(),
             database: Some(database.url.clone()),
             data_dir: dir.path().to_owned(),
+            // API tests see runs as the API leaves them; engine tests turn the runner on.
+            run_syncs: false,
             ..ServerConfig::default()
         };
         configure(&mut config);

@@ -13,7 +13,9 @@ use squared_client::types::{
     SyncScheduleType, SyncStatus, SyncUpdate, UpdateSyncRequest,
 };
 use squared_server::auth::Role;
-use squared_tests::harness::{DatabaseUrl, POSTGRES_URL_VAR, TestServer, error_pointers, expect_error, url_from_env};
+use squared_tests::harness::{
+    DatabaseUrl, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, error_pointers, expect_error, url_from_env,
+};
 use squared_tests::on_every_engine;
 
 const WORKSPACE: i64 = 41;
@@ -764,4 +766,135 @@ async fn sync_configurations_are_served_beside_show_sync() {
     assert_eq!(expect_error(unauthenticated.sync_configurations().send().await).0, 401);
     assert_eq!(expect_error(server.client(WORKSPACE, Role::Member).show_sync().sync_id("12345").send().await).0, 404);
     server.stop().await;
+}
+
+/// The first slice of the sync engine: manual, full-refresh runs from PostgreSQL into
+/// PostgreSQL, executed by the server's runner.
+async fn runs_move_rows_and_write_only_what_changed(engine: TestEngine) {
+    let server = TestServer::start_configured(engine, |config| {
+        allow_loopback(config);
+        config.run_syncs = true;
+    })
+    .await
+    .expect("the engine is configured");
+    let client = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&client).await;
+    let schema = &parts.fixture.schema;
+    // A third row the destination will refuse: its customer is null, the column is not.
+    parts
+        .fixture
+        .admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO {schema}.orders VALUES (3, NULL, 1.00, now());
+             ALTER TABLE {schema}.orders_copy ALTER COLUMN customer_name SET NOT NULL;"
+        )))
+        .await
+        .unwrap();
+    let id = create_sync(&client, sync_input(&parts)).await;
+    let run = |client: &Client| {
+        let id = id.clone();
+        let client = client.clone();
+        async move {
+            let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: id.parse().unwrap() } };
+            let run = client.start_sync_run().body(start).send().await.unwrap().into_inner().data;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let shown =
+                    client.show_sync_run().sync_id(&id).sync_run_id(&run.id).send().await.unwrap().into_inner().data;
+                if matches!(shown.attributes.status, SyncRunStatus::Success | SyncRunStatus::Failed) {
+                    return shown;
+                }
+                assert!(std::time::Instant::now() < deadline, "the run did not end: {shown:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let counts = |run: &squared_client::types::SyncRun| {
+        let a = &run.attributes;
+        (a.total_query_rows, a.skipped_rows, a.total_rows, a.successful_rows, a.failed_rows)
+    };
+    let copied = || async {
+        sqlx::query_as::<_, (i32, String, String)>(sqlx::AssertSqlSafe(format!(
+            "SELECT order_id, customer_name, total::text FROM {schema}.orders_copy ORDER BY order_id"
+        )))
+        .fetch_all(&parts.fixture.admin)
+        .await
+        .unwrap()
+    };
+
+    let first = run(&client).await;
+    assert_eq!(first.attributes.status, SyncRunStatus::Success, "{first:?}");
+    assert_eq!(counts(&first), (3, 0, 3, 2, 1));
+    assert!(first.attributes.started_at.is_some() && first.attributes.duration.is_some());
+    // Numbers travel as JSON numbers: 12.50 arrives as 12.5 in an unscaled numeric column.
+    assert_eq!(copied().await, [(1, "ada".into(), "12.5".into()), (2, "bob".into(), "7.0".into())]);
+    let records =
+        client.list_sync_records().sync_id(&id).sync_run_id(&first.id).send().await.unwrap().into_inner().data;
+    let failed: Vec<_> = records.iter().filter(|r| r.attributes.status == SyncRecordStatus::Failed).collect();
+    assert_eq!(records.len(), 3);
+    assert_eq!(failed.len(), 1, "the refused row fails alone");
+    assert_eq!(failed[0].attributes.primary_key, "3");
+    assert!(failed[0].attributes.error.as_deref().unwrap().contains("null value"), "{:?}", failed[0].attributes.error);
+    assert!(
+        records
+            .iter()
+            .filter(|r| r.attributes.status == SyncRecordStatus::Success)
+            .all(|r| { r.attributes.action == squared_client::types::SyncRecordAction::DestinationInsert })
+    );
+
+    // One row changes and the refused one is mended: the next run writes exactly those two.
+    parts
+        .fixture
+        .admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "UPDATE {schema}.orders SET amount = 99.00 WHERE id = 1; UPDATE {schema}.orders SET customer = 'cy' WHERE id = 3;"
+        )))
+        .await
+        .unwrap();
+    let second = run(&client).await;
+    assert_eq!(counts(&second), (3, 1, 2, 2, 0));
+    let records =
+        client.list_sync_records().sync_id(&id).sync_run_id(&second.id).send().await.unwrap().into_inner().data;
+    let actions: Vec<(String, squared_client::types::SyncRecordAction)> =
+        records.iter().map(|r| (r.attributes.primary_key.clone(), r.attributes.action)).collect();
+    assert_eq!(
+        actions,
+        [
+            ("1".to_owned(), squared_client::types::SyncRecordAction::DestinationUpdate),
+            ("3".to_owned(), squared_client::types::SyncRecordAction::DestinationInsert)
+        ]
+    );
+    assert_eq!(
+        copied().await,
+        [(1, "ada".into(), "99.0".into()), (2, "bob".into(), "7.0".into()), (3, "cy".into(), "1.0".into())]
+    );
+    // Nothing changed: nothing is written.
+    let third = run(&client).await;
+    assert_eq!(counts(&third), (3, 3, 0, 0, 0));
+    assert!(
+        client
+            .list_sync_records()
+            .sync_id(&id)
+            .sync_run_id(&third.id)
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .data
+            .is_empty()
+    );
+    server.stop().await;
+    parts.fixture.drop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn runs_move_rows_on_sqlite() {
+    runs_move_rows_and_write_only_what_changed(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn runs_move_rows_on_postgres() {
+    runs_move_rows_and_write_only_what_changed(TestEngine::Postgres).await;
 }

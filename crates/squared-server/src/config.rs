@@ -54,6 +54,8 @@ pub struct ServerConfig {
     pub runtime_limits: RuntimeLimits,
     /// What tokens must be.
     pub token_rules: TokenRules,
+    /// Whether this server executes sync runs (the engine's runner).
+    pub run_syncs: bool,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +69,7 @@ impl Default for ServerConfig {
             egress: EgressPolicy::public_only(),
             runtime_limits: RuntimeLimits::default(),
             token_rules: TokenRules::default(),
+            run_syncs: true,
         }
     }
 }

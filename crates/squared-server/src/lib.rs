@@ -14,6 +14,7 @@
 //! - [`keys`]: the start-up check of the encryption key, and key rotation;
 //! - [`store`]: the database (embedded SQLite or PostgreSQL), migrations applied on start;
 //! - [`service`]: what each operation does, independent of HTTP;
+//! - [`engine`]: executes sync runs (claimed from the database) through the runtimes;
 //! - [`http`]: the trait implementation, translating between HTTP and [`service`];
 //! - [`error`]: the domain errors, converted into the API's one error shape in one place.
 
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod egress;
+pub mod engine;
 pub mod error;
 pub mod http;
 pub mod keys;
@@ -43,6 +45,7 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 /// A started server.
 pub struct RunningServer {
     server: HttpServer<Arc<service::Service>>,
+    runner: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -53,6 +56,9 @@ impl RunningServer {
     /// Stops accepting, lets requests in flight finish, then closes the database.
     pub async fn close(self) -> anyhow::Result<()> {
         let service = self.server.app_private().clone();
+        if let Some(runner) = &self.runner {
+            runner.abort();
+        }
         self.server.close().await.map_err(|e| anyhow::anyhow!("stopping the HTTP server: {e}"))?;
         service.close().await;
         Ok(())
@@ -85,9 +91,10 @@ pub async fn start(
         default_request_body_max_bytes: MAX_REQUEST_BODY_BYTES,
         ..Default::default()
     };
+    let runner = config.run_syncs.then(|| engine::spawn(service.clone(), log.new(slog::o!("component" => "engine"))));
     let server = ServerBuilder::new(api, service, log)
         .config(dropshot_config)
         .start()
         .map_err(|e| anyhow::anyhow!("listening on {}: {e}", config.bind))?;
-    Ok(RunningServer { server })
+    Ok(RunningServer { server, runner })
 }

@@ -301,6 +301,91 @@ impl Runtimes {
     }
 }
 
+/// Reads the rows of a model's query from its source, batch by batch.
+pub enum SourceReader {
+    Postgres(postgres::Reader),
+}
+
+impl SourceReader {
+    /// The next rows, at most `size`; empty at the end.
+    pub async fn next_batch(&mut self, size: usize) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+        match self {
+            SourceReader::Postgres(reader) => reader.next_batch(size).await,
+        }
+    }
+
+    pub async fn close(self) {
+        match self {
+            SourceReader::Postgres(reader) => reader.close().await,
+        }
+    }
+}
+
+/// Writes mapped records into one stream of a destination.
+pub enum DestinationWriter {
+    Postgres(postgres::Writer),
+}
+
+impl DestinationWriter {
+    /// One outcome per record, in order: a record the destination refuses fails alone.
+    pub async fn write(&mut self, records: &[Map<String, Value>]) -> Vec<Result<(), String>> {
+        match self {
+            DestinationWriter::Postgres(writer) => writer.upsert(records).await,
+        }
+    }
+
+    pub async fn close(self) {
+        match self {
+            DestinationWriter::Postgres(writer) => writer.close().await,
+        }
+    }
+}
+
+impl Runtimes {
+    /// A reader of `query` on a source; through the egress policy, like every runtime call.
+    pub async fn open_reader(
+        &self,
+        connector_type: ConnectorType,
+        connector_name: &str,
+        configuration: &Value,
+        query: &str,
+    ) -> Result<SourceReader, RuntimeError> {
+        match Runtime::of(connector_type, connector_name) {
+            Some(Runtime::PostgresSource) => {
+                Ok(SourceReader::Postgres(postgres::Reader::open(&self.egress, configuration, query).await?))
+            }
+            _ => Err(RuntimeError::Unsupported(format!(
+                "this server cannot read rows for a sync from the {connector_type} connector {connector_name} yet"
+            ))),
+        }
+    }
+
+    /// A writer into `stream` of a destination, upserting by `primary_key`.
+    pub async fn open_writer(
+        &self,
+        connector_type: ConnectorType,
+        connector_name: &str,
+        configuration: &Value,
+        stream: &str,
+        primary_key: Vec<String>,
+    ) -> Result<DestinationWriter, RuntimeError> {
+        match Runtime::of(connector_type, connector_name) {
+            Some(Runtime::PostgresDestination) => {
+                if primary_key.is_empty() {
+                    return Err(RuntimeError::BadConfiguration(format!(
+                        "the destination table {stream} has no primary key, which upserts need"
+                    )));
+                }
+                let writer = postgres::Writer::open(&self.egress, configuration, stream, primary_key).await?;
+                Ok(DestinationWriter::Postgres(writer))
+            }
+            _ => Err(RuntimeError::Unsupported(format!(
+                "this server cannot write a sync's rows to the {connector_type} connector {connector_name} yet"
+            ))),
+        }
+    }
+}
+
 /// Connects to the first of `addresses` that answers, each within [`CONNECT_TIMEOUT`];
 /// `what` names the system in messages.
 async fn connect_first<C, F>(

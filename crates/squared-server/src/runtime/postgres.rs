@@ -219,3 +219,121 @@ async fn run_read_only(
     connection.execute("ROLLBACK").await.map_err(remote)?;
     Ok(rows)
 }
+
+/// The rows of a model's query, read from a server-side cursor in batches inside a read-only
+/// transaction (no whole result in memory, no LIMIT/OFFSET splice).
+pub struct Reader {
+    connection: PgConnection,
+}
+
+impl Reader {
+    pub async fn open(egress: &EgressPolicy, configuration: &Value, query: &str) -> Result<Reader, RuntimeError> {
+        let mut connection = connect(egress, configuration).await?;
+        let remote = |e: sqlx::Error| RuntimeError::Remote(format!("reading the model failed: {}", describe(&e)));
+        connection.execute("BEGIN READ ONLY").await.map_err(remote)?;
+        let query = query.trim().trim_end_matches(';');
+        let declare =
+            format!("DECLARE squared_read NO SCROLL CURSOR FOR SELECT row_to_json(q)::text AS row FROM ({query}) AS q");
+        sqlx::query(sqlx::AssertSqlSafe(declare)).execute(&mut connection).await.map_err(remote)?;
+        Ok(Reader { connection })
+    }
+
+    /// The next rows, at most `size`; empty at the end.
+    pub async fn next_batch(&mut self, size: usize) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+        let remote = |e: sqlx::Error| RuntimeError::Remote(format!("reading the model failed: {}", describe(&e)));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("FETCH {size} FROM squared_read")))
+            .fetch_all(&mut self.connection)
+            .await
+            .map_err(remote)?;
+        rows.iter()
+            .map(|row| {
+                let text: &str = row.try_get(0).map_err(remote)?;
+                match serde_json::from_str(text) {
+                    Ok(Value::Object(map)) => Ok(map),
+                    _ => Err(RuntimeError::Remote("PostgreSQL returned a row that is not a JSON object".into())),
+                }
+            })
+            .collect()
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.connection.execute("ROLLBACK").await;
+        let _ = self.connection.close().await;
+    }
+}
+
+/// A PostgreSQL identifier, quoted.
+fn identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Upserts records into one table of a destination by its primary key.
+pub struct Writer {
+    connection: PgConnection,
+    table: String,
+    primary_key: Vec<String>,
+}
+
+impl Writer {
+    pub async fn open(
+        egress: &EgressPolicy,
+        configuration: &Value,
+        table: &str,
+        primary_key: Vec<String>,
+    ) -> Result<Writer, RuntimeError> {
+        let schema = text(configuration, "/schema")?;
+        let connection = connect(egress, configuration).await?;
+        Ok(Writer { connection, table: format!("{}.{}", identifier(schema), identifier(table)), primary_key })
+    }
+
+    /// Writes `records` (all with the same fields) in one statement; when the destination
+    /// refuses it, one statement per record, so that a refused record fails alone. One
+    /// outcome per record, in order.
+    pub async fn upsert(&mut self, records: &[Map<String, Value>]) -> Vec<Result<(), String>> {
+        let Some(first) = records.first() else { return Vec::new() };
+        let columns: Vec<&String> = first.keys().collect();
+        if let Some(missing) = self.primary_key.iter().find(|k| !first.contains_key(*k)) {
+            let error = format!("the mapping gives no value for `{missing}`, the destination's primary key");
+            return records.iter().map(|_| Err(error.clone())).collect();
+        }
+        let list = columns.iter().map(|c| identifier(c)).collect::<Vec<_>>().join(", ");
+        let updates: Vec<String> = columns
+            .iter()
+            .filter(|c| !self.primary_key.contains(c))
+            .map(|c| format!("{0} = EXCLUDED.{0}", identifier(c)))
+            .collect();
+        let on_conflict = match updates.is_empty() {
+            true => "DO NOTHING".to_owned(),
+            false => format!("DO UPDATE SET {}", updates.join(", ")),
+        };
+        let keys = self.primary_key.iter().map(|k| identifier(k)).collect::<Vec<_>>().join(", ");
+        // Identifiers are quoted; values travel as one bound JSON array, typed by the table.
+        let sql = format!(
+            "INSERT INTO {table} ({list}) SELECT {list} FROM json_populate_recordset(NULL::{table}, $1::json) \
+             ON CONFLICT ({keys}) {on_conflict}",
+            table = self.table
+        );
+        let batch = Value::Array(records.iter().cloned().map(Value::Object).collect()).to_string();
+        match sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(batch).execute(&mut self.connection).await {
+            Ok(_) => records.iter().map(|_| Ok(())).collect(),
+            Err(_) => {
+                let mut outcomes = Vec::with_capacity(records.len());
+                for record in records {
+                    let one = Value::Array(vec![Value::Object(record.clone())]).to_string();
+                    let outcome = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                        .bind(one)
+                        .execute(&mut self.connection)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| describe(&e));
+                    outcomes.push(outcome);
+                }
+                outcomes
+            }
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.connection.close().await;
+    }
+}

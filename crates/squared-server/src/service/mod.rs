@@ -466,6 +466,35 @@ impl Service {
         })
     }
 
+    /// The store, for the sync engine.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The runtimes, for the sync engine.
+    pub(crate) fn runtimes(&self) -> &Runtimes {
+        &self.runtimes
+    }
+
+    /// A connector's configuration in clear, for the sync engine.
+    pub(crate) fn open_connector(&self, stored: &StoredConnector) -> Result<Value, ServiceError> {
+        self.open(self.entry_of(stored)?, stored)
+    }
+
+    /// The primary key of a destination's stream, from its catalog.
+    pub(crate) async fn stream_primary_key(
+        &self,
+        destination: &StoredConnector,
+        stream: &str,
+    ) -> Result<Vec<String>, ServiceError> {
+        let catalog = Self::catalog_response(self.catalog_of(destination, false).await?)?;
+        let stream =
+            catalog.data.attributes.catalog.streams.into_iter().find(|s| s.name == stream).ok_or_else(|| {
+                ServiceError::Unprocessable(format!("destination {} has no stream `{stream}` any more", destination.id))
+            })?;
+        Ok(stream.primary_key.unwrap_or_default())
+    }
+
     fn entry_of(&self, stored: &StoredConnector) -> Result<&Entry, ServiceError> {
         self.catalog.find(stored.connector_type, &stored.connector_name).ok_or_else(|| {
             ServiceError::Internal(format!("connector {} names a definition no longer in the catalog", stored.id))

@@ -22,7 +22,7 @@ mod models;
 mod syncs;
 
 pub use models::{NewModel, StoredModel};
-pub use syncs::{ACTIVE_RUN_STATES, NewSync, StoredRecord, StoredRun, StoredSync};
+pub use syncs::{ACTIVE_RUN_STATES, NewRecord, NewSync, RunCounts, StoredRecord, StoredRun, StoredSync};
 
 use std::fmt::Write as _;
 use std::time::Duration;

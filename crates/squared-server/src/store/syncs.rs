@@ -97,6 +97,26 @@ pub struct StoredRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a run counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub total_query_rows: i64,
+    pub skipped_rows: i64,
+    pub total_rows: i64,
+    pub successful_rows: i64,
+    pub failed_rows: i64,
+}
+
+/// A record a run writes.
+#[derive(Clone, Debug)]
+pub struct NewRecord {
+    pub primary_key: String,
+    pub record: Value,
+    pub status: &'static str,
+    pub action: &'static str,
+    pub error: Option<String>,
+}
+
 macro_rules! sync_columns {
     () => {
         "id, workspace_id, name, source_id, model_id, destination_id, schedule_type, sync_interval, \
@@ -318,6 +338,127 @@ impl Store {
         let sql = format!("SELECT COUNT(*) FROM sync_runs WHERE sync_id = $1 AND {}", active_condition());
         let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(sync_id).fetch_one(&self.pool).await?;
         Ok(count > 0)
+    }
+
+    /// Claims the oldest pending run, which becomes `started`. On PostgreSQL, `FOR UPDATE SKIP
+    /// LOCKED` lets several instances claim different runs at once, each run exactly once;
+    /// SQLite has one writer, and the `status = 'pending'` guard does the same.
+    pub async fn claim_pending_run(&self) -> Result<Option<StoredRun>, StoreError> {
+        let lock = match self.engine {
+            super::Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+            super::Engine::Sqlite => "",
+        };
+        let now = timestamp(Utc::now());
+        let sql = format!(
+            "UPDATE sync_runs SET status = 'started', started_at = $1, updated_at = $1 \
+             WHERE status = 'pending' AND id = (SELECT id FROM sync_runs WHERE status = 'pending' ORDER BY id LIMIT 1{lock}) \
+             RETURNING {}",
+            run_columns!()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&now).fetch_optional(&self.pool).await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// The status of run `id`, to see whether it was canceled meanwhile.
+    pub async fn run_status(&self, id: i64) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT status FROM sync_runs WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
+    }
+
+    /// Moves a run to `status` (unless it was canceled meanwhile, which it stays) with its counts
+    /// and error, and sets when it finished when `finished`.
+    pub async fn update_run(
+        &self,
+        id: i64,
+        status: &str,
+        counts: RunCounts,
+        error: Option<&str>,
+        finished: bool,
+    ) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
+        sqlx::query(
+            "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE $1 END, \
+             total_query_rows = $2, skipped_rows = $3, total_rows = $4, successful_rows = $5, failed_rows = $6, \
+             error = COALESCE(error, $7), finished_at = CASE WHEN $8 = 1 THEN $9 ELSE finished_at END, updated_at = $9 \
+             WHERE id = $10",
+        )
+        .bind(status)
+        .bind(counts.total_query_rows)
+        .bind(counts.skipped_rows)
+        .bind(counts.total_rows)
+        .bind(counts.successful_rows)
+        .bind(counts.failed_rows)
+        .bind(error)
+        .bind(i64::from(finished))
+        .bind(&now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The fingerprints a sync keeps for `keys`, by key.
+    pub async fn fingerprints(
+        &self,
+        sync_id: i64,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Default::default());
+        }
+        let placeholders: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
+        // Built from constant text and numbered placeholders only.
+        let sql = format!(
+            "SELECT primary_key, fingerprint FROM sync_fingerprints WHERE sync_id = $1 AND primary_key IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(sync_id);
+        for key in keys {
+            query = query.bind(key);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((row.try_get("primary_key")?, row.try_get("fingerprint")?))).collect()
+    }
+
+    /// Keeps a batch's outcome in one transaction: its records, and the fingerprints of the
+    /// rows it wrote.
+    pub async fn keep_batch(
+        &self,
+        sync_id: i64,
+        run_id: i64,
+        records: &[NewRecord],
+        written: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
+        let mut transaction = self.pool.begin().await?;
+        for record in records {
+            sqlx::query(
+                "INSERT INTO sync_records (sync_id, sync_run_id, primary_key, record, status, action, error, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            )
+            .bind(sync_id)
+            .bind(run_id)
+            .bind(&record.primary_key)
+            .bind(json_text(&record.record))
+            .bind(record.status)
+            .bind(record.action)
+            .bind(&record.error)
+            .bind(&now)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        for (key, fingerprint) in written {
+            sqlx::query(
+                "INSERT INTO sync_fingerprints (sync_id, primary_key, fingerprint) VALUES ($1, $2, $3) \
+                 ON CONFLICT (sync_id, primary_key) DO UPDATE SET fingerprint = excluded.fingerprint",
+            )
+            .bind(sync_id)
+            .bind(key)
+            .bind(fingerprint)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
     }
 
     /// One page of a sync's runs (of one status, when given), newest first, and how many.
