@@ -858,3 +858,141 @@ async fn models_are_checked_against_a_mariadb_source() {
     server.stop().await;
     source.drop().await;
 }
+
+/// A loopback HTTP server that answers 503 to its first `failures` requests and 200 after,
+/// keeping every request's `Idempotency-Key` and body.
+async fn flaky_sink(failures: usize) -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/records", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 65536];
+            // Read the head, then as much body as Content-Length says.
+            loop {
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..n]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&request).to_string();
+            let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+            let key = head
+                .lines()
+                .find_map(|l| l.to_lowercase().starts_with("idempotency-key:").then(|| l[16..].trim().to_owned()))
+                .unwrap_or_default();
+            let count = {
+                let mut seen = record.lock().unwrap();
+                seen.push((key, serde_json::from_str(body).unwrap_or(Value::Null)));
+                seen.len()
+            };
+            let reply = if count <= failures {
+                "HTTP/1.1 503 Service Unavailable\r\nretry-after: 0\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            } else {
+                "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            };
+            let _ = socket.write_all(reply.as_bytes()).await;
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_mariadb), ignore = "SQUARED_TEST_MARIADB_URL is not set")]
+async fn runs_move_mariadb_rows_to_an_http_destination_that_fails_twice() {
+    let source = MariaDbSource::create().await;
+    let server = TestServer::start_configured(TestEngine::Sqlite, |config| {
+        allow_loopback(config);
+        config.run_syncs = true;
+    })
+    .await
+    .unwrap();
+    let member = server.client(WORKSPACE, Role::Member);
+    let password = source.url.password.clone();
+    let source_id = create(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;
+    let (url, seen) = flaky_sink(2).await;
+    let destination_id = create(
+        &member,
+        ConnectorType::Destination,
+        "Http",
+        json!({"destination_url": url, "headers": {"X-Team": "data"}}),
+    )
+    .await;
+    let query = format!("SELECT id, title, price FROM {}.products", source.database);
+    let model = member.create_model().body(sql_model(&source_id, &query, "id")).send().await.unwrap().into_inner().data;
+    let sync = member
+        .create_sync()
+        .body(squared_client::types::CreateSyncRequest {
+            sync: squared_client::types::SyncInput {
+                name: None,
+                source_id: source_id.parse().unwrap(),
+                model_id: model.id.parse().unwrap(),
+                destination_id: destination_id.parse().unwrap(),
+                schedule_type: squared_client::types::SyncScheduleType::Manual,
+                sync_interval: None,
+                sync_interval_unit: None,
+                cron_expression: None,
+                sync_mode: squared_client::types::SyncMode::FullRefresh,
+                cursor_field: None,
+                stream_name: "records".into(),
+                configuration: squared_client::types::SyncMapping::FieldMap(
+                    [("id".to_owned(), "product_id".to_owned()), ("title".to_owned(), "name".to_owned())].into(),
+                ),
+            },
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    let start = squared_client::types::StartSyncRunRequest {
+        schedule_sync: squared_client::types::ScheduleSync { sync_id: sync.id.parse().unwrap() },
+    };
+    let run = member.start_sync_run().body(start).send().await.unwrap().into_inner().data;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let ended = loop {
+        let shown =
+            member.show_sync_run().sync_id(&sync.id).sync_run_id(&run.id).send().await.unwrap().into_inner().data;
+        if matches!(
+            shown.attributes.status,
+            squared_client::types::SyncRunStatus::Success | squared_client::types::SyncRunStatus::Failed
+        ) {
+            break shown;
+        }
+        assert!(std::time::Instant::now() < deadline, "the run did not end: {shown:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(ended.attributes.status, squared_client::types::SyncRunStatus::Success, "{ended:?}");
+    assert_eq!(
+        (ended.attributes.total_query_rows, ended.attributes.successful_rows, ended.attributes.failed_rows),
+        (3, 3, 0)
+    );
+    // Two 503s, then the same batch, under the same idempotency key, arrives once.
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(seen.iter().all(|(key, _)| key == &seen[0].0 && key.starts_with("squared-run-")), "{seen:?}");
+    let delivered = seen[2].1.as_array().unwrap();
+    let mut ids: Vec<i64> = delivered.iter().map(|r| r["product_id"].as_i64().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, [1, 2, 3]);
+    assert!(delivered.iter().any(|r| r == &json!({"product_id": 1, "name": "lamp"})), "{delivered:?}");
+    server.stop().await;
+    source.drop().await;
+}

@@ -14,9 +14,10 @@
 //!
 //! A run canceled meanwhile stops after its current batch, keeping what it wrote.
 //!
-//! This is the first slice of the engine: PostgreSQL sources into PostgreSQL destinations, full
-//! refresh, manual runs. Incremental reads, other sources and destinations, schedules, leases
-//! and take-over of a dead instance's runs, and the `worker` command come next.
+//! This is the first slice of the engine: PostgreSQL and MariaDB sources into PostgreSQL and
+//! Http destinations, full refresh, manual runs. Incremental reads, the MariaDB destination,
+//! schedules, leases and take-over of a dead instance's runs, and the `worker` command come
+//! next.
 //!
 //! Every connection goes through the runtimes, and so through the egress policy.
 
@@ -94,7 +95,7 @@ async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -
 
     let runtimes = service.runtimes();
     let mut reader = runtimes
-        .open_reader(source.connector_type, &source.connector_name, &source_configuration, &query)
+        .open_reader(source.connector_type, &source.connector_name, &source_configuration, &query, BATCH_ROWS)
         .await
         .map_err(|e| failed("reading the source")(e.to_string()))?;
     let mut writer = match runtimes
@@ -115,8 +116,8 @@ async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -
     };
     let started = timestamp(run.started_at.unwrap_or_else(chrono::Utc::now));
     let result = async {
-        loop {
-            let rows = reader.next_batch(BATCH_ROWS).await.map_err(|e| failed("reading the source")(e.to_string()))?;
+        for batch_index in 0.. {
+            let rows = reader.next_batch().await.map_err(|e| failed("reading the source")(e.to_string()))?;
             if rows.is_empty() {
                 return Ok(());
             }
@@ -124,7 +125,8 @@ async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -
             let batch = compare(service, sync.id, &mapping, &key_column, &rows, &started).await?;
             counts.skipped_rows += batch.skipped;
             let records: Vec<Map<String, Value>> = batch.changed.iter().map(|c| c.record.clone()).collect();
-            let outcomes = writer.write(&records).await;
+            // The same key on every retry of a batch, and in a run resumed later.
+            let outcomes = writer.write(&records, &format!("squared-run-{}-batch-{batch_index}", run.id)).await;
             let mut kept = Vec::with_capacity(records.len());
             let mut written = Vec::new();
             for (change, outcome) in batch.changed.into_iter().zip(outcomes) {
@@ -154,6 +156,7 @@ async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -
                 return Ok(());
             }
         }
+        Ok(())
     }
     .await;
     reader.close().await;

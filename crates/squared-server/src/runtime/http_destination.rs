@@ -74,3 +74,127 @@ pub async fn check(egress: &EgressPolicy, configuration: &Value) -> Result<Strin
         Err(RuntimeError::Remote(format!("the destination answered {status}")))
     }
 }
+
+/// How many times a request is tried when the destination answers 429 or 5xx.
+pub const ATTEMPTS: u32 = 5;
+/// The first wait between attempts; each next one doubles, unless `Retry-After` says more.
+pub const FIRST_BACKOFF: std::time::Duration = std::time::Duration::from_millis(200);
+/// The longest wait a `Retry-After` may ask for.
+pub const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Posts a sync's records to the destination URL as JSON arrays, with the configured headers.
+pub struct Writer {
+    client: reqwest::Client,
+    url: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Writer {
+    pub async fn open(egress: &EgressPolicy, configuration: &Value) -> Result<Writer, RuntimeError> {
+        let url = text(configuration, "/destination_url")?.to_owned();
+        let client = pinned_client(egress, &url).await?;
+        let mut headers = Vec::new();
+        if let Some(configured) = configuration.get("headers").and_then(Value::as_object) {
+            for (name, value) in configured {
+                let value = value
+                    .as_str()
+                    .ok_or_else(|| RuntimeError::BadConfiguration(format!("the header {name} is not text")))?;
+                headers.push((name.clone(), value.to_owned()));
+            }
+        }
+        Ok(Writer { client, url, headers })
+    }
+
+    /// Posts `records` as one JSON array under `idempotency_key`; when the destination refuses
+    /// the batch (a 4xx), one request per record (keys `<key>-<index>`), so that a refused
+    /// record fails alone. One outcome per record, in order.
+    pub async fn write(
+        &self,
+        records: &[serde_json::Map<String, Value>],
+        idempotency_key: &str,
+    ) -> Vec<Result<(), String>> {
+        let batch = Value::Array(records.iter().cloned().map(Value::Object).collect());
+        match self.post(&batch, idempotency_key).await {
+            Ok(()) => records.iter().map(|_| Ok(())).collect(),
+            Err(Refusal::Batch(_)) if records.len() > 1 => {
+                let mut outcomes = Vec::with_capacity(records.len());
+                for (index, record) in records.iter().enumerate() {
+                    let one = Value::Array(vec![Value::Object(record.clone())]);
+                    outcomes.push(
+                        self.post(&one, &format!("{idempotency_key}-{index}")).await.map_err(Refusal::into_message),
+                    );
+                }
+                outcomes
+            }
+            Err(refusal) => {
+                let message = refusal.into_message();
+                records.iter().map(|_| Err(message.clone())).collect()
+            }
+        }
+    }
+
+    /// One POST, retried with exponential backoff (or as `Retry-After` asks) on 429 and 5xx.
+    async fn post(&self, body: &Value, idempotency_key: &str) -> Result<(), Refusal> {
+        let mut wait = FIRST_BACKOFF;
+        let mut last = String::new();
+        for attempt in 1..=ATTEMPTS {
+            let mut request = self.client.post(&self.url).header("Idempotency-Key", idempotency_key).json(body);
+            for (name, value) in &self.headers {
+                request = request.header(name.as_str(), value.as_str());
+            }
+            // Errors drop the URL: it may carry a token in its query.
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(e) => {
+                    last = format!("the request failed: {}", e.without_url());
+                    if attempt < ATTEMPTS {
+                        tokio::time::sleep(wait).await;
+                        wait *= 2;
+                    }
+                    continue;
+                }
+            };
+            let status = response.status();
+            if status.is_success() {
+                return Ok(());
+            }
+            if status.is_redirection() {
+                return Err(Refusal::Batch(format!(
+                    "the destination answered {status}, a redirect, which is not followed"
+                )));
+            }
+            let retry = status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+            if !retry {
+                return Err(Refusal::Batch(format!("the destination answered {status}")));
+            }
+            last = format!("the destination answered {status}");
+            if attempt < ATTEMPTS {
+                let asked = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(std::time::Duration::from_secs);
+                tokio::time::sleep(asked.unwrap_or(wait).min(MAX_BACKOFF)).await;
+                wait *= 2;
+            }
+        }
+        Err(Refusal::GaveUp(format!("{last}, {ATTEMPTS} times")))
+    }
+}
+
+/// Why a POST did not deliver.
+enum Refusal {
+    /// The destination refused this request (a 4xx, a redirect).
+    Batch(String),
+    /// The destination kept failing (5xx, 429, no answer).
+    GaveUp(String),
+}
+
+impl Refusal {
+    fn into_message(self) -> String {
+        match self {
+            Refusal::Batch(message) | Refusal::GaveUp(message) => message,
+        }
+    }
+}

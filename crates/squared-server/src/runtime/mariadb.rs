@@ -184,3 +184,91 @@ async fn run_read_only(
     connection.execute("ROLLBACK").await.map_err(remote)?;
     Ok((rows, true))
 }
+
+/// The rows of a model's query, streamed from MariaDB by a task that owns the connection and
+/// hands over batches through a channel of one: at most two batches are in memory, and the
+/// server sends rows only as they are taken.
+pub struct Reader {
+    batches: tokio::sync::mpsc::Receiver<Result<Vec<Map<String, Value>>, RuntimeError>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Reader {
+    pub async fn open(
+        egress: &EgressPolicy,
+        configuration: &Value,
+        query: &str,
+        batch: usize,
+    ) -> Result<Reader, RuntimeError> {
+        let mut connection = connect(egress, configuration).await?;
+        let remote = |e: sqlx::Error| RuntimeError::Remote(format!("reading the model failed: {}", describe(&e)));
+        connection.execute("START TRANSACTION READ ONLY").await.map_err(remote)?;
+        let query = query.trim().trim_end_matches(';').to_owned();
+        let described = connection
+            .describe(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(query.clone())))
+            .await
+            .map_err(remote)?;
+        let members: Vec<String> =
+            described.columns().iter().map(|c| format!("{}, q.{}", literal(c.name()), identifier(c.name()))).collect();
+        if members.is_empty() {
+            return Err(RuntimeError::Remote("the model's query returns no columns".into()));
+        }
+        let wrapped = format!("SELECT JSON_OBJECT({}) AS `row` FROM ({query}) AS q", members.join(", "));
+        let (sender, batches) = tokio::sync::mpsc::channel(1);
+        let task = tokio::spawn(async move {
+            let outcome = {
+                let mut stream = sqlx::query(sqlx::AssertSqlSafe(wrapped)).fetch(&mut connection);
+                let mut rows = Vec::with_capacity(batch);
+                loop {
+                    match stream.try_next().await {
+                        Ok(Some(row)) => {
+                            let parsed =
+                                row.try_get::<String, _>(0).map_err(remote).and_then(
+                                    |text| match serde_json::from_str(&text) {
+                                        Ok(Value::Object(map)) => Ok(map),
+                                        _ => Err(RuntimeError::Remote(
+                                            "MariaDB returned a row that is not a JSON object".into(),
+                                        )),
+                                    },
+                                );
+                            match parsed {
+                                Ok(map) => rows.push(map),
+                                Err(error) => break Err(error),
+                            }
+                            if rows.len() == batch && sender.send(Ok(std::mem::take(&mut rows))).await.is_err() {
+                                break Ok(false);
+                            }
+                        }
+                        Ok(None) => break Ok(true),
+                        Err(error) => break Err(remote(error)),
+                    }
+                }
+                .map(|finished| (finished, rows))
+            };
+            match outcome {
+                Ok((true, rest)) => {
+                    if !rest.is_empty() {
+                        let _ = sender.send(Ok(rest)).await;
+                    }
+                    let _ = sender.send(Ok(Vec::new())).await;
+                    let _ = connection.execute("ROLLBACK").await;
+                    let _ = connection.close().await;
+                }
+                Ok((false, _)) => {}
+                Err(error) => {
+                    let _ = sender.send(Err(error)).await;
+                }
+            }
+        });
+        Ok(Reader { batches, task })
+    }
+
+    /// The next rows; empty at the end.
+    pub async fn next_batch(&mut self) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+        self.batches.recv().await.unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    pub async fn close(self) {
+        self.task.abort();
+    }
+}

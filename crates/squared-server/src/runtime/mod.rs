@@ -304,19 +304,22 @@ impl Runtimes {
 /// Reads the rows of a model's query from its source, batch by batch.
 pub enum SourceReader {
     Postgres(postgres::Reader),
+    MariaDb(mariadb::Reader),
 }
 
 impl SourceReader {
-    /// The next rows, at most `size`; empty at the end.
-    pub async fn next_batch(&mut self, size: usize) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+    /// The next rows, at most the batch size the reader was opened with; empty at the end.
+    pub async fn next_batch(&mut self) -> Result<Vec<Map<String, Value>>, RuntimeError> {
         match self {
-            SourceReader::Postgres(reader) => reader.next_batch(size).await,
+            SourceReader::Postgres(reader) => reader.next_batch().await,
+            SourceReader::MariaDb(reader) => reader.next_batch().await,
         }
     }
 
     pub async fn close(self) {
         match self {
             SourceReader::Postgres(reader) => reader.close().await,
+            SourceReader::MariaDb(reader) => reader.close().await,
         }
     }
 }
@@ -324,35 +327,44 @@ impl SourceReader {
 /// Writes mapped records into one stream of a destination.
 pub enum DestinationWriter {
     Postgres(postgres::Writer),
+    Http(http_destination::Writer),
 }
 
 impl DestinationWriter {
     /// One outcome per record, in order: a record the destination refuses fails alone.
-    pub async fn write(&mut self, records: &[Map<String, Value>]) -> Vec<Result<(), String>> {
+    /// `idempotency_key` names the batch, the same on every retry of it.
+    pub async fn write(&mut self, records: &[Map<String, Value>], idempotency_key: &str) -> Vec<Result<(), String>> {
         match self {
             DestinationWriter::Postgres(writer) => writer.upsert(records).await,
+            DestinationWriter::Http(writer) => writer.write(records, idempotency_key).await,
         }
     }
 
     pub async fn close(self) {
         match self {
             DestinationWriter::Postgres(writer) => writer.close().await,
+            DestinationWriter::Http(_) => {}
         }
     }
 }
 
 impl Runtimes {
-    /// A reader of `query` on a source; through the egress policy, like every runtime call.
+    /// A reader of `query` on a source, `batch` rows at a time; through the egress policy,
+    /// like every runtime call.
     pub async fn open_reader(
         &self,
         connector_type: ConnectorType,
         connector_name: &str,
         configuration: &Value,
         query: &str,
+        batch: usize,
     ) -> Result<SourceReader, RuntimeError> {
         match Runtime::of(connector_type, connector_name) {
             Some(Runtime::PostgresSource) => {
-                Ok(SourceReader::Postgres(postgres::Reader::open(&self.egress, configuration, query).await?))
+                Ok(SourceReader::Postgres(postgres::Reader::open(&self.egress, configuration, query, batch).await?))
+            }
+            Some(Runtime::MariaDbSource) => {
+                Ok(SourceReader::MariaDb(mariadb::Reader::open(&self.egress, configuration, query, batch).await?))
             }
             _ => Err(RuntimeError::Unsupported(format!(
                 "this server cannot read rows for a sync from the {connector_type} connector {connector_name} yet"
@@ -378,6 +390,9 @@ impl Runtimes {
                 }
                 let writer = postgres::Writer::open(&self.egress, configuration, stream, primary_key).await?;
                 Ok(DestinationWriter::Postgres(writer))
+            }
+            Some(Runtime::HttpDestination) => {
+                Ok(DestinationWriter::Http(http_destination::Writer::open(&self.egress, configuration).await?))
             }
             _ => Err(RuntimeError::Unsupported(format!(
                 "this server cannot write a sync's rows to the {connector_type} connector {connector_name} yet"

@@ -224,10 +224,16 @@ async fn run_read_only(
 /// transaction (no whole result in memory, no LIMIT/OFFSET splice).
 pub struct Reader {
     connection: PgConnection,
+    batch: usize,
 }
 
 impl Reader {
-    pub async fn open(egress: &EgressPolicy, configuration: &Value, query: &str) -> Result<Reader, RuntimeError> {
+    pub async fn open(
+        egress: &EgressPolicy,
+        configuration: &Value,
+        query: &str,
+        batch: usize,
+    ) -> Result<Reader, RuntimeError> {
         let mut connection = connect(egress, configuration).await?;
         let remote = |e: sqlx::Error| RuntimeError::Remote(format!("reading the model failed: {}", describe(&e)));
         connection.execute("BEGIN READ ONLY").await.map_err(remote)?;
@@ -235,13 +241,13 @@ impl Reader {
         let declare =
             format!("DECLARE squared_read NO SCROLL CURSOR FOR SELECT row_to_json(q)::text AS row FROM ({query}) AS q");
         sqlx::query(sqlx::AssertSqlSafe(declare)).execute(&mut connection).await.map_err(remote)?;
-        Ok(Reader { connection })
+        Ok(Reader { connection, batch })
     }
 
-    /// The next rows, at most `size`; empty at the end.
-    pub async fn next_batch(&mut self, size: usize) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+    /// The next rows; empty at the end.
+    pub async fn next_batch(&mut self) -> Result<Vec<Map<String, Value>>, RuntimeError> {
         let remote = |e: sqlx::Error| RuntimeError::Remote(format!("reading the model failed: {}", describe(&e)));
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("FETCH {size} FROM squared_read")))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("FETCH {} FROM squared_read", self.batch)))
             .fetch_all(&mut self.connection)
             .await
             .map_err(remote)?;
