@@ -898,3 +898,70 @@ async fn runs_move_rows_on_sqlite() {
 async fn runs_move_rows_on_postgres() {
     runs_move_rows_and_write_only_what_changed(TestEngine::Postgres).await;
 }
+
+/// A scheduled sync shows when it runs next; when that time is due, the runner creates its
+/// run, executes it, and moves the schedule on.
+async fn scheduled_syncs_run_when_due(engine: TestEngine) {
+    let server = TestServer::start_configured(engine, |config| {
+        allow_loopback(config);
+        config.run_syncs = true;
+    })
+    .await
+    .expect("the engine is configured");
+    let client = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&client).await;
+    let before = chrono::Utc::now();
+    let hourly = SyncInput {
+        schedule_type: SyncScheduleType::Interval,
+        sync_interval: Some(1),
+        sync_interval_unit: Some(SyncIntervalUnit::Hours),
+        ..sync_input(&parts)
+    };
+    let sync = client.create_sync().body(CreateSyncRequest { sync: hourly }).send().await.unwrap().into_inner().data;
+    let next = sync.attributes.next_run_at.expect("a scheduled sync shows its next run");
+    assert!(next >= before + chrono::Duration::minutes(59) && next <= chrono::Utc::now() + chrono::Duration::hours(1));
+    assert_eq!(sync.attributes.last_run_status, None);
+    // Make it due now, as if an hour had passed.
+    let db = server.database().await;
+    sqlx::query("UPDATE syncs SET next_run_at = '2020-01-01T00:00:00.000000Z' WHERE id = $1")
+        .bind(sync.id.parse::<i64>().unwrap())
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let shown = loop {
+        let shown = client.show_sync().sync_id(&sync.id).send().await.unwrap().into_inner().data;
+        if shown.attributes.last_run_status.as_deref() == Some("success") {
+            break shown;
+        }
+        assert!(std::time::Instant::now() < deadline, "the due sync did not run: {shown:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(shown.attributes.status, SyncStatus::Healthy);
+    let moved = shown.attributes.next_run_at.unwrap();
+    assert!(moved > chrono::Utc::now() + chrono::Duration::minutes(59), "the schedule moved on: {moved}");
+    let runs = client.list_sync_runs().sync_id(&sync.id).send().await.unwrap().into_inner().data;
+    assert_eq!(runs.len(), 1, "one run for one due time");
+    assert_eq!(runs[0].attributes.successful_rows, 2);
+    // A manual sync has no next run.
+    let manual = create_sync(&client, sync_input(&parts)).await;
+    assert_eq!(
+        client.show_sync().sync_id(&manual).send().await.unwrap().into_inner().data.attributes.next_run_at,
+        None
+    );
+    server.stop().await;
+    parts.fixture.drop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn scheduled_syncs_run_on_sqlite() {
+    scheduled_syncs_run_when_due(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn scheduled_syncs_run_on_postgres() {
+    scheduled_syncs_run_when_due(TestEngine::Postgres).await;
+}

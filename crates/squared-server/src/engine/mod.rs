@@ -14,14 +14,18 @@
 //!
 //! A run canceled meanwhile stops after its current batch, keeping what it wrote.
 //!
+//! Interval and cron syncs ([`schedule`]) get a pending run when their `next_run_at` is due;
+//! after a run a sync is `healthy` or `failed`.
+//!
 //! This is the first slice of the engine: PostgreSQL and MariaDB sources into PostgreSQL and
-//! Http destinations, full refresh, manual runs. Incremental reads, the MariaDB destination,
-//! schedules, leases and take-over of a dead instance's runs, and the `worker` command come
+//! Http destinations, full refresh, manual and scheduled runs. Incremental reads, the MariaDB destination,
+//! leases and take-over of a dead instance's runs, and the `worker` command come
 //! next.
 //!
 //! Every connection goes through the runtimes, and so through the egress policy.
 
 pub mod mapping;
+pub mod schedule;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +46,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(300);
 pub fn spawn(service: Arc<Service>, log: slog::Logger) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
+            if let Err(error) = schedule_due_runs(&service).await {
+                slog::error!(log, "scheduling sync runs failed"; "cause" => error);
+            }
             match service.store().claim_pending_run().await {
                 Ok(Some(run)) => execute(&service, run, &log).await,
                 Ok(None) => tokio::time::sleep(POLL_INTERVAL).await,
@@ -52,6 +59,31 @@ pub fn spawn(service: Arc<Service>, log: slog::Logger) -> tokio::task::JoinHandl
             }
         }
     })
+}
+
+/// Creates a pending run of every scheduled sync that is due, and moves its next run on.
+/// Moving it is a conditional update, so that of several instances one creates the run; a
+/// sync whose previous run is still active gets none this time (its schedule moves on).
+async fn schedule_due_runs(service: &Service) -> Result<(), String> {
+    let store = service.store();
+    let now = chrono::Utc::now();
+    for sync in store.due_syncs(now).await.map_err(|e| e.to_string())? {
+        let Some(due) = sync.next_run_at else { continue };
+        let next = schedule::next_run(
+            &sync.schedule_type,
+            sync.sync_interval,
+            sync.sync_interval_unit.as_deref(),
+            sync.cron_expression.as_deref(),
+            now,
+        );
+        if store.advance_schedule(sync.id, due, next).await.map_err(|e| e.to_string())? {
+            match store.insert_run(sync.workspace_id, sync.id).await {
+                Ok(_) | Err(crate::store::StoreError::Duplicate) => {}
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Executes one claimed run to its end, and records how it ended.
@@ -66,6 +98,10 @@ async fn execute(service: &Service, run: StoredRun, log: &slog::Logger) {
         "written" => counts.successful_rows, "failed" => counts.failed_rows, "skipped" => counts.skipped_rows);
     if let Err(e) = service.store().update_run(run.id, status, counts, error, true).await {
         slog::error!(log, "recording the end of a sync run failed"; "run" => run.id, "cause" => e.to_string());
+    }
+    let sync_status = if outcome.is_ok() { "healthy" } else { "failed" };
+    if let Err(e) = service.store().set_status_after_run(run.sync_id, sync_status).await {
+        slog::error!(log, "recording a sync's status failed"; "sync" => run.sync_id, "cause" => e.to_string());
     }
 }
 

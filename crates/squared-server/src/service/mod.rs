@@ -12,7 +12,7 @@ mod models;
 mod syncs;
 
 pub use models::ModelListRequest;
-pub use syncs::{RecordListRequest, RunListRequest, sync_configurations};
+pub use syncs::{RecordListRequest, RunListRequest, parse_cron, sync_configurations};
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};

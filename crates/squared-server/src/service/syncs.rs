@@ -336,12 +336,14 @@ impl Service {
             stream_name: draft.stream_name,
             configuration: serde_json::to_value(&draft.configuration).expect("a mapping serializes"),
             status: status.as_str().to_owned(),
+            next_run_at: None,
         })
     }
 
     pub async fn create_sync(&self, caller: &Caller, request: CreateSyncRequest) -> Result<SyncResponse, ServiceError> {
         Self::require_member(caller)?;
-        let new = self.settle_sync(caller, request.sync.into(), SyncStatus::Pending).await?;
+        let mut new = self.settle_sync(caller, request.sync.into(), SyncStatus::Pending).await?;
+        new.next_run_at = next_run_of(&new);
         let stored = self.store.insert_sync(&new).await.map_err(|e| vanished(e, "/sync"))?;
         Ok(SyncResponse { data: self.sync_resource(&stored).await? })
     }
@@ -409,7 +411,11 @@ impl Service {
             configuration,
         };
         let status = parse_wire(&SyncStatus::ALL, SyncStatus::as_str, &stored.status, "sync status")?;
-        let changed = self.settle_sync(caller, draft, status).await?;
+        let mut changed = self.settle_sync(caller, draft, status).await?;
+        let same_schedule =
+            (&changed.schedule_type, changed.sync_interval, &changed.sync_interval_unit, &changed.cron_expression)
+                == (&stored.schedule_type, stored.sync_interval, &stored.sync_interval_unit, &stored.cron_expression);
+        changed.next_run_at = if same_schedule { stored.next_run_at } else { next_run_of(&changed) };
         let updated = self
             .store
             .update_sync(caller.workspace_id, stored.id, &changed)
@@ -625,6 +631,8 @@ impl Service {
                 configuration: serde_json::from_value(stored.configuration.clone())
                     .map_err(|e| ServiceError::Internal(format!("sync {} mapping: {e}", stored.id)))?,
                 status: parse_wire(&SyncStatus::ALL, SyncStatus::as_str, &stored.status, "sync status")?,
+                next_run_at: stored.next_run_at,
+                last_run_status: self.store.last_run_status(stored.id).await?,
                 source: self.connector_summary(&source),
                 destination: self.connector_summary(&destination),
                 model: ModelSummary {
@@ -656,6 +664,17 @@ impl Service {
                 .unwrap_or_default(),
         }
     }
+}
+
+/// The first run of a sync's schedule from now.
+fn next_run_of(sync: &NewSync) -> Option<chrono::DateTime<chrono::Utc>> {
+    crate::engine::schedule::next_run(
+        &sync.schedule_type,
+        sync.sync_interval,
+        sync.sync_interval_unit.as_deref(),
+        sync.cron_expression.as_deref(),
+        chrono::Utc::now(),
+    )
 }
 
 /// A connector or model deleted between the checks and the write.

@@ -39,6 +39,8 @@ pub struct NewSync {
     pub stream_name: String,
     pub configuration: Value,
     pub status: String,
+    /// When the schedule runs the sync next; `None` for a manual sync.
+    pub next_run_at: Option<DateTime<Utc>>,
 }
 
 /// A sync as stored.
@@ -59,6 +61,7 @@ pub struct StoredSync {
     pub stream_name: String,
     pub configuration: Value,
     pub status: String,
+    pub next_run_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -121,7 +124,7 @@ macro_rules! sync_columns {
     () => {
         "id, workspace_id, name, source_id, model_id, destination_id, schedule_type, sync_interval, \
          sync_interval_unit, cron_expression, sync_mode, cursor_field, stream_name, configuration, status, \
-         created_at, updated_at"
+         next_run_at, created_at, updated_at"
     };
 }
 
@@ -147,8 +150,8 @@ impl Store {
         let row = sqlx::query(concat!(
             "INSERT INTO syncs (workspace_id, name, source_id, model_id, destination_id, schedule_type, sync_interval, \
              sync_interval_unit, cron_expression, sync_mode, cursor_field, stream_name, configuration, status, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
-             RETURNING ",
+             next_run_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15) RETURNING ",
             sync_columns!()
         ))
         .bind(new.workspace_id)
@@ -166,6 +169,7 @@ impl Store {
         .bind(json_text(&new.configuration))
         .bind(&new.status)
         .bind(&now)
+        .bind(new.next_run_at.map(timestamp))
         .fetch_one(&self.pool)
         .await
         .map_err(refused_or_database)?;
@@ -213,7 +217,7 @@ impl Store {
         let row = sqlx::query(concat!(
             "UPDATE syncs SET name = $1, source_id = $2, model_id = $3, destination_id = $4, schedule_type = $5, \
              sync_interval = $6, sync_interval_unit = $7, cron_expression = $8, sync_mode = $9, cursor_field = $10, \
-             stream_name = $11, configuration = $12, status = $13, updated_at = $14 \
+             stream_name = $11, configuration = $12, status = $13, updated_at = $14, next_run_at = $17 \
              WHERE workspace_id = $15 AND id = $16 RETURNING ",
             sync_columns!()
         ))
@@ -233,6 +237,7 @@ impl Store {
         .bind(&now)
         .bind(workspace_id)
         .bind(id)
+        .bind(changed.next_run_at.map(timestamp))
         .fetch_optional(&self.pool)
         .await
         .map_err(refused_or_database)?;
@@ -338,6 +343,54 @@ impl Store {
         let sql = format!("SELECT COUNT(*) FROM sync_runs WHERE sync_id = $1 AND {}", active_condition());
         let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(sync_id).fetch_one(&self.pool).await?;
         Ok(count > 0)
+    }
+
+    /// The status of a sync's latest run, if it has run.
+    pub async fn last_run_status(&self, sync_id: i64) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT status FROM sync_runs WHERE sync_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(sync_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Enabled syncs whose next run is due at `now`, the most overdue first.
+    pub async fn due_syncs(&self, now: DateTime<Utc>) -> Result<Vec<StoredSync>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            sync_columns!(),
+            " FROM syncs WHERE next_run_at IS NOT NULL AND next_run_at <= $1 AND status <> 'disabled' \
+             ORDER BY next_run_at LIMIT 100"
+        ))
+        .bind(timestamp(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(sync_from_row).collect()
+    }
+
+    /// Moves a sync's next run from `from` to `to`; false when another instance moved it first.
+    pub async fn advance_schedule(
+        &self,
+        id: i64,
+        from: DateTime<Utc>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE syncs SET next_run_at = $1 WHERE id = $2 AND next_run_at = $3")
+            .bind(to.map(timestamp))
+            .bind(id)
+            .bind(timestamp(from))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets a sync's status after a run, unless it was disabled meanwhile.
+    pub async fn set_status_after_run(&self, id: i64, status: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE syncs SET status = $1 WHERE id = $2 AND status <> 'disabled'")
+            .bind(status)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Claims the oldest pending run, which becomes `started`. On PostgreSQL, `FOR UPDATE SKIP
@@ -542,6 +595,7 @@ fn sync_from_row(row: &AnyRow) -> Result<StoredSync, StoreError> {
         configuration: serde_json::from_str(&configuration)
             .map_err(|e| StoreError::Corrupt(format!("sync configuration: {e}")))?,
         status: row.try_get("status")?,
+        next_run_at: optional_timestamp(row, "next_run_at")?,
         created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
         updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
     })
