@@ -765,6 +765,34 @@ async fn sync_configurations_are_served_beside_show_sync() {
         squared_client::Client::new(&server.base_url, squared_client::Credentials::new("nope", WORKSPACE));
     assert_eq!(expect_error(unauthenticated.sync_configurations().send().await).0, 401);
     assert_eq!(expect_error(server.client(WORKSPACE, Role::Member).show_sync().sync_id("12345").send().await).0, 404);
+    // Other methods on either path get 405 with the methods of the path they named, whatever
+    // body they carry.
+    let http = reqwest::Client::new();
+    let token = server.token(WORKSPACE, Role::Member);
+    for (path, allow) in [("configurations", "GET"), ("12345", "DELETE, GET, PATCH, PUT")] {
+        let methods: &[reqwest::Method] = match path {
+            "configurations" => &[
+                reqwest::Method::PUT,
+                reqwest::Method::PATCH,
+                reqwest::Method::DELETE,
+                reqwest::Method::POST,
+                reqwest::Method::OPTIONS,
+            ],
+            _ => &[reqwest::Method::POST, reqwest::Method::OPTIONS],
+        };
+        for method in methods {
+            let answer = http
+                .request(method.clone(), format!("{}/api/v1/syncs/{path}", server.base_url))
+                .bearer_auth(&token)
+                .header("Workspace-Id", WORKSPACE.to_string())
+                .body("not json")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status().as_u16(), 405, "{method} {path}");
+            assert_eq!(answer.headers()["allow"], allow, "{method} {path}");
+        }
+    }
     server.stop().await;
 }
 

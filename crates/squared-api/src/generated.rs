@@ -1149,6 +1149,17 @@ pub struct UpdateSyncPath {
     )]
     pub sync_id: ::std::string::String,
 }
+impl UpdateSyncPath {
+    /// `Some(methods)` when the request's path is another operation's (whose
+    /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
+    pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
+        if self.sync_id == "configurations" {
+            ::std::option::Option::Some("GET")
+        } else {
+            ::std::option::Option::None
+        }
+    }
+}
 /// The header parameters of `update_sync`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct UpdateSyncHeaders {
@@ -1193,6 +1204,17 @@ pub struct DeleteSyncPath {
     )]
     pub sync_id: ::std::string::String,
 }
+impl DeleteSyncPath {
+    /// `Some(methods)` when the request's path is another operation's (whose
+    /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
+    pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
+        if self.sync_id == "configurations" {
+            ::std::option::Option::Some("GET")
+        } else {
+            ::std::option::Option::None
+        }
+    }
+}
 /// The header parameters of `delete_sync`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct DeleteSyncHeaders {
@@ -1236,6 +1258,17 @@ pub struct PatchSyncPath {
         description = "The sync's id, as `data.id` gives it. A sync of another workspace is not found, exactly like one that does not exist."
     )]
     pub sync_id: ::std::string::String,
+}
+impl PatchSyncPath {
+    /// `Some(methods)` when the request's path is another operation's (whose
+    /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
+    pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
+        if self.sync_id == "configurations" {
+            ::std::option::Option::Some("GET")
+        } else {
+            ::std::option::Option::None
+        }
+    }
 }
 /// The header parameters of `patch_sync`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -2137,9 +2170,9 @@ pub trait SquaredApi {
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::dropshot::Path<UpdateSyncPath>,
         headers: ::dropshot::Header<UpdateSyncHeaders>,
-        body: ::dropshot::TypedBody<::squared_types::UpdateSyncRequest>,
+        body: crate::PinnedBody<::squared_types::UpdateSyncRequest>,
     ) -> ::std::result::Result<
-        ::dropshot::HttpResponseOk<::squared_types::SyncResponse>,
+        crate::Pinned<::dropshot::HttpResponseOk<::squared_types::SyncResponse>>,
         crate::ApiError,
     >;
     /// Delete a sync
@@ -2152,7 +2185,10 @@ pub trait SquaredApi {
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::dropshot::Path<DeleteSyncPath>,
         headers: ::dropshot::Header<DeleteSyncHeaders>,
-    ) -> ::std::result::Result<::dropshot::HttpResponseDeleted, crate::ApiError>;
+    ) -> ::std::result::Result<
+        crate::Pinned<::dropshot::HttpResponseDeleted>,
+        crate::ApiError,
+    >;
     /// Update a sync (PATCH)
     ///
     /// The same as PUT on this path.
@@ -2163,9 +2199,9 @@ pub trait SquaredApi {
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::dropshot::Path<PatchSyncPath>,
         headers: ::dropshot::Header<PatchSyncHeaders>,
-        body: ::dropshot::TypedBody<::squared_types::UpdateSyncRequest>,
+        body: crate::PinnedBody<::squared_types::UpdateSyncRequest>,
     ) -> ::std::result::Result<
-        ::dropshot::HttpResponseOk<::squared_types::SyncResponse>,
+        crate::Pinned<::dropshot::HttpResponseOk<::squared_types::SyncResponse>>,
         crate::ApiError,
     >;
     /// Enable or disable a sync

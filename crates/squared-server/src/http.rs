@@ -65,16 +65,21 @@ async fn update_model(
     Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
 }
 
-/// PUT and PATCH of a sync: the same partial update.
+/// PUT and PATCH of a sync: the same partial update. `…/syncs/configurations` reaches it
+/// too (see `Routed`), and is answered 405 with its own `Allow`.
 async fn update_sync(
     rqctx: RequestContext<Context>,
     workspace_id: i64,
     id: String,
-    body: UpdateSyncRequest,
-) -> Answer<SyncResponse> {
+    allowed_elsewhere: Option<&'static str>,
+    body: PinnedBody<UpdateSyncRequest>,
+) -> Result<Pinned<HttpResponseOk<SyncResponse>>, ApiError> {
+    if let Some(allow) = allowed_elsewhere {
+        return Ok(Pinned::MethodNotAllowed { allow });
+    }
     let caller = caller(&rqctx, workspace_id)?;
-    let updated = rqctx.context().update_sync(&caller, &id, body.sync).await;
-    Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+    let updated = rqctx.context().update_sync(&caller, &id, body.into_inner()?.sync).await;
+    Ok(Pinned::Served(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?)))
 }
 
 impl SquaredApi for ServerImpl {
@@ -149,28 +154,36 @@ impl SquaredApi for ServerImpl {
         rqctx: RequestContext<Context>,
         path: Path<UpdateSyncPath>,
         headers: Header<UpdateSyncHeaders>,
-        body: TypedBody<UpdateSyncRequest>,
-    ) -> Answer<SyncResponse> {
-        update_sync(rqctx, headers.into_inner().workspace_id, path.into_inner().sync_id, body.into_inner()).await
+        body: PinnedBody<UpdateSyncRequest>,
+    ) -> Result<Pinned<HttpResponseOk<SyncResponse>>, ApiError> {
+        let path = path.into_inner();
+        let elsewhere = path.allowed_elsewhere();
+        update_sync(rqctx, headers.into_inner().workspace_id, path.sync_id, elsewhere, body).await
     }
 
     async fn patch_sync(
         rqctx: RequestContext<Context>,
         path: Path<PatchSyncPath>,
         headers: Header<PatchSyncHeaders>,
-        body: TypedBody<UpdateSyncRequest>,
-    ) -> Answer<SyncResponse> {
-        update_sync(rqctx, headers.into_inner().workspace_id, path.into_inner().sync_id, body.into_inner()).await
+        body: PinnedBody<UpdateSyncRequest>,
+    ) -> Result<Pinned<HttpResponseOk<SyncResponse>>, ApiError> {
+        let path = path.into_inner();
+        let elsewhere = path.allowed_elsewhere();
+        update_sync(rqctx, headers.into_inner().workspace_id, path.sync_id, elsewhere, body).await
     }
 
     async fn delete_sync(
         rqctx: RequestContext<Context>,
         path: Path<DeleteSyncPath>,
         headers: Header<DeleteSyncHeaders>,
-    ) -> Result<HttpResponseDeleted, ApiError> {
+    ) -> Result<Pinned<HttpResponseDeleted>, ApiError> {
+        let path = path.into_inner();
+        if let Some(allow) = path.allowed_elsewhere() {
+            return Ok(Pinned::MethodNotAllowed { allow });
+        }
         let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        rqctx.context().delete_sync(&caller, &path.into_inner().sync_id).await.map_err(|e| api_error(&rqctx, e))?;
-        Ok(HttpResponseDeleted())
+        rqctx.context().delete_sync(&caller, &path.sync_id).await.map_err(|e| api_error(&rqctx, e))?;
+        Ok(Pinned::Served(HttpResponseDeleted()))
     }
 
     async fn enable_sync(
@@ -431,24 +444,73 @@ impl SquaredApi for ServerImpl {
     }
 }
 
-/// The path of a connector definition, as the method guards below read it.
+/// A route node dropshot shares between a variable path and a literal one, and the methods
+/// of each: requests for methods neither serves get 405 with the `Allow` of the path they named.
+struct SharedNode {
+    /// The node, as dropshot routes it.
+    path: &'static str,
+    /// The literal value of the node's last variable.
+    literal: &'static str,
+    /// The methods of the literal path, and of every other value.
+    literal_allow: &'static str,
+    variable_allow: &'static str,
+    /// Methods no operation of the node has, which the guards answer.
+    unserved: &'static [http::Method],
+}
+
+/// `…/connector_definitions/{connector_name}` beside `…/check_connection` (see `PinnedSegment`
+/// in the generator), and `…/syncs/{sync_id}` beside `…/syncs/configurations` (see `Routed`).
+const SHARED_NODES: [SharedNode; 2] = [
+    SharedNode {
+        path: "/api/v1/connector_definitions/{connector_name}",
+        literal: "check_connection",
+        literal_allow: "POST",
+        variable_allow: "GET",
+        unserved: &[http::Method::PUT, http::Method::PATCH, http::Method::DELETE, http::Method::OPTIONS],
+    },
+    SharedNode {
+        path: "/api/v1/syncs/{sync_id}",
+        literal: "configurations",
+        literal_allow: "GET",
+        variable_allow: "DELETE, GET, PATCH, PUT",
+        unserved: &[http::Method::POST, http::Method::OPTIONS],
+    },
+];
+
+/// The last segment of the definitions node, as its guards read it.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct DefinitionSegment {
     connector_name: String,
 }
 
-/// The route node dropshot shares between `GET …/{connector_name}` and
-/// `POST …/check_connection` (see `PinnedSegment` in the generator).
-const SHARED_DEFINITION_NODE: &str = "/api/v1/connector_definitions/{connector_name}";
+/// The last segment of the syncs node, as its guards read it.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct SyncSegment {
+    sync_id: String,
+}
 
-/// Answers a method neither operation of [`SHARED_DEFINITION_NODE`] has, with the `Allow`
-/// header of the path the request named. dropshot's own answer would list the methods of
-/// both operations, since to its router they are one node.
-async fn shared_node_method_not_allowed(
+async fn definition_guard(
     rqctx: RequestContext<Context>,
     path: Path<DefinitionSegment>,
 ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
-    let allow = if path.into_inner().connector_name == "check_connection" { "POST" } else { "GET" };
+    method_not_allowed(&rqctx, &SHARED_NODES[0], &path.into_inner().connector_name)
+}
+
+async fn sync_guard(
+    rqctx: RequestContext<Context>,
+    path: Path<SyncSegment>,
+) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+    method_not_allowed(&rqctx, &SHARED_NODES[1], &path.into_inner().sync_id)
+}
+
+/// Answers a method no operation of a shared node serves, with the `Allow` header of the path
+/// the request named. dropshot's own answer would list the methods of both paths.
+fn method_not_allowed(
+    rqctx: &RequestContext<Context>,
+    node: &SharedNode,
+    value: &str,
+) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+    let allow = if value == node.literal { node.literal_allow } else { node.variable_allow };
     let error = ApiError::new(
         dropshot::ErrorStatusCode::METHOD_NOT_ALLOWED,
         format!("{} is not served on this path; it allows {allow}", rqctx.request.method()),
@@ -462,21 +524,29 @@ async fn shared_node_method_not_allowed(
         .map_err(|e| dropshot::HttpError::for_internal_error(e.to_string()))
 }
 
+/// Registers an unpublished guard endpoint for every unserved method of a shared node.
+macro_rules! register_guards {
+    ($api:expr, $node:expr, $handler:expr) => {
+        for method in $node.unserved {
+            let endpoint = dropshot::ApiEndpoint::new(
+                format!("method_guard_{}_{}", method.as_str().to_lowercase(), $node.literal),
+                $handler,
+                method.clone(),
+                dropshot::CONTENT_TYPE_JSON,
+                $node.path,
+                dropshot::ApiEndpointVersions::All,
+            )
+            .visible(false);
+            $api.register(endpoint).map_err(|e| e.to_string())?;
+        }
+    };
+}
+
 /// The API description: the generated trait's endpoints, and unpublished guards that give
-/// the shared definition node a correct `Allow` for the methods it does not serve.
+/// each shared node a correct `Allow` for the methods it does not serve.
 pub fn api_description() -> Result<dropshot::ApiDescription<Context>, String> {
     let mut api = squared_api_mod::api_description::<ServerImpl>().map_err(|e| e.to_string())?;
-    for method in [http::Method::PUT, http::Method::PATCH, http::Method::DELETE, http::Method::OPTIONS] {
-        let endpoint = dropshot::ApiEndpoint::new(
-            format!("method_guard_{}", method.as_str().to_lowercase()),
-            shared_node_method_not_allowed,
-            method,
-            dropshot::CONTENT_TYPE_JSON,
-            SHARED_DEFINITION_NODE,
-            dropshot::ApiEndpointVersions::All,
-        )
-        .visible(false);
-        api.register(endpoint).map_err(|e| e.to_string())?;
-    }
+    register_guards!(api, SHARED_NODES[0], definition_guard);
+    register_guards!(api, SHARED_NODES[1], sync_guard);
     Ok(api)
 }

@@ -90,6 +90,7 @@ fn param_struct(
     pinned: &[PinnedSegment],
     allow: &str,
     routed: &[PinnedSegment],
+    shadowed: Option<(&PinnedSegment, &str)>,
     items: &mut Vec<TokenStream>,
 ) -> Option<syn::Ident> {
     let params: Vec<&Param> = op.params_in(location).collect();
@@ -173,6 +174,19 @@ fn param_struct(
         }
     });
     let routed_impl = (!routed.is_empty()).then(|| quote!(impl #name { #(#routed_checks)* }));
+    let shadowed_impl = shadowed.map(|(segment, allow)| {
+        let field = format_ident!("{}", rust_field_name(&segment.variable));
+        let literal = &segment.literal;
+        quote! {
+            impl #name {
+                /// `Some(methods)` when the request's path is another operation's (whose
+                /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
+                pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
+                    if self.#field == #literal { ::std::option::Option::Some(#allow) } else { ::std::option::Option::None }
+                }
+            }
+        }
+    });
     items.push(quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -184,6 +198,8 @@ fn param_struct(
 
         #routed_impl
 
+        #shadowed_impl
+
         #(#helper_fns)*
     });
     Some(name)
@@ -193,7 +209,13 @@ fn param_struct(
 enum Serving<'a> {
     /// An endpoint of its own, answering also the operations routed through it (their
     /// pinned segments and their responses).
-    Endpoint { routed: Vec<(&'a PinnedSegment, TokenStream)> },
+    Endpoint {
+        routed: Vec<(&'a PinnedSegment, TokenStream)>,
+        /// A literal routed through this endpoint's path by an operation of another method:
+        /// a request for the literal's path reaches this method, which must answer 405 with
+        /// the literal path's methods (`Pinned::MethodNotAllowed`).
+        shadowed: Option<(&'a PinnedSegment, String)>,
+    },
     /// Through the endpoint of `owner`, as a plain method with its headers.
     Routed { owner: &'a Operation, headers: Option<syn::Ident> },
 }
@@ -230,21 +252,30 @@ fn method_tokens(
     ] {
         let pinned = if location == ParamLocation::Path { pinned } else { &[] };
         let routed: Vec<PinnedSegment> = match (serving, location) {
-            (Serving::Endpoint { routed }, ParamLocation::Path) => routed.iter().map(|(s, _)| (*s).clone()).collect(),
+            (Serving::Endpoint { routed, .. }, ParamLocation::Path) => {
+                routed.iter().map(|(s, _)| (*s).clone()).collect()
+            }
             _ => Vec::new(),
         };
         if let Serving::Routed { .. } = serving {
             // A routed operation has no extractors of its own: see below.
             break;
         }
-        if let Some(struct_name) = param_struct(op, location, pinned, allow, &routed, structs) {
+        let shadowed = match (serving, location) {
+            (Serving::Endpoint { shadowed: Some((segment, allow)), .. }, ParamLocation::Path) => {
+                Some((*segment, allow.as_str()))
+            }
+            _ => None,
+        };
+        if let Some(struct_name) = param_struct(op, location, pinned, allow, &routed, shadowed, structs) {
             let arg = format_ident!("{arg}");
             args.push(quote!(#arg: #extractor<#struct_name>));
         }
     }
     if let Some(body) = &op.body {
         let body = rust_type(body, TYPES_CRATE);
-        if pinned.is_empty() {
+        let shadowed = matches!(serving, Serving::Endpoint { shadowed: Some(_), .. });
+        if pinned.is_empty() && !shadowed {
             args.push(quote!(body: ::dropshot::TypedBody<#body>));
         } else {
             args.push(quote!(body: crate::PinnedBody<#body>));
@@ -272,7 +303,8 @@ fn method_tokens(
     }
     let response = if pinned.is_empty() { response } else { quote!(crate::Pinned<#response>) };
     let response = match serving {
-        Serving::Endpoint { routed } => match routed.as_slice() {
+        Serving::Endpoint { routed, shadowed } => match routed.as_slice() {
+            [] if shadowed.is_some() => quote!(crate::Pinned<#response>),
             [] => response,
             [(_, other)] => quote!(crate::Routed<#response, #other>),
             _ => bail!("{}: only one operation can be routed through one endpoint", op.location),
@@ -383,6 +415,23 @@ pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
                     Serving::Routed { owner, headers }
                 }
                 None => Serving::Endpoint {
+                    shadowed: api
+                        .operations
+                        .iter()
+                        .zip(&served)
+                        .zip(&routed)
+                        .find(|((other, (other_path, _)), owner)| {
+                            owner.is_some() && other_path == path && other.method != op.method && pinned.is_empty()
+                        })
+                        .map(|((other, (_, other_pinned)), _)| {
+                            let allow: Vec<&str> = api
+                                .operations
+                                .iter()
+                                .filter(|o| o.path == other.path)
+                                .map(|o| o.method.as_str())
+                                .collect();
+                            (&other_pinned[0], allow.join(", "))
+                        }),
                     routed: api
                         .operations
                         .iter()
