@@ -591,7 +591,7 @@ async fn too_many_connector_calls_at_once_answer_503() {
     .await
     .unwrap();
     let member = server.client(WORKSPACE, Role::Member);
-    // A destination that accepts, then answers only after two seconds.
+    // A destination that accepts, then answers only after four seconds.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/slow", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -599,7 +599,7 @@ async fn too_many_connector_calls_at_once_answer_503() {
             tokio::spawn(async move {
                 let mut buffer = [0u8; 4096];
                 let _ = socket.read(&mut buffer).await;
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                tokio::time::sleep(std::time::Duration::from_secs(4)).await;
                 let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
             });
         }
@@ -611,7 +611,8 @@ async fn too_many_connector_calls_at_once_answer_503() {
     };
     let slow = member.check_connection().body(request()).send();
     let second = async {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // Well after the first call holds the only place, well before it ends.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
         member.check_connection().body(request()).send().await
     };
     let (slow, second) = tokio::join!(slow, second);

@@ -96,12 +96,9 @@ async fn execute(service: &Service, run: StoredRun, log: &slog::Logger) {
     };
     slog::info!(log, "sync run ended"; "run" => run.id, "sync" => run.sync_id, "status" => status,
         "written" => counts.successful_rows, "failed" => counts.failed_rows, "skipped" => counts.skipped_rows);
-    if let Err(e) = service.store().update_run(run.id, status, counts, error, true).await {
-        slog::error!(log, "recording the end of a sync run failed"; "run" => run.id, "cause" => e.to_string());
-    }
     let sync_status = if outcome.is_ok() { "healthy" } else { "failed" };
-    if let Err(e) = service.store().set_status_after_run(run.sync_id, sync_status).await {
-        slog::error!(log, "recording a sync's status failed"; "sync" => run.sync_id, "cause" => e.to_string());
+    if let Err(e) = service.store().update_run(&run, status, counts, error, Some(sync_status)).await {
+        slog::error!(log, "recording the end of a sync run failed"; "run" => run.id, "cause" => e.to_string());
     }
 }
 
@@ -187,7 +184,7 @@ async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -
                 });
             }
             store.keep_batch(sync.id, run.id, &kept, &written).await.map_err(|e| e.to_string())?;
-            store.update_run(run.id, "in_progress", *counts, None, false).await.map_err(|e| e.to_string())?;
+            store.update_run(run, "in_progress", *counts, None, None).await.map_err(|e| e.to_string())?;
             if store.run_status(run.id).await.map_err(|e| e.to_string())?.as_deref() == Some("canceled") {
                 return Ok(());
             }

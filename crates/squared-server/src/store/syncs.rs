@@ -383,16 +383,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Sets a sync's status after a run, unless it was disabled meanwhile.
-    pub async fn set_status_after_run(&self, id: i64, status: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE syncs SET status = $1 WHERE id = $2 AND status <> 'disabled'")
-            .bind(status)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Claims the oldest pending run, which becomes `started`. On PostgreSQL, `FOR UPDATE SKIP
     /// LOCKED` lets several instances claim different runs at once, each run exactly once;
     /// SQLite has one writer, and the `status = 'pending'` guard does the same.
@@ -418,16 +408,19 @@ impl Store {
     }
 
     /// Moves a run to `status` (unless it was canceled meanwhile, which it stays) with its counts
-    /// and error, and sets when it finished when `finished`.
+    /// and error. When `sync_status` is given the run has ended: its end time is set, and the
+    /// sync takes that status (unless it was disabled meanwhile), in the same transaction, so
+    /// that no one sees the one without the other.
     pub async fn update_run(
         &self,
-        id: i64,
+        run: &StoredRun,
         status: &str,
         counts: RunCounts,
         error: Option<&str>,
-        finished: bool,
+        sync_status: Option<&str>,
     ) -> Result<(), StoreError> {
         let now = timestamp(Utc::now());
+        let mut transaction = self.pool.begin().await?;
         sqlx::query(
             "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE $1 END, \
              total_query_rows = $2, skipped_rows = $3, total_rows = $4, successful_rows = $5, failed_rows = $6, \
@@ -441,11 +434,19 @@ impl Store {
         .bind(counts.successful_rows)
         .bind(counts.failed_rows)
         .bind(error)
-        .bind(i64::from(finished))
+        .bind(i64::from(sync_status.is_some()))
         .bind(&now)
-        .bind(id)
-        .execute(&self.pool)
+        .bind(run.id)
+        .execute(&mut *transaction)
         .await?;
+        if let Some(sync_status) = sync_status {
+            sqlx::query("UPDATE syncs SET status = $1 WHERE id = $2 AND status <> 'disabled'")
+                .bind(sync_status)
+                .bind(run.sync_id)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
         Ok(())
     }
 
