@@ -993,3 +993,73 @@ async fn scheduled_syncs_run_on_sqlite() {
 async fn scheduled_syncs_run_on_postgres() {
     scheduled_syncs_run_when_due(TestEngine::Postgres).await;
 }
+
+/// A run whose instance died (its lease expired) is taken over and finished; a run whose
+/// lease is live is left to its instance.
+async fn runs_of_a_dead_instance_are_taken_over(engine: TestEngine) {
+    let server = TestServer::start_configured(engine, |config| {
+        allow_loopback(config);
+        config.run_syncs = true;
+    })
+    .await
+    .expect("the engine is configured");
+    let client = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&client).await;
+    let dead_sync = create_sync(&client, sync_input(&parts)).await;
+    let live_sync = create_sync(&client, SyncInput { name: Some("another".into()), ..sync_input(&parts) }).await;
+    let db = server.database().await;
+    let executing = |sync: String, lease: &'static str| {
+        let db = db.clone();
+        async move {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO sync_runs (workspace_id, sync_id, status, started_at, lease_expires_at, created_at, \
+                 updated_at) VALUES ($1, $2, 'in_progress', '2020-01-01T00:00:00.000000Z', $3, \
+                 '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z') RETURNING id",
+            )
+            .bind(WORKSPACE)
+            .bind(sync.parse::<i64>().unwrap())
+            .bind(lease)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            id.to_string()
+        }
+    };
+    let dead = executing(dead_sync.clone(), "2020-01-01T00:00:30.000000Z").await;
+    let live = executing(live_sync.clone(), "2999-01-01T00:00:00.000000Z").await;
+    db.close().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let finished = loop {
+        let shown =
+            client.show_sync_run().sync_id(&dead_sync).sync_run_id(&dead).send().await.unwrap().into_inner().data;
+        if shown.attributes.status == SyncRunStatus::Success {
+            break shown;
+        }
+        assert!(std::time::Instant::now() < deadline, "the dead instance's run was not taken over: {shown:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(finished.attributes.successful_rows, 2);
+    let rows: i64 =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {}.orders_copy", parts.fixture.schema)))
+            .fetch_one(&parts.fixture.admin)
+            .await
+            .unwrap();
+    assert_eq!(rows, 2);
+    let untouched =
+        client.show_sync_run().sync_id(&live_sync).sync_run_id(&live).send().await.unwrap().into_inner().data;
+    assert_eq!(untouched.attributes.status, SyncRunStatus::InProgress, "a live lease is its instance's");
+    server.stop().await;
+    parts.fixture.drop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn dead_runs_are_taken_over_on_sqlite() {
+    runs_of_a_dead_instance_are_taken_over(TestEngine::Sqlite).await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn dead_runs_are_taken_over_on_postgres() {
+    runs_of_a_dead_instance_are_taken_over(TestEngine::Postgres).await;
+}

@@ -12,15 +12,19 @@
 //! - **keep**: every written or failed row as a sync record, with the fingerprints of what was
 //!   written, in one transaction per batch; the run's counts after every batch.
 //!
-//! A run canceled meanwhile stops after its current batch, keeping what it wrote.
+//! A run canceled meanwhile stops after its current batch, keeping what it wrote. A claimed run
+//! is held under a lease its runner renews after every batch; when an instance dies, its runs'
+//! leases expire and any runner takes them over, starting again from the model's first row: the
+//! fingerprints of the batches committed before make it skip what was already written (a batch
+//! cut off before its commit is written again, as an idempotent upsert or under the same
+//! idempotency key).
 //!
 //! Interval and cron syncs ([`schedule`]) get a pending run when their `next_run_at` is due;
 //! after a run a sync is `healthy` or `failed`.
 //!
 //! This is the first slice of the engine: PostgreSQL and MariaDB sources into PostgreSQL and
-//! Http destinations, full refresh, manual and scheduled runs. Incremental reads, the MariaDB destination,
-//! leases and take-over of a dead instance's runs, and the `worker` command come
-//! next.
+//! Http destinations, full refresh, manual and scheduled runs. Incremental reads, the MariaDB
+//! destination and the `worker` command come next.
 //!
 //! Every connection goes through the runtimes, and so through the egress policy.
 
@@ -41,6 +45,11 @@ use crate::store::{NewRecord, RunCounts, StoredRun, timestamp};
 pub const BATCH_ROWS: usize = 1000;
 /// How long the runner waits before looking for pending runs again when there was none.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(300);
+/// How long a claimed run is its runner's without a word: the runner renews the lease after
+/// every batch; a run whose lease expired is taken over by any runner.
+pub fn lease() -> chrono::Duration {
+    chrono::Duration::minutes(2)
+}
 
 /// Starts the runner: it claims and executes pending runs, one at a time, until aborted.
 pub fn spawn(service: Arc<Service>, log: slog::Logger) -> tokio::task::JoinHandle<()> {
@@ -49,7 +58,7 @@ pub fn spawn(service: Arc<Service>, log: slog::Logger) -> tokio::task::JoinHandl
             if let Err(error) = schedule_due_runs(&service).await {
                 slog::error!(log, "scheduling sync runs failed"; "cause" => error);
             }
-            match service.store().claim_pending_run().await {
+            match service.store().claim_run(lease()).await {
                 Ok(Some(run)) => execute(&service, run, &log).await,
                 Ok(None) => tokio::time::sleep(POLL_INTERVAL).await,
                 Err(error) => {
@@ -97,7 +106,7 @@ async fn execute(service: &Service, run: StoredRun, log: &slog::Logger) {
     slog::info!(log, "sync run ended"; "run" => run.id, "sync" => run.sync_id, "status" => status,
         "written" => counts.successful_rows, "failed" => counts.failed_rows, "skipped" => counts.skipped_rows);
     let sync_status = if outcome.is_ok() { "healthy" } else { "failed" };
-    if let Err(e) = service.store().update_run(&run, status, counts, error, Some(sync_status)).await {
+    if let Err(e) = service.store().update_run(&run, status, counts, error, Some(sync_status), lease()).await {
         slog::error!(log, "recording the end of a sync run failed"; "run" => run.id, "cause" => e.to_string());
     }
 }
@@ -184,7 +193,7 @@ async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -
                 });
             }
             store.keep_batch(sync.id, run.id, &kept, &written).await.map_err(|e| e.to_string())?;
-            store.update_run(run, "in_progress", *counts, None, None).await.map_err(|e| e.to_string())?;
+            store.update_run(run, "in_progress", *counts, None, None, lease()).await.map_err(|e| e.to_string())?;
             if store.run_status(run.id).await.map_err(|e| e.to_string())?.as_deref() == Some("canceled") {
                 return Ok(());
             }

@@ -383,22 +383,29 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Claims the oldest pending run, which becomes `started`. On PostgreSQL, `FOR UPDATE SKIP
-    /// LOCKED` lets several instances claim different runs at once, each run exactly once;
-    /// SQLite has one writer, and the `status = 'pending'` guard does the same.
-    pub async fn claim_pending_run(&self) -> Result<Option<StoredRun>, StoreError> {
+    /// Claims the oldest run that is pending, or executing under an expired lease (its instance
+    /// died): it becomes `started` under a lease of `lease` from now. On PostgreSQL, `FOR UPDATE
+    /// SKIP LOCKED` lets several instances claim different runs at once, each run once; SQLite
+    /// has one writer, and the repeated condition does the same.
+    pub async fn claim_run(&self, lease: chrono::Duration) -> Result<Option<StoredRun>, StoreError> {
         let lock = match self.engine {
             super::Engine::Postgres => " FOR UPDATE SKIP LOCKED",
             super::Engine::Sqlite => "",
         };
-        let now = timestamp(Utc::now());
+        let now = Utc::now();
+        let claimable = "(status = 'pending' OR (status IN ('started', 'querying', 'in_progress') \
+                         AND lease_expires_at IS NOT NULL AND lease_expires_at < $1))";
         let sql = format!(
-            "UPDATE sync_runs SET status = 'started', started_at = $1, updated_at = $1 \
-             WHERE status = 'pending' AND id = (SELECT id FROM sync_runs WHERE status = 'pending' ORDER BY id LIMIT 1{lock}) \
+            "UPDATE sync_runs SET status = 'started', started_at = COALESCE(started_at, $1), lease_expires_at = $2, \
+             updated_at = $1 WHERE {claimable} AND id = (SELECT id FROM sync_runs WHERE {claimable} ORDER BY id LIMIT 1{lock}) \
              RETURNING {}",
             run_columns!()
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&now).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(timestamp(now))
+            .bind(timestamp(now + lease))
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(run_from_row).transpose()
     }
 
@@ -411,6 +418,7 @@ impl Store {
     /// and error. When `sync_status` is given the run has ended: its end time is set, and the
     /// sync takes that status (unless it was disabled meanwhile), in the same transaction, so
     /// that no one sees the one without the other.
+    /// While the run executes (`sync_status` is `None`), its lease is renewed for `lease`.
     pub async fn update_run(
         &self,
         run: &StoredRun,
@@ -418,14 +426,17 @@ impl Store {
         counts: RunCounts,
         error: Option<&str>,
         sync_status: Option<&str>,
+        lease: chrono::Duration,
     ) -> Result<(), StoreError> {
-        let now = timestamp(Utc::now());
+        let now = Utc::now();
+        let lease_expires_at = sync_status.is_none().then(|| timestamp(now + lease));
+        let now = timestamp(now);
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
             "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE $1 END, \
              total_query_rows = $2, skipped_rows = $3, total_rows = $4, successful_rows = $5, failed_rows = $6, \
-             error = COALESCE(error, $7), finished_at = CASE WHEN $8 = 1 THEN $9 ELSE finished_at END, updated_at = $9 \
-             WHERE id = $10",
+             error = COALESCE(error, $7), finished_at = CASE WHEN $8 = 1 THEN $9 ELSE finished_at END, updated_at = $9, \
+             lease_expires_at = $11 WHERE id = $10",
         )
         .bind(status)
         .bind(counts.total_query_rows)
@@ -437,6 +448,7 @@ impl Store {
         .bind(i64::from(sync_status.is_some()))
         .bind(&now)
         .bind(run.id)
+        .bind(lease_expires_at)
         .execute(&mut *transaction)
         .await?;
         if let Some(sync_status) = sync_status {
