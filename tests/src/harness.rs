@@ -102,6 +102,17 @@ impl TestServer {
         Self::start_configured(TestEngine::Sqlite, allow_loopback).await.expect("SQLite is always there")
     }
 
+    /// A server on `engine` whose sync runner executes runs, and whose connectors may reach
+    /// loopback addresses: for tests of the sync engine against local databases and servers.
+    pub async fn start_with_sync_runner(engine: TestEngine) -> TestServer {
+        Self::start_configured(engine, |config| {
+            allow_loopback(config);
+            config.run_syncs = true;
+        })
+        .await
+        .expect("the engine is configured")
+    }
+
     /// A server on `engine`, or `None` when the engine is not configured here.
     pub async fn start_on(engine: TestEngine) -> Option<TestServer> {
         Self::start_configured(engine, as_configured).await

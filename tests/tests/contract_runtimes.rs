@@ -919,12 +919,7 @@ async fn flaky_sink(failures: usize) -> (String, Arc<Mutex<Vec<(String, Value)>>
 #[cfg_attr(not(squared_test_mariadb), ignore = "SQUARED_TEST_MARIADB_URL is not set")]
 async fn runs_move_mariadb_rows_to_an_http_destination_that_fails_twice() {
     let source = MariaDbSource::create().await;
-    let server = TestServer::start_configured(TestEngine::Sqlite, |config| {
-        allow_loopback(config);
-        config.run_syncs = true;
-    })
-    .await
-    .unwrap();
+    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
     let member = server.client(WORKSPACE, Role::Member);
     let password = source.url.password.clone();
     let source_id = create(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;

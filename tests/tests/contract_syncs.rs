@@ -14,7 +14,7 @@ use squared_client::types::{
 };
 use squared_server::auth::Role;
 use squared_tests::harness::{
-    DatabaseUrl, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, error_pointers, expect_error, url_from_env,
+    DatabaseUrl, POSTGRES_URL_VAR, TestEngine, TestServer, error_pointers, expect_error, url_from_env,
 };
 use squared_tests::on_every_engine;
 
@@ -799,12 +799,7 @@ async fn sync_configurations_are_served_beside_show_sync() {
 /// The first slice of the sync engine: manual, full-refresh runs from PostgreSQL into
 /// PostgreSQL, executed by the server's runner.
 async fn runs_move_rows_and_write_only_what_changed(engine: TestEngine) {
-    let server = TestServer::start_configured(engine, |config| {
-        allow_loopback(config);
-        config.run_syncs = true;
-    })
-    .await
-    .expect("the engine is configured");
+    let server = TestServer::start_with_sync_runner(engine).await;
     let client = server.client(WORKSPACE, Role::Member);
     let parts = parts(&client).await;
     let schema = &parts.fixture.schema;
@@ -930,12 +925,7 @@ async fn runs_move_rows_on_postgres() {
 /// A scheduled sync shows when it runs next; when that time is due, the runner creates its
 /// run, executes it, and moves the schedule on.
 async fn scheduled_syncs_run_when_due(engine: TestEngine) {
-    let server = TestServer::start_configured(engine, |config| {
-        allow_loopback(config);
-        config.run_syncs = true;
-    })
-    .await
-    .expect("the engine is configured");
+    let server = TestServer::start_with_sync_runner(engine).await;
     let client = server.client(WORKSPACE, Role::Member);
     let parts = parts(&client).await;
     let before = chrono::Utc::now();
@@ -997,12 +987,7 @@ async fn scheduled_syncs_run_on_postgres() {
 /// A run whose instance died (its lease expired) is taken over and finished; a run whose
 /// lease is live is left to its instance.
 async fn runs_of_a_dead_instance_are_taken_over(engine: TestEngine) {
-    let server = TestServer::start_configured(engine, |config| {
-        allow_loopback(config);
-        config.run_syncs = true;
-    })
-    .await
-    .expect("the engine is configured");
+    let server = TestServer::start_with_sync_runner(engine).await;
     let client = server.client(WORKSPACE, Role::Member);
     let parts = parts(&client).await;
     let dead_sync = create_sync(&client, sync_input(&parts)).await;
