@@ -950,7 +950,10 @@ async fn scheduled_syncs_run_when_due(engine: TestEngine) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let shown = loop {
         let shown = client.show_sync().sync_id(&sync.id).send().await.unwrap().into_inner().data;
-        if shown.attributes.last_run_status.as_deref() == Some("success") {
+        // The sync and its latest run are read in two queries: wait until both show the end.
+        if shown.attributes.last_run_status.as_deref() == Some("success")
+            && shown.attributes.status == SyncStatus::Healthy
+        {
             break shown;
         }
         assert!(std::time::Instant::now() < deadline, "the due sync did not run: {shown:?}");
