@@ -323,3 +323,27 @@ pub fn expect_error<T: std::fmt::Debug>(
 pub fn error_pointers(error: &squared_client::types::ErrorResponse) -> Vec<String> {
     error.errors.iter().filter_map(|e| e.source.as_ref().and_then(|s| s.pointer.clone())).collect()
 }
+
+/// Starts a run of sync `sync_id` and waits (up to a minute) until it ends: `success`,
+/// `failed` or `canceled`.
+pub async fn run_sync_to_end(client: &Client, sync_id: &str) -> squared_client::types::SyncRun {
+    use squared_client::types::{ScheduleSync, StartSyncRunRequest};
+    let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: sync_id.parse().expect("a sync id") } };
+    let run = client.start_sync_run().body(start).send().await.expect("the run starts").into_inner().data;
+    wait_for_run_end(client, sync_id, &run.id).await
+}
+
+/// Waits (up to a minute) until run `run_id` of sync `sync_id` ends.
+pub async fn wait_for_run_end(client: &Client, sync_id: &str, run_id: &str) -> squared_client::types::SyncRun {
+    use squared_client::types::SyncRunStatus;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let shown = client.show_sync_run().sync_id(sync_id).sync_run_id(run_id).send().await.expect("the run");
+        let shown = shown.into_inner().data;
+        if matches!(shown.attributes.status, SyncRunStatus::Success | SyncRunStatus::Failed | SyncRunStatus::Canceled) {
+            return shown;
+        }
+        assert!(std::time::Instant::now() < deadline, "the run did not end: {shown:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

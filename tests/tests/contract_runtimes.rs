@@ -948,6 +948,7 @@ async fn runs_move_mariadb_rows_to_an_http_destination_that_fails_twice() {
                 sync_mode: squared_client::types::SyncMode::FullRefresh,
                 cursor_field: None,
                 stream_name: "records".into(),
+                delete_removed_rows: None,
                 configuration: squared_client::types::SyncMapping::FieldMap(
                     [("id".to_owned(), "product_id".to_owned()), ("title".to_owned(), "name".to_owned())].into(),
                 ),

@@ -158,6 +158,7 @@ fn sync_input(parts: &Parts) -> SyncInput {
         cursor_field: Some("changed_at".into()),
         stream_name: "orders_copy".into(),
         configuration: field_map(&[("id", "order_id"), ("customer", "customer_name"), ("amount", "total")]),
+        delete_removed_rows: None,
     }
 }
 
@@ -181,6 +182,7 @@ fn no_change() -> SyncUpdate {
         cursor_field: None,
         stream_name: None,
         configuration: None,
+        delete_removed_rows: None,
     }
 }
 

@@ -30,9 +30,9 @@ const CREATE_WORKSPACE: i64 = 1;
 const LIST_WORKSPACE: i64 = 2;
 
 /// A started process that is killed when dropped.
-struct Process {
+pub(crate) struct Process {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for Process {
@@ -44,7 +44,7 @@ impl Drop for Process {
 
 impl Process {
     /// Starts `command` and waits for its line `… listening on http://ADDR`.
-    fn start(mut command: Command) -> Result<Process> {
+    pub(crate) fn start(mut command: Command) -> Result<Process> {
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("starting a server")?;
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().context("the server printed nothing")??;
@@ -54,7 +54,7 @@ impl Process {
     }
 
     /// Resident and peak resident memory, in KiB.
-    fn memory(&self) -> Result<(u64, u64)> {
+    pub(crate) fn memory(&self) -> Result<(u64, u64)> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
         let field = |name: &str| -> u64 {
             status
@@ -96,7 +96,7 @@ impl Call {
     }
 }
 
-async fn connect(address: &str) -> Result<SendRequest<Full<Bytes>>> {
+pub(crate) async fn connect(address: &str) -> Result<SendRequest<Full<Bytes>>> {
     let stream = tokio::net::TcpStream::connect(address).await?;
     stream.set_nodelay(true)?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -104,7 +104,10 @@ async fn connect(address: &str) -> Result<SendRequest<Full<Bytes>>> {
     Ok(sender)
 }
 
-async fn send(sender: &mut SendRequest<Full<Bytes>>, request: http::Request<Full<Bytes>>) -> Result<(u16, Bytes)> {
+pub(crate) async fn send(
+    sender: &mut SendRequest<Full<Bytes>>,
+    request: http::Request<Full<Bytes>>,
+) -> Result<(u16, Bytes)> {
     sender.ready().await?;
     let response = sender.send_request(request).await?;
     let status = response.status().as_u16();
@@ -200,7 +203,7 @@ fn create_body(prefix: &'static str) -> Arc<dyn Fn(u64) -> String + Send + Sync>
     })
 }
 
-fn random_hex() -> String {
+pub(crate) fn random_hex() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -381,11 +384,16 @@ fn report(
     } else {
         println!("targets missed:\n  {}", misses.join("\n  "));
     }
+    append_to_benchmarks(root, &section)
+}
+
+/// Appends a section to `BENCHMARKS.md`.
+pub(crate) fn append_to_benchmarks(root: &Path, section: &str) -> Result<()> {
     let path = root.join("BENCHMARKS.md");
     let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        "# Benchmarks\n\nAppended by `cargo xtask bench` (see `xtask/src/bench.rs`); newest last.\n\n".into()
+        "# Benchmarks\n\nAppended by `cargo xtask bench` (see `xtask/src/`); newest last.\n\n".into()
     });
-    text.push_str(&section);
+    text.push_str(section);
     std::fs::write(&path, text)?;
     println!("appended to BENCHMARKS.md");
     Ok(())

@@ -24,8 +24,12 @@ enum Command {
         #[arg(default_value = xtask::codegen::SPEC_PATH)]
         spec: std::path::PathBuf,
     },
-    /// Measure the release server against a dropshot floor; append the figures to BENCHMARKS.md.
-    Bench,
+    /// Measure the release server against a floor; append the figures to BENCHMARKS.md.
+    /// Without a target: the API against a dropshot floor.
+    Bench {
+        #[command(subcommand)]
+        target: Option<BenchTarget>,
+    },
     /// List the API changes since a git ref; fail on a breaking one without a new major version.
     SpecDiff {
         /// The commit, branch or tag to compare with.
@@ -34,10 +38,23 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum BenchTarget {
+    /// The sync engine, PostgreSQL to PostgreSQL, against psql's \copy out and in.
+    Sync {
+        /// How many rows the source table has.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+    },
+}
+
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Codegen { check } => xtask::codegen::run(&xtask::codegen::workspace_root(), check),
-        Command::Bench => xtask::bench::run(&xtask::codegen::workspace_root()),
+        Command::Bench { target: None } => xtask::bench::run(&xtask::codegen::workspace_root()),
+        Command::Bench { target: Some(BenchTarget::Sync { rows }) } => {
+            xtask::bench_sync::run(&xtask::codegen::workspace_root(), rows)
+        }
         Command::SpecCheck { spec } => xtask::spec_check::run(&spec),
         Command::SpecDiff { base } => xtask::spec_diff::run(&xtask::codegen::workspace_root(), &base),
     }

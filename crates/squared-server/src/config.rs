@@ -22,6 +22,7 @@ use rand::RngCore;
 
 use crate::auth::TokenRules;
 use crate::egress::EgressPolicy;
+use crate::engine::EngineSettings;
 use crate::runtime::RuntimeLimits;
 
 /// The environment variable that holds the JWT secret.
@@ -56,6 +57,8 @@ pub struct ServerConfig {
     pub token_rules: TokenRules,
     /// Whether this server executes sync runs (the engine's runner).
     pub run_syncs: bool,
+    /// How the engine runs them.
+    pub engine: EngineSettings,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +73,7 @@ impl Default for ServerConfig {
             runtime_limits: RuntimeLimits::default(),
             token_rules: TokenRules::default(),
             run_syncs: true,
+            engine: EngineSettings::default(),
         }
     }
 }

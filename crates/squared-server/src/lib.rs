@@ -70,13 +70,9 @@ impl RunningServer {
     }
 }
 
-/// Opens the database (applying migrations), loads the catalog and starts listening.
-/// `secrets` come from [`ServerConfig::load_secrets`] (or, in tests, from the test).
-pub async fn start(
-    config: &ServerConfig,
-    secrets: &config::Secrets,
-    log: slog::Logger,
-) -> anyhow::Result<RunningServer> {
+/// Opens the database (applying migrations), loads the catalog, and checks the encryption key:
+/// everything the API and the engine share.
+async fn open_service(config: &ServerConfig, secrets: &config::Secrets) -> anyhow::Result<Arc<service::Service>> {
     let url = config.database_url()?;
     let store = store::Store::open(&url).await.with_context(|| format!("opening {}", config::redact_url(&url)))?;
     let catalog = catalog::Catalog::load()?;
@@ -84,17 +80,58 @@ pub async fn start(
     keys::check_database_key(&store, &vault, config).await?;
     let verifier = auth::TokenVerifier::new(&secrets.jwt_secret, &config.token_rules);
     let runtimes = runtime::Runtimes::new(config.egress.clone(), config.runtime_limits.clone());
-    let service = Arc::new(service::Service::new(store, catalog, verifier, vault, runtimes));
+    Ok(Arc::new(service::Service::new(store, catalog, verifier, vault, runtimes)))
+}
+
+/// Opens the service and starts listening, with the engine's runner unless
+/// `config.run_syncs` is off. `secrets` come from [`ServerConfig::load_secrets`] (or, in
+/// tests, from the test).
+pub async fn start(
+    config: &ServerConfig,
+    secrets: &config::Secrets,
+    log: slog::Logger,
+) -> anyhow::Result<RunningServer> {
+    let service = open_service(config, secrets).await?;
     let api = http::api_description().map_err(|e| anyhow::anyhow!("building the API description: {e}"))?;
     let dropshot_config = ConfigDropshot {
         bind_address: config.bind,
         default_request_body_max_bytes: MAX_REQUEST_BODY_BYTES,
         ..Default::default()
     };
-    let runner = config.run_syncs.then(|| engine::spawn(service.clone(), log.new(slog::o!("component" => "engine"))));
+    let runner = config
+        .run_syncs
+        .then(|| engine::spawn(service.clone(), config.engine, log.new(slog::o!("component" => "engine"))));
     let server = ServerBuilder::new(api, service, log)
         .config(dropshot_config)
         .start()
         .map_err(|e| anyhow::anyhow!("listening on {}: {e}", config.bind))?;
     Ok(RunningServer { server, runner })
+}
+
+/// A started worker: the engine's runner without the API.
+pub struct RunningWorker {
+    service: Arc<service::Service>,
+    runner: tokio::task::JoinHandle<()>,
+}
+
+impl RunningWorker {
+    /// Stops the runner (a run it was executing is taken over once its lease expires, from
+    /// its last committed batch) and closes the database.
+    pub async fn close(self) {
+        self.runner.abort();
+        let _ = self.runner.await;
+        self.service.close().await;
+    }
+}
+
+/// Opens the service and runs sync jobs without serving the API, so that API servers and
+/// workers scale apart.
+pub async fn start_worker(
+    config: &ServerConfig,
+    secrets: &config::Secrets,
+    log: slog::Logger,
+) -> anyhow::Result<RunningWorker> {
+    let service = open_service(config, secrets).await?;
+    let runner = engine::spawn(service.clone(), config.engine, log.new(slog::o!("component" => "engine")));
+    Ok(RunningWorker { service, runner })
 }

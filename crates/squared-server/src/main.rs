@@ -1,5 +1,5 @@
-//! `squared-server`: run the AI Squared API server, sign a token for it, or rotate its
-//! encryption key.
+//! `squared-server`: run the AI Squared API server or a sync worker, sign a token for it, or
+//! rotate its encryption key.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +12,7 @@ use ipnet::IpNet;
 use squared_server::ServerConfig;
 use squared_server::auth::{Role, TokenIssuer, TokenRules, parse_ttl};
 use squared_server::egress::EgressPolicy;
+use squared_server::engine::EngineSettings;
 use squared_server::runtime::RuntimeLimits;
 
 #[derive(Parser)]
@@ -66,32 +67,75 @@ impl Tokens {
     }
 }
 
+/// What connectors may reach, and how much of the server they may use.
+#[derive(clap::Args)]
+struct Connectors {
+    /// A network connectors may reach besides public addresses (repeatable), in CIDR
+    /// notation: loopback, link-local, private and other non-public addresses are refused
+    /// unless allowed here. For a database on this machine: --allow-network 127.0.0.1/32.
+    #[arg(long = "allow-network", env = "SQUARED_ALLOW_NETWORKS", value_delimiter = ',', value_parser = parse_network)]
+    allow_network: Vec<IpNet>,
+    /// How many connector calls (checks, discovers, queries) may run at once; more wait
+    /// briefly, then are refused with 503.
+    #[arg(long, env = "SQUARED_MAX_CONNECTOR_CALLS", default_value_t = RuntimeLimits::default().max_concurrent_calls)]
+    max_connector_calls: usize,
+    /// The most bytes of rows one query_source returns; more is refused with 422.
+    #[arg(long, env = "SQUARED_MAX_QUERY_BYTES", default_value_t = RuntimeLimits::default().max_query_bytes)]
+    max_query_bytes: usize,
+    /// How long one connector call may take, connecting included.
+    #[arg(long, env = "SQUARED_CONNECTOR_CALL_DEADLINE", default_value = "30s", value_parser = parse_ttl)]
+    connector_call_deadline: chrono::Duration,
+}
+
+/// How sync runs are executed.
+#[derive(clap::Args)]
+struct Runs {
+    /// How many of a sync's latest runs keep their records (the rows they wrote, failed or
+    /// found gone); older runs keep only their counts.
+    #[arg(long, env = "SQUARED_RECORD_RUNS_KEPT", default_value_t = EngineSettings::default().record_runs_kept,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    record_runs_kept: u32,
+    /// How long a run stays with the process executing it without word from it (renewed after
+    /// every batch); after that, another process takes it over from its last committed batch.
+    #[arg(long, env = "SQUARED_RUN_LEASE", default_value = "2m", value_parser = parse_ttl)]
+    run_lease: chrono::Duration,
+}
+
+impl Runs {
+    fn settings(&self) -> EngineSettings {
+        EngineSettings { record_runs_kept: self.record_runs_kept, lease: self.run_lease }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API.
+    /// Serve the API (and, unless --no-sync-runner, execute sync runs).
     Serve {
         /// The address to listen on.
         #[arg(long, env = "SQUARED_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
-        /// A network connectors may reach besides public addresses (repeatable), in CIDR
-        /// notation: loopback, link-local, private and other non-public addresses are refused
-        /// unless allowed here. For a database on this machine: --allow-network 127.0.0.1/32.
-        #[arg(long = "allow-network", env = "SQUARED_ALLOW_NETWORKS", value_delimiter = ',', value_parser = parse_network)]
-        allow_network: Vec<IpNet>,
-        /// How many connector calls (checks, discovers, queries) may run at once; more wait
-        /// briefly, then are refused with 503.
-        #[arg(long, env = "SQUARED_MAX_CONNECTOR_CALLS", default_value_t = RuntimeLimits::default().max_concurrent_calls)]
-        max_connector_calls: usize,
-        /// The most bytes of rows one query_source returns; more is refused with 422.
-        #[arg(long, env = "SQUARED_MAX_QUERY_BYTES", default_value_t = RuntimeLimits::default().max_query_bytes)]
-        max_query_bytes: usize,
-        /// How long one connector call may take, connecting included.
-        #[arg(long, env = "SQUARED_CONNECTOR_CALL_DEADLINE", default_value = "30s", value_parser = parse_ttl)]
-        connector_call_deadline: chrono::Duration,
+        /// Serve the API only; `squared-server worker` processes execute the runs.
+        #[arg(long, env = "SQUARED_NO_SYNC_RUNNER")]
+        no_sync_runner: bool,
+        #[command(flatten)]
+        connectors: Connectors,
+        #[command(flatten)]
+        runs: Runs,
         #[command(flatten)]
         storage: Storage,
         #[command(flatten)]
         tokens: Tokens,
+    },
+    /// Execute sync runs (scheduled and started through the API) without serving the API.
+    /// Several workers and servers may share one PostgreSQL database: each run executes on
+    /// one of them, and a run whose process died is taken over when its lease expires.
+    Worker {
+        #[command(flatten)]
+        connectors: Connectors,
+        #[command(flatten)]
+        runs: Runs,
+        #[command(flatten)]
+        storage: Storage,
     },
     /// Print a bearer token signed with the server's secret.
     Token {
@@ -124,6 +168,17 @@ fn parse_network(text: &str) -> Result<IpNet, String> {
     EgressPolicy::parse_network(text).map_err(|e| e.to_string())
 }
 
+impl Connectors {
+    fn limits(&self) -> Result<RuntimeLimits> {
+        Ok(RuntimeLimits {
+            max_concurrent_calls: self.max_connector_calls.max(1),
+            max_query_bytes: self.max_query_bytes,
+            call_deadline: self.connector_call_deadline.to_std().context("the connector call deadline")?,
+            queue_wait: Duration::from_secs(5),
+        })
+    }
+}
+
 impl Storage {
     fn config(self) -> ServerConfig {
         ServerConfig {
@@ -139,26 +194,23 @@ impl Storage {
 #[tokio::main]
 async fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Serve {
-            bind,
-            allow_network,
-            max_connector_calls,
-            max_query_bytes,
-            connector_call_deadline,
-            storage,
-            tokens,
-        } => {
-            let deadline = connector_call_deadline.to_std().context("the connector call deadline")?;
+        Command::Serve { bind, no_sync_runner, connectors, runs, storage, tokens } => {
             serve(ServerConfig {
                 bind,
-                egress: EgressPolicy::allowing(allow_network),
-                runtime_limits: RuntimeLimits {
-                    max_concurrent_calls: max_connector_calls.max(1),
-                    max_query_bytes,
-                    call_deadline: deadline,
-                    queue_wait: Duration::from_secs(5),
-                },
+                egress: EgressPolicy::allowing(connectors.allow_network.clone()),
+                runtime_limits: connectors.limits()?,
                 token_rules: tokens.rules(),
+                run_syncs: !no_sync_runner,
+                engine: runs.settings(),
+                ..storage.config()
+            })
+            .await
+        }
+        Command::Worker { connectors, runs, storage } => {
+            work(ServerConfig {
+                egress: EgressPolicy::allowing(connectors.allow_network.clone()),
+                runtime_limits: connectors.limits()?,
+                engine: runs.settings(),
                 ..storage.config()
             })
             .await
@@ -205,24 +257,39 @@ async fn serve(config: ServerConfig) -> Result<()> {
         "  curl -s -H \"Authorization: Bearer $(squared-server token --workspace 1 --data-dir {data_dir})\" \\\n       -H 'Workspace-Id: 1' 'http://{addr}/api/v1/connector_definitions?type=source'"
     );
 
-    let shutdown = async {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("installing a SIGTERM handler");
-            tokio::select! {
-                _ = ctrl_c => {},
-                _ = term.recv() => {},
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
-    };
     tokio::select! {
         result = server.wait() => return result,
-        _ = shutdown => {}
+        _ = shutdown() => {}
     }
     eprintln!("squared-server: shutting down");
     server.close().await
+}
+
+async fn work(config: ServerConfig) -> Result<()> {
+    let log = ConfigLogging::StderrTerminal { level: ConfigLoggingLevel::Info }
+        .to_logger("squared-server")
+        .context("setting up logging")?;
+    let secrets = config.load_secrets()?;
+    let worker = squared_server::start_worker(&config, &secrets, log).await?;
+    println!("squared-server worker executing sync runs");
+    shutdown().await;
+    eprintln!("squared-server: shutting down");
+    worker.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }

@@ -60,10 +60,17 @@ impl ServerProcess {
     /// Starts a server on `database` (or the data directory's SQLite file) and waits until
     /// it says where it listens.
     fn start(data_dir: &Path, database: Option<&str>) -> ServerProcess {
+        Self::start_with(&["serve", "--bind", "127.0.0.1:0"], data_dir, database)
+    }
+
+    /// Starts `squared-server` with `arguments` (`serve …` or `worker …`) and waits for its
+    /// first line: where a server listens (the base URL), or that a worker works.
+    fn start_with(arguments: &[&str], data_dir: &Path, database: Option<&str>) -> ServerProcess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_squared-server"));
         command
+            .args(arguments)
             // Connectors reach the test databases on this machine only because it is allowed.
-            .args(["serve", "--bind", "127.0.0.1:0", "--allow-network", "127.0.0.1/32", "--data-dir"])
+            .args(["--allow-network", "127.0.0.1/32", "--data-dir"])
             .arg(data_dir)
             .env("SQUARED_JWT_SECRET", JWT_SECRET)
             .env("SQUARED_ENCRYPTION_KEY", ENCRYPTION_KEY)
@@ -76,7 +83,13 @@ impl ServerProcess {
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let first = lines.next().expect("the server prints a line").unwrap();
-        let base_url = first.strip_prefix("squared-server listening on ").expect(&first).to_owned();
+        let base_url = match arguments[0] {
+            "serve" => first.strip_prefix("squared-server listening on ").expect(&first).to_owned(),
+            _ => {
+                assert!(first.contains("worker"), "{first}");
+                String::new()
+            }
+        };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         ServerProcess { child, base_url }
@@ -287,4 +300,252 @@ async fn sigterm_finishes_the_request_in_flight_then_exits() {
     };
     assert!(status.success(), "a clean exit: {status}");
     assert!(client.list_connectors().send().await.is_err(), "nothing listens any more");
+}
+
+/// A schema of its own in the test PostgreSQL with `orders` (`rows` rows) to read and
+/// `tables` empty tables to write, and the configuration of a connector to it.
+struct SyncFixture {
+    admin: AnyPool,
+    schema: String,
+    configuration: serde_json::Map<String, Value>,
+}
+
+impl SyncFixture {
+    async fn create(rows: usize, tables: &[&str]) -> SyncFixture {
+        let url = std::env::var("SQUARED_TEST_POSTGRES_URL")
+            .expect("SQUARED_TEST_POSTGRES_URL was set when the tests were built, and is not now");
+        static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+        let schema = format!("proc_sync_{}_{}", std::process::id(), SEQUENCE.fetch_add(1, Ordering::Relaxed));
+        sqlx::any::install_default_drivers();
+        let admin = AnyPool::connect(&url).await.unwrap();
+        let mut sql = format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};
+             CREATE TABLE {schema}.orders (id integer PRIMARY KEY, customer text, amount numeric(10,2), note text);
+             INSERT INTO {schema}.orders SELECT n, 'customer ' || n, n % 1000 + 0.25, repeat('x', n % 40)
+                    FROM generate_series(1, {rows}) AS n;"
+        );
+        for table in tables {
+            sql.push_str(&format!(
+                "CREATE TABLE {schema}.{table} (order_id integer PRIMARY KEY, customer_name text, total numeric(10,2));"
+            ));
+        }
+        admin.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
+        let (rest, database) = url.split_once("://").unwrap().1.rsplit_once('/').unwrap();
+        let (user, address) = rest.rsplit_once('@').unwrap();
+        let (host, port) = address.rsplit_once(':').unwrap();
+        let configuration = json!({
+            "data_type": "structured", "host": host, "port": port, "database": database.split('?').next().unwrap(),
+            "schema": schema, "credentials": {"auth_type": "username/password",
+            "username": user.split(':').next().unwrap(), "password": "unused-with-trust-auth"}
+        });
+        SyncFixture { admin, schema, configuration: configuration.as_object().cloned().unwrap() }
+    }
+
+    /// Creates the source and destination connectors, the model of `orders`, and a manual
+    /// full-refresh sync into each table; returns the syncs' ids.
+    async fn syncs(&self, client: &Client, tables: &[&str]) -> Vec<String> {
+        use squared_client::types::{
+            CreateModelRequest, CreateSyncRequest, ModelInput, ModelQueryType, SyncInput, SyncMapping, SyncMode,
+            SyncScheduleType,
+        };
+        let connector = |kind: ConnectorType, name: &str| {
+            let mut request = postgres_source(name, "unused");
+            request.connector.connector_type = kind;
+            request.connector.configuration = self.configuration.clone();
+            async move { client.create_connector().body(request).send().await.unwrap().into_inner().data.id }
+        };
+        let source: i64 = connector(ConnectorType::Source, "warehouse").await.parse().unwrap();
+        let destination: i64 = connector(ConnectorType::Destination, "replica").await.parse().unwrap();
+        let model = ModelInput {
+            name: "orders".into(),
+            description: None,
+            connector_id: source,
+            query: Some(format!("SELECT id, customer, amount FROM {}.orders", self.schema)),
+            query_type: ModelQueryType::RawSql,
+            primary_key: Some("id".into()),
+            configuration: None,
+        };
+        let model: i64 = client
+            .create_model()
+            .body(CreateModelRequest { model })
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .data
+            .id
+            .parse()
+            .unwrap();
+        let mut ids = Vec::new();
+        for table in tables {
+            let sync = SyncInput {
+                name: Some(format!("orders to {table}")),
+                source_id: source,
+                model_id: model,
+                destination_id: destination,
+                schedule_type: SyncScheduleType::Manual,
+                sync_interval: None,
+                sync_interval_unit: None,
+                cron_expression: None,
+                sync_mode: SyncMode::FullRefresh,
+                cursor_field: None,
+                stream_name: (*table).into(),
+                configuration: SyncMapping::FieldMap(
+                    [("id", "order_id"), ("customer", "customer_name"), ("amount", "total")]
+                        .iter()
+                        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                        .collect(),
+                ),
+                delete_removed_rows: None,
+            };
+            let created = client.create_sync().body(CreateSyncRequest { sync }).send().await.unwrap();
+            ids.push(created.into_inner().data.id);
+        }
+        ids
+    }
+
+    /// How many rows of `table` differ from `orders` (missing, extra or changed).
+    async fn differences(&self, table: &str) -> i64 {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {s}.orders o FULL JOIN {s}.{table} c ON c.order_id = o.id \
+             WHERE o.id IS NULL OR c.order_id IS NULL OR c.customer_name IS DISTINCT FROM o.customer \
+             OR c.total IS DISTINCT FROM o.amount",
+            s = self.schema
+        );
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&self.admin).await.unwrap()
+    }
+
+    async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {}.{table}", self.schema);
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&self.admin).await.unwrap()
+    }
+
+    async fn drop(self) {
+        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema))).await.unwrap();
+        self.admin.close().await;
+    }
+}
+
+/// Starts a run of `sync` and returns its id.
+async fn start_run(client: &Client, sync: &str) -> String {
+    use squared_client::types::{ScheduleSync, StartSyncRunRequest};
+    let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: sync.parse().unwrap() } };
+    client.start_sync_run().body(start).send().await.unwrap().into_inner().data.id
+}
+
+/// Waits up to `limit` for run `run` of `sync` to end, and returns it.
+async fn ended_run(client: &Client, sync: &str, run: &str, limit: Duration) -> squared_client::types::SyncRun {
+    use squared_client::types::SyncRunStatus;
+    let started = Instant::now();
+    loop {
+        let shown = client.show_sync_run().sync_id(sync).sync_run_id(run).send().await.unwrap().into_inner().data;
+        if matches!(shown.attributes.status, SyncRunStatus::Success | SyncRunStatus::Failed | SyncRunStatus::Canceled) {
+            return shown;
+        }
+        assert!(started.elapsed() < limit, "run {run} did not end within {limit:?}: {shown:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn a_run_whose_process_was_killed_is_finished_by_a_worker() {
+    const ROWS: i64 = 200_000;
+    let (url, admin_url) = postgres_database().await;
+    let fixture = SyncFixture::create(ROWS as usize, &["orders_copy"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lease = ["--run-lease", "3s"];
+    let running =
+        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", lease[0], lease[1]], dir.path(), Some(&url));
+    let client = running.client(Role::Member);
+    let sync = fixture.syncs(&client, &["orders_copy"]).await.remove(0);
+    let run = start_run(&client, &sync).await;
+    // Kill the instance once it has committed some batches, mid-run.
+    let started = Instant::now();
+    loop {
+        let shown = client.show_sync_run().sync_id(&sync).sync_run_id(&run).send().await.unwrap().into_inner().data;
+        if shown.attributes.successful_rows >= 20_000 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "the run did not get going: {shown:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running.kill();
+    let written_before = fixture.count("orders_copy").await;
+    assert!(written_before < ROWS, "the run was cut off before its end ({written_before} rows written)");
+
+    // An API-only server to watch, and a worker that takes the run over once its lease expires.
+    let api =
+        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", "--no-sync-runner"], dir.path(), Some(&url));
+    let _worker = ServerProcess::start_with(&["worker", lease[0], lease[1]], dir.path(), Some(&url));
+    let client = api.client(Role::Member);
+    let ended = ended_run(&client, &sync, &run, Duration::from_secs(300)).await;
+    let a = &ended.attributes;
+    assert_eq!(a.status, squared_client::types::SyncRunStatus::Success, "{ended:?}");
+    assert_eq!(fixture.count("orders_copy").await, ROWS);
+    assert_eq!(fixture.differences("orders_copy").await, 0, "the destination holds exactly the source's rows");
+    // The taken-over attempt read every row and skipped what the killed one had committed.
+    assert_eq!(a.total_query_rows, ROWS);
+    assert_eq!(a.skipped_rows + a.successful_rows, ROWS, "{ended:?}");
+    assert!(a.skipped_rows >= 20_000, "{ended:?}");
+    drop(api);
+    fixture.drop().await;
+    drop_postgres_database(&url, &admin_url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn two_instances_run_each_of_ten_syncs_once() {
+    const ROWS: i64 = 1_500;
+    let tables: Vec<String> = (0..10).map(|n| format!("copy_{n}")).collect();
+    let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
+    let (url, admin_url) = postgres_database().await;
+    let fixture = SyncFixture::create(ROWS as usize, &tables).await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = ServerProcess::start(dir_a.path(), Some(&url));
+    let b = ServerProcess::start(dir_b.path(), Some(&url));
+    let (client_a, client_b) = (a.client(Role::Member), b.client(Role::Member));
+    let syncs = fixture.syncs(&client_a, &tables).await;
+    // All ten started at once, through both instances.
+    let starts: Vec<_> = syncs
+        .iter()
+        .enumerate()
+        .map(|(n, sync)| {
+            let client = if n % 2 == 0 { client_a.clone() } else { client_b.clone() };
+            let sync = sync.clone();
+            tokio::spawn(async move { start_run(&client, &sync).await })
+        })
+        .collect();
+    let mut runs = Vec::new();
+    for start in starts {
+        runs.push(start.await.unwrap());
+    }
+    for ((sync, run), table) in syncs.iter().zip(&runs).zip(&tables) {
+        let ended = ended_run(&client_a, sync, run, Duration::from_secs(120)).await;
+        let a = &ended.attributes;
+        // Executed twice, the second attempt would have skipped every row.
+        assert_eq!(
+            (a.status, a.total_query_rows, a.skipped_rows, a.successful_rows, a.failed_rows),
+            (squared_client::types::SyncRunStatus::Success, ROWS, 0, ROWS, 0),
+            "sync {sync}"
+        );
+        let listed = client_b.list_sync_runs().sync_id(sync).send().await.unwrap().into_inner().data;
+        assert_eq!(listed.len(), 1, "one run of sync {sync}");
+        assert_eq!(fixture.differences(table).await, 0, "{table}");
+    }
+    // Every row of every run recorded once.
+    let database = AnyPool::connect(&url).await.unwrap();
+    let recorded: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT sync_run_id, COUNT(*) FROM sync_records GROUP BY sync_run_id HAVING COUNT(*) <> COUNT(DISTINCT primary_key) \
+         OR COUNT(*) <> $1",
+    )
+    .bind(ROWS)
+    .fetch_all(&database)
+    .await
+    .unwrap();
+    assert!(recorded.is_empty(), "runs with a row recorded twice or missing: {recorded:?}");
+    database.close().await;
+    drop((a, b));
+    fixture.drop().await;
+    drop_postgres_database(&url, &admin_url).await;
 }

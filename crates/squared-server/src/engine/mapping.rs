@@ -24,6 +24,17 @@ pub fn apply(mapping: &SyncMapping, row: &Map<String, Value>, now: &str) -> Map<
     }
 }
 
+/// The destination field that source `column` goes to unchanged under `mapping`, if any.
+pub fn destination_of<'a>(mapping: &'a SyncMapping, column: &str) -> Option<&'a str> {
+    match mapping {
+        SyncMapping::FieldMap(pairs) => pairs.get(column).map(String::as_str),
+        SyncMapping::Entries(entries) => entries
+            .iter()
+            .find(|e| e.mapping_type == SyncMappingType::Standard && e.from.as_deref() == Some(column))
+            .map(|e| e.to.as_str()),
+    }
+}
+
 /// A template: text with `{{ name }}` or `{{ name | filter | … }}` holes, where a name is a
 /// column of the row or `current_timestamp`, and the filters `upcase`, `downcase` and `strip`
 /// (see `GET /api/v1/syncs/configurations`). An unknown filter leaves the value as it is.

@@ -22,9 +22,13 @@
 //! Interval and cron syncs ([`schedule`]) get a pending run when their `next_run_at` is due;
 //! after a run a sync is `healthy` or `failed`.
 //!
-//! This is the first slice of the engine: PostgreSQL and MariaDB sources into PostgreSQL and
-//! Http destinations, full refresh, manual and scheduled runs. Incremental reads, the MariaDB
-//! destination and the `worker` command come next.
+//! An incremental sync reads in (cursor, primary key) order past the position its last batch
+//! committed, given to the source as bound parameters: a tie on the cursor is settled by the
+//! key, so no row is skipped or read twice. A full refresh remembers the keys it read and,
+//! at its end, records the kept keys it did not read as rows that left the model (and deletes
+//! them at the destination when the sync says so).
+//!
+//! Only the records of a sync's latest runs are kept ([`EngineSettings::record_runs_kept`]).
 //!
 //! Every connection goes through the runtimes, and so through the egress policy.
 
@@ -38,28 +42,41 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use squared_types::SyncMapping;
 
+use crate::runtime::{CursorOrder, DestinationWriter, ReadPlan};
 use crate::service::Service;
-use crate::store::{NewRecord, RunCounts, StoredRun, timestamp};
+use crate::store::{KeptBatch, NewRecord, RunCounts, StoredRun, StoredSync, timestamp};
 
 /// How many rows a run reads, compares and writes at a time.
 pub const BATCH_ROWS: usize = 1000;
 /// How long the runner waits before looking for pending runs again when there was none.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(300);
-/// How long a claimed run is its runner's without a word: the runner renews the lease after
-/// every batch; a run whose lease expired is taken over by any runner.
-pub fn lease() -> chrono::Duration {
-    chrono::Duration::minutes(2)
+
+/// The operator's settings of the engine.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineSettings {
+    /// How many of a sync's latest runs keep their records; older runs keep only their counts.
+    pub record_runs_kept: u32,
+    /// How long a claimed run is its runner's without a word: the runner renews the lease
+    /// after every batch; a run whose lease expired is taken over by any runner. Longer than
+    /// the slowest batch, shorter than an outage anyone would wait out.
+    pub lease: chrono::Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings { record_runs_kept: 10, lease: chrono::Duration::minutes(2) }
+    }
 }
 
 /// Starts the runner: it claims and executes pending runs, one at a time, until aborted.
-pub fn spawn(service: Arc<Service>, log: slog::Logger) -> tokio::task::JoinHandle<()> {
+pub fn spawn(service: Arc<Service>, settings: EngineSettings, log: slog::Logger) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Err(error) = schedule_due_runs(&service).await {
                 slog::error!(log, "scheduling sync runs failed"; "cause" => error);
             }
-            match service.store().claim_run(lease()).await {
-                Ok(Some(run)) => execute(&service, run, &log).await,
+            match service.store().claim_run(settings.lease).await {
+                Ok(Some(run)) => execute(&service, run, settings, &log).await,
                 Ok(None) => tokio::time::sleep(POLL_INTERVAL).await,
                 Err(error) => {
                     slog::error!(log, "claiming a sync run failed"; "cause" => error.to_string());
@@ -96,9 +113,9 @@ async fn schedule_due_runs(service: &Service) -> Result<(), String> {
 }
 
 /// Executes one claimed run to its end, and records how it ended.
-async fn execute(service: &Service, run: StoredRun, log: &slog::Logger) {
+async fn execute(service: &Service, run: StoredRun, settings: EngineSettings, log: &slog::Logger) {
     let mut counts = RunCounts::default();
-    let outcome = move_rows(service, &run, &mut counts).await;
+    let outcome = move_rows(service, &run, settings.lease, &mut counts).await;
     let (status, error) = match &outcome {
         Ok(()) => ("success", None),
         Err(error) => ("failed", Some(error.as_str())),
@@ -106,8 +123,11 @@ async fn execute(service: &Service, run: StoredRun, log: &slog::Logger) {
     slog::info!(log, "sync run ended"; "run" => run.id, "sync" => run.sync_id, "status" => status,
         "written" => counts.successful_rows, "failed" => counts.failed_rows, "skipped" => counts.skipped_rows);
     let sync_status = if outcome.is_ok() { "healthy" } else { "failed" };
-    if let Err(e) = service.store().update_run(&run, status, counts, error, Some(sync_status), lease()).await {
+    if let Err(e) = service.store().update_run(&run, status, counts, error, Some(sync_status), settings.lease).await {
         slog::error!(log, "recording the end of a sync run failed"; "run" => run.id, "cause" => e.to_string());
+    }
+    if let Err(e) = service.store().prune_records(run.sync_id, i64::from(settings.record_runs_kept)).await {
+        slog::error!(log, "deleting the records of old sync runs failed"; "sync" => run.sync_id, "cause" => e.to_string());
     }
 }
 
@@ -116,7 +136,12 @@ fn failed(what: &str) -> impl Fn(String) -> String + '_ {
     move |cause| format!("{what}: {cause}")
 }
 
-async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -> Result<(), String> {
+async fn move_rows(
+    service: &Service,
+    run: &StoredRun,
+    lease: chrono::Duration,
+    counts: &mut RunCounts,
+) -> Result<(), String> {
     let store = service.store();
     let workspace = run.workspace_id;
     let gone = |what: &str| format!("the sync's {what} no longer exists");
@@ -130,14 +155,30 @@ async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -
     let mapping: SyncMapping =
         serde_json::from_value(sync.configuration.clone()).map_err(|e| format!("the sync's mapping: {e}"))?;
     let key_column = model.primary_key.clone().ok_or("the model has no primary key")?;
-    let query = model.query.clone().ok_or("the model has no query")?;
+    let incremental = sync.sync_mode == "incremental";
+    let plan = ReadPlan {
+        query: model.query.clone().ok_or("the model has no query")?,
+        order: match incremental {
+            false => None,
+            true => Some(CursorOrder {
+                cursor_field: sync.cursor_field.clone().ok_or("the incremental sync has no cursor field")?,
+                key_field: key_column.clone(),
+                after: sync
+                    .cursor_position
+                    .clone()
+                    .map(serde_json::from_value)
+                    .transpose()
+                    .map_err(|e| format!("the sync's cursor position: {e}"))?,
+            }),
+        },
+    };
     let source_configuration = service.open_connector(&source).map_err(|e| e.to_string())?;
     let destination_configuration = service.open_connector(&destination).map_err(|e| e.to_string())?;
     let primary_key = service.stream_primary_key(&destination, &sync.stream_name).await.map_err(|e| e.to_string())?;
 
     let runtimes = service.runtimes();
     let mut reader = runtimes
-        .open_reader(source.connector_type, &source.connector_name, &source_configuration, &query, BATCH_ROWS)
+        .open_reader(source.connector_type, &source.connector_name, &source_configuration, &plan, BATCH_ROWS)
         .await
         .map_err(|e| failed("reading the source")(e.to_string()))?;
     let mut writer = match runtimes
@@ -157,21 +198,27 @@ async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -
         }
     };
     let started = timestamp(run.started_at.unwrap_or_else(chrono::Utc::now));
+    // A full refresh remembers every key it read (as a 64-bit hash: 8 bytes a row), to find
+    // at its end the kept keys that left the model.
+    let mut seen = (!incremental).then(Vec::<u64>::new);
     let result = async {
         for batch_index in 0.. {
-            let rows = reader.next_batch().await.map_err(|e| failed("reading the source")(e.to_string()))?;
-            if rows.is_empty() {
-                return Ok(());
+            let batch = reader.next_batch().await.map_err(|e| failed("reading the source")(e.to_string()))?;
+            if batch.rows.is_empty() {
+                break;
             }
-            counts.total_query_rows += rows.len() as i64;
-            let batch = compare(service, sync.id, &mapping, &key_column, &rows, &started).await?;
-            counts.skipped_rows += batch.skipped;
-            let records: Vec<Map<String, Value>> = batch.changed.iter().map(|c| c.record.clone()).collect();
+            counts.total_query_rows += batch.rows.len() as i64;
+            let compared = compare(service, sync.id, &mapping, &key_column, &batch.rows, &started).await?;
+            if let Some(seen) = &mut seen {
+                seen.extend(compared.keys.iter().map(|key| key_hash(key)));
+            }
+            counts.skipped_rows += compared.skipped;
+            let records: Vec<Map<String, Value>> = compared.changed.iter().map(|c| c.record.clone()).collect();
             // The same key on every retry of a batch, and in a run resumed later.
             let outcomes = writer.write(&records, &format!("squared-run-{}-batch-{batch_index}", run.id)).await;
             let mut kept = Vec::with_capacity(records.len());
             let mut written = Vec::new();
-            for (change, outcome) in batch.changed.into_iter().zip(outcomes) {
+            for (change, outcome) in compared.changed.into_iter().zip(outcomes) {
                 counts.total_rows += 1;
                 let (status, error) = match outcome {
                     Ok(()) => {
@@ -192,11 +239,18 @@ async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -
                     error,
                 });
             }
-            store.keep_batch(sync.id, run.id, &kept, &written).await.map_err(|e| e.to_string())?;
-            store.update_run(run, "in_progress", *counts, None, None, lease()).await.map_err(|e| e.to_string())?;
+            let position = batch.last.map(|last| serde_json::to_value(last).expect("a position serializes"));
+            let kept = KeptBatch { records: &kept, written: &written, forgotten: &[], position: position.as_ref() };
+            store.keep_batch(sync.id, run.id, &kept).await.map_err(|e| e.to_string())?;
+            store.update_run(run, "in_progress", *counts, None, None, lease).await.map_err(|e| e.to_string())?;
             if store.run_status(run.id).await.map_err(|e| e.to_string())?.as_deref() == Some("canceled") {
                 return Ok(());
             }
+        }
+        if let Some(mut seen) = seen {
+            seen.sort_unstable();
+            let delete = sync.delete_removed_rows.then_some(&mut writer);
+            forget_removed(service, (&sync, run, lease), &seen, delete, counts).await?;
         }
         Ok(())
     }
@@ -204,6 +258,63 @@ async fn move_rows(service: &Service, run: &StoredRun, counts: &mut RunCounts) -
     reader.close().await;
     writer.close().await;
     result
+}
+
+/// A key's 64-bit hash, for the set of keys a full refresh read.
+fn key_hash(key: &str) -> u64 {
+    let digest = Sha256::digest(key.as_bytes());
+    u64::from_le_bytes(digest[..8].try_into().expect("eight bytes"))
+}
+
+/// After a whole full refresh: every key the sync kept that the run did not read left the
+/// model. Each is recorded (`destination_delete`), deleted at the destination when the sync
+/// says so, and forgotten, a batch at a time.
+async fn forget_removed(
+    service: &Service,
+    (sync, run, lease): (&StoredSync, &StoredRun, chrono::Duration),
+    seen: &[u64],
+    mut delete: Option<&mut DestinationWriter>,
+    counts: &mut RunCounts,
+) -> Result<(), String> {
+    let store = service.store();
+    let mut after: Option<String> = None;
+    loop {
+        let kept = store.kept_keys(sync.id, after.as_deref(), BATCH_ROWS as i64).await.map_err(|e| e.to_string())?;
+        let Some(last) = kept.last().cloned() else { return Ok(()) };
+        let removed: Vec<String> = kept.into_iter().filter(|key| seen.binary_search(&key_hash(key)).is_err()).collect();
+        after = Some(last);
+        if removed.is_empty() {
+            continue;
+        }
+        let outcome = match delete.as_deref_mut() {
+            Some(writer) => Some(writer.delete(&removed).await),
+            None => None,
+        };
+        let (status, error) = match &outcome {
+            None | Some(Ok(())) => ("success", None),
+            Some(Err(error)) => ("failed", Some(error.clone())),
+        };
+        let records: Vec<NewRecord> = removed
+            .iter()
+            .map(|key| NewRecord {
+                primary_key: key.clone(),
+                record: Value::Object(Map::new()),
+                status,
+                action: "destination_delete",
+                error: error.clone(),
+            })
+            .collect();
+        counts.total_rows += removed.len() as i64;
+        match status {
+            "success" => counts.successful_rows += removed.len() as i64,
+            _ => counts.failed_rows += removed.len() as i64,
+        }
+        // A key whose delete failed stays kept, so that the next full refresh tries again.
+        let forgotten: &[String] = if error.is_none() { &removed } else { &[] };
+        let batch = KeptBatch { records: &records, written: &[], forgotten, position: None };
+        store.keep_batch(sync.id, run.id, &batch).await.map_err(|e| e.to_string())?;
+        store.update_run(run, "in_progress", *counts, None, None, lease).await.map_err(|e| e.to_string())?;
+    }
 }
 
 /// A row to write: its key, mapped record, fingerprint, and whether it is new.
@@ -216,6 +327,8 @@ struct Change {
 
 /// The rows of a batch that are new or changed since the sync last wrote them.
 struct Compared {
+    /// Every key of the batch.
+    keys: Vec<String>,
     changed: Vec<Change>,
     skipped: i64,
 }
@@ -243,7 +356,7 @@ async fn compare(
     }
     let keys: Vec<String> = mapped.iter().map(|(key, _, _)| key.clone()).collect();
     let kept = service.store().fingerprints(sync_id, &keys).await.map_err(|e| e.to_string())?;
-    let mut compared = Compared { changed: Vec::new(), skipped: 0 };
+    let mut compared = Compared { keys, changed: Vec::new(), skipped: 0 };
     for (key, record, fingerprint) in mapped {
         let action = match kept.get(&key) {
             Some(previous) if *previous == fingerprint => {

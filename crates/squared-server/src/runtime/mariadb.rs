@@ -1,4 +1,5 @@
-//! MariaDB (and MySQL): check, discover and query, as a source.
+//! MariaDB (and MySQL): check, discover and query as a source; upsert and delete rows as a
+//! destination.
 
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
@@ -7,7 +8,8 @@ use sqlx::{Column, ConnectOptions, Connection, Executor, Row, ValueRef};
 use squared_types::Stream;
 
 use super::{
-    QueryLimits, RuntimeError, STATEMENT_TIMEOUT_SECONDS, connect_first, describe, json_row, port, streams_of, text,
+    Batch, QueryLimits, ReadPlan, RuntimeError, STATEMENT_TIMEOUT_SECONDS, batch_of, connect_first, describe, json_row,
+    port, streams_of, text,
 };
 use crate::egress::EgressPolicy;
 
@@ -67,7 +69,20 @@ pub async fn discover(egress: &EgressPolicy, configuration: &Value) -> Result<Ve
     .fetch_all(&mut connection)
     .await
     .map_err(|e| RuntimeError::Remote(describe(&e)));
+    let keys = sqlx::query(
+        "SELECT CAST(table_name AS CHAR) AS table_name, CAST(column_name AS CHAR) AS column_name \
+         FROM information_schema.key_column_usage WHERE table_schema = ? AND constraint_name = 'PRIMARY' \
+         ORDER BY table_name, ordinal_position",
+    )
+    .bind(database)
+    .fetch_all(&mut connection)
+    .await
+    .map_err(|e| RuntimeError::Remote(describe(&e)));
     let _ = connection.close().await;
+    let mut primary_keys: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for row in keys? {
+        primary_keys.entry(row.get("table_name")).or_default().push(row.get("column_name"));
+    }
     let mut columns = Vec::new();
     for row in rows? {
         let data_type: String = row.get("data_type");
@@ -75,7 +90,11 @@ pub async fn discover(egress: &EgressPolicy, configuration: &Value) -> Result<Ve
         let nullable: String = row.get("is_nullable");
         columns.push((row.get("table_name"), row.get("column_name"), json_type, format, nullable == "YES"));
     }
-    Ok(streams_of(columns))
+    let mut streams = streams_of(columns);
+    for stream in &mut streams {
+        stream.primary_key = primary_keys.remove(&stream.name);
+    }
+    Ok(streams)
 }
 
 /// The columns of `query` (name, JSON type) after it ran for one row (see [`super::Runtimes::inspect`]).
@@ -189,7 +208,7 @@ async fn run_read_only(
 /// hands over batches through a channel of one: at most two batches are in memory, and the
 /// server sends rows only as they are taken.
 pub struct Reader {
-    batches: tokio::sync::mpsc::Receiver<Result<Vec<Map<String, Value>>, RuntimeError>>,
+    batches: tokio::sync::mpsc::Receiver<Result<Batch, RuntimeError>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -197,60 +216,87 @@ impl Reader {
     pub async fn open(
         egress: &EgressPolicy,
         configuration: &Value,
-        query: &str,
+        plan: &ReadPlan,
         batch: usize,
     ) -> Result<Reader, RuntimeError> {
         let mut connection = connect(egress, configuration).await?;
         let remote = |e: sqlx::Error| RuntimeError::Remote(format!("reading the model failed: {}", describe(&e)));
         connection.execute("START TRANSACTION READ ONLY").await.map_err(remote)?;
-        let query = query.trim().trim_end_matches(';').to_owned();
+        let query = plan.query.trim().trim_end_matches(';').to_owned();
         let described = connection
             .describe(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(query.clone())))
             .await
             .map_err(remote)?;
+        let names: Vec<&str> = described.columns().iter().map(|c| c.name()).collect();
         let members: Vec<String> =
-            described.columns().iter().map(|c| format!("{}, q.{}", literal(c.name()), identifier(c.name()))).collect();
+            names.iter().map(|name| format!("{}, q.{}", literal(name), identifier(name))).collect();
         if members.is_empty() {
             return Err(RuntimeError::Remote("the model's query returns no columns".into()));
         }
-        let wrapped = format!("SELECT JSON_OBJECT({}) AS `row` FROM ({query}) AS q", members.join(", "));
+        let columns = format!("SELECT JSON_OBJECT({}) AS `row`", members.join(", "));
+        let mut parameters = Vec::new();
+        let wrapped = match &plan.order {
+            None => format!("{columns} FROM ({query}) AS q"),
+            Some(order) => {
+                for field in [&order.cursor_field, &order.key_field] {
+                    if !names.contains(&field.as_str()) {
+                        return Err(RuntimeError::BadConfiguration(format!(
+                            "the model's query has no column `{field}`"
+                        )));
+                    }
+                }
+                let (cursor, key) = (identifier(&order.cursor_field), identifier(&order.key_field));
+                // MariaDB orders nulls first; it compares the text parameters in the columns' types.
+                let columns = format!("{columns}, CAST(q.{cursor} AS CHAR), CAST(q.{key} AS CHAR) FROM ({query}) AS q");
+                match &order.after {
+                    None => format!("{columns} ORDER BY q.{cursor}, q.{key}"),
+                    Some(after) => {
+                        parameters.extend([after.cursor.clone(), after.key.clone()]);
+                        format!("{columns} WHERE (q.{cursor}, q.{key}) > (?, ?) ORDER BY q.{cursor}, q.{key}")
+                    }
+                }
+            }
+        };
+        let ordered = plan.order.is_some();
         let (sender, batches) = tokio::sync::mpsc::channel(1);
         let task = tokio::spawn(async move {
             let outcome = {
-                let mut stream = sqlx::query(sqlx::AssertSqlSafe(wrapped)).fetch(&mut connection);
+                let mut select = sqlx::query(sqlx::AssertSqlSafe(wrapped));
+                for parameter in parameters {
+                    select = select.bind(parameter);
+                }
+                let mut stream = select.fetch(&mut connection);
                 let mut rows = Vec::with_capacity(batch);
                 loop {
                     match stream.try_next().await {
                         Ok(Some(row)) => {
-                            let parsed =
-                                row.try_get::<String, _>(0).map_err(remote).and_then(
-                                    |text| match serde_json::from_str(&text) {
-                                        Ok(Value::Object(map)) => Ok(map),
-                                        _ => Err(RuntimeError::Remote(
-                                            "MariaDB returned a row that is not a JSON object".into(),
-                                        )),
-                                    },
-                                );
-                            match parsed {
-                                Ok(map) => rows.push(map),
-                                Err(error) => break Err(error),
+                            let raw = match ordered {
+                                false => row.try_get(0).map(|text| (text, None, None)),
+                                true => row.try_get(0).and_then(|text| Ok((text, row.try_get(1)?, row.try_get(2)?))),
+                            };
+                            match raw {
+                                Ok(raw) => rows.push(raw),
+                                Err(error) => break Err(remote(error)),
                             }
-                            if rows.len() == batch && sender.send(Ok(std::mem::take(&mut rows))).await.is_err() {
-                                break Ok(false);
+                            if rows.len() == batch {
+                                let full = batch_of(std::mem::take(&mut rows), "MariaDB");
+                                let failed = full.is_err();
+                                if sender.send(full).await.is_err() || failed {
+                                    break Ok((false, Vec::new()));
+                                }
                             }
                         }
-                        Ok(None) => break Ok(true),
+                        Ok(None) => break Ok((true, rows)),
                         Err(error) => break Err(remote(error)),
                     }
                 }
-                .map(|finished| (finished, rows))
             };
             match outcome {
                 Ok((true, rest)) => {
                     if !rest.is_empty() {
-                        let _ = sender.send(Ok(rest)).await;
+                        let _ = sender.send(batch_of(rest, "MariaDB")).await;
                     }
-                    let _ = sender.send(Ok(Vec::new())).await;
+                    let _ = sender.send(Ok(Batch::default())).await;
                     let _ = connection.execute("ROLLBACK").await;
                     let _ = connection.close().await;
                 }
@@ -264,11 +310,133 @@ impl Reader {
     }
 
     /// The next rows; empty at the end.
-    pub async fn next_batch(&mut self) -> Result<Vec<Map<String, Value>>, RuntimeError> {
-        self.batches.recv().await.unwrap_or_else(|| Ok(Vec::new()))
+    pub async fn next_batch(&mut self) -> Result<Batch, RuntimeError> {
+        self.batches.recv().await.unwrap_or_else(|| Ok(Batch::default()))
     }
 
     pub async fn close(self) {
         self.task.abort();
+    }
+}
+
+/// The most placeholders one MariaDB statement may carry.
+const MAX_PLACEHOLDERS: usize = 65_535;
+
+/// A JSON value as a MariaDB parameter: numbers and booleans as themselves, text as text,
+/// objects and arrays as their JSON text.
+fn bind_value<'q>(
+    query: sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>,
+    value: &Value,
+) -> sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments> {
+    match value {
+        Value::Null => query.bind(None::<String>),
+        Value::Bool(b) => query.bind(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => query.bind(i),
+            (None, Some(u)) => query.bind(u),
+            _ => query.bind(n.as_f64()),
+        },
+        Value::String(text) => query.bind(text.clone()),
+        other => query.bind(other.to_string()),
+    }
+}
+
+/// Upserts records into one table of a MariaDB destination by its primary key.
+pub struct Writer {
+    connection: MySqlConnection,
+    table: String,
+    primary_key: Vec<String>,
+}
+
+impl Writer {
+    pub async fn open(
+        egress: &EgressPolicy,
+        configuration: &Value,
+        table: &str,
+        primary_key: Vec<String>,
+    ) -> Result<Writer, RuntimeError> {
+        let database = text(configuration, "/database")?;
+        let connection = connect(egress, configuration).await?;
+        Ok(Writer { connection, table: format!("{}.{}", identifier(database), identifier(table)), primary_key })
+    }
+
+    /// Writes `records` (all with the same fields) in multi-row statements; when MariaDB
+    /// refuses one, one statement per record of it, so that a refused record fails alone.
+    pub async fn upsert(&mut self, records: &[Map<String, Value>]) -> Vec<Result<(), String>> {
+        let Some(first) = records.first() else { return Vec::new() };
+        let columns: Vec<&String> = first.keys().collect();
+        if let Some(missing) = self.primary_key.iter().find(|k| !first.contains_key(*k)) {
+            let error = format!("the mapping gives no value for `{missing}`, the destination's primary key");
+            return records.iter().map(|_| Err(error.clone())).collect();
+        }
+        let list = columns.iter().map(|c| identifier(c)).collect::<Vec<_>>().join(", ");
+        let updates: Vec<String> = columns
+            .iter()
+            .filter(|c| !self.primary_key.contains(c))
+            .map(|c| format!("{0} = VALUES({0})", identifier(c)))
+            .collect();
+        // With nothing to update, a key that is there already is left as it is.
+        let on_duplicate = match updates.is_empty() {
+            true => {
+                let key = identifier(&self.primary_key[0]);
+                format!("{key} = {key}")
+            }
+            false => updates.join(", "),
+        };
+        let row = format!("({})", vec!["?"; columns.len()].join(", "));
+        let statement = |count: usize| {
+            format!(
+                "INSERT INTO {} ({list}) VALUES {} ON DUPLICATE KEY UPDATE {on_duplicate}",
+                self.table,
+                vec![row.as_str(); count].join(", ")
+            )
+        };
+        let per_statement = (MAX_PLACEHOLDERS / columns.len().max(1)).max(1);
+        let mut outcomes = Vec::with_capacity(records.len());
+        for chunk in records.chunks(per_statement) {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(statement(chunk.len())));
+            for record in chunk {
+                for column in &columns {
+                    query = bind_value(query, record.get(*column).unwrap_or(&Value::Null));
+                }
+            }
+            if query.execute(&mut self.connection).await.is_ok() {
+                outcomes.extend(chunk.iter().map(|_| Ok(())));
+                continue;
+            }
+            for record in chunk {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(statement(1)));
+                for column in &columns {
+                    query = bind_value(query, record.get(*column).unwrap_or(&Value::Null));
+                }
+                outcomes.push(query.execute(&mut self.connection).await.map(|_| ()).map_err(|e| describe(&e)));
+            }
+        }
+        outcomes
+    }
+
+    /// Deletes the rows whose (one-column) primary key is one of `keys`, given as text.
+    pub async fn delete(&mut self, keys: &[String]) -> Result<(), String> {
+        let [key] = self.primary_key.as_slice() else {
+            return Err("deleting rows needs a one-column primary key".into());
+        };
+        for chunk in keys.chunks(MAX_PLACEHOLDERS) {
+            let sql = format!(
+                "DELETE FROM {} WHERE {} IN ({})",
+                self.table,
+                identifier(key),
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for key in chunk {
+                query = query.bind(key.clone());
+            }
+            query.execute(&mut self.connection).await.map_err(|e| describe(&e))?;
+        }
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        let _ = self.connection.close().await;
     }
 }

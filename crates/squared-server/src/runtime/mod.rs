@@ -40,6 +40,7 @@ pub enum Runtime {
     PostgresSource,
     PostgresDestination,
     MariaDbSource,
+    MariaDbDestination,
     HttpDestination,
 }
 
@@ -82,6 +83,7 @@ impl Runtime {
             (ConnectorType::Source, "Postgresql") => Some(Runtime::PostgresSource),
             (ConnectorType::Destination, "Postgresql") => Some(Runtime::PostgresDestination),
             (ConnectorType::Source, "MariaDB") => Some(Runtime::MariaDbSource),
+            (ConnectorType::Destination, "MariaDB") => Some(Runtime::MariaDbDestination),
             (ConnectorType::Destination, "Http") => Some(Runtime::HttpDestination),
             _ => None,
         }
@@ -92,7 +94,7 @@ impl Runtime {
             Runtime::PostgresSource | Runtime::MariaDbSource => {
                 ConnectorCapabilities { check: true, discover: true, query: true }
             }
-            Runtime::PostgresDestination | Runtime::HttpDestination => {
+            Runtime::PostgresDestination | Runtime::MariaDbDestination | Runtime::HttpDestination => {
                 ConnectorCapabilities { check: true, discover: true, query: false }
             }
         }
@@ -210,7 +212,7 @@ impl Runtimes {
                     Runtime::PostgresDestination => {
                         postgres::check(egress, configuration, postgres::Side::Destination).await
                     }
-                    Runtime::MariaDbSource => mariadb::check(egress, configuration).await,
+                    Runtime::MariaDbSource | Runtime::MariaDbDestination => mariadb::check(egress, configuration).await,
                     Runtime::HttpDestination => http_destination::check(egress, configuration).await,
                 }
             })
@@ -234,7 +236,9 @@ impl Runtimes {
             Some(Runtime::PostgresSource | Runtime::PostgresDestination) => {
                 self.guarded(postgres::discover(egress, configuration)).await
             }
-            Some(Runtime::MariaDbSource) => self.guarded(mariadb::discover(egress, configuration)).await,
+            Some(Runtime::MariaDbSource | Runtime::MariaDbDestination) => {
+                self.guarded(mariadb::discover(egress, configuration)).await
+            }
             // An HTTP endpoint has no schema to tell: one stream of any records, which the
             // user may describe through the catalog operations.
             Some(Runtime::HttpDestination) => Ok(vec![http_destination::default_stream()]),
@@ -301,6 +305,41 @@ impl Runtimes {
     }
 }
 
+/// What a reader reads: a model's query, whole, or in cursor order past a position.
+#[derive(Clone, Debug)]
+pub struct ReadPlan {
+    pub query: String,
+    /// For an incremental sync: rows in (cursor, key) order, after `after` when given.
+    pub order: Option<CursorOrder>,
+}
+
+/// How an incremental read orders its rows and where it starts.
+#[derive(Clone, Debug)]
+pub struct CursorOrder {
+    pub cursor_field: String,
+    /// The model's primary key column: it breaks ties between rows of one cursor value, so
+    /// that no row is skipped or read twice.
+    pub key_field: String,
+    pub after: Option<CursorPosition>,
+}
+
+/// Where an incremental read stopped: the cursor and key of the last row, as the source's
+/// own text for them, which goes back to the source as bound parameters it casts to the
+/// columns' types (never spliced into SQL).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CursorPosition {
+    pub cursor: String,
+    pub key: String,
+}
+
+/// A batch of rows and, for an ordered read, the position after its last row with a cursor
+/// value (rows whose cursor is null come first and only in a read from the start).
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub rows: Vec<Map<String, Value>>,
+    pub last: Option<CursorPosition>,
+}
+
 /// Reads the rows of a model's query from its source, batch by batch.
 pub enum SourceReader {
     Postgres(postgres::Reader),
@@ -309,7 +348,7 @@ pub enum SourceReader {
 
 impl SourceReader {
     /// The next rows, at most the batch size the reader was opened with; empty at the end.
-    pub async fn next_batch(&mut self) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+    pub async fn next_batch(&mut self) -> Result<Batch, RuntimeError> {
         match self {
             SourceReader::Postgres(reader) => reader.next_batch().await,
             SourceReader::MariaDb(reader) => reader.next_batch().await,
@@ -324,9 +363,29 @@ impl SourceReader {
     }
 }
 
+/// Turns a reader's raw rows (the row as JSON text, then, for an ordered read, the cursor's
+/// and the key's text) into a batch.
+pub(crate) fn batch_of(
+    rows: Vec<(String, Option<String>, Option<String>)>,
+    engine: &str,
+) -> Result<Batch, RuntimeError> {
+    let mut batch = Batch { rows: Vec::with_capacity(rows.len()), last: None };
+    for (text, cursor, key) in rows {
+        match serde_json::from_str(&text) {
+            Ok(Value::Object(map)) => batch.rows.push(map),
+            _ => return Err(RuntimeError::Remote(format!("{engine} returned a row that is not a JSON object"))),
+        }
+        if let (Some(cursor), Some(key)) = (cursor, key) {
+            batch.last = Some(CursorPosition { cursor, key });
+        }
+    }
+    Ok(batch)
+}
+
 /// Writes mapped records into one stream of a destination.
 pub enum DestinationWriter {
     Postgres(postgres::Writer),
+    MariaDb(mariadb::Writer),
     Http(http_destination::Writer),
 }
 
@@ -336,35 +395,47 @@ impl DestinationWriter {
     pub async fn write(&mut self, records: &[Map<String, Value>], idempotency_key: &str) -> Vec<Result<(), String>> {
         match self {
             DestinationWriter::Postgres(writer) => writer.upsert(records).await,
+            DestinationWriter::MariaDb(writer) => writer.upsert(records).await,
             DestinationWriter::Http(writer) => writer.write(records, idempotency_key).await,
+        }
+    }
+
+    /// Deletes the rows whose one-column primary key is one of `keys` (as text); an error
+    /// for all of them when the destination cannot.
+    pub async fn delete(&mut self, keys: &[String]) -> Result<(), String> {
+        match self {
+            DestinationWriter::Postgres(writer) => writer.delete(keys).await,
+            DestinationWriter::MariaDb(writer) => writer.delete(keys).await,
+            DestinationWriter::Http(_) => Err("an Http destination cannot delete records".into()),
         }
     }
 
     pub async fn close(self) {
         match self {
             DestinationWriter::Postgres(writer) => writer.close().await,
+            DestinationWriter::MariaDb(writer) => writer.close().await,
             DestinationWriter::Http(_) => {}
         }
     }
 }
 
 impl Runtimes {
-    /// A reader of `query` on a source, `batch` rows at a time; through the egress policy,
+    /// A reader of `plan` on a source, `batch` rows at a time; through the egress policy,
     /// like every runtime call.
     pub async fn open_reader(
         &self,
         connector_type: ConnectorType,
         connector_name: &str,
         configuration: &Value,
-        query: &str,
+        plan: &ReadPlan,
         batch: usize,
     ) -> Result<SourceReader, RuntimeError> {
         match Runtime::of(connector_type, connector_name) {
             Some(Runtime::PostgresSource) => {
-                Ok(SourceReader::Postgres(postgres::Reader::open(&self.egress, configuration, query, batch).await?))
+                Ok(SourceReader::Postgres(postgres::Reader::open(&self.egress, configuration, plan, batch).await?))
             }
             Some(Runtime::MariaDbSource) => {
-                Ok(SourceReader::MariaDb(mariadb::Reader::open(&self.egress, configuration, query, batch).await?))
+                Ok(SourceReader::MariaDb(mariadb::Reader::open(&self.egress, configuration, plan, batch).await?))
             }
             _ => Err(RuntimeError::Unsupported(format!(
                 "this server cannot read rows for a sync from the {connector_type} connector {connector_name} yet"
@@ -381,15 +452,21 @@ impl Runtimes {
         stream: &str,
         primary_key: Vec<String>,
     ) -> Result<DestinationWriter, RuntimeError> {
-        match Runtime::of(connector_type, connector_name) {
+        let runtime = Runtime::of(connector_type, connector_name);
+        if matches!(runtime, Some(Runtime::PostgresDestination | Runtime::MariaDbDestination)) && primary_key.is_empty()
+        {
+            return Err(RuntimeError::BadConfiguration(format!(
+                "the destination table {stream} has no primary key, which upserts need"
+            )));
+        }
+        match runtime {
             Some(Runtime::PostgresDestination) => {
-                if primary_key.is_empty() {
-                    return Err(RuntimeError::BadConfiguration(format!(
-                        "the destination table {stream} has no primary key, which upserts need"
-                    )));
-                }
                 let writer = postgres::Writer::open(&self.egress, configuration, stream, primary_key).await?;
                 Ok(DestinationWriter::Postgres(writer))
+            }
+            Some(Runtime::MariaDbDestination) => {
+                let writer = mariadb::Writer::open(&self.egress, configuration, stream, primary_key).await?;
+                Ok(DestinationWriter::MariaDb(writer))
             }
             Some(Runtime::HttpDestination) => {
                 Ok(DestinationWriter::Http(http_destination::Writer::open(&self.egress, configuration).await?))

@@ -7,7 +7,8 @@ use sqlx::{Column, ConnectOptions, Connection, Executor, Row, ValueRef};
 use squared_types::Stream;
 
 use super::{
-    QueryLimits, RuntimeError, STATEMENT_TIMEOUT_SECONDS, connect_first, describe, json_row, port, streams_of, text,
+    Batch, QueryLimits, ReadPlan, RuntimeError, STATEMENT_TIMEOUT_SECONDS, batch_of, connect_first, describe, json_row,
+    port, streams_of, text,
 };
 use crate::egress::EgressPolicy;
 
@@ -29,7 +30,8 @@ fn options(configuration: &Value) -> Result<PgConnectOptions, RuntimeError> {
         .username(text(configuration, "/credentials/username")?)
         .password(text(configuration, "/credentials/password")?)
         .application_name("squared-server")
-        .options([("statement_timeout", statement_timeout.as_str())])
+        // UTC, so that timestamps read the same whatever the server's zone.
+        .options([("statement_timeout", statement_timeout.as_str()), ("TimeZone", "UTC")])
         .disable_statement_logging())
 }
 
@@ -225,41 +227,82 @@ async fn run_read_only(
 pub struct Reader {
     connection: PgConnection,
     batch: usize,
+    ordered: bool,
 }
 
 impl Reader {
     pub async fn open(
         egress: &EgressPolicy,
         configuration: &Value,
-        query: &str,
+        plan: &ReadPlan,
         batch: usize,
     ) -> Result<Reader, RuntimeError> {
         let mut connection = connect(egress, configuration).await?;
         let remote = |e: sqlx::Error| RuntimeError::Remote(format!("reading the model failed: {}", describe(&e)));
         connection.execute("BEGIN READ ONLY").await.map_err(remote)?;
-        let query = query.trim().trim_end_matches(';');
-        let declare =
-            format!("DECLARE squared_read NO SCROLL CURSOR FOR SELECT row_to_json(q)::text AS row FROM ({query}) AS q");
-        sqlx::query(sqlx::AssertSqlSafe(declare)).execute(&mut connection).await.map_err(remote)?;
-        Ok(Reader { connection, batch })
+        let query = plan.query.trim().trim_end_matches(';');
+        let mut parameters = Vec::new();
+        let select = match &plan.order {
+            None => format!("SELECT row_to_json(q)::text AS row FROM ({query}) AS q"),
+            Some(order) => {
+                let described = connection
+                    .describe(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(query.to_owned())))
+                    .await
+                    .map_err(remote)?;
+                let type_of = |field: &str| {
+                    let column = described.columns().iter().find(|c| c.name() == field).ok_or_else(|| {
+                        RuntimeError::BadConfiguration(format!("the model's query has no column `{field}`"))
+                    })?;
+                    let name = sqlx::TypeInfo::name(column.type_info());
+                    // The type's name comes back into SQL as a cast target: only plain names.
+                    match name.chars().all(|c| c.is_ascii_alphanumeric() || "_[] ".contains(c)) {
+                        true => Ok(name.to_owned()),
+                        false => Err(RuntimeError::BadConfiguration(format!(
+                            "the column `{field}` has the type {name}, which cannot order an incremental read"
+                        ))),
+                    }
+                };
+                let (cursor_type, key_type) = (type_of(&order.cursor_field)?, type_of(&order.key_field)?);
+                let (cursor, key) = (identifier(&order.cursor_field), identifier(&order.key_field));
+                let columns =
+                    format!("SELECT row_to_json(q)::text AS row, q.{cursor}::text, q.{key}::text FROM ({query}) AS q");
+                match &order.after {
+                    None => format!("{columns} ORDER BY q.{cursor} NULLS FIRST, q.{key}"),
+                    Some(after) => {
+                        parameters.extend([after.cursor.clone(), after.key.clone()]);
+                        format!(
+                            "{columns} WHERE (q.{cursor}, q.{key}) > (CAST($1 AS {cursor_type}), CAST($2 AS {key_type})) \
+                             ORDER BY q.{cursor}, q.{key}"
+                        )
+                    }
+                }
+            }
+        };
+        let mut declare =
+            sqlx::query(sqlx::AssertSqlSafe(format!("DECLARE squared_read NO SCROLL CURSOR FOR {select}")));
+        for parameter in parameters {
+            declare = declare.bind(parameter);
+        }
+        declare.execute(&mut connection).await.map_err(remote)?;
+        Ok(Reader { connection, batch, ordered: plan.order.is_some() })
     }
 
     /// The next rows; empty at the end.
-    pub async fn next_batch(&mut self) -> Result<Vec<Map<String, Value>>, RuntimeError> {
+    pub async fn next_batch(&mut self) -> Result<Batch, RuntimeError> {
         let remote = |e: sqlx::Error| RuntimeError::Remote(format!("reading the model failed: {}", describe(&e)));
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("FETCH {} FROM squared_read", self.batch)))
             .fetch_all(&mut self.connection)
             .await
             .map_err(remote)?;
-        rows.iter()
-            .map(|row| {
-                let text: &str = row.try_get(0).map_err(remote)?;
-                match serde_json::from_str(text) {
-                    Ok(Value::Object(map)) => Ok(map),
-                    _ => Err(RuntimeError::Remote("PostgreSQL returned a row that is not a JSON object".into())),
-                }
+        let raw = rows
+            .iter()
+            .map(|row| match self.ordered {
+                false => Ok((row.try_get(0)?, None, None)),
+                true => Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)),
             })
-            .collect()
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(remote)?;
+        batch_of(raw, "PostgreSQL")
     }
 
     pub async fn close(mut self) {
@@ -337,6 +380,26 @@ impl Writer {
                 outcomes
             }
         }
+    }
+
+    /// Deletes the rows whose (one-column) primary key is one of `keys`, given as text and
+    /// typed by the table, in one statement.
+    pub async fn delete(&mut self, keys: &[String]) -> Result<(), String> {
+        let [key] = self.primary_key.as_slice() else {
+            return Err("deleting rows needs a one-column primary key".into());
+        };
+        let key = identifier(key);
+        let sql = format!(
+            "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM json_populate_recordset(NULL::{table}, $1::json))",
+            table = self.table
+        );
+        let rows: Vec<Value> = keys.iter().map(|k| serde_json::json!({ self.primary_key[0].as_str(): k })).collect();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(Value::Array(rows).to_string())
+            .execute(&mut self.connection)
+            .await
+            .map(|_| ())
+            .map_err(|e| describe(&e))
     }
 
     pub async fn close(self) {

@@ -5,7 +5,9 @@
 //! does not check this); the model reads the source and its query was checked; the schedule
 //! has what its type needs, and loses what it does not; an incremental sync's cursor is a
 //! column of the model; `stream_name` is a stream of the destination's catalog; every mapped
-//! source column is in the model and every destination field in the stream.
+//! source column is in the model and every destination field in the stream; deleting the rows
+//! that left the model needs a database destination whose one-column primary key the model's
+//! primary key is mapped to.
 //!
 //! What a run does is the sync engine's; here a manual run is created `pending`, canceled,
 //! and listed.
@@ -25,7 +27,9 @@ use squared_types::{
 
 use super::{Service, page_links};
 use crate::auth::Caller;
+use crate::engine::mapping;
 use crate::error::{Problem, ServiceError, pointer_token};
+use crate::runtime::{CursorPosition, Runtime};
 use crate::store::{NewSync, StoreError, StoredConnector, StoredRecord, StoredRun, StoredSync};
 
 /// The JSON:API resource types.
@@ -61,6 +65,7 @@ struct SyncDraft {
     cursor_field: Option<String>,
     stream_name: String,
     configuration: SyncMapping,
+    delete_removed_rows: bool,
 }
 
 impl From<SyncInput> for SyncDraft {
@@ -78,6 +83,7 @@ impl From<SyncInput> for SyncDraft {
             cursor_field: input.cursor_field,
             stream_name: input.stream_name,
             configuration: input.configuration,
+            delete_removed_rows: input.delete_removed_rows.unwrap_or(false),
         }
     }
 }
@@ -318,6 +324,35 @@ impl Service {
             .and_then(Value::as_object)
             .map(|p| p.keys().map(String::as_str).collect());
         problems.extend(check_mapping(&draft.configuration, &columns, fields.as_deref(), &draft.stream_name));
+        if draft.delete_removed_rows {
+            let model_key = model.as_ref().and_then(|m| m.primary_key.clone()).unwrap_or_default();
+            let stream_key: Vec<&str> = stream
+                .get("primary_key")
+                .and_then(Value::as_array)
+                .map(|key| key.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let database = matches!(
+                Runtime::of(destination.connector_type, &destination.connector_name),
+                Some(Runtime::PostgresDestination | Runtime::MariaDbDestination)
+            );
+            let why = if !database {
+                Some(format!("destination {} cannot delete rows; only database destinations can", destination.id))
+            } else if stream_key.len() != 1
+                || mapping::destination_of(&draft.configuration, &model_key) != Some(stream_key[0])
+            {
+                Some(format!(
+                    "deleting removed rows needs the mapping to send the model's primary key `{model_key}` to the \
+                     one-column primary key of stream `{}` ({})",
+                    draft.stream_name,
+                    if stream_key.is_empty() { "it has none".to_owned() } else { stream_key.join(", ") }
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                problems.push(Problem::new("/sync/delete_removed_rows", why));
+            }
+        }
         if !problems.is_empty() {
             return Err(ServiceError::Invalid(problems));
         }
@@ -337,6 +372,7 @@ impl Service {
             configuration: serde_json::to_value(&draft.configuration).expect("a mapping serializes"),
             status: status.as_str().to_owned(),
             next_run_at: None,
+            delete_removed_rows: draft.delete_removed_rows,
         })
     }
 
@@ -409,6 +445,7 @@ impl Service {
             cursor_field: update.cursor_field.or_else(|| stored.cursor_field.clone()),
             stream_name: update.stream_name.unwrap_or_else(|| stored.stream_name.clone()),
             configuration,
+            delete_removed_rows: update.delete_removed_rows.unwrap_or(stored.delete_removed_rows),
         };
         let status = parse_wire(&SyncStatus::ALL, SyncStatus::as_str, &stored.status, "sync status")?;
         let mut changed = self.settle_sync(caller, draft, status).await?;
@@ -416,9 +453,12 @@ impl Service {
             (&changed.schedule_type, changed.sync_interval, &changed.sync_interval_unit, &changed.cron_expression)
                 == (&stored.schedule_type, stored.sync_interval, &stored.sync_interval_unit, &stored.cron_expression);
         changed.next_run_at = if same_schedule { stored.next_run_at } else { next_run_of(&changed) };
+        // What an incremental read's position means changes with these: read from the start.
+        let reset_cursor = (changed.source_id, changed.model_id, &changed.sync_mode, &changed.cursor_field)
+            != (stored.source_id, stored.model_id, &stored.sync_mode, &stored.cursor_field);
         let updated = self
             .store
-            .update_sync(caller.workspace_id, stored.id, &changed)
+            .update_sync(caller.workspace_id, stored.id, &changed, reset_cursor)
             .await
             .map_err(|e| vanished(e, "/sync"))?
             .ok_or_else(|| Self::sync_not_found(caller, id))?;
@@ -627,6 +667,12 @@ impl Service {
                 cron_expression: stored.cron_expression.clone(),
                 sync_mode: parse_wire(&SyncMode::ALL, SyncMode::as_str, &stored.sync_mode, "sync mode")?,
                 cursor_field: stored.cursor_field.clone(),
+                current_cursor: stored
+                    .cursor_position
+                    .as_ref()
+                    .and_then(|position| serde_json::from_value::<CursorPosition>(position.clone()).ok())
+                    .map(|position| position.cursor),
+                delete_removed_rows: stored.delete_removed_rows,
                 stream_name: stored.stream_name.clone(),
                 configuration: serde_json::from_value(stored.configuration.clone())
                     .map_err(|e| ServiceError::Internal(format!("sync {} mapping: {e}", stored.id)))?,

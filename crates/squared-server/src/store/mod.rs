@@ -4,8 +4,10 @@
 //! One implementation serves both engines through sqlx's `Any` driver: the queries are
 //! written once in the SQL both engines share (numbered `$n` placeholders, `RETURNING`,
 //! text timestamps), and what differs between the engines is data, not code: the DDL of each
-//! engine's migrations (`migrations/sqlite/`, `migrations/postgres/`, applied on open) and
-//! SQLite's connection settings. So a behaviour cannot drift between engines.
+//! engine's migrations (`migrations/sqlite/`, `migrations/postgres/`, applied on open),
+//! SQLite's connection settings, and how each reads a JSON array parameter
+//! ([`Engine::json_rows`], for statements over a whole batch of a sync run). So a behaviour
+//! cannot drift between engines.
 //!
 //! The store knows rows, not rules: what may be stored is decided in [`crate::service`]. The
 //! one rule it enforces itself is the unique name per workspace and connector type, because
@@ -22,7 +24,7 @@ mod models;
 mod syncs;
 
 pub use models::{NewModel, StoredModel};
-pub use syncs::{ACTIVE_RUN_STATES, NewRecord, NewSync, RunCounts, StoredRecord, StoredRun, StoredSync};
+pub use syncs::{ACTIVE_RUN_STATES, KeptBatch, NewRecord, NewSync, RunCounts, StoredRecord, StoredRun, StoredSync};
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -63,6 +65,31 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// How a query reads a JSON array of arrays bound as parameter `$n`, for statements over
+    /// a whole batch with one parameter (the engines' per-statement parameter limits, and
+    /// sqlx's cost per parameter, make one placeholder per value slow): the expressions of
+    /// members `0..width` of each element, as text, and the `FROM` clause.
+    pub(crate) fn json_rows(self, n: usize, width: usize) -> (String, String) {
+        match self {
+            Engine::Sqlite => (
+                (0..width).map(|i| format!("json_extract(value, '$[{i}]')")).collect::<Vec<_>>().join(", "),
+                format!("json_each(${n})"),
+            ),
+            Engine::Postgres => (
+                (0..width).map(|i| format!("element->>{i}")).collect::<Vec<_>>().join(", "),
+                format!("json_array_elements(${n}::json) AS element"),
+            ),
+        }
+    }
+
+    /// `SELECT …` of the text elements of a JSON array bound as parameter `$n`.
+    pub(crate) fn json_texts(self, n: usize) -> String {
+        match self {
+            Engine::Sqlite => format!("SELECT value FROM json_each(${n})"),
+            Engine::Postgres => format!("SELECT json_array_elements_text(${n}::json)"),
+        }
+    }
+
     pub fn of_url(url: &str) -> Option<Engine> {
         if url.starts_with("sqlite:") {
             Some(Engine::Sqlite)

@@ -41,6 +41,8 @@ pub struct NewSync {
     pub status: String,
     /// When the schedule runs the sync next; `None` for a manual sync.
     pub next_run_at: Option<DateTime<Utc>>,
+    /// Whether a full refresh deletes at the destination the rows that left the model.
+    pub delete_removed_rows: bool,
 }
 
 /// A sync as stored.
@@ -62,6 +64,9 @@ pub struct StoredSync {
     pub configuration: Value,
     pub status: String,
     pub next_run_at: Option<DateTime<Utc>>,
+    pub delete_removed_rows: bool,
+    /// Where an incremental sync's reads stand (the engine's JSON); `None` before its first row.
+    pub cursor_position: Option<Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -110,6 +115,18 @@ pub struct RunCounts {
     pub failed_rows: i64,
 }
 
+/// What one batch of a run leaves behind, kept in one transaction.
+#[derive(Debug, Default)]
+pub struct KeptBatch<'a> {
+    pub records: &'a [NewRecord],
+    /// (key, fingerprint) of every row written.
+    pub written: &'a [(String, String)],
+    /// Keys of rows that left the model.
+    pub forgotten: &'a [String],
+    /// Where an incremental sync's reads stand after this batch.
+    pub position: Option<&'a Value>,
+}
+
 /// A record a run writes.
 #[derive(Clone, Debug)]
 pub struct NewRecord {
@@ -124,7 +141,7 @@ macro_rules! sync_columns {
     () => {
         "id, workspace_id, name, source_id, model_id, destination_id, schedule_type, sync_interval, \
          sync_interval_unit, cron_expression, sync_mode, cursor_field, stream_name, configuration, status, \
-         next_run_at, created_at, updated_at"
+         next_run_at, delete_removed_rows, cursor_position, created_at, updated_at"
     };
 }
 
@@ -150,8 +167,8 @@ impl Store {
         let row = sqlx::query(concat!(
             "INSERT INTO syncs (workspace_id, name, source_id, model_id, destination_id, schedule_type, sync_interval, \
              sync_interval_unit, cron_expression, sync_mode, cursor_field, stream_name, configuration, status, \
-             next_run_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15) RETURNING ",
+             next_run_at, delete_removed_rows, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17, $15, $15) RETURNING ",
             sync_columns!()
         ))
         .bind(new.workspace_id)
@@ -170,6 +187,7 @@ impl Store {
         .bind(&new.status)
         .bind(&now)
         .bind(new.next_run_at.map(timestamp))
+        .bind(i64::from(new.delete_removed_rows))
         .fetch_one(&self.pool)
         .await
         .map_err(refused_or_database)?;
@@ -207,17 +225,20 @@ impl Store {
         Ok((rows.iter().map(sync_from_row).collect::<Result<_, _>>()?, total))
     }
 
+    /// Changes a sync; `reset_cursor` makes its next incremental run read from the start.
     pub async fn update_sync(
         &self,
         workspace_id: i64,
         id: i64,
         changed: &NewSync,
+        reset_cursor: bool,
     ) -> Result<Option<StoredSync>, StoreError> {
         let now = timestamp(Utc::now());
         let row = sqlx::query(concat!(
             "UPDATE syncs SET name = $1, source_id = $2, model_id = $3, destination_id = $4, schedule_type = $5, \
              sync_interval = $6, sync_interval_unit = $7, cron_expression = $8, sync_mode = $9, cursor_field = $10, \
-             stream_name = $11, configuration = $12, status = $13, updated_at = $14, next_run_at = $17 \
+             stream_name = $11, configuration = $12, status = $13, updated_at = $14, next_run_at = $17, \
+             delete_removed_rows = $18, cursor_position = CASE WHEN $19 = 1 THEN NULL ELSE cursor_position END \
              WHERE workspace_id = $15 AND id = $16 RETURNING ",
             sync_columns!()
         ))
@@ -238,6 +259,8 @@ impl Store {
         .bind(workspace_id)
         .bind(id)
         .bind(changed.next_run_at.map(timestamp))
+        .bind(i64::from(changed.delete_removed_rows))
+        .bind(i64::from(reset_cursor))
         .fetch_optional(&self.pool)
         .await
         .map_err(refused_or_database)?;
@@ -471,60 +494,104 @@ impl Store {
         if keys.is_empty() {
             return Ok(Default::default());
         }
-        let placeholders: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
-        // Built from constant text and numbered placeholders only.
+        // Built from constant text only; the keys travel as one JSON parameter.
         let sql = format!(
             "SELECT primary_key, fingerprint FROM sync_fingerprints WHERE sync_id = $1 AND primary_key IN ({})",
-            placeholders.join(", ")
+            self.engine.json_texts(2)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(sync_id);
-        for key in keys {
-            query = query.bind(key);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(sync_id)
+            .bind(serde_json::to_string(keys).expect("keys serialize"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|row| Ok((row.try_get("primary_key")?, row.try_get("fingerprint")?))).collect()
     }
 
-    /// Keeps a batch's outcome in one transaction: its records, and the fingerprints of the
-    /// rows it wrote.
-    pub async fn keep_batch(
-        &self,
-        sync_id: i64,
-        run_id: i64,
-        records: &[NewRecord],
-        written: &[(String, String)],
-    ) -> Result<(), StoreError> {
+    /// Keeps a batch's outcome in one transaction: its records, the fingerprints of the rows
+    /// it wrote, the keys it found gone (their fingerprints are forgotten), and, for an
+    /// incremental sync, where its reads stand. Each kind is one statement over the whole
+    /// batch, bound as one JSON parameter.
+    pub async fn keep_batch(&self, sync_id: i64, run_id: i64, batch: &KeptBatch<'_>) -> Result<(), StoreError> {
         let now = timestamp(Utc::now());
         let mut transaction = self.pool.begin().await?;
-        for record in records {
-            sqlx::query(
-                "INSERT INTO sync_records (sync_id, sync_run_id, primary_key, record, status, action, error, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-            )
-            .bind(sync_id)
-            .bind(run_id)
-            .bind(&record.primary_key)
-            .bind(json_text(&record.record))
-            .bind(record.status)
-            .bind(record.action)
-            .bind(&record.error)
-            .bind(&now)
-            .execute(&mut *transaction)
-            .await?;
+        if !batch.records.is_empty() {
+            let (members, from) = self.engine.json_rows(4, 5);
+            let sql = format!(
+                "INSERT INTO sync_records (sync_id, sync_run_id, created_at, updated_at, primary_key, record, status, \
+                 action, error) SELECT $1, $2, $3, $3, {members} FROM {from}"
+            );
+            let rows: Vec<Value> = batch
+                .records
+                .iter()
+                .map(|r| serde_json::json!([r.primary_key, json_text(&r.record), r.status, r.action, r.error]))
+                .collect();
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(sync_id)
+                .bind(run_id)
+                .bind(&now)
+                .bind(Value::Array(rows).to_string())
+                .execute(&mut *transaction)
+                .await?;
         }
-        for (key, fingerprint) in written {
-            sqlx::query(
-                "INSERT INTO sync_fingerprints (sync_id, primary_key, fingerprint) VALUES ($1, $2, $3) \
-                 ON CONFLICT (sync_id, primary_key) DO UPDATE SET fingerprint = excluded.fingerprint",
-            )
-            .bind(sync_id)
-            .bind(key)
-            .bind(fingerprint)
-            .execute(&mut *transaction)
-            .await?;
+        if !batch.written.is_empty() {
+            let (members, from) = self.engine.json_rows(2, 2);
+            // `WHERE true` keeps SQLite from reading ON CONFLICT as a join's ON.
+            let sql = format!(
+                "INSERT INTO sync_fingerprints (sync_id, primary_key, fingerprint) SELECT $1, {members} FROM {from} \
+                 WHERE true ON CONFLICT (sync_id, primary_key) DO UPDATE SET fingerprint = excluded.fingerprint"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(sync_id)
+                .bind(serde_json::to_string(batch.written).expect("fingerprints serialize"))
+                .execute(&mut *transaction)
+                .await?;
+        }
+        if !batch.forgotten.is_empty() {
+            let sql = format!(
+                "DELETE FROM sync_fingerprints WHERE sync_id = $1 AND primary_key IN ({})",
+                self.engine.json_texts(2)
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(sync_id)
+                .bind(serde_json::to_string(batch.forgotten).expect("keys serialize"))
+                .execute(&mut *transaction)
+                .await?;
+        }
+        if let Some(position) = batch.position {
+            sqlx::query("UPDATE syncs SET cursor_position = $1 WHERE id = $2")
+                .bind(json_text(position))
+                .bind(sync_id)
+                .execute(&mut *transaction)
+                .await?;
         }
         transaction.commit().await?;
         Ok(())
+    }
+
+    /// Up to `limit` keys the sync keeps fingerprints of, in order, after `after`.
+    pub async fn kept_keys(&self, sync_id: i64, after: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT primary_key FROM sync_fingerprints WHERE sync_id = $1 AND ($2 IS NULL OR primary_key > $2) \
+             ORDER BY primary_key LIMIT $3",
+        )
+        .bind(sync_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Deletes the records of a sync's runs but its latest `keep_runs`.
+    pub async fn prune_records(&self, sync_id: i64, keep_runs: i64) -> Result<u64, StoreError> {
+        let deleted = sqlx::query(
+            "DELETE FROM sync_records WHERE sync_id = $1 AND sync_run_id NOT IN \
+             (SELECT id FROM sync_runs WHERE sync_id = $1 ORDER BY id DESC LIMIT $2)",
+        )
+        .bind(sync_id)
+        .bind(keep_runs)
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected())
     }
 
     /// One page of a sync's runs (of one status, when given), newest first, and how many.
@@ -609,6 +676,12 @@ fn sync_from_row(row: &AnyRow) -> Result<StoredSync, StoreError> {
             .map_err(|e| StoreError::Corrupt(format!("sync configuration: {e}")))?,
         status: row.try_get("status")?,
         next_run_at: optional_timestamp(row, "next_run_at")?,
+        delete_removed_rows: row.try_get::<i64, _>("delete_removed_rows")? != 0,
+        cursor_position: row
+            .try_get::<Option<String>, _>("cursor_position")?
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("sync cursor position: {e}")))?,
         created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
         updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
     })

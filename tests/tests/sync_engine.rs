@@ -1,0 +1,461 @@
+//! The sync engine against real services: incremental reads past a cursor (PostgreSQL into
+//! MariaDB), rows that left the model (PostgreSQL into PostgreSQL), record retention, and
+//! cancel during a run. The server runs on SQLite here; the engine's use of the server's own
+//! database on PostgreSQL is covered by `contract_syncs` and `processes`.
+
+use serde_json::{Map, Value, json};
+use sqlx::{AnyPool, Executor, Row};
+use squared_client::Client;
+use squared_client::types::{
+    ConnectorInput, ConnectorType, CreateConnectorRequest, CreateModelRequest, CreateSyncRequest, ModelInput,
+    ModelQueryType, SyncInput, SyncMapping, SyncMode, SyncRecordAction, SyncRecordStatus, SyncRun, SyncRunStatus,
+    SyncScheduleType, SyncUpdate, UpdateSyncRequest,
+};
+use squared_server::auth::Role;
+use squared_tests::harness::{
+    DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, error_pointers,
+    expect_error, run_sync_to_end, url_from_env, wait_for_run_end,
+};
+
+const WORKSPACE: i64 = 43;
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}_{}", std::process::id(), chrono::Utc::now().timestamp_micros() % 100_000_000)
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    value.as_object().cloned().expect("an object")
+}
+
+/// A schema of its own in the test PostgreSQL, holding the source table `orders` and the
+/// destination tables `orders_copy` and `orders_kept`.
+struct Postgres {
+    admin: AnyPool,
+    url: DatabaseUrl,
+    schema: String,
+}
+
+impl Postgres {
+    async fn create(orders: usize) -> Postgres {
+        let url = url_from_env(POSTGRES_URL_VAR);
+        sqlx::any::install_default_drivers();
+        let admin = AnyPool::connect(&url).await.unwrap();
+        let schema = unique("engine");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA {schema};
+                 CREATE TABLE {schema}.orders (id integer PRIMARY KEY, customer text, amount numeric(10,2),
+                                               changed_at timestamptz);
+                 INSERT INTO {schema}.orders SELECT n, 'customer ' || n, n * 1.25,
+                        '2026-01-01T00:00:00Z'::timestamptz + (n / 2) * interval '1 minute'
+                        FROM generate_series(1, {orders}) AS n;
+                 CREATE TABLE {schema}.orders_copy (order_id integer PRIMARY KEY, customer_name text, total numeric);
+                 CREATE TABLE {schema}.orders_kept (order_id integer PRIMARY KEY, customer_name text, total numeric);"
+            )))
+            .await
+            .unwrap();
+        Postgres { admin, url: DatabaseUrl::parse(&url), schema }
+    }
+
+    fn configuration(&self) -> Map<String, Value> {
+        object(json!({
+            "data_type": "structured",
+            "host": self.url.host, "port": self.url.port.to_string(), "database": self.url.database,
+            "schema": self.schema,
+            "credentials": {"auth_type": "username/password", "username": self.url.user,
+                            "password": if self.url.password.is_empty() { "unused-with-trust-auth" } else { &self.url.password }}
+        }))
+    }
+
+    async fn execute(&self, sql: &str) {
+        self.admin.execute(sqlx::AssertSqlSafe(sql.replace("{schema}", &self.schema))).await.unwrap();
+    }
+
+    async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {}.{table}", self.schema);
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&self.admin).await.unwrap()
+    }
+
+    async fn drop(self) {
+        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema))).await.unwrap();
+        self.admin.close().await;
+    }
+}
+
+/// A database of its own in the test MariaDB, holding the destination table `orders_copy`.
+struct MariaDb {
+    admin: AnyPool,
+    url: DatabaseUrl,
+    database: String,
+}
+
+impl MariaDb {
+    async fn create() -> MariaDb {
+        let url = url_from_env(MARIADB_URL_VAR);
+        sqlx::any::install_default_drivers();
+        let admin = AnyPool::connect(&url).await.unwrap();
+        let database = unique("dest");
+        for statement in [
+            format!("CREATE DATABASE {database}"),
+            format!(
+                "CREATE TABLE {database}.orders_copy (order_id INT PRIMARY KEY, customer_name VARCHAR(100) NOT NULL, \
+                 total DECIMAL(10,2))"
+            ),
+        ] {
+            admin.execute(sqlx::AssertSqlSafe(statement)).await.unwrap();
+        }
+        MariaDb { admin, url: DatabaseUrl::parse(&url), database }
+    }
+
+    fn configuration(&self) -> Map<String, Value> {
+        object(json!({
+            "host": self.url.host, "port": self.url.port.to_string(), "username": self.url.user,
+            "password": self.url.password, "database": self.database
+        }))
+    }
+
+    /// Every row of `orders_copy`, in key order, as (id, customer, total as text).
+    async fn rows(&self) -> Vec<(i32, String, String)> {
+        let sql = format!(
+            "SELECT order_id, customer_name, CAST(total AS CHAR) AS total FROM {}.orders_copy ORDER BY order_id",
+            self.database
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.admin)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| (row.get("order_id"), row.get("customer_name"), row.get("total")))
+            .collect()
+    }
+
+    async fn drop(self) {
+        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {}", self.database))).await.unwrap();
+        self.admin.close().await;
+    }
+}
+
+async fn connector(client: &Client, kind: ConnectorType, definition: &str, configuration: Map<String, Value>) -> i64 {
+    let request = CreateConnectorRequest {
+        connector: ConnectorInput {
+            name: unique(definition),
+            description: None,
+            connector_type: kind,
+            connector_name: definition.into(),
+            configuration,
+        },
+    };
+    client.create_connector().body(request).send().await.unwrap().into_inner().data.id.parse().unwrap()
+}
+
+async fn orders_model(client: &Client, source: i64, schema: &str) -> i64 {
+    let model = ModelInput {
+        name: "orders".into(),
+        description: None,
+        connector_id: source,
+        query: Some(format!("SELECT id, customer, amount, changed_at FROM {schema}.orders")),
+        query_type: ModelQueryType::RawSql,
+        primary_key: Some("id".into()),
+        configuration: None,
+    };
+    let created = client.create_model().body(CreateModelRequest { model }).send().await.unwrap();
+    created.into_inner().data.id.parse().unwrap()
+}
+
+fn sync_input(source: i64, model: i64, destination: i64, stream: &str) -> SyncInput {
+    SyncInput {
+        name: Some(unique("sync")),
+        source_id: source,
+        model_id: model,
+        destination_id: destination,
+        schedule_type: SyncScheduleType::Manual,
+        sync_interval: None,
+        sync_interval_unit: None,
+        cron_expression: None,
+        sync_mode: SyncMode::FullRefresh,
+        cursor_field: None,
+        stream_name: stream.into(),
+        configuration: SyncMapping::FieldMap(
+            [("id", "order_id"), ("customer", "customer_name"), ("amount", "total")]
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect(),
+        ),
+        delete_removed_rows: None,
+    }
+}
+
+async fn create_sync(client: &Client, input: SyncInput) -> String {
+    let created = client.create_sync().body(CreateSyncRequest { sync: input }).send().await.unwrap();
+    created.into_inner().data.id
+}
+
+fn counts(run: &SyncRun) -> (i64, i64, i64, i64, i64) {
+    let a = &run.attributes;
+    (a.total_query_rows, a.skipped_rows, a.total_rows, a.successful_rows, a.failed_rows)
+}
+
+/// Every record of a run as (key, action, status), in the order written.
+async fn records(client: &Client, sync: &str, run: &SyncRun) -> Vec<(String, SyncRecordAction, SyncRecordStatus)> {
+    let mut all = Vec::new();
+    for page in 1.. {
+        let listed =
+            client.list_sync_records().sync_id(sync).sync_run_id(&run.id).page(page).per_page(100).send().await;
+        let data = listed.unwrap().into_inner().data;
+        if data.is_empty() {
+            return all;
+        }
+        all.extend(data.into_iter().map(|r| (r.attributes.primary_key, r.attributes.action, r.attributes.status)));
+    }
+    unreachable!()
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(all(squared_test_postgres, squared_test_mariadb)),
+    ignore = "SQUARED_TEST_POSTGRES_URL or SQUARED_TEST_MARIADB_URL is not set"
+)]
+async fn postgres_to_mariadb_full_refresh_then_incremental_past_the_cursor() {
+    let source = Postgres::create(4).await;
+    let destination = MariaDb::create().await;
+    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
+    let client = server.client(WORKSPACE, Role::Member);
+    let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let destination_id = connector(&client, ConnectorType::Destination, "MariaDB", destination.configuration()).await;
+    let model = orders_model(&client, source_id, &source.schema).await;
+    let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
+
+    // A full refresh writes every row, mapped, row by row.
+    let first = run_sync_to_end(&client, &sync).await;
+    assert_eq!((first.attributes.status, counts(&first)), (SyncRunStatus::Success, (4, 0, 4, 4, 0)), "{first:?}");
+    let expected: Vec<(i32, String, String)> =
+        (1..=4).map(|n| (n, format!("customer {n}"), format!("{:.2}", f64::from(n) * 1.25))).collect();
+    assert_eq!(destination.rows().await, expected);
+
+    // Incremental from here on: the first incremental run reads everything (the cursor starts
+    // empty) and writes nothing, since nothing changed; then the cursor stands at the last row.
+    let incremental =
+        SyncUpdate { sync_mode: Some(SyncMode::Incremental), cursor_field: Some("changed_at".into()), ..no_change() };
+    let updated = client.update_sync().sync_id(&sync).body(UpdateSyncRequest { sync: incremental }).send().await;
+    assert_eq!(updated.unwrap().into_inner().data.attributes.current_cursor, None);
+    let second = run_sync_to_end(&client, &sync).await;
+    assert_eq!(counts(&second), (4, 4, 0, 0, 0), "{second:?}");
+    let shown = client.show_sync().sync_id(&sync).send().await.unwrap().into_inner().data;
+    let cursor = shown.attributes.current_cursor.expect("the cursor moved");
+    assert!(cursor.starts_with("2026-01-01 00:02:00"), "{cursor}");
+
+    // Three rows change: two updated, one new, all at one later cursor value (a tie that the
+    // primary key settles). The next run reads exactly those three and writes them.
+    source
+        .execute(
+            "UPDATE {schema}.orders SET amount = 99.00, changed_at = '2026-02-01T00:00:00Z' WHERE id IN (1, 3);
+             INSERT INTO {schema}.orders VALUES (5, 'customer 5', 6.25, '2026-02-01T00:00:00Z');",
+        )
+        .await;
+    let third = run_sync_to_end(&client, &sync).await;
+    assert_eq!(counts(&third), (3, 0, 3, 3, 0), "{third:?}");
+    assert_eq!(
+        records(&client, &sync, &third).await,
+        [
+            ("1".to_owned(), SyncRecordAction::DestinationUpdate, SyncRecordStatus::Success),
+            ("3".to_owned(), SyncRecordAction::DestinationUpdate, SyncRecordStatus::Success),
+            ("5".to_owned(), SyncRecordAction::DestinationInsert, SyncRecordStatus::Success),
+        ]
+    );
+    let mut expected = expected;
+    expected[0].2 = "99.00".into();
+    expected[2].2 = "99.00".into();
+    expected.push((5, "customer 5".into(), "6.25".into()));
+    assert_eq!(destination.rows().await, expected);
+
+    // A row at the same cursor value with a later key is read; nothing already read is read
+    // again.
+    source.execute("INSERT INTO {schema}.orders VALUES (6, 'customer 6', 7.50, '2026-02-01T00:00:00Z')").await;
+    let fourth = run_sync_to_end(&client, &sync).await;
+    assert_eq!(counts(&fourth), (1, 0, 1, 1, 0), "{fourth:?}");
+    let fifth = run_sync_to_end(&client, &sync).await;
+    assert_eq!(counts(&fifth), (0, 0, 0, 0, 0), "{fifth:?}");
+    assert_eq!(destination.rows().await.len(), 6);
+
+    // A row the destination refuses (MariaDB's column is NOT NULL) fails alone, with its error.
+    source.execute("INSERT INTO {schema}.orders VALUES (7, NULL, 1.00, '2026-03-01T00:00:00Z'), (8, 'customer 8', 2.00, '2026-03-01T00:00:00Z')").await;
+    let sixth = run_sync_to_end(&client, &sync).await;
+    assert_eq!(counts(&sixth), (2, 0, 2, 1, 1), "{sixth:?}");
+    let listed = client.list_sync_records().sync_id(&sync).sync_run_id(&sixth.id).send().await.unwrap();
+    let failed: Vec<_> =
+        listed.into_inner().data.into_iter().filter(|r| r.attributes.status == SyncRecordStatus::Failed).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].attributes.primary_key, "7");
+    assert!(failed[0].attributes.error.as_deref().unwrap_or_default().contains("customer_name"), "{failed:?}");
+    assert_eq!(destination.rows().await.len(), 7);
+
+    server.stop().await;
+    source.drop().await;
+    destination.drop().await;
+}
+
+fn no_change() -> SyncUpdate {
+    SyncUpdate {
+        name: None,
+        source_id: None,
+        model_id: None,
+        destination_id: None,
+        schedule_type: None,
+        sync_interval: None,
+        sync_interval_unit: None,
+        cron_expression: None,
+        sync_mode: None,
+        cursor_field: None,
+        stream_name: None,
+        configuration: None,
+        delete_removed_rows: None,
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn a_full_refresh_notices_rows_that_left_the_model() {
+    let source = Postgres::create(3).await;
+    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
+    let client = server.client(WORKSPACE, Role::Member);
+    let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let destination_id = connector(&client, ConnectorType::Destination, "Postgresql", source.configuration()).await;
+    let model = orders_model(&client, source_id, &source.schema).await;
+    let deleting = create_sync(
+        &client,
+        SyncInput { delete_removed_rows: Some(true), ..sync_input(source_id, model, destination_id, "orders_copy") },
+    )
+    .await;
+    let keeping = create_sync(&client, sync_input(source_id, model, destination_id, "orders_kept")).await;
+    for sync in [&deleting, &keeping] {
+        assert_eq!(counts(&run_sync_to_end(&client, sync).await), (3, 0, 3, 3, 0));
+    }
+    source.execute("DELETE FROM {schema}.orders WHERE id = 2").await;
+    for (sync, left) in [(&deleting, 2), (&keeping, 3)] {
+        let run = run_sync_to_end(&client, sync).await;
+        assert_eq!(counts(&run), (2, 2, 1, 1, 0), "{run:?}");
+        assert_eq!(
+            records(&client, sync, &run).await,
+            [("2".to_owned(), SyncRecordAction::DestinationDelete, SyncRecordStatus::Success)]
+        );
+        let table = if sync == &deleting { "orders_copy" } else { "orders_kept" };
+        assert_eq!(source.count(table).await, left, "{table}");
+        // Noticed once: the next run finds nothing gone.
+        assert_eq!(counts(&run_sync_to_end(&client, sync).await), (2, 2, 0, 0, 0));
+    }
+    // An incremental sync cannot see rows leave, and an Http destination cannot delete: both
+    // are refused where they are asked for.
+    let http = connector(
+        &client,
+        ConnectorType::Destination,
+        "Http",
+        object(json!({"destination_url": "https://hooks.example.com/orders"})),
+    )
+    .await;
+    let refused = client
+        .create_sync()
+        .body(CreateSyncRequest {
+            sync: SyncInput { delete_removed_rows: Some(true), ..sync_input(source_id, model, http, "records") },
+        })
+        .send()
+        .await;
+    let (status, error) = expect_error(refused);
+    assert_eq!((status, error_pointers(&error)), (422, vec!["/sync/delete_removed_rows".to_owned()]), "{error:?}");
+    let mut other_key = sync_input(source_id, model, destination_id, "orders_copy");
+    other_key.configuration = SyncMapping::FieldMap(
+        [("amount", "order_id"), ("customer", "customer_name")]
+            .iter()
+            .map(|(a, b)| ((*a).into(), (*b).into()))
+            .collect(),
+    );
+    other_key.delete_removed_rows = Some(true);
+    let (status, error) = expect_error(client.create_sync().body(CreateSyncRequest { sync: other_key }).send().await);
+    assert_eq!((status, error_pointers(&error)), (422, vec!["/sync/delete_removed_rows".to_owned()]), "{error:?}");
+    server.stop().await;
+    source.drop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn only_the_latest_runs_keep_their_records() {
+    let source = Postgres::create(2).await;
+    let server = TestServer::start_configured(TestEngine::Sqlite, |config| {
+        allow_loopback(config);
+        config.run_syncs = true;
+        config.engine.record_runs_kept = 2;
+    })
+    .await
+    .unwrap();
+    let client = server.client(WORKSPACE, Role::Member);
+    let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let destination_id = connector(&client, ConnectorType::Destination, "Postgresql", source.configuration()).await;
+    let model = orders_model(&client, source_id, &source.schema).await;
+    let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
+    let mut runs = Vec::new();
+    for amount in 1..=3 {
+        // Every run changes both rows, so that every run has records.
+        source.execute(&format!("UPDATE {{schema}}.orders SET amount = {amount}")).await;
+        runs.push(run_sync_to_end(&client, &sync).await);
+    }
+    let kept: Vec<usize> = {
+        let mut kept = Vec::new();
+        for run in &runs {
+            kept.push(records(&client, &sync, run).await.len());
+        }
+        kept
+    };
+    assert_eq!(kept, [0, 2, 2], "the oldest run keeps its counts only");
+    assert_eq!(counts(&runs[0]).3, 2);
+    server.stop().await;
+    source.drop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn cancel_stops_a_run_within_seconds_keeping_what_it_wrote() {
+    let source = Postgres::create(300_000).await;
+    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
+    let client = server.client(WORKSPACE, Role::Member);
+    let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let destination_id = connector(&client, ConnectorType::Destination, "Postgresql", source.configuration()).await;
+    let model = orders_model(&client, source_id, &source.schema).await;
+    let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
+    let start = squared_client::types::StartSyncRunRequest {
+        schedule_sync: squared_client::types::ScheduleSync { sync_id: sync.parse().unwrap() },
+    };
+    let run = client.start_sync_run().body(start).send().await.unwrap().into_inner().data;
+    // Wait until it has written something.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let shown = client.show_sync_run().sync_id(&sync).sync_run_id(&run.id).send().await.unwrap();
+        let shown = shown.into_inner().data;
+        if shown.attributes.successful_rows > 0 {
+            break;
+        }
+        assert!(shown.attributes.status != SyncRunStatus::Success, "the run ended before it was canceled");
+        assert!(std::time::Instant::now() < deadline, "the run wrote nothing: {shown:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let asked = std::time::Instant::now();
+    let canceled = client.cancel_sync_run().sync_id(&sync).send().await.unwrap().into_inner().data;
+    assert_eq!(canceled.attributes.status, SyncRunStatus::Canceled);
+    // The runner notices after its current batch: the counts stop moving.
+    let mut last = counts(&wait_for_run_end(&client, &sync, &run.id).await);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let now = counts(&wait_for_run_end(&client, &sync, &run.id).await);
+        if now == last {
+            break;
+        }
+        last = now;
+        assert!(asked.elapsed() < std::time::Duration::from_secs(5), "the run went on after cancel: {now:?}");
+    }
+    assert!(asked.elapsed() < std::time::Duration::from_secs(6), "stopping took {:?}", asked.elapsed());
+    let ended = wait_for_run_end(&client, &sync, &run.id).await;
+    assert_eq!(ended.attributes.status, SyncRunStatus::Canceled);
+    let written = ended.attributes.successful_rows;
+    assert!(written > 0 && written < 300_000, "{ended:?}");
+    assert_eq!(source.count("orders_copy").await, written, "what was written is counted");
+    server.stop().await;
+    source.drop().await;
+}
