@@ -347,3 +347,22 @@ pub async fn wait_for_run_end(client: &Client, sync_id: &str, run_id: &str) -> s
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// A sync update that changes nothing: tests set the fields they change.
+pub fn no_sync_change() -> squared_client::types::SyncUpdate {
+    squared_client::types::SyncUpdate {
+        name: None,
+        source_id: None,
+        model_id: None,
+        destination_id: None,
+        schedule_type: None,
+        sync_interval: None,
+        sync_interval_unit: None,
+        cron_expression: None,
+        sync_mode: None,
+        cursor_field: None,
+        stream_name: None,
+        configuration: None,
+        delete_removed_rows: None,
+    }
+}

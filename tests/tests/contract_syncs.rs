@@ -14,7 +14,7 @@ use squared_client::types::{
 };
 use squared_server::auth::Role;
 use squared_tests::harness::{
-    DatabaseUrl, POSTGRES_URL_VAR, TestEngine, TestServer, error_pointers, expect_error, url_from_env,
+    DatabaseUrl, POSTGRES_URL_VAR, TestEngine, TestServer, error_pointers, expect_error, no_sync_change, url_from_env,
 };
 use squared_tests::on_every_engine;
 
@@ -168,24 +168,6 @@ async fn create_sync(client: &Client, input: SyncInput) -> String {
     created.into_inner().data.id
 }
 
-fn no_change() -> SyncUpdate {
-    SyncUpdate {
-        name: None,
-        source_id: None,
-        model_id: None,
-        destination_id: None,
-        schedule_type: None,
-        sync_interval: None,
-        sync_interval_unit: None,
-        cron_expression: None,
-        sync_mode: None,
-        cursor_field: None,
-        stream_name: None,
-        configuration: None,
-        delete_removed_rows: None,
-    }
-}
-
 fn update(sync: SyncUpdate) -> UpdateSyncRequest {
     UpdateSyncRequest { sync }
 }
@@ -298,7 +280,7 @@ async fn a_sync_is_created_shown_listed_updated_enabled_and_deleted(server: Test
             sync_interval: Some(2),
             sync_interval_unit: Some(SyncIntervalUnit::Hours),
             cron_expression: Some("*/5 * * * *".into()),
-            ..no_change()
+            ..no_sync_change()
         }))
         .send()
         .await
@@ -342,7 +324,7 @@ async fn a_sync_is_created_shown_listed_updated_enabled_and_deleted(server: Test
             sync_mode: Some(SyncMode::Incremental),
             cursor_field: Some("changed_at".into()),
             configuration: Some(entries.clone()),
-            ..no_change()
+            ..no_sync_change()
         }))
         .send()
         .await
@@ -368,7 +350,7 @@ async fn a_sync_is_created_shown_listed_updated_enabled_and_deleted(server: Test
     let renamed = client
         .patch_sync()
         .sync_id(&created.id)
-        .body(update(SyncUpdate { name: Some("renamed".into()), ..no_change() }))
+        .body(update(SyncUpdate { name: Some("renamed".into()), ..no_sync_change() }))
         .send()
         .await
         .unwrap()
@@ -546,7 +528,7 @@ async fn the_rules_of_a_sync_answer_422_at_their_pointer(server: TestServer) {
         client
             .patch_sync()
             .sync_id(&id)
-            .body(update(SyncUpdate { stream_name: Some("nowhere".into()), ..no_change() }))
+            .body(update(SyncUpdate { stream_name: Some("nowhere".into()), ..no_sync_change() }))
             .send()
             .await,
     );
@@ -720,8 +702,8 @@ async fn viewers_read_syncs_and_other_workspaces_see_none(server: TestServer) {
         expect_error(viewer.create_sync().body(CreateSyncRequest { sync: sync_input(&parts) }).send().await).0,
         403
     );
-    assert_eq!(expect_error(viewer.patch_sync().sync_id(&id).body(update(no_change())).send().await).0, 403);
-    assert_eq!(expect_error(viewer.update_sync().sync_id(&id).body(update(no_change())).send().await).0, 403);
+    assert_eq!(expect_error(viewer.patch_sync().sync_id(&id).body(update(no_sync_change())).send().await).0, 403);
+    assert_eq!(expect_error(viewer.update_sync().sync_id(&id).body(update(no_sync_change())).send().await).0, 403);
     assert_eq!(
         expect_error(viewer.enable_sync().sync_id(&id).body(EnableSyncRequest { enable: false }).send().await).0,
         403
@@ -732,7 +714,7 @@ async fn viewers_read_syncs_and_other_workspaces_see_none(server: TestServer) {
 
     let stranger = server.client(WORKSPACE + 1, Role::Member);
     assert_eq!(expect_error(stranger.show_sync().sync_id(&id).send().await).0, 404);
-    assert_eq!(expect_error(stranger.patch_sync().sync_id(&id).body(update(no_change())).send().await).0, 404);
+    assert_eq!(expect_error(stranger.patch_sync().sync_id(&id).body(update(no_sync_change())).send().await).0, 404);
     assert_eq!(expect_error(stranger.delete_sync().sync_id(&id).send().await).0, 404);
     assert_eq!(expect_error(stranger.list_sync_runs().sync_id(&id).send().await).0, 404);
     assert_eq!(expect_error(stranger.show_sync_run().sync_id(&id).sync_run_id(&run.id).send().await).0, 404);

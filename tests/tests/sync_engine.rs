@@ -14,7 +14,7 @@ use squared_client::types::{
 use squared_server::auth::Role;
 use squared_tests::harness::{
     DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, error_pointers,
-    expect_error, run_sync_to_end, url_from_env, wait_for_run_end,
+    expect_error, no_sync_change, run_sync_to_end, url_from_env, wait_for_run_end,
 };
 
 const WORKSPACE: i64 = 43;
@@ -234,8 +234,11 @@ async fn postgres_to_mariadb_full_refresh_then_incremental_past_the_cursor() {
 
     // Incremental from here on: the first incremental run reads everything (the cursor starts
     // empty) and writes nothing, since nothing changed; then the cursor stands at the last row.
-    let incremental =
-        SyncUpdate { sync_mode: Some(SyncMode::Incremental), cursor_field: Some("changed_at".into()), ..no_change() };
+    let incremental = SyncUpdate {
+        sync_mode: Some(SyncMode::Incremental),
+        cursor_field: Some("changed_at".into()),
+        ..no_sync_change()
+    };
     let updated = client.update_sync().sync_id(&sync).body(UpdateSyncRequest { sync: incremental }).send().await;
     assert_eq!(updated.unwrap().into_inner().data.attributes.current_cursor, None);
     let second = run_sync_to_end(&client, &sync).await;
@@ -292,24 +295,6 @@ async fn postgres_to_mariadb_full_refresh_then_incremental_past_the_cursor() {
     server.stop().await;
     source.drop().await;
     destination.drop().await;
-}
-
-fn no_change() -> SyncUpdate {
-    SyncUpdate {
-        name: None,
-        source_id: None,
-        model_id: None,
-        destination_id: None,
-        schedule_type: None,
-        sync_interval: None,
-        sync_interval_unit: None,
-        cron_expression: None,
-        sync_mode: None,
-        cursor_field: None,
-        stream_name: None,
-        configuration: None,
-        delete_removed_rows: None,
-    }
 }
 
 #[tokio::test]

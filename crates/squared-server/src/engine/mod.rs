@@ -1,12 +1,14 @@
 //! The sync engine: executes sync runs, moving a model's rows into a destination.
 //!
 //! Runs are jobs in the server's database, never only in memory: a runner inside
-//! `squared-server serve` claims the oldest pending run ([`Store::claim_pending_run`]: `FOR
-//! UPDATE SKIP LOCKED` on PostgreSQL, so that instances share the work and each run executes
-//! once), and executes it:
-//! - **read**: the model's query through a server-side cursor, in batches, read-only;
-//! - **compare**: each row is mapped, and a fingerprint of the mapped record per (sync,
-//!   primary key) decides insert, update or skip, so an unchanged row is never written again;
+//! `squared-server serve` or `squared-server worker` claims the oldest pending run
+//! ([`crate::store::Store::claim_run`]: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that
+//! instances share the work and each run executes once), and executes it:
+//! - **read**: the model's query through a server-side cursor, in batches, read-only, the next
+//!   batch read while the current one is handled;
+//! - **compare**: a fingerprint per (sync, primary key), of the row as the source gave it and
+//!   of where and how it is written, decides insert, update or skip, so an unchanged row is
+//!   never written again (nor parsed or mapped);
 //! - **write**: an upsert by the destination's primary key, one statement per batch, and one
 //!   per record when the destination refuses the batch, so a refused record fails alone;
 //! - **keep**: every written or failed row as a sync record, with the fingerprints of what was
@@ -42,12 +44,15 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use squared_types::SyncMapping;
 
-use crate::runtime::{CursorOrder, DestinationWriter, ReadPlan};
+use crate::runtime::{Batch, CursorOrder, DestinationWriter, ReadPlan, SourceRow};
 use crate::service::Service;
 use crate::store::{KeptBatch, NewRecord, RunCounts, StoredRun, StoredSync, timestamp};
 
 /// How many rows a run reads, compares and writes at a time.
 pub const BATCH_ROWS: usize = 1000;
+/// How often, at least, a run reports its counts (and renews its lease) while it only skips
+/// rows; a batch that wrote reports at once.
+const REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// How long the runner waits before looking for pending runs again when there was none.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(300);
 
@@ -154,15 +159,14 @@ async fn move_rows(
     let (source, destination) = (connector(sync.source_id).await?, connector(sync.destination_id).await?);
     let mapping: SyncMapping =
         serde_json::from_value(sync.configuration.clone()).map_err(|e| format!("the sync's mapping: {e}"))?;
-    let key_column = model.primary_key.clone().ok_or("the model has no primary key")?;
     let incremental = sync.sync_mode == "incremental";
     let plan = ReadPlan {
         query: model.query.clone().ok_or("the model has no query")?,
+        key_field: model.primary_key.clone().ok_or("the model has no primary key")?,
         order: match incremental {
             false => None,
             true => Some(CursorOrder {
                 cursor_field: sync.cursor_field.clone().ok_or("the incremental sync has no cursor field")?,
-                key_field: key_column.clone(),
                 after: sync
                     .cursor_position
                     .clone()
@@ -172,6 +176,11 @@ async fn move_rows(
             }),
         },
     };
+    // What a row's fingerprint covers besides the row: where and how it is written. Another
+    // destination, stream or mapping writes every row again.
+    let target = Sha256::digest(
+        serde_json::to_vec(&(sync.destination_id, &sync.stream_name, &sync.configuration)).expect("JSON serializes"),
+    );
     let source_configuration = service.open_connector(&source).map_err(|e| e.to_string())?;
     let destination_configuration = service.open_connector(&destination).map_err(|e| e.to_string())?;
     let primary_key = service.stream_primary_key(&destination, &sync.stream_name).await.map_err(|e| e.to_string())?;
@@ -197,18 +206,32 @@ async fn move_rows(
             return Err(failed("writing to the destination")(e.to_string()));
         }
     };
+    // The next batch is read while this one is compared, written and kept.
+    let (ahead, mut batches) = tokio::sync::mpsc::channel(1);
+    let read_ahead = tokio::spawn(async move {
+        loop {
+            let batch = reader.next_batch().await;
+            let last = !matches!(&batch, Ok(batch) if !batch.rows.is_empty());
+            if ahead.send(batch).await.is_err() || last {
+                break;
+            }
+        }
+        reader.close().await;
+    });
     let started = timestamp(run.started_at.unwrap_or_else(chrono::Utc::now));
     // A full refresh remembers every key it read (as a 64-bit hash: 8 bytes a row), to find
     // at its end the kept keys that left the model.
     let mut seen = (!incremental).then(Vec::<u64>::new);
+    let mut reported = std::time::Instant::now();
     let result = async {
         for batch_index in 0.. {
-            let batch = reader.next_batch().await.map_err(|e| failed("reading the source")(e.to_string()))?;
+            let batch = batches.recv().await.unwrap_or_else(|| Ok(Batch::default()));
+            let batch = batch.map_err(|e| failed("reading the source")(e.to_string()))?;
             if batch.rows.is_empty() {
                 break;
             }
             counts.total_query_rows += batch.rows.len() as i64;
-            let compared = compare(service, sync.id, &mapping, &key_column, &batch.rows, &started).await?;
+            let compared = compare(service, sync.id, (&mapping, &target), batch.rows, &started).await?;
             if let Some(seen) = &mut seen {
                 seen.extend(compared.keys.iter().map(|key| key_hash(key)));
             }
@@ -242,9 +265,14 @@ async fn move_rows(
             let position = batch.last.map(|last| serde_json::to_value(last).expect("a position serializes"));
             let kept = KeptBatch { records: &kept, written: &written, forgotten: &[], position: position.as_ref() };
             store.keep_batch(sync.id, run.id, &kept).await.map_err(|e| e.to_string())?;
-            store.update_run(run, "in_progress", *counts, None, None, lease).await.map_err(|e| e.to_string())?;
-            if store.run_status(run.id).await.map_err(|e| e.to_string())?.as_deref() == Some("canceled") {
-                return Ok(());
+            // Counts, lease and a look at whether the run was canceled: after every batch that
+            // wrote, and at least every second while batches are only skipped.
+            if !kept.records.is_empty() || reported.elapsed() >= REPORT_INTERVAL {
+                reported = std::time::Instant::now();
+                let status = store.update_run(run, "in_progress", *counts, None, None, lease).await;
+                if status.map_err(|e| e.to_string())?.as_deref() == Some("canceled") {
+                    return Ok(());
+                }
             }
         }
         if let Some(mut seen) = seen {
@@ -255,7 +283,8 @@ async fn move_rows(
         Ok(())
     }
     .await;
-    reader.close().await;
+    drop(batches);
+    let _ = read_ahead.await;
     writer.close().await;
     result
 }
@@ -333,32 +362,30 @@ struct Compared {
     skipped: i64,
 }
 
+/// Splits a batch into the rows to write (new, or changed since the sync wrote them) and
+/// those to skip. A row's fingerprint is a SHA-256 of its text as the source gave it and of
+/// where and how it is written (`target`), so that a skipped row is never parsed nor mapped.
 async fn compare(
     service: &Service,
     sync_id: i64,
-    mapping: &SyncMapping,
-    key_column: &str,
-    rows: &[Map<String, Value>],
+    (mapping, target): (&SyncMapping, &[u8]),
+    rows: Vec<SourceRow>,
     started: &str,
 ) -> Result<Compared, String> {
-    let mut mapped = Vec::with_capacity(rows.len());
-    for row in rows {
-        let key = match row.get(key_column) {
-            Some(Value::String(text)) => text.clone(),
-            Some(Value::Null) | None => {
-                return Err(format!("a row has no value in the primary key column `{key_column}`"));
-            }
-            Some(other) => other.to_string(),
-        };
-        let record = mapping::apply(mapping, row, started);
-        let fingerprint = hex::encode(Sha256::digest(serde_json::to_vec(&record).expect("JSON serializes")));
-        mapped.push((key, record, fingerprint));
-    }
-    let keys: Vec<String> = mapped.iter().map(|(key, _, _)| key.clone()).collect();
+    let fingerprints: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let mut digest = Sha256::new();
+            digest.update(target);
+            digest.update(row.text.as_bytes());
+            hex::encode(digest.finalize())
+        })
+        .collect();
+    let keys: Vec<String> = rows.iter().map(|row| row.key.clone()).collect();
     let kept = service.store().fingerprints(sync_id, &keys).await.map_err(|e| e.to_string())?;
     let mut compared = Compared { keys, changed: Vec::new(), skipped: 0 };
-    for (key, record, fingerprint) in mapped {
-        let action = match kept.get(&key) {
+    for (row, fingerprint) in rows.into_iter().zip(fingerprints) {
+        let action = match kept.get(&row.key) {
             Some(previous) if *previous == fingerprint => {
                 compared.skipped += 1;
                 continue;
@@ -366,7 +393,11 @@ async fn compare(
             Some(_) => "destination_update",
             None => "destination_insert",
         };
-        compared.changed.push(Change { key, record, fingerprint, action });
+        let Ok(Value::Object(columns)) = serde_json::from_str(&row.text) else {
+            return Err("reading the source: a row is not a JSON object".into());
+        };
+        let record = mapping::apply(mapping, &columns, started);
+        compared.changed.push(Change { key: row.key, record, fingerprint, action });
     }
     Ok(compared)
 }

@@ -9,7 +9,7 @@ use squared_types::Stream;
 
 use super::{
     Batch, QueryLimits, ReadPlan, RuntimeError, STATEMENT_TIMEOUT_SECONDS, batch_of, connect_first, describe, json_row,
-    port, streams_of, text,
+    port, streams_of, text, upsert_columns,
 };
 use crate::egress::EgressPolicy;
 
@@ -233,21 +233,21 @@ impl Reader {
         if members.is_empty() {
             return Err(RuntimeError::Remote("the model's query returns no columns".into()));
         }
-        let columns = format!("SELECT JSON_OBJECT({}) AS `row`", members.join(", "));
+        let fields = [Some(&plan.key_field), plan.order.as_ref().map(|o| &o.cursor_field)];
+        for field in fields.into_iter().flatten() {
+            if !names.contains(&field.as_str()) {
+                return Err(RuntimeError::BadConfiguration(format!("the model's query has no column `{field}`")));
+            }
+        }
+        let key = identifier(&plan.key_field);
+        let columns = format!("SELECT JSON_OBJECT({}) AS `row`, CAST(q.{key} AS CHAR)", members.join(", "));
         let mut parameters = Vec::new();
         let wrapped = match &plan.order {
             None => format!("{columns} FROM ({query}) AS q"),
             Some(order) => {
-                for field in [&order.cursor_field, &order.key_field] {
-                    if !names.contains(&field.as_str()) {
-                        return Err(RuntimeError::BadConfiguration(format!(
-                            "the model's query has no column `{field}`"
-                        )));
-                    }
-                }
-                let (cursor, key) = (identifier(&order.cursor_field), identifier(&order.key_field));
+                let cursor = identifier(&order.cursor_field);
                 // MariaDB orders nulls first; it compares the text parameters in the columns' types.
-                let columns = format!("{columns}, CAST(q.{cursor} AS CHAR), CAST(q.{key} AS CHAR) FROM ({query}) AS q");
+                let columns = format!("{columns}, CAST(q.{cursor} AS CHAR) FROM ({query}) AS q");
                 match &order.after {
                     None => format!("{columns} ORDER BY q.{cursor}, q.{key}"),
                     Some(after) => {
@@ -258,6 +258,7 @@ impl Reader {
             }
         };
         let ordered = plan.order.is_some();
+        let key_field = plan.key_field.clone();
         let (sender, batches) = tokio::sync::mpsc::channel(1);
         let task = tokio::spawn(async move {
             let outcome = {
@@ -271,7 +272,7 @@ impl Reader {
                     match stream.try_next().await {
                         Ok(Some(row)) => {
                             let raw = match ordered {
-                                false => row.try_get(0).map(|text| (text, None, None)),
+                                false => row.try_get(0).and_then(|text| Ok((text, row.try_get(1)?, None))),
                                 true => row.try_get(0).and_then(|text| Ok((text, row.try_get(1)?, row.try_get(2)?))),
                             };
                             match raw {
@@ -279,7 +280,7 @@ impl Reader {
                                 Err(error) => break Err(remote(error)),
                             }
                             if rows.len() == batch {
-                                let full = batch_of(std::mem::take(&mut rows), "MariaDB");
+                                let full = batch_of(std::mem::take(&mut rows), &key_field);
                                 let failed = full.is_err();
                                 if sender.send(full).await.is_err() || failed {
                                     break Ok((false, Vec::new()));
@@ -294,7 +295,7 @@ impl Reader {
             match outcome {
                 Ok((true, rest)) => {
                     if !rest.is_empty() {
-                        let _ = sender.send(batch_of(rest, "MariaDB")).await;
+                        let _ = sender.send(batch_of(rest, &key_field)).await;
                     }
                     let _ = sender.send(Ok(Batch::default())).await;
                     let _ = connection.execute("ROLLBACK").await;
@@ -363,18 +364,15 @@ impl Writer {
     /// Writes `records` (all with the same fields) in multi-row statements; when MariaDB
     /// refuses one, one statement per record of it, so that a refused record fails alone.
     pub async fn upsert(&mut self, records: &[Map<String, Value>]) -> Vec<Result<(), String>> {
-        let Some(first) = records.first() else { return Vec::new() };
-        let columns: Vec<&String> = first.keys().collect();
-        if let Some(missing) = self.primary_key.iter().find(|k| !first.contains_key(*k)) {
-            let error = format!("the mapping gives no value for `{missing}`, the destination's primary key");
-            return records.iter().map(|_| Err(error.clone())).collect();
+        let (columns, updated) = match upsert_columns(records, &self.primary_key) {
+            Ok(columns) => columns,
+            Err(error) => return records.iter().map(|_| Err(error.clone())).collect(),
+        };
+        if columns.is_empty() {
+            return Vec::new();
         }
         let list = columns.iter().map(|c| identifier(c)).collect::<Vec<_>>().join(", ");
-        let updates: Vec<String> = columns
-            .iter()
-            .filter(|c| !self.primary_key.contains(c))
-            .map(|c| format!("{0} = VALUES({0})", identifier(c)))
-            .collect();
+        let updates: Vec<String> = updated.iter().map(|c| format!("{0} = VALUES({0})", identifier(c))).collect();
         // With nothing to update, a key that is there already is left as it is.
         let on_duplicate = match updates.is_empty() {
             true => {

@@ -309,17 +309,17 @@ impl Runtimes {
 #[derive(Clone, Debug)]
 pub struct ReadPlan {
     pub query: String,
+    /// The model's primary key column, read beside each row as the source's text for it.
+    pub key_field: String,
     /// For an incremental sync: rows in (cursor, key) order, after `after` when given.
     pub order: Option<CursorOrder>,
 }
 
-/// How an incremental read orders its rows and where it starts.
+/// How an incremental read orders its rows and where it starts. The primary key breaks ties
+/// between rows of one cursor value, so that no row is skipped or read twice.
 #[derive(Clone, Debug)]
 pub struct CursorOrder {
     pub cursor_field: String,
-    /// The model's primary key column: it breaks ties between rows of one cursor value, so
-    /// that no row is skipped or read twice.
-    pub key_field: String,
     pub after: Option<CursorPosition>,
 }
 
@@ -332,12 +332,39 @@ pub struct CursorPosition {
     pub key: String,
 }
 
+/// One row as a source gave it: its JSON text (parsed only when the row changed) and its
+/// primary key as the source's text.
+#[derive(Clone, Debug)]
+pub struct SourceRow {
+    pub text: String,
+    pub key: String,
+}
+
 /// A batch of rows and, for an ordered read, the position after its last row with a cursor
 /// value (rows whose cursor is null come first and only in a read from the start).
 #[derive(Debug, Default)]
 pub struct Batch {
-    pub rows: Vec<Map<String, Value>>,
+    pub rows: Vec<SourceRow>,
     pub last: Option<CursorPosition>,
+}
+
+/// Turns a reader's raw rows (the row's JSON text, its key's text, and for an ordered read
+/// its cursor's text) into a batch.
+pub(crate) fn batch_of(
+    rows: Vec<(String, Option<String>, Option<String>)>,
+    key_field: &str,
+) -> Result<Batch, RuntimeError> {
+    let mut batch = Batch { rows: Vec::with_capacity(rows.len()), last: None };
+    for (text, key, cursor) in rows {
+        let Some(key) = key else {
+            return Err(RuntimeError::Remote(format!("a row has no value in the primary key column `{key_field}`")));
+        };
+        if let Some(cursor) = cursor {
+            batch.last = Some(CursorPosition { cursor, key: key.clone() });
+        }
+        batch.rows.push(SourceRow { text, key });
+    }
+    Ok(batch)
 }
 
 /// Reads the rows of a model's query from its source, batch by batch.
@@ -361,25 +388,6 @@ impl SourceReader {
             SourceReader::MariaDb(reader) => reader.close().await,
         }
     }
-}
-
-/// Turns a reader's raw rows (the row as JSON text, then, for an ordered read, the cursor's
-/// and the key's text) into a batch.
-pub(crate) fn batch_of(
-    rows: Vec<(String, Option<String>, Option<String>)>,
-    engine: &str,
-) -> Result<Batch, RuntimeError> {
-    let mut batch = Batch { rows: Vec::with_capacity(rows.len()), last: None };
-    for (text, cursor, key) in rows {
-        match serde_json::from_str(&text) {
-            Ok(Value::Object(map)) => batch.rows.push(map),
-            _ => return Err(RuntimeError::Remote(format!("{engine} returned a row that is not a JSON object"))),
-        }
-        if let (Some(cursor), Some(key)) = (cursor, key) {
-            batch.last = Some(CursorPosition { cursor, key });
-        }
-    }
-    Ok(batch)
 }
 
 /// Writes mapped records into one stream of a destination.
@@ -476,6 +484,22 @@ impl Runtimes {
             ))),
         }
     }
+}
+
+/// The columns an upsert of `records` writes (the fields of the first record; a batch's
+/// records share them) and, of those, the ones it updates (all but the primary key's). An
+/// error when the mapping gives no value for a primary key column.
+pub(crate) fn upsert_columns<'a>(
+    records: &'a [Map<String, Value>],
+    primary_key: &[String],
+) -> Result<(Vec<&'a String>, Vec<&'a String>), String> {
+    let Some(first) = records.first() else { return Ok((Vec::new(), Vec::new())) };
+    if let Some(missing) = primary_key.iter().find(|k| !first.contains_key(*k)) {
+        return Err(format!("the mapping gives no value for `{missing}`, the destination's primary key"));
+    }
+    let columns: Vec<&String> = first.keys().collect();
+    let updated = columns.iter().copied().filter(|c| !primary_key.contains(c)).collect();
+    Ok((columns, updated))
 }
 
 /// Connects to the first of `addresses` that answers, each within [`CONNECT_TIMEOUT`];

@@ -8,7 +8,7 @@ use squared_types::Stream;
 
 use super::{
     Batch, QueryLimits, ReadPlan, RuntimeError, STATEMENT_TIMEOUT_SECONDS, batch_of, connect_first, describe, json_row,
-    port, streams_of, text,
+    port, streams_of, text, upsert_columns,
 };
 use crate::egress::EgressPolicy;
 
@@ -228,6 +228,7 @@ pub struct Reader {
     connection: PgConnection,
     batch: usize,
     ordered: bool,
+    key_field: String,
 }
 
 impl Reader {
@@ -242,8 +243,9 @@ impl Reader {
         connection.execute("BEGIN READ ONLY").await.map_err(remote)?;
         let query = plan.query.trim().trim_end_matches(';');
         let mut parameters = Vec::new();
+        let key = identifier(&plan.key_field);
         let select = match &plan.order {
-            None => format!("SELECT row_to_json(q)::text AS row FROM ({query}) AS q"),
+            None => format!("SELECT row_to_json(q)::text AS row, q.{key}::text FROM ({query}) AS q"),
             Some(order) => {
                 let described = connection
                     .describe(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(query.to_owned())))
@@ -262,10 +264,10 @@ impl Reader {
                         ))),
                     }
                 };
-                let (cursor_type, key_type) = (type_of(&order.cursor_field)?, type_of(&order.key_field)?);
-                let (cursor, key) = (identifier(&order.cursor_field), identifier(&order.key_field));
+                let (cursor_type, key_type) = (type_of(&order.cursor_field)?, type_of(&plan.key_field)?);
+                let cursor = identifier(&order.cursor_field);
                 let columns =
-                    format!("SELECT row_to_json(q)::text AS row, q.{cursor}::text, q.{key}::text FROM ({query}) AS q");
+                    format!("SELECT row_to_json(q)::text AS row, q.{key}::text, q.{cursor}::text FROM ({query}) AS q");
                 match &order.after {
                     None => format!("{columns} ORDER BY q.{cursor} NULLS FIRST, q.{key}"),
                     Some(after) => {
@@ -284,7 +286,7 @@ impl Reader {
             declare = declare.bind(parameter);
         }
         declare.execute(&mut connection).await.map_err(remote)?;
-        Ok(Reader { connection, batch, ordered: plan.order.is_some() })
+        Ok(Reader { connection, batch, ordered: plan.order.is_some(), key_field: plan.key_field.clone() })
     }
 
     /// The next rows; empty at the end.
@@ -297,12 +299,12 @@ impl Reader {
         let raw = rows
             .iter()
             .map(|row| match self.ordered {
-                false => Ok((row.try_get(0)?, None, None)),
+                false => Ok((row.try_get(0)?, row.try_get(1)?, None)),
                 true => Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)),
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(remote)?;
-        batch_of(raw, "PostgreSQL")
+        batch_of(raw, &self.key_field)
     }
 
     pub async fn close(mut self) {
@@ -339,18 +341,15 @@ impl Writer {
     /// refuses it, one statement per record, so that a refused record fails alone. One
     /// outcome per record, in order.
     pub async fn upsert(&mut self, records: &[Map<String, Value>]) -> Vec<Result<(), String>> {
-        let Some(first) = records.first() else { return Vec::new() };
-        let columns: Vec<&String> = first.keys().collect();
-        if let Some(missing) = self.primary_key.iter().find(|k| !first.contains_key(*k)) {
-            let error = format!("the mapping gives no value for `{missing}`, the destination's primary key");
-            return records.iter().map(|_| Err(error.clone())).collect();
+        let (columns, updated) = match upsert_columns(records, &self.primary_key) {
+            Ok(columns) => columns,
+            Err(error) => return records.iter().map(|_| Err(error.clone())).collect(),
+        };
+        if columns.is_empty() {
+            return Vec::new();
         }
         let list = columns.iter().map(|c| identifier(c)).collect::<Vec<_>>().join(", ");
-        let updates: Vec<String> = columns
-            .iter()
-            .filter(|c| !self.primary_key.contains(c))
-            .map(|c| format!("{0} = EXCLUDED.{0}", identifier(c)))
-            .collect();
+        let updates: Vec<String> = updated.iter().map(|c| format!("{0} = EXCLUDED.{0}", identifier(c))).collect();
         let on_conflict = match updates.is_empty() {
             true => "DO NOTHING".to_owned(),
             false => format!("DO UPDATE SET {}", updates.join(", ")),

@@ -432,16 +432,13 @@ impl Store {
         row.as_ref().map(run_from_row).transpose()
     }
 
-    /// The status of run `id`, to see whether it was canceled meanwhile.
-    pub async fn run_status(&self, id: i64) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT status FROM sync_runs WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
-    }
-
     /// Moves a run to `status` (unless it was canceled meanwhile, which it stays) with its counts
     /// and error. When `sync_status` is given the run has ended: its end time is set, and the
     /// sync takes that status (unless it was disabled meanwhile), in the same transaction, so
     /// that no one sees the one without the other.
     /// While the run executes (`sync_status` is `None`), its lease is renewed for `lease`.
+    /// Answers the run's status after the update (`canceled` when it was canceled meanwhile),
+    /// or `None` when the run is gone.
     pub async fn update_run(
         &self,
         run: &StoredRun,
@@ -450,16 +447,16 @@ impl Store {
         error: Option<&str>,
         sync_status: Option<&str>,
         lease: chrono::Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         let now = Utc::now();
         let lease_expires_at = sync_status.is_none().then(|| timestamp(now + lease));
         let now = timestamp(now);
         let mut transaction = self.pool.begin().await?;
-        sqlx::query(
+        let current: Option<String> = sqlx::query_scalar(
             "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE $1 END, \
              total_query_rows = $2, skipped_rows = $3, total_rows = $4, successful_rows = $5, failed_rows = $6, \
              error = COALESCE(error, $7), finished_at = CASE WHEN $8 = 1 THEN $9 ELSE finished_at END, updated_at = $9, \
-             lease_expires_at = $11 WHERE id = $10",
+             lease_expires_at = $11 WHERE id = $10 RETURNING status",
         )
         .bind(status)
         .bind(counts.total_query_rows)
@@ -472,7 +469,7 @@ impl Store {
         .bind(&now)
         .bind(run.id)
         .bind(lease_expires_at)
-        .execute(&mut *transaction)
+        .fetch_optional(&mut *transaction)
         .await?;
         if let Some(sync_status) = sync_status {
             sqlx::query("UPDATE syncs SET status = $1 WHERE id = $2 AND status <> 'disabled'")
@@ -482,7 +479,7 @@ impl Store {
                 .await?;
         }
         transaction.commit().await?;
-        Ok(())
+        Ok(current)
     }
 
     /// The fingerprints a sync keeps for `keys`, by key.
@@ -512,6 +509,13 @@ impl Store {
     /// incremental sync, where its reads stand. Each kind is one statement over the whole
     /// batch, bound as one JSON parameter.
     pub async fn keep_batch(&self, sync_id: i64, run_id: i64, batch: &KeptBatch<'_>) -> Result<(), StoreError> {
+        if batch.records.is_empty()
+            && batch.written.is_empty()
+            && batch.forgotten.is_empty()
+            && batch.position.is_none()
+        {
+            return Ok(());
+        }
         let now = timestamp(Utc::now());
         let mut transaction = self.pool.begin().await?;
         if !batch.records.is_empty() {
