@@ -224,22 +224,39 @@ async fn move_rows(
     let mut seen = (!incremental).then(Vec::<u64>::new);
     let mut reported = std::time::Instant::now();
     let result = async {
+        // Keeping a batch (in the server's database) overlaps with comparing and writing the
+        // next one (in the source and the destination); keeps stay in order, one at a time.
+        let mut keeping: Option<Keeping<'_>> = None;
         for batch_index in 0.. {
-            let batch = batches.recv().await.unwrap_or_else(|| Ok(Batch::default()));
-            let batch = batch.map_err(|e| failed("reading the source")(e.to_string()))?;
-            if batch.rows.is_empty() {
-                break;
-            }
-            counts.total_query_rows += batch.rows.len() as i64;
-            let compared = compare(service, sync.id, (&mapping, &target), batch.rows, &started).await?;
+            let work = async {
+                let batch = batches.recv().await.unwrap_or_else(|| Ok(Batch::default()));
+                let batch = batch.map_err(|e| failed("reading the source")(e.to_string()))?;
+                if batch.rows.is_empty() {
+                    return Ok(None);
+                }
+                let read = batch.rows.len() as i64;
+                let compared = compare(service, sync.id, (&mapping, &target), batch.rows, &started).await?;
+                let records: Vec<Map<String, Value>> = compared.changed.iter().map(|c| c.record.clone()).collect();
+                // The same key on every retry of a batch, and in a run resumed later.
+                let key = format!("squared-run-{}-batch-{batch_index}", run.id);
+                let outcomes = writer.write(&records, &key).await;
+                Ok::<_, String>(Some((read, compared, outcomes, batch.last)))
+            };
+            let previous = async {
+                match keeping.take() {
+                    Some(keep) => keep.await,
+                    None => Ok(None),
+                }
+            };
+            let (previous, work) = tokio::join!(previous, work);
+            let canceled = previous?.as_deref() == Some("canceled");
+            let Some((read, compared, outcomes, last)) = work? else { break };
+            counts.total_query_rows += read;
+            counts.skipped_rows += compared.skipped;
             if let Some(seen) = &mut seen {
                 seen.extend(compared.keys.iter().map(|key| key_hash(key)));
             }
-            counts.skipped_rows += compared.skipped;
-            let records: Vec<Map<String, Value>> = compared.changed.iter().map(|c| c.record.clone()).collect();
-            // The same key on every retry of a batch, and in a run resumed later.
-            let outcomes = writer.write(&records, &format!("squared-run-{}-batch-{batch_index}", run.id)).await;
-            let mut kept = Vec::with_capacity(records.len());
+            let mut kept = Vec::with_capacity(outcomes.len());
             let mut written = Vec::new();
             for (change, outcome) in compared.changed.into_iter().zip(outcomes) {
                 counts.total_rows += 1;
@@ -262,18 +279,35 @@ async fn move_rows(
                     error,
                 });
             }
-            let position = batch.last.map(|last| serde_json::to_value(last).expect("a position serializes"));
-            let kept = KeptBatch { records: &kept, written: &written, forgotten: &[], position: position.as_ref() };
-            store.keep_batch(sync.id, run.id, &kept).await.map_err(|e| e.to_string())?;
+            let position = last.map(|last| serde_json::to_value(last).expect("a position serializes"));
             // Counts, lease and a look at whether the run was canceled: after every batch that
             // wrote, and at least every second while batches are only skipped.
-            if !kept.records.is_empty() || reported.elapsed() >= REPORT_INTERVAL {
+            let report = (!kept.is_empty() || reported.elapsed() >= REPORT_INTERVAL || canceled).then_some(*counts);
+            if report.is_some() {
                 reported = std::time::Instant::now();
-                let status = store.update_run(run, "in_progress", *counts, None, None, lease).await;
-                if status.map_err(|e| e.to_string())?.as_deref() == Some("canceled") {
-                    return Ok(());
-                }
             }
+            let keep: Keeping<'_> = Box::pin(async move {
+                let batch =
+                    KeptBatch { records: &kept, written: &written, forgotten: &[], position: position.as_ref() };
+                store.keep_batch(sync.id, run.id, &batch).await.map_err(|e| e.to_string())?;
+                match report {
+                    Some(counts) => {
+                        store.update_run(run, "in_progress", counts, None, None, lease).await.map_err(|e| e.to_string())
+                    }
+                    None => Ok(None),
+                }
+            });
+            // A run canceled meanwhile keeps what it wrote, and stops.
+            if canceled {
+                keep.await?;
+                return Ok(());
+            }
+            keeping = Some(keep);
+        }
+        if let Some(keep) = keeping.take()
+            && keep.await?.as_deref() == Some("canceled")
+        {
+            return Ok(());
         }
         if let Some(mut seen) = seen {
             seen.sort_unstable();
@@ -345,6 +379,9 @@ async fn forget_removed(
         store.update_run(run, "in_progress", *counts, None, None, lease).await.map_err(|e| e.to_string())?;
     }
 }
+
+/// Keeping one batch, under way: answers the run's status when it reported.
+type Keeping<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<String>, String>> + Send + 'a>>;
 
 /// A row to write: its key, mapped record, fingerprint, and whether it is new.
 struct Change {

@@ -572,24 +572,32 @@ impl Store {
         Ok(())
     }
 
-    /// Up to `limit` keys the sync keeps fingerprints of, in order, after `after`.
+    /// Up to `limit` keys the sync keeps fingerprints of, in order, after `after`. Two
+    /// statements rather than `$2 IS NULL OR primary_key > $2`, which would keep SQLite from
+    /// seeking the index to `after` and make paging through a sync's keys quadratic.
     pub async fn kept_keys(&self, sync_id: i64, after: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT primary_key FROM sync_fingerprints WHERE sync_id = $1 AND ($2 IS NULL OR primary_key > $2) \
-             ORDER BY primary_key LIMIT $3",
-        )
-        .bind(sync_id)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        let query = match after {
+            None => sqlx::query_scalar(
+                "SELECT primary_key FROM sync_fingerprints WHERE sync_id = $1 ORDER BY primary_key LIMIT $2",
+            )
+            .bind(sync_id)
+            .bind(limit),
+            Some(after) => sqlx::query_scalar(
+                "SELECT primary_key FROM sync_fingerprints WHERE sync_id = $1 AND primary_key > $3 \
+                 ORDER BY primary_key LIMIT $2",
+            )
+            .bind(sync_id)
+            .bind(limit)
+            .bind(after),
+        };
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// Deletes the records of a sync's runs but its latest `keep_runs`.
     pub async fn prune_records(&self, sync_id: i64, keep_runs: i64) -> Result<u64, StoreError> {
         let deleted = sqlx::query(
-            "DELETE FROM sync_records WHERE sync_id = $1 AND sync_run_id NOT IN \
-             (SELECT id FROM sync_runs WHERE sync_id = $1 ORDER BY id DESC LIMIT $2)",
+            "DELETE FROM sync_records WHERE sync_run_id IN (SELECT id FROM sync_runs WHERE sync_id = $1 \
+             AND id NOT IN (SELECT id FROM sync_runs WHERE sync_id = $1 ORDER BY id DESC LIMIT $2))",
         )
         .bind(sync_id)
         .bind(keep_runs)
