@@ -45,11 +45,7 @@ impl Drop for Process {
 impl Process {
     /// Starts `command` and waits for its line `… listening on http://ADDR`.
     pub(crate) fn start(mut command: Command) -> Result<Process> {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create("/tmp/server.err")?)
-            .spawn()
-            .context("starting a server")?;
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("starting a server")?;
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().context("the server printed nothing")??;
         let address = first.split("http://").nth(1).context("no address in the server's first line")?.to_owned();
