@@ -1,12 +1,12 @@
--- A sync's fingerprints, looked up by (sync, key) a batch at a time, in one B-tree: without
--- a rowid, SQLite keeps each row in its primary key's index instead of in a table beside it,
--- which halves the pages a lookup touches.
-CREATE TABLE sync_fingerprints_by_key (
+-- A sync's fingerprints become 64-bit integers (the first 8 bytes of a SHA-256 of the row as
+-- read and of where it is written), kept without a rowid: each row lives in its primary key's
+-- index, so a batch's lookups touch a fraction of the pages they did. Fingerprints of the old
+-- kind cannot be converted, so they are forgotten: each sync's next run writes every row once
+-- more (upserts, so nothing is duplicated).
+DROP TABLE sync_fingerprints;
+CREATE TABLE sync_fingerprints (
     sync_id     INTEGER NOT NULL REFERENCES syncs (id) ON DELETE CASCADE,
-    primary_key TEXT   NOT NULL,
-    fingerprint TEXT   NOT NULL,
+    primary_key TEXT    NOT NULL,
+    fingerprint INTEGER NOT NULL,
     PRIMARY KEY (sync_id, primary_key)
 ) WITHOUT ROWID;
-INSERT INTO sync_fingerprints_by_key SELECT sync_id, primary_key, fingerprint FROM sync_fingerprints;
-DROP TABLE sync_fingerprints;
-ALTER TABLE sync_fingerprints_by_key RENAME TO sync_fingerprints;

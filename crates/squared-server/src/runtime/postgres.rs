@@ -361,13 +361,13 @@ impl Writer {
              ON CONFLICT ({keys}) {on_conflict}",
             table = self.table
         );
-        let batch = Value::Array(records.iter().cloned().map(Value::Object).collect()).to_string();
+        let batch = serde_json::to_string(records).expect("records serialize");
         match sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(batch).execute(&mut self.connection).await {
             Ok(_) => records.iter().map(|_| Ok(())).collect(),
             Err(_) => {
                 let mut outcomes = Vec::with_capacity(records.len());
                 for record in records {
-                    let one = Value::Array(vec![Value::Object(record.clone())]).to_string();
+                    let one = serde_json::to_string(&[record]).expect("a record serializes");
                     let outcome = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                         .bind(one)
                         .execute(&mut self.connection)

@@ -18,7 +18,7 @@
 //! crash test proves it); only a crash of the whole machine may lose the last moments of
 //! commits. `FULL` would also survive that, at the price of an fsync per commit, which on
 //! these machines cuts create throughput several times over; deployments that need
-//! machine-crash durability run on PostgreSQL. Each SQLite connection caches up to 16 MiB of
+//! machine-crash durability run on PostgreSQL. Each SQLite connection caches up to 32 MiB of
 //! pages (SQLite's default is 2 MiB), so that a sync's fingerprint lookups stay in memory.
 
 mod models;
@@ -69,15 +69,16 @@ impl Engine {
     /// How a query reads a JSON array of arrays bound as parameter `$n`, for statements over
     /// a whole batch with one parameter (the engines' per-statement parameter limits, and
     /// sqlx's cost per parameter, make one placeholder per value slow): the expressions of
-    /// members `0..width` of each element, as text, and the `FROM` clause.
-    pub(crate) fn json_rows(self, n: usize, width: usize) -> (String, String) {
+    /// the members of each element, one per SQL type in `types` (`text` or `bigint`), and the
+    /// `FROM` clause.
+    pub(crate) fn json_rows(self, n: usize, types: &[&str]) -> (String, String) {
         match self {
             Engine::Sqlite => (
-                (0..width).map(|i| format!("json_extract(value, '$[{i}]')")).collect::<Vec<_>>().join(", "),
+                (0..types.len()).map(|i| format!("json_extract(value, '$[{i}]')")).collect::<Vec<_>>().join(", "),
                 format!("json_each(${n})"),
             ),
             Engine::Postgres => (
-                (0..width).map(|i| format!("element->>{i}")).collect::<Vec<_>>().join(", "),
+                types.iter().enumerate().map(|(i, t)| format!("(element->>{i})::{t}")).collect::<Vec<_>>().join(", "),
                 format!("json_array_elements(${n}::json) AS element"),
             ),
         }
@@ -180,7 +181,7 @@ impl Store {
                             .execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                                 PRAGMA cache_size = -16384;",
+                                 PRAGMA cache_size = -32768;",
                             )
                             .await?;
                     }

@@ -120,7 +120,7 @@ pub struct RunCounts {
 pub struct KeptBatch<'a> {
     pub records: &'a [NewRecord],
     /// (key, fingerprint) of every row written.
-    pub written: &'a [(String, String)],
+    pub written: &'a [(String, i64)],
     /// Keys of rows that left the model.
     pub forgotten: &'a [String],
     /// Where an incremental sync's reads stand after this batch.
@@ -487,7 +487,7 @@ impl Store {
         &self,
         sync_id: i64,
         keys: &[String],
-    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
         if keys.is_empty() {
             return Ok(Default::default());
         }
@@ -519,26 +519,26 @@ impl Store {
         let now = timestamp(Utc::now());
         let mut transaction = self.pool.begin().await?;
         if !batch.records.is_empty() {
-            let (members, from) = self.engine.json_rows(4, 5);
+            let (members, from) = self.engine.json_rows(4, &["text"; 5]);
             let sql = format!(
                 "INSERT INTO sync_records (sync_id, sync_run_id, created_at, updated_at, primary_key, record, status, \
                  action, error) SELECT $1, $2, $3, $3, {members} FROM {from}"
             );
-            let rows: Vec<Value> = batch
+            let rows: Vec<(&str, String, &str, &str, Option<&str>)> = batch
                 .records
                 .iter()
-                .map(|r| serde_json::json!([r.primary_key, json_text(&r.record), r.status, r.action, r.error]))
+                .map(|r| (r.primary_key.as_str(), json_text(&r.record), r.status, r.action, r.error.as_deref()))
                 .collect();
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(sync_id)
                 .bind(run_id)
                 .bind(&now)
-                .bind(Value::Array(rows).to_string())
+                .bind(serde_json::to_string(&rows).expect("records serialize"))
                 .execute(&mut *transaction)
                 .await?;
         }
         if !batch.written.is_empty() {
-            let (members, from) = self.engine.json_rows(2, 2);
+            let (members, from) = self.engine.json_rows(2, &["text", "bigint"]);
             // `WHERE true` keeps SQLite from reading ON CONFLICT as a join's ON.
             let sql = format!(
                 "INSERT INTO sync_fingerprints (sync_id, primary_key, fingerprint) SELECT $1, {members} FROM {from} \
