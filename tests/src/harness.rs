@@ -366,3 +366,12 @@ pub fn no_sync_change() -> squared_client::types::SyncUpdate {
         delete_removed_rows: None,
     }
 }
+
+/// A name no other test uses: a prefix, this process's id, a sequence number (two tests of
+/// one process may ask within the same microsecond) and the time (a later process may have
+/// the same id).
+pub fn unique_name(prefix: &str) -> String {
+    static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+    let (process, sequence) = (std::process::id(), SEQUENCE.fetch_add(1, Ordering::Relaxed));
+    format!("{prefix}_{process}_{sequence}_{}", chrono::Utc::now().timestamp_micros() % 100_000_000)
+}

@@ -64,7 +64,7 @@ async fn closed_port() -> u16 {
 }
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}_{}", std::process::id(), chrono::Utc::now().timestamp_micros() % 100_000_000)
+    squared_tests::harness::unique_name(prefix)
 }
 
 /// A schema of its own in the test PostgreSQL, with a table and a view.

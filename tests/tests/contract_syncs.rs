@@ -45,7 +45,7 @@ impl Fixture {
         let url = url_from_env(POSTGRES_URL_VAR);
         sqlx::any::install_default_drivers();
         let admin = AnyPool::connect(&url).await.unwrap();
-        let schema = format!("syncs_{}_{}", std::process::id(), chrono::Utc::now().timestamp_micros() % 100_000_000);
+        let schema = squared_tests::harness::unique_name("syncs");
         admin
             .execute(sqlx::AssertSqlSafe(format!(
                 "CREATE SCHEMA {schema};

@@ -20,7 +20,7 @@ use squared_tests::harness::{
 const WORKSPACE: i64 = 43;
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}_{}", std::process::id(), chrono::Utc::now().timestamp_micros() % 100_000_000)
+    squared_tests::harness::unique_name(prefix)
 }
 
 fn object(value: Value) -> Map<String, Value> {
