@@ -18,7 +18,8 @@ use squared_client::types::{
 use squared_server::auth::Role;
 use squared_server::runtime::RuntimeLimits;
 use squared_tests::harness::{
-    DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, expect_error, url_from_env,
+    DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, expect_error,
+    run_sync_to_end, url_from_env,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -931,7 +932,7 @@ async fn runs_move_mariadb_rows_to_an_http_destination_that_fails_twice() {
         json!({"destination_url": url, "headers": {"X-Team": "data"}}),
     )
     .await;
-    let query = format!("SELECT id, title, price FROM {}.products", source.database);
+    let query = format!("SELECT id, title, price, added FROM {}.products", source.database);
     let model = member.create_model().body(sql_model(&source_id, &query, "id")).send().await.unwrap().into_inner().data;
     let sync = member
         .create_sync()
@@ -982,6 +983,7 @@ async fn runs_move_mariadb_rows_to_an_http_destination_that_fails_twice() {
         (3, 3, 0)
     );
     // Two 503s, then the same batch, under the same idempotency key, arrives once.
+    let seen_by_sink = seen.clone();
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert!(seen.iter().all(|(key, _)| key == &seen[0].0 && key.starts_with("squared-run-")), "{seen:?}");
@@ -990,6 +992,44 @@ async fn runs_move_mariadb_rows_to_an_http_destination_that_fails_twice() {
     ids.sort();
     assert_eq!(ids, [1, 2, 3]);
     assert!(delivered.iter().any(|r| r == &json!({"product_id": 1, "name": "lamp"})), "{delivered:?}");
+
+    // Incremental from here on, by `added` (a DATETIME; the desk has none, and comes first).
+    // The first incremental run reads every row and sends nothing, as nothing changed.
+    let incremental = squared_client::types::SyncUpdate {
+        sync_mode: Some(squared_client::types::SyncMode::Incremental),
+        cursor_field: Some("added".into()),
+        ..squared_tests::harness::no_sync_change()
+    };
+    member
+        .update_sync()
+        .sync_id(&sync.id)
+        .body(squared_client::types::UpdateSyncRequest { sync: incremental })
+        .send()
+        .await
+        .unwrap();
+    let counts = |run: &squared_client::types::SyncRun| {
+        let a = &run.attributes;
+        (a.status, a.total_query_rows, a.skipped_rows, a.successful_rows)
+    };
+    let success = squared_client::types::SyncRunStatus::Success;
+    assert_eq!(counts(&run_sync_to_end(&member, &sync.id).await), (success, 3, 3, 0));
+    let shown = member.show_sync().sync_id(&sync.id).send().await.unwrap().into_inner().data;
+    assert_eq!(shown.attributes.current_cursor.as_deref(), Some("2026-04-05 06:07:08"));
+    // One row moves past the cursor and one is new: the next run reads and sends exactly those,
+    // mapped; the one after reads nothing.
+    for statement in [
+        format!(
+            "UPDATE {}.products SET title = 'lantern', added = '2026-05-01 00:00:00' WHERE id = 1",
+            source.database
+        ),
+        format!("INSERT INTO {}.products VALUES (4, 'shelf', 30.00, 1, '2026-05-01 00:00:00')", source.database),
+    ] {
+        source.admin.execute(sqlx::AssertSqlSafe(statement)).await.unwrap();
+    }
+    assert_eq!(counts(&run_sync_to_end(&member, &sync.id).await), (success, 2, 0, 2));
+    let last = seen_by_sink.lock().unwrap().last().cloned().unwrap().1;
+    assert_eq!(last, json!([{"product_id": 1, "name": "lantern"}, {"product_id": 4, "name": "shelf"}]));
+    assert_eq!(counts(&run_sync_to_end(&member, &sync.id).await), (success, 0, 0, 0));
     server.stop().await;
     source.drop().await;
 }

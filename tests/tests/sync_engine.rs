@@ -444,3 +444,45 @@ async fn cancel_stops_a_run_within_seconds_keeping_what_it_wrote() {
     server.stop().await;
     source.drop().await;
 }
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn postgres_to_postgres_full_refresh_then_incremental() {
+    let source = Postgres::create(3).await;
+    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
+    let client = server.client(WORKSPACE, Role::Member);
+    let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let destination_id = connector(&client, ConnectorType::Destination, "Postgresql", source.configuration()).await;
+    let model = orders_model(&client, source_id, &source.schema).await;
+    let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
+    assert_eq!(counts(&run_sync_to_end(&client, &sync).await), (3, 0, 3, 3, 0));
+    let incremental = SyncUpdate {
+        sync_mode: Some(SyncMode::Incremental),
+        cursor_field: Some("changed_at".into()),
+        ..no_sync_change()
+    };
+    client.update_sync().sync_id(&sync).body(UpdateSyncRequest { sync: incremental }).send().await.unwrap();
+    assert_eq!(counts(&run_sync_to_end(&client, &sync).await), (3, 3, 0, 0, 0));
+    source
+        .execute("UPDATE {schema}.orders SET customer = 'changed', changed_at = '2026-06-01T00:00:00Z' WHERE id = 2")
+        .await;
+    assert_eq!(counts(&run_sync_to_end(&client, &sync).await), (1, 0, 1, 1, 0));
+    let copied: Vec<(i32, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT order_id, customer_name, total::text FROM {}.orders_copy ORDER BY order_id",
+        source.schema
+    )))
+    .fetch_all(&source.admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        copied,
+        [
+            (1, "customer 1".into(), "1.25".into()),
+            (2, "changed".into(), "2.5".into()),
+            (3, "customer 3".into(), "3.75".into())
+        ]
+    );
+    assert_eq!(counts(&run_sync_to_end(&client, &sync).await), (0, 0, 0, 0, 0));
+    server.stop().await;
+    source.drop().await;
+}
