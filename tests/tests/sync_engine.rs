@@ -185,6 +185,28 @@ fn sync_input(source: i64, model: i64, destination: i64, stream: &str) -> SyncIn
     }
 }
 
+/// A PostgreSQL schema of `rows` orders, and in `server` the connectors reading and writing it
+/// and the orders model: what the PostgreSQL-to-PostgreSQL scenarios start from.
+struct RoundTrip {
+    source: Postgres,
+    server: TestServer,
+    client: Client,
+    source_id: i64,
+    destination_id: i64,
+    model: i64,
+}
+
+impl RoundTrip {
+    async fn start(rows: usize, server: TestServer) -> RoundTrip {
+        let source = Postgres::create(rows).await;
+        let client = server.client(WORKSPACE, Role::Member);
+        let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
+        let destination_id = connector(&client, ConnectorType::Destination, "Postgresql", source.configuration()).await;
+        let model = orders_model(&client, source_id, &source.schema).await;
+        RoundTrip { source, server, client, source_id, destination_id, model }
+    }
+}
+
 async fn create_sync(client: &Client, input: SyncInput) -> String {
     let created = client.create_sync().body(CreateSyncRequest { sync: input }).send().await.unwrap();
     created.into_inner().data.id
@@ -300,12 +322,8 @@ async fn postgres_to_mariadb_full_refresh_then_incremental_past_the_cursor() {
 #[tokio::test]
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn a_full_refresh_notices_rows_that_left_the_model() {
-    let source = Postgres::create(3).await;
-    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
-    let client = server.client(WORKSPACE, Role::Member);
-    let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
-    let destination_id = connector(&client, ConnectorType::Destination, "Postgresql", source.configuration()).await;
-    let model = orders_model(&client, source_id, &source.schema).await;
+    let RoundTrip { source, server, client, source_id, destination_id, model } =
+        RoundTrip::start(3, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
     let deleting = create_sync(
         &client,
         SyncInput { delete_removed_rows: Some(true), ..sync_input(source_id, model, destination_id, "orders_copy") },
@@ -363,7 +381,6 @@ async fn a_full_refresh_notices_rows_that_left_the_model() {
 #[tokio::test]
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn only_the_latest_runs_keep_their_records() {
-    let source = Postgres::create(2).await;
     let server = TestServer::start_configured(TestEngine::Sqlite, |config| {
         allow_loopback(config);
         config.run_syncs = true;
@@ -371,10 +388,7 @@ async fn only_the_latest_runs_keep_their_records() {
     })
     .await
     .unwrap();
-    let client = server.client(WORKSPACE, Role::Member);
-    let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
-    let destination_id = connector(&client, ConnectorType::Destination, "Postgresql", source.configuration()).await;
-    let model = orders_model(&client, source_id, &source.schema).await;
+    let RoundTrip { source, server, client, source_id, destination_id, model } = RoundTrip::start(2, server).await;
     let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
     let mut runs = Vec::new();
     for amount in 1..=3 {
@@ -398,12 +412,8 @@ async fn only_the_latest_runs_keep_their_records() {
 #[tokio::test]
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn cancel_stops_a_run_within_seconds_keeping_what_it_wrote() {
-    let source = Postgres::create(300_000).await;
-    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
-    let client = server.client(WORKSPACE, Role::Member);
-    let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
-    let destination_id = connector(&client, ConnectorType::Destination, "Postgresql", source.configuration()).await;
-    let model = orders_model(&client, source_id, &source.schema).await;
+    let RoundTrip { source, server, client, source_id, destination_id, model } =
+        RoundTrip::start(300_000, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
     let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
     let start = squared_client::types::StartSyncRunRequest {
         schedule_sync: squared_client::types::ScheduleSync { sync_id: sync.parse().unwrap() },
@@ -448,12 +458,8 @@ async fn cancel_stops_a_run_within_seconds_keeping_what_it_wrote() {
 #[tokio::test]
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn postgres_to_postgres_full_refresh_then_incremental() {
-    let source = Postgres::create(3).await;
-    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
-    let client = server.client(WORKSPACE, Role::Member);
-    let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
-    let destination_id = connector(&client, ConnectorType::Destination, "Postgresql", source.configuration()).await;
-    let model = orders_model(&client, source_id, &source.schema).await;
+    let RoundTrip { source, server, client, source_id, destination_id, model } =
+        RoundTrip::start(3, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
     let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
     assert_eq!(counts(&run_sync_to_end(&client, &sync).await), (3, 0, 3, 3, 0));
     let incremental = SyncUpdate {
