@@ -168,6 +168,17 @@ fn parse_network(text: &str) -> Result<IpNet, String> {
     EgressPolicy::parse_network(text).map_err(|e| e.to_string())
 }
 
+/// What serving and working share: storage, where and how much connectors may reach, and how
+/// runs are executed.
+fn engine_config(connectors: &Connectors, runs: &Runs, storage: Storage) -> Result<ServerConfig> {
+    Ok(ServerConfig {
+        egress: EgressPolicy::allowing(connectors.allow_network.clone()),
+        runtime_limits: connectors.limits()?,
+        engine: runs.settings(),
+        ..storage.config()
+    })
+}
+
 impl Connectors {
     fn limits(&self) -> Result<RuntimeLimits> {
         Ok(RuntimeLimits {
@@ -197,24 +208,13 @@ async fn main() -> Result<()> {
         Command::Serve { bind, no_sync_runner, connectors, runs, storage, tokens } => {
             serve(ServerConfig {
                 bind,
-                egress: EgressPolicy::allowing(connectors.allow_network.clone()),
-                runtime_limits: connectors.limits()?,
                 token_rules: tokens.rules(),
                 run_syncs: !no_sync_runner,
-                engine: runs.settings(),
-                ..storage.config()
+                ..engine_config(&connectors, &runs, storage)?
             })
             .await
         }
-        Command::Worker { connectors, runs, storage } => {
-            work(ServerConfig {
-                egress: EgressPolicy::allowing(connectors.allow_network.clone()),
-                runtime_limits: connectors.limits()?,
-                engine: runs.settings(),
-                ..storage.config()
-            })
-            .await
-        }
+        Command::Worker { connectors, runs, storage } => work(engine_config(&connectors, &runs, storage)?).await,
         Command::Token { workspace, role, ttl, subject, storage, tokens } => {
             let rules = tokens.rules();
             if ttl > rules.max_lifetime {
