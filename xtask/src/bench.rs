@@ -203,7 +203,43 @@ fn create_body(prefix: &'static str) -> Arc<dyn Fn(u64) -> String + Send + Sync>
     })
 }
 
-pub(crate) fn random_hex() -> String {
+/// The release `squared-server` of a benchmark, with a temporary data directory and fresh
+/// secrets of its own, so that every benchmark starts from an empty server.
+pub(crate) struct ServerInstance {
+    binary: std::path::PathBuf,
+    data: tempfile::TempDir,
+    jwt: String,
+    key: String,
+}
+
+impl ServerInstance {
+    pub(crate) fn new(root: &Path) -> Result<ServerInstance> {
+        Ok(ServerInstance {
+            binary: root.join("target/release/squared-server"),
+            data: tempfile::tempdir()?,
+            jwt: random_hex(),
+            key: random_hex(),
+        })
+    }
+
+    pub(crate) fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    /// `squared-server ARGS --data-dir DIR`, with the instance's secrets in its environment.
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.binary);
+        command
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .env("SQUARED_JWT_SECRET", &self.jwt)
+            .env("SQUARED_ENCRYPTION_KEY", &self.key);
+        command
+    }
+}
+
+fn random_hex() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -221,19 +257,9 @@ pub fn run(root: &Path) -> Result<()> {
         bail!("the release build failed");
     }
     let release = root.join("target/release");
-    let data = std::env::temp_dir().join(format!("squared-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&data)?;
-    let (jwt, key) = (random_hex(), random_hex());
-    let server_command = |args: &[&str]| {
-        let mut command = Command::new(release.join("squared-server"));
-        command
-            .args(args)
-            .arg("--data-dir")
-            .arg(&data)
-            .env("SQUARED_JWT_SECRET", &jwt)
-            .env("SQUARED_ENCRYPTION_KEY", &key);
-        command
-    };
+    let instance = ServerInstance::new(root)?;
+    let data = instance.data_dir().to_owned();
+    let server_command = |args: &[&str]| instance.command(args);
     let token = |workspace: i64| -> Result<Arc<str>> {
         let output = server_command(&["token", "--workspace", &workspace.to_string()]).output()?;
         Ok(String::from_utf8(output.stdout)?.trim().into())
@@ -310,7 +336,7 @@ pub fn run(root: &Path) -> Result<()> {
         Ok::<_, anyhow::Error>((rows, peak_during_load, resident, peak))
     });
     drop(server);
-    let _ = std::fs::remove_dir_all(&data);
+    drop(instance);
     let (rows, peak_during_load, resident, peak) = result?;
     report(root, &rows, peak_during_load, resident, peak)
 }

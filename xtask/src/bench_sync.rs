@@ -22,7 +22,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use serde_json::{Value, json};
 
-use crate::bench::{Process, append_to_benchmarks, connect, random_hex, send};
+use crate::bench::{Process, ServerInstance, append_to_benchmarks, connect, send};
 
 const SCHEMA: &str = "squared_bench_sync";
 const COLUMNS: [&str; 10] =
@@ -138,20 +138,8 @@ pub fn run(root: &Path, rows: u64) -> Result<()> {
     let floor_rate = rows as f64 / floor.as_secs_f64();
     println!("floor: {rows} rows in {:.1} s ({floor_rate:.0} rows/s)", floor.as_secs_f64());
 
-    let release = root.join("target/release/squared-server");
-    let data_dir = tempfile::tempdir()?;
-    let data = data_dir.path().to_owned();
-    let (jwt, key) = (random_hex(), random_hex());
-    let command = |args: &[&str]| {
-        let mut command = Command::new(&release);
-        command
-            .args(args)
-            .arg("--data-dir")
-            .arg(&data)
-            .env("SQUARED_JWT_SECRET", &jwt)
-            .env("SQUARED_ENCRYPTION_KEY", &key);
-        command
-    };
+    let instance = ServerInstance::new(root)?;
+    let command = |args: &[&str]| instance.command(args);
     let mut serve = command(&["serve", "--bind", "127.0.0.1:0", "--allow-network", "127.0.0.1/32"]);
     serve.env("SQUARED_MAX_QUERY_BYTES", "1048576");
     let server = Process::start(serve)?;
@@ -224,7 +212,7 @@ pub fn run(root: &Path, rows: u64) -> Result<()> {
         anyhow::Ok((figures, peak))
     })?;
     drop(server);
-    drop(data_dir);
+    drop(instance);
     psql(&url, &format!("DROP SCHEMA {SCHEMA} CASCADE"))?;
 
     let first = figures[0].2.as_secs_f64();
