@@ -346,8 +346,8 @@ async fn a_full_refresh_notices_rows_that_left_the_model() {
         // Noticed once: the next run finds nothing gone.
         assert_eq!(counts(&run_sync_to_end(&client, sync).await), (2, 2, 0, 0, 0));
     }
-    // An incremental sync cannot see rows leave, and an Http destination cannot delete: both
-    // are refused where they are asked for.
+    // An Http destination cannot delete, nor can a sync whose mapping sends another column to
+    // the stream's key: both are refused at the option's pointer.
     let http = connector(
         &client,
         ConnectorType::Destination,
