@@ -1,19 +1,24 @@
 //! `cargo xtask bench`: how much the server serves on this machine, against a floor.
 //!
-//! It builds the release server and the floor (`src/bin/bench-floor.rs`, dropshot answering
-//! the same 201 body without work), starts each on loopback, and drives them from this
-//! process (a separate load generator: one keep-alive HTTP/1.1 connection per worker) at 1,
-//! 16 and 64 connections: create, show, and list (the first page of 10 out of 10,000
-//! connectors). It prints requests per second, p50 and p99 latency and the ratio to the
-//! floor, the server's memory after 100,000 creates, and appends a dated table to
-//! `BENCHMARKS.md`. Targets are reported, never asserted: timing belongs here, not in tests.
+//! It builds the release server and the floor (`src/bin/bench-floor.rs`: dropshot answering
+//! the same three routes with the real server's bodies, fixed, and no work), seeds 10,000
+//! connectors, and drives both with wrk (a load generator in C, in a process of its own,
+//! scripted by `bench.lua`) at 1, 16 and 64 connections: create, show, and list (the first
+//! page of 10 of the 10,000). The server's runs and the floor's are taken in turn, so that
+//! a slower moment of a noisy machine falls on both; each figure is the median of
+//! [`RUNS_PER_FIGURE`] runs after a warm-up, printed with its spread. With
+//! `--database postgres://…` it does the same again with the server on a scratch database
+//! of that PostgreSQL, and prints the engines side by side. It reports requests per second,
+//! p50 and p99 latency (wrk's), the ratio to the floor, the server's memory after 100,000
+//! creates, and appends a dated section to `BENCHMARKS.md`. Targets are reported, never
+//! asserted: timing belongs here, not in tests.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
@@ -24,6 +29,11 @@ use hyper_util::rt::TokioIo;
 const CONCURRENCY: [usize; 3] = [1, 16, 64];
 const MEASURE: Duration = Duration::from_secs(5);
 const WARM_UP: Duration = Duration::from_secs(1);
+const RUNS_PER_FIGURE: usize = 3;
+/// wrk's threads: no more than the connections, and no more than the cores it shares with
+/// the server.
+const WRK_THREADS: usize = 2;
+const LIST_PATH: &str = "/api/v1/connectors?page=1&per_page=10";
 const LIST_ROWS: u64 = 10_000;
 const CREATES_FOR_MEMORY: u64 = 100_000;
 const CREATE_WORKSPACE: i64 = 1;
@@ -68,32 +78,28 @@ impl Process {
     }
 }
 
-/// What one request is.
-#[derive(Clone)]
-struct Call {
-    method: http::Method,
-    path: String,
-    token: Arc<str>,
-    workspace: i64,
-    /// Bodies are made per request (create needs a fresh name).
-    body: Option<Arc<dyn Fn(u64) -> String + Send + Sync>>,
-    expect: u16,
-}
+/// The body of a create, with `{n}` where each request puts a name of its own: the seeding
+/// here and wrk (through `bench.lua`) fill in the same template.
+const CREATE_TEMPLATE: &str = r#"{"connector":{"name":"{n}","connector_type":"destination","connector_name":"Http","configuration":{"destination_url":"https://hooks.example.com/{n}","headers":{"X-Api-Key":"secret-{n}"}}}}"#;
 
-impl Call {
-    fn request(&self, n: u64) -> http::Request<Full<Bytes>> {
-        let body = self.body.as_ref().map(|make| make(n)).unwrap_or_default();
-        let mut builder = http::Request::builder()
-            .method(self.method.clone())
-            .uri(&self.path)
-            .header(http::header::HOST, "127.0.0.1")
-            .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
-            .header("Workspace-Id", self.workspace);
-        if self.body.is_some() {
-            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
-        }
-        builder.body(Full::new(Bytes::from(body))).expect("a valid request")
+/// One request of the API, for seeding and for the sample bodies (wrk sends the measured ones).
+fn api_request(
+    method: http::Method,
+    path: &str,
+    token: &str,
+    workspace: i64,
+    body: Option<String>,
+) -> http::Request<Full<Bytes>> {
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::HOST, "127.0.0.1")
+        .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header("Workspace-Id", workspace);
+    if body.is_some() {
+        builder = builder.header(http::header::CONTENT_TYPE, "application/json");
     }
+    builder.body(Full::new(Bytes::from(body.unwrap_or_default()))).expect("a valid request")
 }
 
 pub(crate) async fn connect(address: &str) -> Result<SendRequest<Full<Bytes>>> {
@@ -115,78 +121,36 @@ pub(crate) async fn send(
     Ok((status, body))
 }
 
-/// One measurement.
-struct Stats {
-    requests: u64,
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+/// Sends one request and returns the body of its expected answer.
+async fn call(address: &str, request: http::Request<Full<Bytes>>, expect: u16) -> Result<Bytes> {
+    let (status, body) = send(&mut connect(address).await?, request).await?;
+    if status != expect {
+        bail!("the server answered {status}: {}", String::from_utf8_lossy(&body));
+    }
+    Ok(body)
 }
 
-/// Drives `call` over `connections` connections for the warm-up and then the measurement.
-async fn load(address: &str, call: &Call, connections: usize, sequence: &Arc<AtomicU64>) -> Result<Stats> {
-    let start = Instant::now();
-    let measure_from = start + WARM_UP;
-    let end = measure_from + MEASURE;
-    let mut workers = Vec::new();
-    for _ in 0..connections {
-        let mut sender = connect(address).await?;
-        let call = call.clone();
-        let sequence = sequence.clone();
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let now = Instant::now();
-                if now >= end {
-                    break;
-                }
-                let n = sequence.fetch_add(1, Ordering::Relaxed);
-                let (status, body) = send(&mut sender, call.request(n)).await?;
-                if status != call.expect {
-                    bail!("{} {} answered {status}: {}", call.method, call.path, String::from_utf8_lossy(&body));
-                }
-                if now >= measure_from {
-                    latencies.push(now.elapsed().as_micros() as u32);
-                }
-            }
-            Ok::<_, anyhow::Error>(latencies)
-        }));
-    }
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await??);
-    }
-    latencies.sort_unstable();
-    let percentile = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
-    };
-    Ok(Stats {
-        requests: latencies.len() as u64,
-        per_second: latencies.len() as f64 / MEASURE.as_secs_f64(),
-        p50_ms: percentile(0.50),
-        p99_ms: percentile(0.99),
-    })
-}
-
-/// Sends `count` requests over 16 connections, as fast as they go.
-async fn fill(address: &str, call: &Call, count: u64, sequence: &Arc<AtomicU64>) -> Result<()> {
-    let done = Arc::new(AtomicU64::new(0));
+/// Creates `count` connectors named `PREFIX-N` in `workspace` over 16 connections, as fast as
+/// they go.
+async fn fill(address: &str, token: &str, workspace: i64, prefix: &str, count: u64) -> Result<()> {
+    let next = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
     for _ in 0..16 {
         let mut sender = connect(address).await?;
-        let (call, sequence, done) = (call.clone(), sequence.clone(), done.clone());
+        let (next, token, prefix) = (next.clone(), token.to_owned(), prefix.to_owned());
         workers.push(tokio::spawn(async move {
-            while done.fetch_add(1, Ordering::Relaxed) < count {
-                let (status, body) = send(&mut sender, call.request(sequence.fetch_add(1, Ordering::Relaxed))).await?;
-                if status != call.expect {
-                    bail!("{} {} answered {status}: {}", call.method, call.path, String::from_utf8_lossy(&body));
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= count {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                let body = CREATE_TEMPLATE.replace("{n}", &format!("{prefix}-{n}"));
+                let request = api_request(http::Method::POST, "/api/v1/connectors", &token, workspace, Some(body));
+                let (status, body) = send(&mut sender, request).await?;
+                if status != 201 {
+                    bail!("a create answered {status}: {}", String::from_utf8_lossy(&body));
                 }
             }
-            Ok::<_, anyhow::Error>(())
         }));
     }
     for worker in workers {
@@ -195,12 +159,95 @@ async fn fill(address: &str, call: &Call, count: u64, sequence: &Arc<AtomicU64>)
     Ok(())
 }
 
-fn create_body(prefix: &'static str) -> Arc<dyn Fn(u64) -> String + Send + Sync> {
-    Arc::new(move |n| {
-        format!(
-            r#"{{"connector":{{"name":"{prefix}-{n}","connector_type":"destination","connector_name":"Http","configuration":{{"destination_url":"https://hooks.example.com/{n}","headers":{{"X-Api-Key":"secret-{n}"}}}}}}}}"#
-        )
+/// One benchmarked operation, as wrk sends it.
+struct Operation {
+    name: &'static str,
+    method: &'static str,
+    path: String,
+    token: String,
+    workspace: i64,
+    /// Whether each request carries a create body of its own.
+    creates: bool,
+    /// The lowest ratio to the floor that meets the target.
+    goal: f64,
+}
+
+/// What one wrk run measured.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    requests: u64,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// Drives `operation` against `base` with wrk for `duration`; fails on any error or
+/// unexpected status.
+fn wrk(script: &Path, base: &str, operation: &Operation, connections: usize, duration: Duration) -> Result<Run> {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let tag = format!("{}-{}-{}", operation.name, std::process::id(), RUNS.fetch_add(1, Ordering::Relaxed));
+    let mut command = Command::new("wrk");
+    command
+        .args(["-t", &connections.min(WRK_THREADS).to_string(), "-c", &connections.to_string()])
+        .args(["-d", &format!("{}s", duration.as_secs()), "--timeout", "10s", "-s"])
+        .arg(script)
+        .arg(format!("http://{base}{}", operation.path))
+        .env("BENCH_METHOD", operation.method)
+        .env("BENCH_TOKEN", &operation.token)
+        .env("BENCH_WORKSPACE", operation.workspace.to_string())
+        .env("BENCH_RUN", tag);
+    if operation.creates {
+        command.env("BENCH_BODY", CREATE_TEMPLATE);
+    } else {
+        command.env_remove("BENCH_BODY");
+    }
+    let output = command.output().context("running wrk (on Debian: apt-get install wrk)")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("RESULT "))
+        .with_context(|| format!("wrk printed no result: {stdout}{}", String::from_utf8_lossy(&output.stderr)))?;
+    let field = |name: &str| -> Result<u64> {
+        let value = line.split_whitespace().find_map(|f| f.strip_prefix(name)?.strip_prefix('='));
+        Ok(value.with_context(|| format!("no {name} in {line}"))?.parse()?)
+    };
+    if field("errors")? > 0 {
+        bail!(
+            "{} {}: {} of wrk's requests failed or answered 4xx/5xx: {line}",
+            operation.method,
+            operation.path,
+            field("errors")?
+        );
+    }
+    let requests = field("requests")?;
+    Ok(Run {
+        requests,
+        per_second: requests as f64 / (field("duration_us")? as f64 / 1e6),
+        p50_ms: field("p50_us")? as f64 / 1000.0,
+        p99_ms: field("p99_us")? as f64 / 1000.0,
     })
+}
+
+/// The runs of one operation at one concurrency, the server's and the floor's taken in turn.
+struct Figure {
+    operation: &'static str,
+    connections: usize,
+    goal: f64,
+    server: Vec<Run>,
+    floor: Vec<Run>,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The median requests per second of `runs` and their spread: (max − min) / median.
+fn rate(runs: &[Run]) -> (f64, f64) {
+    let rates: Vec<f64> = runs.iter().map(|r| r.per_second).collect();
+    let middle = median(rates.clone());
+    let (low, high) = rates.iter().fold((f64::MAX, 0.0f64), |(l, h), &r| (l.min(r), h.max(r)));
+    (middle, (high - low) / middle)
 }
 
 /// The release `squared-server` of a benchmark, with a temporary data directory and fresh
@@ -246,7 +293,42 @@ fn random_hex() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn run(root: &Path) -> Result<()> {
+/// A database made for one PostgreSQL run of the benchmark, dropped afterwards.
+struct ScratchDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl ScratchDatabase {
+    fn create(admin_url: &str) -> Result<ScratchDatabase> {
+        let name = format!("squared_bench_api_{}", &random_hex()[..12]);
+        let mut url = url::Url::parse(admin_url).context("the --database URL")?;
+        crate::bench_sync::psql(admin_url, &format!("CREATE DATABASE {name}"))?;
+        url.set_path(&name);
+        Ok(ScratchDatabase { admin_url: admin_url.to_owned(), name, url: url.into() })
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let _ =
+            crate::bench_sync::psql(&self.admin_url, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+/// What one engine's server measured.
+struct Measured {
+    engine: &'static str,
+    figures: Vec<Figure>,
+    peak_during_load: u64,
+    resident: u64,
+    peak: u64,
+}
+
+/// `cargo xtask bench [--database URL]`: the API on SQLite and, given a PostgreSQL URL, on a
+/// scratch database of that server too.
+pub fn run(root: &Path, postgres: Option<&str>) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root)
@@ -256,154 +338,222 @@ pub fn run(root: &Path) -> Result<()> {
     if !status.success() {
         bail!("the release build failed");
     }
-    let release = root.join("target/release");
-    let instance = ServerInstance::new(root)?;
-    let data = instance.data_dir().to_owned();
-    let server_command = |args: &[&str]| instance.command(args);
-    let token = |workspace: i64| -> Result<Arc<str>> {
-        let output = server_command(&["token", "--workspace", &workspace.to_string()]).output()?;
-        Ok(String::from_utf8(output.stdout)?.trim().into())
-    };
-    let server = Process::start(server_command(&["serve", "--bind", "127.0.0.1:0"]))?;
-    let (create_token, list_token) = (token(CREATE_WORKSPACE)?, token(LIST_WORKSPACE)?);
+    Command::new("wrk").arg("--version").output().context("wrk is the load generator: apt-get install wrk")?;
+    let scripts = tempfile::tempdir()?;
+    let script = scripts.path().join("bench.lua");
+    std::fs::write(&script, include_str!("bench.lua"))?;
 
+    let mut results = vec![measure(root, &script, "SQLite", None)?];
+    if let Some(url) = postgres {
+        let scratch = ScratchDatabase::create(url)?;
+        results.push(measure(root, &script, "PostgreSQL", Some(&scratch.url))?);
+    }
+    report(root, &results)
+}
+
+/// Starts a release server on `database` (its own SQLite file when `None`), seeds it, and
+/// measures each operation at each concurrency against the floor.
+fn measure(root: &Path, script: &Path, engine: &'static str, database: Option<&str>) -> Result<Measured> {
+    let instance = ServerInstance::new(root)?;
+    let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
+    if let Some(url) = database {
+        args.extend(["--database", url]);
+    }
+    let server = Process::start(instance.command(&args))?;
+    let token = |workspace: i64| -> Result<String> {
+        let output = instance.command(&["token", "--workspace", &workspace.to_string()]).output()?;
+        Ok(String::from_utf8(output.stdout)?.trim().to_owned())
+    };
+    let (create_token, list_token) = (token(CREATE_WORKSPACE)?, token(LIST_WORKSPACE)?);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let result = runtime.block_on(async {
-        let sequence = Arc::new(AtomicU64::new(0));
-        let create = Call {
-            method: http::Method::POST,
+
+    // The 10,000 connectors the list pages through, in a workspace of their own, and the
+    // bodies the floor answers with.
+    println!("{engine}: seeding {LIST_ROWS} connectors…");
+    let bodies = instance.data_dir().join("floor");
+    std::fs::create_dir_all(&bodies)?;
+    let show_id = runtime.block_on(async {
+        let base = &server.base;
+        fill(base, &list_token, LIST_WORKSPACE, "row", LIST_ROWS).await?;
+        let sample = Some(CREATE_TEMPLATE.replace("{n}", "sample"));
+        let created = call(
+            base,
+            api_request(http::Method::POST, "/api/v1/connectors", &create_token, CREATE_WORKSPACE, sample),
+            201,
+        )
+        .await?;
+        let id = serde_json::from_slice::<serde_json::Value>(&created)?["data"]["id"]
+            .as_str()
+            .context("a created connector")?
+            .to_owned();
+        let show_path = format!("/api/v1/connectors/{id}");
+        let shown =
+            call(base, api_request(http::Method::GET, &show_path, &create_token, CREATE_WORKSPACE, None), 200).await?;
+        let listed =
+            call(base, api_request(http::Method::GET, LIST_PATH, &list_token, LIST_WORKSPACE, None), 200).await?;
+        std::fs::write(bodies.join("create.json"), &created)?;
+        std::fs::write(bodies.join("show.json"), &shown)?;
+        std::fs::write(bodies.join("list.json"), &listed)?;
+        Ok::<_, anyhow::Error>(id)
+    })?;
+    let mut floor_command = Command::new(root.join("target/release/bench-floor"));
+    floor_command.args(["create.json", "show.json", "list.json"].map(|f| bodies.join(f)));
+    let floor = Process::start(floor_command)?;
+
+    let operations = [
+        Operation {
+            name: "create",
+            method: "POST",
             path: "/api/v1/connectors".into(),
             token: create_token.clone(),
             workspace: CREATE_WORKSPACE,
-            body: Some(create_body("bench")),
-            expect: 201,
-        };
-        // The 10,000 connectors the list pages through, in a workspace of their own.
-        let seed = Call {
-            token: list_token.clone(),
+            creates: true,
+            goal: 0.5,
+        },
+        Operation {
+            name: "show",
+            method: "GET",
+            path: format!("/api/v1/connectors/{show_id}"),
+            token: create_token.clone(),
+            workspace: CREATE_WORKSPACE,
+            creates: false,
+            goal: 0.8,
+        },
+        Operation {
+            name: "list",
+            method: "GET",
+            path: LIST_PATH.into(),
+            token: list_token,
             workspace: LIST_WORKSPACE,
-            body: Some(create_body("row")),
-            ..create.clone()
-        };
-        println!("seeding {LIST_ROWS} connectors…");
-        fill(&server.base, &seed, LIST_ROWS, &sequence).await?;
-        let mut sender = connect(&server.base).await?;
-        let (_, sample) = send(&mut sender, create.request(u64::MAX)).await?;
-        let sample_body: serde_json::Value = serde_json::from_slice(&sample)?;
-        let id = sample_body["data"]["id"].as_str().context("a created connector")?.to_owned();
-        let show = Call {
-            method: http::Method::GET,
-            path: format!("/api/v1/connectors/{id}"),
-            body: None,
-            expect: 200,
-            ..create.clone()
-        };
-        let list = Call {
-            method: http::Method::GET,
-            path: "/api/v1/connectors?page=1&per_page=10".into(),
-            token: list_token.clone(),
-            workspace: LIST_WORKSPACE,
-            body: None,
-            expect: 200,
-        };
-
-        let body_file = data.join("floor-body.json");
-        std::fs::write(&body_file, &sample)?;
-        let mut floor_command = Command::new(release.join("bench-floor"));
-        floor_command.arg(&body_file);
-        let floor = Process::start(floor_command)?;
-
-        let mut rows = Vec::new();
-        for connections in CONCURRENCY {
-            let floor_stats = load(&floor.base, &create, connections, &sequence).await?;
-            for (name, call) in [("create", &create), ("show", &show), ("list", &list)] {
-                let stats = load(&server.base, call, connections, &sequence).await?;
-                rows.push((name, connections, stats, floor_stats.per_second));
+            creates: false,
+            goal: 0.7,
+        },
+    ];
+    let mut created = 0;
+    let mut figures = Vec::new();
+    for connections in CONCURRENCY {
+        for operation in &operations {
+            wrk(script, &floor.base, operation, connections, WARM_UP)?;
+            let warm_up = wrk(script, &server.base, operation, connections, WARM_UP)?;
+            let mut figure = Figure {
+                operation: operation.name,
+                connections,
+                goal: operation.goal,
+                server: Vec::new(),
+                floor: Vec::new(),
+            };
+            let mut server_runs = vec![warm_up];
+            for _ in 0..RUNS_PER_FIGURE {
+                figure.floor.push(wrk(script, &floor.base, operation, connections, MEASURE)?);
+                let run = wrk(script, &server.base, operation, connections, MEASURE)?;
+                server_runs.push(run);
+                figure.server.push(run);
             }
-            rows.push(("floor", connections, floor_stats, 0.0));
+            if operation.creates {
+                created += server_runs.iter().map(|r| r.requests).sum::<u64>();
+            }
+            let ((server_rate, server_spread), (floor_rate, _)) = (rate(&figure.server), rate(&figure.floor));
+            println!(
+                "{engine}: {} at {connections}: {server_rate:.0}/s (spread {:.0}%), floor {floor_rate:.0}/s: {:.2}",
+                operation.name,
+                server_spread * 100.0,
+                server_rate / floor_rate
+            );
+            figures.push(figure);
         }
-        drop(floor);
-        let (_, peak_during_load) = server.memory()?;
-
-        // Memory after 100,000 creates in all.
-        let created = sequence.load(Ordering::Relaxed);
-        if created < CREATES_FOR_MEMORY {
-            println!("creating up to {CREATES_FOR_MEMORY} connectors…");
-            let more = Call { body: Some(create_body("memory")), ..create.clone() };
-            fill(&server.base, &more, CREATES_FOR_MEMORY - created, &sequence).await?;
-        }
-        let (resident, peak) = server.memory()?;
-        Ok::<_, anyhow::Error>((rows, peak_during_load, resident, peak))
-    });
-    drop(server);
-    drop(instance);
-    let (rows, peak_during_load, resident, peak) = result?;
-    report(root, &rows, peak_during_load, resident, peak)
+    }
+    drop(floor);
+    let (_, peak_during_load) = server.memory()?;
+    if created < CREATES_FOR_MEMORY {
+        println!("{engine}: creating up to {CREATES_FOR_MEMORY} connectors…");
+        runtime.block_on(fill(
+            &server.base,
+            &create_token,
+            CREATE_WORKSPACE,
+            "memory",
+            CREATES_FOR_MEMORY - created,
+        ))?;
+    }
+    let (resident, peak) = server.memory()?;
+    Ok(Measured { engine, figures, peak_during_load, resident, peak })
 }
 
-fn report(
-    root: &Path,
-    rows: &[(&str, usize, Stats, f64)],
-    peak_during_load: u64,
-    resident: u64,
-    peak: u64,
-) -> Result<()> {
-    let mut table = String::from(
-        "| operation | connections | requests | req/s | p50 ms | p99 ms | ratio to floor | target |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
-    );
-    let mut misses = Vec::new();
-    for (name, connections, stats, floor) in rows {
-        let ratio = if *floor > 0.0 { stats.per_second / floor } else { 1.0 };
-        let goal = match *name {
-            "create" => Some(0.35),
-            "show" | "list" => Some(0.6),
-            _ => None,
-        };
-        let mut target = String::new();
-        if let Some(goal) = goal {
-            let met = ratio >= goal;
-            target = format!("≥ {goal} {}", if met { "met" } else { "MISSED" });
-            if !met {
-                misses.push(format!("{name} at {connections}: {ratio:.2} of the floor (target {goal})"));
-            }
-        }
-        if *connections == 64 && *name != "floor" {
-            let met = stats.p99_ms < 10.0;
-            target.push_str(&format!("; p99 < 10 ms {}", if met { "met" } else { "MISSED" }));
-            if !met {
-                misses.push(format!("{name} p99 at 64: {:.2} ms (target 10 ms)", stats.p99_ms));
-            }
-        }
-        table.push_str(&format!(
-            "| {name} | {connections} | {} | {:.0} | {:.2} | {:.2} | {} | {target} |\n",
-            stats.requests,
-            stats.per_second,
-            stats.p50_ms,
-            stats.p99_ms,
-            if *name == "floor" { "1.00".into() } else { format!("{ratio:.2}") }
-        ));
-    }
-    let memory_met = resident < 64 * 1024;
-    if !memory_met {
-        misses.push(format!("resident memory after {CREATES_FOR_MEMORY} creates: {} MiB (target 64)", resident / 1024));
-    }
-    let memory = format!(
-        "Server memory: peak {:.1} MiB during the load runs; after {CREATES_FOR_MEMORY} creates {:.1} MiB resident \
-         (peak {:.1} MiB); target < 64 MiB resident: {}.\n",
-        peak_during_load as f64 / 1024.0,
-        resident as f64 / 1024.0,
-        peak as f64 / 1024.0,
-        if memory_met { "met" } else { "MISSED" }
-    );
+fn report(root: &Path, results: &[Measured]) -> Result<()> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let heading = format!(
-        "## {} — {cores} cores, SQLite in a temp dir, load generator on loopback ({} s per run after {} s warm-up)\n\n",
+    let mut section = format!(
+        "## {} — API on {cores} cores: wrk on loopback against the release server and the floor, taken in turn; \
+         each figure the median of {RUNS_PER_FIGURE} runs of {} s after a {} s warm-up, spread = (max − min) / median\n\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         MEASURE.as_secs(),
-        WARM_UP.as_secs()
+        WARM_UP.as_secs(),
     );
-    let section = format!("{heading}{table}\n{memory}\n");
+    let mut misses = Vec::new();
+    for measured in results {
+        let engine = measured.engine;
+        section.push_str(&format!(
+            "### Server on {engine}\n\n\
+             | operation | connections | req/s | spread | floor req/s | floor spread | ratio to floor | p50 ms | p99 ms | target |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
+        ));
+        for figure in &measured.figures {
+            let ((rate_, spread), (floor_rate, floor_spread)) = (rate(&figure.server), rate(&figure.floor));
+            let ratio = rate_ / floor_rate;
+            let p50 = median(figure.server.iter().map(|r| r.p50_ms).collect());
+            let p99 = median(figure.server.iter().map(|r| r.p99_ms).collect());
+            let (name, connections, goal) = (figure.operation, figure.connections, figure.goal);
+            let met = ratio >= goal;
+            let mut target = format!("≥ {goal} {}", if met { "met" } else { "MISSED" });
+            if !met {
+                misses.push(format!("{engine}: {name} at {connections}: {ratio:.2} of the floor (target {goal})"));
+            }
+            if connections == 64 {
+                let met = p99 < 10.0;
+                target.push_str(&format!("; p99 < 10 ms {}", if met { "met" } else { "MISSED" }));
+                if !met {
+                    misses.push(format!("{engine}: {name} p99 at 64: {p99:.2} ms (target 10 ms)"));
+                }
+            }
+            section.push_str(&format!(
+                "| {name} | {connections} | {rate_:.0} | {:.0}% | {floor_rate:.0} | {:.0}% | {ratio:.2} | {p50:.2} | {p99:.2} | {target} |\n",
+                spread * 100.0,
+                floor_spread * 100.0,
+            ));
+        }
+        let memory_met = measured.resident < 64 * 1024;
+        if !memory_met {
+            misses.push(format!(
+                "{engine}: resident memory after {CREATES_FOR_MEMORY} creates: {} MiB (target 64)",
+                measured.resident / 1024
+            ));
+        }
+        section.push_str(&format!(
+            "\nServer memory: peak {:.1} MiB during the load runs; after {CREATES_FOR_MEMORY} creates {:.1} MiB resident \
+             (peak {:.1} MiB); target < 64 MiB resident: {}.\n\n",
+            measured.peak_during_load as f64 / 1024.0,
+            measured.resident as f64 / 1024.0,
+            measured.peak as f64 / 1024.0,
+            if memory_met { "met" } else { "MISSED" }
+        ));
+    }
+    if results.len() > 1 {
+        section.push_str(
+            "### Engines side by side (req/s, ratio to the floor of the same run)\n\n| operation | connections |",
+        );
+        for measured in results {
+            section.push_str(&format!(" {} |", measured.engine));
+        }
+        section.push_str(&format!("\n| --- | ---: |{}\n", " ---: |".repeat(results.len())));
+        for (i, figure) in results[0].figures.iter().enumerate() {
+            section.push_str(&format!("| {} | {} |", figure.operation, figure.connections));
+            for measured in results {
+                let figure = &measured.figures[i];
+                let (server_rate, floor_rate) = (rate(&figure.server).0, rate(&figure.floor).0);
+                section.push_str(&format!(" {server_rate:.0} ({:.2}) |", server_rate / floor_rate));
+            }
+            section.push('\n');
+        }
+        section.push('\n');
+    }
     println!("\n{section}");
     if misses.is_empty() {
         println!("every target met");

@@ -29,7 +29,7 @@ const COLUMNS: [&str; 10] =
     ["id", "name", "email", "amount", "quantity", "active", "created_at", "updated_at", "category", "score"];
 
 /// Runs `sql` with psql against `url`, stopping at the first error.
-fn psql(url: &str, sql: &str) -> Result<()> {
+pub(crate) fn psql(url: &str, sql: &str) -> Result<()> {
     let status = Command::new("psql").args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql]).status()?;
     if !status.success() {
         bail!("psql failed on: {sql}");

@@ -29,6 +29,10 @@ enum Command {
     Bench {
         #[command(subcommand)]
         target: Option<BenchTarget>,
+        /// Also measure the server on a scratch database of this PostgreSQL server
+        /// (postgres://…; it needs the right to create databases).
+        #[arg(long)]
+        database: Option<String>,
     },
     /// List the API changes since a git ref; fail on a breaking one without a new major version.
     SpecDiff {
@@ -51,8 +55,10 @@ enum BenchTarget {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Codegen { check } => xtask::codegen::run(&xtask::codegen::workspace_root(), check),
-        Command::Bench { target: None } => xtask::bench::run(&xtask::codegen::workspace_root()),
-        Command::Bench { target: Some(BenchTarget::Sync { rows }) } => {
+        Command::Bench { target: None, database } => {
+            xtask::bench::run(&xtask::codegen::workspace_root(), database.as_deref())
+        }
+        Command::Bench { target: Some(BenchTarget::Sync { rows }), .. } => {
             xtask::bench_sync::run(&xtask::codegen::workspace_root(), rows)
         }
         Command::SpecCheck { spec } => xtask::spec_check::run(&spec),
