@@ -86,8 +86,12 @@ impl Catalog {
     }
 
     /// The definition `name` (exact, case-sensitive) of a connector type.
+    /// A binary search: every connector shown or listed looks its definition up.
     pub fn find(&self, connector_type: ConnectorType, name: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.connector_type == connector_type && e.definition.name == name)
+        let found = self
+            .entries
+            .binary_search_by(|e| (e.connector_type, e.definition.name.as_str()).cmp(&(connector_type, name)));
+        found.ok().map(|index| &self.entries[index])
     }
 
     /// The definitions of a type, by name, optionally narrowed by category.

@@ -107,6 +107,37 @@ impl Runs {
     }
 }
 
+/// What the process logs (to standard error).
+#[derive(clap::Args)]
+struct Logging {
+    /// The least severe messages logged: at `info`, a line per request; at `warn`, only
+    /// what needs attention (server failures keep their cause at `error`).
+    #[arg(long, env = "SQUARED_LOG_LEVEL", value_enum, default_value = "info")]
+    log_level: LogLevel,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Logging {
+    fn logger(&self) -> Result<slog::Logger> {
+        let level = match self.log_level {
+            LogLevel::Trace => ConfigLoggingLevel::Trace,
+            LogLevel::Debug => ConfigLoggingLevel::Debug,
+            LogLevel::Info => ConfigLoggingLevel::Info,
+            LogLevel::Warn => ConfigLoggingLevel::Warn,
+            LogLevel::Error => ConfigLoggingLevel::Error,
+        };
+        ConfigLogging::StderrTerminal { level }.to_logger("squared-server").context("setting up logging")
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (and, unless --no-sync-runner, execute sync runs).
@@ -125,6 +156,8 @@ enum Command {
         storage: Storage,
         #[command(flatten)]
         tokens: Tokens,
+        #[command(flatten)]
+        logging: Logging,
     },
     /// Execute sync runs (scheduled and started through the API) without serving the API.
     /// Several workers and servers may share one PostgreSQL database: each run executes on
@@ -136,6 +169,8 @@ enum Command {
         runs: Runs,
         #[command(flatten)]
         storage: Storage,
+        #[command(flatten)]
+        logging: Logging,
     },
     /// Print a bearer token signed with the server's secret.
     Token {
@@ -205,16 +240,18 @@ impl Storage {
 #[tokio::main]
 async fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Serve { bind, no_sync_runner, connectors, runs, storage, tokens } => {
-            serve(ServerConfig {
+        Command::Serve { bind, no_sync_runner, connectors, runs, storage, tokens, logging } => {
+            let config = ServerConfig {
                 bind,
                 token_rules: tokens.rules(),
                 run_syncs: !no_sync_runner,
                 ..engine_config(&connectors, &runs, storage)?
-            })
-            .await
+            };
+            serve(config, logging.logger()?).await
         }
-        Command::Worker { connectors, runs, storage } => work(engine_config(&connectors, &runs, storage)?).await,
+        Command::Worker { connectors, runs, storage, logging } => {
+            work(engine_config(&connectors, &runs, storage)?, logging.logger()?).await
+        }
         Command::Token { workspace, role, ttl, subject, storage, tokens } => {
             let rules = tokens.rules();
             if ttl > rules.max_lifetime {
@@ -238,10 +275,7 @@ async fn main() -> Result<()> {
     }
 }
 
-async fn serve(config: ServerConfig) -> Result<()> {
-    let log = ConfigLogging::StderrTerminal { level: ConfigLoggingLevel::Info }
-        .to_logger("squared-server")
-        .context("setting up logging")?;
+async fn serve(config: ServerConfig, log: slog::Logger) -> Result<()> {
     let secrets = config.load_secrets()?;
     let networks: Vec<String> = config.egress.allowed().iter().map(ToString::to_string).collect();
     let server = squared_server::start(&config, &secrets, log).await?;
@@ -265,10 +299,7 @@ async fn serve(config: ServerConfig) -> Result<()> {
     server.close().await
 }
 
-async fn work(config: ServerConfig) -> Result<()> {
-    let log = ConfigLogging::StderrTerminal { level: ConfigLoggingLevel::Info }
-        .to_logger("squared-server")
-        .context("setting up logging")?;
+async fn work(config: ServerConfig, log: slog::Logger) -> Result<()> {
     let secrets = config.load_secrets()?;
     let worker = squared_server::start_worker(&config, &secrets, log).await?;
     println!("squared-server worker executing sync runs");

@@ -251,12 +251,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorListResponse {
             pub data: ::std::vec::Vec<Connector>,
             pub links: PaginationLinks,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectorListResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectorListResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// Links (path and query) to pages of the same list; `prev` and `next` are null where there is no such page. An empty list has one, empty, page.
@@ -307,12 +302,7 @@ impl<'de> ::serde::Deserialize<'de> for PaginationLinks {
             /// The last page.
             pub last: ::std::string::String,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        PaginationLinksObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        PaginationLinksObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The body of an update request.
@@ -334,12 +324,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateConnectorRequest {
         struct UpdateConnectorRequestObject {
             pub connector: ConnectorUpdate,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        UpdateConnectorRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        UpdateConnectorRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields to change; those left out keep their values.
@@ -413,12 +398,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorUpdate {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectorUpdateObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectorUpdateObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_connector_update_name<'de, D: ::serde::Deserializer<'de>>(
@@ -492,12 +472,7 @@ impl<'de> ::serde::Deserialize<'de> for CatalogResponse {
         struct CatalogResponseObject {
             pub data: Catalog,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CatalogResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CatalogResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A discovered catalog.
@@ -531,12 +506,7 @@ impl<'de> ::serde::Deserialize<'de> for Catalog {
             pub type_: ::std::string::String,
             pub attributes: CatalogAttributes,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CatalogObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CatalogObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// What a catalog holds.
@@ -575,12 +545,7 @@ impl<'de> ::serde::Deserialize<'de> for CatalogAttributes {
             /// A SHA-256 of the catalog, which changes whenever the catalog does.
             pub catalog_hash: ::std::string::String,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CatalogAttributesObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CatalogAttributesObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The streams of a catalog.
@@ -605,12 +570,7 @@ impl<'de> ::serde::Deserialize<'de> for StreamCatalog {
             /// The streams, ordered by name.
             pub streams: ::std::vec::Vec<Stream>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        StreamCatalogObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        StreamCatalogObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One stream of a connector: a table or a view a source can read, or a table (or the one stream of an HTTP endpoint) a destination can write.
@@ -686,12 +646,7 @@ impl<'de> ::serde::Deserialize<'de> for Stream {
                 ::std::vec::Vec<::std::string::String>,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        StreamObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        StreamObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_stream_url<'de, D: ::serde::Deserializer<'de>>(
@@ -755,12 +710,7 @@ impl<'de> ::serde::Deserialize<'de> for QuerySourceRequest {
             #[serde(deserialize_with = "read_query_source_request_limit")]
             pub limit: i64,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        QuerySourceRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        QuerySourceRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The default of `QuerySourceRequest::limit`.
@@ -812,12 +762,7 @@ impl<'de> ::serde::Deserialize<'de> for QuerySourceResponse {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        QuerySourceResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        QuerySourceResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A connection specification to try.
@@ -859,12 +804,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckConnectionRequest {
                 ::serde_json::Value,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CheckConnectionRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CheckConnectionRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_check_connection_request_name<'de, D: ::serde::Deserializer<'de>>(
@@ -909,12 +849,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckConnectionResponse {
             pub type_: ::std::string::String,
             pub connection_status: ConnectionStatus,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CheckConnectionResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CheckConnectionResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// Whether the connection worked, and what happened.
@@ -941,12 +876,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectionStatus {
             /// What happened, in words; on failure, why.
             pub message: ::std::string::String,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectionStatusObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectionStatusObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The outcome of a check.
@@ -1007,12 +937,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateConnectorRequest {
         struct CreateConnectorRequestObject {
             pub connector: ConnectorInput,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CreateConnectorRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CreateConnectorRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields a client gives to create a connector.
@@ -1074,12 +999,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorInput {
                 ::serde_json::Value,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectorInputObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectorInputObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_connector_input_name<'de, D: ::serde::Deserializer<'de>>(
@@ -1143,12 +1063,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorResponse {
         struct ConnectorResponseObject {
             pub data: Connector,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectorResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectorResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A connector as the API shows it.
@@ -1182,12 +1097,7 @@ impl<'de> ::serde::Deserialize<'de> for Connector {
             pub type_: ::std::string::String,
             pub attributes: ConnectorAttributes,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectorObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectorObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields of a stored connector.
@@ -1258,12 +1168,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorAttributes {
             /// The URL of the definition's icon.
             pub icon: ::std::string::String,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectorAttributesObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectorAttributesObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A kind of connector a workspace can create.
@@ -1352,12 +1257,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorDefinition {
             pub connector_spec: ConnectorSpecification,
             pub capabilities: ConnectorCapabilities,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectorDefinitionObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectorDefinitionObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// What this server can do with connectors of the definition at run time (not in the published reference). Creating and storing a connector needs none of them.
@@ -1394,12 +1294,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorCapabilities {
             /// Whether query_source runs queries.
             pub query: bool,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectorCapabilitiesObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectorCapabilitiesObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// How a connector of this kind is configured.
@@ -1460,12 +1355,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorSpecification {
             /// The query language of a source ("raw_sql", "soql", "ai_ml", ...), when it has one.
             pub connector_query_type: ::std::option::Option<::std::string::String>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectorSpecificationObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectorSpecificationObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// How a model's query is written: SQL (`raw_sql`), a table picked from the source (`table_selector`), or a kind this server stores without running yet.
@@ -1555,12 +1445,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateModelRequest {
         struct CreateModelRequestObject {
             pub model: ModelInput,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CreateModelRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CreateModelRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields a client gives to create a model.
@@ -1647,12 +1532,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelInput {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ModelInputObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ModelInputObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_model_input_name<'de, D: ::serde::Deserializer<'de>>(
@@ -1759,12 +1639,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateModelRequest {
         struct UpdateModelRequestObject {
             pub model: ModelUpdate,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        UpdateModelRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        UpdateModelRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields to change; those left out keep their values.
@@ -1858,12 +1733,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelUpdate {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ModelUpdateObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ModelUpdateObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_model_update_name<'de, D: ::serde::Deserializer<'de>>(
@@ -1976,12 +1846,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelResponse {
         struct ModelResponseObject {
             pub data: Model,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ModelResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ModelResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One page of models.
@@ -2008,12 +1873,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelListResponse {
             pub data: ::std::vec::Vec<Model>,
             pub links: PaginationLinks,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ModelListResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ModelListResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A model as the API shows it.
@@ -2047,12 +1907,7 @@ impl<'de> ::serde::Deserialize<'de> for Model {
             pub type_: ::std::string::String,
             pub attributes: ModelAttributes,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ModelObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ModelObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields of a stored model.
@@ -2133,12 +1988,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelAttributes {
             /// When the model was last changed (RFC 3339, UTC).
             pub updated_at: ::chrono::DateTime<::chrono::Utc>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ModelAttributesObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ModelAttributesObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One column of a model's query.
@@ -2172,12 +2022,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelColumn {
             #[serde(rename = "type")]
             pub type_: ::std::string::String,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ModelColumnObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ModelColumnObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The body of a catalog definition.
@@ -2209,12 +2054,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateCatalogRequest {
             pub connector_id: i64,
             pub catalog: CatalogInput,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CreateCatalogRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CreateCatalogRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_create_catalog_request_connector_id<'de, D: ::serde::Deserializer<'de>>(
@@ -2278,12 +2118,7 @@ impl<'de> ::serde::Deserialize<'de> for CatalogInput {
                 ::serde_json::Value,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CatalogInputObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CatalogInputObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_catalog_input_stream_name<'de, D: ::serde::Deserializer<'de>>(
@@ -2596,12 +2431,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncMappingEntry {
             #[serde(deserialize_with = "read_sync_mapping_entry_template")]
             pub template: ::std::option::Option<::std::string::String>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncMappingEntryObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncMappingEntryObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_sync_mapping_entry_from<'de, D: ::serde::Deserializer<'de>>(
@@ -2703,12 +2533,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateSyncRequest {
         struct CreateSyncRequestObject {
             pub sync: SyncInput,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CreateSyncRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CreateSyncRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields a client gives to create a sync.
@@ -2829,12 +2654,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncInput {
             #[serde(deserialize_with = "read_sync_input_delete_removed_rows")]
             pub delete_removed_rows: ::std::option::Option<bool>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncInputObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncInputObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_sync_input_name<'de, D: ::serde::Deserializer<'de>>(
@@ -3008,12 +2828,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateSyncRequest {
         struct UpdateSyncRequestObject {
             pub sync: SyncUpdate,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        UpdateSyncRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        UpdateSyncRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields to change; those left out keep their values.
@@ -3161,12 +2976,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncUpdate {
             #[serde(deserialize_with = "read_sync_update_delete_removed_rows")]
             pub delete_removed_rows: ::std::option::Option<bool>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncUpdateObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncUpdateObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_sync_update_name<'de, D: ::serde::Deserializer<'de>>(
@@ -3361,12 +3171,7 @@ impl<'de> ::serde::Deserialize<'de> for EnableSyncRequest {
             /// True to let the sync run, false to stop it.
             pub enable: bool,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        EnableSyncRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        EnableSyncRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One sync, in a JSON:API-style envelope.
@@ -3388,12 +3193,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncResponse {
         struct SyncResponseObject {
             pub data: Sync,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One page of syncs.
@@ -3420,12 +3220,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncListResponse {
             pub data: ::std::vec::Vec<Sync>,
             pub links: PaginationLinks,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncListResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncListResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A sync as the API shows it.
@@ -3459,12 +3254,7 @@ impl<'de> ::serde::Deserialize<'de> for Sync {
             pub type_: ::std::string::String,
             pub attributes: SyncAttributes,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields of a stored sync, with short forms of what it joins.
@@ -3604,12 +3394,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncAttributes {
             /// When the sync was last changed (RFC 3339, UTC).
             pub updated_at: ::chrono::DateTime<::chrono::Utc>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncAttributesObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncAttributesObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A connector in short.
@@ -3651,12 +3436,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorSummary {
             /// The URL of its definition's icon.
             pub icon: ::std::string::String,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ConnectorSummaryObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ConnectorSummaryObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A model in short.
@@ -3688,12 +3468,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelSummary {
             pub name: ::std::string::String,
             pub query_type: ModelQueryType,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ModelSummaryObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ModelSummaryObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The body of a manual run request.
@@ -3715,12 +3490,7 @@ impl<'de> ::serde::Deserialize<'de> for StartSyncRunRequest {
         struct StartSyncRunRequestObject {
             pub schedule_sync: ScheduleSync,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        StartSyncRunRequestObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        StartSyncRunRequestObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// Which sync to run.
@@ -3748,12 +3518,7 @@ impl<'de> ::serde::Deserialize<'de> for ScheduleSync {
             #[serde(deserialize_with = "read_schedule_sync_sync_id")]
             pub sync_id: i64,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ScheduleSyncObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ScheduleSyncObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_schedule_sync_sync_id<'de, D: ::serde::Deserializer<'de>>(
@@ -3866,12 +3631,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRunResponse {
         struct SyncRunResponseObject {
             pub data: SyncRun,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncRunResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncRunResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One page of runs.
@@ -3898,12 +3658,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRunListResponse {
             pub data: ::std::vec::Vec<SyncRun>,
             pub links: PaginationLinks,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncRunListResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncRunListResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A run as the API shows it.
@@ -3937,12 +3692,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRun {
             pub type_: ::std::string::String,
             pub attributes: SyncRunAttributes,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncRunObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncRunObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields of a run.
@@ -4033,12 +3783,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRunAttributes {
             /// When the run last changed (RFC 3339, UTC).
             pub updated_at: ::chrono::DateTime<::chrono::Utc>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncRunAttributesObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncRunAttributesObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// Whether a record was written.
@@ -4150,12 +3895,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRecordListResponse {
             pub data: ::std::vec::Vec<SyncRecord>,
             pub links: PaginationLinks,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncRecordListResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncRecordListResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A record as the API shows it.
@@ -4189,12 +3929,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRecord {
             pub type_: ::std::string::String,
             pub attributes: SyncRecordAttributes,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncRecordObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncRecordObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One row a run wrote or failed to write.
@@ -4256,12 +3991,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRecordAttributes {
             /// When the record last changed (RFC 3339, UTC).
             pub updated_at: ::chrono::DateTime<::chrono::Utc>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncRecordAttributesObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncRecordAttributesObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The mapping types a sync may use, in an envelope.
@@ -4283,14 +4013,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncConfigurationsResponse {
         struct SyncConfigurationsResponseObject {
             pub data: SyncConfigurationsData,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncConfigurationsResponseObject::deserialize(
-                ::serde_json::Value::Object(object),
-            )
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncConfigurationsResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The configurations on offer.
@@ -4312,12 +4035,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncConfigurationsData {
         struct SyncConfigurationsDataObject {
             pub configurations: SyncConfigurations,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncConfigurationsDataObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncConfigurationsDataObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The configurations of a sync's mapping.
@@ -4339,12 +4057,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncConfigurations {
         struct SyncConfigurationsObject {
             pub catalog_mapping_types: CatalogMappingTypes,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        SyncConfigurationsObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        SyncConfigurationsObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// What each mapping type takes.
@@ -4383,12 +4096,7 @@ impl<'de> ::serde::Deserialize<'de> for CatalogMappingTypes {
             >,
             pub template: TemplateOptions,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CatalogMappingTypesObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CatalogMappingTypesObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// What a template entry may use.
@@ -4428,12 +4136,7 @@ impl<'de> ::serde::Deserialize<'de> for TemplateOptions {
                 MappingOption,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        TemplateOptionsObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        TemplateOptionsObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One option of a mapping type.
@@ -4465,12 +4168,7 @@ impl<'de> ::serde::Deserialize<'de> for MappingOption {
             /// What it does.
             pub description: ::std::string::String,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        MappingOptionObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        MappingOptionObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The one shape of every error this API answers, in the style of JSON:API.
@@ -4497,12 +4195,7 @@ impl<'de> ::serde::Deserialize<'de> for ErrorResponse {
             /// What went wrong; at least one entry.
             pub errors: ::std::vec::Vec<ErrorObject>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ErrorResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ErrorResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One thing that went wrong.
@@ -4546,12 +4239,7 @@ impl<'de> ::serde::Deserialize<'de> for ErrorObject {
             #[serde(deserialize_with = "read_error_object_source")]
             pub source: ::std::option::Option<ErrorSource>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ErrorObjectObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ErrorObjectObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_error_object_source<'de, D: ::serde::Deserializer<'de>>(
@@ -4607,12 +4295,7 @@ impl<'de> ::serde::Deserialize<'de> for ErrorSource {
             #[serde(deserialize_with = "read_error_source_header")]
             pub header: ::std::option::Option<::std::string::String>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ErrorSourceObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ErrorSourceObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_error_source_pointer<'de, D: ::serde::Deserializer<'de>>(
@@ -4638,6 +4321,51 @@ fn read_error_source_header<'de, D: ::serde::Deserializer<'de>>(
         deserializer,
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+/// A deserializer through which a struct is read from an object only, in one pass:
+/// serde's derive also takes an array of the fields in order, which the spec does not
+/// allow.
+#[doc(hidden)]
+pub struct ObjectOnly<D>(pub D);
+/// Hands a struct's visitor an object, and refuses the rest as "expected a map".
+#[doc(hidden)]
+pub struct ObjectVisitor<V>(V);
+impl<'de, V: ::serde::de::Visitor<'de>> ::serde::de::Visitor<'de> for ObjectVisitor<V> {
+    type Value = V::Value;
+    fn expecting(
+        &self,
+        formatter: &mut ::std::fmt::Formatter<'_>,
+    ) -> ::std::fmt::Result {
+        formatter.write_str("a map")
+    }
+    fn visit_map<A: ::serde::de::MapAccess<'de>>(
+        self,
+        map: A,
+    ) -> ::std::result::Result<V::Value, A::Error> {
+        self.0.visit_map(map)
+    }
+}
+impl<'de, D: ::serde::Deserializer<'de>> ::serde::Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+    fn deserialize_any<V: ::serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> ::std::result::Result<V::Value, D::Error> {
+        self.0.deserialize_map(ObjectVisitor(visitor))
+    }
+    fn deserialize_struct<V: ::serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> ::std::result::Result<V::Value, D::Error> {
+        self.0.deserialize_map(ObjectVisitor(visitor))
+    }
+    ::serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+        identifier ignored_any
+    }
 }
 /// The JSON Schema of a field that must be present but may be `null`: that of
 /// `Option<T>` (nullable), without schemars' inference that an `Option` is optional.

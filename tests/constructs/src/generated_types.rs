@@ -139,12 +139,7 @@ impl<'de> ::serde::Deserialize<'de> for Thing {
                 ::serde_json::Value,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ThingObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ThingObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_thing_born_on<'de, D: ::serde::Deserializer<'de>>(
@@ -293,12 +288,7 @@ impl<'de> ::serde::Deserialize<'de> for ThingNested {
             #[serde(deserialize_with = "read_thing_nested_deeper")]
             pub deeper: ::std::option::Option<ThingNestedDeeper>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ThingNestedObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ThingNestedObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_thing_nested_deeper<'de, D: ::serde::Deserializer<'de>>(
@@ -324,12 +314,7 @@ impl<'de> ::serde::Deserialize<'de> for ThingNestedDeeper {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             pub value: ::std::option::Option<::std::string::String>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ThingNestedDeeperObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ThingNestedDeeperObject::deserialize(ObjectOnly(deserializer))
     }
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
@@ -359,12 +344,7 @@ impl<'de> ::serde::Deserialize<'de> for ThingPointsItem {
             #[serde(deserialize_with = "read_thing_points_item_y")]
             pub y: ::std::option::Option<f64>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ThingPointsItemObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ThingPointsItemObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_thing_points_item_x<'de, D: ::serde::Deserializer<'de>>(
@@ -432,12 +412,7 @@ impl<'de> ::serde::Deserialize<'de> for Touch {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             pub at: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        TouchObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        TouchObject::deserialize(ObjectOnly(deserializer))
     }
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
@@ -455,12 +430,7 @@ impl<'de> ::serde::Deserialize<'de> for Problem {
         struct ProblemObject {
             pub message: ::std::string::String,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        ProblemObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        ProblemObject::deserialize(ObjectOnly(deserializer))
     }
 }
 #[derive(
@@ -530,12 +500,7 @@ impl<'de> ::serde::Deserialize<'de> for GetThingsResponse {
             #[serde(deserialize_with = "read_get_things_response_links")]
             pub links: ::std::option::Option<GetThingsResponseLinks>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        GetThingsResponseObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        GetThingsResponseObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_get_things_response_data<'de, D: ::serde::Deserializer<'de>>(
@@ -571,12 +536,7 @@ impl<'de> ::serde::Deserialize<'de> for GetThingsResponseLinks {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             pub next: ::std::option::Option<::std::string::String>,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        GetThingsResponseLinksObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        GetThingsResponseLinksObject::deserialize(ObjectOnly(deserializer))
     }
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
@@ -594,12 +554,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBody {
         struct CreateThingBodyObject {
             pub thing: CreateThingBodyThing,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CreateThingBodyObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CreateThingBodyObject::deserialize(ObjectOnly(deserializer))
     }
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
@@ -647,12 +602,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBodyThing {
                 >,
             >,
         }
-        let object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        CreateThingBodyThingObject::deserialize(::serde_json::Value::Object(object))
-            .map_err(<D::Error as ::serde::de::Error>::custom)
+        CreateThingBodyThingObject::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_create_thing_body_thing_name<'de, D: ::serde::Deserializer<'de>>(
@@ -703,6 +653,51 @@ fn read_create_thing_body_thing_labels<'de, D: ::serde::Deserializer<'de>>(
         ::std::string::String,
     > as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+/// A deserializer through which a struct is read from an object only, in one pass:
+/// serde's derive also takes an array of the fields in order, which the spec does not
+/// allow.
+#[doc(hidden)]
+pub struct ObjectOnly<D>(pub D);
+/// Hands a struct's visitor an object, and refuses the rest as "expected a map".
+#[doc(hidden)]
+pub struct ObjectVisitor<V>(V);
+impl<'de, V: ::serde::de::Visitor<'de>> ::serde::de::Visitor<'de> for ObjectVisitor<V> {
+    type Value = V::Value;
+    fn expecting(
+        &self,
+        formatter: &mut ::std::fmt::Formatter<'_>,
+    ) -> ::std::fmt::Result {
+        formatter.write_str("a map")
+    }
+    fn visit_map<A: ::serde::de::MapAccess<'de>>(
+        self,
+        map: A,
+    ) -> ::std::result::Result<V::Value, A::Error> {
+        self.0.visit_map(map)
+    }
+}
+impl<'de, D: ::serde::Deserializer<'de>> ::serde::Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+    fn deserialize_any<V: ::serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> ::std::result::Result<V::Value, D::Error> {
+        self.0.deserialize_map(ObjectVisitor(visitor))
+    }
+    fn deserialize_struct<V: ::serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> ::std::result::Result<V::Value, D::Error> {
+        self.0.deserialize_map(ObjectVisitor(visitor))
+    }
+    ::serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+        identifier ignored_any
+    }
 }
 /// The JSON Schema of a field that must be present but may be `null`: that of
 /// `Option<T>` (nullable), without schemars' inference that an `Option` is optional.

@@ -320,8 +320,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                         struct #object {
                             #object_fields
                         }
-                        let object = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
-                        #object::deserialize(::serde_json::Value::Object(object)).map_err(<D::Error as ::serde::de::Error>::custom)
+                        #object::deserialize(ObjectOnly(deserializer))
                     }
                 }
 
@@ -440,6 +439,50 @@ pub fn generate(api: &Api) -> TokenStream {
     let types = api.types.iter().map(type_tokens);
     quote! {
         #(#types)*
+
+        /// A deserializer through which a struct is read from an object only, in one pass:
+        /// serde's derive also takes an array of the fields in order, which the spec does not
+        /// allow.
+        #[doc(hidden)]
+        pub struct ObjectOnly<D>(pub D);
+
+        /// Hands a struct's visitor an object, and refuses the rest as "expected a map".
+        #[doc(hidden)]
+        pub struct ObjectVisitor<V>(V);
+
+        impl<'de, V: ::serde::de::Visitor<'de>> ::serde::de::Visitor<'de> for ObjectVisitor<V> {
+            type Value = V::Value;
+
+            fn expecting(&self, formatter: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                formatter.write_str("a map")
+            }
+
+            fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> ::std::result::Result<V::Value, A::Error> {
+                self.0.visit_map(map)
+            }
+        }
+
+        impl<'de, D: ::serde::Deserializer<'de>> ::serde::Deserializer<'de> for ObjectOnly<D> {
+            type Error = D::Error;
+
+            fn deserialize_any<V: ::serde::de::Visitor<'de>>(self, visitor: V) -> ::std::result::Result<V::Value, D::Error> {
+                self.0.deserialize_map(ObjectVisitor(visitor))
+            }
+
+            fn deserialize_struct<V: ::serde::de::Visitor<'de>>(
+                self,
+                _name: &'static str,
+                _fields: &'static [&'static str],
+                visitor: V,
+            ) -> ::std::result::Result<V::Value, D::Error> {
+                self.0.deserialize_map(ObjectVisitor(visitor))
+            }
+
+            ::serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+                unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+            }
+        }
 
         /// The JSON Schema of a field that must be present but may be `null`: that of
         /// `Option<T>` (nullable), without schemars' inference that an `Option` is optional.

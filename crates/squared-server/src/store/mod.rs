@@ -1,8 +1,9 @@
 //! The database: connectors (and their catalogs), models ([`models`]) and syncs with their
 //! runs and records ([`syncs`]), in embedded SQLite or PostgreSQL.
 //!
-//! One implementation serves both engines through sqlx's `Any` driver: the queries are
-//! written once in the SQL both engines share (numbered `$n` placeholders, `RETURNING`,
+//! One implementation serves both engines through [`database`], the store's one door to
+//! its database (rusqlite on the calling thread for SQLite, sqlx for PostgreSQL: that
+//! module says why): the queries are written once in the SQL both engines share (numbered `$n` placeholders, `RETURNING`,
 //! text timestamps), and what differs between the engines is data, not code: the DDL of each
 //! engine's migrations (`migrations/sqlite/`, `migrations/postgres/`, applied on open),
 //! SQLite's connection settings, and how each reads a JSON array parameter
@@ -21,6 +22,7 @@
 //! machine-crash durability run on PostgreSQL. Each SQLite connection caches up to 32 MiB of
 //! pages (SQLite's default is 2 MiB), so that a sync's fingerprint lookups stay in memory.
 
+mod database;
 mod models;
 mod syncs;
 
@@ -28,12 +30,11 @@ pub use models::{NewModel, StoredModel};
 pub use syncs::{ACTIVE_RUN_STATES, KeptBatch, NewRecord, NewSync, RunCounts, StoredRecord, StoredRun, StoredSync};
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor, Row};
+
+use database::{DatabaseError, Pool, Row, query};
 use squared_types::ConnectorType;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +44,7 @@ pub enum StoreError {
     #[error("unsupported database URL {}: use sqlite://PATH or postgres://…", crate::config::redact_url(.0))]
     UnsupportedUrl(String),
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(#[from] DatabaseError),
     #[error("migrating the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("a stored row is corrupt: {0}")]
@@ -149,7 +150,7 @@ pub struct StoredCatalog {
 }
 
 pub struct Store {
-    pool: AnyPool,
+    pool: Pool,
     engine: Engine,
 }
 
@@ -165,35 +166,10 @@ impl Store {
     /// engine's migrations.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let engine = Engine::of_url(url).ok_or_else(|| StoreError::UnsupportedUrl(url.to_owned()))?;
-        sqlx::any::install_default_drivers();
-        let (url, max_connections) = match engine {
-            Engine::Sqlite if url.contains('?') => (url.to_owned(), 8),
-            Engine::Sqlite => (format!("{url}?mode=rwc"), 8),
-            Engine::Postgres => (url.to_owned(), 16),
+        let pool = match engine {
+            Engine::Sqlite => Pool::open_sqlite(url, &sqlx::migrate!("./migrations/sqlite")).await?,
+            Engine::Postgres => Pool::open_postgres(url, &sqlx::migrate!("./migrations/postgres")).await?,
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    if engine == Engine::Sqlite {
-                        connection
-                            .execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                                 PRAGMA cache_size = -32768;",
-                            )
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await?;
-        match engine {
-            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
-            Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
-        }
         Ok(Store { pool, engine })
     }
 
@@ -210,7 +186,7 @@ impl Store {
     /// with [`StoreError::Duplicate`] and stores nothing.
     pub async fn insert_connector(&self, new: &NewConnector) -> Result<StoredConnector, StoreError> {
         let now = timestamp(Utc::now());
-        let row = sqlx::query(concat!(
+        let row = query(concat!(
             "INSERT INTO connectors \
              (workspace_id, name, description, connector_type, connector_name, configuration, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING ",
@@ -231,15 +207,12 @@ impl Store {
 
     /// The connector `id` of a workspace, if it exists there.
     pub async fn get_connector(&self, workspace_id: i64, id: i64) -> Result<Option<StoredConnector>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            connector_columns!(),
-            " FROM connectors WHERE workspace_id = $1 AND id = $2"
-        ))
-        .bind(workspace_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            query(concat!("SELECT ", connector_columns!(), " FROM connectors WHERE workspace_id = $1 AND id = $2"))
+                .bind(workspace_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(connector_from_row).transpose()
     }
 
@@ -276,11 +249,11 @@ impl Store {
         let count_sql =
             format!("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM connector_counts WHERE {condition}");
         // Built from constant text and numbered placeholders only: no value is spliced in.
-        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql)).bind(workspace_id);
+        let mut count = query(count_sql).bind(workspace_id);
         for argument in &arguments {
             count = count.bind(argument);
         }
-        let total = count.fetch_one(&self.pool).await?;
+        let total: i64 = count.fetch_scalar(&self.pool).await?;
 
         let page_sql = format!(
             "SELECT {} FROM connectors WHERE {condition} ORDER BY updated_at DESC, id DESC LIMIT ${} OFFSET ${}",
@@ -288,7 +261,7 @@ impl Store {
             arguments.len() + 2,
             arguments.len() + 3
         );
-        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql)).bind(workspace_id);
+        let mut page = query(page_sql).bind(workspace_id);
         for argument in &arguments {
             page = page.bind(argument);
         }
@@ -312,20 +285,20 @@ impl Store {
         texts: &[&str],
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<AnyRow>, i64), StoreError> {
+    ) -> Result<(Vec<Row>, i64), StoreError> {
         let count_sql = format!("SELECT COUNT(*) FROM {table} WHERE {condition}");
         let next = texts.len() + 2;
         let page_sql = format!(
             "SELECT {columns} FROM {table} WHERE {condition} ORDER BY {order} LIMIT ${next} OFFSET ${}",
             next + 1
         );
-        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql)).bind(key);
-        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql)).bind(key);
+        let mut count = query(count_sql).bind(key);
+        let mut page = query(page_sql).bind(key);
         for text in texts {
             count = count.bind(*text);
             page = page.bind(*text);
         }
-        let total = count.fetch_one(&self.pool).await?;
+        let total: i64 = count.fetch_scalar(&self.pool).await?;
         let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
         Ok((rows, total))
     }
@@ -339,7 +312,7 @@ impl Store {
     ) -> Result<Option<StoredConnector>, StoreError> {
         let now = timestamp(Utc::now());
         let mut transaction = self.pool.begin().await?;
-        let row = sqlx::query(concat!(
+        let row = query(concat!(
             "UPDATE connectors SET name = $1, description = $2, connector_type = $3, connector_name = $4, \
              configuration = $5, updated_at = $6 WHERE workspace_id = $7 AND id = $8 RETURNING ",
             connector_columns!()
@@ -352,18 +325,18 @@ impl Store {
         .bind(&now)
         .bind(workspace_id)
         .bind(id)
-        .fetch_optional(&mut *transaction)
+        .fetch_optional(&mut transaction)
         .await
         .map_err(duplicate_or_database)?;
         // A changed connector may see other streams: its kept catalog goes.
-        sqlx::query("DELETE FROM catalogs WHERE connector_id = $1").bind(id).execute(&mut *transaction).await?;
+        query("DELETE FROM catalogs WHERE connector_id = $1").bind(id).execute(&mut transaction).await?;
         transaction.commit().await?;
         row.as_ref().map(connector_from_row).transpose()
     }
 
     /// The kept catalog of a connector, if there is one.
     pub async fn get_catalog(&self, workspace_id: i64, connector_id: i64) -> Result<Option<StoredCatalog>, StoreError> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT connector_id, workspace_id, catalog, catalog_hash, updated_at FROM catalogs \
              WHERE workspace_id = $1 AND connector_id = $2",
         )
@@ -378,7 +351,7 @@ impl Store {
                 workspace_id: row.try_get("workspace_id")?,
                 catalog: serde_json::from_str(&catalog).map_err(|e| StoreError::Corrupt(format!("catalog: {e}")))?,
                 catalog_hash: row.try_get("catalog_hash")?,
-                updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+                updated_at: parse_timestamp(&row.try_get::<String>("updated_at")?)?,
             })
         })
         .transpose()
@@ -386,7 +359,7 @@ impl Store {
 
     /// Keeps (or replaces) the catalog of a connector.
     pub async fn put_catalog(&self, catalog: &StoredCatalog) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO catalogs (connector_id, workspace_id, catalog, catalog_hash, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connector_id) DO UPDATE SET \
              catalog = excluded.catalog, catalog_hash = excluded.catalog_hash, updated_at = excluded.updated_at",
@@ -403,28 +376,28 @@ impl Store {
 
     /// Deletes connector `id` of a workspace (and its catalog); false when it is not there.
     pub async fn delete_connector(&self, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM connectors WHERE workspace_id = $1 AND id = $2")
+        let done = query("DELETE FROM connectors WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
             .bind(id)
             .execute(&self.pool)
             .await
-            .map_err(|error| match &error {
-                sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::InUse,
-                _ => StoreError::Database(error),
+            .map_err(|error| match error.is_foreign_key_violation() {
+                true => StoreError::InUse,
+                false => StoreError::Database(error),
             })?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// The vault check value and the id of the key that sealed it, if there is one yet.
     pub async fn vault_check(&self) -> Result<Option<(String, String)>, StoreError> {
-        let row = sqlx::query("SELECT key_id, sealed FROM vault_check WHERE id = 1").fetch_optional(&self.pool).await?;
+        let row = query("SELECT key_id, sealed FROM vault_check WHERE id = 1").fetch_optional(&self.pool).await?;
         row.map(|row| Ok((row.try_get("key_id")?, row.try_get("sealed")?))).transpose()
     }
 
     /// Stores the vault check value unless one is there already (another instance may
     /// have stored its own first: read it back to compare).
     pub async fn init_vault_check(&self, key_id: &str, sealed: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO vault_check (id, key_id, sealed) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
+        query("INSERT INTO vault_check (id, key_id, sealed) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
             .bind(key_id)
             .bind(sealed)
             .execute(&self.pool)
@@ -435,7 +408,7 @@ impl Store {
     /// The configuration of one connector that holds a sealed value, with its id and
     /// workspace, if any does: to try a key against a database that has no check value yet.
     pub async fn some_sealed_configuration(&self) -> Result<Option<(i64, i64, Value)>, StoreError> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT id, workspace_id, configuration FROM connectors WHERE configuration LIKE '%\"sealed:%' LIMIT 1",
         )
         .fetch_optional(&self.pool)
@@ -459,8 +432,8 @@ impl Store {
         reseal_check: impl Fn(Option<&str>) -> Result<String, String>,
     ) -> Result<usize, StoreError> {
         let mut transaction = self.pool.begin().await?;
-        let rows = sqlx::query("SELECT id, workspace_id, configuration FROM connectors ORDER BY id")
-            .fetch_all(&mut *transaction)
+        let rows = query("SELECT id, workspace_id, configuration FROM connectors ORDER BY id")
+            .fetch_all(&mut transaction)
             .await?;
         let mut count = 0;
         for row in rows {
@@ -473,32 +446,32 @@ impl Store {
                 reseal(&configuration, workspace_id).map_err(|message| StoreError::Reseal { id, message })?;
             count += sealed;
             // The connector's updated_at stays: its configuration did not change.
-            sqlx::query("UPDATE connectors SET configuration = $1 WHERE id = $2")
+            query("UPDATE connectors SET configuration = $1 WHERE id = $2")
                 .bind(json_text(&resealed))
                 .bind(id)
-                .execute(&mut *transaction)
+                .execute(&mut transaction)
                 .await?;
         }
         let check: Option<String> =
-            sqlx::query_scalar("SELECT sealed FROM vault_check WHERE id = 1").fetch_optional(&mut *transaction).await?;
+            query("SELECT sealed FROM vault_check WHERE id = 1").fetch_optional_scalar(&mut transaction).await?;
         let check = reseal_check(check.as_deref()).map_err(|message| StoreError::Reseal { id: 0, message })?;
-        sqlx::query(
+        query(
             "INSERT INTO vault_check (id, key_id, sealed) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed",
         )
         .bind(new_key_id)
         .bind(check)
-        .execute(&mut *transaction)
+        .execute(&mut transaction)
         .await?;
         transaction.commit().await?;
         Ok(count)
     }
 }
 
-fn duplicate_or_database(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate,
-        _ => StoreError::Database(error),
+fn duplicate_or_database(error: DatabaseError) -> StoreError {
+    match error.is_unique_violation() {
+        true => StoreError::Duplicate,
+        false => StoreError::Database(error),
     }
 }
 
@@ -506,7 +479,7 @@ fn json_text(value: &Value) -> String {
     serde_json::to_string(value).expect("a JSON value serializes")
 }
 
-fn connector_from_row(row: &AnyRow) -> Result<StoredConnector, StoreError> {
+fn connector_from_row(row: &Row) -> Result<StoredConnector, StoreError> {
     let connector_type: String = row.try_get("connector_type")?;
     let configuration: String = row.try_get("configuration")?;
     Ok(StoredConnector {
@@ -521,8 +494,8 @@ fn connector_from_row(row: &AnyRow) -> Result<StoredConnector, StoreError> {
         connector_name: row.try_get("connector_name")?,
         configuration: serde_json::from_str(&configuration)
             .map_err(|e| StoreError::Corrupt(format!("configuration: {e}")))?,
-        created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
-        updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+        created_at: parse_timestamp(&row.try_get::<String>("created_at")?)?,
+        updated_at: parse_timestamp(&row.try_get::<String>("updated_at")?)?,
     })
 }
 

@@ -2,9 +2,8 @@
 
 use chrono::Utc;
 use serde_json::Value;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
+use super::database::{DatabaseError, Row, query};
 use super::{Store, StoreError, json_text, parse_timestamp, timestamp};
 
 /// A model as given to the store (checked by the service first).
@@ -52,7 +51,7 @@ impl Store {
     /// Stores a new model. A connector deleted meanwhile is [`StoreError::Missing`].
     pub async fn insert_model(&self, new: &NewModel) -> Result<StoredModel, StoreError> {
         let now = timestamp(Utc::now());
-        let row = sqlx::query(concat!(
+        let row = query(concat!(
             "INSERT INTO models (workspace_id, connector_id, name, description, query, query_type, primary_key, \
              configuration, columns, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
              RETURNING ",
@@ -76,7 +75,7 @@ impl Store {
 
     /// The model `id` of a workspace, if it exists there.
     pub async fn get_model(&self, workspace_id: i64, id: i64) -> Result<Option<StoredModel>, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", model_columns!(), " FROM models WHERE workspace_id = $1 AND id = $2"))
+        let row = query(concat!("SELECT ", model_columns!(), " FROM models WHERE workspace_id = $1 AND id = $2"))
             .bind(workspace_id)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -122,7 +121,7 @@ impl Store {
         changed: &NewModel,
     ) -> Result<Option<StoredModel>, StoreError> {
         let now = timestamp(Utc::now());
-        let row = sqlx::query(concat!(
+        let row = query(concat!(
             "UPDATE models SET connector_id = $1, name = $2, description = $3, query = $4, query_type = $5, \
              primary_key = $6, configuration = $7, columns = $8, updated_at = $9 \
              WHERE workspace_id = $10 AND id = $11 RETURNING ",
@@ -147,21 +146,21 @@ impl Store {
 
     /// Deletes model `id` of a workspace; false when it is not there.
     pub async fn delete_model(&self, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM models WHERE workspace_id = $1 AND id = $2")
+        let done = query("DELETE FROM models WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
             .bind(id)
             .execute(&self.pool)
             .await
-            .map_err(|error| match &error {
-                sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::InUse,
-                _ => StoreError::Database(error),
+            .map_err(|error| match error.is_foreign_key_violation() {
+                true => StoreError::InUse,
+                false => StoreError::Database(error),
             })?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// The models (id and name) that read connector `connector_id`, by id.
     pub async fn models_of_connector(&self, connector_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
-        let rows = sqlx::query("SELECT id, name FROM models WHERE connector_id = $1 ORDER BY id")
+        let rows = query("SELECT id, name FROM models WHERE connector_id = $1 ORDER BY id")
             .bind(connector_id)
             .fetch_all(&self.pool)
             .await?;
@@ -170,14 +169,14 @@ impl Store {
 }
 
 /// A model whose connector went away between the check and the write.
-fn missing_or_database(error: sqlx::Error) -> StoreError {
+fn missing_or_database(error: DatabaseError) -> StoreError {
     match &error {
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Missing,
+        error if error.is_foreign_key_violation() => StoreError::Missing,
         _ => StoreError::Database(error),
     }
 }
 
-fn model_from_row(row: &AnyRow) -> Result<StoredModel, StoreError> {
+fn model_from_row(row: &Row) -> Result<StoredModel, StoreError> {
     let configuration: String = row.try_get("configuration")?;
     let columns: Option<String> = row.try_get("columns")?;
     let json = |text: &str, what: &str| {
@@ -194,7 +193,7 @@ fn model_from_row(row: &AnyRow) -> Result<StoredModel, StoreError> {
         primary_key: row.try_get("primary_key")?,
         configuration: json(&configuration, "configuration")?,
         columns: columns.as_deref().map(|text| json(text, "columns")).transpose()?,
-        created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
-        updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+        created_at: parse_timestamp(&row.try_get::<String>("created_at")?)?,
+        updated_at: parse_timestamp(&row.try_get::<String>("updated_at")?)?,
     })
 }

@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
+use super::database::{DatabaseError, Row, query};
 use super::{Store, StoreError, json_text, parse_timestamp, timestamp};
 
 /// The run states in which a run is active: at most one per sync, by the unique index of
@@ -153,10 +152,10 @@ macro_rules! run_columns {
 }
 
 /// What an active run's unique index, or a vanished row, turns into.
-fn refused_or_database(error: sqlx::Error) -> StoreError {
+fn refused_or_database(error: DatabaseError) -> StoreError {
     match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate,
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Missing,
+        error if error.is_unique_violation() => StoreError::Duplicate,
+        error if error.is_foreign_key_violation() => StoreError::Missing,
         _ => StoreError::Database(error),
     }
 }
@@ -164,7 +163,7 @@ fn refused_or_database(error: sqlx::Error) -> StoreError {
 impl Store {
     pub async fn insert_sync(&self, new: &NewSync) -> Result<StoredSync, StoreError> {
         let now = timestamp(Utc::now());
-        let row = sqlx::query(concat!(
+        let row = query(concat!(
             "INSERT INTO syncs (workspace_id, name, source_id, model_id, destination_id, schedule_type, sync_interval, \
              sync_interval_unit, cron_expression, sync_mode, cursor_field, stream_name, configuration, status, \
              next_run_at, delete_removed_rows, created_at, updated_at) \
@@ -195,7 +194,7 @@ impl Store {
     }
 
     pub async fn get_sync(&self, workspace_id: i64, id: i64) -> Result<Option<StoredSync>, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", sync_columns!(), " FROM syncs WHERE workspace_id = $1 AND id = $2"))
+        let row = query(concat!("SELECT ", sync_columns!(), " FROM syncs WHERE workspace_id = $1 AND id = $2"))
             .bind(workspace_id)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -234,7 +233,7 @@ impl Store {
         reset_cursor: bool,
     ) -> Result<Option<StoredSync>, StoreError> {
         let now = timestamp(Utc::now());
-        let row = sqlx::query(concat!(
+        let row = query(concat!(
             "UPDATE syncs SET name = $1, source_id = $2, model_id = $3, destination_id = $4, schedule_type = $5, \
              sync_interval = $6, sync_interval_unit = $7, cron_expression = $8, sync_mode = $9, cursor_field = $10, \
              stream_name = $11, configuration = $12, status = $13, updated_at = $14, next_run_at = $17, \
@@ -274,7 +273,7 @@ impl Store {
         id: i64,
         status: &str,
     ) -> Result<Option<StoredSync>, StoreError> {
-        let row = sqlx::query(concat!(
+        let row = query(concat!(
             "UPDATE syncs SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4 RETURNING ",
             sync_columns!()
         ))
@@ -291,20 +290,20 @@ impl Store {
     pub async fn delete_sync(&self, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
         let mut transaction = self.pool.begin().await?;
         // Records name their run, which cascades; deleting them first keeps the cascade short.
-        sqlx::query(
+        query(
             "DELETE FROM sync_records WHERE sync_id = $1 AND sync_id IN (SELECT id FROM syncs WHERE workspace_id = $2)",
         )
         .bind(id)
         .bind(workspace_id)
-        .execute(&mut *transaction)
+        .execute(&mut transaction)
         .await?;
-        let done = sqlx::query("DELETE FROM syncs WHERE workspace_id = $1 AND id = $2")
+        let done = query("DELETE FROM syncs WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
             .bind(id)
-            .execute(&mut *transaction)
+            .execute(&mut transaction)
             .await?;
         transaction.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// The syncs (id and name) that use connector `id` as source or destination, or model
@@ -314,7 +313,7 @@ impl Store {
         connector_id: Option<i64>,
         model_id: Option<i64>,
     ) -> Result<Vec<(i64, Option<String>)>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT id, name FROM syncs WHERE source_id = $1 OR destination_id = $1 OR model_id = $2 ORDER BY id",
         )
         .bind(connector_id.unwrap_or(-1))
@@ -328,7 +327,7 @@ impl Store {
     /// index refuses it: [`StoreError::Duplicate`].
     pub async fn insert_run(&self, workspace_id: i64, sync_id: i64) -> Result<StoredRun, StoreError> {
         let now = timestamp(Utc::now());
-        let row = sqlx::query(concat!(
+        let row = query(concat!(
             "INSERT INTO sync_runs (workspace_id, sync_id, status, created_at, updated_at) \
              VALUES ($1, $2, 'pending', $3, $3) RETURNING ",
             run_columns!()
@@ -352,33 +351,28 @@ impl Store {
             active_condition(),
             run_columns!()
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&now)
-            .bind(reason)
-            .bind(sync_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = query(sql).bind(&now).bind(reason).bind(sync_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(run_from_row).transpose()
     }
 
     /// Whether a run of the sync is active.
     pub async fn has_active_run(&self, sync_id: i64) -> Result<bool, StoreError> {
         let sql = format!("SELECT COUNT(*) FROM sync_runs WHERE sync_id = $1 AND {}", active_condition());
-        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(sync_id).fetch_one(&self.pool).await?;
+        let count: i64 = query(sql).bind(sync_id).fetch_scalar(&self.pool).await?;
         Ok(count > 0)
     }
 
     /// The status of a sync's latest run, if it has run.
     pub async fn last_run_status(&self, sync_id: i64) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT status FROM sync_runs WHERE sync_id = $1 ORDER BY id DESC LIMIT 1")
+        Ok(query("SELECT status FROM sync_runs WHERE sync_id = $1 ORDER BY id DESC LIMIT 1")
             .bind(sync_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional_scalar(&self.pool)
             .await?)
     }
 
     /// Enabled syncs whose next run is due at `now`, the most overdue first.
     pub async fn due_syncs(&self, now: DateTime<Utc>) -> Result<Vec<StoredSync>, StoreError> {
-        let rows = sqlx::query(concat!(
+        let rows = query(concat!(
             "SELECT ",
             sync_columns!(),
             " FROM syncs WHERE next_run_at IS NOT NULL AND next_run_at <= $1 AND status <> 'disabled' \
@@ -397,13 +391,13 @@ impl Store {
         from: DateTime<Utc>,
         to: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE syncs SET next_run_at = $1 WHERE id = $2 AND next_run_at = $3")
+        let done = query("UPDATE syncs SET next_run_at = $1 WHERE id = $2 AND next_run_at = $3")
             .bind(to.map(timestamp))
             .bind(id)
             .bind(timestamp(from))
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Claims the oldest run that is pending, or executing under an expired lease (its instance
@@ -424,11 +418,7 @@ impl Store {
              RETURNING {}",
             run_columns!()
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(timestamp(now))
-            .bind(timestamp(now + lease))
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = query(sql).bind(timestamp(now)).bind(timestamp(now + lease)).fetch_optional(&self.pool).await?;
         row.as_ref().map(run_from_row).transpose()
     }
 
@@ -452,7 +442,7 @@ impl Store {
         let lease_expires_at = sync_status.is_none().then(|| timestamp(now + lease));
         let now = timestamp(now);
         let mut transaction = self.pool.begin().await?;
-        let current: Option<String> = sqlx::query_scalar(
+        let current: Option<String> = query(
             "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE $1 END, \
              total_query_rows = $2, skipped_rows = $3, total_rows = $4, successful_rows = $5, failed_rows = $6, \
              error = COALESCE(error, $7), finished_at = CASE WHEN $8 = 1 THEN $9 ELSE finished_at END, updated_at = $9, \
@@ -469,13 +459,13 @@ impl Store {
         .bind(&now)
         .bind(run.id)
         .bind(lease_expires_at)
-        .fetch_optional(&mut *transaction)
+        .fetch_optional_scalar(&mut transaction)
         .await?;
         if let Some(sync_status) = sync_status {
-            sqlx::query("UPDATE syncs SET status = $1 WHERE id = $2 AND status <> 'disabled'")
+            query("UPDATE syncs SET status = $1 WHERE id = $2 AND status <> 'disabled'")
                 .bind(sync_status)
                 .bind(run.sync_id)
-                .execute(&mut *transaction)
+                .execute(&mut transaction)
                 .await?;
         }
         transaction.commit().await?;
@@ -496,7 +486,7 @@ impl Store {
             "SELECT primary_key, fingerprint FROM sync_fingerprints WHERE sync_id = $1 AND primary_key IN ({})",
             self.engine.json_texts(2)
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = query(sql)
             .bind(sync_id)
             .bind(serde_json::to_string(keys).expect("keys serialize"))
             .fetch_all(&self.pool)
@@ -529,12 +519,12 @@ impl Store {
                 .iter()
                 .map(|r| (r.primary_key.as_str(), json_text(&r.record), r.status, r.action, r.error.as_deref()))
                 .collect();
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            query(sql)
                 .bind(sync_id)
                 .bind(run_id)
                 .bind(&now)
                 .bind(serde_json::to_string(&rows).expect("records serialize"))
-                .execute(&mut *transaction)
+                .execute(&mut transaction)
                 .await?;
         }
         if !batch.written.is_empty() {
@@ -544,10 +534,10 @@ impl Store {
                 "INSERT INTO sync_fingerprints (sync_id, primary_key, fingerprint) SELECT $1, {members} FROM {from} \
                  WHERE true ON CONFLICT (sync_id, primary_key) DO UPDATE SET fingerprint = excluded.fingerprint"
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            query(sql)
                 .bind(sync_id)
                 .bind(serde_json::to_string(batch.written).expect("fingerprints serialize"))
-                .execute(&mut *transaction)
+                .execute(&mut transaction)
                 .await?;
         }
         if !batch.forgotten.is_empty() {
@@ -555,17 +545,17 @@ impl Store {
                 "DELETE FROM sync_fingerprints WHERE sync_id = $1 AND primary_key IN ({})",
                 self.engine.json_texts(2)
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            query(sql)
                 .bind(sync_id)
                 .bind(serde_json::to_string(batch.forgotten).expect("keys serialize"))
-                .execute(&mut *transaction)
+                .execute(&mut transaction)
                 .await?;
         }
         if let Some(position) = batch.position {
-            sqlx::query("UPDATE syncs SET cursor_position = $1 WHERE id = $2")
+            query("UPDATE syncs SET cursor_position = $1 WHERE id = $2")
                 .bind(json_text(position))
                 .bind(sync_id)
-                .execute(&mut *transaction)
+                .execute(&mut transaction)
                 .await?;
         }
         transaction.commit().await?;
@@ -576,13 +566,11 @@ impl Store {
     /// statements rather than `$2 IS NULL OR primary_key > $2`, which would keep SQLite from
     /// seeking the index to `after` and make paging through a sync's keys quadratic.
     pub async fn kept_keys(&self, sync_id: i64, after: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
-        let query = match after {
-            None => sqlx::query_scalar(
-                "SELECT primary_key FROM sync_fingerprints WHERE sync_id = $1 ORDER BY primary_key LIMIT $2",
-            )
-            .bind(sync_id)
-            .bind(limit),
-            Some(after) => sqlx::query_scalar(
+        let keys = match after {
+            None => query("SELECT primary_key FROM sync_fingerprints WHERE sync_id = $1 ORDER BY primary_key LIMIT $2")
+                .bind(sync_id)
+                .bind(limit),
+            Some(after) => query(
                 "SELECT primary_key FROM sync_fingerprints WHERE sync_id = $1 AND primary_key > $3 \
                  ORDER BY primary_key LIMIT $2",
             )
@@ -590,12 +578,12 @@ impl Store {
             .bind(limit)
             .bind(after),
         };
-        Ok(query.fetch_all(&self.pool).await?)
+        Ok(keys.fetch_all_scalars(&self.pool).await?)
     }
 
     /// Deletes the records of a sync's runs but its latest `keep_runs`.
     pub async fn prune_records(&self, sync_id: i64, keep_runs: i64) -> Result<u64, StoreError> {
-        let deleted = sqlx::query(
+        let deleted = query(
             "DELETE FROM sync_records WHERE sync_run_id IN (SELECT id FROM sync_runs WHERE sync_id = $1 \
              AND id NOT IN (SELECT id FROM sync_runs WHERE sync_id = $1 ORDER BY id DESC LIMIT $2))",
         )
@@ -603,7 +591,7 @@ impl Store {
         .bind(keep_runs)
         .execute(&self.pool)
         .await?;
-        Ok(deleted.rows_affected())
+        Ok(deleted)
     }
 
     /// One page of a sync's runs (of one status, when given), newest first, and how many.
@@ -622,7 +610,7 @@ impl Store {
     }
 
     pub async fn get_run(&self, sync_id: i64, id: i64) -> Result<Option<StoredRun>, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", run_columns!(), " FROM sync_runs WHERE sync_id = $1 AND id = $2"))
+        let row = query(concat!("SELECT ", run_columns!(), " FROM sync_runs WHERE sync_id = $1 AND id = $2"))
             .bind(sync_id)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -655,8 +643,8 @@ impl Store {
                     status: row.try_get("status")?,
                     action: row.try_get("action")?,
                     error: row.try_get("error")?,
-                    created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
-                    updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+                    created_at: parse_timestamp(&row.try_get::<String>("created_at")?)?,
+                    updated_at: parse_timestamp(&row.try_get::<String>("updated_at")?)?,
                 })
             })
             .collect::<Result<_, StoreError>>()?;
@@ -664,11 +652,11 @@ impl Store {
     }
 }
 
-fn optional_timestamp(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-    row.try_get::<Option<String>, _>(column)?.as_deref().map(parse_timestamp).transpose()
+fn optional_timestamp(row: &Row, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    row.try_get::<Option<String>>(column)?.as_deref().map(parse_timestamp).transpose()
 }
 
-fn sync_from_row(row: &AnyRow) -> Result<StoredSync, StoreError> {
+fn sync_from_row(row: &Row) -> Result<StoredSync, StoreError> {
     let configuration: String = row.try_get("configuration")?;
     Ok(StoredSync {
         id: row.try_get("id")?,
@@ -688,18 +676,18 @@ fn sync_from_row(row: &AnyRow) -> Result<StoredSync, StoreError> {
             .map_err(|e| StoreError::Corrupt(format!("sync configuration: {e}")))?,
         status: row.try_get("status")?,
         next_run_at: optional_timestamp(row, "next_run_at")?,
-        delete_removed_rows: row.try_get::<i64, _>("delete_removed_rows")? != 0,
+        delete_removed_rows: row.try_get::<i64>("delete_removed_rows")? != 0,
         cursor_position: row
-            .try_get::<Option<String>, _>("cursor_position")?
+            .try_get::<Option<String>>("cursor_position")?
             .map(|text| serde_json::from_str(&text))
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("sync cursor position: {e}")))?,
-        created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
-        updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+        created_at: parse_timestamp(&row.try_get::<String>("created_at")?)?,
+        updated_at: parse_timestamp(&row.try_get::<String>("updated_at")?)?,
     })
 }
 
-fn run_from_row(row: &AnyRow) -> Result<StoredRun, StoreError> {
+fn run_from_row(row: &Row) -> Result<StoredRun, StoreError> {
     Ok(StoredRun {
         id: row.try_get("id")?,
         workspace_id: row.try_get("workspace_id")?,
@@ -713,7 +701,7 @@ fn run_from_row(row: &AnyRow) -> Result<StoredRun, StoreError> {
         successful_rows: row.try_get("successful_rows")?,
         failed_rows: row.try_get("failed_rows")?,
         error: row.try_get("error")?,
-        created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?)?,
-        updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+        created_at: parse_timestamp(&row.try_get::<String>("created_at")?)?,
+        updated_at: parse_timestamp(&row.try_get::<String>("updated_at")?)?,
     })
 }

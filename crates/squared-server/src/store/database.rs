@@ -1,0 +1,579 @@
+//! The one door of the store to its database: a query is SQL text with numbered `$n`
+//! placeholders and bound values, run on whichever engine the store opened, and answered
+//! with rows that read the same on both.
+//!
+//! The engines are reached differently because they cost differently. PostgreSQL is a
+//! server: sqlx's native PostgreSQL pool, asynchronous. SQLite is a library call of a few
+//! microseconds: through sqlx every query crossed to a worker thread and back (two thread
+//! wake-ups, most of a show's cost in the profile), so here each query runs on the calling
+//! thread through rusqlite, with the statement prepared once per connection and cached.
+//! Reads go to a small set of read connections (WAL lets them read while a write is under
+//! way); every write goes to the one write connection, taken in turn by an async lock, so
+//! writers of this process queue without blocking a thread and never meet SQLite's busy
+//! error. A transaction holds the write connection from `BEGIN IMMEDIATE` to its end and
+//! runs its statements with `block_in_place`, so that a sync's batch of thousands of rows
+//! does not stall the other requests of the runtime thread it runs on.
+//!
+//! Nothing here knows tables or rules; [`super`] writes the SQL once for both engines.
+
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::{Column, Row as _, TypeInfo, ValueRef as _};
+
+/// How many prepared statements each SQLite connection keeps.
+const STATEMENTS_CACHED: usize = 128;
+/// A bound text longer than this makes a statement a batch's (see `Query::on_sqlite_sized`).
+const BATCH_PARAM_BYTES: usize = 4096;
+/// How many idle SQLite read connections are kept for reuse.
+const READERS_KEPT: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Postgres(#[from] sqlx::Error),
+    #[error("opening the database: {0}")]
+    Open(String),
+    #[error("column {0} is missing or of another type")]
+    Column(String),
+    #[error("the query returned no row")]
+    NoRow,
+}
+
+impl DatabaseError {
+    fn constraint(&self) -> Option<rusqlite::ffi::ErrorCode> {
+        match self {
+            DatabaseError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => Some(error.code),
+            _ => None,
+        }
+    }
+
+    fn sqlite_extended(&self) -> Option<i32> {
+        match self {
+            DatabaseError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => Some(error.extended_code),
+            _ => None,
+        }
+    }
+
+    /// A unique or primary-key constraint refused the write.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            DatabaseError::Postgres(sqlx::Error::Database(db)) => db.is_unique_violation(),
+            _ => matches!(
+                self.sqlite_extended(),
+                Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+            ),
+        }
+    }
+
+    /// A foreign-key constraint refused the write.
+    pub fn is_foreign_key_violation(&self) -> bool {
+        match self {
+            DatabaseError::Postgres(sqlx::Error::Database(db)) => db.is_foreign_key_violation(),
+            _ => {
+                self.sqlite_extended() == Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+                    || (self.constraint() == Some(rusqlite::ffi::ErrorCode::ConstraintViolation)
+                        && self.to_string().contains("FOREIGN KEY"))
+            }
+        }
+    }
+}
+
+/// A bound value.
+#[derive(Clone, Debug)]
+pub enum Param {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Int(Some(value)) => ToSqlOutput::from(*value),
+            Param::Text(Some(value)) => ToSqlOutput::from(value.as_str()),
+            Param::Int(None) | Param::Text(None) => ToSqlOutput::from(rusqlite::types::Null),
+        })
+    }
+}
+
+impl From<i64> for Param {
+    fn from(value: i64) -> Param {
+        Param::Int(Some(value))
+    }
+}
+impl From<Option<i64>> for Param {
+    fn from(value: Option<i64>) -> Param {
+        Param::Int(value)
+    }
+}
+impl From<&Option<i64>> for Param {
+    fn from(value: &Option<i64>) -> Param {
+        Param::Int(*value)
+    }
+}
+impl From<String> for Param {
+    fn from(value: String) -> Param {
+        Param::Text(Some(value))
+    }
+}
+impl From<&String> for Param {
+    fn from(value: &String) -> Param {
+        Param::Text(Some(value.clone()))
+    }
+}
+impl From<&str> for Param {
+    fn from(value: &str) -> Param {
+        Param::Text(Some(value.to_owned()))
+    }
+}
+impl From<Option<String>> for Param {
+    fn from(value: Option<String>) -> Param {
+        Param::Text(value)
+    }
+}
+impl From<&Option<String>> for Param {
+    fn from(value: &Option<String>) -> Param {
+        Param::Text(value.clone())
+    }
+}
+impl From<Option<&str>> for Param {
+    fn from(value: Option<&str>) -> Param {
+        Param::Text(value.map(str::to_owned))
+    }
+}
+
+/// One value of a row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+/// A row of a result, read by column name.
+#[derive(Debug)]
+pub struct Row {
+    columns: Arc<[String]>,
+    cells: Vec<Cell>,
+}
+
+/// A Rust value a [`Row`] cell can be read as.
+pub trait FromCell: Sized {
+    #[doc(hidden)]
+    fn from_cell(cell: &Cell) -> Option<Self>;
+}
+
+impl FromCell for i64 {
+    fn from_cell(cell: &Cell) -> Option<i64> {
+        match cell {
+            Cell::Int(value) => Some(*value),
+            _ => None,
+        }
+    }
+}
+impl FromCell for f64 {
+    fn from_cell(cell: &Cell) -> Option<f64> {
+        match cell {
+            Cell::Real(value) => Some(*value),
+            Cell::Int(value) => Some(*value as f64),
+            _ => None,
+        }
+    }
+}
+impl FromCell for String {
+    fn from_cell(cell: &Cell) -> Option<String> {
+        match cell {
+            Cell::Text(value) => Some(value.clone()),
+            _ => None,
+        }
+    }
+}
+impl<T: FromCell> FromCell for Option<T> {
+    fn from_cell(cell: &Cell) -> Option<Option<T>> {
+        match cell {
+            Cell::Null => Some(None),
+            other => T::from_cell(other).map(Some),
+        }
+    }
+}
+
+impl Row {
+    pub fn try_get<T: FromCell>(&self, column: &str) -> Result<T, DatabaseError> {
+        let index =
+            self.columns.iter().position(|c| c == column).ok_or_else(|| DatabaseError::Column(column.into()))?;
+        T::from_cell(&self.cells[index]).ok_or_else(|| DatabaseError::Column(column.into()))
+    }
+
+    /// The first column, for single-value queries.
+    fn first<T: FromCell>(&self) -> Result<T, DatabaseError> {
+        let cell = self.cells.first().ok_or_else(|| DatabaseError::Column("0".into()))?;
+        T::from_cell(cell).ok_or_else(|| DatabaseError::Column(self.columns[0].clone()))
+    }
+}
+
+/// An open database.
+pub enum Pool {
+    Sqlite(Sqlite),
+    Postgres(PgPool),
+}
+
+/// SQLite: one write connection and a few read connections of one file.
+pub struct Sqlite {
+    path: std::path::PathBuf,
+    writer: tokio::sync::Mutex<rusqlite::Connection>,
+    readers: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// The settings of every SQLite connection (see the store's documentation for why).
+const SQLITE_SETTINGS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+    PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;";
+
+fn sqlite_connection(path: &std::path::Path) -> Result<rusqlite::Connection, DatabaseError> {
+    let connection = rusqlite::Connection::open(path)?;
+    connection.execute_batch(SQLITE_SETTINGS)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENTS_CACHED);
+    Ok(connection)
+}
+
+impl Pool {
+    /// Opens an SQLite file (created if missing) after applying the migrations, with sqlx's
+    /// migrator (so the record of applied migrations stays where earlier versions kept it).
+    pub async fn open_sqlite(url: &str, migrator: &sqlx::migrate::Migrator) -> Result<Pool, super::StoreError> {
+        use sqlx::ConnectOptions;
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .map_err(DatabaseError::Postgres)?
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let path = options.get_filename().to_owned();
+        let mut connection = options.connect().await.map_err(DatabaseError::Postgres)?;
+        migrator.run(&mut connection).await?;
+        sqlx::Connection::close(connection).await.map_err(DatabaseError::Postgres)?;
+        let writer = sqlite_connection(&path)?;
+        Ok(Pool::Sqlite(Sqlite { path, writer: tokio::sync::Mutex::new(writer), readers: Mutex::new(Vec::new()) }))
+    }
+
+    pub async fn open_postgres(url: &str, migrator: &sqlx::migrate::Migrator) -> Result<Pool, super::StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(DatabaseError::Postgres)?;
+        migrator.run(&pool).await?;
+        Ok(Pool::Postgres(pool))
+    }
+
+    pub async fn close(&self) {
+        match self {
+            // Waits for the write under way; connections close when the store is dropped.
+            Pool::Sqlite(sqlite) => drop(sqlite.writer.lock().await),
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// Starts a transaction: on SQLite it holds the write connection until it ends.
+    pub async fn begin(&self) -> Result<Transaction<'_>, DatabaseError> {
+        match self {
+            Pool::Sqlite(sqlite) => {
+                let connection = sqlite.writer.lock().await;
+                blocking(|| connection.execute_batch("BEGIN IMMEDIATE"))?;
+                Ok(Transaction::Sqlite(SqliteTransaction { connection, open: true }))
+            }
+            Pool::Postgres(pool) => Ok(Transaction::Postgres(pool.begin().await?)),
+        }
+    }
+}
+
+/// Runs `work` where a long statement does not hold up the runtime thread's other tasks:
+/// through `block_in_place` on a multi-threaded runtime, inline on a single-threaded one.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
+/// An open transaction; dropped without [`Transaction::commit`], it rolls back.
+pub enum Transaction<'p> {
+    Sqlite(SqliteTransaction<'p>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// The write connection, inside `BEGIN IMMEDIATE` while `open`.
+pub struct SqliteTransaction<'p> {
+    connection: tokio::sync::MutexGuard<'p, rusqlite::Connection>,
+    open: bool,
+}
+
+impl Transaction<'_> {
+    pub async fn commit(self) -> Result<(), DatabaseError> {
+        match self {
+            Transaction::Sqlite(mut transaction) => {
+                blocking(|| transaction.connection.execute_batch("COMMIT"))?;
+                transaction.open = false;
+                Ok(())
+            }
+            Transaction::Postgres(transaction) => Ok(transaction.commit().await?),
+        }
+    }
+}
+
+impl Drop for SqliteTransaction<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Should the rollback fail, the next `BEGIN IMMEDIATE` fails and says why.
+            let _ = self.connection.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Where a query runs: on the pool, or inside a transaction.
+pub enum On<'a, 'p> {
+    Pool(&'a Pool),
+    Transaction(&'a mut Transaction<'p>),
+}
+
+impl<'a> From<&'a Pool> for On<'a, 'a> {
+    fn from(pool: &'a Pool) -> Self {
+        On::Pool(pool)
+    }
+}
+
+impl<'a, 'p> From<&'a mut Transaction<'p>> for On<'a, 'p> {
+    fn from(transaction: &'a mut Transaction<'p>) -> Self {
+        On::Transaction(transaction)
+    }
+}
+
+/// SQL with numbered `$n` placeholders and the values bound to them, in order.
+#[must_use]
+pub struct Query {
+    sql: String,
+    params: Vec<Param>,
+}
+
+/// Starts a query. The SQL is the store's own text; values arrive only as bound parameters.
+pub fn query(sql: impl Into<String>) -> Query {
+    Query { sql: sql.into(), params: Vec::new() }
+}
+
+impl Query {
+    pub fn bind(mut self, value: impl Into<Param>) -> Query {
+        self.params.push(value.into());
+        self
+    }
+
+    pub async fn fetch_all<'a, 'p>(self, on: impl Into<On<'a, 'p>>) -> Result<Vec<Row>, DatabaseError>
+    where
+        'p: 'a,
+    {
+        self.run(on.into(), None).await.map(|(rows, _)| rows)
+    }
+
+    pub async fn fetch_optional<'a, 'p>(self, on: impl Into<On<'a, 'p>>) -> Result<Option<Row>, DatabaseError>
+    where
+        'p: 'a,
+    {
+        Ok(self.run(on.into(), Some(1)).await?.0.into_iter().next())
+    }
+
+    pub async fn fetch_one<'a, 'p>(self, on: impl Into<On<'a, 'p>>) -> Result<Row, DatabaseError>
+    where
+        'p: 'a,
+    {
+        self.fetch_optional(on).await?.ok_or(DatabaseError::NoRow)
+    }
+
+    /// The first column of the first row.
+    pub async fn fetch_scalar<'a, 'p, T: FromCell>(self, on: impl Into<On<'a, 'p>>) -> Result<T, DatabaseError>
+    where
+        'p: 'a,
+    {
+        self.fetch_one(on).await?.first()
+    }
+
+    /// The first column of the first row, if there is a row.
+    pub async fn fetch_optional_scalar<'a, 'p, T: FromCell>(
+        self,
+        on: impl Into<On<'a, 'p>>,
+    ) -> Result<Option<T>, DatabaseError>
+    where
+        'p: 'a,
+    {
+        self.fetch_optional(on).await?.map(|row| row.first()).transpose()
+    }
+
+    /// The first column of every row.
+    pub async fn fetch_all_scalars<'a, 'p, T: FromCell>(
+        self,
+        on: impl Into<On<'a, 'p>>,
+    ) -> Result<Vec<T>, DatabaseError>
+    where
+        'p: 'a,
+    {
+        self.fetch_all(on).await?.iter().map(Row::first).collect()
+    }
+
+    /// Runs a statement; returns how many rows it changed.
+    pub async fn execute<'a, 'p>(self, on: impl Into<On<'a, 'p>>) -> Result<u64, DatabaseError>
+    where
+        'p: 'a,
+    {
+        self.run(on.into(), Some(0)).await.map(|(_, changed)| changed)
+    }
+
+    /// Runs the query, keeping at most `keep` rows (all when `None`); returns them and how
+    /// many rows a write changed.
+    async fn run(self, on: On<'_, '_>, keep: Option<usize>) -> Result<(Vec<Row>, u64), DatabaseError> {
+        match on {
+            On::Pool(Pool::Sqlite(sqlite)) => {
+                // A read runs on a read connection; a write on the write connection, in turn.
+                let reader = sqlite.reader()?;
+                let is_read = reader.prepare_cached(&self.sql)?.readonly();
+                if is_read {
+                    let result = self.on_sqlite_sized(&reader, keep);
+                    sqlite.give_back(reader);
+                    return result;
+                }
+                sqlite.give_back(reader);
+                let writer = sqlite.writer.lock().await;
+                self.on_sqlite_sized(&writer, keep)
+            }
+            On::Transaction(Transaction::Sqlite(transaction)) => {
+                blocking(|| self.on_sqlite(&transaction.connection, keep))
+            }
+            On::Pool(Pool::Postgres(pool)) => {
+                let mut connection = pool.acquire().await?;
+                self.on_postgres(&mut connection, keep).await
+            }
+            On::Transaction(Transaction::Postgres(transaction)) => self.on_postgres(transaction, keep).await,
+        }
+    }
+
+    /// A statement over a whole batch (a sync's, bound as one large JSON parameter) runs
+    /// through [`blocking`]; a single row's runs inline, where a thread hop would cost more
+    /// than the statement.
+    fn on_sqlite_sized(
+        &self,
+        connection: &rusqlite::Connection,
+        keep: Option<usize>,
+    ) -> Result<(Vec<Row>, u64), DatabaseError> {
+        let is_batch =
+            self.params.iter().any(|p| matches!(p, Param::Text(Some(text)) if text.len() > BATCH_PARAM_BYTES));
+        match is_batch {
+            true => blocking(|| self.on_sqlite(connection, keep)),
+            false => self.on_sqlite(connection, keep),
+        }
+    }
+
+    fn on_sqlite(
+        &self,
+        connection: &rusqlite::Connection,
+        keep: Option<usize>,
+    ) -> Result<(Vec<Row>, u64), DatabaseError> {
+        let mut statement = connection.prepare_cached(&self.sql)?;
+        // `$n` placeholders are named parameters to SQLite: bind each by its name.
+        for (i, param) in self.params.iter().enumerate() {
+            if let Some(index) = statement.parameter_index(&format!("${}", i + 1))? {
+                statement.raw_bind_parameter(index, param)?;
+            }
+        }
+        let columns: Arc<[String]> = statement.column_names().into_iter().map(str::to_owned).collect();
+        let mut rows = statement.raw_query();
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            if keep.is_some_and(|keep| found.len() >= keep) {
+                continue;
+            }
+            let mut cells = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                cells.push(match row.get_ref(i)? {
+                    ValueRef::Null => Cell::Null,
+                    ValueRef::Integer(value) => Cell::Int(value),
+                    ValueRef::Real(value) => Cell::Real(value),
+                    ValueRef::Text(text) | ValueRef::Blob(text) => {
+                        Cell::Text(String::from_utf8_lossy(text).into_owned())
+                    }
+                });
+            }
+            found.push(Row { columns: columns.clone(), cells });
+        }
+        drop(rows);
+        Ok((found, connection.changes()))
+    }
+
+    async fn on_postgres(
+        self,
+        connection: &mut sqlx::PgConnection,
+        keep: Option<usize>,
+    ) -> Result<(Vec<Row>, u64), DatabaseError> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(self.sql));
+        for param in self.params {
+            query = match param {
+                Param::Int(value) => query.bind(value),
+                Param::Text(value) => query.bind(value),
+            };
+        }
+        if keep == Some(0) {
+            return Ok((Vec::new(), query.execute(connection).await?.rows_affected()));
+        }
+        let rows = query.fetch_all(connection).await?;
+        let mut found = Vec::with_capacity(rows.len());
+        let mut columns: Option<Arc<[String]>> = None;
+        for row in rows.iter().take(keep.unwrap_or(usize::MAX)) {
+            let columns =
+                columns.get_or_insert_with(|| row.columns().iter().map(|c| c.name().to_owned()).collect()).clone();
+            found.push(Row { cells: postgres_cells(row)?, columns });
+        }
+        Ok((found, 0))
+    }
+}
+
+/// The cells of a PostgreSQL row, by the column types the store's tables use.
+fn postgres_cells(row: &PgRow) -> Result<Vec<Cell>, DatabaseError> {
+    let mut cells = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        if row.try_get_raw(i)?.is_null() {
+            cells.push(Cell::Null);
+            continue;
+        }
+        cells.push(match column.type_info().name() {
+            "INT8" => Cell::Int(row.try_get::<i64, _>(i)?),
+            "INT4" => Cell::Int(row.try_get::<i32, _>(i)?.into()),
+            "INT2" => Cell::Int(row.try_get::<i16, _>(i)?.into()),
+            "BOOL" => Cell::Int(row.try_get::<bool, _>(i)?.into()),
+            "FLOAT8" => Cell::Real(row.try_get::<f64, _>(i)?),
+            "FLOAT4" => Cell::Real(row.try_get::<f32, _>(i)?.into()),
+            _ => Cell::Text(row.try_get::<String, _>(i)?),
+        });
+    }
+    Ok(cells)
+}
+
+impl Sqlite {
+    /// An idle read connection, or a new one.
+    fn reader(&self) -> Result<rusqlite::Connection, DatabaseError> {
+        let idle = self.readers.lock().expect("the reader list is never poisoned").pop();
+        match idle {
+            Some(connection) => Ok(connection),
+            None => sqlite_connection(&self.path),
+        }
+    }
+
+    fn give_back(&self, connection: rusqlite::Connection) {
+        let mut readers = self.readers.lock().expect("the reader list is never poisoned");
+        if readers.len() < READERS_KEPT {
+            readers.push(connection);
+        }
+    }
+}
