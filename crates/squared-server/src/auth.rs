@@ -72,11 +72,22 @@ pub struct Caller {
     pub role: Role,
 }
 
+/// How many verified tokens [`TokenVerifier`] remembers (about 300 bytes each).
+const VERIFIED_TOKENS_KEPT: usize = 4096;
+
 /// Checks tokens against the server's secret.
+///
+/// A client sends the same token with every request, and checking its signature and
+/// claims was a fifth of the instructions of a `show` in the profile. So the claims of a
+/// token that passed are kept, by the token's exact text (signature included: other bytes
+/// are another token, checked in full), and each later request checks again only what time
+/// changes, the expiry. Failures are never kept. The set is bounded: when full, it starts
+/// over.
 pub struct TokenVerifier {
     key: DecodingKey,
     validation: Validation,
     max_lifetime_seconds: i64,
+    verified: std::sync::Mutex<std::collections::HashMap<Box<str>, std::sync::Arc<Claims>>>,
 }
 
 impl TokenVerifier {
@@ -101,6 +112,7 @@ impl TokenVerifier {
             key: DecodingKey::from_secret(secret),
             validation,
             max_lifetime_seconds: rules.max_lifetime.num_seconds(),
+            verified: Default::default(),
         }
     }
 
@@ -115,6 +127,36 @@ impl TokenVerifier {
             .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty())
             .ok_or(ServiceError::Unauthenticated("the Authorization header is not `Bearer <token>`"))?;
+        let claims = self.claims_of(token)?;
+        let grant = claims
+            .workspaces
+            .iter()
+            .find(|w| w.id == workspace_id)
+            .ok_or(ServiceError::Forbidden(format!("the caller is not a member of workspace {workspace_id}")))?;
+        Ok(Caller { subject: claims.sub.clone(), workspace_id, role: grant.role })
+    }
+
+    /// The claims of a valid token: remembered, or checked in full and then remembered.
+    fn claims_of(&self, token: &str) -> Result<std::sync::Arc<Claims>, ServiceError> {
+        let now = chrono::Utc::now().timestamp();
+        let known = self.verified.lock().expect("the token set is never poisoned").get(token).cloned();
+        if let Some(claims) = known {
+            if now > claims.exp + LEEWAY_SECONDS {
+                return Err(ServiceError::Unauthenticated("the bearer token has expired"));
+            }
+            return Ok(claims);
+        }
+        let claims = std::sync::Arc::new(self.check(token, now)?);
+        let mut verified = self.verified.lock().expect("the token set is never poisoned");
+        if verified.len() >= VERIFIED_TOKENS_KEPT {
+            verified.clear();
+        }
+        verified.insert(token.into(), claims.clone());
+        Ok(claims)
+    }
+
+    /// Checks a token's signature and claims in full.
+    fn check(&self, token: &str, now: i64) -> Result<Claims, ServiceError> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
@@ -131,18 +173,12 @@ impl TokenVerifier {
                 })
             })?
             .claims;
-        let now = chrono::Utc::now().timestamp();
         if claims.exp.saturating_sub(claims.iat) > self.max_lifetime_seconds
             || claims.exp.saturating_sub(now) > self.max_lifetime_seconds + LEEWAY_SECONDS
         {
             return Err(ServiceError::Unauthenticated("the bearer token lives longer than this server allows"));
         }
-        let grant = claims
-            .workspaces
-            .iter()
-            .find(|w| w.id == workspace_id)
-            .ok_or(ServiceError::Forbidden(format!("the caller is not a member of workspace {workspace_id}")))?;
-        Ok(Caller { subject: claims.sub, workspace_id, role: grant.role })
+        Ok(claims)
     }
 }
 
@@ -239,6 +275,24 @@ mod tests {
         for header in [format!("Basic {token}"), format!("Bearer{token}"), "Bearer ".into(), token.clone()] {
             assert!(verifier.authenticate(Some(&header), 7).is_err(), "{header}");
         }
+    }
+
+    #[test]
+    fn a_remembered_token_is_still_checked_for_expiry_and_its_exact_text() {
+        let token = TokenIssuer::new(SECRET, &rules()).issue_for("alice", 7, Role::Member, chrono::Duration::hours(1));
+        let verifier = TokenVerifier::new(SECRET, &rules());
+        assert!(verifier.authenticate(Some(&format!("Bearer {token}")), 7).is_ok());
+        // Another signature is another token: checked in full, and refused.
+        let mut tampered = token.clone();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(verifier.authenticate(Some(&format!("Bearer {tampered}")), 7).is_err());
+        // Time passes for a remembered token too.
+        let mut expired = (**verifier.verified.lock().unwrap().get(token.as_str()).unwrap()).clone();
+        expired.exp = chrono::Utc::now().timestamp() - 60;
+        verifier.verified.lock().unwrap().insert(token.as_str().into(), std::sync::Arc::new(expired));
+        let error = verifier.authenticate(Some(&format!("Bearer {token}")), 7).unwrap_err();
+        assert!(error.to_string().contains("expired"), "{error}");
     }
 
     #[test]

@@ -223,6 +223,16 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
+/// `$n`, the name SQLite gives placeholder `n`; the common ones made once.
+fn placeholder(n: usize) -> std::borrow::Cow<'static, str> {
+    static NAMES: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| (0..=32).map(|n| format!("${n}")).collect());
+    match NAMES.get(n) {
+        Some(name) => std::borrow::Cow::Borrowed(name.as_str()),
+        None => std::borrow::Cow::Owned(format!("${n}")),
+    }
+}
+
 /// SQLite: one write connection and a few read connections of one file.
 pub struct Sqlite {
     path: std::path::PathBuf,
@@ -439,52 +449,62 @@ impl Query {
             On::Pool(Pool::Sqlite(sqlite)) => {
                 // A read runs on a read connection; a write on the write connection, in turn.
                 let reader = sqlite.reader()?;
-                let is_read = reader.prepare_cached(&self.sql)?.readonly();
-                if is_read {
-                    let result = self.on_sqlite_sized(&reader, keep);
-                    sqlite.give_back(reader);
-                    return result;
-                }
+                let read = {
+                    let mut statement = reader.prepare_cached(&self.sql)?;
+                    statement.readonly().then(|| self.on_sqlite(&mut statement, &reader, keep))
+                };
                 sqlite.give_back(reader);
-                let writer = sqlite.writer.lock().await;
-                self.on_sqlite_sized(&writer, keep)
+                match read {
+                    Some(result) => result,
+                    None => {
+                        let writer = sqlite.writer.lock().await;
+                        self.on_sqlite(&mut writer.prepare_cached(&self.sql)?, &writer, keep)
+                    }
+                }
             }
-            On::Transaction(Transaction::Sqlite(transaction)) => {
-                blocking(|| self.on_sqlite(&transaction.connection, keep))
-            }
+            On::Transaction(Transaction::Sqlite(transaction)) => blocking(|| {
+                let connection = &transaction.connection;
+                self.on_sqlite_inline(&mut connection.prepare_cached(&self.sql)?, connection, keep)
+            }),
+            // Boxed, so that the SQLite path's future does not carry the size of sqlx's:
+            // dropshot moves every handler's future, and its size was a copy per request.
             On::Pool(Pool::Postgres(pool)) => {
-                let mut connection = pool.acquire().await?;
-                self.on_postgres(&mut connection, keep).await
+                Box::pin(async move {
+                    let mut connection = pool.acquire().await?;
+                    self.on_postgres(&mut connection, keep).await
+                })
+                .await
             }
-            On::Transaction(Transaction::Postgres(transaction)) => self.on_postgres(transaction, keep).await,
+            On::Transaction(Transaction::Postgres(transaction)) => Box::pin(self.on_postgres(transaction, keep)).await,
         }
     }
 
     /// A statement over a whole batch (a sync's, bound as one large JSON parameter) runs
     /// through [`blocking`]; a single row's runs inline, where a thread hop would cost more
     /// than the statement.
-    fn on_sqlite_sized(
+    fn on_sqlite(
         &self,
+        statement: &mut rusqlite::CachedStatement<'_>,
         connection: &rusqlite::Connection,
         keep: Option<usize>,
     ) -> Result<(Vec<Row>, u64), DatabaseError> {
         let is_batch =
             self.params.iter().any(|p| matches!(p, Param::Text(Some(text)) if text.len() > BATCH_PARAM_BYTES));
         match is_batch {
-            true => blocking(|| self.on_sqlite(connection, keep)),
-            false => self.on_sqlite(connection, keep),
+            true => blocking(|| self.on_sqlite_inline(statement, connection, keep)),
+            false => self.on_sqlite_inline(statement, connection, keep),
         }
     }
 
-    fn on_sqlite(
+    fn on_sqlite_inline(
         &self,
+        statement: &mut rusqlite::CachedStatement<'_>,
         connection: &rusqlite::Connection,
         keep: Option<usize>,
     ) -> Result<(Vec<Row>, u64), DatabaseError> {
-        let mut statement = connection.prepare_cached(&self.sql)?;
         // `$n` placeholders are named parameters to SQLite: bind each by its name.
         for (i, param) in self.params.iter().enumerate() {
-            if let Some(index) = statement.parameter_index(&format!("${}", i + 1))? {
+            if let Some(index) = statement.parameter_index(&placeholder(i + 1))? {
                 statement.raw_bind_parameter(index, param)?;
             }
         }
