@@ -328,7 +328,7 @@ struct Measured {
 
 /// `cargo xtask bench [--database URL]`: the API on SQLite and, given a PostgreSQL URL, on a
 /// scratch database of that server too.
-pub fn run(root: &Path, postgres: Option<&str>) -> Result<()> {
+pub fn run(root: &Path, postgres: Option<&str>, log_level: &str) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root)
@@ -343,19 +343,25 @@ pub fn run(root: &Path, postgres: Option<&str>) -> Result<()> {
     let script = scripts.path().join("bench.lua");
     std::fs::write(&script, include_str!("bench.lua"))?;
 
-    let mut results = vec![measure(root, &script, "SQLite", None)?];
+    let mut results = vec![measure(root, &script, "SQLite", None, log_level)?];
     if let Some(url) = postgres {
         let scratch = ScratchDatabase::create(url)?;
-        results.push(measure(root, &script, "PostgreSQL", Some(&scratch.url))?);
+        results.push(measure(root, &script, "PostgreSQL", Some(&scratch.url), log_level)?);
     }
-    report(root, &results)
+    report(root, &results, log_level)
 }
 
 /// Starts a release server on `database` (its own SQLite file when `None`), seeds it, and
 /// measures each operation at each concurrency against the floor.
-fn measure(root: &Path, script: &Path, engine: &'static str, database: Option<&str>) -> Result<Measured> {
+fn measure(
+    root: &Path,
+    script: &Path,
+    engine: &'static str,
+    database: Option<&str>,
+    log_level: &str,
+) -> Result<Measured> {
     let instance = ServerInstance::new(root)?;
-    let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
+    let mut args = vec!["serve", "--bind", "127.0.0.1:0", "--log-level", log_level];
     if let Some(url) = database {
         args.extend(["--database", url]);
     }
@@ -478,11 +484,12 @@ fn measure(root: &Path, script: &Path, engine: &'static str, database: Option<&s
     Ok(Measured { engine, figures, peak_during_load, resident, peak })
 }
 
-fn report(root: &Path, results: &[Measured]) -> Result<()> {
+fn report(root: &Path, results: &[Measured], log_level: &str) -> Result<()> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut section = format!(
         "## {} — API on {cores} cores: wrk on loopback against the release server and the floor, taken in turn; \
-         each figure the median of {RUNS_PER_FIGURE} runs of {} s after a {} s warm-up, spread = (max − min) / median\n\n",
+         each figure the median of {RUNS_PER_FIGURE} runs of {} s after a {} s warm-up, spread = (max − min) / median; \
+         server at --log-level {log_level}\n\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         MEASURE.as_secs(),
         WARM_UP.as_secs(),

@@ -33,6 +33,9 @@ enum Command {
         /// (postgres://…; it needs the right to create databases).
         #[arg(long)]
         database: Option<String>,
+        /// The server's --log-level (at `info`, its default, a line per request).
+        #[arg(long, default_value = "info")]
+        log_level: String,
     },
     /// List the API changes since a git ref; fail on a breaking one without a new major version.
     SpecDiff {
@@ -55,8 +58,8 @@ enum BenchTarget {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Codegen { check } => xtask::codegen::run(&xtask::codegen::workspace_root(), check),
-        Command::Bench { target: None, database } => {
-            xtask::bench::run(&xtask::codegen::workspace_root(), database.as_deref())
+        Command::Bench { target: None, database, log_level } => {
+            xtask::bench::run(&xtask::codegen::workspace_root(), database.as_deref(), &log_level)
         }
         Command::Bench { target: Some(BenchTarget::Sync { rows }), .. } => {
             xtask::bench_sync::run(&xtask::codegen::workspace_root(), rows)

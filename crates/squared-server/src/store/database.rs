@@ -221,7 +221,8 @@ impl Row {
     }
 }
 
-/// An open database.
+/// An open database (one per store: the size of the variants does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Pool {
     Sqlite(Sqlite),
     Postgres(PgPool),
@@ -295,8 +296,11 @@ pub struct Sqlite {
 struct QueuedWrite {
     query: Query,
     keep: Option<usize>,
-    answer: tokio::sync::oneshot::Sender<Result<(Vec<Row>, u64), DatabaseError>>,
+    answer: tokio::sync::oneshot::Sender<Outcome>,
 }
+
+/// What a statement answers: its rows (as many as asked for) and how many rows it changed.
+type Outcome = Result<(Vec<Row>, u64), DatabaseError>;
 
 /// Above this many writes (or with a batch's statement among them), a group commits through
 /// [`blocking`].
@@ -511,7 +515,7 @@ impl Query {
 
     /// Runs the query, keeping at most `keep` rows (all when `None`); returns them and how
     /// many rows a write changed.
-    async fn run(self, on: On<'_, '_>, keep: Option<usize>) -> Result<(Vec<Row>, u64), DatabaseError> {
+    async fn run(self, on: On<'_, '_>, keep: Option<usize>) -> Outcome {
         match on {
             On::Pool(Pool::Sqlite(sqlite)) => {
                 // A read runs on a read connection; a write on the write connection, in turn.
@@ -557,7 +561,7 @@ impl Query {
         statement: &mut rusqlite::CachedStatement<'_>,
         connection: &rusqlite::Connection,
         keep: Option<usize>,
-    ) -> Result<(Vec<Row>, u64), DatabaseError> {
+    ) -> Outcome {
         match self.is_batch() {
             true => blocking(|| self.on_sqlite_inline(statement, connection, keep)),
             false => self.on_sqlite_inline(statement, connection, keep),
@@ -569,7 +573,7 @@ impl Query {
         statement: &mut rusqlite::CachedStatement<'_>,
         connection: &rusqlite::Connection,
         keep: Option<usize>,
-    ) -> Result<(Vec<Row>, u64), DatabaseError> {
+    ) -> Outcome {
         // `$n` placeholders are named parameters to SQLite: bind each by its name.
         for (i, param) in self.params.iter().enumerate() {
             if let Some(index) = statement.parameter_index(&placeholder(i + 1))? {
@@ -600,11 +604,7 @@ impl Query {
         Ok((found, connection.changes()))
     }
 
-    async fn on_postgres(
-        self,
-        connection: &mut sqlx::PgConnection,
-        keep: Option<usize>,
-    ) -> Result<(Vec<Row>, u64), DatabaseError> {
+    async fn on_postgres(self, connection: &mut sqlx::PgConnection, keep: Option<usize>) -> Outcome {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(self.sql));
         for param in self.params {
             query = match param {
@@ -657,7 +657,7 @@ impl Sqlite {
     /// share) serves many writes; alone, a write commits by itself as before. Nothing is
     /// answered before it is committed, so an acknowledged write survives a crash of the
     /// process as before.
-    async fn write(&self, query: Query, keep: Option<usize>) -> Result<(Vec<Row>, u64), DatabaseError> {
+    async fn write(&self, query: Query, keep: Option<usize>) -> Outcome {
         let (answer, mut answered) = tokio::sync::oneshot::channel();
         self.queued.lock().expect("the write queue is never poisoned").push(QueuedWrite { query, keep, answer });
         let writer = self.writer.lock().await;
@@ -697,10 +697,7 @@ impl Sqlite {
 mod tests {
     use super::*;
 
-    fn queued(
-        sql: &str,
-        value: i64,
-    ) -> (QueuedWrite, tokio::sync::oneshot::Receiver<Result<(Vec<Row>, u64), DatabaseError>>) {
+    fn queued(sql: &str, value: i64) -> (QueuedWrite, tokio::sync::oneshot::Receiver<Outcome>) {
         let (answer, answered) = tokio::sync::oneshot::channel();
         (QueuedWrite { query: query(sql).bind(value), keep: Some(1), answer }, answered)
     }
