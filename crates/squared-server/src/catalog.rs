@@ -168,6 +168,11 @@ impl Entry {
     pub fn mask(&self, configuration: &Value) -> Value {
         secrets::mask(&self.schema, configuration)
     }
+
+    /// [`Entry::mask`] of a configuration the caller owns, without a copy.
+    pub fn mask_in_place(&self, configuration: &mut Value) {
+        secrets::mask_in_place(&self.schema, configuration)
+    }
 }
 
 /// Words for a failed keyword, made from the schema (never from the value).

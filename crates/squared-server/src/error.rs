@@ -40,8 +40,11 @@ impl Problem {
 }
 
 /// One reference token of a JSON Pointer, escaped (RFC 6901).
-pub fn pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+pub fn pointer_token(token: &str) -> std::borrow::Cow<'_, str> {
+    match token.contains(['~', '/']) {
+        true => token.replace('~', "~0").replace('/', "~1").into(),
+        false => token.into(),
+    }
 }
 
 impl ServiceError {

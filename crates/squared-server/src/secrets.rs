@@ -35,45 +35,62 @@ pub const SECRET_KEYWORD: &str = "multiwoven_secret";
 
 /// `value` with every secret field, at any depth, replaced by [`MASK`].
 pub fn mask(schema: &Value, value: &Value) -> Value {
-    map_secrets(schema, value, "", &mut |_, secret| {
-        if secret.is_null() { Value::Null } else { Value::String(MASK.into()) }
-    })
+    let mut masked = value.clone();
+    mask_in_place(schema, &mut masked);
+    masked
+}
+
+/// [`mask`] without a copy, for a value the caller owns (every connector a response shows).
+pub fn mask_in_place(schema: &Value, value: &mut Value) {
+    for_each_secret(schema, value, &mut String::new(), &mut |_, secret| {
+        if !secret.is_null() {
+            *secret = Value::String(MASK.into());
+        }
+    });
 }
 
 /// Rebuilds `value`, replacing each secret field (with its JSON Pointer) by `f`'s result.
 fn map_secrets(schema: &Value, value: &Value, pointer: &str, f: &mut dyn FnMut(&str, &Value) -> Value) -> Value {
+    let mut mapped = value.clone();
+    for_each_secret(schema, &mut mapped, &mut pointer.to_owned(), &mut |pointer, secret| *secret = f(pointer, secret));
+    mapped
+}
+
+/// Calls `f` with each secret field of `value` (and its JSON Pointer, built in `pointer`
+/// without an allocation per field), which may change it in place: the one walk of a
+/// configuration by its schema's secret marks.
+fn for_each_secret(schema: &Value, value: &mut Value, pointer: &mut String, f: &mut dyn FnMut(&str, &mut Value)) {
     if schema.get(SECRET_KEYWORD).and_then(Value::as_bool) == Some(true) {
-        return f(pointer, value);
+        f(pointer, value);
+        return;
     }
+    let parent = pointer.len();
     match value {
-        Value::Object(members) => Value::Object(
-            members
-                .iter()
-                .map(|(key, member)| {
-                    let member_schema = schema
-                        .get("properties")
-                        .and_then(|p| p.get(key))
-                        .or_else(|| schema.get("additionalProperties").filter(|s| s.is_object()));
-                    let member_pointer = format!("{pointer}/{}", crate::error::pointer_token(key));
-                    let mapped = match member_schema {
-                        Some(member_schema) => map_secrets(member_schema, member, &member_pointer, f),
-                        None => member.clone(),
-                    };
-                    (key.clone(), mapped)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => match schema.get("items") {
-            Some(item_schema) => Value::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(index, item)| map_secrets(item_schema, item, &format!("{pointer}/{index}"), f))
-                    .collect(),
-            ),
-            None => value.clone(),
-        },
-        _ => value.clone(),
+        Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                let member_schema = schema
+                    .get("properties")
+                    .and_then(|p| p.get(key))
+                    .or_else(|| schema.get("additionalProperties").filter(|s| s.is_object()));
+                if let Some(member_schema) = member_schema {
+                    pointer.push('/');
+                    pointer.push_str(&crate::error::pointer_token(key));
+                    for_each_secret(member_schema, member, pointer, f);
+                    pointer.truncate(parent);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (index, item) in items.iter_mut().enumerate() {
+                    use std::fmt::Write as _;
+                    write!(pointer, "/{index}").expect("writing to a String cannot fail");
+                    for_each_secret(item_schema, item, pointer, f);
+                    pointer.truncate(parent);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

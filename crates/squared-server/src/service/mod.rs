@@ -245,7 +245,7 @@ impl Service {
                 configuration: self.vault.seal(entry.schema(), &clear, caller.workspace_id),
             })
             .await?;
-        Ok(ConnectorResponse { data: self.connector_resource(&stored) })
+        Ok(ConnectorResponse { data: self.connector_resource(stored) })
     }
 
     pub async fn list_connectors(
@@ -275,7 +275,7 @@ impl Service {
             filters.push(("sub_category", sub_category.as_str()));
         }
         Ok(ConnectorListResponse {
-            data: connectors.iter().map(|c| self.connector_resource(c)).collect(),
+            data: connectors.into_iter().map(|c| self.connector_resource(c)).collect(),
             links: page_links("/api/v1/connectors", &filters, request.page, request.per_page, total),
         })
     }
@@ -289,7 +289,7 @@ impl Service {
 
     pub async fn show_connector(&self, caller: &Caller, id: &str) -> Result<ConnectorResponse, ServiceError> {
         let stored = self.stored_connector(caller, id).await?;
-        Ok(ConnectorResponse { data: self.connector_resource(&stored) })
+        Ok(ConnectorResponse { data: self.connector_resource(stored) })
     }
 
     pub async fn update_connector(
@@ -332,7 +332,7 @@ impl Service {
             self.store.update_connector(caller.workspace_id, stored.id, &changed).await?.ok_or_else(|| {
                 ServiceError::NotFound(format!("there is no connector {id} in workspace {}", caller.workspace_id))
             })?;
-        Ok(ConnectorResponse { data: self.connector_resource(&updated) })
+        Ok(ConnectorResponse { data: self.connector_resource(updated) })
     }
 
     pub async fn delete_connector(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
@@ -503,25 +503,31 @@ impl Service {
 
     /// A stored connector as the API shows it, secrets masked. A connector whose definition
     /// left the catalog shows no configuration at all: which fields are secret is unknown.
-    fn connector_resource(&self, stored: &StoredConnector) -> Connector {
+    fn connector_resource(&self, stored: StoredConnector) -> Connector {
         let entry = self.catalog.find(stored.connector_type, &stored.connector_name);
-        let configuration = match entry.map(|e| e.mask(&stored.configuration)) {
-            Some(Value::Object(map)) => map,
-            _ => Map::new(),
+        let configuration = match (entry, stored.configuration) {
+            (Some(entry), mut configuration) => {
+                entry.mask_in_place(&mut configuration);
+                match configuration {
+                    Value::Object(map) => map,
+                    _ => Map::new(),
+                }
+            }
+            (None, _) => Map::new(),
         };
         Connector {
             id: stored.id.to_string(),
             type_: CONNECTOR_RESOURCE.to_owned(),
             attributes: ConnectorAttributes {
-                name: stored.name.clone(),
-                description: stored.description.clone(),
+                name: stored.name,
+                description: stored.description,
                 connector_type: stored.connector_type.as_str().to_owned(),
                 workspace_id: stored.workspace_id,
                 created_at: stored.created_at,
                 updated_at: stored.updated_at,
                 configuration,
-                connector_name: stored.connector_name.clone(),
                 icon: entry.map(|e| e.definition.icon.clone()).unwrap_or_default(),
+                connector_name: stored.connector_name,
             },
         }
     }

@@ -256,10 +256,9 @@ impl Store {
         let total: i64 = count.fetch_scalar(&self.pool).await?;
 
         let page_sql = format!(
-            "SELECT {} FROM connectors WHERE {condition} ORDER BY updated_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            "SELECT {} FROM connectors WHERE {condition} ORDER BY updated_at DESC, id DESC {}",
             connector_columns!(),
-            arguments.len() + 2,
-            arguments.len() + 3
+            limit_offset(arguments.len() + 2, arguments.len() + 3)
         );
         let mut page = query(page_sql).bind(workspace_id);
         for argument in &arguments {
@@ -289,8 +288,8 @@ impl Store {
         let count_sql = format!("SELECT COUNT(*) FROM {table} WHERE {condition}");
         let next = texts.len() + 2;
         let page_sql = format!(
-            "SELECT {columns} FROM {table} WHERE {condition} ORDER BY {order} LIMIT ${next} OFFSET ${}",
-            next + 1
+            "SELECT {columns} FROM {table} WHERE {condition} ORDER BY {order} {}",
+            limit_offset(next, next + 1)
         );
         let mut count = query(count_sql).bind(key);
         let mut page = query(page_sql).bind(key);
@@ -466,6 +465,13 @@ impl Store {
         transaction.commit().await?;
         Ok(count)
     }
+}
+
+/// `LIMIT $limit OFFSET $offset` of a page, written as expressions (`$n + 0`): SQLite plans
+/// a bare bound LIMIT by its value, so that binding a new value (every reuse of the cached
+/// statement) made it prepare the statement again, the largest cost of a list in the profile.
+fn limit_offset(limit: usize, offset: usize) -> String {
+    format!("LIMIT (${limit} + 0) OFFSET (${offset} + 0)")
 }
 
 fn duplicate_or_database(error: DatabaseError) -> StoreError {
