@@ -308,11 +308,19 @@ const GROUP_INLINE: usize = 8;
 
 /// The settings of every SQLite connection (see the store's documentation for why).
 const SQLITE_SETTINGS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-    PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;";
+    PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
 
-fn sqlite_connection(path: &std::path::Path) -> Result<rusqlite::Connection, DatabaseError> {
+/// The page cache of the write connection, in KiB: it keeps every page it touches (writes of
+/// other connections no longer empty it), so this bounds most of the store's memory.
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
+/// The page cache of each read connection, in KiB (a sync's fingerprint lookups read here).
+const READER_CACHE_KIB: i64 = 8 * 1024;
+
+fn sqlite_connection(path: &std::path::Path, cache_kib: i64) -> Result<rusqlite::Connection, DatabaseError> {
     let connection = rusqlite::Connection::open(path)?;
     connection.execute_batch(SQLITE_SETTINGS)?;
+    // A negative cache size is in KiB.
+    connection.execute_batch(&format!("PRAGMA cache_size = -{cache_kib};"))?;
     connection.set_prepared_statement_cache_capacity(STATEMENTS_CACHED);
     Ok(connection)
 }
@@ -332,7 +340,7 @@ impl Pool {
         let mut connection = options.connect().await.map_err(DatabaseError::Postgres)?;
         migrator.run(&mut connection).await?;
         sqlx::Connection::close(connection).await.map_err(DatabaseError::Postgres)?;
-        let writer = sqlite_connection(&path)?;
+        let writer = sqlite_connection(&path, WRITER_CACHE_KIB)?;
         Ok(Pool::Sqlite(Sqlite {
             path,
             writer: tokio::sync::Mutex::new(writer),
@@ -681,7 +689,7 @@ impl Sqlite {
         let idle = self.readers.lock().expect("the reader list is never poisoned").pop();
         match idle {
             Some(connection) => Ok(connection),
-            None => sqlite_connection(&self.path),
+            None => sqlite_connection(&self.path, READER_CACHE_KIB),
         }
     }
 

@@ -19,8 +19,10 @@
 //! crash test proves it); only a crash of the whole machine may lose the last moments of
 //! commits. `FULL` would also survive that, at the price of an fsync per commit, which on
 //! these machines cuts create throughput several times over; deployments that need
-//! machine-crash durability run on PostgreSQL. Each SQLite connection caches up to 32 MiB of
-//! pages (SQLite's default is 2 MiB), so that a sync's fingerprint lookups stay in memory.
+//! machine-crash durability run on PostgreSQL. The SQLite connections cache more pages than
+//! SQLite's default 2 MiB (the write connection 16 MiB, each read connection 8 MiB: see
+//! [`database`]), so that a sync's fingerprint lookups mostly stay in memory, within the
+//! server's memory target.
 
 mod database;
 mod models;
