@@ -10,7 +10,8 @@
 //! Reads go to a small set of read connections (WAL lets them read while a write is under
 //! way); every write goes to the one write connection, taken in turn by an async lock, so
 //! writers of this process queue without blocking a thread and never meet SQLite's busy
-//! error. A transaction holds the write connection from `BEGIN IMMEDIATE` to its end and
+//! error, and writes that queue together are committed together ([`Sqlite::write`]). A
+//! transaction holds the write connection from `BEGIN IMMEDIATE` to its end and
 //! runs its statements with `block_in_place`, so that a sync's batch of thousands of rows
 //! does not stall the other requests of the runtime thread it runs on.
 //!
@@ -26,7 +27,7 @@ use sqlx::{Column, Row as _, TypeInfo, ValueRef as _};
 
 /// How many prepared statements each SQLite connection keeps.
 const STATEMENTS_CACHED: usize = 128;
-/// A bound text longer than this makes a statement a batch's (see `Query::on_sqlite_sized`).
+/// A bound text longer than this makes a statement a batch's (see `Query::is_batch`).
 const BATCH_PARAM_BYTES: usize = 4096;
 /// How many idle SQLite read connections are kept for reuse.
 const READERS_KEPT: usize = 8;
@@ -35,10 +36,9 @@ const READERS_KEPT: usize = 8;
 pub enum DatabaseError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// sqlx's: PostgreSQL, and SQLite while its migrations are applied.
     #[error(transparent)]
-    Postgres(#[from] sqlx::Error),
-    #[error("opening the database: {0}")]
-    Open(String),
+    Sqlx(#[from] sqlx::Error),
     #[error("column {0} is missing or of another type")]
     Column(String),
     #[error("the query returned no row")]
@@ -67,7 +67,7 @@ impl DatabaseError {
     /// A unique or primary-key constraint refused the write.
     pub fn is_unique_violation(&self) -> bool {
         match self {
-            DatabaseError::Postgres(sqlx::Error::Database(db)) => db.is_unique_violation(),
+            DatabaseError::Sqlx(sqlx::Error::Database(db)) => db.is_unique_violation(),
             _ => matches!(
                 self.sqlite_extended(),
                 Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -78,7 +78,7 @@ impl DatabaseError {
     /// A foreign-key constraint refused the write.
     pub fn is_foreign_key_violation(&self) -> bool {
         match self {
-            DatabaseError::Postgres(sqlx::Error::Database(db)) => db.is_foreign_key_violation(),
+            DatabaseError::Sqlx(sqlx::Error::Database(db)) => db.is_foreign_key_violation(),
             _ => {
                 self.sqlite_extended() == Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
                     || (self.constraint() == Some(rusqlite::ffi::ErrorCode::ConstraintViolation)
@@ -331,15 +331,15 @@ impl Pool {
     pub async fn open_sqlite(url: &str, migrator: &sqlx::migrate::Migrator) -> Result<Pool, super::StoreError> {
         use sqlx::ConnectOptions;
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-            .map_err(DatabaseError::Postgres)?
+            .map_err(DatabaseError::Sqlx)?
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let path = options.get_filename().to_owned();
-        let mut connection = options.connect().await.map_err(DatabaseError::Postgres)?;
+        let mut connection = options.connect().await.map_err(DatabaseError::Sqlx)?;
         migrator.run(&mut connection).await?;
-        sqlx::Connection::close(connection).await.map_err(DatabaseError::Postgres)?;
+        sqlx::Connection::close(connection).await.map_err(DatabaseError::Sqlx)?;
         let writer = sqlite_connection(&path, WRITER_CACHE_KIB)?;
         Ok(Pool::Sqlite(Sqlite {
             path,
@@ -355,7 +355,7 @@ impl Pool {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await
-            .map_err(DatabaseError::Postgres)?;
+            .map_err(DatabaseError::Sqlx)?;
         migrator.run(&pool).await?;
         Ok(Pool::Postgres(pool))
     }
