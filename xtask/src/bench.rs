@@ -83,7 +83,7 @@ impl Process {
 const CREATE_TEMPLATE: &str = r#"{"connector":{"name":"{n}","connector_type":"destination","connector_name":"Http","configuration":{"destination_url":"https://hooks.example.com/{n}","headers":{"X-Api-Key":"secret-{n}"}}}}"#;
 
 /// One request of the API, for seeding and for the sample bodies (wrk sends the measured ones).
-fn api_request(
+pub(crate) fn api_request(
     method: http::Method,
     path: &str,
     token: &str,

@@ -18,11 +18,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use bytes::Bytes;
-use http_body_util::Full;
 use serde_json::{Value, json};
 
-use crate::bench::{Process, ServerInstance, append_to_benchmarks, connect, send};
+use crate::bench::{Process, ServerInstance, api_request, append_to_benchmarks, connect, send};
 
 const SCHEMA: &str = "squared_bench_sync";
 const COLUMNS: [&str; 10] =
@@ -46,16 +44,7 @@ struct Api {
 impl Api {
     async fn call(&self, method: http::Method, path: &str, body: Option<Value>) -> Result<Value> {
         let mut sender = connect(&self.address).await?;
-        let mut builder = http::Request::builder()
-            .method(method.clone())
-            .uri(path)
-            .header(http::header::HOST, "127.0.0.1")
-            .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
-            .header("Workspace-Id", 1);
-        if body.is_some() {
-            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
-        }
-        let request = builder.body(Full::new(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default())))?;
+        let request = api_request(method.clone(), path, &self.token, 1, body.map(|b| b.to_string()));
         let (status, bytes) = send(&mut sender, request).await?;
         if !(200..300).contains(&status) {
             bail!("{method} {path} answered {status}: {}", String::from_utf8_lossy(&bytes));

@@ -164,14 +164,9 @@ impl Entry {
         problems
     }
 
-    /// The configuration as it may be shown: every secret field masked.
-    pub fn mask(&self, configuration: &Value) -> Value {
+    /// Makes a configuration fit to be shown: every secret field masked, in place.
+    pub fn mask(&self, configuration: &mut Value) {
         secrets::mask(&self.schema, configuration)
-    }
-
-    /// [`Entry::mask`] of a configuration the caller owns, without a copy.
-    pub fn mask_in_place(&self, configuration: &mut Value) {
-        secrets::mask_in_place(&self.schema, configuration)
     }
 }
 

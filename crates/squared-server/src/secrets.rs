@@ -33,15 +33,9 @@ pub const AUDIENCE_KEYWORD: &str = "squared_audience";
 /// The schema keyword that marks a secret field.
 pub const SECRET_KEYWORD: &str = "multiwoven_secret";
 
-/// `value` with every secret field, at any depth, replaced by [`MASK`].
-pub fn mask(schema: &Value, value: &Value) -> Value {
-    let mut masked = value.clone();
-    mask_in_place(schema, &mut masked);
-    masked
-}
-
-/// [`mask`] without a copy, for a value the caller owns (every connector a response shows).
-pub fn mask_in_place(schema: &Value, value: &mut Value) {
+/// Replaces every secret field of `value`, at any depth, by [`MASK`], in place: every
+/// connector a response shows is the caller's own copy, so none is made here.
+pub fn mask(schema: &Value, value: &mut Value) {
     for_each_secret(schema, value, &mut String::new(), &mut |_, secret| {
         if !secret.is_null() {
             *secret = Value::String(MASK.into());
@@ -50,9 +44,9 @@ pub fn mask_in_place(schema: &Value, value: &mut Value) {
 }
 
 /// Rebuilds `value`, replacing each secret field (with its JSON Pointer) by `f`'s result.
-fn map_secrets(schema: &Value, value: &Value, pointer: &str, f: &mut dyn FnMut(&str, &Value) -> Value) -> Value {
+fn map_secrets(schema: &Value, value: &Value, f: &mut dyn FnMut(&str, &Value) -> Value) -> Value {
     let mut mapped = value.clone();
-    for_each_secret(schema, &mut mapped, &mut pointer.to_owned(), &mut |pointer, secret| *secret = f(pointer, secret));
+    for_each_secret(schema, &mut mapped, &mut String::new(), &mut |pointer, secret| *secret = f(pointer, secret));
     mapped
 }
 
@@ -98,7 +92,7 @@ fn for_each_secret(schema: &Value, value: &mut Value, pointer: &mut String, f: &
 /// (both in clear). A masked field with nothing stored to keep is reported by pointer.
 pub fn keep_masked(schema: &Value, incoming: &Value, stored: &Value) -> Result<Value, Vec<String>> {
     let mut missing = Vec::new();
-    let merged = map_secrets(schema, incoming, "", &mut |pointer, value| {
+    let merged = map_secrets(schema, incoming, &mut |pointer, value| {
         if value.as_str() != Some(MASK) {
             return value.clone();
         }
@@ -116,7 +110,7 @@ pub fn keep_masked(schema: &Value, incoming: &Value, stored: &Value) -> Result<V
 /// The pointers of the secret fields of `value` that hold the mask.
 pub fn masked_pointers(schema: &Value, value: &Value) -> Vec<String> {
     let mut masked = Vec::new();
-    map_secrets(schema, value, "", &mut |pointer, secret| {
+    map_secrets(schema, value, &mut |pointer, secret| {
         if secret.as_str() == Some(MASK) {
             masked.push(pointer.to_owned());
         }
@@ -257,7 +251,7 @@ impl Vault {
 
     /// `configuration` (in clear) with every secret value encrypted.
     pub fn seal(&self, schema: &Value, configuration: &Value, workspace_id: i64) -> Value {
-        map_secrets(schema, configuration, "", &mut |pointer, value| {
+        map_secrets(schema, configuration, &mut |pointer, value| {
             if value.is_null() { value.clone() } else { self.seal_value(value, &Self::aad(workspace_id, pointer)) }
         })
     }
@@ -280,7 +274,7 @@ impl Vault {
     /// stored in clear, and is not passed on as if it had been.
     pub fn open(&self, schema: &Value, configuration: &Value, workspace_id: i64) -> Result<Value, VaultError> {
         let mut failure = None;
-        let opened = map_secrets(schema, configuration, "", &mut |pointer, value| {
+        let opened = map_secrets(schema, configuration, &mut |pointer, value| {
             if value.is_null() {
                 return Value::Null;
             }
@@ -424,8 +418,10 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_at_any_depth() {
+        let mut masked = value();
+        mask(&schema(), &mut masked);
         assert_eq!(
-            mask(&schema(), &value()),
+            masked,
             json!({
                 "host": "db", "api_key": MASK,
                 "credentials": {"username": "u", "password": MASK},

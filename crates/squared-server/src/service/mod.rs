@@ -507,7 +507,7 @@ impl Service {
         let entry = self.catalog.find(stored.connector_type, &stored.connector_name);
         let configuration = match (entry, stored.configuration) {
             (Some(entry), mut configuration) => {
-                entry.mask_in_place(&mut configuration);
+                entry.mask(&mut configuration);
                 match configuration {
                     Value::Object(map) => map,
                     _ => Map::new(),

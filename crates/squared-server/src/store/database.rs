@@ -50,13 +50,6 @@ pub enum DatabaseError {
 }
 
 impl DatabaseError {
-    fn constraint(&self) -> Option<rusqlite::ffi::ErrorCode> {
-        match self {
-            DatabaseError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => Some(error.code),
-            _ => None,
-        }
-    }
-
     fn sqlite_extended(&self) -> Option<i32> {
         match self {
             DatabaseError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => Some(error.extended_code),
@@ -79,11 +72,14 @@ impl DatabaseError {
     pub fn is_foreign_key_violation(&self) -> bool {
         match self {
             DatabaseError::Sqlx(sqlx::Error::Database(db)) => db.is_foreign_key_violation(),
-            _ => {
-                self.sqlite_extended() == Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
-                    || (self.constraint() == Some(rusqlite::ffi::ErrorCode::ConstraintViolation)
-                        && self.to_string().contains("FOREIGN KEY"))
+            // A RESTRICT met while a trigger of the same statement runs (the connector count
+            // triggers) comes as SQLITE_CONSTRAINT_TRIGGER: only its message says foreign key.
+            DatabaseError::Sqlite(rusqlite::Error::SqliteFailure(error, message)) => {
+                error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+                    || (error.code == rusqlite::ffi::ErrorCode::ConstraintViolation
+                        && message.as_deref().is_some_and(|m| m.contains("FOREIGN KEY")))
             }
+            _ => false,
         }
     }
 }
@@ -181,15 +177,6 @@ impl FromCell for i64 {
         }
     }
 }
-impl FromCell for f64 {
-    fn from_cell(cell: &Cell) -> Option<f64> {
-        match cell {
-            Cell::Real(value) => Some(*value),
-            Cell::Int(value) => Some(*value as f64),
-            _ => None,
-        }
-    }
-}
 impl FromCell for String {
     fn from_cell(cell: &Cell) -> Option<String> {
         match cell {
@@ -230,9 +217,7 @@ pub enum Pool {
 
 /// Commits `group` (see [`Sqlite::write`]) and answers each write.
 fn commit_group(connection: &rusqlite::Connection, mut group: Vec<QueuedWrite>) {
-    let run = |write: &QueuedWrite| {
-        write.query.on_sqlite_inline(&mut connection.prepare_cached(&write.query.sql)?, connection, write.keep)
-    };
+    let run = |write: &QueuedWrite| write.query.on_connection(connection, write.keep);
     if group.len() == 1 {
         let write = group.pop().expect("one write");
         let result = run(&write);
@@ -538,10 +523,9 @@ impl Query {
                     None => sqlite.write(self, keep).await,
                 }
             }
-            On::Transaction(Transaction::Sqlite(transaction)) => blocking(|| {
-                let connection = &transaction.connection;
-                self.on_sqlite_inline(&mut connection.prepare_cached(&self.sql)?, connection, keep)
-            }),
+            On::Transaction(Transaction::Sqlite(transaction)) => {
+                blocking(|| self.on_connection(&transaction.connection, keep))
+            }
             // Boxed, so that the SQLite path's future does not carry the size of sqlx's:
             // dropshot moves every handler's future, and its size was a copy per request.
             On::Pool(Pool::Postgres(pool)) => {
@@ -574,6 +558,11 @@ impl Query {
             true => blocking(|| self.on_sqlite_inline(statement, connection, keep)),
             false => self.on_sqlite_inline(statement, connection, keep),
         }
+    }
+
+    /// Prepares (or finds cached) and runs the statement on `connection`, inline.
+    fn on_connection(&self, connection: &rusqlite::Connection, keep: Option<usize>) -> Outcome {
+        self.on_sqlite_inline(&mut connection.prepare_cached(&self.sql)?, connection, keep)
     }
 
     fn on_sqlite_inline(

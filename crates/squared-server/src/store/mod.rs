@@ -589,6 +589,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_database_refuses_what_foreign_keys_forbid() {
+        let (_dir, store) = sqlite().await;
+        let source = store.insert_connector(&postgres(1, "a")).await.unwrap();
+        let model = |connector_id| NewModel {
+            workspace_id: 1,
+            connector_id,
+            name: "m".into(),
+            description: None,
+            query: Some("SELECT 1".into()),
+            query_type: "raw_sql".into(),
+            primary_key: None,
+            configuration: serde_json::json!({}),
+            columns: None,
+        };
+        store.insert_model(&model(source.id)).await.unwrap();
+        let deleted = store.delete_connector(1, source.id).await;
+        assert!(matches!(deleted, Err(StoreError::InUse)), "{deleted:?}");
+        assert!(matches!(store.insert_model(&model(source.id + 1000)).await, Err(StoreError::Missing)));
+    }
+
+    #[tokio::test]
     async fn only_known_engines_are_taken() {
         assert!(matches!(Store::open("mysql://localhost/x").await, Err(StoreError::UnsupportedUrl(_))));
     }
