@@ -1,0 +1,148 @@
+//! Reads the document and walks it: components first, then every operation of every path.
+//! Also the one place where `$ref`s into `components` are followed.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail, ensure};
+use serde_json::{Map, Value};
+
+use super::naming::{is_semver, join, pointer_token, rust_type_name};
+use super::schemas::is_named_kind;
+use super::{Api, TypeDef};
+
+const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
+
+/// Parses the document and builds the model.
+pub fn load(spec_text: &str) -> Result<Api> {
+    let document: Value = serde_yaml::from_str(spec_text).context("spec is not valid YAML")?;
+    // Make sure the document is an OpenAPI document at all before reading it loosely.
+    serde_json::from_value::<openapiv3::OpenAPI>(document.clone())
+        .context("spec is not a valid OpenAPI 3.0 document")?;
+    Builder::new(&document)?.build()
+}
+
+pub(super) struct Builder<'a> {
+    pub(super) document: &'a Value,
+    pub(super) schemas: &'a Map<String, Value>,
+    pub(super) types: Vec<TypeDef>,
+    /// Rust type name → location of the schema that claimed it.
+    pub(super) claimed: BTreeMap<String, String>,
+    pub(super) warnings: Vec<String>,
+}
+
+impl<'a> Builder<'a> {
+    pub(super) fn new(document: &'a Value) -> Result<Self> {
+        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        let openapi = document["openapi"].as_str().unwrap_or_default();
+        ensure!(openapi.starts_with("3.0."), "#/openapi: only OpenAPI 3.0.x is supported, found {openapi:?}");
+        let version = document["info"]["version"].as_str().unwrap_or_default();
+        ensure!(
+            is_semver(version),
+            "#/info/version: {version:?} must be a semantic version (MAJOR.MINOR.PATCH): dropshot emits it as one"
+        );
+        let schemas = document
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .unwrap_or_else(|| EMPTY.get_or_init(Map::new));
+        Ok(Builder { document, schemas, types: Vec::new(), claimed: BTreeMap::new(), warnings: Vec::new() })
+    }
+
+    pub(super) fn build(mut self) -> Result<Api> {
+        // Claim every component name first, so that inline names can never take one.
+        for (key, schema) in self.schemas {
+            let location = join("#/components/schemas", key);
+            let name = rust_type_name(key, &location)?;
+            self.claim(&name, &location)?;
+            ensure!(
+                is_named_kind(schema),
+                "{location}: a component schema must be an object with properties or a string \
+                 enum; use the schema inline where it is referenced instead"
+            );
+        }
+        for (key, schema) in self.schemas {
+            let location = join("#/components/schemas", key);
+            let name = rust_type_name(key, &location)?;
+            self.define(&name, key, schema, &location)?;
+        }
+
+        let mut operations = Vec::new();
+        let mut operation_ids = BTreeMap::new();
+        let paths = self.document["paths"].as_object().cloned().unwrap_or_default();
+        for (path, item) in &paths {
+            let item_location = join("#/paths", path);
+            ensure!(item.get("$ref").is_none(), "{item_location}: path item references are not supported");
+            let shared_params = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            for method in METHODS {
+                let Some(operation) = item.get(method) else { continue };
+                let location = join(&item_location, method);
+                let op = self.operation(path, method, operation, &shared_params, &location)?;
+                if let Some(previous) = operation_ids.insert(op.rust_name.clone(), location.clone()) {
+                    bail!(
+                        "{location}: operationId {:?} gives the method name {}, which {previous} also has",
+                        op.operation_id,
+                        op.rust_name
+                    );
+                }
+                operations.push(op);
+            }
+        }
+
+        Ok(Api {
+            title: self.document["info"]["title"].as_str().unwrap_or_default().to_owned(),
+            version: self.document["info"]["version"].as_str().unwrap_or_default().to_owned(),
+            description: self.document["info"]["description"].as_str().map(str::to_owned),
+            types: self.types,
+            operations,
+            warnings: self.warnings,
+        })
+    }
+
+    pub(super) fn claim(&mut self, name: &str, location: &str) -> Result<()> {
+        if let Some(previous) = self.claimed.insert(name.to_owned(), location.to_owned()) {
+            bail!("{location}: the type name {name} is already taken by {previous}; rename one of them");
+        }
+        Ok(())
+    }
+
+    pub(super) fn resolve_ref<'v>(&self, reference: &str, location: &str) -> Result<(&'v str, &'v Value)>
+    where
+        'a: 'v,
+    {
+        let key = reference.strip_prefix("#/components/schemas/").with_context(|| {
+            format!("{location}: only references to #/components/schemas/ are supported, found {reference:?}")
+        })?;
+        let (key, schema) = self
+            .schemas
+            .get_key_value(key)
+            .with_context(|| format!("{location}: unresolved reference {reference:?}"))?;
+        Ok((key.as_str(), schema))
+    }
+
+    /// Defines a named type for `schema`, which must be an object or a string enum.
+
+    pub(super) fn resolve_parameter(&self, raw: &Value, location: &str) -> Result<(Value, String)> {
+        let value = self.resolve_component(raw, "parameters", location)?;
+        let place = match raw.get("$ref").and_then(Value::as_str) {
+            Some(reference) => format!("#{}", reference.trim_start_matches('#')),
+            None => location.to_owned(),
+        };
+        Ok((value.clone(), place))
+    }
+
+    /// Follows a `$ref` into `#/components/<section>/`.
+    pub(super) fn resolve_component<'v>(&self, value: &'v Value, section: &str, location: &str) -> Result<&'v Value>
+    where
+        'a: 'v,
+    {
+        let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
+            return Ok(value);
+        };
+        let prefix = format!("#/components/{section}/");
+        let key = reference
+            .strip_prefix(&prefix)
+            .with_context(|| format!("{location}: expected a reference into {prefix}, found {reference:?}"))?;
+        self.document
+            .pointer(&format!("/components/{section}/{}", pointer_token(key)))
+            .with_context(|| format!("{location}: unresolved reference {reference:?}"))
+    }
+}

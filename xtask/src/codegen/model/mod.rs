@@ -1,0 +1,207 @@
+//! Reads an OpenAPI 3.0 document into the small model every generator works from.
+//!
+//! The generators never look at the document themselves: they see named types, operations
+//! and parameters whose schemas are already resolved into [`TypeRef`]s. Everything the model
+//! cannot represent faithfully is rejected here with the JSON Pointer of the offending spot,
+//! so no generator ever has to guess (and never writes wrong code).
+//!
+//! Naming rules (documented in the README, relied on by the client generator):
+//! - a component schema keeps its key, converted to PascalCase when it is not already;
+//! - an inline object or enum gets its parent's name plus the PascalCase property name
+//!   (`ConnectorAttributesSource`), with `Item` for array items and `Value` for map values;
+//! - an inline schema of an operation gets the PascalCase operationId plus `Body` (request
+//!   body), `Response` (success body) or the parameter's PascalCase name;
+//! - an operation without an operationId gets `<method>_<path segments>` in snake_case
+//!   (`get_api_v1_connectors_id`), and a warning.
+
+mod build;
+mod naming;
+mod operations;
+mod schemas;
+#[cfg(test)]
+mod tests;
+
+pub use build::load;
+pub use naming::{derived_operation_id, pointer_token, rust_field_name};
+pub use schemas::is_named_kind;
+
+/// The whole API, as the generators see it.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub title: String,
+    pub version: String,
+    pub description: Option<String>,
+    /// Named types in a stable order: components first (spec order), then the types
+    /// created for inline schemas, each right after the type that introduced it.
+    pub types: Vec<TypeDef>,
+    pub operations: Vec<Operation>,
+    /// Non-fatal findings, such as derived operationIds.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    /// The Rust type name (PascalCase).
+    pub name: String,
+    /// The name the schema has in the document, when it differs from `name`.
+    pub schema_name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub kind: TypeKind,
+    /// JSON Pointer of the schema in the document.
+    pub location: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    Struct {
+        fields: Vec<Field>,
+        /// `additionalProperties: false`.
+        deny_unknown_fields: bool,
+        /// `additionalProperties: true` or a schema, next to declared properties.
+        extra_properties: Option<TypeRef>,
+    },
+    /// A string enum.
+    Enum { variants: Vec<EnumVariant> },
+    /// `oneOf` alternatives that differ in JSON type (object, array, string, …), so that the
+    /// type of a value alone tells which one it is: an untagged Rust enum, whose JSON Schema
+    /// is the `oneOf`.
+    OneOf { variants: Vec<OneOfVariant> },
+}
+
+#[derive(Debug, Clone)]
+pub struct OneOfVariant {
+    /// The Rust variant name: the alternative's `title`, its `$ref` name, or its JSON type.
+    pub rust_name: String,
+    /// The alternative's own `title`, kept in its schema.
+    pub title: Option<String>,
+    pub ty: TypeRef,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumVariant {
+    pub rust_name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The property name on the wire.
+    pub name: String,
+    /// A valid Rust identifier in snake_case.
+    pub rust_name: String,
+    pub ty: TypeRef,
+    pub required: bool,
+    pub nullable: bool,
+    pub description: Option<String>,
+    pub constraints: Constraints,
+    /// The value an absent optional field takes.
+    pub default: Option<DefaultValue>,
+}
+
+/// A `default` the generated code can spell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    Integer(i64),
+    Number(f64),
+    Bool(bool),
+    String(String),
+    /// A variant of a generated enum.
+    Variant {
+        type_name: String,
+        variant: String,
+    },
+}
+
+/// Validation keywords that the generated types carry into their JSON Schema.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+}
+
+impl Constraints {
+    pub fn is_empty(&self) -> bool {
+        *self == Constraints::default()
+    }
+}
+
+/// A resolved schema, as far as a field, parameter or body needs to know it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeRef {
+    Named(String),
+    String,
+    DateTime,
+    Date,
+    I32,
+    I64,
+    F32,
+    F64,
+    Bool,
+    Array(Box<TypeRef>),
+    /// An object whose values all have one type.
+    Map(Box<TypeRef>),
+    /// An object with arbitrary members (`type: object` with no properties).
+    JsonObject,
+    /// Any JSON value.
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Header,
+}
+
+impl ParamLocation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamLocation::Path => "path",
+            ParamLocation::Query => "query",
+            ParamLocation::Header => "header",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub rust_name: String,
+    pub location: ParamLocation,
+    pub ty: TypeRef,
+    pub required: bool,
+    pub description: Option<String>,
+    pub constraints: Constraints,
+    pub default: Option<DefaultValue>,
+    /// `x-client-supplied: true`: the hand-written client layer fills the parameter in
+    /// from its credentials, so the generated client takes it as optional.
+    pub client_supplied: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub operation_id: String,
+    /// The trait method's name: the operationId in snake_case.
+    pub rust_name: String,
+    pub method: String,
+    pub path: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub params: Vec<Param>,
+    pub body: Option<TypeRef>,
+    pub success_status: u16,
+    pub success_body: Option<TypeRef>,
+    /// The named type of every error response (4xx, 5xx) of the operation.
+    pub error_type: Option<String>,
+    pub location: String,
+}
+
+impl Operation {
+    pub fn params_in(&self, location: ParamLocation) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(move |p| p.location == location)
+    }
+}

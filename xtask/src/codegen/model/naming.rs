@@ -1,0 +1,57 @@
+//! How names in the document become Rust names and JSON Pointers: one place for every naming rule.
+
+use anyhow::{Result, ensure};
+use heck::{ToPascalCase, ToSnakeCase};
+
+/// JSON Pointer escaping of one reference token (RFC 6901).
+pub fn pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+pub(super) fn join(base: &str, token: &str) -> String {
+    format!("{base}/{}", pointer_token(token))
+}
+
+/// The derived operationId of an operation that has none.
+pub fn derived_operation_id(method: &str, path: &str) -> String {
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_start_matches('{').trim_end_matches('}').to_snake_case())
+        .collect();
+    format!("{}_{}", method.to_lowercase(), segments.join("_"))
+}
+
+pub(super) fn rust_type_name(key: &str, location: &str) -> Result<String> {
+    let name = key.to_pascal_case();
+    ensure!(
+        name.starts_with(|c: char| c.is_ascii_alphabetic()),
+        "{location}: {key:?} cannot be made into a Rust type name"
+    );
+    Ok(name)
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+    "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
+    "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract",
+    "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+
+/// A snake_case Rust identifier for a wire name; keywords get a trailing underscore.
+pub fn rust_field_name(name: &str) -> String {
+    let mut snake = name.to_snake_case();
+    if snake.is_empty() || snake.starts_with(|c: char| c.is_ascii_digit()) {
+        snake = format!("f_{snake}");
+    }
+    if KEYWORDS.contains(&snake.as_str()) {
+        snake.push('_');
+    }
+    snake
+}
+
+pub(super) fn is_semver(version: &str) -> bool {
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}

@@ -1,0 +1,367 @@
+//! Schemas: turns each schema into a named type or a [`TypeRef`], refusing what has no
+//! faithful Rust form.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail, ensure};
+use heck::ToPascalCase;
+use serde_json::Value;
+
+use super::build::Builder;
+use super::naming::{join, rust_field_name, rust_type_name};
+use super::{Constraints, DefaultValue, EnumVariant, Field, OneOfVariant, TypeDef, TypeKind, TypeRef};
+
+impl<'a> Builder<'a> {
+    pub(super) fn define(&mut self, name: &str, schema_name: &str, schema: &Value, location: &str) -> Result<()> {
+        check_keywords(schema, location)?;
+        let title = schema.get("title").and_then(Value::as_str).map(str::to_owned);
+        let description = schema.get("description").and_then(Value::as_str).map(str::to_owned);
+        let index = self.types.len();
+        // Reserve the slot so that nested types follow their parent.
+        self.types.push(TypeDef {
+            name: name.to_owned(),
+            schema_name: schema_name.to_owned(),
+            title,
+            description,
+            kind: TypeKind::Enum { variants: Vec::new() },
+            location: location.to_owned(),
+        });
+        let kind = if let Some(values) = schema.get("enum") {
+            TypeKind::Enum { variants: enum_variants(values, location)? }
+        } else if let Some(alternatives) = schema.get("oneOf") {
+            self.one_of(name, schema, alternatives, location)?
+        } else {
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let properties = schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+            for name_required in &required {
+                ensure!(
+                    properties.contains_key(*name_required),
+                    "{location}/required: {name_required:?} is required but not among the properties"
+                );
+            }
+            let mut fields = Vec::new();
+            let mut rust_names = BTreeMap::new();
+            for (property, property_schema) in &properties {
+                let property_location = join(&join(location, "properties"), property);
+                let rust_name = rust_field_name(property);
+                if let Some(other) = rust_names.insert(rust_name.clone(), property.clone()) {
+                    bail!("{property_location}: its Rust name {rust_name} collides with property {other:?}");
+                }
+                let inline_name = format!("{name}{}", property.to_pascal_case());
+                let ty = self.type_ref(property_schema, &inline_name, &property_location)?;
+                let default = self.default_value(
+                    property_schema,
+                    &ty,
+                    required.contains(&property.as_str()),
+                    &property_location,
+                )?;
+                // A named type carries its own description; one beside a $ref is ignored by
+                // OpenAPI 3.0 anyway.
+                let is_named = matches!(ty, TypeRef::Named(_));
+                fields.push(Field {
+                    name: property.clone(),
+                    rust_name,
+                    ty,
+                    required: required.contains(&property.as_str()),
+                    nullable: property_schema.get("nullable").and_then(Value::as_bool).unwrap_or(false),
+                    description: if is_named {
+                        None
+                    } else {
+                        property_schema.get("description").and_then(Value::as_str).map(str::to_owned)
+                    },
+                    constraints: constraints(property_schema, &property_location)?,
+                    default,
+                });
+            }
+            let (deny_unknown_fields, extra_properties) = match schema.get("additionalProperties") {
+                None => (false, None),
+                Some(Value::Bool(false)) => (true, None),
+                Some(Value::Bool(true)) => (false, Some(TypeRef::Any)),
+                Some(Value::Object(value_schema)) if value_schema.is_empty() => (false, Some(TypeRef::Any)),
+                Some(_) => bail!(
+                    "{location}/additionalProperties: an object with properties may only allow other \
+                     properties as `true`; a typed map of extra properties is not supported"
+                ),
+            };
+            TypeKind::Struct { fields, deny_unknown_fields, extra_properties }
+        };
+        self.types[index].kind = kind;
+        Ok(())
+    }
+
+    /// The variants of a `oneOf`. Each must have a JSON type of its own: an untagged enum
+    /// then reads exactly the alternative the spec means, and refuses what none allows.
+    pub(super) fn one_of(
+        &mut self,
+        name: &str,
+        schema: &Value,
+        alternatives: &Value,
+        location: &str,
+    ) -> Result<TypeKind> {
+        let at = join(location, "oneOf");
+        for keyword in schema.as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
+            ensure!(
+                keyword == "oneOf" || (is_annotation(keyword) && keyword != "nullable" && keyword != "default"),
+                "{location}: `{keyword}` beside `oneOf` is not supported by the generators; move it into the \
+                 alternatives"
+            );
+        }
+        let alternatives = alternatives
+            .as_array()
+            .filter(|a| a.len() >= 2)
+            .with_context(|| format!("{at}: `oneOf` needs at least two alternatives"))?;
+        let mut variants: Vec<OneOfVariant> = Vec::new();
+        let mut kinds: Vec<(&'static str, usize)> = Vec::new();
+        for (index, alternative) in alternatives.iter().enumerate() {
+            let here = format!("{at}/{index}");
+            let kind = self.json_kind(alternative, &here)?;
+            if let Some((_, other)) = kinds.iter().find(|(k, _)| *k == kind || numeric_pair(k, kind)) {
+                bail!(
+                    "{here}: alternatives {other} and {index} are both JSON {kind} values, so a value cannot tell \
+                     which one it is; the generators take `oneOf` whose alternatives differ in JSON type (a \
+                     `discriminator` is not supported yet)"
+                );
+            }
+            kinds.push((kind, index));
+            let rust_name = match (alternative.get("title").and_then(Value::as_str), alternative.get("$ref")) {
+                (Some(title), _) => title.to_pascal_case(),
+                (None, Some(Value::String(reference))) => {
+                    rust_type_name(reference.rsplit('/').next().unwrap_or_default(), &here)?
+                }
+                _ => kind.to_pascal_case(),
+            };
+            if alternative.get("$ref").is_none() {
+                ensure!(
+                    constraints(alternative, &here)?.is_empty(),
+                    "{here}: bounds on an inline alternative are not supported; give it a component schema"
+                );
+            }
+            let ty = self.type_ref(alternative, &format!("{name}{rust_name}"), &here)?;
+            ensure!(
+                !variants.iter().any(|v| v.rust_name == rust_name),
+                "{here}: two alternatives are both named {rust_name}; give them distinct `title`s"
+            );
+            let title = alternative.get("title").and_then(Value::as_str).map(str::to_owned);
+            variants.push(OneOfVariant { rust_name, title, ty });
+        }
+        Ok(TypeKind::OneOf { variants })
+    }
+
+    /// The JSON type of the values `schema` allows, for telling `oneOf` alternatives apart.
+    pub(super) fn json_kind(&self, schema: &Value, location: &str) -> Result<&'static str> {
+        let schema = match schema.get("$ref").and_then(Value::as_str) {
+            Some(reference) => self.resolve_ref(reference, location)?.1,
+            None => schema,
+        };
+        Ok(match schema.get("type").and_then(Value::as_str) {
+            Some("object") => "object",
+            Some("array") => "array",
+            Some("string") => "string",
+            Some("integer") => "integer",
+            Some("number") => "number",
+            Some("boolean") => "boolean",
+            Some(other) => bail!("{location}: schema type {other:?} is not supported"),
+            None if schema.get("properties").is_some() || schema.get("additionalProperties").is_some() => "object",
+            None if schema.get("items").is_some() => "array",
+            None if schema.get("enum").is_some() => "string",
+            None => bail!(
+                "{location}: a `oneOf` alternative needs a `type`, so that values can be told apart by their JSON type"
+            ),
+        })
+    }
+
+    /// Resolves a schema used in a field, parameter or body; an inline object or enum
+    /// becomes a new named type called `inline_name`.
+    pub(super) fn type_ref(&mut self, schema: &Value, inline_name: &str, location: &str) -> Result<TypeRef> {
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let (key, _) = self.resolve_ref(reference, location)?;
+            return rust_type_name(key, location).map(TypeRef::Named);
+        }
+        check_keywords(schema, location)?;
+        if is_named_kind(schema) {
+            self.claim(inline_name, location)?;
+            self.define(inline_name, inline_name, schema, location)?;
+            return Ok(TypeRef::Named(inline_name.to_owned()));
+        }
+        let type_name = schema.get("type").and_then(Value::as_str);
+        let format = schema.get("format").and_then(Value::as_str);
+        if type_name.is_none() && schema.as_object().is_some_and(|o| o.keys().all(|k| is_annotation(k))) {
+            return Ok(TypeRef::Any);
+        }
+        Ok(match type_name {
+            Some("string") => match format {
+                Some("date-time") => TypeRef::DateTime,
+                Some("date") => TypeRef::Date,
+                Some("binary") => bail!("{location}: binary strings are not supported"),
+                _ => TypeRef::String,
+            },
+            Some("integer") => match format {
+                Some("int32") => TypeRef::I32,
+                None | Some("int64") => TypeRef::I64,
+                Some(other) => bail!("{location}: integer format {other:?} is not supported"),
+            },
+            Some("number") => match format {
+                Some("float") => TypeRef::F32,
+                None | Some("double") => TypeRef::F64,
+                Some(other) => bail!("{location}: number format {other:?} is not supported"),
+            },
+            Some("boolean") => TypeRef::Bool,
+            Some("array") => {
+                let items =
+                    schema.get("items").with_context(|| format!("{location}: an array schema needs `items`"))?;
+                let item = self.type_ref(items, &format!("{inline_name}Item"), &join(location, "items"))?;
+                TypeRef::Array(Box::new(item))
+            }
+            Some("object") | None => match schema.get("additionalProperties") {
+                None | Some(Value::Bool(true)) => TypeRef::JsonObject,
+                Some(Value::Object(value_schema)) if value_schema.is_empty() => TypeRef::JsonObject,
+                Some(Value::Bool(false)) => {
+                    bail!("{location}: an object without properties that allows none is not supported")
+                }
+                Some(value_schema) => {
+                    let value = self.type_ref(
+                        value_schema,
+                        &format!("{inline_name}Value"),
+                        &join(location, "additionalProperties"),
+                    )?;
+                    TypeRef::Map(Box::new(value))
+                }
+            },
+            Some(other) => bail!("{location}: schema type {other:?} is not supported"),
+        })
+    }
+
+    /// The `default` of a schema, checked against its type. A default is allowed only where
+    /// it has an effect: on an optional, non-nullable scalar or enum.
+    pub(super) fn default_value(
+        &self,
+        schema: &Value,
+        ty: &TypeRef,
+        required: bool,
+        location: &str,
+    ) -> Result<Option<DefaultValue>> {
+        let resolved;
+        let schema = match schema.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                resolved = self.resolve_ref(reference, location)?.1;
+                resolved
+            }
+            None => schema,
+        };
+        let Some(value) = schema.get("default") else { return Ok(None) };
+        ensure!(!required, "{location}/default: a required value never takes its default; drop one of them");
+        ensure!(
+            schema.get("nullable").and_then(Value::as_bool) != Some(true),
+            "{location}/default: defaults on nullable values are not supported"
+        );
+        let mismatch = || anyhow::anyhow!("{location}/default: {value} does not fit the schema's type");
+        Ok(Some(match ty {
+            TypeRef::I32 | TypeRef::I64 => DefaultValue::Integer(value.as_i64().ok_or_else(mismatch)?),
+            TypeRef::F32 | TypeRef::F64 => DefaultValue::Number(value.as_f64().ok_or_else(mismatch)?),
+            TypeRef::Bool => DefaultValue::Bool(value.as_bool().ok_or_else(mismatch)?),
+            TypeRef::String => DefaultValue::String(value.as_str().ok_or_else(mismatch)?.to_owned()),
+            TypeRef::Named(type_name) => {
+                let text = value.as_str().ok_or_else(mismatch)?;
+                let variants = match schema.get("enum") {
+                    Some(values) => enum_variants(values, location)?,
+                    None => Vec::new(),
+                };
+                let variant = variants.into_iter().find(|v| v.value == text).ok_or_else(mismatch)?;
+                DefaultValue::Variant { type_name: type_name.clone(), variant: variant.rust_name.clone() }
+            }
+            _ => bail!("{location}/default: defaults are supported on scalars and enums only"),
+        }))
+    }
+
+    pub(super) fn is_enum(&self, type_name: &str) -> bool {
+        self.types.iter().any(|t| t.name == type_name && matches!(t.kind, TypeKind::Enum { .. }))
+    }
+}
+
+/// Keywords that describe a value without constraining its shape.
+pub(super) fn is_annotation(keyword: &str) -> bool {
+    matches!(keyword, "description" | "title" | "example" | "deprecated" | "nullable" | "default")
+        || keyword.starts_with("x-")
+}
+
+/// Keywords the generators do not carry into code. Silently dropping them would make the
+/// generated types accept what the spec forbids, so they are refused.
+pub(super) fn check_keywords(schema: &Value, location: &str) -> Result<()> {
+    let Some(object) = schema.as_object() else {
+        bail!("{location}: a schema must be an object");
+    };
+    for keyword in [
+        "allOf",
+        "anyOf",
+        "not",
+        "discriminator",
+        "pattern",
+        "multipleOf",
+        "uniqueItems",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minProperties",
+        "maxProperties",
+        "readOnly",
+        "writeOnly",
+    ] {
+        ensure!(!object.contains_key(keyword), "{location}: `{keyword}` is not supported by the generators");
+    }
+    if let Some(values) = object.get("enum") {
+        ensure!(
+            object.get("type").and_then(Value::as_str) == Some("string"),
+            "{location}: only string enums are supported"
+        );
+        ensure!(values.as_array().is_some_and(|v| !v.is_empty()), "{location}/enum: must be a non-empty array");
+    }
+    Ok(())
+}
+
+pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints> {
+    let number = |key: &str| schema.get(key).and_then(Value::as_f64);
+    let count = |key: &str| -> Result<Option<u64>> {
+        schema
+            .get(key)
+            .map(|v| v.as_u64().with_context(|| format!("{location}/{key}: must be a non-negative integer")))
+            .transpose()
+    };
+    let is_array = schema.get("type").and_then(Value::as_str) == Some("array");
+    let (min_length, max_length) =
+        if is_array { (count("minItems")?, count("maxItems")?) } else { (count("minLength")?, count("maxLength")?) };
+    Ok(Constraints { minimum: number("minimum"), maximum: number("maximum"), min_length, max_length })
+}
+
+/// Objects with properties, string enums and `oneOf`s become named Rust types.
+pub fn is_named_kind(schema: &Value) -> bool {
+    schema.get("enum").is_some() || schema.get("properties").is_some() || schema.get("oneOf").is_some()
+}
+
+/// Integers are numbers too: a `oneOf` of both cannot tell them apart.
+fn numeric_pair(a: &str, b: &str) -> bool {
+    matches!((a, b), ("integer", "number") | ("number", "integer"))
+}
+
+pub(super) fn enum_variants(values: &Value, location: &str) -> Result<Vec<EnumVariant>> {
+    let mut variants: Vec<EnumVariant> = Vec::new();
+    for (index, value) in values.as_array().into_iter().flatten().enumerate() {
+        ensure!(
+            !value.is_null(),
+            "{location}/enum/{index}: `null` in a string enum admits no string; quote it (\"null\") if the \
+             word is meant, or use `nullable: true`"
+        );
+        let value = value.as_str().with_context(|| format!("{location}/enum/{index}: enum values must be strings"))?;
+        let mut rust_name = value.to_pascal_case();
+        if rust_name.is_empty() || rust_name.starts_with(|c: char| c.is_ascii_digit()) {
+            rust_name = format!("V{rust_name}");
+        }
+        if let Some(other) = variants.iter().find(|v| v.rust_name == rust_name) {
+            bail!("{location}/enum/{index}: {value:?} and {:?} both become the variant {rust_name}", other.value);
+        }
+        variants.push(EnumVariant { rust_name, value: value.to_owned() });
+    }
+    Ok(variants)
+}
