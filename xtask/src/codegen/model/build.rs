@@ -118,8 +118,6 @@ impl<'a> Builder<'a> {
         Ok((key.as_str(), schema))
     }
 
-    /// Defines a named type for `schema`, which must be an object or a string enum.
-
     pub(super) fn resolve_parameter(&self, raw: &Value, location: &str) -> Result<(Value, String)> {
         let value = self.resolve_component(raw, "parameters", location)?;
         let place = match raw.get("$ref").and_then(Value::as_str) {

@@ -12,6 +12,7 @@ use super::naming::{join, rust_field_name, rust_type_name};
 use super::{Constraints, DefaultValue, EnumVariant, Field, OneOfVariant, TypeDef, TypeKind, TypeRef};
 
 impl<'a> Builder<'a> {
+    /// Defines a named type for `schema`, which must be an object or a string enum.
     pub(super) fn define(&mut self, name: &str, schema_name: &str, schema: &Value, location: &str) -> Result<()> {
         check_keywords(schema, location)?;
         let title = schema.get("title").and_then(Value::as_str).map(str::to_owned);
