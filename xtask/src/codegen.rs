@@ -60,12 +60,12 @@ pub struct GeneratedFile {
 /// Every file generated for `target`, built from the spec text alone.
 pub fn generated_files(target: &Target, spec_text: &str) -> Result<Vec<GeneratedFile>> {
     let api = model::load(spec_text)?;
-    let spec: Value = serde_yaml::from_str(spec_text)?;
+    let spec = &api.document;
     let stamp = stamp(target.spec, spec_text);
     Ok(vec![
         generate_types(target, &api, &stamp)?,
-        generate_server_trait(target, &api, &spec, &stamp)?,
-        generate_client(target, &api, &spec, &stamp)?,
+        generate_server_trait(target, &api, spec, &stamp)?,
+        generate_client(target, &api, spec, &stamp)?,
     ])
 }
 

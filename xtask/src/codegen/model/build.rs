@@ -8,17 +8,24 @@ use serde_json::{Map, Value};
 
 use super::naming::{is_semver, join, pointer_token, rust_type_name};
 use super::schemas::is_named_kind;
-use super::{Api, TypeDef};
+use super::{Api, TypeDef, openapi31};
 
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
 
 /// Parses the document and builds the model.
+/// An OpenAPI 3.1 document is first rewritten into its 3.0 equivalent (see [`openapi31`]).
 pub fn load(spec_text: &str) -> Result<Api> {
     let document: Value = serde_yaml::from_str(spec_text).context("spec is not valid YAML")?;
+    let mut warnings = Vec::new();
+    let document =
+        if openapi31::is_openapi31(&document) { openapi31::to_openapi30(document, &mut warnings)? } else { document };
     // Make sure the document is an OpenAPI document at all before reading it loosely.
     serde_json::from_value::<openapiv3::OpenAPI>(document.clone())
         .context("spec is not a valid OpenAPI 3.0 document")?;
-    Builder::new(&document)?.build()
+    let mut builder = Builder::new(&document)?;
+    builder.warnings = warnings;
+    let api = builder.build()?;
+    Ok(Api { document: document.clone(), ..api })
 }
 
 pub(super) struct Builder<'a> {
@@ -94,6 +101,7 @@ impl<'a> Builder<'a> {
             types: self.types,
             operations,
             warnings: self.warnings,
+            document: Value::Null,
         })
     }
 

@@ -16,6 +16,7 @@
 
 mod build;
 mod naming;
+pub mod openapi31;
 mod operations;
 mod schemas;
 #[cfg(test)]
@@ -37,6 +38,8 @@ pub struct Api {
     pub operations: Vec<Operation>,
     /// Non-fatal findings, such as derived operationIds.
     pub warnings: Vec<String>,
+    /// The OpenAPI 3.0 document the model was read from (a 3.1 spec, converted).
+    pub document: serde_json::Value,
 }
 
 #[derive(Debug, Clone)]
