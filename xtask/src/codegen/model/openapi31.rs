@@ -314,10 +314,10 @@ fn convert_schema(schema: &mut Value, pointer: &str) -> Result<()> {
         ensure!(!object.contains_key("enum"), "{pointer}: `const` beside `enum`; keep one of them");
         object.insert("enum".into(), json!([value]));
     }
-    if let Some(examples) = object.remove("examples") {
-        if let Some(first) = examples.as_array().and_then(|e| e.first()) {
-            object.entry("example").or_insert_with(|| first.clone());
-        }
+    if let Some(examples) = object.remove("examples")
+        && let Some(first) = examples.as_array().and_then(|e| e.first())
+    {
+        object.entry("example").or_insert_with(|| first.clone());
     }
     for (exclusive, inclusive) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
         if let Some(bound) = object.get(exclusive).filter(|b| b.is_number()).cloned() {
