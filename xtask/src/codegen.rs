@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use proc_macro2::TokenStream;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// The spec, relative to the workspace root.
@@ -32,6 +31,48 @@ pub struct Target {
     pub types: &'static str,
     pub server_trait: &'static str,
     pub client: &'static str,
+}
+
+/// Where generated code finds what it names: the shared types, the hand-written support
+/// items of the trait crate, and the client's credentials.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// The module of the shared types, as the trait and the client spell it.
+    pub types: String,
+    /// The module holding `Pinned`, `PinnedBody` and `Routed`, as the trait spells it.
+    pub support: String,
+    /// The client's inner type (credentials, with hooks), when its crate supplies one.
+    pub client_inner: Option<String>,
+    /// The error type of every trait method, when its crate supplies one (`crate::ApiError`).
+    pub error: String,
+}
+
+impl Layout {
+    /// The workspace's own crates: `squared-types`, `squared-api`, `squared-client`.
+    pub fn workspace() -> Self {
+        Layout {
+            types: "::squared_types".into(),
+            support: "crate".into(),
+            client_inner: Some("crate::Credentials".into()),
+            error: "crate::ApiError".into(),
+        }
+    }
+}
+
+/// The three generated files of one spec, as text, without their stamp.
+pub struct GeneratedCode {
+    pub types: TokenStream,
+    pub server_trait: TokenStream,
+    pub client: TokenStream,
+}
+
+/// Generates the types, the trait and the client of a spec into the given layout.
+pub fn generate(api: &model::Api, layout: &Layout) -> Result<GeneratedCode> {
+    Ok(GeneratedCode {
+        types: types::generate(api),
+        server_trait: server_trait::generate(api, layout)?,
+        client: client::generate(api, layout)?,
+    })
 }
 
 /// Every spec the workspace generates from: the API itself, and a fixture that uses every
@@ -60,34 +101,22 @@ pub struct GeneratedFile {
 /// Every file generated for `target`, built from the spec text alone.
 pub fn generated_files(target: &Target, spec_text: &str) -> Result<Vec<GeneratedFile>> {
     let api = model::load(spec_text)?;
-    let spec = &api.document;
+    let code = generate(&api, &Layout::workspace())?;
     let stamp = stamp(target.spec, spec_text);
     Ok(vec![
-        generate_types(target, &api, &stamp)?,
-        generate_server_trait(target, &api, spec, &stamp)?,
-        generate_client(target, &api, spec, &stamp)?,
+        GeneratedFile {
+            path: target.types,
+            contents: render(code.types, &stamp, target.spec, "the request and response types shared by client and server")?,
+        },
+        GeneratedFile {
+            path: target.server_trait,
+            contents: render(code.server_trait, &stamp, target.spec, "the dropshot API trait and its parameter types")?,
+        },
+        GeneratedFile {
+            path: target.client,
+            contents: render(code.client, &stamp, target.spec, "the progenitor client")?,
+        },
     ])
-}
-
-fn generate_types(target: &Target, api: &model::Api, stamp: &str) -> Result<GeneratedFile> {
-    let contents =
-        render(types::generate(api), stamp, target.spec, "the request and response types shared by client and server")?;
-    Ok(GeneratedFile { path: target.types, contents })
-}
-
-fn generate_server_trait(target: &Target, api: &model::Api, spec: &Value, stamp: &str) -> Result<GeneratedFile> {
-    let contents = render(
-        server_trait::generate(api, spec)?,
-        stamp,
-        target.spec,
-        "the dropshot API trait and its parameter types",
-    )?;
-    Ok(GeneratedFile { path: target.server_trait, contents })
-}
-
-fn generate_client(target: &Target, api: &model::Api, spec: &Value, stamp: &str) -> Result<GeneratedFile> {
-    let contents = render(client::generate(api, spec)?, stamp, target.spec, "the progenitor client")?;
-    Ok(GeneratedFile { path: target.client, contents })
 }
 
 /// The first line of every generated file.
@@ -98,11 +127,16 @@ pub fn stamp(spec_path: &str, spec_text: &str) -> String {
 }
 
 fn render(tokens: TokenStream, stamp: &str, spec_path: &str, what: &str) -> Result<String> {
-    let file: syn::File = syn::parse2(tokens).context("a generator produced tokens that do not parse as Rust")?;
     Ok(format!(
         "{stamp}\n//\n// This file holds {what}.\n// Change {spec_path}, then run `cargo xtask codegen`.\n\n{}",
-        prettyplease::unparse(&file)
+        pretty(tokens)?
     ))
+}
+
+/// Generated tokens as formatted Rust source.
+pub fn pretty(tokens: TokenStream) -> Result<String> {
+    let file: syn::File = syn::parse2(tokens).context("a generator produced tokens that do not parse as Rust")?;
+    Ok(prettyplease::unparse(&file))
 }
 
 /// What a freshness check found.

@@ -11,24 +11,24 @@
 use anyhow::{Context, Result};
 use proc_macro2::TokenStream;
 use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
-use quote::quote;
 use serde_json::{Map, Value, json};
 
+use super::Layout;
 use super::model::{Api, is_named_kind, pointer_token};
 
-pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
-    let document = progenitor_document(api, spec)?;
+pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
+    let document = progenitor_document(api, &api.document)?;
     let openapi: openapiv3::OpenAPI =
         serde_json::from_value(document).context("the rewritten document is not valid OpenAPI")?;
 
     let mut settings = GenerationSettings::new();
-    settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged)
-        .with_inner_type(quote!(crate::Credentials))
-        .with_hooks(HooksMode::Expected);
+    settings.with_interface(InterfaceStyle::Builder).with_tag(TagStyle::Merged);
+    if let Some(inner) = &layout.client_inner {
+        let inner: TokenStream = inner.parse().map_err(|_| anyhow::anyhow!("{inner:?} is not a Rust path"))?;
+        settings.with_inner_type(inner).with_hooks(HooksMode::Expected);
+    }
     for def in &api.types {
-        settings.with_replacement(&def.name, format!("::squared_types::{}", def.name), std::iter::empty());
+        settings.with_replacement(&def.name, format!("{}::{}", layout.types, def.name), std::iter::empty());
     }
     let tokens = Generator::new(&settings)
         .generate_tokens(&openapi)

@@ -10,13 +10,10 @@ use anyhow::{Result, bail, ensure};
 use heck::{ToPascalCase, ToSnakeCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use serde_json::Value;
 
 use super::model::{Api, Field, Operation, Param, ParamLocation, TypeRef, rust_field_name};
+use super::Layout;
 use super::types::{TypePath, field_tokens, rust_type};
-
-/// The crate that holds the shared types.
-const TYPES_CRATE: TypePath = TypePath::Crate("squared_types");
 
 /// The name of the generated trait.
 pub const TRAIT_NAME: &str = "SquaredApi";
@@ -84,7 +81,9 @@ pub fn routed_through(api: &Api, served: &[(String, Vec<PinnedSegment>)]) -> Vec
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn param_struct(
+    layout: &Layout,
     op: &Operation,
     location: ParamLocation,
     pinned: &[PinnedSegment],
@@ -115,7 +114,7 @@ fn param_struct(
             constraints: p.constraints.clone(),
             default: p.default.clone(),
         };
-        field_tokens(&field, &name.to_string(), TYPES_CRATE)
+        field_tokens(&field, &name.to_string(), TypePath::Module(&layout.types))
     });
     let (mut fields, helper_fns): (Vec<_>, Vec<_>) = fields.unzip();
     let helper_fns = helper_fns.into_iter().flatten();
@@ -221,6 +220,7 @@ enum Serving<'a> {
 }
 
 fn method_tokens(
+    layout: &Layout,
     op: &Operation,
     served_path: &str,
     pinned: &[PinnedSegment],
@@ -267,21 +267,24 @@ fn method_tokens(
             }
             _ => None,
         };
-        if let Some(struct_name) = param_struct(op, location, pinned, allow, &routed, shadowed, structs) {
+        if let Some(struct_name) = param_struct(layout, op, location, pinned, allow, &routed, shadowed, structs) {
             let arg = format_ident!("{arg}");
             args.push(quote!(#arg: #extractor<#struct_name>));
         }
     }
     if let Some(body) = &op.body {
-        let body = rust_type(body, TYPES_CRATE);
+        let body = rust_type(body, TypePath::Module(&layout.types));
         let shadowed = matches!(serving, Serving::Endpoint { shadowed: Some(_), .. });
         if pinned.is_empty() && !shadowed {
             args.push(quote!(body: ::dropshot::TypedBody<#body>));
         } else {
-            args.push(quote!(body: crate::PinnedBody<#body>));
+            let support = path_tokens(&layout.support);
+            args.push(quote!(body: #support::PinnedBody<#body>));
         }
     }
-    let response = response_type(op)?;
+    let response = response_type(layout, op)?;
+    let support = path_tokens(&layout.support);
+    let error = path_tokens(&layout.error);
     if let Serving::Routed { owner, headers } = serving {
         let owner_name = &owner.rust_name;
         let doc = format!(
@@ -298,15 +301,15 @@ fn method_tokens(
             fn #name(
                 rqctx: ::dropshot::RequestContext<Self::Context>,
                 #headers
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<#response, crate::ApiError>> + Send;
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<#response, #error>> + Send;
         });
     }
-    let response = if pinned.is_empty() { response } else { quote!(crate::Pinned<#response>) };
+    let response = if pinned.is_empty() { response } else { quote!(#support::Pinned<#response>) };
     let response = match serving {
         Serving::Endpoint { routed, shadowed } => match routed.as_slice() {
-            [] if shadowed.is_some() => quote!(crate::Pinned<#response>),
+            [] if shadowed.is_some() => quote!(#support::Pinned<#response>),
             [] => response,
-            [(_, other)] => quote!(crate::Routed<#response, #other>),
+            [(_, other)] => quote!(#support::Routed<#response, #other>),
             _ => bail!("{}: only one operation can be routed through one endpoint", op.location),
         },
         Serving::Routed { .. } => unreachable!("returned above"),
@@ -317,15 +320,15 @@ fn method_tokens(
         async fn #name(
             rqctx: ::dropshot::RequestContext<Self::Context>,
             #(#args),*
-        ) -> ::std::result::Result<#response, crate::ApiError>;
+        ) -> ::std::result::Result<#response, #error>;
     })
 }
 
 /// The dropshot success type of an operation.
-fn response_type(op: &Operation) -> Result<TokenStream> {
+fn response_type(layout: &Layout, op: &Operation) -> Result<TokenStream> {
     let body_type = |ty: &Option<TypeRef>| -> Result<TokenStream> {
         match ty {
-            Some(ty) => Ok(rust_type(ty, TYPES_CRATE)),
+            Some(ty) => Ok(rust_type(ty, TypePath::Module(&layout.types))),
             None => bail!("{}: a {} response needs a body", op.location, op.success_status),
         }
     };
@@ -349,13 +352,19 @@ fn response_type(op: &Operation) -> Result<TokenStream> {
     Ok(response)
 }
 
+/// A path written in a [`Layout`], as tokens.
+fn path_tokens(path: &str) -> TokenStream {
+    path.parse().expect("a layout holds Rust paths")
+}
+
 fn doc_lines(text: &str) -> TokenStream {
     let lines = text.lines().map(|line| format!(" {line}"));
     quote!(#(#[doc = #lines])*)
 }
 
 /// The whole `squared-api` generated module.
-pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
+pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
+    let spec = &api.document;
     let mut error_types = api.operations.iter().filter_map(|op| op.error_type.as_ref().map(|e| (e, op)));
     let Some((error_type, _)) = error_types.next() else {
         bail!("#/paths: no operation declares an error response; declare the error schema on 4xx responses");
@@ -367,7 +376,7 @@ pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
             op.location
         );
     }
-    let error_type = rust_type(&TypeRef::Named(error_type.clone()), TYPES_CRATE);
+    let error_type = rust_type(&TypeRef::Named(error_type.clone()), TypePath::Module(&layout.types));
 
     let mut structs = Vec::new();
     let served = served_paths(api);
@@ -438,11 +447,11 @@ pub fn generate(api: &Api, spec: &Value) -> Result<TokenStream> {
                         .zip(&served)
                         .zip(&routed)
                         .filter(|(_, owner)| **owner == Some(index))
-                        .map(|((other, (_, other_pinned)), _)| Ok((&other_pinned[0], response_type(other)?)))
+                        .map(|((other, (_, other_pinned)), _)| Ok((&other_pinned[0], response_type(layout, other)?)))
                         .collect::<Result<_>>()?,
                 },
             };
-            method_tokens(op, path, pinned, &allow.join(", "), &serving, &mut structs)
+            method_tokens(layout, op, path, pinned, &allow.join(", "), &serving, &mut structs)
         })
         .collect::<Result<Vec<_>>>()?;
 
@@ -526,9 +535,8 @@ components:
     }
 
     fn generated(spec: &str) -> Result<String> {
-        let value: Value = serde_yaml::from_str(spec).unwrap();
         let api = model::load(spec)?;
-        Ok(generate(&api, &value)?.to_string())
+        Ok(generate(&api, &Layout::workspace())?.to_string())
     }
 
     #[test]

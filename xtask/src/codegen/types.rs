@@ -11,27 +11,33 @@ use quote::{format_ident, quote};
 
 use super::model::{Api, Constraints, DefaultValue, Field, TypeDef, TypeKind, TypeRef};
 
-/// How generated code names a model type: the types crate itself uses bare names, the
-/// other generated crates go through the crate path.
+/// How generated code names a model type: the types module itself uses bare names, the
+/// other generated files go through the module's path (`::squared_types`, `crate::types`).
 #[derive(Clone, Copy)]
-pub enum TypePath {
+pub enum TypePath<'a> {
     Local,
-    Crate(&'static str),
+    Module(&'a str),
+}
+
+impl TypePath<'_> {
+    /// The path of `name` (a type of the types module) as generated code spells it.
+    pub fn of(self, name: &str) -> TokenStream {
+        match self {
+            TypePath::Local => {
+                let ident = format_ident!("{name}");
+                quote!(#ident)
+            }
+            TypePath::Module(module) => {
+                format!("{module}::{name}").parse().expect("a module path and a type name form a path")
+            }
+        }
+    }
 }
 
 /// The Rust type of a resolved schema.
 pub fn rust_type(ty: &TypeRef, path: TypePath) -> TokenStream {
     match ty {
-        TypeRef::Named(name) => {
-            let ident = format_ident!("{name}");
-            match path {
-                TypePath::Local => quote!(#ident),
-                TypePath::Crate(krate) => {
-                    let krate = format_ident!("{krate}");
-                    quote!(::#krate::#ident)
-                }
-            }
-        }
+        TypeRef::Named(name) => path.of(name),
         TypeRef::String => quote!(::std::string::String),
         TypeRef::DateTime => quote!(::chrono::DateTime<::chrono::Utc>),
         TypeRef::Date => quote!(::chrono::NaiveDate),
@@ -117,10 +123,7 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
         // Required but may be null: schemars would call an Option optional, so describe
         // the field through `NullableSchema`, which is nullable yet required.
         (true, true) => {
-            let with = match path {
-                TypePath::Local => format!("NullableSchema<{}>", inner.to_string().replace(' ', "")),
-                TypePath::Crate(krate) => format!("::{krate}::NullableSchema<{}>", inner.to_string().replace(' ', "")),
-            };
+            let with = format!("{}<{}>", path.of("NullableSchema"), inner).replace(' ', "");
             (quote!(::std::option::Option<#inner>), quote!(#[schemars(with = #with)]))
         }
         (false, true) => (
