@@ -9,6 +9,7 @@ pub mod client;
 pub mod model;
 pub mod server_trait;
 pub mod surface;
+pub mod trait_responses;
 pub mod types;
 
 use std::path::{Path, PathBuf};
@@ -43,8 +44,9 @@ pub struct Layout {
     pub support: String,
     /// The client's inner type (credentials, with hooks), when its crate supplies one.
     pub client_inner: Option<String>,
-    /// The error type of every trait method, when its crate supplies one (`crate::ApiError`).
-    pub error: String,
+    /// The error type of every trait method, when its crate supplies one (`crate::ApiError`);
+    /// without one, each operation gets a generated error type.
+    pub error: Option<String>,
 }
 
 impl Layout {
@@ -54,7 +56,7 @@ impl Layout {
             types: "::squared_types".into(),
             support: "crate".into(),
             client_inner: Some("crate::Credentials".into()),
-            error: "crate::ApiError".into(),
+            error: Some("crate::ApiError".into()),
         }
     }
 }
@@ -106,7 +108,12 @@ pub fn generated_files(target: &Target, spec_text: &str) -> Result<Vec<Generated
     Ok(vec![
         GeneratedFile {
             path: target.types,
-            contents: render(code.types, &stamp, target.spec, "the request and response types shared by client and server")?,
+            contents: render(
+                code.types,
+                &stamp,
+                target.spec,
+                "the request and response types shared by client and server",
+            )?,
         },
         GeneratedFile {
             path: target.server_trait,

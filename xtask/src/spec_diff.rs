@@ -99,22 +99,34 @@ impl Differ<'_> {
         match (&old.body, &new.body) {
             (None, Some(_)) => self.breaking(format!("{at}: a request body is now required")),
             (Some(_), None) => self.breaking(format!("{at}: the request body was removed")),
-            (Some(a), Some(b)) => self.type_ref(&format!("{at} request body"), a, b, Direction::Input),
+            (Some(a), Some(b)) => {
+                if a.required != b.required {
+                    let change =
+                        format!("{at}: the request body is now {}", if b.required { "required" } else { "optional" });
+                    if b.required { self.breaking(change) } else { self.compatible(change) }
+                }
+                self.type_ref(&format!("{at} request body"), &a.content.ty, &b.content.ty, Direction::Input)
+            }
             (None, None) => {}
         }
-        if old.success_status != new.success_status {
+        let statuses = |op: &Operation| op.responses.iter().map(|r| r.status.key()).collect::<Vec<_>>();
+        if statuses(old) != statuses(new) {
             self.breaking(format!(
                 "{at}: the success status changed from {} to {}",
-                old.success_status, new.success_status
+                statuses(old).join(", "),
+                statuses(new).join(", ")
             ));
+        } else {
+            for (a, b) in old.responses.iter().zip(&new.responses) {
+                match (&a.content, &b.content) {
+                    (Some(a), Some(b)) => self.type_ref(&format!("{at} response"), &a.ty, &b.ty, Direction::Output),
+                    (None, None) => {}
+                    _ => self.breaking(format!("{at}: the response body appeared or disappeared")),
+                }
+            }
         }
-        match (&old.success_body, &new.success_body) {
-            (Some(a), Some(b)) => self.type_ref(&format!("{at} response"), a, b, Direction::Output),
-            (None, None) => {}
-            _ => self.breaking(format!("{at}: the response body appeared or disappeared")),
-        }
-        if old.error_type != new.error_type {
-            match (&old.error_type, &new.error_type) {
+        if old.error_type() != new.error_type() {
+            match (&old.error_type(), &new.error_type()) {
                 (Some(a), Some(b)) => self.type_ref(
                     &format!("{at} error body"),
                     &TypeRef::Named(a.clone()),

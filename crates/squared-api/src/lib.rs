@@ -4,7 +4,8 @@
 //! `spec/openapi.yaml` by `cargo xtask codegen`: a server is a type that implements it (see
 //! `squared-server`), and `squared_api_mod::stub_api_description()` turns the trait into the
 //! OpenAPI document the round-trip test compares with the spec. This file adds only what
-//! cannot be generated: the error type every method returns.
+//! cannot be generated: the error type every method returns, and the extractors and
+//! response wrappers the generated trait names (`OptionalBody`, `PinnedBody`, `Pinned`, `Routed`).
 //!
 //! Dependencies stay few (dropshot and the shared types): nothing here knows about storage,
 //! authentication or the catalog.
@@ -13,10 +14,12 @@
 #[rustfmt::skip]
 mod generated;
 mod error;
+mod optional_body;
 mod pinned;
 
 pub use error::ApiError;
 pub use generated::*;
+pub use optional_body::OptionalBody;
 pub use pinned::{Pinned, PinnedBody, Routed};
 pub use squared_types as types;
 

@@ -11,8 +11,9 @@ use heck::{ToPascalCase, ToSnakeCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::model::{Api, Field, Operation, Param, ParamLocation, TypeRef, rust_field_name};
 use super::Layout;
+use super::model::{Api, Field, MediaKind, Operation, Param, ParamLocation, TypeRef, rust_field_name};
+use super::trait_responses;
 use super::types::{TypePath, field_tokens, rust_type};
 
 /// The name of the generated trait.
@@ -219,9 +220,11 @@ enum Serving<'a> {
     Routed { owner: &'a Operation, headers: Option<syn::Ident> },
 }
 
+#[allow(clippy::too_many_arguments)]
 fn method_tokens(
     layout: &Layout,
     op: &Operation,
+    (response, error): (TokenStream, TokenStream),
     served_path: &str,
     pinned: &[PinnedSegment],
     allow: &str,
@@ -272,19 +275,28 @@ fn method_tokens(
             args.push(quote!(#arg: #extractor<#struct_name>));
         }
     }
-    if let Some(body) = &op.body {
-        let body = rust_type(body, TypePath::Module(&layout.types));
-        let shadowed = matches!(serving, Serving::Endpoint { shadowed: Some(_), .. });
-        if pinned.is_empty() && !shadowed {
-            args.push(quote!(body: ::dropshot::TypedBody<#body>));
-        } else {
-            let support = path_tokens(&layout.support);
-            args.push(quote!(body: #support::PinnedBody<#body>));
-        }
-    }
-    let response = response_type(layout, op)?;
     let support = path_tokens(&layout.support);
-    let error = path_tokens(&layout.error);
+    let mut content_type = None;
+    if let Some(body) = &op.body {
+        let ty = rust_type(&body.content.ty, TypePath::Module(&layout.types));
+        let shadowed = matches!(serving, Serving::Endpoint { shadowed: Some(_), .. });
+        let pinned_here = !pinned.is_empty() || shadowed;
+        let extractor = match (body.content.kind, body.required, pinned_here) {
+            (MediaKind::Text | MediaKind::Binary, _, _) => quote!(::dropshot::UntypedBody),
+            (_, true, false) => quote!(::dropshot::TypedBody<#ty>),
+            (_, true, true) => quote!(#support::PinnedBody<#ty>),
+            (_, false, false) => quote!(#support::OptionalBody<#ty>),
+            (_, false, true) => bail!(
+                "{}/requestBody: an optional body on an operation routed through a pinned path segment is not \
+                 supported; make it required or give the operation a path of its own",
+                op.location
+            ),
+        };
+        if body.content.kind == MediaKind::Form {
+            content_type = Some(quote!(, content_type = "application/x-www-form-urlencoded"));
+        }
+        args.push(quote!(body: #extractor));
+    }
     if let Serving::Routed { owner, headers } = serving {
         let owner_name = &owner.rust_name;
         let doc = format!(
@@ -316,7 +328,7 @@ fn method_tokens(
     };
     Ok(quote! {
         #docs
-        #[endpoint { method = #method, path = #path, tags = [#(#tags),*] #operation_id }]
+        #[endpoint { method = #method, path = #path, tags = [#(#tags),*] #operation_id #content_type }]
         async fn #name(
             rqctx: ::dropshot::RequestContext<Self::Context>,
             #(#args),*
@@ -324,32 +336,31 @@ fn method_tokens(
     })
 }
 
-/// The dropshot success type of an operation.
-fn response_type(layout: &Layout, op: &Operation) -> Result<TokenStream> {
-    let body_type = |ty: &Option<TypeRef>| -> Result<TokenStream> {
-        match ty {
-            Some(ty) => Ok(rust_type(ty, TypePath::Module(&layout.types))),
-            None => bail!("{}: a {} response needs a body", op.location, op.success_status),
-        }
+/// With a hand-written error type, every error body of the spec must be one type: the
+/// `ErrorBody` alias names it for the hand-written code.
+fn single_error_body(api: &Api, layout: &Layout) -> Result<TokenStream> {
+    let mut bodies = api
+        .operations
+        .iter()
+        .flat_map(|op| op.errors.iter().filter_map(move |e| e.content.as_ref().map(|c| (c, e, op))));
+    let Some((first, _, _)) = bodies.next() else {
+        bail!("#/paths: no operation declares an error body; declare the error schema on 4xx responses");
     };
-    let response = match op.success_status {
-        200 => {
-            let body = body_type(&op.success_body)?;
-            quote!(::dropshot::HttpResponseOk<#body>)
-        }
-        201 => {
-            let body = body_type(&op.success_body)?;
-            quote!(::dropshot::HttpResponseCreated<#body>)
-        }
-        202 => {
-            let body = body_type(&op.success_body)?;
-            quote!(::dropshot::HttpResponseAccepted<#body>)
-        }
-        204 if op.method == "DELETE" => quote!(::dropshot::HttpResponseDeleted),
-        204 => quote!(::dropshot::HttpResponseUpdatedNoContent),
-        other => bail!("{}: success status {other} is not supported", op.location),
-    };
-    Ok(response)
+    if let Some((other, response, _)) = bodies.find(|(c, _, _)| c.ty != first.ty || c.kind != MediaKind::Json) {
+        bail!(
+            "{}: the server trait has one hand-written error type, but this error body ({:?}, {}) differs from the \
+             others ({:?}); use one error schema everywhere, or let the generator make an error type per operation",
+            response.location,
+            other.ty,
+            other.media_type,
+            first.ty
+        );
+    }
+    let ty = rust_type(&first.ty, TypePath::Module(&layout.types));
+    Ok(quote! {
+        /// The body of every error response the spec declares.
+        pub type ErrorBody = #ty;
+    })
 }
 
 /// A path written in a [`Layout`], as tokens.
@@ -365,20 +376,21 @@ fn doc_lines(text: &str) -> TokenStream {
 /// The whole `squared-api` generated module.
 pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     let spec = &api.document;
-    let mut error_types = api.operations.iter().filter_map(|op| op.error_type.as_ref().map(|e| (e, op)));
-    let Some((error_type, _)) = error_types.next() else {
-        bail!("#/paths: no operation declares an error response; declare the error schema on 4xx responses");
+    let error_body = match &layout.error {
+        Some(_) => Some(single_error_body(api, layout)?),
+        None => None,
     };
-    if let Some((other, op)) = error_types.find(|(e, _)| *e != error_type) {
-        bail!(
-            "{}: the server trait has one error type, but this operation's errors use {other} \
-             where others use {error_type}",
-            op.location
-        );
-    }
-    let error_type = rust_type(&TypeRef::Named(error_type.clone()), TypePath::Module(&layout.types));
-
     let mut structs = Vec::new();
+    let answers = api
+        .operations
+        .iter()
+        .map(|op| {
+            Ok((
+                trait_responses::success_type(layout, op, &mut structs)?,
+                trait_responses::error_type(layout, op, &mut structs)?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let served = served_paths(api);
     let routed = routed_through(api, &served);
     let methods = api
@@ -441,17 +453,16 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
                                 .collect();
                             (&other_pinned[0], allow.join(", "))
                         }),
-                    routed: api
-                        .operations
+                    routed: served
                         .iter()
-                        .zip(&served)
                         .zip(&routed)
-                        .filter(|(_, owner)| **owner == Some(index))
-                        .map(|((other, (_, other_pinned)), _)| Ok((&other_pinned[0], response_type(layout, other)?)))
-                        .collect::<Result<_>>()?,
+                        .enumerate()
+                        .filter(|(_, (_, owner))| **owner == Some(index))
+                        .map(|(other, ((_, other_pinned), _))| (&other_pinned[0], answers[other].0.clone()))
+                        .collect(),
                 },
             };
-            method_tokens(layout, op, path, pinned, &allow.join(", "), &serving, &mut structs)
+            method_tokens(layout, op, answers[index].clone(), path, pinned, &allow.join(", "), &serving, &mut structs)
         })
         .collect::<Result<Vec<_>>>()?;
 
@@ -477,8 +488,7 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         /// `info.description` of the spec.
         pub const API_DESCRIPTION: ::std::option::Option<&str> = #description;
 
-        /// The body of every error response the spec declares.
-        pub type ErrorBody = #error_type;
+        #error_body
 
         #(#structs)*
 

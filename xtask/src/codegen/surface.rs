@@ -4,7 +4,7 @@
 //! so it names only what a client or server author sees: methods, paths, parameters,
 //! bodies, statuses and the fields of every type.
 
-use super::model::{Api, Field, ParamLocation, TypeKind, TypeRef};
+use super::model::{Api, Field, MediaKind, ParamLocation, Response, TypeKind, TypeRef};
 
 fn type_name(ty: &TypeRef) -> String {
     match ty {
@@ -41,13 +41,24 @@ pub fn render(api: &Api) -> String {
             }
         }
         if let Some(body) = &op.body {
-            inputs.push(format!("body: {}", type_name(body)));
+            let optional = if body.required { "" } else { "?" };
+            let media = if body.content.kind == MediaKind::Json {
+                String::new()
+            } else {
+                format!(" as {}", body.content.media_type)
+            };
+            inputs.push(format!("body{optional}: {}{media}", type_name(&body.content.ty)));
         }
-        let success = match &op.success_body {
-            Some(body) => format!("{} {}", op.success_status, type_name(body)),
-            None => op.success_status.to_string(),
+        let response = |r: &Response| match &r.content {
+            Some(content) => format!("{} {}", r.status.key(), type_name(&content.ty)),
+            None => r.status.key(),
         };
-        let errors = op.error_type.as_deref().map(|e| format!(" | 4XX/5XX {e}")).unwrap_or_default();
+        let success = op.responses.iter().map(response).collect::<Vec<_>>().join(", ");
+        let errors = match op.error_type() {
+            Some(e) => format!(" | 4XX/5XX {e}"),
+            None if op.errors.is_empty() => String::new(),
+            None => format!(" | {}", op.errors.iter().map(response).collect::<Vec<_>>().join(", ")),
+        };
         out.push_str(&format!(
             "op {} {} {}({}) -> {success}{errors}\n",
             op.method,

@@ -189,17 +189,23 @@ pub struct Operation {
     pub operation_id: String,
     /// The trait method's name: the operationId in snake_case.
     pub rust_name: String,
+    /// The operationId in PascalCase: the prefix of the types the operation introduces.
+    pub pascal_name: String,
     pub method: String,
     pub path: String,
     pub summary: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
     pub params: Vec<Param>,
-    pub body: Option<TypeRef>,
-    pub success_status: u16,
-    pub success_body: Option<TypeRef>,
-    /// The named type of every error response (4xx, 5xx) of the operation.
-    pub error_type: Option<String>,
+    pub body: Option<RequestBody>,
+    /// The responses that are not errors (1xx to 3xx, and `default` when there is no other),
+    /// lowest status first.
+    pub responses: Vec<Response>,
+    /// The error responses (4xx, 5xx, and `default` beside other responses).
+    pub errors: Vec<Response>,
+    /// The security requirements of the operation (its own, or the document's): each entry
+    /// is one way to be authorised, naming the schemes it needs together.
+    pub security: Vec<Vec<String>>,
     pub location: String,
 }
 
@@ -207,4 +213,99 @@ impl Operation {
     pub fn params_in(&self, location: ParamLocation) -> impl Iterator<Item = &Param> {
         self.params.iter().filter(move |p| p.location == location)
     }
+
+    /// The type of the request body.
+    pub fn body_type(&self) -> Option<&TypeRef> {
+        self.body.as_ref().map(|b| &b.content.ty)
+    }
+
+    /// The named type every error body of the operation has, when they all have one.
+    pub fn error_type(&self) -> Option<String> {
+        let mut bodies = self.errors.iter().filter_map(|e| e.content.as_ref());
+        let first = bodies.next()?;
+        match &first.ty {
+            TypeRef::Named(name) if bodies.all(|b| b.ty == first.ty) => Some(name.clone()),
+            _ => None,
+        }
+    }
+
+    /// The distinct types of the error bodies, in status order.
+    pub fn error_body_types(&self) -> Vec<&TypeRef> {
+        let mut types: Vec<&TypeRef> = Vec::new();
+        for content in self.errors.iter().filter_map(|e| e.content.as_ref()) {
+            if !types.contains(&&content.ty) {
+                types.push(&content.ty);
+            }
+        }
+        types
+    }
+}
+
+/// How a body travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    /// `application/json` and `application/*+json`.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `text/*`: the body is the text.
+    Text,
+    /// Anything else (`application/octet-stream`, images, …): the body is the bytes.
+    Binary,
+}
+
+/// A body: its media type and its schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Content {
+    /// The media type as the spec names it.
+    pub media_type: String,
+    pub kind: MediaKind,
+    /// For JSON and form bodies the schema's type; for text `String`; for bytes `Any`.
+    pub ty: TypeRef,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestBody {
+    pub content: Content,
+    pub required: bool,
+    pub description: Option<String>,
+}
+
+/// A response's status, as the spec keys it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Code(u16),
+    /// `4XX` is `Range(4)`.
+    Range(u16),
+    Default,
+}
+
+impl Status {
+    /// The status as the spec writes it.
+    pub fn key(self) -> String {
+        match self {
+            Status::Code(code) => code.to_string(),
+            Status::Range(class) => format!("{class}XX"),
+            Status::Default => "default".into(),
+        }
+    }
+
+    /// The status a response of this kind is sent with when the spec names no exact one.
+    pub fn representative(self, fallback: u16) -> u16 {
+        match self {
+            Status::Code(code) => code,
+            Status::Range(class) => class * 100,
+            Status::Default => fallback,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: Status,
+    pub description: String,
+    pub content: Option<Content>,
+    /// Response headers (as parameters located in the header).
+    pub headers: Vec<Param>,
+    pub location: String,
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::build::Builder;
 use super::naming::{derived_operation_id, join, rust_field_name};
 use super::schemas::constraints;
-use super::{Operation, Param, ParamLocation, TypeRef};
+use super::{Content, MediaKind, Operation, Param, ParamLocation, RequestBody, Response, Status, TypeRef};
 
 impl<'a> Builder<'a> {
     pub(super) fn operation(
@@ -20,12 +20,15 @@ impl<'a> Builder<'a> {
         shared_params: &[Value],
         location: &str,
     ) -> Result<Operation> {
+        // The wire name stays as the spec writes it; the Rust names come from its words.
         let operation_id = match operation.get("operationId").and_then(Value::as_str) {
+            Some(id) if rust_field_name(id).chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => id.to_owned(),
             Some(id) => {
-                ensure!(
-                    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-                    "{location}/operationId: {id:?} must be made of ASCII letters, digits and underscores"
-                );
+                let derived = derived_operation_id(method, path);
+                self.warnings.push(format!(
+                    "{location}/operationId: {id:?} has no ASCII words to name a Rust method; the Rust names use \
+                     {derived:?}"
+                ));
                 id.to_owned()
             }
             None => {
@@ -34,8 +37,13 @@ impl<'a> Builder<'a> {
                 derived
             }
         };
-        let op_pascal = operation_id.to_pascal_case();
-        let rust_name = rust_field_name(&operation_id);
+        let words = if rust_field_name(&operation_id).is_ascii() {
+            operation_id.clone()
+        } else {
+            derived_operation_id(method, path)
+        };
+        let op_pascal = words.to_pascal_case();
+        let rust_name = rust_field_name(&words);
 
         // Parameters: the operation's own override shared ones with the same name and place.
         let own_params = operation.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -59,47 +67,25 @@ impl<'a> Builder<'a> {
                 Some("header") => ParamLocation::Header,
                 other => bail!("{param_location}: parameters in {other:?} are not supported"),
             };
+            let parsed = self.parameter(
+                &param,
+                name,
+                param_in,
+                &format!("{op_pascal}{}", name.to_pascal_case()),
+                &param_location,
+            )?;
             ensure!(
-                param.get("content").is_none(),
-                "{param_location}: parameters described by `content` are not supported; use `schema`"
+                param_in != ParamLocation::Path || parsed.required,
+                "{param_location}: path parameters must be required"
             );
-            if let Some(style) = param.get("style").and_then(Value::as_str) {
-                let default = if param_in == ParamLocation::Query { "form" } else { "simple" };
-                ensure!(style == default, "{param_location}: parameter style {style:?} is not supported");
-            }
-            let schema =
-                param.get("schema").with_context(|| format!("{param_location}: a parameter needs a schema"))?;
-            let schema_location = format!("{param_location}/schema");
-            let ty = self.type_ref(schema, &format!("{op_pascal}{}", name.to_pascal_case()), &schema_location)?;
-            let scalar = match &ty {
-                TypeRef::Named(type_name) => self.is_enum(type_name),
-                TypeRef::Array(_) => param_in == ParamLocation::Query,
-                TypeRef::Map(_) | TypeRef::JsonObject | TypeRef::Any => false,
-                _ => true,
-            };
-            ensure!(scalar, "{schema_location}: a {} parameter must be a scalar or an enum", param_in.as_str());
-            let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
-            let default = self.default_value(schema, &ty, required, &schema_location)?;
-            ensure!(param_in != ParamLocation::Path || required, "{param_location}: path parameters must be required");
             ensure!(
                 param_in != ParamLocation::Path || path.contains(&format!("{{{name}}}")),
                 "{param_location}: path parameter {name:?} does not appear in {path:?}"
             );
-            let rust_name = rust_field_name(name);
-            if let Some(other) = seen_rust_names.insert((param_in, rust_name.clone()), name.to_owned()) {
-                bail!("{param_location}: its Rust name {rust_name} collides with parameter {other:?}");
+            if let Some(other) = seen_rust_names.insert((param_in, parsed.rust_name.clone()), name.to_owned()) {
+                bail!("{param_location}: its Rust name {} collides with parameter {other:?}", parsed.rust_name);
             }
-            params.push(Param {
-                name: name.to_owned(),
-                rust_name,
-                location: param_in,
-                ty,
-                required,
-                description: param.get("description").and_then(Value::as_str).map(str::to_owned),
-                constraints: constraints(schema, &schema_location)?,
-                default,
-                client_supplied: param.get("x-client-supplied").and_then(Value::as_bool).unwrap_or(false),
-            });
+            params.push(parsed);
         }
         for segment in path.split('/').filter(|s| s.starts_with('{')) {
             let name = segment.trim_start_matches('{').trim_end_matches('}');
@@ -111,88 +97,93 @@ impl<'a> Builder<'a> {
 
         let body = match operation.get("requestBody") {
             None => None,
-            Some(request_body) => {
+            Some(raw) => {
                 let body_location = format!("{location}/requestBody");
-                let request_body = self.resolve_component(request_body, "requestBodies", &body_location)?;
-                ensure!(
-                    request_body.get("required").and_then(Value::as_bool).unwrap_or(false),
-                    "{body_location}: optional request bodies are not supported; add `required: true`"
-                );
-                let schema = json_schema_of(request_body, &body_location)?;
-                let ty = self.type_ref(
-                    schema,
-                    &format!("{op_pascal}Body"),
-                    &format!("{body_location}/content/application~1json/schema"),
-                )?;
-                ensure!(matches!(ty, TypeRef::Named(_)), "{body_location}: a request body must be an object schema");
-                Some(ty)
+                let request_body = self.resolve_component(raw, "requestBodies", &body_location)?;
+                let content = self
+                    .content(request_body, &format!("{op_pascal}Body"), &body_location)?
+                    .with_context(|| format!("{body_location}: a request body needs `content`"))?;
+                if content.kind == MediaKind::Form {
+                    ensure!(
+                        matches!(&content.ty, TypeRef::Named(name) if self.is_struct(name)),
+                        "{body_location}: a form body must be an object schema (dropshot reads its fields)"
+                    );
+                }
+                Some(RequestBody {
+                    content,
+                    required: request_body.get("required").and_then(Value::as_bool).unwrap_or(false),
+                    description: request_body.get("description").and_then(Value::as_str).map(str::to_owned),
+                })
             }
         };
+        if operation.get("callbacks").is_some_and(|c| c.as_object().is_some_and(|c| !c.is_empty())) {
+            self.warnings.push(format!(
+                "{location}/callbacks: left out: callbacks are requests the API sends, which neither the server \
+                 trait nor the client makes"
+            ));
+        }
 
-        let responses = operation
+        let raw_responses = operation
             .get("responses")
             .and_then(Value::as_object)
             .with_context(|| format!("{location}: an operation needs responses"))?;
-        let mut success: Option<(u16, Option<TypeRef>)> = None;
-        let mut error_type: Option<(String, String)> = None;
-        for (status, response) in responses {
-            let response_location = join(&format!("{location}/responses"), status);
-            let response = self.resolve_component(response, "responses", &response_location)?;
-            let code = status_class(status, &response_location)?;
-            if code.is_success() {
-                let code = match code {
-                    StatusClass::Exact(code) => code,
-                    _ => bail!("{response_location}: a success response needs an exact status code"),
-                };
-                ensure!(success.is_none(), "{response_location}: only one success response per operation is supported");
-                ensure!(
-                    matches!(code, 200..=204),
-                    "{response_location}: success status {code} is not supported (200, 201, 202 and 204 are)"
-                );
-                let body = if code == 204 {
-                    ensure!(
-                        response.get("content").is_none(),
-                        "{response_location}: a 204 response cannot have a body"
-                    );
-                    None
-                } else {
-                    let schema = json_schema_of(response, &response_location).with_context(|| {
-                        format!("{response_location}: a {code} response needs an application/json body")
-                    })?;
-                    Some(self.type_ref(
-                        schema,
-                        &format!("{op_pascal}Response"),
-                        &format!("{response_location}/content/application~1json/schema"),
-                    )?)
-                };
-                success = Some((code, body));
-            } else {
-                // An error response without a body documents a status only.
-                if response.get("content").is_none() {
-                    continue;
-                }
-                let schema = json_schema_of(response, &response_location)?;
-                let schema_location = format!("{response_location}/content/application~1json/schema");
-                let name = match self.type_ref(schema, &format!("{op_pascal}Error"), &schema_location)? {
-                    TypeRef::Named(name) if !self.is_enum(&name) => name,
-                    _ => bail!("{schema_location}: an error body must be an object schema"),
-                };
-                match &error_type {
-                    Some((existing, first)) if *existing != name => bail!(
-                        "{response_location}: every error response of an operation must have one body \
-                         type; {first} uses {existing}, this one uses {name}"
-                    ),
-                    Some(_) => {}
-                    None => error_type = Some((name, response_location.clone())),
-                }
-            }
+        let mut statuses = Vec::new();
+        for (key, raw) in raw_responses {
+            let response_location = join(&format!("{location}/responses"), key);
+            statuses.push((parse_status(key, &response_location)?, raw, response_location));
         }
-        let (success_status, success_body) =
-            success.with_context(|| format!("{location}/responses: an operation needs a 2xx response"))?;
+        statuses.sort_by_key(|(status, _, _)| *status);
+        let has_non_error = statuses.iter().any(|(status, _, _)| !is_error(*status));
+        let (mut responses, mut errors) = (Vec::new(), Vec::new());
+        for (status, raw, response_location) in statuses {
+            let raw = self.resolve_component(raw, "responses", &response_location)?;
+            let error = match status {
+                Status::Default => has_non_error,
+                other => is_error(other),
+            };
+            let (kind, list) = if error { ("Error", &mut errors) } else { ("Response", &mut responses) };
+            let with_body = list.iter().filter(|r: &&Response| r.content.is_some()).count();
+            let inline_name = match with_body {
+                0 => format!("{op_pascal}{kind}"),
+                _ => format!("{op_pascal}{kind}{}", status.key().to_pascal_case()),
+            };
+            let content = self.content(raw, &inline_name, &response_location)?;
+            let mut headers = Vec::new();
+            for (name, header) in raw.get("headers").and_then(Value::as_object).into_iter().flatten() {
+                let header_location = join(&format!("{response_location}/headers"), name);
+                let header = self.resolve_component(header, "headers", &header_location)?;
+                headers.push(self.parameter(
+                    header,
+                    name,
+                    ParamLocation::Header,
+                    &format!("{op_pascal}{}", name.to_pascal_case()),
+                    &header_location,
+                )?);
+            }
+            list.push(Response {
+                status,
+                description: raw.get("description").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                content,
+                headers,
+                location: response_location,
+            });
+        }
+        ensure!(
+            !responses.is_empty(),
+            "{location}/responses: every response is an error; declare the response of a request that succeeds"
+        );
+        let security = operation.get("security").or_else(|| self.document.get("security"));
+        let security = security
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|requirement| requirement.as_object().map(|r| r.keys().cloned().collect()).unwrap_or_default())
+            .collect();
 
         Ok(Operation {
             operation_id,
             rust_name,
+            pascal_name: op_pascal,
             method: method.to_uppercase(),
             path: path.to_owned(),
             summary: operation.get("summary").and_then(Value::as_str).map(str::to_owned),
@@ -204,45 +195,118 @@ impl<'a> Builder<'a> {
                 .unwrap_or_default(),
             params,
             body,
-            success_status,
-            success_body,
-            error_type: error_type.map(|(name, _)| name),
+            responses,
+            errors,
+            security,
             location: location.to_owned(),
         })
     }
-}
 
-enum StatusClass {
-    Exact(u16),
-    Range(u16),
-}
+    /// A parameter or response header (`param` holds its `schema`, `required`, `style`, …).
+    pub(super) fn parameter(
+        &mut self,
+        param: &Value,
+        name: &str,
+        param_in: ParamLocation,
+        inline_name: &str,
+        param_location: &str,
+    ) -> Result<Param> {
+        ensure!(
+            param.get("content").is_none(),
+            "{param_location}: parameters described by `content` are not supported; use `schema`"
+        );
+        if let Some(style) = param.get("style").and_then(Value::as_str) {
+            let default = if param_in == ParamLocation::Query { "form" } else { "simple" };
+            ensure!(style == default, "{param_location}: parameter style {style:?} is not supported");
+        }
+        let schema = param.get("schema").with_context(|| format!("{param_location}: a parameter needs a schema"))?;
+        let schema_location = format!("{param_location}/schema");
+        let ty = self.type_ref(schema, inline_name, &schema_location)?;
+        let scalar = match &ty {
+            TypeRef::Named(type_name) => self.is_enum(type_name),
+            TypeRef::Array(_) => param_in == ParamLocation::Query,
+            TypeRef::Map(_) | TypeRef::JsonObject | TypeRef::Any => false,
+            _ => true,
+        };
+        ensure!(scalar, "{schema_location}: a {} parameter must be a scalar or an enum", param_in.as_str());
+        let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let default = self.default_value(schema, &ty, required, &schema_location)?;
+        Ok(Param {
+            name: name.to_owned(),
+            rust_name: rust_field_name(name),
+            location: param_in,
+            ty,
+            required,
+            description: param.get("description").and_then(Value::as_str).map(str::to_owned),
+            constraints: constraints(schema, &schema_location)?,
+            default,
+            client_supplied: param.get("x-client-supplied").and_then(Value::as_bool).unwrap_or(false),
+        })
+    }
 
-impl StatusClass {
-    fn is_success(&self) -> bool {
-        matches!(self, StatusClass::Exact(200..=299) | StatusClass::Range(2))
+    /// The body a request body or response carries, if any. JSON is preferred where several
+    /// media types are offered (a warning names the others, which the generated code does not
+    /// serve); a JSON body without a schema (described by examples only) is any JSON value.
+    fn content(&mut self, holder: &Value, inline_name: &str, location: &str) -> Result<Option<Content>> {
+        let Some(content) = holder.get("content").and_then(Value::as_object).filter(|c| !c.is_empty()) else {
+            return Ok(None);
+        };
+        let ranked = content.iter().map(|(media_type, media)| (media_kind(media_type), media_type, media)).min_by_key(
+            |(kind, _, _)| match kind {
+                MediaKind::Json => 0,
+                MediaKind::Form => 1,
+                MediaKind::Text => 2,
+                MediaKind::Binary => 3,
+            },
+        );
+        let (kind, media_type, media) = ranked.expect("content is not empty");
+        if content.len() > 1 {
+            let others: Vec<&String> = content.keys().filter(|m| *m != media_type).collect();
+            self.warnings.push(format!(
+                "{location}/content: offered as {media_type:?} and {others:?}; the generated code serves {media_type:?}"
+            ));
+        }
+        let schema_location = format!("{}/schema", join(&format!("{location}/content"), media_type));
+        let ty = match (kind, media.get("schema")) {
+            (MediaKind::Json | MediaKind::Form, Some(schema)) => {
+                self.type_ref(schema, inline_name, &schema_location)?
+            }
+            (MediaKind::Json, None) => TypeRef::Any,
+            (MediaKind::Form, None) => bail!("{schema_location}: a form body needs a schema"),
+            (MediaKind::Text, _) => TypeRef::String,
+            (MediaKind::Binary, _) => TypeRef::Any,
+        };
+        Ok(Some(Content { media_type: media_type.clone(), kind, ty }))
     }
 }
 
-fn status_class(status: &str, location: &str) -> Result<StatusClass> {
-    if status == "default" {
-        bail!("{location}: `default` responses are not supported; declare the status codes");
+/// How a media type travels.
+pub(super) fn media_kind(media_type: &str) -> MediaKind {
+    let essence = media_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" => MediaKind::Json,
+        "application/x-www-form-urlencoded" => MediaKind::Form,
+        other if other.starts_with("application/") && other.ends_with("+json") => MediaKind::Json,
+        other if other.starts_with("text/") => MediaKind::Text,
+        _ => MediaKind::Binary,
     }
-    if let Some(range) = status.strip_suffix("XX") {
-        let range: u16 = range.parse().with_context(|| format!("{location}: bad status range {status:?}"))?;
-        return Ok(StatusClass::Range(range));
-    }
-    status.parse().map(StatusClass::Exact).with_context(|| format!("{location}: bad status code {status:?}"))
 }
 
-fn json_schema_of<'v>(holder: &'v Value, location: &str) -> Result<&'v Value> {
-    let content =
-        holder.get("content").and_then(Value::as_object).with_context(|| format!("{location}: no content"))?;
-    ensure!(
-        content.len() == 1 && content.contains_key("application/json"),
-        "{location}/content: only application/json is supported, found {:?}",
-        content.keys().collect::<Vec<_>>()
-    );
-    content["application/json"]
-        .get("schema")
-        .with_context(|| format!("{location}/content/application~1json: no schema"))
+/// 4xx and 5xx statuses are errors.
+fn is_error(status: Status) -> bool {
+    matches!(status, Status::Code(400..=599) | Status::Range(4 | 5))
+}
+
+fn parse_status(key: &str, location: &str) -> Result<Status> {
+    if key == "default" {
+        return Ok(Status::Default);
+    }
+    if let Some(class) = key.strip_suffix("XX").or_else(|| key.strip_suffix("xx")) {
+        let class: u16 = class.parse().with_context(|| format!("{location}: bad status range {key:?}"))?;
+        ensure!((1..=5).contains(&class), "{location}: bad status range {key:?}");
+        return Ok(Status::Range(class));
+    }
+    let code: u16 = key.parse().with_context(|| format!("{location}: bad status code {key:?}"))?;
+    ensure!((100..=599).contains(&code), "{location}: bad status code {key:?}");
+    Ok(Status::Code(code))
 }

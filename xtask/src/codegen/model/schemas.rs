@@ -28,6 +28,13 @@ impl<'a> Builder<'a> {
             location: location.to_owned(),
         });
         let kind = if let Some(values) = schema.get("enum") {
+            let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
+            if !nullable && values.as_array().is_some_and(|v| v.contains(&Value::Null)) {
+                self.warnings.push(format!(
+                    "{location}/enum: `null` is listed but the schema is not `nullable`, so no value can be it; \
+                     left out (quote it, \"null\", if the word is meant)"
+                ));
+            }
             TypeKind::Enum { variants: enum_variants(values, location)? }
         } else if let Some(alternatives) = schema.get("oneOf") {
             self.one_of(name, schema, alternatives, location)?
@@ -278,6 +285,10 @@ impl<'a> Builder<'a> {
         }))
     }
 
+    pub(super) fn is_struct(&self, type_name: &str) -> bool {
+        self.types.iter().any(|t| t.name == type_name && matches!(t.kind, TypeKind::Struct { .. }))
+    }
+
     pub(super) fn is_enum(&self, type_name: &str) -> bool {
         self.types.iter().any(|t| t.name == type_name && matches!(t.kind, TypeKind::Enum { .. }))
     }
@@ -349,11 +360,9 @@ fn numeric_pair(a: &str, b: &str) -> bool {
 pub(super) fn enum_variants(values: &Value, location: &str) -> Result<Vec<EnumVariant>> {
     let mut variants: Vec<EnumVariant> = Vec::new();
     for (index, value) in values.as_array().into_iter().flatten().enumerate() {
-        ensure!(
-            !value.is_null(),
-            "{location}/enum/{index}: `null` in a string enum admits no string; quote it (\"null\") if the \
-             word is meant, or use `nullable: true`"
-        );
+        if value.is_null() {
+            continue;
+        }
         let value = value.as_str().with_context(|| format!("{location}/enum/{index}: enum values must be strings"))?;
         let mut rust_name = value.to_pascal_case();
         if rust_name.is_empty() || rust_name.starts_with(|c: char| c.is_ascii_digit()) {

@@ -1,0 +1,407 @@
+//! What a trait method answers: its success type and its error type.
+//!
+//! An operation with one plain response (200, 201 or 202 with a JSON body, or 204 without
+//! one, and no headers) answers dropshot's own response type. Anything else (several
+//! statuses, other statuses, a response without a body where dropshot wants one, headers,
+//! text or bytes) gets a generated enum with a variant per response, which implements
+//! dropshot's `HttpResponse`: dropshot describes one success response per operation, so the
+//! description is the first response's status and headers, with the body schema of every
+//! response (`oneOf` when they differ).
+//!
+//! Errors: with a hand-written error type in the [`Layout`] (the workspace's `ApiError`),
+//! every method returns it and every error body of the spec must be the same type. Without
+//! one, each operation whose errors have bodies gets a generated enum with a variant per
+//! error response and one for requests dropshot refuses before the method runs
+//! (`Rejected`); an operation whose errors have no body returns dropshot's `HttpError`.
+
+use anyhow::Result;
+use heck::ToPascalCase;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::Layout;
+use super::model::{MediaKind, Operation, Param, Response, Status, TypeRef};
+use super::types::{TypePath, rust_type};
+
+/// dropshot's own response type, where it describes the operation's one response exactly.
+fn plain_response(op: &Operation, types: TypePath<'_>) -> Option<TokenStream> {
+    let [response] = op.responses.as_slice() else { return None };
+    if !response.headers.is_empty() {
+        return None;
+    }
+    match (response.status, &response.content) {
+        (Status::Code(204), None) if op.method == "DELETE" => Some(quote!(::dropshot::HttpResponseDeleted)),
+        (Status::Code(204), None) => Some(quote!(::dropshot::HttpResponseUpdatedNoContent)),
+        (Status::Code(code @ 200..=202), Some(content)) if content.kind == MediaKind::Json => {
+            let wrapper = match code {
+                200 => quote!(::dropshot::HttpResponseOk),
+                201 => quote!(::dropshot::HttpResponseCreated),
+                _ => quote!(::dropshot::HttpResponseAccepted),
+            };
+            let ty = rust_type(&content.ty, types);
+            Some(quote!(#wrapper<#ty>))
+        }
+        _ => None,
+    }
+}
+
+/// The body type of a response's content, as generated code holds it.
+fn body_tokens(response: &Response, types: TypePath<'_>) -> Option<TokenStream> {
+    let content = response.content.as_ref()?;
+    Some(match content.kind {
+        MediaKind::Json | MediaKind::Form => rust_type(&content.ty, types),
+        MediaKind::Text => quote!(::std::string::String),
+        MediaKind::Binary => quote!(::std::vec::Vec<u8>),
+    })
+}
+
+/// The JSON Schema a response's body is described with.
+fn body_schema_tokens(response: &Response, types: TypePath<'_>) -> Option<TokenStream> {
+    let content = response.content.as_ref()?;
+    Some(match content.kind {
+        MediaKind::Json | MediaKind::Form => {
+            let ty = rust_type(&content.ty, types);
+            quote!(generator.subschema_for::<#ty>())
+        }
+        MediaKind::Text => quote!(generator.subschema_for::<::std::string::String>()),
+        MediaKind::Binary => quote! {{
+            let mut schema = generator.subschema_for::<::std::string::String>().into_object();
+            schema.format = ::std::option::Option::Some("binary".to_owned());
+            ::schemars::schema::Schema::Object(schema)
+        }},
+    })
+}
+
+/// One schema for several bodies: the body's own when they agree, else their `oneOf`.
+fn union_schema(schemas: Vec<TokenStream>) -> TokenStream {
+    match schemas.as_slice() {
+        [one] => one.clone(),
+        _ => quote! {{
+            let mut schema = ::schemars::schema::SchemaObject::default();
+            schema.subschemas().one_of = ::std::option::Option::Some(::std::vec![#(#schemas),*]);
+            ::schemars::schema::Schema::Object(schema)
+        }},
+    }
+}
+
+/// The distinct body schemas of `responses`, in order.
+fn distinct_body_schemas(responses: &[Response], types: TypePath<'_>) -> Vec<TokenStream> {
+    let mut seen: Vec<(&TypeRef, MediaKind)> = Vec::new();
+    let mut schemas = Vec::new();
+    for response in responses {
+        let Some(content) = &response.content else { continue };
+        if seen.contains(&(&content.ty, content.kind)) {
+            continue;
+        }
+        seen.push((&content.ty, content.kind));
+        schemas.extend(body_schema_tokens(response, types));
+    }
+    schemas
+}
+
+fn variant_name(status: Status) -> syn::Ident {
+    format_ident!("Status{}", status.key().to_pascal_case())
+}
+
+/// The header struct of a response, if it has headers.
+fn headers_struct(
+    op: &Operation,
+    response: &Response,
+    types: TypePath<'_>,
+    items: &mut Vec<TokenStream>,
+) -> Option<syn::Ident> {
+    if response.headers.is_empty() {
+        return None;
+    }
+    let name = format_ident!("{}Headers{}", op.pascal_name, response.status.key().to_pascal_case());
+    let fields = response.headers.iter().map(|h: &Param| {
+        let ident = format_ident!("{}", h.rust_name);
+        let ty = rust_type(&h.ty, types);
+        let wire = &h.name;
+        let doc = h.description.as_ref().map(|d| quote!(#[doc = #d]));
+        if h.required {
+            quote!(#doc #[serde(rename = #wire)] pub #ident: #ty,)
+        } else {
+            quote!(#doc #[serde(rename = #wire, skip_serializing_if = "::std::option::Option::is_none")] pub #ident: ::std::option::Option<#ty>,)
+        }
+    });
+    let doc = format!(" The headers of `{}`'s {} response.", op.operation_id, response.status.key());
+    items.push(quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
+        pub struct #name {
+            #(#fields)*
+        }
+    });
+    Some(name)
+}
+
+/// The success type of `op`: dropshot's own where it fits, else a generated enum (pushed
+/// onto `items`).
+pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream>) -> Result<TokenStream> {
+    let types = TypePath::Module(&layout.types);
+    if let Some(plain) = plain_response(op, types) {
+        return Ok(plain);
+    }
+    let name = format_ident!("{}Response", op.pascal_name);
+    let first = &op.responses[0];
+    let mut variants = Vec::new();
+    let mut arms = Vec::new();
+    let mut status_arms = Vec::new();
+    for response in &op.responses {
+        let variant = variant_name(response.status);
+        let doc = format!(" {}: {}", response.status.key(), response.description.lines().next().unwrap_or_default());
+        let exact = matches!(response.status, Status::Code(_));
+        let body = body_tokens(response, types);
+        let headers = headers_struct(op, response, types, items);
+        let mut fields = Vec::new();
+        let mut bindings = Vec::new();
+        if !exact {
+            fields.push(quote!(::http::StatusCode));
+            bindings.push(format_ident!("status"));
+        }
+        if let Some(body) = &body {
+            fields.push(body.clone());
+            bindings.push(format_ident!("body"));
+        }
+        if let Some(headers) = &headers {
+            fields.push(quote!(#headers));
+            bindings.push(format_ident!("headers"));
+        }
+        variants.push(if fields.is_empty() {
+            quote!(#[doc = #doc] #variant,)
+        } else {
+            quote!(#[doc = #doc] #variant(#(#fields),*),)
+        });
+        let pattern = if bindings.is_empty() { quote!(Self::#variant) } else { quote!(Self::#variant(#(#bindings),*)) };
+        let status = match response.status {
+            Status::Code(code) => quote!(::http::StatusCode::from_u16(#code).expect("a status from the spec")),
+            _ => quote!(*status),
+        };
+        status_arms.push(quote!(#pattern => #status,));
+        let header_writes = headers.as_ref().map(|_| {
+            quote! {
+                if let ::serde_json::Value::Object(values) = ::serde_json::to_value(headers).map_err(|e| ::dropshot::HttpError::for_internal_error(e.to_string()))? {
+                    for (name, value) in values {
+                        let text = match value { ::serde_json::Value::String(text) => text, other => other.to_string() };
+                        builder = builder.header(name, text);
+                    }
+                }
+            }
+        });
+        let body_write = match response.content.as_ref().map(|c| (c.kind, c.media_type.as_str())) {
+            None => quote!(builder.body(::dropshot::Body::empty())?),
+            Some((MediaKind::Json | MediaKind::Form, _)) => quote! {{
+                let bytes = ::serde_json::to_vec(body).map_err(|e| ::dropshot::HttpError::for_internal_error(e.to_string()))?;
+                builder.header(::http::header::CONTENT_TYPE, ::dropshot::CONTENT_TYPE_JSON).body(bytes.into())?
+            }},
+            Some((_, media_type)) => quote! {
+                builder.header(::http::header::CONTENT_TYPE, #media_type).body(body.clone().into())?
+            },
+        };
+        let status_expr = match response.status {
+            Status::Code(code) => quote!(::http::StatusCode::from_u16(#code).expect("a status from the spec")),
+            _ => quote!(*status),
+        };
+        arms.push(quote! {
+            #pattern => {
+                #[allow(unused_mut)]
+                let mut builder = ::http::Response::builder().status(#status_expr);
+                #header_writes
+                ::std::result::Result::Ok(#body_write)
+            }
+        });
+    }
+    let schemas = distinct_body_schemas(&op.responses, types);
+    let schema = (!schemas.is_empty()).then(|| union_schema(schemas));
+    let schema_name = format!("{}ResponseBody", op.pascal_name);
+    let metadata_schema = match &schema {
+        Some(_) => quote! {
+            ::std::option::Option::Some(::dropshot::ApiSchemaGenerator::Gen {
+                name: || #schema_name.to_owned(),
+                schema: |generator| Self::body_schema(generator),
+            })
+        },
+        None => quote!(::std::option::Option::None),
+    };
+    let body_schema_fn = schema.map(|schema| {
+        quote! {
+            fn body_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                #schema
+            }
+        }
+    });
+    let first_status = first.status.representative(200);
+    let first_description = &first.description;
+    let header_entries = first.headers.iter().map(|h| {
+        let wire = &h.name;
+        let ty = rust_type(&h.ty, types);
+        let required = h.required;
+        let description = match &h.description {
+            Some(d) => quote!(::std::option::Option::Some(#d.to_owned())),
+            None => quote!(::std::option::Option::None),
+        };
+        quote! {
+            ::dropshot::ApiEndpointHeader {
+                name: #wire.to_owned(),
+                description: #description,
+                schema: ::dropshot::ApiSchemaGenerator::Gen {
+                    name: <#ty as ::schemars::JsonSchema>::schema_name,
+                    schema: |generator| generator.subschema_for::<#ty>(),
+                },
+                required: #required,
+            }
+        }
+    });
+    let doc = format!(" What `{}` answers: one variant per response of the spec.", op.operation_id);
+    items.push(quote! {
+        #[doc = #doc]
+        #[derive(Debug)]
+        pub enum #name {
+            #(#variants)*
+        }
+
+        impl #name {
+            #body_schema_fn
+        }
+
+        impl ::dropshot::HttpResponse for #name {
+            fn to_result(self) -> ::dropshot::HttpHandlerResult {
+                match &self {
+                    #(#arms)*
+                }
+            }
+
+            fn response_metadata() -> ::dropshot::ApiEndpointResponse {
+                ::dropshot::ApiEndpointResponse {
+                    schema: #metadata_schema,
+                    headers: ::std::vec![#(#header_entries),*],
+                    success: ::std::option::Option::Some(::http::StatusCode::from_u16(#first_status).expect("a status from the spec")),
+                    description: ::std::option::Option::Some(#first_description.to_owned()),
+                }
+            }
+
+            fn status_code(&self) -> ::http::StatusCode {
+                match self {
+                    #(#status_arms)*
+                }
+            }
+        }
+    });
+    Ok(quote!(#name))
+}
+
+/// The error type of `op`'s method (pushing a generated one onto `items`).
+pub fn error_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream>) -> Result<TokenStream> {
+    if let Some(hand_written) = &layout.error {
+        return Ok(hand_written.parse().expect("a layout holds Rust paths"));
+    }
+    if op.errors.iter().all(|e| e.content.is_none()) {
+        return Ok(quote!(::dropshot::HttpError));
+    }
+    let types = TypePath::Module(&layout.types);
+    let name = format_ident!("{}Error", op.pascal_name);
+    let mut variants = Vec::new();
+    let mut status_arms = Vec::new();
+    let mut body_arms = Vec::new();
+    for response in &op.errors {
+        let variant = variant_name(response.status);
+        let doc = format!(" {}: {}", response.status.key(), response.description.lines().next().unwrap_or_default());
+        let body = body_tokens(response, types);
+        let exact = match response.status {
+            Status::Code(code) => Some(code),
+            _ => None,
+        };
+        let (fields, pattern, status) = match (exact, &body) {
+            (Some(code), Some(body)) => (
+                quote!((#body)),
+                quote!(Self::#variant(body)),
+                quote!(::dropshot::ErrorStatusCode::from_u16(#code).expect("an error status from the spec")),
+            ),
+            (Some(code), None) => (
+                quote!(),
+                quote!(Self::#variant),
+                quote!(::dropshot::ErrorStatusCode::from_u16(#code).expect("an error status from the spec")),
+            ),
+            (None, Some(body)) => {
+                (quote!((::dropshot::ErrorStatusCode, #body)), quote!(Self::#variant(status, body)), quote!(*status))
+            }
+            (None, None) => (quote!((::dropshot::ErrorStatusCode)), quote!(Self::#variant(status)), quote!(*status)),
+        };
+        variants.push(quote!(#[doc = #doc] #variant #fields,));
+        status_arms.push(quote!(#pattern => #status,));
+        let write = match response.content.as_ref().map(|c| (c.kind, c.media_type.as_str())) {
+            None => quote!(builder.body(::dropshot::Body::empty())),
+            Some((MediaKind::Json | MediaKind::Form, _)) => quote! {{
+                let bytes = ::serde_json::to_vec(body).map_err(|e| ::dropshot::HttpError::for_internal_error(e.to_string()))?;
+                builder.header(::http::header::CONTENT_TYPE, ::dropshot::CONTENT_TYPE_JSON).body(bytes.into())
+            }},
+            Some((_, media_type)) => quote! {
+                builder.header(::http::header::CONTENT_TYPE, #media_type).body(body.clone().into())
+            },
+        };
+        body_arms.push(quote!(#pattern => ::std::result::Result::Ok(#write?),));
+    }
+    let schema = union_schema(distinct_body_schemas(&op.errors, types));
+    let schema_name = name.to_string();
+    let doc = format!(" The errors `{}` answers: one variant per error response of the spec.", op.operation_id);
+    items.push(quote! {
+        #[doc = #doc]
+        #[derive(Debug)]
+        pub enum #name {
+            #(#variants)*
+            /// A request dropshot refused before the method ran (a body or parameter the
+            /// spec does not allow), answered in dropshot's error shape.
+            Rejected(::dropshot::HttpError),
+        }
+
+        impl ::std::convert::From<::dropshot::HttpError> for #name {
+            fn from(error: ::dropshot::HttpError) -> Self {
+                Self::Rejected(error)
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self {
+                    Self::Rejected(error) => ::std::fmt::Display::fmt(error, f),
+                    other => write!(f, "{}", ::dropshot::HttpResponseError::status_code(other)),
+                }
+            }
+        }
+
+        impl ::dropshot::HttpResponseError for #name {
+            fn status_code(&self) -> ::dropshot::ErrorStatusCode {
+                match self {
+                    #(#status_arms)*
+                    Self::Rejected(error) => error.status_code,
+                }
+            }
+        }
+
+        impl ::dropshot::HttpResponseContent for #name {
+            fn to_response(self, builder: ::http::response::Builder) -> ::dropshot::HttpHandlerResult {
+                match &self {
+                    #(#body_arms)*
+                    Self::Rejected(error) => {
+                        let body = ::dropshot::HttpErrorResponseBody {
+                            request_id: ::std::string::String::new(),
+                            error_code: error.error_code.clone(),
+                            message: error.external_message.clone(),
+                        };
+                        let bytes = ::serde_json::to_vec(&body).map_err(|e| ::dropshot::HttpError::for_internal_error(e.to_string()))?;
+                        ::std::result::Result::Ok(builder.header(::http::header::CONTENT_TYPE, ::dropshot::CONTENT_TYPE_JSON).body(bytes.into())?)
+                    }
+                }
+            }
+
+            fn content_metadata() -> ::std::option::Option<::dropshot::ApiSchemaGenerator> {
+                ::std::option::Option::Some(::dropshot::ApiSchemaGenerator::Gen {
+                    name: || #schema_name.to_owned(),
+                    schema: |generator| #schema,
+                })
+            }
+        }
+    });
+    Ok(quote!(#name))
+}
