@@ -21,9 +21,11 @@
 //!    (the generated code still applies the default).
 //! 5. Specification extensions (`x-…`) and `example`s are dropped: schemars derives do not
 //!    carry them.
-//! 6. On the spec side, an `integer` without `format` gets `format: int64` and a `number`
-//!    without one `format: double` (the Rust types are `i64` and `f64`), and string formats other than `date-time` and `date` are dropped (the Rust
-//!    type is a plain `String`).
+//! 6. An `integer` without a `format` the generators know gets `format: int64` and a `number`
+//!    `format: double` (the Rust types are `i64` and `f64`); an unsigned format gets
+//!    `minimum: 0` (its Rust type says so); a string format the generators do not know is
+//!    dropped (the value is a plain `String`, and the generator warned). Known formats stay:
+//!    a `uuid` that came out a plain string is a difference.
 //! 7. `required` lists are sorted and parameters ordered by location and name: the order
 //!    carries no meaning and schemars sorts. A parameter's `required: false` is dropped: it
 //!    is the default, and dropshot leaves it out.
@@ -44,6 +46,162 @@
 //!     are still generated and compiled, and its contract test calls it.
 
 use serde_json::{Map, Value, json};
+use xtask::codegen::model::{Api, Content, MediaKind, Response, TypeRef};
+
+/// Rule 13 (the spec side): each operation's request body and responses as the model reads
+/// them and dropshot can describe them. The body keeps the media type the generated code
+/// serves (text and bytes are read as `application/octet-stream` bytes); the responses that
+/// are not errors become the first one's status, headers and the body schema of all of them
+/// (their `oneOf` when they differ, text as a string, bytes as a binary string, under
+/// `application/json`, where dropshot puts every response body); the error responses become
+/// one `errors` entry with their body schema likewise.
+fn project_operations(spec: &Value, api: &Api) -> Value {
+    let mut doc = spec.clone();
+    let components = spec.get("components").cloned().unwrap_or_else(|| json!({}));
+    for op in &api.operations {
+        let pointer = op.location.trim_start_matches('#');
+        let Some(raw) = spec.pointer(pointer) else { continue };
+        let operation = doc.pointer_mut(pointer).expect("the operation is in the document");
+        operation["operationId"] = json!(op.operation_id);
+        if let Some(object) = operation.as_object_mut() {
+            object.remove("callbacks");
+            object.remove("requestBody");
+        }
+        if let Some(body) = &op.body {
+            let raw_body = resolve(&raw["requestBody"], &components, "requestBodies");
+            let (media_type, schema) = match body.content.kind {
+                MediaKind::Json => ("application/json", media_schema(raw_body, &body.content)),
+                MediaKind::Form => ("application/x-www-form-urlencoded", media_schema(raw_body, &body.content)),
+                MediaKind::Text | MediaKind::Binary => {
+                    ("application/octet-stream", json!({"type": "string", "format": "binary"}))
+                }
+            };
+            // dropshot declares every body required; an optional one is read as optional
+            // (`OptionalBody`) all the same.
+            operation["requestBody"] = json!({"content": {media_type: {"schema": schema}}, "required": true});
+        }
+        let raw_responses = &raw["responses"];
+        let mut responses = Map::new();
+        if let Some(first) = op.responses.first() {
+            let raw_first = resolve(&raw_responses[first.status.key()], &components, "responses");
+            let mut entry = json!({});
+            if let Some(schema) = union_of_bodies(&op.responses, raw_responses, &components) {
+                entry["content"] = json!({"application/json": {"schema": schema}});
+            }
+            if let Some(headers) = raw_first.get("headers").and_then(Value::as_object) {
+                let headers: Map<String, Value> = headers
+                    .iter()
+                    .map(|(name, header)| (name.clone(), resolve(header, &components, "headers").clone()))
+                    .collect();
+                entry["headers"] = Value::Object(headers);
+            }
+            responses.insert(first.status.representative(200).to_string(), entry);
+        }
+        if let Some(mut schema) = union_of_bodies(&op.errors, raw_responses, &components) {
+            if let Some(schema) = schema.as_object_mut() {
+                schema.remove("title");
+            }
+            responses.insert("errors".into(), json!([schema]));
+        }
+        operation["responses"] = Value::Object(responses);
+    }
+    doc
+}
+
+/// Rule 15 (the spec side): every `allOf` merged as the generators merge it (see
+/// `xtask/src/codegen/model/all_of.rs`), since the generated types are flat.
+fn merge_all_of(spec: &Value) -> Value {
+    let schemas = spec.pointer("/components/schemas").cloned().unwrap_or_else(|| json!({}));
+    fn walk(value: &Value, schemas: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let merged = if map.contains_key("allOf") && xtask::codegen::model::single_reference(value).is_none() {
+                    let resolve = |reference: &str| {
+                        reference.strip_prefix("#/components/schemas/").and_then(|name| schemas.get(name))
+                    };
+                    xtask::codegen::model::merge_all_of(value, "#", &resolve).expect("the model merged it already")
+                } else {
+                    value.clone()
+                };
+                match merged {
+                    Value::Object(map) => {
+                        Value::Object(map.iter().map(|(k, v)| (k.clone(), walk(v, schemas))).collect())
+                    }
+                    other => other,
+                }
+            }
+            Value::Array(items) => Value::Array(items.iter().map(|v| walk(v, schemas)).collect()),
+            other => other.clone(),
+        }
+    }
+    walk(spec, &schemas)
+}
+
+/// Rule 16 (the spec side): only the component schemas the operations reach; dropshot
+/// describes the types its endpoints use and no others.
+fn only_reachable_schemas(spec: &Value) -> Value {
+    let mut doc = spec.clone();
+    let reached = schemas_reached(spec, &spec["paths"]);
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.retain(|name, _| reached.contains(name));
+    }
+    doc
+}
+
+/// The schema a body is described with: the spec's, at the media type the model chose.
+fn media_schema(holder: &Value, content: &Content) -> Value {
+    match content.kind {
+        MediaKind::Text => json!({"type": "string"}),
+        MediaKind::Binary => json!({"type": "string", "format": "binary"}),
+        MediaKind::Json | MediaKind::Form => {
+            holder["content"][&content.media_type].get("schema").cloned().unwrap_or_else(|| json!({}))
+        }
+    }
+}
+
+/// The body schema of `responses`: the one distinct body's, or the `oneOf` of them.
+fn union_of_bodies(responses: &[Response], raw: &Value, components: &Value) -> Option<Value> {
+    let mut seen: Vec<(&TypeRef, MediaKind)> = Vec::new();
+    let mut schemas = Vec::new();
+    for response in responses {
+        let Some(content) = &response.content else { continue };
+        if seen.contains(&(&content.ty, content.kind)) {
+            continue;
+        }
+        seen.push((&content.ty, content.kind));
+        schemas.push(media_schema(resolve(&raw[response.status.key()], components, "responses"), content));
+    }
+    match schemas.len() {
+        0 => None,
+        1 => schemas.pop(),
+        _ => Some(json!({ "oneOf": schemas })),
+    }
+}
+
+/// Rule 14 (the emitted side): an operation whose spec declares no error body returns
+/// dropshot's own `HttpError`, whose `Error` schema dropshot declares; it is dropped there.
+fn drop_framework_errors(spec: &Value, emitted: &mut Value) {
+    let Some(paths) = emitted.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, operation) in item.iter_mut() {
+            let spec_has_errors = spec["paths"][path][method]["responses"].get("errors").is_some();
+            let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            let framework = responses.get("errors").is_some_and(|errors| {
+                errors.as_array().is_some_and(|e| e.len() == 1 && is_dropshot_error(&e[0]))
+            });
+            if framework && !spec_has_errors {
+                responses.remove("errors");
+            }
+        }
+    }
+}
+
+/// dropshot's `Error` body (`HttpErrorResponseBody`), as it describes it.
+fn is_dropshot_error(schema: &Value) -> bool {
+    let properties = schema.get("properties").and_then(Value::as_object);
+    properties.is_some_and(|p| p.contains_key("request_id") && p.contains_key("message") && p.contains_key("error_code"))
+}
 
 /// The normalised form of a document (see the module docs).
 pub fn normalize(document: &Value) -> Value {
@@ -52,6 +210,20 @@ pub fn normalize(document: &Value) -> Value {
     if let Some(object) = doc.as_object_mut() {
         object.remove("servers");
         object.remove("security");
+        object.remove("openapi");
+        object.remove("externalDocs");
+        // Only declared tags with something to say: dropshot lists every tag it serves.
+        if let Some(Value::Array(tags)) = object.get_mut("tags") {
+            tags.retain(|tag| tag.get("description").is_some());
+            // dropshot lists them by name.
+            tags.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+            if tags.is_empty() {
+                object.remove("tags");
+            }
+        }
+    }
+    if let Some(info) = doc.get_mut("info").and_then(Value::as_object_mut) {
+        info.retain(|key, _| matches!(key.as_str(), "title" | "version" | "description"));
     }
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
@@ -80,9 +252,17 @@ pub fn normalize(document: &Value) -> Value {
         }
     }
     if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
-        for section in ["securitySchemes", "parameters", "requestBodies", "responses", "links"] {
+        for section in
+            ["securitySchemes", "parameters", "requestBodies", "responses", "links", "examples", "headers", "callbacks"]
+        {
             components.remove(section);
         }
+        if components.get("schemas").and_then(Value::as_object).is_some_and(|s| s.is_empty()) {
+            components.remove("schemas");
+        }
+    }
+    if doc.get("components").and_then(Value::as_object).is_some_and(|c| c.is_empty()) {
+        doc.as_object_mut().expect("an object").remove("components");
     }
     let mut doc = strip_annotations(doc);
     if let Some(schemas) = doc.pointer_mut("/components/schemas") {
@@ -106,6 +286,19 @@ fn resolve<'a>(value: &'a Value, components: &'a Value, section: &str) -> &'a Va
 }
 
 fn normalize_operation(operation: &mut Value, components: &Value) {
+    // dropshot makes a summary and a description of one doc comment (its first line is the
+    // summary): compare their words.
+    if let Some(object) = operation.as_object_mut() {
+        let words: Vec<String> = ["summary", "description"]
+            .into_iter()
+            .filter_map(|key| object.remove(key))
+            .filter_map(|text| text.as_str().map(str::to_owned))
+            .flat_map(|text| text.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        if !words.is_empty() {
+            object.insert("doc".into(), json!(words.join(" ")));
+        }
+    }
     if let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
         for param in params.iter_mut() {
             *param = resolve(param, components, "parameters").clone();
@@ -122,6 +315,7 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
     }
     if let Some(body) = operation.get_mut("requestBody") {
         *body = resolve(body, components, "requestBodies").clone();
+        drop_body_titles(body);
     }
     if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
         let mut folded = Map::new();
@@ -131,9 +325,17 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             if let Some(object) = response.as_object_mut() {
                 object.remove("description");
                 object.remove("links");
+                // dropshot's description of a response without a schema.
+                if object.get("content").and_then(|c| c.get("*/*")).is_some() {
+                    object.remove("content");
+                }
             }
+            drop_body_titles(&mut response);
             if status.starts_with('4') || status.starts_with('5') {
-                let body = response.pointer("/content/application~1json/schema").cloned().unwrap_or(Value::Null);
+                let mut body = response.pointer("/content/application~1json/schema").cloned().unwrap_or(Value::Null);
+                if let Some(body) = body.as_object_mut() {
+                    body.remove("title");
+                }
                 if !errors.contains(&body) {
                     errors.push(body);
                 }
@@ -145,6 +347,18 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             folded.insert("errors".into(), Value::Array(errors));
         }
         *responses = folded;
+    }
+}
+
+/// Rule 8: dropshot titles an inline body schema with its Rust type's name; a body schema's
+/// own title is documentation, so neither side keeps one.
+fn drop_body_titles(holder: &mut Value) {
+    if let Some(content) = holder.get_mut("content").and_then(Value::as_object_mut) {
+        for media in content.values_mut() {
+            if let Some(schema) = media.get_mut("schema").and_then(Value::as_object_mut) {
+                schema.remove("title");
+            }
+        }
     }
 }
 
@@ -179,16 +393,52 @@ fn strip_annotations(value: Value) -> Value {
 fn normalize_schemas(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            match map.get("type").and_then(Value::as_str) {
-                Some("integer") if !map.contains_key("format") => {
-                    map.insert("format".into(), json!("int64"));
+            // Beside a `$ref`, OpenAPI 3.0 ignores every other keyword.
+            if map.contains_key("$ref") {
+                map.retain(|key, _| key == "$ref");
+                return;
+            }
+            // `properties` make an object (dropshot says so).
+            if map.get("properties").is_some_and(Value::is_object) && !map.contains_key("type") {
+                map.insert("type".into(), json!("object"));
+            }
+            // `true` is what an absent `additionalProperties` means.
+            if map.get("additionalProperties") == Some(&Value::Bool(true)) {
+                map.remove("additionalProperties");
+            }
+            // A required value never takes its default (the generator warned and ignores it).
+            let required: Vec<String> = map
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default();
+            if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                for name in &required {
+                    if let Some(property) = properties.get_mut(name).and_then(Value::as_object_mut) {
+                        property.remove("default");
+                    }
                 }
-                Some("number") if !map.contains_key("format") => {
-                    map.insert("format".into(), json!("double"));
+            }
+            let format = map.get("format").and_then(Value::as_str).map(str::to_owned);
+            match map.get("type").and_then(Value::as_str) {
+                Some("integer") => {
+                    let known = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"];
+                    let format = format.filter(|f| known.contains(&f.as_str())).unwrap_or_else(|| "int64".into());
+                    // The Rust type of an unsigned format says it cannot be negative.
+                    if format.starts_with('u') && !map.contains_key("minimum") {
+                        map.insert("minimum".into(), json!(0.0));
+                    }
+                    map.insert("format".into(), json!(format));
+                }
+                Some("number") => {
+                    let format = format.filter(|f| f == "float" || f == "double").unwrap_or_else(|| "double".into());
+                    map.insert("format".into(), json!(format));
                 }
                 Some("string") => {
-                    let keep = matches!(map.get("format").and_then(Value::as_str), Some("date-time" | "date") | None);
-                    if !keep {
+                    let known = |f: &str| {
+                        matches!(f, "date-time" | "date") || xtask::codegen::model::StringFormat::from_keyword(f).is_some()
+                    };
+                    if format.is_some_and(|f| !known(&f)) {
                         map.remove("format");
                     }
                 }
@@ -302,12 +552,10 @@ fn unpin_literal_segments(emitted: &Value) -> Value {
 
 /// Rule 12: the spec without the operations the server trait routes through another's
 /// endpoint, nor the component schemas only they use.
-fn without_routed_operations(spec: &Value) -> Value {
+fn without_routed_operations(spec: &Value, api: &Api) -> Value {
     let mut doc = spec.clone();
-    let text = serde_json::to_string(spec).expect("JSON serializes");
-    let Ok(api) = xtask::codegen::model::load(&text) else { return doc };
-    let served = xtask::codegen::server_trait::served_paths(&api);
-    let routed = xtask::codegen::server_trait::routed_through(&api, &served);
+    let served = xtask::codegen::server_trait::served_paths(api);
+    let routed = xtask::codegen::server_trait::routed_through(api, &served);
     let mut dropped = Vec::new();
     for (op, owner) in api.operations.iter().zip(routed) {
         if owner.is_some()
@@ -359,13 +607,18 @@ fn schemas_reached(doc: &Value, value: &Value) -> std::collections::BTreeSet<Str
 /// `None` when the two normalised documents agree; otherwise a unified diff of their
 /// canonical YAML, spec on the left.
 pub fn difference(spec: &Value, emitted: &Value) -> Option<String> {
+    let text = serde_json::to_string(spec).expect("JSON serializes");
+    let api = xtask::codegen::model::load(&text).expect("a spec in the round trip loads");
+    let spec = &only_reachable_schemas(&merge_all_of(&project_operations(&api.document, &api)));
     let spec_names: Vec<String> = spec
         .pointer("/components/schemas")
         .and_then(Value::as_object)
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
-    let left = canonical_yaml(&normalize(&without_routed_operations(spec)));
-    let right = canonical_yaml(&normalize(&unpin_literal_segments(&inline_unnamed(emitted, &spec_names))));
+    let left = normalize(&without_routed_operations(spec, &api));
+    let mut right = normalize(&unpin_literal_segments(&inline_unnamed(emitted, &spec_names)));
+    drop_framework_errors(&left, &mut right);
+    let (left, right) = (canonical_yaml(&left), canonical_yaml(&right));
     if left == right {
         return None;
     }
@@ -425,7 +678,7 @@ paths:
       operationId: make_thing
       parameters:
         - {in: header, name: Ws, required: true, schema: {type: integer, format: int64}}
-        - {in: query, name: b, schema: {type: string}}
+        - {in: query, name: b, schema: {type: string, format: uri}}
       responses:
         "201": {description: successful creation, content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}}
         4XX: {$ref: "#/components/responses/Err"}
@@ -444,6 +697,14 @@ components:
     #[test]
     fn what_dropshot_cannot_express_is_normalised_away() {
         assert_eq!(difference(&spec(), &emitted()), None);
+    }
+
+    #[test]
+    fn a_lost_format_is_a_difference() {
+        let mut changed = emitted();
+        changed.pointer_mut("/paths/~1things/post/parameters/1/schema").unwrap().as_object_mut().unwrap().remove("format");
+        let diff = difference(&spec(), &changed).expect("a difference");
+        assert!(diff.contains("-          format: uri"), "{diff}");
     }
 
     #[test]

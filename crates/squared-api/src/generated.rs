@@ -20,22 +20,22 @@ pub struct ListConnectorsQuery {
     #[schemars(description = "Only sources, or only destinations.")]
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::squared_types::ConnectorType")]
     #[serde(deserialize_with = "read_list_connectors_query_type_")]
+    #[schemars(with = "::squared_types::ConnectorType")]
     pub type_: ::std::option::Option<::squared_types::ConnectorType>,
     /// Only connectors whose definition is in this category.
     #[schemars(description = "Only connectors whose definition is in this category.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::squared_types::ConnectorCategory")]
     #[serde(deserialize_with = "read_list_connectors_query_category")]
+    #[schemars(with = "::squared_types::ConnectorCategory")]
     pub category: ::std::option::Option<::squared_types::ConnectorCategory>,
     /// Only connectors whose definition is in this sub-category.
     #[schemars(
         description = "Only connectors whose definition is in this sub-category."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::squared_types::ConnectorSubCategory")]
     #[serde(deserialize_with = "read_list_connectors_query_sub_category")]
+    #[schemars(with = "::squared_types::ConnectorSubCategory")]
     pub sub_category: ::std::option::Option<::squared_types::ConnectorSubCategory>,
     /// The page to show, from 1.
     #[schemars(description = "The page to show, from 1.")]
@@ -557,8 +557,8 @@ pub struct ListModelsQuery {
         description = "Only models of these query types, comma-separated (for example `raw_sql,table_selector`)."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_list_models_query_query_type")]
+    #[schemars(with = "::std::string::String")]
     pub query_type: ::std::option::Option<::std::string::String>,
     /// The page to show, from 1.
     #[schemars(description = "The page to show, from 1.")]
@@ -1441,8 +1441,8 @@ pub struct ListSyncRunsQuery {
     /// Only runs in this state.
     #[schemars(description = "Only runs in this state.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::squared_types::SyncRunStatus")]
     #[serde(deserialize_with = "read_list_sync_runs_query_status")]
+    #[schemars(with = "::squared_types::SyncRunStatus")]
     pub status: ::std::option::Option<::squared_types::SyncRunStatus>,
     /// The page to show, from 1.
     #[schemars(description = "The page to show, from 1.")]
@@ -1618,8 +1618,8 @@ pub struct ListSyncRecordsQuery {
     /// Only records with this outcome.
     #[schemars(description = "Only records with this outcome.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::squared_types::SyncRecordStatus")]
     #[serde(deserialize_with = "read_list_sync_records_query_status")]
+    #[schemars(with = "::squared_types::SyncRecordStatus")]
     pub status: ::std::option::Option<::squared_types::SyncRecordStatus>,
     /// The page to show, from 1.
     #[schemars(description = "The page to show, from 1.")]
@@ -1742,8 +1742,8 @@ pub struct ListConnectorDefinitionsQuery {
         description = "`ai_ml` keeps the definitions whose category is \"AI Model\"; `data` keeps all the others. Absent, every definition of the type is listed."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::squared_types::ConnectorDefinitionCategoryFilter")]
     #[serde(deserialize_with = "read_list_connector_definitions_query_category")]
+    #[schemars(with = "::squared_types::ConnectorDefinitionCategoryFilter")]
     pub category: ::std::option::Option<
         ::squared_types::ConnectorDefinitionCategoryFilter,
     >,

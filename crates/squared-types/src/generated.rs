@@ -336,33 +336,33 @@ pub struct ConnectorUpdate {
     /// A new name, unique per connector type in the workspace.
     #[schemars(description = "A new name, unique per connector type in the workspace.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_connector_update_name")]
+    #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::option::Option<::std::string::String>,
     /// New free text about the connector.
     #[schemars(description = "New free text about the connector.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_connector_update_description")]
+    #[schemars(with = "::std::string::String")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "ConnectorType")]
     #[serde(deserialize_with = "read_connector_update_connector_type")]
+    #[schemars(with = "ConnectorType")]
     pub connector_type: ::std::option::Option<ConnectorType>,
     /// A new definition, of the (new) `connector_type`.
     #[schemars(description = "A new definition, of the (new) `connector_type`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_connector_update_connector_name")]
+    #[schemars(with = "::std::string::String")]
     pub connector_name: ::std::option::Option<::std::string::String>,
     /// The whole new configuration, valid against the definition. A secret field whose value is "*************" keeps its stored value.
     #[schemars(
         description = "The whole new configuration, valid against the definition. A secret field whose value is \"*************\" keeps its stored value."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     #[serde(deserialize_with = "read_connector_update_configuration")]
+    #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     pub configuration: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
@@ -595,22 +595,22 @@ pub struct Stream {
     /// For an HTTP stream, the URL it reads.
     #[schemars(description = "For an HTTP stream, the URL it reads.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_stream_url")]
+    #[schemars(with = "::std::string::String")]
     pub url: ::std::option::Option<::std::string::String>,
     /// For an HTTP stream, the method it reads with.
     #[schemars(description = "For an HTTP stream, the method it reads with.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_stream_request_method")]
+    #[schemars(with = "::std::string::String")]
     pub request_method: ::std::option::Option<::std::string::String>,
     /// The columns of the table's primary key, where it has one.
     #[schemars(
         description = "The columns of the table's primary key, where it has one."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::vec::Vec<::std::string::String>")]
     #[serde(deserialize_with = "read_stream_primary_key")]
+    #[schemars(with = "::std::vec::Vec<::std::string::String>")]
     pub primary_key: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -956,8 +956,8 @@ pub struct ConnectorInput {
     /// Free text about the connector.
     #[schemars(description = "Free text about the connector.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_connector_input_description")]
+    #[schemars(with = "::std::string::String")]
     pub description: ::std::option::Option<::std::string::String>,
     pub connector_type: ConnectorType,
     /// The name of an enabled connector definition of `connector_type`.
@@ -1462,8 +1462,8 @@ pub struct ModelInput {
     /// Free text about the model.
     #[schemars(description = "Free text about the model.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_model_input_description")]
+    #[schemars(with = "::std::string::String")]
     pub description: ::std::option::Option<::std::string::String>,
     /// The source connector the model reads, in the caller's workspace.
     #[schemars(
@@ -1477,22 +1477,22 @@ pub struct ModelInput {
         description = "The query, in the source's language; not ending in LIMIT or OFFSET."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_model_input_query")]
+    #[schemars(with = "::std::string::String")]
     pub query: ::std::option::Option<::std::string::String>,
     pub query_type: ModelQueryType,
     /// The column that identifies a row of the query's result.
     #[schemars(description = "The column that identifies a row of the query's result.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_model_input_primary_key")]
+    #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub primary_key: ::std::option::Option<::std::string::String>,
     /// Settings of the model (free-form).
     #[schemars(description = "Settings of the model (free-form).")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     #[serde(deserialize_with = "read_model_input_configuration")]
+    #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     pub configuration: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
@@ -1651,45 +1651,45 @@ pub struct ModelUpdate {
     /// A new name.
     #[schemars(description = "A new name.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_model_update_name")]
+    #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::option::Option<::std::string::String>,
     /// New free text about the model.
     #[schemars(description = "New free text about the model.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_model_update_description")]
+    #[schemars(with = "::std::string::String")]
     pub description: ::std::option::Option<::std::string::String>,
     /// Another source connector of the workspace.
     #[schemars(description = "Another source connector of the workspace.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "i64")]
     #[serde(deserialize_with = "read_model_update_connector_id")]
+    #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub connector_id: ::std::option::Option<i64>,
     /// A new query.
     #[schemars(description = "A new query.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_model_update_query")]
+    #[schemars(with = "::std::string::String")]
     pub query: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "ModelQueryType")]
     #[serde(deserialize_with = "read_model_update_query_type")]
+    #[schemars(with = "ModelQueryType")]
     pub query_type: ::std::option::Option<ModelQueryType>,
     /// A new primary key column.
     #[schemars(description = "A new primary key column.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_model_update_primary_key")]
+    #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub primary_key: ::std::option::Option<::std::string::String>,
     /// New settings (replacing the old ones).
     #[schemars(description = "New settings (replacing the old ones).")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     #[serde(deserialize_with = "read_model_update_configuration")]
+    #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     pub configuration: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
@@ -2089,8 +2089,8 @@ pub struct CatalogInput {
     /// The stream's name; "records" when not given.
     #[schemars(description = "The stream's name; \"records\" when not given.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_catalog_input_stream_name")]
+    #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub stream_name: ::std::option::Option<::std::string::String>,
     /// A JSON Schema of the stream's records: an object whose `properties` name the fields a sync may map to.
@@ -2383,8 +2383,8 @@ pub struct SyncMappingEntry {
     /// The model column, for `standard`.
     #[schemars(description = "The model column, for `standard`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_sync_mapping_entry_from")]
+    #[schemars(with = "::std::string::String")]
     pub from: ::std::option::Option<::std::string::String>,
     /// The destination field.
     #[schemars(description = "The destination field.")]
@@ -2394,14 +2394,14 @@ pub struct SyncMappingEntry {
     /// The fixed value, for `static`.
     #[schemars(description = "The fixed value, for `static`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::serde_json::Value")]
     #[serde(deserialize_with = "read_sync_mapping_entry_value")]
+    #[schemars(with = "::serde_json::Value")]
     pub value: ::std::option::Option<::serde_json::Value>,
     /// The template, for `template`.
     #[schemars(description = "The template, for `template`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_sync_mapping_entry_template")]
+    #[schemars(with = "::std::string::String")]
     pub template: ::std::option::Option<::std::string::String>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -2545,8 +2545,8 @@ pub struct SyncInput {
     /// A name for the sync.
     #[schemars(description = "A name for the sync.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_sync_input_name")]
+    #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::option::Option<::std::string::String>,
     /// The source connector, which the model reads.
@@ -2568,28 +2568,28 @@ pub struct SyncInput {
     /// How many units between runs, for `interval`.
     #[schemars(description = "How many units between runs, for `interval`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "i64")]
     #[serde(deserialize_with = "read_sync_input_sync_interval")]
+    #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 2147483647f64))]
     pub sync_interval: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "SyncIntervalUnit")]
     #[serde(deserialize_with = "read_sync_input_sync_interval_unit")]
+    #[schemars(with = "SyncIntervalUnit")]
     pub sync_interval_unit: ::std::option::Option<SyncIntervalUnit>,
     /// A five-field cron expression (UTC), for `cron_expression`.
     #[schemars(
         description = "A five-field cron expression (UTC), for `cron_expression`."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_sync_input_cron_expression")]
+    #[schemars(with = "::std::string::String")]
     pub cron_expression: ::std::option::Option<::std::string::String>,
     pub sync_mode: SyncMode,
     /// The model column that orders rows, for `incremental`.
     #[schemars(description = "The model column that orders rows, for `incremental`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_sync_input_cursor_field")]
+    #[schemars(with = "::std::string::String")]
     pub cursor_field: ::std::option::Option<::std::string::String>,
     /// The destination stream the rows go to.
     #[schemars(description = "The destination stream the rows go to.")]
@@ -2602,8 +2602,8 @@ pub struct SyncInput {
         description = "Whether a full refresh deletes at the destination the rows that left the model (false when left out). Rows that left are recorded either way. It needs a database destination and a mapping that sends the model's primary key to the stream's one-column primary key."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "bool")]
     #[serde(deserialize_with = "read_sync_input_delete_removed_rows")]
+    #[schemars(with = "bool")]
     pub delete_removed_rows: ::std::option::Option<bool>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -2840,82 +2840,82 @@ pub struct SyncUpdate {
     /// A new name.
     #[schemars(description = "A new name.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_sync_update_name")]
+    #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::option::Option<::std::string::String>,
     /// Another source connector.
     #[schemars(description = "Another source connector.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "i64")]
     #[serde(deserialize_with = "read_sync_update_source_id")]
+    #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub source_id: ::std::option::Option<i64>,
     /// Another model.
     #[schemars(description = "Another model.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "i64")]
     #[serde(deserialize_with = "read_sync_update_model_id")]
+    #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub model_id: ::std::option::Option<i64>,
     /// Another destination connector.
     #[schemars(description = "Another destination connector.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "i64")]
     #[serde(deserialize_with = "read_sync_update_destination_id")]
+    #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub destination_id: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "SyncScheduleType")]
     #[serde(deserialize_with = "read_sync_update_schedule_type")]
+    #[schemars(with = "SyncScheduleType")]
     pub schedule_type: ::std::option::Option<SyncScheduleType>,
     /// How many units between runs, for `interval`.
     #[schemars(description = "How many units between runs, for `interval`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "i64")]
     #[serde(deserialize_with = "read_sync_update_sync_interval")]
+    #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 2147483647f64))]
     pub sync_interval: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "SyncIntervalUnit")]
     #[serde(deserialize_with = "read_sync_update_sync_interval_unit")]
+    #[schemars(with = "SyncIntervalUnit")]
     pub sync_interval_unit: ::std::option::Option<SyncIntervalUnit>,
     /// A five-field cron expression (UTC), for `cron_expression`.
     #[schemars(
         description = "A five-field cron expression (UTC), for `cron_expression`."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_sync_update_cron_expression")]
+    #[schemars(with = "::std::string::String")]
     pub cron_expression: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "SyncMode")]
     #[serde(deserialize_with = "read_sync_update_sync_mode")]
+    #[schemars(with = "SyncMode")]
     pub sync_mode: ::std::option::Option<SyncMode>,
     /// The model column that orders rows, for `incremental`.
     #[schemars(description = "The model column that orders rows, for `incremental`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_sync_update_cursor_field")]
+    #[schemars(with = "::std::string::String")]
     pub cursor_field: ::std::option::Option<::std::string::String>,
     /// The destination stream the rows go to.
     #[schemars(description = "The destination stream the rows go to.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_sync_update_stream_name")]
+    #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub stream_name: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "SyncMapping")]
     #[serde(deserialize_with = "read_sync_update_configuration")]
+    #[schemars(with = "SyncMapping")]
     pub configuration: ::std::option::Option<SyncMapping>,
     /// Whether a full refresh deletes at the destination the rows that left the model (false when left out). Rows that left are recorded either way. It needs a database destination and a mapping that sends the model's primary key to the stream's one-column primary key.
     #[schemars(
         description = "Whether a full refresh deletes at the destination the rows that left the model (false when left out). Rows that left are recorded either way. It needs a database destination and a mapping that sends the model's primary key to the stream's one-column primary key."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "bool")]
     #[serde(deserialize_with = "read_sync_update_delete_removed_rows")]
+    #[schemars(with = "bool")]
     pub delete_removed_rows: ::std::option::Option<bool>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -4216,8 +4216,8 @@ pub struct ErrorObject {
     #[schemars(description = "What was wrong with this request, in words.")]
     pub detail: ::std::string::String,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "ErrorSource")]
     #[serde(deserialize_with = "read_error_object_source")]
+    #[schemars(with = "ErrorSource")]
     pub source: ::std::option::Option<ErrorSource>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -4257,20 +4257,20 @@ pub struct ErrorSource {
     /// A JSON Pointer (RFC 6901) into the request body.
     #[schemars(description = "A JSON Pointer (RFC 6901) into the request body.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_error_source_pointer")]
+    #[schemars(with = "::std::string::String")]
     pub pointer: ::std::option::Option<::std::string::String>,
     /// The name of the query or path parameter at fault.
     #[schemars(description = "The name of the query or path parameter at fault.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_error_source_parameter")]
+    #[schemars(with = "::std::string::String")]
     pub parameter: ::std::option::Option<::std::string::String>,
     /// The name of the request header at fault.
     #[schemars(description = "The name of the request header at fault.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_error_source_header")]
+    #[schemars(with = "::std::string::String")]
     pub header: ::std::option::Option<::std::string::String>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -4321,6 +4321,207 @@ fn read_error_source_header<'de, D: ::serde::Deserializer<'de>>(
         deserializer,
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+/// String formats: what the schema says, and the check a value passes when read.
+pub mod formats {
+    /// The JSON Schema of a string in the `uuid` format.
+    pub struct Uuid;
+    impl ::schemars::JsonSchema for Uuid {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "uuid".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("uuid".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `uri` format.
+    pub struct Uri;
+    impl ::schemars::JsonSchema for Uri {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "uri".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("uri".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `email` format.
+    pub struct Email;
+    impl ::schemars::JsonSchema for Email {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "email".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("email".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `ipv4` format.
+    pub struct Ipv4;
+    impl ::schemars::JsonSchema for Ipv4 {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "ipv4".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("ipv4".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `ipv6` format.
+    pub struct Ipv6;
+    impl ::schemars::JsonSchema for Ipv6 {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "ipv6".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("ipv6".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `byte` format.
+    pub struct Byte;
+    impl ::schemars::JsonSchema for Byte {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "byte".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("byte".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `binary` format.
+    pub struct Binary;
+    impl ::schemars::JsonSchema for Binary {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "binary".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("binary".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// `8-4-4-4-12` hexadecimal digits.
+    pub fn is_uuid(value: &str) -> bool {
+        let groups: ::std::vec::Vec<&str> = value.split('-').collect();
+        groups.len() == 5
+            && groups
+                .iter()
+                .zip([8, 4, 4, 4, 12])
+                .all(|(group, length)| {
+                    group.len() == length && group.chars().all(|c| c.is_ascii_hexdigit())
+                })
+    }
+    /// An absolute URI: a scheme (a letter, then letters, digits, `+`, `-` or `.`),
+    /// a colon, and no whitespace or control characters.
+    pub fn is_uri(value: &str) -> bool {
+        let ::std::option::Option::Some((scheme, _)) = value.split_once(':') else {
+            return false
+        };
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+    }
+    /// One `@` between a non-empty local part and a domain with a dot, no whitespace.
+    pub fn is_email(value: &str) -> bool {
+        let ::std::option::Option::Some((local, domain)) = value.rsplit_once('@') else {
+            return false
+        };
+        !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+    }
+    pub fn is_ipv4(value: &str) -> bool {
+        value.parse::<::std::net::Ipv4Addr>().is_ok()
+    }
+    pub fn is_ipv6(value: &str) -> bool {
+        value.parse::<::std::net::Ipv6Addr>().is_ok()
+    }
+    /// Standard base64 with padding.
+    pub fn is_byte(value: &str) -> bool {
+        let body = value.trim_end_matches('=');
+        value.len() % 4 == 0 && value.len() - body.len() <= 2
+            && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
+    }
 }
 /// A deserializer through which a struct is read from an object only, in one pass:
 /// serde's derive also takes an array of the fields in order, which the spec does not

@@ -16,13 +16,13 @@ pub type ErrorBody = ::squared_types::Problem;
 pub struct GetThingsQuery {
     pub kind: ::squared_types::GetThingsKind,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "i64")]
     #[serde(deserialize_with = "read_get_things_query_limit")]
+    #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 100f64))]
     pub limit: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "f32")]
     #[serde(deserialize_with = "read_get_things_query_score")]
+    #[schemars(with = "f32")]
     pub score: ::std::option::Option<f32>,
 }
 fn read_get_things_query_limit<'de, D: ::serde::Deserializer<'de>>(
@@ -55,8 +55,8 @@ fn read_get_things_query_score<'de, D: ::serde::Deserializer<'de>>(
 pub struct GetThingsHeaders {
     #[serde(rename = "Trace-Id")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_get_things_headers_trace_id")]
+    #[schemars(with = "::std::string::String")]
     pub trace_id: ::std::option::Option<::std::string::String>,
 }
 fn read_get_things_headers_trace_id<'de, D: ::serde::Deserializer<'de>>(

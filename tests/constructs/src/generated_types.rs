@@ -17,59 +17,59 @@ pub struct Thing {
     pub name: ::std::string::String,
     pub created_at: ::chrono::DateTime<::chrono::Utc>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::chrono::NaiveDate")]
     #[serde(deserialize_with = "read_thing_born_on")]
+    #[schemars(with = "::chrono::NaiveDate")]
     pub born_on: ::std::option::Option<::chrono::NaiveDate>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_thing_homepage")]
+    #[schemars(with = "formats::Uri")]
     pub homepage: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "f64")]
     #[serde(deserialize_with = "read_thing_weight")]
+    #[schemars(with = "f64")]
     pub weight: ::std::option::Option<f64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "f64")]
     #[serde(deserialize_with = "read_thing_ratio")]
+    #[schemars(with = "f64")]
     pub ratio: ::std::option::Option<f64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "bool")]
     #[serde(deserialize_with = "read_thing_enabled")]
+    #[schemars(with = "bool")]
     pub enabled: ::std::option::Option<bool>,
     pub state: ThingState,
     pub nested: ThingNested,
     pub tags: ::std::vec::Vec<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::collections::BTreeMap<::std::string::String,i64>")]
     #[serde(deserialize_with = "read_thing_scores")]
+    #[schemars(with = "::std::collections::BTreeMap<::std::string::String,i64>")]
     pub scores: ::std::option::Option<
         ::std::collections::BTreeMap<::std::string::String, i64>,
     >,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::vec::Vec<ThingPointsItem>")]
     #[serde(deserialize_with = "read_thing_points")]
+    #[schemars(with = "::std::vec::Vec<ThingPointsItem>")]
     pub points: ::std::option::Option<::std::vec::Vec<ThingPointsItem>>,
     /// Any JSON value.
     #[schemars(description = "Any JSON value.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::serde_json::Value")]
     #[serde(deserialize_with = "read_thing_anything")]
+    #[schemars(with = "::serde_json::Value")]
     pub anything: ::std::option::Option<::serde_json::Value>,
     /// A property named after a keyword.
     #[schemars(description = "A property named after a keyword.")]
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_thing_type_")]
+    #[schemars(with = "::std::string::String")]
     pub type_: ::std::option::Option<::std::string::String>,
     #[serde(rename = "self")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::string::String")]
     #[serde(deserialize_with = "read_thing_self_")]
+    #[schemars(with = "::std::string::String")]
     pub self_: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "ThingShape")]
     #[serde(deserialize_with = "read_thing_shape")]
+    #[schemars(with = "ThingShape")]
     pub shape: ::std::option::Option<ThingShape>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -156,6 +156,16 @@ fn read_thing_homepage<'de, D: ::serde::Deserializer<'de>>(
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
         deserializer,
     )?;
+    {
+        let value = &value;
+        if !formats::is_uri(value) {
+            return ::std::result::Result::Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "`homepage` must be a valid uri",
+                ),
+            );
+        }
+    }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 fn read_thing_weight<'de, D: ::serde::Deserializer<'de>>(
@@ -271,8 +281,8 @@ impl ::std::fmt::Display for ThingState {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct ThingNested {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "ThingNestedDeeper")]
     #[serde(deserialize_with = "read_thing_nested_deeper")]
+    #[schemars(with = "ThingNestedDeeper")]
     pub deeper: ::std::option::Option<ThingNestedDeeper>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -320,12 +330,12 @@ impl<'de> ::serde::Deserialize<'de> for ThingNestedDeeper {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct ThingPointsItem {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "f64")]
     #[serde(deserialize_with = "read_thing_points_item_x")]
+    #[schemars(with = "f64")]
     pub x: ::std::option::Option<f64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "f64")]
     #[serde(deserialize_with = "read_thing_points_item_y")]
+    #[schemars(with = "f64")]
     pub y: ::std::option::Option<f64>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -475,12 +485,12 @@ impl ::std::fmt::Display for GetThingsKind {
 #[serde(deny_unknown_fields)]
 pub struct GetThingsResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::std::vec::Vec<Thing>")]
     #[serde(deserialize_with = "read_get_things_response_data")]
+    #[schemars(with = "::std::vec::Vec<Thing>")]
     pub data: ::std::option::Option<::std::vec::Vec<Thing>>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "GetThingsResponseLinks")]
     #[serde(deserialize_with = "read_get_things_response_links")]
+    #[schemars(with = "GetThingsResponseLinks")]
     pub links: ::std::option::Option<GetThingsResponseLinks>,
 }
 /// Reads only a JSON object: serde's derive would also take an array of the
@@ -563,16 +573,16 @@ pub struct CreateThingBodyThing {
     #[schemars(length(min = 1u64, max = 64u64))]
     pub name: ::std::string::String,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     #[serde(deserialize_with = "read_create_thing_body_thing_settings")]
+    #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     pub settings: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "read_create_thing_body_thing_labels")]
     #[schemars(
         with = "::std::collections::BTreeMap<::std::string::String,::std::string::String>"
     )]
-    #[serde(deserialize_with = "read_create_thing_body_thing_labels")]
     pub labels: ::std::option::Option<
         ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     >,
@@ -653,6 +663,207 @@ fn read_create_thing_body_thing_labels<'de, D: ::serde::Deserializer<'de>>(
         ::std::string::String,
     > as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
+}
+/// String formats: what the schema says, and the check a value passes when read.
+pub mod formats {
+    /// The JSON Schema of a string in the `uuid` format.
+    pub struct Uuid;
+    impl ::schemars::JsonSchema for Uuid {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "uuid".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("uuid".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `uri` format.
+    pub struct Uri;
+    impl ::schemars::JsonSchema for Uri {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "uri".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("uri".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `email` format.
+    pub struct Email;
+    impl ::schemars::JsonSchema for Email {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "email".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("email".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `ipv4` format.
+    pub struct Ipv4;
+    impl ::schemars::JsonSchema for Ipv4 {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "ipv4".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("ipv4".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `ipv6` format.
+    pub struct Ipv6;
+    impl ::schemars::JsonSchema for Ipv6 {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "ipv6".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("ipv6".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `byte` format.
+    pub struct Byte;
+    impl ::schemars::JsonSchema for Byte {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "byte".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("byte".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// The JSON Schema of a string in the `binary` format.
+    pub struct Binary;
+    impl ::schemars::JsonSchema for Binary {
+        fn is_referenceable() -> bool {
+            false
+        }
+        fn schema_name() -> ::std::string::String {
+            "binary".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: ::std::option::Option::Some(
+                    ::schemars::schema::InstanceType::String.into(),
+                ),
+                format: ::std::option::Option::Some("binary".to_owned()),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    /// `8-4-4-4-12` hexadecimal digits.
+    pub fn is_uuid(value: &str) -> bool {
+        let groups: ::std::vec::Vec<&str> = value.split('-').collect();
+        groups.len() == 5
+            && groups
+                .iter()
+                .zip([8, 4, 4, 4, 12])
+                .all(|(group, length)| {
+                    group.len() == length && group.chars().all(|c| c.is_ascii_hexdigit())
+                })
+    }
+    /// An absolute URI: a scheme (a letter, then letters, digits, `+`, `-` or `.`),
+    /// a colon, and no whitespace or control characters.
+    pub fn is_uri(value: &str) -> bool {
+        let ::std::option::Option::Some((scheme, _)) = value.split_once(':') else {
+            return false
+        };
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+    }
+    /// One `@` between a non-empty local part and a domain with a dot, no whitespace.
+    pub fn is_email(value: &str) -> bool {
+        let ::std::option::Option::Some((local, domain)) = value.rsplit_once('@') else {
+            return false
+        };
+        !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+    }
+    pub fn is_ipv4(value: &str) -> bool {
+        value.parse::<::std::net::Ipv4Addr>().is_ok()
+    }
+    pub fn is_ipv6(value: &str) -> bool {
+        value.parse::<::std::net::Ipv6Addr>().is_ok()
+    }
+    /// Standard base64 with padding.
+    pub fn is_byte(value: &str) -> bool {
+        let body = value.trim_end_matches('=');
+        value.len() % 4 == 0 && value.len() - body.len() <= 2
+            && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
+    }
 }
 /// A deserializer through which a struct is read from an object only, in one pass:
 /// serde's derive also takes an array of the fields in order, which the spec does not

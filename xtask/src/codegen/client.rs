@@ -22,7 +22,7 @@ use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, 
 use serde_json::{Map, Value, json};
 
 use super::Layout;
-use super::model::{Api, MediaKind, Response, TypeRef, pointer_token};
+use super::model::{Api, MediaKind, Operation, Response, Status, TypeRef, pointer_token};
 
 pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     let document = progenitor_document(api, &api.document)?;
@@ -38,10 +38,23 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     for def in &api.types {
         settings.with_replacement(&def.name, format!("{}::{}", layout.types, def.name), std::iter::empty());
     }
-    let tokens = Generator::new(&settings)
-        .generate_tokens(&openapi)
-        .map_err(|e| anyhow::anyhow!("progenitor could not generate the client: {e}"))?;
-    Ok(tokens)
+    // progenitor asserts (panics) where a document goes beyond what it takes; the rewrite
+    // above is meant to prevent that, and a panic left is reported as an error, not a crash.
+    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Generator::new(&settings).generate_tokens(&openapi)
+    }));
+    match generated {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => anyhow::bail!("progenitor could not generate the client: {e}"),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            anyhow::bail!("progenitor could not generate the client (it panicked: {message})")
+        }
+    }
 }
 
 /// The document progenitor sees: the spec with operation schemas hoisted and the
@@ -108,64 +121,8 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
             });
         }
 
-        // Responses: progenitor takes one body type for the successes and one for the
-        // errors of an operation (see the README for how the client bridges the rest).
-        let mut responses = Map::new();
-        let mut place = |list: &[Response], kind: &str, responses: &mut Map<String, Value>| {
-            let typed: Vec<&Response> =
-                list.iter().filter(|r| r.content.as_ref().is_some_and(|c| c.kind == MediaKind::Json)).collect();
-            let distinct: Vec<&TypeRef> = typed.iter().fold(Vec::new(), |mut seen, r| {
-                let ty = &r.content.as_ref().expect("typed").ty;
-                if !seen.contains(&ty) {
-                    seen.push(ty);
-                }
-                seen
-            });
-            let all_typed = typed.len() == list.len();
-            for response in list {
-                let raw = resolve(&source["responses"][response.status.key()], &components, "responses");
-                let mut entry = json!({ "description": raw.get("description").cloned().unwrap_or(json!("")) });
-                let schema = |response: &Response, hoisted: &mut Map<String, Value>| {
-                    let content = response.content.as_ref().expect("typed");
-                    let mut schema =
-                        raw["content"][&content.media_type].get("schema").cloned().unwrap_or_else(|| json!({}));
-                    hoist(&mut schema, &content.ty, hoisted);
-                    schema
-                };
-                match &response.content {
-                    None if kind == "Error" && !typed.is_empty() => continue,
-                    None => {}
-                    Some(content) if content.kind != MediaKind::Json || (kind == "Response" && !all_typed) => {
-                        entry["content"] =
-                            json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}});
-                    }
-                    Some(_) if distinct.len() == 1 => {
-                        entry["content"] = json!({"application/json": {"schema": schema(response, &mut hoisted)}});
-                    }
-                    Some(_) => {
-                        let name = union_name(&op.pascal_name, kind, &type_names);
-                        if !unions.contains_key(&name) {
-                            let alternatives: Vec<Value> =
-                                typed.iter().map(|r| schema(r, &mut hoisted)).fold(Vec::new(), |mut seen, s| {
-                                    if !seen.contains(&s) {
-                                        seen.push(s);
-                                    }
-                                    seen
-                                });
-                            unions.insert(name.clone(), json!({ "oneOf": alternatives }));
-                        }
-                        let reference = format!("#/components/schemas/{}", pointer_token(&name));
-                        entry["content"] = json!({"application/json": {"schema": {"$ref": reference}}});
-                    }
-                }
-                if !response.headers.is_empty() {
-                    entry["headers"] = raw.get("headers").cloned().unwrap_or(json!({}));
-                }
-                responses.insert(response.status.key(), entry);
-            }
-        };
-        place(&op.responses, "Response", &mut responses);
-        place(&op.errors, "Error", &mut responses);
+        let raw_responses = resolve_all_responses(source, &components);
+        let responses = progenitor_responses(op, &raw_responses, &type_names, &mut hoisted, &mut unions);
         operation["responses"] = Value::Object(responses);
     }
     let schemas = document
@@ -181,6 +138,108 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
     schemas.extend(hoisted);
     schemas.extend(unions);
     Ok(document)
+}
+
+/// An operation's responses, references followed, by status key.
+fn resolve_all_responses(operation: &Value, components: &Value) -> Map<String, Value> {
+    operation["responses"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(status, response)| (status.clone(), resolve(response, components, "responses").clone()))
+        .collect()
+}
+
+/// The responses progenitor sees for `op`. progenitor reads 2xx (and `default`) as successes
+/// and 4xx, 5xx (and `default`) as errors, each group with one body type, and ignores the
+/// rest. So: 3xx responses are left out (the client reports them as unexpected, status
+/// and all); an error `default` becomes `4XX` and `5XX`; a group whose JSON bodies differ
+/// gets their `oneOf`; successes that mix bodies and none, or JSON and other media, are all
+/// raw; error responses without a JSON body beside ones with it are left out.
+fn progenitor_responses(
+    op: &Operation,
+    raw: &Map<String, Value>,
+    type_names: &[&str],
+    hoisted: &mut Map<String, Value>,
+    unions: &mut Map<String, Value>,
+) -> Map<String, Value> {
+    let successes: Vec<&Response> = op
+        .responses
+        .iter()
+        .filter(|r| matches!(r.status, Status::Code(100..=299) | Status::Range(1 | 2) | Status::Default))
+        .collect();
+    let errors: Vec<&Response> = op.errors.iter().collect();
+    let mut out = Map::new();
+    for (group, kind) in [(successes, "Response"), (errors, "Error")] {
+        let is_json = |r: &&Response| r.content.as_ref().is_some_and(|c| c.kind == MediaKind::Json);
+        let typed: Vec<&Response> = group.iter().copied().filter(is_json).collect();
+        let mut distinct: Vec<&TypeRef> = Vec::new();
+        for response in &typed {
+            let ty = &response.content.as_ref().expect("typed").ty;
+            if !distinct.contains(&ty) {
+                distinct.push(ty);
+            }
+        }
+        let all_typed = typed.len() == group.len();
+        let union = (distinct.len() > 1).then(|| union_name(&op.pascal_name, kind, type_names));
+        let any_body = group.iter().any(|r| r.content.is_some());
+        for response in group {
+            let source = &raw[&response.status.key()];
+            let mut entry = json!({ "description": source.get("description").cloned().unwrap_or(json!("")) });
+            if !response.headers.is_empty() {
+                entry["headers"] = source.get("headers").cloned().unwrap_or(json!({}));
+            }
+            let json_schema = |response: &Response, hoisted: &mut Map<String, Value>| {
+                let content = response.content.as_ref().expect("typed");
+                let mut schema =
+                    source["content"][&content.media_type].get("schema").cloned().unwrap_or_else(|| json!({}));
+                hoist(&mut schema, &content.ty, hoisted);
+                schema
+            };
+            let raw_body = json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}});
+            match (kind, is_json(&response)) {
+                // Errors: the typed ones if any, else the rest as they are (raw or none).
+                ("Error", false) if !typed.is_empty() => continue,
+                ("Error", false) if any_body => entry["content"] = raw_body,
+                ("Error", false) => {}
+                // Successes: typed when all are JSON, none when none has a body, else raw.
+                (_, true) if kind == "Error" || all_typed => {
+                    let schema = match &union {
+                        None => json_schema(response, hoisted),
+                        Some(name) => {
+                            if !unions.contains_key(name) {
+                                let mut alternatives: Vec<Value> = Vec::new();
+                                for other in &typed {
+                                    let schema = json_schema(other, hoisted);
+                                    if !alternatives.contains(&schema) {
+                                        alternatives.push(schema);
+                                    }
+                                }
+                                unions.insert(name.clone(), json!({ "oneOf": alternatives }));
+                            }
+                            json!({ "$ref": format!("#/components/schemas/{}", pointer_token(name)) })
+                        }
+                    };
+                    entry["content"] = json!({"application/json": {"schema": schema}});
+                }
+                _ if any_body => entry["content"] = raw_body,
+                _ => {}
+            }
+            let key = match (kind, response.status) {
+                ("Error", Status::Default) => {
+                    for range in ["4XX", "5XX"] {
+                        if !raw.contains_key(range) {
+                            out.insert(range.to_owned(), entry.clone());
+                        }
+                    }
+                    continue;
+                }
+                _ => response.status.key(),
+            };
+            out.insert(key, entry);
+        }
+    }
+    out
 }
 
 /// The name of the union progenitor gets for an operation's several success (or error)

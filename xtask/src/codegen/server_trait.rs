@@ -114,6 +114,8 @@ fn param_struct(
             description: p.description.clone(),
             constraints: p.constraints.clone(),
             default: p.default.clone(),
+            read_only: false,
+            write_only: false,
         };
         field_tokens(&field, &name.to_string(), TypePath::Module(&layout.types))
     });
@@ -471,6 +473,10 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         let description = tag["description"].as_str().map(|d| quote!(description = #d));
         Some(quote!(#name = { #description }))
     });
+    // Tags the spec uses without declaring them are allowed (dropshot refuses them otherwise).
+    let declared: Vec<&str> =
+        spec["tags"].as_array().into_iter().flatten().filter_map(|tag| tag["name"].as_str()).collect();
+    let allow_other_tags = api.operations.iter().flat_map(|op| &op.tags).any(|tag| !declared.contains(&tag.as_str()));
     let trait_name = format_ident!("{TRAIT_NAME}");
     let trait_doc = format!(" The server side of {} {}: one method per operation of the spec.", api.title, api.version);
 
@@ -495,7 +501,7 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         #[doc = #trait_doc]
         #[::dropshot::api_description {
             tag_config = {
-                allow_other_tags = false,
+                allow_other_tags = #allow_other_tags,
                 tags = { #(#tag_entries),* }
             }
         }]

@@ -12,8 +12,15 @@ fn type_name(ty: &TypeRef) -> String {
         TypeRef::String => "string".into(),
         TypeRef::DateTime => "date-time".into(),
         TypeRef::Date => "date".into(),
+        TypeRef::Format(format) => format.keyword().into(),
+        TypeRef::I8 => "i8".into(),
+        TypeRef::I16 => "i16".into(),
         TypeRef::I32 => "i32".into(),
         TypeRef::I64 => "i64".into(),
+        TypeRef::U8 => "u8".into(),
+        TypeRef::U16 => "u16".into(),
+        TypeRef::U32 => "u32".into(),
+        TypeRef::U64 => "u64".into(),
         TypeRef::F32 => "f32".into(),
         TypeRef::F64 => "f64".into(),
         TypeRef::Bool => "bool".into(),
@@ -69,6 +76,9 @@ pub fn render(api: &Api) -> String {
     }
     for def in &api.types {
         let body = match &def.kind {
+            TypeKind::Alias { ty, nullable, .. } => {
+                format!("{}{}", type_name(ty), if *nullable { " | null" } else { "" })
+            }
             TypeKind::Enum { variants } => {
                 variants.iter().map(|v| format!("{:?}", v.value)).collect::<Vec<_>>().join(" | ")
             }

@@ -103,6 +103,45 @@ fn variant_name(status: Status) -> syn::Ident {
     format_ident!("Status{}", status.key().to_pascal_case())
 }
 
+/// The name of a response's header struct, if it has headers.
+fn headers_struct_name(op: &Operation, response: &Response) -> Option<syn::Ident> {
+    (!response.headers.is_empty())
+        .then(|| format_ident!("{}Headers{}", op.pascal_name, response.status.key().to_pascal_case()))
+}
+
+/// A type whose JSON Schema is the body schema of an operation's responses (or errors), for
+/// dropshot to describe them with: `schemas` as one (their `oneOf` when several), inline.
+fn body_marker(op: &Operation, kind: &str, schemas: Vec<TokenStream>, items: &mut Vec<TokenStream>) -> syn::Ident {
+    let name = format_ident!("{}{kind}Body", op.pascal_name);
+    let schema_name = name.to_string();
+    let schema = match schemas.is_empty() {
+        true => quote!(generator.subschema_for::<()>()),
+        false => union_schema(schemas),
+    };
+    let doc = format!(" The body schema of `{}`'s {} responses, for dropshot's description.", op.operation_id, kind.to_lowercase());
+    items.push(quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        #[derive(::serde::Serialize)]
+        pub struct #name;
+
+        impl ::schemars::JsonSchema for #name {
+            fn is_referenceable() -> bool {
+                false
+            }
+
+            fn schema_name() -> ::std::string::String {
+                #schema_name.to_owned()
+            }
+
+            fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                #schema
+            }
+        }
+    });
+    name
+}
+
 /// The header struct of a response, if it has headers.
 fn headers_struct(
     op: &Operation,
@@ -113,7 +152,7 @@ fn headers_struct(
     if response.headers.is_empty() {
         return None;
     }
-    let name = format_ident!("{}Headers{}", op.pascal_name, response.status.key().to_pascal_case());
+    let name = headers_struct_name(op, response).expect("the response has headers");
     let fields = response.headers.iter().map(|h: &Param| {
         let ident = format_ident!("{}", h.rust_name);
         let ty = rust_type(&h.ty, types);
@@ -213,46 +252,18 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
         });
     }
     let schemas = distinct_body_schemas(&op.responses, types);
-    let schema = (!schemas.is_empty()).then(|| union_schema(schemas));
-    let schema_name = format!("{}ResponseBody", op.pascal_name);
-    let metadata_schema = match &schema {
-        Some(_) => quote! {
-            ::std::option::Option::Some(::dropshot::ApiSchemaGenerator::Gen {
-                name: || #schema_name.to_owned(),
-                schema: |generator| Self::body_schema(generator),
-            })
-        },
-        None => quote!(::std::option::Option::None),
-    };
-    let body_schema_fn = schema.map(|schema| {
-        quote! {
-            fn body_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                #schema
-            }
-        }
-    });
+    let has_body = !schemas.is_empty();
+    let marker = body_marker(op, "Response", schemas, items);
     let first_status = first.status.representative(200);
     let first_description = &first.description;
-    let header_entries = first.headers.iter().map(|h| {
-        let wire = &h.name;
-        let ty = rust_type(&h.ty, types);
-        let required = h.required;
-        let description = match &h.description {
-            Some(d) => quote!(::std::option::Option::Some(#d.to_owned())),
-            None => quote!(::std::option::Option::None),
-        };
-        quote! {
-            ::dropshot::ApiEndpointHeader {
-                name: #wire.to_owned(),
-                description: #description,
-                schema: ::dropshot::ApiSchemaGenerator::Gen {
-                    name: <#ty as ::schemars::JsonSchema>::schema_name,
-                    schema: |generator| generator.subschema_for::<#ty>(),
-                },
-                required: #required,
-            }
-        }
-    });
+    // dropshot describes a response through its own types: the metadata of
+    // `HttpResponseOk` of the body marker (with the first response's headers), then the
+    // first response's status and description.
+    let described = match headers_struct_name(op, first) {
+        Some(headers) => quote!(::dropshot::HttpResponseHeaders<::dropshot::HttpResponseOk<#marker>, #headers>),
+        None => quote!(::dropshot::HttpResponseOk<#marker>),
+    };
+    let drop_schema = (!has_body).then(|| quote!(metadata.schema = ::std::option::Option::None;));
     let doc = format!(" What `{}` answers: one variant per response of the spec.", op.operation_id);
     items.push(quote! {
         #[doc = #doc]
@@ -261,24 +272,19 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
             #(#variants)*
         }
 
-        impl #name {
-            #body_schema_fn
-        }
-
         impl ::dropshot::HttpResponse for #name {
-            fn to_result(self) -> ::dropshot::HttpHandlerResult {
+            fn to_result(self) -> ::std::result::Result<::http::Response<::dropshot::Body>, ::dropshot::HttpError> {
                 match &self {
                     #(#arms)*
                 }
             }
 
             fn response_metadata() -> ::dropshot::ApiEndpointResponse {
-                ::dropshot::ApiEndpointResponse {
-                    schema: #metadata_schema,
-                    headers: ::std::vec![#(#header_entries),*],
-                    success: ::std::option::Option::Some(::http::StatusCode::from_u16(#first_status).expect("a status from the spec")),
-                    description: ::std::option::Option::Some(#first_description.to_owned()),
-                }
+                let mut metadata = <#described as ::dropshot::HttpResponse>::response_metadata();
+                #drop_schema
+                metadata.success = ::std::option::Option::Some(::http::StatusCode::from_u16(#first_status).expect("a status from the spec"));
+                metadata.description = ::std::option::Option::Some(#first_description.to_owned());
+                metadata
             }
 
             fn status_code(&self) -> ::http::StatusCode {
@@ -330,17 +336,11 @@ pub fn error_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream>)
         };
         variants.push(quote!(#[doc = #doc] #variant #fields,));
         status_arms.push(quote!(#pattern => #status,));
-        let write = match response.content.as_ref().map(|c| (c.kind, c.media_type.as_str())) {
-            None => quote!(builder.body(::dropshot::Body::empty())),
-            Some((MediaKind::Json | MediaKind::Form, _)) => quote! {{
-                let bytes = ::serde_json::to_vec(body).map_err(|e| ::dropshot::HttpError::for_internal_error(e.to_string()))?;
-                builder.header(::http::header::CONTENT_TYPE, ::dropshot::CONTENT_TYPE_JSON).body(bytes.into())
-            }},
-            Some((_, media_type)) => quote! {
-                builder.header(::http::header::CONTENT_TYPE, #media_type).body(body.clone().into())
-            },
+        let write = match response.content {
+            None => quote!(serializer.serialize_unit()),
+            Some(_) => quote!(::serde::Serialize::serialize(body, serializer)),
         };
-        body_arms.push(quote!(#pattern => ::std::result::Result::Ok(#write?),));
+        body_arms.push(quote!(#pattern => #write,));
     }
     let schema = union_schema(distinct_body_schemas(&op.errors, types));
     let schema_name = name.to_string();
@@ -379,27 +379,34 @@ pub fn error_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream>)
             }
         }
 
-        impl ::dropshot::HttpResponseContent for #name {
-            fn to_response(self, builder: ::http::response::Builder) -> ::dropshot::HttpHandlerResult {
-                match &self {
+        /// The body of the response: the variant's, `null` for a status the spec gives no body,
+        /// and dropshot's error shape for a refused request.
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                match self {
                     #(#body_arms)*
-                    Self::Rejected(error) => {
-                        let body = ::dropshot::HttpErrorResponseBody {
-                            request_id: ::std::string::String::new(),
-                            error_code: error.error_code.clone(),
-                            message: error.external_message.clone(),
-                        };
-                        let bytes = ::serde_json::to_vec(&body).map_err(|e| ::dropshot::HttpError::for_internal_error(e.to_string()))?;
-                        ::std::result::Result::Ok(builder.header(::http::header::CONTENT_TYPE, ::dropshot::CONTENT_TYPE_JSON).body(bytes.into())?)
+                    Self::Rejected(error) => ::dropshot::HttpErrorResponseBody {
+                        request_id: ::std::string::String::new(),
+                        error_code: error.error_code.clone(),
+                        message: error.external_message.clone(),
                     }
+                    .serialize(serializer),
                 }
             }
+        }
 
-            fn content_metadata() -> ::std::option::Option<::dropshot::ApiSchemaGenerator> {
-                ::std::option::Option::Some(::dropshot::ApiSchemaGenerator::Gen {
-                    name: || #schema_name.to_owned(),
-                    schema: |generator| #schema,
-                })
+        /// The body schema of the spec's error responses (their `oneOf` when they differ).
+        impl ::schemars::JsonSchema for #name {
+            fn is_referenceable() -> bool {
+                false
+            }
+
+            fn schema_name() -> ::std::string::String {
+                #schema_name.to_owned()
+            }
+
+            fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                #schema
             }
         }
     });

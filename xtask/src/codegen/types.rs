@@ -9,7 +9,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::model::{Api, Constraints, DefaultValue, Field, TypeDef, TypeKind, TypeRef};
+use super::model::{Api, Constraints, DefaultValue, Field, StringFormat, TypeDef, TypeKind, TypeRef};
 
 /// How generated code names a model type: the types module itself uses bare names, the
 /// other generated files go through the module's path (`::squared_types`, `crate::types`).
@@ -23,10 +23,7 @@ impl TypePath<'_> {
     /// The path of `name` (a type of the types module) as generated code spells it.
     pub fn of(self, name: &str) -> TokenStream {
         match self {
-            TypePath::Local => {
-                let ident = format_ident!("{name}");
-                quote!(#ident)
-            }
+            TypePath::Local => name.parse().expect("a type name is a path"),
             TypePath::Module(module) => {
                 format!("{module}::{name}").parse().expect("a module path and a type name form a path")
             }
@@ -41,8 +38,15 @@ pub fn rust_type(ty: &TypeRef, path: TypePath) -> TokenStream {
         TypeRef::String => quote!(::std::string::String),
         TypeRef::DateTime => quote!(::chrono::DateTime<::chrono::Utc>),
         TypeRef::Date => quote!(::chrono::NaiveDate),
+        TypeRef::Format(_) => quote!(::std::string::String),
+        TypeRef::I8 => quote!(i8),
+        TypeRef::I16 => quote!(i16),
         TypeRef::I32 => quote!(i32),
         TypeRef::I64 => quote!(i64),
+        TypeRef::U8 => quote!(u8),
+        TypeRef::U16 => quote!(u16),
+        TypeRef::U32 => quote!(u32),
+        TypeRef::U64 => quote!(u64),
         TypeRef::F32 => quote!(f32),
         TypeRef::F64 => quote!(f64),
         TypeRef::Bool => quote!(bool),
@@ -56,6 +60,32 @@ pub fn rust_type(ty: &TypeRef, path: TypePath) -> TokenStream {
         }
         TypeRef::JsonObject => quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>),
         TypeRef::Any => quote!(::serde_json::Value),
+    }
+}
+
+/// Whether a type's JSON Schema says more than its Rust type (a string `format`).
+pub fn has_format(ty: &TypeRef) -> bool {
+    match ty {
+        TypeRef::Format(_) => true,
+        TypeRef::Array(inner) | TypeRef::Map(inner) => has_format(inner),
+        _ => false,
+    }
+}
+
+/// The type whose JSON Schema describes `ty`: the Rust type itself, except that a formatted
+/// string is described by its marker in the generated `formats` module.
+pub fn schema_type(ty: &TypeRef, path: TypePath) -> TokenStream {
+    match ty {
+        TypeRef::Format(format) => path.of(&format!("formats::{}", heck::ToPascalCase::to_pascal_case(format.keyword()))),
+        TypeRef::Array(item) => {
+            let item = schema_type(item, path);
+            quote!(::std::vec::Vec<#item>)
+        }
+        TypeRef::Map(value) => {
+            let value = schema_type(value, path);
+            quote!(::std::collections::BTreeMap<::std::string::String, #value>)
+        }
+        other => rust_type(other, path),
     }
 }
 
@@ -113,41 +143,61 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     let inner = rust_type(&field.ty, path);
     let docs = rustdoc(None, field.description.as_deref());
     let schema_docs = schema_doc(None, field.description.as_deref());
-    let constraints = constraint_attrs(&field.constraints);
     let rename = (field.rust_name != field.name).then(|| {
         let name = &field.name;
         quote!(#[serde(rename = #name)])
     });
-    let (ty, extra) = match (field.required, field.nullable) {
-        (true, false) => (inner.clone(), quote!()),
+    let schema = schema_type(&field.ty, path);
+    let option = |t: &TokenStream| quote!(::std::option::Option<#t>);
+    let skip_none = quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")]);
+    // The Rust type, its serde attributes, and the type whose JSON Schema describes the field.
+    let (ty, serde_attrs, described) = match (field.required && !field.read_only && !field.write_only, field.nullable) {
+        (true, false) => (inner.clone(), quote!(), schema.clone()),
         // Required but may be null: schemars would call an Option optional, so describe
         // the field through `NullableSchema`, which is nullable yet required.
         (true, true) => {
-            let with = format!("{}<{}>", path.of("NullableSchema"), inner).replace(' ', "");
-            (quote!(::std::option::Option<#inner>), quote!(#[schemars(with = #with)]))
+            let nullable = path.of("NullableSchema");
+            (option(&inner), quote!(), quote!(#nullable<#schema>))
         }
-        (false, true) => (
-            quote!(::std::option::Option<#inner>),
-            quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")]),
-        ),
+        (false, true) => (option(&inner), skip_none.clone(), option(&schema)),
         // Optional with a default: a plain T that takes the default when absent; schemars
         // shows the default.
         (false, false) if field.default.is_some() => {
             let function = format!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
-            (inner.clone(), quote!(#[serde(default = #function)]))
+            (inner.clone(), quote!(#[serde(default = #function)]), schema.clone())
         }
         // Optional but never null: absent on the wire when None, and described as plain T.
-        (false, false) => {
-            let with = inner.to_string().replace(' ', "");
-            (
-                quote!(::std::option::Option<#inner>),
-                quote! {
-                    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-                    #[schemars(with = #with)]
-                },
-            )
-        }
+        (false, false) => (option(&inner), skip_none.clone(), schema.clone()),
     };
+    // readOnly: never read from a request; writeOnly: never written into a response.
+    let direction = match (field.read_only, field.write_only) {
+        (true, _) => quote!(#[serde(skip_deserializing)]),
+        (_, true) => quote!(#[serde(skip_serializing)]),
+        _ => quote!(),
+    };
+    let mut schema_fn = None;
+    let schema_attrs = if field.constraints.needs_schema_fn() || field.read_only || field.write_only {
+        let function = format_ident!("schema_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
+        let name = function.to_string();
+        let keywords = schema_keywords(&field.constraints, field.read_only, field.write_only);
+        schema_fn = Some(quote! {
+            fn #function(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                let mut schema = generator.subschema_for::<#described>().into_object();
+                #keywords
+                ::schemars::schema::Schema::Object(schema)
+            }
+        });
+        quote!(#[schemars(schema_with = #name)])
+    } else {
+        let with = (described.to_string() != ty.to_string()).then(|| {
+            let with = described.to_string().replace(' ', "");
+            quote!(#[schemars(with = #with)])
+        });
+        let constraints = constraint_attrs(&field.constraints);
+        quote!(#with #constraints)
+    };
+    let extra = quote!(#serde_attrs #direction);
+    let constraints = schema_attrs;
     let default_fn = field.default.as_ref().map(|default| {
         let function = format_ident!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
         let value = match default {
@@ -173,8 +223,8 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     // value outside them is refused where it is read (a 400 on the server).
     // An optional field that is not nullable may be absent but never `null`: serde's
     // `Option` would take `null` as absent, so such a field reads its value itself.
-    let never_null = !field.required && !field.nullable && field.default.is_none();
-    let checks = bounds_check(field);
+    let never_null = !field.required && !field.nullable && field.default.is_none() && !field.read_only;
+    let checks = if field.read_only { None } else { bounds_check(field, path) };
     let (check_attr, check_fn) = if checks.is_some() || never_null {
         let function = format_ident!("read_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
         let name = function.to_string();
@@ -218,34 +268,145 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
         #constraints
         pub #ident: #ty,
     };
-    (field, default_fn.into_iter().chain(check_fn).collect())
+    (field, default_fn.into_iter().chain(check_fn).chain(schema_fn).collect())
+}
+
+/// Statements that put the validation keywords schemars has no attribute for (and
+/// `readOnly`, `writeOnly`) on `schema`, a `SchemaObject`.
+fn schema_keywords(c: &Constraints, read_only: bool, write_only: bool) -> TokenStream {
+    let some = |value: TokenStream| quote!(::std::option::Option::Some(#value));
+    let mut out = TokenStream::new();
+    let number = [
+        ("minimum", c.minimum.filter(|_| !c.exclusive_minimum)),
+        ("maximum", c.maximum.filter(|_| !c.exclusive_maximum)),
+        ("exclusive_minimum", c.minimum.filter(|_| c.exclusive_minimum)),
+        ("exclusive_maximum", c.maximum.filter(|_| c.exclusive_maximum)),
+        ("multiple_of", c.multiple_of),
+    ];
+    for (key, value) in number {
+        if let Some(value) = value {
+            let key = format_ident!("{key}");
+            let value = some(quote!(#value));
+            out.extend(quote!(schema.number().#key = #value;));
+        }
+    }
+    // Lengths are of strings, or of arrays when the field is one (see `constraints`).
+    if c.min_length.is_some() || c.max_length.is_some() {
+        let (min, max) = (c.min_length.map(|v| v as u32), c.max_length.map(|v| v as u32));
+        let (min, max) = (min.map(|v| some(quote!(#v))), max.map(|v| some(quote!(#v))));
+        let min = min.map(|v| quote!(if schema.has_type(::schemars::schema::InstanceType::Array) { schema.array().min_items = #v; } else { schema.string().min_length = #v; }));
+        let max = max.map(|v| quote!(if schema.has_type(::schemars::schema::InstanceType::Array) { schema.array().max_items = #v; } else { schema.string().max_length = #v; }));
+        out.extend(quote!(#min #max));
+    }
+    if let Some(pattern) = &c.pattern {
+        let value = some(quote!(#pattern.to_owned()));
+        out.extend(quote!(schema.string().pattern = #value;));
+    }
+    if c.unique_items {
+        out.extend(quote!(schema.array().unique_items = ::std::option::Option::Some(true);));
+    }
+    for (key, value) in [("min_properties", c.min_properties), ("max_properties", c.max_properties)] {
+        if let Some(value) = value {
+            let key = format_ident!("{key}");
+            let value = value as u32;
+            out.extend(quote!(schema.object().#key = ::std::option::Option::Some(#value);));
+        }
+    }
+    if read_only {
+        out.extend(quote!(schema.metadata().read_only = true;));
+    }
+    if write_only {
+        out.extend(quote!(schema.metadata().write_only = true;));
+    }
+    out
 }
 
 /// The checks of a field's bounds on `value` (a reference to the field's inner value).
-fn bounds_check(field: &Field) -> Option<TokenStream> {
+fn bounds_check(field: &Field, path: TypePath) -> Option<TokenStream> {
     let c = &field.constraints;
-    if c.is_empty() {
+    let format_check = format_check(&field.ty, &field.name, path);
+    if c.is_empty() && format_check.is_none() {
         return None;
     }
     let name = &field.name;
     let error = quote!(<D::Error as ::serde::de::Error>::custom);
-    let mut checks = TokenStream::new();
+    let mut checks = format_check.unwrap_or_default();
     let measure = match &field.ty {
-        TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64 => Some(quote!((*value as f64))),
+        TypeRef::I8
+        | TypeRef::I16
+        | TypeRef::I32
+        | TypeRef::I64
+        | TypeRef::U8
+        | TypeRef::U16
+        | TypeRef::U32
+        | TypeRef::U64
+        | TypeRef::F32
+        | TypeRef::F64 => Some(quote!((*value as f64))),
         _ => None,
     };
+    let fail = |message: String| quote!(return ::std::result::Result::Err(#error(#message)););
     if let Some(measure) = &measure {
         if let Some(min) = c.minimum {
-            let message = format!("`{name}` must be at least {min}");
-            checks.extend(quote!(if #measure < #min { return ::std::result::Result::Err(#error(#message)); }));
+            let (compare, message) = match c.exclusive_minimum {
+                true => (quote!(<=), format!("`{name}` must be more than {min}")),
+                false => (quote!(<), format!("`{name}` must be at least {min}")),
+            };
+            let fail = fail(message);
+            checks.extend(quote!(if #measure #compare #min { #fail }));
         }
         if let Some(max) = c.maximum {
-            let message = format!("`{name}` must be at most {max}");
-            checks.extend(quote!(if #measure > #max { return ::std::result::Result::Err(#error(#message)); }));
+            let (compare, message) = match c.exclusive_maximum {
+                true => (quote!(>=), format!("`{name}` must be less than {max}")),
+                false => (quote!(>), format!("`{name}` must be at most {max}")),
+            };
+            let fail = fail(message);
+            checks.extend(quote!(if #measure #compare #max { #fail }));
+        }
+        if let Some(step) = c.multiple_of {
+            let fail = fail(format!("`{name}` must be a multiple of {step}"));
+            // A quotient within a millionth of a whole number counts (binary fractions).
+            checks.extend(quote! {
+                let quotient = #measure / #step;
+                if (quotient - quotient.round()).abs() > 1e-6 { #fail }
+            });
+        }
+    }
+    if let Some(pattern) = &c.pattern {
+        let fail = fail(format!("`{name}` must match the pattern {pattern}"));
+        let string_value = match &field.ty {
+            TypeRef::String | TypeRef::Format(_) => Some(quote!(value.as_str())),
+            _ => None,
+        };
+        if let Some(text) = string_value {
+            checks.extend(quote! {
+                static PATTERN: ::std::sync::LazyLock<::regex::Regex> =
+                    ::std::sync::LazyLock::new(|| ::regex::Regex::new(#pattern).expect("the generator checked the pattern"));
+                if !PATTERN.is_match(#text) { #fail }
+            });
+        }
+    }
+    if c.unique_items && matches!(field.ty, TypeRef::Array(_)) {
+        let fail = fail(format!("`{name}` must not hold the same item twice"));
+        checks.extend(quote! {
+            if value.iter().enumerate().any(|(i, item)| value[..i].contains(item)) { #fail }
+        });
+    }
+    let members = match &field.ty {
+        TypeRef::Map(_) | TypeRef::JsonObject => Some(quote!((value.len() as u64))),
+        _ => None,
+    };
+    if let Some(members) = members {
+        if let Some(min) = c.min_properties {
+            let fail = fail(format!("`{name}` must have at least {min} members"));
+            checks.extend(quote!(if #members < #min { #fail }));
+        }
+        if let Some(max) = c.max_properties {
+            let fail = fail(format!("`{name}` must have at most {max} members"));
+            checks.extend(quote!(if #members > #max { #fail }));
         }
     }
     let length = match &field.ty {
-        TypeRef::String => Some((quote!((value.chars().count() as u64)), "characters")),
+        TypeRef::String | TypeRef::Format(_) => Some((quote!((value.chars().count() as u64)), "characters")),
         TypeRef::Array(_) => Some((quote!((value.len() as u64)), "items")),
         _ => None,
     };
@@ -265,6 +426,28 @@ fn bounds_check(field: &Field) -> Option<TokenStream> {
     Some(checks)
 }
 
+/// The check of a formatted string (or of every one in an array or map) on `value`.
+fn format_check(ty: &TypeRef, name: &str, path: TypePath) -> Option<TokenStream> {
+    let error = quote!(<D::Error as ::serde::de::Error>::custom);
+    match ty {
+        TypeRef::Format(StringFormat::Binary) => None,
+        TypeRef::Format(format) => {
+            let check = path.of(&format!("formats::is_{}", format.keyword()));
+            let message = format!("`{name}` must be a valid {}", format.keyword());
+            Some(quote!(if !#check(value) { return ::std::result::Result::Err(#error(#message)); }))
+        }
+        TypeRef::Array(item) => {
+            let inner = format_check(item, name, path)?;
+            Some(quote!(for value in value.iter() { #inner }))
+        }
+        TypeRef::Map(item) => {
+            let inner = format_check(item, name, path)?;
+            Some(quote!(for value in value.values() { #inner }))
+        }
+        _ => None,
+    }
+}
+
 fn type_tokens(def: &TypeDef) -> TokenStream {
     let ident = format_ident!("{}", def.name);
     let docs = rustdoc(def.title.as_deref(), def.description.as_deref());
@@ -280,6 +463,65 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
         quote!(#[serde(rename = #name)])
     });
     match &def.kind {
+        TypeKind::Alias { ty, constraints, nullable } => {
+            let inner = rust_type(ty, TypePath::Local);
+            let held = if *nullable { quote!(::std::option::Option<#inner>) } else { inner.clone() };
+            let mut constraint_attrs = constraint_attrs(constraints);
+            if has_format(ty) {
+                let schema = schema_type(ty, TypePath::Local);
+                let with = if *nullable { quote!(::std::option::Option<#schema>) } else { schema }.to_string().replace(' ', "");
+                constraint_attrs.extend(quote!(#[schemars(with = #with)]));
+            }
+            let as_field = Field {
+                name: def.schema_name.clone(),
+                rust_name: String::new(),
+                ty: ty.clone(),
+                required: true,
+                nullable: *nullable,
+                description: None,
+                constraints: constraints.clone(),
+                default: None,
+                read_only: false,
+                write_only: false,
+            };
+            let checks = bounds_check(&as_field, TypePath::Local).map(|checks| {
+                if *nullable {
+                    quote!(if let ::std::option::Option::Some(value) = &value { #checks })
+                } else {
+                    quote!({ let value = &value; #checks })
+                }
+            });
+            quote! {
+                #docs
+                #location
+                #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
+                #schema_docs
+                #rename
+                pub struct #ident(#constraint_attrs pub #held);
+
+                impl<'de> ::serde::Deserialize<'de> for #ident {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                        let value = <#held as ::serde::Deserialize>::deserialize(deserializer)?;
+                        #checks
+                        ::std::result::Result::Ok(Self(value))
+                    }
+                }
+
+                impl ::std::ops::Deref for #ident {
+                    type Target = #held;
+
+                    fn deref(&self) -> &#held {
+                        &self.0
+                    }
+                }
+
+                impl ::std::convert::From<#held> for #ident {
+                    fn from(value: #held) -> Self {
+                        Self(value)
+                    }
+                }
+            }
+        }
         TypeKind::Struct { fields, deny_unknown_fields, extra_properties } => {
             let (fields, helper_fns): (Vec<_>, Vec<_>) =
                 fields.iter().map(|f| field_tokens(f, &def.name, TypePath::Local)).unzip();
@@ -333,7 +575,8 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
         TypeKind::OneOf { variants } => {
             let names: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.rust_name)).collect();
             let types: Vec<_> = variants.iter().map(|v| rust_type(&v.ty, TypePath::Local)).collect();
-            let alternatives = variants.iter().zip(&types).map(|(variant, ty)| match &variant.title {
+            let schema_types: Vec<_> = variants.iter().map(|v| schema_type(&v.ty, TypePath::Local)).collect();
+            let alternatives = variants.iter().zip(&schema_types).map(|(variant, ty)| match &variant.title {
                 Some(title) => quote! {{
                     let mut alternative = generator.subschema_for::<#ty>().into_object();
                     alternative.metadata().title = ::std::option::Option::Some(#title.to_owned());
@@ -440,8 +683,11 @@ fn without_schemars_attributes(tokens: TokenStream) -> TokenStream {
 /// The whole `squared-types` generated module.
 pub fn generate(api: &Api) -> TokenStream {
     let types = api.types.iter().map(type_tokens);
+    let formats = formats_module();
     quote! {
         #(#types)*
+
+        #formats
 
         /// A deserializer through which a struct is read from an object only, in one pass:
         /// serde's derive also takes an array of the fields in order, which the spec does not
@@ -503,6 +749,89 @@ pub fn generate(api: &Api) -> TokenStream {
 
             fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
                 <::std::option::Option<T> as ::schemars::JsonSchema>::json_schema(generator)
+            }
+        }
+    }
+}
+
+/// The `formats` module: a JSON Schema marker per string format (`{type: string, format}`)
+/// and the check each format's values pass when read.
+fn formats_module() -> TokenStream {
+    let markers = StringFormat::ALL.iter().map(|format| {
+        let ident = format_ident!("{}", heck::ToPascalCase::to_pascal_case(format.keyword()));
+        let keyword = format.keyword();
+        let doc = format!(" The JSON Schema of a string in the `{keyword}` format.");
+        quote! {
+            #[doc = #doc]
+            pub struct #ident;
+
+            impl ::schemars::JsonSchema for #ident {
+                fn is_referenceable() -> bool {
+                    false
+                }
+
+                fn schema_name() -> ::std::string::String {
+                    #keyword.to_owned()
+                }
+
+                fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                    ::schemars::schema::SchemaObject {
+                        instance_type: ::std::option::Option::Some(::schemars::schema::InstanceType::String.into()),
+                        format: ::std::option::Option::Some(#keyword.to_owned()),
+                        ..::std::default::Default::default()
+                    }
+                    .into()
+                }
+            }
+        }
+    });
+    quote! {
+        /// String formats: what the schema says, and the check a value passes when read.
+        pub mod formats {
+            #(#markers)*
+
+            /// `8-4-4-4-12` hexadecimal digits.
+            pub fn is_uuid(value: &str) -> bool {
+                let groups: ::std::vec::Vec<&str> = value.split('-').collect();
+                groups.len() == 5
+                    && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, length)| {
+                        group.len() == length && group.chars().all(|c| c.is_ascii_hexdigit())
+                    })
+            }
+
+            /// An absolute URI: a scheme (a letter, then letters, digits, `+`, `-` or `.`),
+            /// a colon, and no whitespace or control characters.
+            pub fn is_uri(value: &str) -> bool {
+                let ::std::option::Option::Some((scheme, _)) = value.split_once(':') else { return false };
+                scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                    && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+            }
+
+            /// One `@` between a non-empty local part and a domain with a dot, no whitespace.
+            pub fn is_email(value: &str) -> bool {
+                let ::std::option::Option::Some((local, domain)) = value.rsplit_once('@') else { return false };
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+            }
+
+            pub fn is_ipv4(value: &str) -> bool {
+                value.parse::<::std::net::Ipv4Addr>().is_ok()
+            }
+
+            pub fn is_ipv6(value: &str) -> bool {
+                value.parse::<::std::net::Ipv6Addr>().is_ok()
+            }
+
+            /// Standard base64 with padding.
+            pub fn is_byte(value: &str) -> bool {
+                let body = value.trim_end_matches('=');
+                value.len() % 4 == 0
+                    && value.len() - body.len() <= 2
+                    && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
             }
         }
     }

@@ -7,7 +7,6 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Map, Value};
 
 use super::naming::{is_semver, join, pointer_token, rust_type_name};
-use super::schemas::is_named_kind;
 use super::{Api, TypeDef, openapi31};
 
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
@@ -56,15 +55,10 @@ impl<'a> Builder<'a> {
 
     pub(super) fn build(mut self) -> Result<Api> {
         // Claim every component name first, so that inline names can never take one.
-        for (key, schema) in self.schemas {
+        for key in self.schemas.keys() {
             let location = join("#/components/schemas", key);
             let name = rust_type_name(key, &location)?;
             self.claim(&name, &location)?;
-            ensure!(
-                is_named_kind(schema),
-                "{location}: a component schema must be an object with properties or a string \
-                 enum; use the schema inline where it is referenced instead"
-            );
         }
         for (key, schema) in self.schemas {
             let location = join("#/components/schemas", key);

@@ -14,6 +14,7 @@
 //! - an operation without an operationId gets `<method>_<path segments>` in snake_case
 //!   (`get_api_v1_connectors_id`), and a warning.
 
+mod all_of;
 mod build;
 mod naming;
 pub mod openapi31;
@@ -24,6 +25,7 @@ mod tests;
 
 pub use build::load;
 pub use naming::{derived_operation_id, pointer_token, rust_field_name};
+pub use all_of::{merge as merge_all_of, single_reference};
 pub use schemas::is_named_kind;
 
 /// The whole API, as the generators see it.
@@ -66,6 +68,9 @@ pub enum TypeKind {
     },
     /// A string enum.
     Enum { variants: Vec<EnumVariant> },
+    /// A newtype around a schema that is not an object, enum or `oneOf` (an array, a map, a
+    /// scalar, or another named type).
+    Alias { ty: TypeRef, constraints: Constraints, nullable: bool },
     /// `oneOf` alternatives that differ in JSON type (object, array, string, …), so that the
     /// type of a value alone tells which one it is: an untagged Rust enum, whose JSON Schema
     /// is the `oneOf`.
@@ -100,6 +105,10 @@ pub struct Field {
     pub constraints: Constraints,
     /// The value an absent optional field takes.
     pub default: Option<DefaultValue>,
+    /// `readOnly`: in responses only (never read from a request, never required there).
+    pub read_only: bool,
+    /// `writeOnly`: in requests only (never written into a response).
+    pub write_only: bool,
 }
 
 /// A `default` the generated code can spell.
@@ -121,13 +130,34 @@ pub enum DefaultValue {
 pub struct Constraints {
     pub minimum: Option<f64>,
     pub maximum: Option<f64>,
+    /// `exclusiveMinimum: true`: `minimum` itself is not allowed.
+    pub exclusive_minimum: bool,
+    pub exclusive_maximum: bool,
+    pub multiple_of: Option<f64>,
+    /// `minLength` of a string or `minItems` of an array.
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
+    pub pattern: Option<String>,
+    pub unique_items: bool,
+    pub min_properties: Option<u64>,
+    pub max_properties: Option<u64>,
 }
 
 impl Constraints {
     pub fn is_empty(&self) -> bool {
         *self == Constraints::default()
+    }
+
+    /// Whether schemars' attributes cannot state them all (the generated code then builds
+    /// the field's schema in a function).
+    pub fn needs_schema_fn(&self) -> bool {
+        self.exclusive_minimum
+            || self.exclusive_maximum
+            || self.multiple_of.is_some()
+            || self.pattern.is_some()
+            || self.unique_items
+            || self.min_properties.is_some()
+            || self.max_properties.is_some()
     }
 }
 
@@ -138,8 +168,16 @@ pub enum TypeRef {
     String,
     DateTime,
     Date,
+    /// A string in a format the generated code checks when it reads one.
+    Format(StringFormat),
+    I8,
+    I16,
     I32,
     I64,
+    U8,
+    U16,
+    U32,
+    U64,
     F32,
     F64,
     Bool,
@@ -150,6 +188,49 @@ pub enum TypeRef {
     JsonObject,
     /// Any JSON value.
     Any,
+}
+
+/// String formats that are more than a hint: a value is checked against its format when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StringFormat {
+    Uuid,
+    Uri,
+    Email,
+    Ipv4,
+    Ipv6,
+    /// Base64 text.
+    Byte,
+    /// Any octets (a file in a form, for instance): not checked.
+    Binary,
+}
+
+impl StringFormat {
+    pub const ALL: [StringFormat; 7] = [
+        StringFormat::Uuid,
+        StringFormat::Uri,
+        StringFormat::Email,
+        StringFormat::Ipv4,
+        StringFormat::Ipv6,
+        StringFormat::Byte,
+        StringFormat::Binary,
+    ];
+
+    /// The `format` keyword's value.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            StringFormat::Uuid => "uuid",
+            StringFormat::Uri => "uri",
+            StringFormat::Email => "email",
+            StringFormat::Ipv4 => "ipv4",
+            StringFormat::Ipv6 => "ipv6",
+            StringFormat::Byte => "byte",
+            StringFormat::Binary => "binary",
+        }
+    }
+
+    pub fn from_keyword(keyword: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.keyword() == keyword)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

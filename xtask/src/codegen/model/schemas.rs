@@ -7,13 +7,28 @@ use anyhow::{Context, Result, bail, ensure};
 use heck::ToPascalCase;
 use serde_json::Value;
 
+use super::all_of;
 use super::build::Builder;
 use super::naming::{join, rust_field_name, rust_type_name};
-use super::{Constraints, DefaultValue, EnumVariant, Field, OneOfVariant, TypeDef, TypeKind, TypeRef};
+use super::{Constraints, DefaultValue, EnumVariant, Field, OneOfVariant, StringFormat, TypeDef, TypeKind, TypeRef};
 
 impl<'a> Builder<'a> {
-    /// Defines a named type for `schema`, which must be an object or a string enum.
+    /// `schema` with its `allOf` merged (see [`all_of`]).
+    pub(super) fn merged(&self, schema: &Value, location: &str) -> Result<Value> {
+        let resolve = |reference: &str| self.resolve_ref(reference, location).ok().map(|(_, schema)| schema);
+        all_of::merge(schema, location, &resolve)
+    }
+
+    /// Defines a named type for `schema`: a struct, an enum, a `oneOf`, or a newtype around
+    /// whatever else the schema is (an array, a map, a scalar).
     pub(super) fn define(&mut self, name: &str, schema_name: &str, schema: &Value, location: &str) -> Result<()> {
+        let merged;
+        let schema = if schema.get("allOf").is_some() && all_of::single_reference(schema).is_none() {
+            merged = self.merged(schema, location)?;
+            &merged
+        } else {
+            schema
+        };
         check_keywords(schema, location)?;
         let title = schema.get("title").and_then(Value::as_str).map(str::to_owned);
         let description = schema.get("description").and_then(Value::as_str).map(str::to_owned);
@@ -38,6 +53,14 @@ impl<'a> Builder<'a> {
             TypeKind::Enum { variants: enum_variants(values, location)? }
         } else if let Some(alternatives) = schema.get("oneOf") {
             self.one_of(name, schema, alternatives, location)?
+        } else if schema.get("properties").is_none() && schema.get("additionalProperties") != Some(&Value::Bool(false)) {
+            // No struct of its own: a newtype around what the schema is.
+            let nullable = schema.get("nullable").and_then(Value::as_bool).unwrap_or(false);
+            let ty = match all_of::single_reference(schema) {
+                Some(reference) => TypeRef::Named(rust_type_name(self.resolve_ref(reference, location)?.0, location)?),
+                None => self.type_ref(schema, &format!("{name}Inner"), location)?,
+            };
+            TypeKind::Alias { ty, constraints: constraints(schema, location)?, nullable }
         } else {
             let required: Vec<&str> = schema
                 .get("required")
@@ -83,6 +106,8 @@ impl<'a> Builder<'a> {
                     },
                     constraints: constraints(property_schema, &property_location)?,
                     default,
+                    read_only: property_schema.get("readOnly").and_then(Value::as_bool).unwrap_or(false),
+                    write_only: property_schema.get("writeOnly").and_then(Value::as_bool).unwrap_or(false),
                 });
             }
             let (deny_unknown_fields, extra_properties) = match schema.get("additionalProperties") {
@@ -90,10 +115,10 @@ impl<'a> Builder<'a> {
                 Some(Value::Bool(false)) => (true, None),
                 Some(Value::Bool(true)) => (false, Some(TypeRef::Any)),
                 Some(Value::Object(value_schema)) if value_schema.is_empty() => (false, Some(TypeRef::Any)),
-                Some(_) => bail!(
-                    "{location}/additionalProperties: an object with properties may only allow other \
-                     properties as `true`; a typed map of extra properties is not supported"
-                ),
+                Some(value_schema) => {
+                    let at = join(location, "additionalProperties");
+                    (false, Some(self.type_ref(value_schema, &format!("{name}Value"), &at)?))
+                }
             };
             TypeKind::Struct { fields, deny_unknown_fields, extra_properties }
         };
@@ -185,9 +210,15 @@ impl<'a> Builder<'a> {
     /// Resolves a schema used in a field, parameter or body; an inline object or enum
     /// becomes a new named type called `inline_name`.
     pub(super) fn type_ref(&mut self, schema: &Value, inline_name: &str, location: &str) -> Result<TypeRef> {
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        if let Some(reference) =
+            schema.get("$ref").and_then(Value::as_str).or_else(|| all_of::single_reference(schema))
+        {
             let (key, _) = self.resolve_ref(reference, location)?;
             return rust_type_name(key, location).map(TypeRef::Named);
+        }
+        if schema.get("allOf").is_some() {
+            let merged = self.merged(schema, location)?;
+            return self.type_ref(&merged, inline_name, location);
         }
         check_keywords(schema, location)?;
         if is_named_kind(schema) {
@@ -202,20 +233,38 @@ impl<'a> Builder<'a> {
         }
         Ok(match type_name {
             Some("string") => match format {
+                None => TypeRef::String,
                 Some("date-time") => TypeRef::DateTime,
                 Some("date") => TypeRef::Date,
-                Some("binary") => bail!("{location}: binary strings are not supported"),
-                _ => TypeRef::String,
+                Some(other) => match StringFormat::from_keyword(other) {
+                    Some(known) => TypeRef::Format(known),
+                    None => {
+                        self.unknown_format(other, "string", location);
+                        TypeRef::String
+                    }
+                },
             },
             Some("integer") => match format {
+                Some("int8") => TypeRef::I8,
+                Some("int16") => TypeRef::I16,
                 Some("int32") => TypeRef::I32,
                 None | Some("int64") => TypeRef::I64,
-                Some(other) => bail!("{location}: integer format {other:?} is not supported"),
+                Some("uint8") => TypeRef::U8,
+                Some("uint16") => TypeRef::U16,
+                Some("uint32") => TypeRef::U32,
+                Some("uint64") => TypeRef::U64,
+                Some(other) => {
+                    self.unknown_format(other, "integer", location);
+                    TypeRef::I64
+                }
             },
             Some("number") => match format {
                 Some("float") => TypeRef::F32,
                 None | Some("double") => TypeRef::F64,
-                Some(other) => bail!("{location}: number format {other:?} is not supported"),
+                Some(other) => {
+                    self.unknown_format(other, "number", location);
+                    TypeRef::F64
+                }
             },
             Some("boolean") => TypeRef::Bool,
             Some("array") => {
@@ -246,7 +295,7 @@ impl<'a> Builder<'a> {
     /// The `default` of a schema, checked against its type. A default is allowed only where
     /// it has an effect: on an optional, non-nullable scalar or enum.
     pub(super) fn default_value(
-        &self,
+        &mut self,
         schema: &Value,
         ty: &TypeRef,
         required: bool,
@@ -261,14 +310,25 @@ impl<'a> Builder<'a> {
             None => schema,
         };
         let Some(value) = schema.get("default") else { return Ok(None) };
-        ensure!(!required, "{location}/default: a required value never takes its default; drop one of them");
-        ensure!(
-            schema.get("nullable").and_then(Value::as_bool) != Some(true),
-            "{location}/default: defaults on nullable values are not supported"
-        );
+        let ignored = |why: &str| format!("{location}/default: {why}; the generated code ignores it");
+        if required {
+            self.warnings.push(ignored("a required value never takes its default"));
+            return Ok(None);
+        }
+        if schema.get("nullable").and_then(Value::as_bool) == Some(true) {
+            self.warnings.push(ignored("an absent nullable value reads as null, not as a default"));
+            return Ok(None);
+        }
         let mismatch = || anyhow::anyhow!("{location}/default: {value} does not fit the schema's type");
         Ok(Some(match ty {
-            TypeRef::I32 | TypeRef::I64 => DefaultValue::Integer(value.as_i64().ok_or_else(mismatch)?),
+            TypeRef::I8
+            | TypeRef::I16
+            | TypeRef::I32
+            | TypeRef::I64
+            | TypeRef::U8
+            | TypeRef::U16
+            | TypeRef::U32
+            | TypeRef::U64 => DefaultValue::Integer(value.as_i64().ok_or_else(mismatch)?),
             TypeRef::F32 | TypeRef::F64 => DefaultValue::Number(value.as_f64().ok_or_else(mismatch)?),
             TypeRef::Bool => DefaultValue::Bool(value.as_bool().ok_or_else(mismatch)?),
             TypeRef::String => DefaultValue::String(value.as_str().ok_or_else(mismatch)?.to_owned()),
@@ -281,8 +341,18 @@ impl<'a> Builder<'a> {
                 let variant = variants.into_iter().find(|v| v.value == text).ok_or_else(mismatch)?;
                 DefaultValue::Variant { type_name: type_name.clone(), variant: variant.rust_name.clone() }
             }
-            _ => bail!("{location}/default: defaults are supported on scalars and enums only"),
+            _ => {
+                self.warnings.push(ignored("only scalars and enums take defaults in the generated code"));
+                return Ok(None);
+            }
         }))
+    }
+
+    /// A `format` the generators do not know: the base type, with a warning.
+    fn unknown_format(&mut self, format: &str, base: &str, location: &str) {
+        self.warnings.push(format!(
+            "{location}/format: {format:?} is not a format the generators know; the value is a plain {base}"
+        ));
     }
 
     pub(super) fn is_struct(&self, type_name: &str) -> bool {
@@ -306,21 +376,7 @@ pub(super) fn check_keywords(schema: &Value, location: &str) -> Result<()> {
     let Some(object) = schema.as_object() else {
         bail!("{location}: a schema must be an object");
     };
-    for keyword in [
-        "allOf",
-        "anyOf",
-        "not",
-        "discriminator",
-        "pattern",
-        "multipleOf",
-        "uniqueItems",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "minProperties",
-        "maxProperties",
-        "readOnly",
-        "writeOnly",
-    ] {
+    for keyword in ["anyOf", "not", "discriminator"] {
         ensure!(!object.contains_key(keyword), "{location}: `{keyword}` is not supported by the generators");
     }
     if let Some(values) = object.get("enum") {
@@ -344,7 +400,31 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
     let is_array = schema.get("type").and_then(Value::as_str) == Some("array");
     let (min_length, max_length) =
         if is_array { (count("minItems")?, count("maxItems")?) } else { (count("minLength")?, count("maxLength")?) };
-    Ok(Constraints { minimum: number("minimum"), maximum: number("maximum"), min_length, max_length })
+    let flag = |key: &str| schema.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let pattern = schema.get("pattern").and_then(Value::as_str).map(str::to_owned);
+    if let Some(pattern) = &pattern {
+        regex::Regex::new(pattern).map_err(|e| {
+            anyhow::anyhow!(
+                "{location}/pattern: {pattern:?} is not a regular expression the generated code can check ({e}); \
+                 lookaround and backreferences are not supported: write the pattern without them"
+            )
+        })?;
+    }
+    let multiple_of = number("multipleOf");
+    ensure!(multiple_of.is_none_or(|m| m > 0.0), "{location}/multipleOf: must be greater than 0");
+    Ok(Constraints {
+        minimum: number("minimum"),
+        maximum: number("maximum"),
+        exclusive_minimum: flag("exclusiveMinimum"),
+        exclusive_maximum: flag("exclusiveMaximum"),
+        multiple_of,
+        min_length,
+        max_length,
+        pattern,
+        unique_items: flag("uniqueItems"),
+        min_properties: count("minProperties")?,
+        max_properties: count("maxProperties")?,
+    })
 }
 
 /// Objects with properties, string enums and `oneOf`s become named Rust types.

@@ -1,0 +1,33 @@
+//! A compile test of the generators over real API descriptions.
+//!
+//! `build.rs` generates, for every spec in `tests/specs/`, a module with the spec's shared
+//! types, its dropshot server trait and its progenitor client, laid out as the workspace's
+//! own crates are but in one crate. This crate compiling proves the generated code is valid
+//! Rust; `tests/tests/corpus.rs` proves each trait emits its spec back.
+
+include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
+
+/// One spec of the corpus.
+pub struct Spec {
+    /// The file name in `tests/specs/`.
+    pub file: &'static str,
+    pub operations: usize,
+    /// The OpenAPI document its generated trait emits.
+    pub openapi_document: fn() -> serde_json::Value,
+}
+
+/// The document a generated trait emits, with the spec's `info`.
+fn emitted<C: dropshot::ServerContext>(
+    description: Result<dropshot::ApiDescription<C>, dropshot::ApiDescriptionBuildErrors>,
+    title: &str,
+    version: &str,
+    text: Option<&str>,
+) -> serde_json::Value {
+    let description = description.expect("a generated trait is a valid API");
+    let version: semver::Version = version.parse().expect("the generator checked info.version");
+    let mut openapi = description.openapi(title, version);
+    if let Some(text) = text {
+        openapi.description(text);
+    }
+    openapi.json().expect("the document serializes")
+}

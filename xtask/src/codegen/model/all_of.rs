@@ -1,0 +1,175 @@
+//! `allOf`: a schema made of parts, all of which a value must satisfy.
+//!
+//! The generators write flat types, so an `allOf` is merged into the one schema it means:
+//! properties and `required` are united, every other keyword is taken from whichever part
+//! has it (two different values of one keyword are refused by place, since a Rust type cannot
+//! hold both), and a property two parts both describe becomes the `allOf` of both, merged in
+//! turn. The schema's own annotations (`description`, `title`, `nullable`, …) stay; those of
+//! its parts belong to the parts. A `discriminator` of a part (a parent in an inheritance
+//! hierarchy) says how to choose among the parent's children, not what the child holds, so
+//! it is left out.
+//!
+//! An `allOf` of a single `$ref` beside annotations only (how OpenAPI 3.0 writes "this type,
+//! nullable" or "this type, described here") is not merged: it is a reference to that type.
+//!
+//! The round-trip normaliser calls [`merge`] too, so that the spec and the emitted document are
+//! compared in the same terms.
+
+use anyhow::{Result, bail};
+use serde_json::{Map, Value};
+
+use super::naming::join;
+
+/// Keywords that describe the schema they stand in, not its parts.
+fn is_own_annotation(keyword: &str) -> bool {
+    matches!(keyword, "description" | "title" | "example" | "examples" | "deprecated" | "nullable" | "default")
+        || keyword.starts_with("x-")
+}
+
+/// The one `$ref` an `allOf` wraps, when annotations are all that stand beside it.
+pub fn single_reference(schema: &Value) -> Option<&str> {
+    let object = schema.as_object()?;
+    let [part] = object.get("allOf")?.as_array()?.as_slice() else { return None };
+    let reference = part.get("$ref")?.as_str()?;
+    let only_ref = part.as_object().is_some_and(|p| p.len() == 1);
+    (only_ref && object.keys().all(|k| k == "allOf" || is_own_annotation(k))).then_some(reference)
+}
+
+/// `schema` with its `allOf` merged away (recursively through referenced parts).
+/// `resolve` follows a `$ref` to the schema it names.
+pub fn merge<'v>(schema: &Value, location: &str, resolve: &dyn Fn(&str) -> Option<&'v Value>) -> Result<Value> {
+    merge_at(schema, location, resolve, 0)
+}
+
+fn merge_at<'v>(
+    schema: &Value,
+    location: &str,
+    resolve: &dyn Fn(&str) -> Option<&'v Value>,
+    depth: usize,
+) -> Result<Value> {
+    if depth > 64 {
+        bail!("{location}: `allOf` parts refer to each other in a cycle; a type cannot contain itself");
+    }
+    let Some(object) = schema.as_object() else { return Ok(schema.clone()) };
+    let Some(parts) = object.get("allOf") else { return Ok(schema.clone()) };
+    let Some(parts) = parts.as_array() else { bail!("{location}/allOf: must be an array of schemas") };
+    let mut merged: Map<String, Value> = object.iter().filter(|(k, _)| *k != "allOf").map(|(k, v)| (k.clone(), v.clone())).collect();
+    for (index, part) in parts.iter().enumerate() {
+        let at = format!("{location}/allOf/{index}");
+        let part = match part.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let Some(target) = resolve(reference) else { bail!("{at}: unresolved reference {reference:?}") };
+                merge_at(target, &at, resolve, depth + 1)?
+            }
+            None => merge_at(part, &at, resolve, depth + 1)?,
+        };
+        let Some(part) = part.as_object() else { bail!("{at}: a schema must be an object") };
+        for (keyword, value) in part {
+            if is_own_annotation(keyword) || keyword == "discriminator" {
+                continue;
+            }
+            match keyword.as_str() {
+                "properties" => {
+                    let Some(properties) = value.as_object() else { continue };
+                    let target = merged.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+                    let Some(target) = target.as_object_mut() else { bail!("{location}/properties: must be an object") };
+                    for (name, property) in properties {
+                        match target.get(name) {
+                            None => {
+                                target.insert(name.clone(), property.clone());
+                            }
+                            Some(existing) if existing == property => {}
+                            Some(existing) => {
+                                let both = serde_json::json!({ "allOf": [existing, property] });
+                                let place = join(&format!("{at}/properties"), name);
+                                target.insert(name.clone(), merge_at(&both, &place, resolve, depth + 1)?);
+                            }
+                        }
+                    }
+                }
+                "required" => {
+                    let Some(names) = value.as_array() else { continue };
+                    let target = merged.entry("required").or_insert_with(|| Value::Array(Vec::new()));
+                    let Some(target) = target.as_array_mut() else { bail!("{location}/required: must be an array") };
+                    for name in names {
+                        if !target.contains(name) {
+                            target.push(name.clone());
+                        }
+                    }
+                }
+                _ => match merged.get(keyword) {
+                    None => {
+                        merged.insert(keyword.clone(), value.clone());
+                    }
+                    Some(existing) if existing == value => {}
+                    Some(existing) => bail!(
+                        "{at}/{keyword}: {value} here, but {existing} elsewhere in the same `allOf`; no value can \
+                         satisfy both as one type, so write the one that is meant"
+                    ),
+                },
+            }
+        }
+    }
+    Ok(Value::Object(merged))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn components() -> Value {
+        json!({
+            "NewPet": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "tag": {"type": "string"}}},
+            "Base": {"type": "object", "discriminator": {"propertyName": "kind"}, "properties": {"kind": {"type": "string"}}},
+        })
+    }
+
+    fn merged(schema: Value) -> Result<Value> {
+        let components = components();
+        let resolve = |reference: &str| components.get(reference.trim_start_matches("#/components/schemas/"));
+        merge(&schema, "#/components/schemas/X", &resolve)
+    }
+
+    #[test]
+    fn parts_are_merged_into_one_object() {
+        let pet = merged(json!({
+            "description": "A pet.",
+            "allOf": [
+                {"$ref": "#/components/schemas/NewPet"},
+                {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer", "format": "int64"}}}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(
+            pet,
+            json!({
+                "description": "A pet.",
+                "type": "object",
+                "required": ["name", "id"],
+                "properties": {"name": {"type": "string"}, "tag": {"type": "string"}, "id": {"type": "integer", "format": "int64"}}
+            })
+        );
+        let child = merged(json!({"allOf": [{"$ref": "#/components/schemas/Base"}, {"properties": {"bark": {"type": "boolean"}}}]})).unwrap();
+        assert!(child.get("discriminator").is_none(), "{child}");
+    }
+
+    #[test]
+    fn what_no_value_can_satisfy_is_refused_by_place() {
+        let error = merged(json!({"allOf": [{"type": "string"}, {"type": "integer"}]})).unwrap_err().to_string();
+        assert!(error.starts_with("#/components/schemas/X/allOf/1/type: \"integer\" here, but \"string\""), "{error}");
+        let cycle = json!({"allOf": [{"$ref": "#/components/schemas/X"}]});
+        let components = json!({"X": cycle.clone()});
+        let resolve = |reference: &str| components.get(reference.trim_start_matches("#/components/schemas/"));
+        assert!(merge(&cycle, "#/components/schemas/X", &resolve).unwrap_err().to_string().contains("cycle"));
+    }
+
+    #[test]
+    fn a_lone_reference_with_annotations_stays_a_reference() {
+        let nullable = json!({"nullable": true, "description": "d", "allOf": [{"$ref": "#/components/schemas/NewPet"}]});
+        assert_eq!(single_reference(&nullable), Some("#/components/schemas/NewPet"));
+        let constrained = json!({"maxLength": 3, "allOf": [{"$ref": "#/components/schemas/NewPet"}]});
+        assert_eq!(single_reference(&constrained), None);
+    }
+}
