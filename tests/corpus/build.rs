@@ -14,9 +14,8 @@ fn main() -> Result<()> {
     let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     println!("cargo:rerun-if-changed={}", specs.display());
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&specs)?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&specs)?.map(|entry| entry.map(|e| e.path())).collect::<Result<_, _>>()?;
     files.retain(|path| matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")));
     files.sort();
     let mut index = String::new();

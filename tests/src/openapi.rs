@@ -137,6 +137,42 @@ fn merge_all_of(spec: &Value) -> Value {
     walk(spec, &schemas)
 }
 
+/// Rule 17 (the spec side, normalised): a path variable dropshot serves under another
+/// name (its router takes one name per place in a path: the first operation's) is renamed
+/// so, in the path and in its parameter.
+fn rename_served_variables(spec: &mut Value, api: &Api) {
+    let served = xtask::codegen::server_trait::served_paths(api);
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for (op, (served_path, _)) in api.operations.iter().zip(&served) {
+        let renames = xtask::codegen::server_trait::renamed_variables(&op.path, served_path);
+        if renames.is_empty() {
+            continue;
+        }
+        let method = op.method.to_lowercase();
+        let Some(mut operation) = paths.get_mut(&op.path).and_then(|item| item.as_object_mut()?.remove(&method)) else {
+            continue;
+        };
+        if paths.get(&op.path).and_then(Value::as_object).is_some_and(|item| item.is_empty()) {
+            paths.remove(&op.path);
+        }
+        let mut path = op.path.clone();
+        for (from, to) in &renames {
+            path = path.replace(&format!("{{{from}}}"), &format!("{{{to}}}"));
+            for param in operation.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+                if param["in"] == "path" && param["name"] == from.as_str() {
+                    param["name"] = json!(to);
+                }
+            }
+        }
+        if let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
+            params.sort_by_key(|p| {
+                (p["in"].as_str().unwrap_or_default().to_owned(), p["name"].as_str().unwrap_or_default().to_owned())
+            });
+        }
+        paths.entry(path).or_insert_with(|| json!({}))[&method] = operation;
+    }
+}
+
 /// Rule 16 (the spec side): only the component schemas the operations reach; dropshot
 /// describes the types its endpoints use and no others.
 fn only_reachable_schemas(spec: &Value) -> Value {
@@ -187,9 +223,9 @@ fn drop_framework_errors(spec: &Value, emitted: &mut Value) {
         for (method, operation) in item.iter_mut() {
             let spec_has_errors = spec["paths"][path][method]["responses"].get("errors").is_some();
             let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
-            let framework = responses.get("errors").is_some_and(|errors| {
-                errors.as_array().is_some_and(|e| e.len() == 1 && is_dropshot_error(&e[0]))
-            });
+            let framework = responses
+                .get("errors")
+                .is_some_and(|errors| errors.as_array().is_some_and(|e| e.len() == 1 && is_dropshot_error(&e[0])));
             if framework && !spec_has_errors {
                 responses.remove("errors");
             }
@@ -200,7 +236,8 @@ fn drop_framework_errors(spec: &Value, emitted: &mut Value) {
 /// dropshot's `Error` body (`HttpErrorResponseBody`), as it describes it.
 fn is_dropshot_error(schema: &Value) -> bool {
     let properties = schema.get("properties").and_then(Value::as_object);
-    properties.is_some_and(|p| p.contains_key("request_id") && p.contains_key("message") && p.contains_key("error_code"))
+    properties
+        .is_some_and(|p| p.contains_key("request_id") && p.contains_key("message") && p.contains_key("error_code"))
 }
 
 /// The normalised form of a document (see the module docs).
@@ -286,6 +323,13 @@ fn resolve<'a>(value: &'a Value, components: &'a Value, section: &str) -> &'a Va
 }
 
 fn normalize_operation(operation: &mut Value, components: &Value) {
+    if let Some(object) = operation.as_object_mut() {
+        // dropshot cannot declare security (the trait has it as constants, see `SECURITY`).
+        object.remove("security");
+        if object.get("parameters").and_then(Value::as_array).is_some_and(|p| p.is_empty()) {
+            object.remove("parameters");
+        }
+    }
     // dropshot makes a summary and a description of one doc comment (its first line is the
     // summary): compare their words.
     if let Some(object) = operation.as_object_mut() {
@@ -304,6 +348,19 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             *param = resolve(param, components, "parameters").clone();
             if param.get("required") == Some(&Value::Bool(false)) {
                 param.as_object_mut().unwrap().remove("required");
+            }
+            if let Some(object) = param.as_object_mut() {
+                object.remove("style");
+                object.remove("explode");
+            }
+            // dropshot describes only scalar query parameters: an array one is read as such
+            // (repeated or comma-separated) and described as a string.
+            if param["in"] == "query" && param.pointer("/schema/type") == Some(&json!("array")) {
+                let description = param["schema"].get("description").cloned();
+                param["schema"] = json!({"type": "string"});
+                if let Some(description) = description {
+                    param["schema"]["description"] = description;
+                }
             }
             if let Some(schema) = param.get_mut("schema").and_then(Value::as_object_mut) {
                 schema.remove("default");
@@ -436,7 +493,8 @@ fn normalize_schemas(value: &mut Value) {
                 }
                 Some("string") => {
                     let known = |f: &str| {
-                        matches!(f, "date-time" | "date") || xtask::codegen::model::StringFormat::from_keyword(f).is_some()
+                        matches!(f, "date-time" | "date")
+                            || xtask::codegen::model::StringFormat::from_keyword(f).is_some()
                     };
                     if format.is_some_and(|f| !known(&f)) {
                         map.remove("format");
@@ -615,7 +673,8 @@ pub fn difference(spec: &Value, emitted: &Value) -> Option<String> {
         .and_then(Value::as_object)
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
-    let left = normalize(&without_routed_operations(spec, &api));
+    let mut left = normalize(&without_routed_operations(spec, &api));
+    rename_served_variables(&mut left, &api);
     let mut right = normalize(&unpin_literal_segments(&inline_unnamed(emitted, &spec_names)));
     drop_framework_errors(&left, &mut right);
     let (left, right) = (canonical_yaml(&left), canonical_yaml(&right));
@@ -702,7 +761,12 @@ components:
     #[test]
     fn a_lost_format_is_a_difference() {
         let mut changed = emitted();
-        changed.pointer_mut("/paths/~1things/post/parameters/1/schema").unwrap().as_object_mut().unwrap().remove("format");
+        changed
+            .pointer_mut("/paths/~1things/post/parameters/1/schema")
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("format");
         let diff = difference(&spec(), &changed).expect("a difference");
         assert!(diff.contains("-          format: uri"), "{diff}");
     }

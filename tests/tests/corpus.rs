@@ -17,7 +17,10 @@ fn every_corpus_spec_round_trips() {
         let emitted = match std::panic::catch_unwind(spec.openapi_document) {
             Ok(emitted) => emitted,
             Err(_) => {
-                failures.push(format!("tests/specs/{}: the generated trait does not describe an API (see above)", spec.file));
+                failures.push(format!(
+                    "tests/specs/{}: the generated trait does not describe an API (see above)",
+                    spec.file
+                ));
                 continue;
             }
         };
@@ -26,7 +29,13 @@ fn every_corpus_spec_round_trips() {
         }
     }
     assert!(corpus::SPECS.len() >= 8, "the corpus lost specs: {}", corpus::SPECS.len());
-    assert!(failures.is_empty(), "{} of {} specs do not round-trip:\n\n{}", failures.len(), corpus::SPECS.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} specs do not round-trip:\n\n{}",
+        failures.len(),
+        corpus::SPECS.len(),
+        failures.join("\n\n")
+    );
 }
 
 /// Every file in `tests/specs/` is in the corpus: none is skipped by the build.

@@ -5,7 +5,7 @@
 //! `squared-server`), and `squared_api_mod::stub_api_description()` turns the trait into the
 //! OpenAPI document the round-trip test compares with the spec. This file adds only what
 //! cannot be generated: the error type every method returns, and the extractors and
-//! response wrappers the generated trait names (`OptionalBody`, `PinnedBody`, `Pinned`, `Routed`).
+//! response wrappers the generated trait names (`OptionalBody`, `ArrayQuery`, `PinnedBody`, `Pinned`, `Routed`).
 //!
 //! Dependencies stay few (dropshot and the shared types): nothing here knows about storage,
 //! authentication or the catalog.
@@ -13,10 +13,12 @@
 #[allow(clippy::all)]
 #[rustfmt::skip]
 mod generated;
+mod array_query;
 mod error;
 mod optional_body;
 mod pinned;
 
+pub use array_query::{ArrayQuery, RepeatedKeys, comma_separated, repeated};
 pub use error::ApiError;
 pub use generated::*;
 pub use optional_body::OptionalBody;

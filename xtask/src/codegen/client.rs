@@ -40,9 +40,8 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     }
     // progenitor asserts (panics) where a document goes beyond what it takes; the rewrite
     // above is meant to prevent that, and a panic left is reported as an error, not a crash.
-    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Generator::new(&settings).generate_tokens(&openapi)
-    }));
+    let generated =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Generator::new(&settings).generate_tokens(&openapi)));
     match generated {
         Ok(Ok(tokens)) => Ok(tokens),
         Ok(Err(e)) => anyhow::bail!("progenitor could not generate the client: {e}"),

@@ -41,7 +41,20 @@ pub fn served_paths(api: &Api) -> Vec<(String, Vec<PinnedSegment>)> {
             let mut served: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
             let mut pinned = Vec::new();
             for (index, segment) in segments.iter().enumerate() {
-                if is_variable(segment) || segment.is_empty() {
+                if is_variable(segment) {
+                    // dropshot's router takes one variable name per place in the path: the
+                    // first operation's name there serves them all.
+                    let first = split.iter().find_map(|other| {
+                        let shares_prefix = other.len() > index
+                            && other[..index].iter().zip(&segments[..index]).all(|(a, b)| same(a, b));
+                        (shares_prefix && is_variable(other[index])).then(|| other[index])
+                    });
+                    if let Some(first) = first {
+                        served[index] = first.to_owned();
+                    }
+                    continue;
+                }
+                if segment.is_empty() {
                     continue;
                 }
                 let variable = split.iter().find_map(|other| {
@@ -58,6 +71,20 @@ pub fn served_paths(api: &Api) -> Vec<(String, Vec<PinnedSegment>)> {
                 }
             }
             (served.join("/"), pinned)
+        })
+        .collect()
+}
+
+/// The path variables an operation's served path names differently from the spec, as
+/// (spec name, served name): dropshot's router takes one name per place in the path.
+pub fn renamed_variables(spec_path: &str, served_path: &str) -> Vec<(String, String)> {
+    let variable = |s: &str| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).map(str::to_owned);
+    spec_path
+        .split('/')
+        .zip(served_path.split('/'))
+        .filter_map(|(spec, served)| match (variable(spec), variable(served)) {
+            (Some(a), Some(b)) if a != b => Some((a, b)),
+            _ => None,
         })
         .collect()
 }
@@ -85,6 +112,7 @@ pub fn routed_through(api: &Api, served: &[(String, Vec<PinnedSegment>)]) -> Vec
 #[allow(clippy::too_many_arguments)]
 fn param_struct(
     layout: &Layout,
+    renames: &[(String, String)],
     op: &Operation,
     location: ParamLocation,
     pinned: &[PinnedSegment],
@@ -105,8 +133,16 @@ fn param_struct(
     let name = format_ident!("{}{suffix}", op.operation_id.to_pascal_case());
     let doc = format!(" The {} parameters of `{}`.", location.as_str(), op.operation_id);
     let fields = params.iter().map(|p| {
+        // A path variable dropshot serves under another name is read under that name.
+        let wire = renames
+            .iter()
+            .find(|(spec, _)| location == ParamLocation::Path && *spec == p.name)
+            .map_or(&p.name, |(_, served)| served);
+        if let (ParamLocation::Query, TypeRef::Array(_)) = (location, &p.ty) {
+            return (array_query_field(layout, p), Vec::new());
+        }
         let field = Field {
-            name: p.name.clone(),
+            name: wire.clone(),
             rust_name: p.rust_name.clone(),
             ty: p.ty.clone(),
             required: p.required,
@@ -118,6 +154,20 @@ fn param_struct(
             write_only: false,
         };
         field_tokens(&field, &name.to_string(), TypePath::Module(&layout.types))
+    });
+    let repeated: Vec<&str> = params
+        .iter()
+        .filter(|p| location == ParamLocation::Query && matches!(p.ty, TypeRef::Array(_)) && p.explode)
+        .map(|p| p.name.as_str())
+        .collect();
+    let has_arrays = location == ParamLocation::Query && params.iter().any(|p| matches!(p.ty, TypeRef::Array(_)));
+    let repeated_keys = has_arrays.then(|| {
+        let support = path_tokens(&layout.support);
+        quote! {
+            impl #support::RepeatedKeys for #name {
+                const REPEATED: &'static [&'static str] = &[#(#repeated),*];
+            }
+        }
     });
     let (mut fields, helper_fns): (Vec<_>, Vec<_>) = fields.unzip();
     let helper_fns = helper_fns.into_iter().flatten();
@@ -198,6 +248,8 @@ fn param_struct(
 
         #allowed_elsewhere
 
+        #repeated_keys
+
         #routed_impl
 
         #shadowed_impl
@@ -205,6 +257,35 @@ fn param_struct(
         #(#helper_fns)*
     });
     Some(name)
+}
+
+/// A query parameter that is an array: read by `ArrayQuery` from a repeated key (or one
+/// comma-separated value when `explode: false`), and described as a string, the nearest
+/// dropshot takes (it describes only scalar query parameters).
+fn array_query_field(layout: &Layout, p: &Param) -> TokenStream {
+    let ident = format_ident!("{}", p.rust_name);
+    let wire = &p.name;
+    let inner = rust_type(&p.ty, TypePath::Module(&layout.types));
+    let read = format!("{}::{}", layout.support, if p.explode { "repeated" } else { "comma_separated" });
+    let docs = p.description.as_ref().map(|d| {
+        let line = format!(" {d}");
+        quote!(#[doc = #line] #[schemars(description = #d)])
+    });
+    if p.required {
+        quote! {
+            #docs
+            #[serde(rename = #wire, deserialize_with = #read)]
+            #[schemars(with = "::std::string::String")]
+            pub #ident: #inner,
+        }
+    } else {
+        quote! {
+            #docs
+            #[serde(rename = #wire, default, deserialize_with = #read)]
+            #[schemars(with = "::std::string::String")]
+            pub #ident: ::std::option::Option<#inner>,
+        }
+    }
 }
 
 /// How an operation is served.
@@ -234,6 +315,7 @@ fn method_tokens(
     structs: &mut Vec<TokenStream>,
 ) -> Result<TokenStream> {
     let name = format_ident!("{}", op.rust_name);
+    let support = path_tokens(&layout.support);
     let operation_id = (op.rust_name != op.operation_id).then(|| {
         let id = &op.operation_id;
         quote!(, operation_id = #id)
@@ -272,12 +354,24 @@ fn method_tokens(
             }
             _ => None,
         };
-        if let Some(struct_name) = param_struct(layout, op, location, pinned, allow, &routed, shadowed, structs) {
+        let arrays =
+            location == ParamLocation::Query && op.params_in(location).any(|p| matches!(p.ty, TypeRef::Array(_)));
+        let extractor = if arrays { quote!(#support::ArrayQuery) } else { extractor };
+        if let Some(struct_name) = param_struct(
+            layout,
+            &renamed_variables(&op.path, served_path),
+            op,
+            location,
+            pinned,
+            allow,
+            &routed,
+            shadowed,
+            structs,
+        ) {
             let arg = format_ident!("{arg}");
             args.push(quote!(#arg: #extractor<#struct_name>));
         }
     }
-    let support = path_tokens(&layout.support);
     let mut content_type = None;
     if let Some(body) = &op.body {
         let ty = rust_type(&body.content.ty, TypePath::Module(&layout.types));

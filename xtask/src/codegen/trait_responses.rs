@@ -118,7 +118,11 @@ fn body_marker(op: &Operation, kind: &str, schemas: Vec<TokenStream>, items: &mu
         true => quote!(generator.subschema_for::<()>()),
         false => union_schema(schemas),
     };
-    let doc = format!(" The body schema of `{}`'s {} responses, for dropshot's description.", op.operation_id, kind.to_lowercase());
+    let doc = format!(
+        " The body schema of `{}`'s {} responses, for dropshot's description.",
+        op.operation_id,
+        kind.to_lowercase()
+    );
     items.push(quote! {
         #[doc = #doc]
         #[doc(hidden)]

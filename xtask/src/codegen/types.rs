@@ -76,7 +76,9 @@ pub fn has_format(ty: &TypeRef) -> bool {
 /// string is described by its marker in the generated `formats` module.
 pub fn schema_type(ty: &TypeRef, path: TypePath) -> TokenStream {
     match ty {
-        TypeRef::Format(format) => path.of(&format!("formats::{}", heck::ToPascalCase::to_pascal_case(format.keyword()))),
+        TypeRef::Format(format) => {
+            path.of(&format!("formats::{}", heck::ToPascalCase::to_pascal_case(format.keyword())))
+        }
         TypeRef::Array(item) => {
             let item = schema_type(item, path);
             quote!(::std::vec::Vec<#item>)
@@ -469,7 +471,9 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
             let mut constraint_attrs = constraint_attrs(constraints);
             if has_format(ty) {
                 let schema = schema_type(ty, TypePath::Local);
-                let with = if *nullable { quote!(::std::option::Option<#schema>) } else { schema }.to_string().replace(' ', "");
+                let with = if *nullable { quote!(::std::option::Option<#schema>) } else { schema }
+                    .to_string()
+                    .replace(' ', "");
                 constraint_attrs.extend(quote!(#[schemars(with = #with)]));
             }
             let as_field = Field {

@@ -53,7 +53,8 @@ fn merge_at<'v>(
     let Some(object) = schema.as_object() else { return Ok(schema.clone()) };
     let Some(parts) = object.get("allOf") else { return Ok(schema.clone()) };
     let Some(parts) = parts.as_array() else { bail!("{location}/allOf: must be an array of schemas") };
-    let mut merged: Map<String, Value> = object.iter().filter(|(k, _)| *k != "allOf").map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut merged: Map<String, Value> =
+        object.iter().filter(|(k, _)| *k != "allOf").map(|(k, v)| (k.clone(), v.clone())).collect();
     for (index, part) in parts.iter().enumerate() {
         let at = format!("{location}/allOf/{index}");
         let part = match part.get("$ref").and_then(Value::as_str) {
@@ -72,7 +73,9 @@ fn merge_at<'v>(
                 "properties" => {
                     let Some(properties) = value.as_object() else { continue };
                     let target = merged.entry("properties").or_insert_with(|| Value::Object(Map::new()));
-                    let Some(target) = target.as_object_mut() else { bail!("{location}/properties: must be an object") };
+                    let Some(target) = target.as_object_mut() else {
+                        bail!("{location}/properties: must be an object")
+                    };
                     for (name, property) in properties {
                         match target.get(name) {
                             None => {
@@ -151,7 +154,10 @@ mod tests {
                 "properties": {"name": {"type": "string"}, "tag": {"type": "string"}, "id": {"type": "integer", "format": "int64"}}
             })
         );
-        let child = merged(json!({"allOf": [{"$ref": "#/components/schemas/Base"}, {"properties": {"bark": {"type": "boolean"}}}]})).unwrap();
+        let child = merged(
+            json!({"allOf": [{"$ref": "#/components/schemas/Base"}, {"properties": {"bark": {"type": "boolean"}}}]}),
+        )
+        .unwrap();
         assert!(child.get("discriminator").is_none(), "{child}");
     }
 
@@ -167,7 +173,8 @@ mod tests {
 
     #[test]
     fn a_lone_reference_with_annotations_stays_a_reference() {
-        let nullable = json!({"nullable": true, "description": "d", "allOf": [{"$ref": "#/components/schemas/NewPet"}]});
+        let nullable =
+            json!({"nullable": true, "description": "d", "allOf": [{"$ref": "#/components/schemas/NewPet"}]});
         assert_eq!(single_reference(&nullable), Some("#/components/schemas/NewPet"));
         let constrained = json!({"maxLength": 3, "allOf": [{"$ref": "#/components/schemas/NewPet"}]});
         assert_eq!(single_reference(&constrained), None);

@@ -23,9 +23,9 @@ mod schemas;
 #[cfg(test)]
 mod tests;
 
+pub use all_of::{merge as merge_all_of, single_reference};
 pub use build::load;
 pub use naming::{derived_operation_id, pointer_token, rust_field_name};
-pub use all_of::{merge as merge_all_of, single_reference};
 pub use schemas::is_named_kind;
 
 /// The whole API, as the generators see it.
@@ -263,6 +263,9 @@ pub struct Param {
     /// `x-client-supplied: true`: the hand-written client layer fills the parameter in
     /// from its credentials, so the generated client takes it as optional.
     pub client_supplied: bool,
+    /// For an array in the query: one key per item (`explode: true`, the default) or one
+    /// comma-separated value.
+    pub explode: bool,
 }
 
 #[derive(Debug, Clone)]

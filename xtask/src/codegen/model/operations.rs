@@ -215,10 +215,16 @@ impl<'a> Builder<'a> {
             param.get("content").is_none(),
             "{param_location}: parameters described by `content` are not supported; use `schema`"
         );
+        let default_style = if param_in == ParamLocation::Query { "form" } else { "simple" };
         if let Some(style) = param.get("style").and_then(Value::as_str) {
-            let default = if param_in == ParamLocation::Query { "form" } else { "simple" };
-            ensure!(style == default, "{param_location}: parameter style {style:?} is not supported");
+            ensure!(
+                style == default_style,
+                "{param_location}/style: {style:?} is not read by the generated code (dropshot reads a query with \
+                 serde_urlencoded and a path or header as text); write {default_style:?}, with `explode: false` \
+                 for a comma-separated array in the query"
+            );
         }
+        let explode = param.get("explode").and_then(Value::as_bool).unwrap_or(default_style == "form");
         let schema = param.get("schema").with_context(|| format!("{param_location}: a parameter needs a schema"))?;
         let schema_location = format!("{param_location}/schema");
         let ty = self.type_ref(schema, inline_name, &schema_location)?;
@@ -241,6 +247,7 @@ impl<'a> Builder<'a> {
             constraints: constraints(schema, &schema_location)?,
             default,
             client_supplied: param.get("x-client-supplied").and_then(Value::as_bool).unwrap_or(false),
+            explode,
         })
     }
 

@@ -53,7 +53,8 @@ impl<'a> Builder<'a> {
             TypeKind::Enum { variants: enum_variants(values, location)? }
         } else if let Some(alternatives) = schema.get("oneOf") {
             self.one_of(name, schema, alternatives, location)?
-        } else if schema.get("properties").is_none() && schema.get("additionalProperties") != Some(&Value::Bool(false)) {
+        } else if schema.get("properties").is_none() && schema.get("additionalProperties") != Some(&Value::Bool(false))
+        {
             // No struct of its own: a newtype around what the schema is.
             let nullable = schema.get("nullable").and_then(Value::as_bool).unwrap_or(false);
             let ty = match all_of::single_reference(schema) {
@@ -210,8 +211,7 @@ impl<'a> Builder<'a> {
     /// Resolves a schema used in a field, parameter or body; an inline object or enum
     /// becomes a new named type called `inline_name`.
     pub(super) fn type_ref(&mut self, schema: &Value, inline_name: &str, location: &str) -> Result<TypeRef> {
-        if let Some(reference) =
-            schema.get("$ref").and_then(Value::as_str).or_else(|| all_of::single_reference(schema))
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str).or_else(|| all_of::single_reference(schema))
         {
             let (key, _) = self.resolve_ref(reference, location)?;
             return rust_type_name(key, location).map(TypeRef::Named);

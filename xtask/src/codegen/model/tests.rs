@@ -40,19 +40,57 @@ fn a_good_spec_loads() {
 }
 
 #[test]
-fn unsupported_keywords_are_refused_with_their_location() {
-    let error = error_of(&spec_with("      {allOf: [{type: object}]}", GOOD_OPERATION));
-    assert!(error.contains("#/components/schemas/Thing"), "{error}");
+fn what_no_rust_type_can_hold_is_refused_with_its_location() {
+    let error = error_of(&spec_with("      {allOf: [{type: string}, {type: integer}]}", GOOD_OPERATION));
+    assert!(error.starts_with("#/components/schemas/Thing/allOf/1/type:"), "{error}");
     let error = error_of(&spec_with(
-        "      {type: object, properties: {code: {type: string, pattern: '^[a-z]+$'}}}",
+        "      {type: object, properties: {code: {type: string, pattern: '^(?=a)'}}}",
         GOOD_OPERATION,
     ));
-    assert!(error.starts_with("#/components/schemas/Thing/properties/code: `pattern`"), "{error}");
-    let error = error_of(&spec_with(
-        "      {type: object, properties: {a: {type: string}}, additionalProperties: {type: integer}}",
-        GOOD_OPERATION,
-    ));
-    assert!(error.starts_with("#/components/schemas/Thing/additionalProperties"), "{error}");
+    assert!(error.starts_with("#/components/schemas/Thing/properties/code/pattern:"), "{error}");
+    assert!(error.contains("lookaround"), "{error}");
+    let error =
+        error_of(&spec_with("      {type: object, properties: {n: {type: number, multipleOf: 0}}}", GOOD_OPERATION));
+    assert!(error.starts_with("#/components/schemas/Thing/properties/n/multipleOf"), "{error}");
+}
+
+#[test]
+fn schema_constructs_are_read_into_the_model() {
+    let schema = r##"      type: object
+      required: [id, secret]
+      properties:
+        id: {type: string, format: uuid, readOnly: true}
+        secret: {type: string, writeOnly: true, pattern: '^[a-z]+$'}
+        small: {type: integer, format: uint8, exclusiveMaximum: true, maximum: 10, multipleOf: 2}
+        odd: {type: string, format: color}
+        tags: {type: array, items: {type: string}, uniqueItems: true}
+        extra: {type: object, additionalProperties: {type: integer}, minProperties: 1}
+      additionalProperties: {type: integer}
+    Pets: {type: array, items: {$ref: "#/components/schemas/Thing"}}
+    Named: {allOf: [{$ref: "#/components/schemas/Thing"}, {properties: {more: {type: boolean}}, required: [more]}]}"##;
+    let api = load(&spec_with(schema, GOOD_OPERATION)).unwrap();
+    let thing = api.types.iter().find(|t| t.name == "Thing").unwrap();
+    let TypeKind::Struct { fields, extra_properties, .. } = &thing.kind else { panic!("{thing:?}") };
+    assert_eq!(extra_properties, &Some(TypeRef::I64));
+    let field = |name: &str| fields.iter().find(|f| f.name == name).unwrap();
+    assert_eq!(field("id").ty, TypeRef::Format(StringFormat::Uuid));
+    assert!(field("id").read_only && field("secret").write_only);
+    assert_eq!(field("secret").constraints.pattern.as_deref(), Some("^[a-z]+$"));
+    assert_eq!(field("small").ty, TypeRef::U8);
+    assert!(field("small").constraints.exclusive_maximum);
+    assert_eq!(field("small").constraints.multiple_of, Some(2.0));
+    assert_eq!(field("odd").ty, TypeRef::String);
+    assert!(api.warnings.iter().any(|w| w.contains("properties/odd/format: \"color\"")), "{:?}", api.warnings);
+    assert!(field("tags").constraints.unique_items);
+    assert_eq!(field("extra").constraints.min_properties, Some(1));
+    let pets = api.types.iter().find(|t| t.name == "Pets").unwrap();
+    assert!(
+        matches!(&pets.kind, TypeKind::Alias { ty: TypeRef::Array(item), .. } if **item == TypeRef::Named("Thing".into()))
+    );
+    let named = api.types.iter().find(|t| t.name == "Named").unwrap();
+    let TypeKind::Struct { fields, .. } = &named.kind else { panic!("{named:?}") };
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["id", "secret", "small", "odd", "tags", "extra", "more"]);
 }
 
 #[test]
