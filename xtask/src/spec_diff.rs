@@ -194,7 +194,7 @@ impl Differ<'_> {
         }
         let (Some(old), Some(new)) = (find(self.old, old_name), find(self.new, new_name)) else { return };
         match (&old.kind, &new.kind) {
-            (TypeKind::OneOf { variants: a }, TypeKind::OneOf { variants: b }) => {
+            (TypeKind::OneOf { variants: a, .. }, TypeKind::OneOf { variants: b, .. }) => {
                 let type_name = &new.name;
                 let removed: Vec<_> =
                     a.iter().filter(|v| !b.iter().any(|w| w.rust_name == v.rust_name)).map(|v| &v.rust_name).collect();

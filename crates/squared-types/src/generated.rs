@@ -2485,7 +2485,7 @@ pub enum SyncMapping {
     FieldMap(::std::collections::BTreeMap<::std::string::String, ::std::string::String>),
     Entries(::std::vec::Vec<SyncMappingEntry>),
 }
-/// The spec's `oneOf` (schemars would describe an untagged enum as `anyOf`).
+/// The spec's `oneOf` (schemars would describe an enum otherwise).
 impl ::schemars::JsonSchema for SyncMapping {
     fn schema_name() -> ::std::string::String {
         "SyncMapping".to_owned()

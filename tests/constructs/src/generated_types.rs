@@ -380,7 +380,7 @@ pub enum ThingShape {
     Labels(::std::collections::BTreeMap<::std::string::String, ::std::string::String>),
     Array(::std::vec::Vec<Touch>),
 }
-/// The spec's `oneOf` (schemars would describe an untagged enum as `anyOf`).
+/// The spec's `oneOf` (schemars would describe an enum otherwise).
 impl ::schemars::JsonSchema for ThingShape {
     fn schema_name() -> ::std::string::String {
         "ThingShape".to_owned()

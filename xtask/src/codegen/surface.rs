@@ -82,7 +82,8 @@ pub fn render(api: &Api) -> String {
             TypeKind::Enum { variants } => {
                 variants.iter().map(|v| format!("{:?}", v.value)).collect::<Vec<_>>().join(" | ")
             }
-            TypeKind::OneOf { variants } => variants
+            TypeKind::Not { excluded } => format!("not {}", type_name(excluded)),
+            TypeKind::OneOf { variants, .. } => variants
                 .iter()
                 .map(|v| format!("{}({})", v.rust_name, type_name(&v.ty)))
                 .collect::<Vec<_>>()

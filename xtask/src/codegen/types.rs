@@ -9,7 +9,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::model::{Api, Constraints, DefaultValue, Field, StringFormat, TypeDef, TypeKind, TypeRef};
+use super::model::{Api, Choice, Constraints, DefaultValue, Field, StringFormat, TypeDef, TypeKind, TypeRef};
 
 /// How generated code names a model type: the types module itself uses bare names, the
 /// other generated files go through the module's path (`::squared_types`, `crate::types`).
@@ -576,7 +576,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                 #(#helper_fns)*
             }
         }
-        TypeKind::OneOf { variants } => {
+        TypeKind::OneOf { variants, choice, any_of, discriminator } => {
             let names: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.rust_name)).collect();
             let types: Vec<_> = variants.iter().map(|v| rust_type(&v.ty, TypePath::Local)).collect();
             let schema_types: Vec<_> = variants.iter().map(|v| schema_type(&v.ty, TypePath::Local)).collect();
@@ -597,18 +597,153 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                 .description
                 .as_ref()
                 .map(|d| quote!(schema.metadata().description = ::std::option::Option::Some(#d.to_owned());));
+            let keyword = if *any_of { quote!(any_of) } else { quote!(one_of) };
+            let keyword_name = if *any_of { "anyOf" } else { "oneOf" };
+            // dropshot keeps only `x-` extensions of a schema: the discriminator travels as
+            // `x-discriminator` (the round-trip normaliser reads it back).
+            let discriminator_extension = discriminator.as_ref().map(|d| {
+                let property = &d.property;
+                let mapping = d.mapping.iter().map(|(value, target)| quote!((#value.to_owned(), ::serde_json::Value::from(#target))));
+                quote! {
+                    let mut discriminator = ::serde_json::Map::new();
+                    discriminator.insert("propertyName".to_owned(), ::serde_json::Value::from(#property));
+                    let mapping: ::serde_json::Map<::std::string::String, ::serde_json::Value> = [#(#mapping),*].into_iter().collect();
+                    if !mapping.is_empty() {
+                        discriminator.insert("mapping".to_owned(), ::serde_json::Value::Object(mapping));
+                    }
+                    schema.extensions.insert("x-discriminator".to_owned(), ::serde_json::Value::Object(discriminator));
+                }
+            });
+            let error = quote!(<D::Error as ::serde::de::Error>::custom);
+            let (derives, read, how) = match (choice, discriminator) {
+                (Choice::JsonType, _) => (
+                    quote!(#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)] #[serde(untagged)]),
+                    quote!(),
+                    "The alternatives differ in JSON type: a value is read as the one its type names.",
+                ),
+                (Choice::Discriminator, Some(d)) => {
+                    let property = &d.property;
+                    let arms = d.values.iter().map(|(value, index)| {
+                        let (name, ty) = (&names[*index], &types[*index]);
+                        quote!(#value => ::serde_json::from_value::<#ty>(value).map(Self::#name).map_err(#error),)
+                    });
+                    let missing = format!("`{property}` must name one of the alternatives");
+                    (
+                        quote!(#[derive(Clone, Debug, PartialEq)]),
+                        quote! {
+                            impl<'de> ::serde::Deserialize<'de> for #ident {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                                    let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+                                    let tag = value.get(#property).and_then(::serde_json::Value::as_str).map(str::to_owned);
+                                    match tag.as_deref() {
+                                        #(::std::option::Option::Some(#arms))*
+                                        _ => ::std::result::Result::Err(#error(#missing)),
+                                    }
+                                }
+                            }
+                        },
+                        "The discriminator property names the alternative a value is read as.",
+                    )
+                }
+                (_, _) => {
+                    let exactly_one = *choice == Choice::ExactlyOne;
+                    let tries = names.iter().zip(&types).map(|(name, ty)| {
+                        quote! {
+                            if let ::std::result::Result::Ok(read) = ::serde_json::from_value::<#ty>(value.clone()) {
+                                found.push(Self::#name(read));
+                            }
+                        }
+                    });
+                    let decide = if exactly_one {
+                        quote! {
+                            match found.len() {
+                                1 => ::std::result::Result::Ok(found.remove(0)),
+                                0 => ::std::result::Result::Err(#error("the value matches none of the alternatives")),
+                                _ => ::std::result::Result::Err(#error("the value matches more than one alternative")),
+                            }
+                        }
+                    } else {
+                        quote! {
+                            if found.is_empty() {
+                                return ::std::result::Result::Err(#error("the value matches none of the alternatives"));
+                            }
+                            ::std::result::Result::Ok(found.remove(0))
+                        }
+                    };
+                    (
+                        quote!(#[derive(Clone, Debug, PartialEq)]),
+                        quote! {
+                            impl<'de> ::serde::Deserialize<'de> for #ident {
+                                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                                    let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+                                    let mut found = ::std::vec::Vec::new();
+                                    #(#tries)*
+                                    #decide
+                                }
+                            }
+                        },
+                        if exactly_one {
+                            "A value is read as the one alternative that takes it; a value two take is refused."
+                        } else {
+                            "A value is read as the first alternative that takes it."
+                        },
+                    )
+                }
+            };
+            let serialize = match (choice, discriminator) {
+                (Choice::JsonType, _) => quote!(),
+                (Choice::Discriminator, Some(d)) => {
+                    let property = &d.property;
+                    let arms = names.iter().enumerate().map(|(index, name)| {
+                        let tag = d.values.iter().find(|(_, i)| *i == index).map(|(v, _)| v.clone()).unwrap_or_default();
+                        quote! {
+                            Self::#name(inner) => {
+                                let mut value = ::serde_json::to_value(inner).map_err(<S::Error as ::serde::ser::Error>::custom)?;
+                                if let ::serde_json::Value::Object(members) = &mut value {
+                                    members.entry(#property).or_insert_with(|| ::serde_json::Value::from(#tag));
+                                }
+                                ::serde::Serialize::serialize(&value, serializer)
+                            }
+                        }
+                    });
+                    quote! {
+                        /// The alternative's value, with the discriminator property set.
+                        impl ::serde::Serialize for #ident {
+                            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                                match self {
+                                    #(#arms)*
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => quote! {
+                    impl ::serde::Serialize for #ident {
+                        fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                            match self {
+                                #(Self::#names(inner) => ::serde::Serialize::serialize(inner, serializer),)*
+                            }
+                        }
+                    }
+                },
+            };
+            let how = format!(" {how}");
+            let schema_doc_line = format!(" The spec's `{keyword_name}` (schemars would describe an enum otherwise).");
             quote! {
                 #docs
                 #location
                 ///
-                /// The alternatives differ in JSON type: a value is read as the one its type names.
-                #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-                #[serde(untagged)]
+                #[doc = #how]
+                #derives
                 pub enum #ident {
                     #(#names(#types),)*
                 }
 
-                /// The spec's `oneOf` (schemars would describe an untagged enum as `anyOf`).
+                #read
+
+                #serialize
+
+                #[doc = #schema_doc_line]
                 impl ::schemars::JsonSchema for #ident {
                     fn schema_name() -> ::std::string::String {
                         #schema_name.to_owned()
@@ -618,9 +753,50 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                         let mut schema = ::schemars::schema::SchemaObject::default();
                         #title
                         #description
-                        schema.subschemas().one_of = ::std::option::Option::Some(::std::vec![
+                        schema.subschemas().#keyword = ::std::option::Option::Some(::std::vec![
                             #(#alternatives,)*
                         ]);
+                        #discriminator_extension
+                        schema.into()
+                    }
+                }
+            }
+        }
+        TypeKind::Not { excluded } => {
+            let excluded_type = rust_type(excluded, TypePath::Local);
+            let excluded_schema = schema_type(excluded, TypePath::Local);
+            let schema_name = &def.schema_name;
+            let description = def
+                .description
+                .as_ref()
+                .map(|d| quote!(schema.metadata().description = ::std::option::Option::Some(#d.to_owned());));
+            quote! {
+                #docs
+                #location
+                ///
+                /// Any JSON value but those the excluded schema takes.
+                #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+                pub struct #ident(pub ::serde_json::Value);
+
+                impl<'de> ::serde::Deserialize<'de> for #ident {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                        let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+                        if ::serde_json::from_value::<#excluded_type>(value.clone()).is_ok() {
+                            return ::std::result::Result::Err(<D::Error as ::serde::de::Error>::custom("the value is one the schema excludes (`not`)"));
+                        }
+                        ::std::result::Result::Ok(Self(value))
+                    }
+                }
+
+                impl ::schemars::JsonSchema for #ident {
+                    fn schema_name() -> ::std::string::String {
+                        #schema_name.to_owned()
+                    }
+
+                    fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                        let mut schema = ::schemars::schema::SchemaObject::default();
+                        #description
+                        schema.subschemas().not = ::std::option::Option::Some(::std::boxed::Box::new(generator.subschema_for::<#excluded_schema>()));
                         schema.into()
                     }
                 }

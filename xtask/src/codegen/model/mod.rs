@@ -74,7 +74,39 @@ pub enum TypeKind {
     /// `oneOf` alternatives that differ in JSON type (object, array, string, …), so that the
     /// type of a value alone tells which one it is: an untagged Rust enum, whose JSON Schema
     /// is the `oneOf`.
-    OneOf { variants: Vec<OneOfVariant> },
+    OneOf {
+        variants: Vec<OneOfVariant>,
+        /// How a value picks its alternative.
+        choice: Choice,
+        /// `anyOf` rather than `oneOf`.
+        any_of: bool,
+        discriminator: Option<Discriminator>,
+    },
+    /// `not`: any JSON value that the excluded schema does not take.
+    Not { excluded: TypeRef },
+}
+
+/// How a value of a `oneOf` or `anyOf` picks its alternative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// The alternatives differ in JSON type: the value's type names one.
+    JsonType,
+    /// The discriminator property's value names one.
+    Discriminator,
+    /// `oneOf` of alternatives of one JSON type: exactly one may take the value.
+    ExactlyOne,
+    /// `anyOf` of alternatives of one JSON type: the first that takes the value.
+    FirstMatch,
+}
+
+/// A `discriminator`: the property that names the alternative, and its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discriminator {
+    pub property: String,
+    /// The spec's `mapping`, as written (value, `$ref` or schema name).
+    pub mapping: Vec<(String, String)>,
+    /// (value, index of the alternative it names), mapped values first.
+    pub values: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::all_of;
 use super::build::Builder;
 use super::naming::{join, rust_field_name, rust_type_name};
-use super::{Constraints, DefaultValue, EnumVariant, Field, OneOfVariant, StringFormat, TypeDef, TypeKind, TypeRef};
+use super::{Choice, Constraints, DefaultValue, Discriminator, EnumVariant, Field, OneOfVariant, StringFormat, TypeDef, TypeKind, TypeRef};
 
 impl<'a> Builder<'a> {
     /// `schema` with its `allOf` merged (see [`all_of`]).
@@ -52,7 +52,19 @@ impl<'a> Builder<'a> {
             }
             TypeKind::Enum { variants: enum_variants(values, location)? }
         } else if let Some(alternatives) = schema.get("oneOf") {
-            self.one_of(name, schema, alternatives, location)?
+            self.one_of(name, schema, "oneOf", alternatives, location)?
+        } else if let Some(alternatives) = schema.get("anyOf") {
+            self.one_of(name, schema, "anyOf", alternatives, location)?
+        } else if let Some(excluded) = schema.get("not") {
+            for (other, _) in schema.as_object().into_iter().flatten() {
+                ensure!(
+                    other == "not" || (is_annotation(other) && other != "nullable" && other != "default"),
+                    "{location}: `{other}` beside `not` is not supported by the generators; write `allOf` of the \
+                     schema and `{{not: …}}`"
+                );
+            }
+            let excluded = self.type_ref(excluded, &format!("{name}Excluded"), &join(location, "not"))?;
+            TypeKind::Not { excluded }
         } else if schema.get("properties").is_none() && schema.get("additionalProperties") != Some(&Value::Bool(false))
         {
             // No struct of its own: a newtype around what the schema is.
@@ -127,84 +139,138 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// The variants of a `oneOf`. Each must have a JSON type of its own: an untagged enum
-    /// then reads exactly the alternative the spec means, and refuses what none allows.
+    /// The variants of a `oneOf` or `anyOf` (`keyword`), and how a value picks one: by its
+    /// JSON type when the alternatives differ in it, by the `discriminator` when there is
+    /// one, else by trying them (exactly one must take a `oneOf` value; the first that
+    /// takes an `anyOf` value wins).
     pub(super) fn one_of(
         &mut self,
         name: &str,
         schema: &Value,
+        keyword: &str,
         alternatives: &Value,
         location: &str,
     ) -> Result<TypeKind> {
-        let at = join(location, "oneOf");
-        for keyword in schema.as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
+        let at = join(location, keyword);
+        for (other, value) in schema.as_object().into_iter().flatten() {
+            let allowed = other == keyword
+                || other == "discriminator"
+                || (other == "type" && value == "object")
+                || (is_annotation(other) && other != "nullable" && other != "default");
             ensure!(
-                keyword == "oneOf" || (is_annotation(keyword) && keyword != "nullable" && keyword != "default"),
-                "{location}: `{keyword}` beside `oneOf` is not supported by the generators; move it into the \
-                 alternatives"
+                allowed,
+                "{location}: `{other}` beside `{keyword}` is not supported by the generators; move it into the \
+                 alternatives (with `allOf` to share properties)"
             );
         }
         let alternatives = alternatives
             .as_array()
-            .filter(|a| a.len() >= 2)
-            .with_context(|| format!("{at}: `oneOf` needs at least two alternatives"))?;
+            .filter(|a| !a.is_empty())
+            .with_context(|| format!("{at}: `{keyword}` needs alternatives"))?;
         let mut variants: Vec<OneOfVariant> = Vec::new();
-        let mut kinds: Vec<(&'static str, usize)> = Vec::new();
+        let mut kinds: Vec<Option<&'static str>> = Vec::new();
         for (index, alternative) in alternatives.iter().enumerate() {
             let here = format!("{at}/{index}");
             let kind = self.json_kind(alternative, &here)?;
-            if let Some((_, other)) = kinds.iter().find(|(k, _)| *k == kind || numeric_pair(k, kind)) {
-                bail!(
-                    "{here}: alternatives {other} and {index} are both JSON {kind} values, so a value cannot tell \
-                     which one it is; the generators take `oneOf` whose alternatives differ in JSON type (a \
-                     `discriminator` is not supported yet)"
-                );
-            }
-            kinds.push((kind, index));
             let rust_name = match (alternative.get("title").and_then(Value::as_str), alternative.get("$ref")) {
                 (Some(title), _) => title.to_pascal_case(),
                 (None, Some(Value::String(reference))) => {
                     rust_type_name(reference.rsplit('/').next().unwrap_or_default(), &here)?
                 }
-                _ => kind.to_pascal_case(),
+                _ => kind.unwrap_or("value").to_pascal_case(),
             };
-            if alternative.get("$ref").is_none() {
-                ensure!(
-                    constraints(alternative, &here)?.is_empty(),
-                    "{here}: bounds on an inline alternative are not supported; give it a component schema"
-                );
+            let mut rust_name = if rust_name.is_empty() { format!("V{index}") } else { rust_name };
+            if variants.iter().any(|v| v.rust_name == rust_name) {
+                rust_name = format!("{rust_name}{index}");
             }
+            kinds.push(kind);
             let ty = self.type_ref(alternative, &format!("{name}{rust_name}"), &here)?;
-            ensure!(
-                !variants.iter().any(|v| v.rust_name == rust_name),
-                "{here}: two alternatives are both named {rust_name}; give them distinct `title`s"
-            );
             let title = alternative.get("title").and_then(Value::as_str).map(str::to_owned);
             variants.push(OneOfVariant { rust_name, title, ty });
         }
-        Ok(TypeKind::OneOf { variants })
+        let distinct_kinds = kinds.iter().enumerate().all(|(i, kind)| {
+            kind.is_some_and(|kind| kinds[..i].iter().all(|other| other.is_some_and(|o| o != kind && !numeric_pair(o, kind))))
+        });
+        let discriminator = match schema.get("discriminator") {
+            None => None,
+            Some(discriminator) => Some(self.discriminator(discriminator, alternatives, &variants, &join(location, "discriminator"))?),
+        };
+        let choice = match (&discriminator, distinct_kinds, keyword) {
+            (Some(_), _, _) => Choice::Discriminator,
+            (None, true, _) => Choice::JsonType,
+            (None, false, "oneOf") => Choice::ExactlyOne,
+            (None, false, _) => Choice::FirstMatch,
+        };
+        Ok(TypeKind::OneOf { variants, choice, any_of: keyword == "anyOf", discriminator })
+    }
+
+    /// A `discriminator`: its property, and the value that names each alternative (the
+    /// `mapping`'s, or else the alternative's schema name).
+    fn discriminator(
+        &self,
+        discriminator: &Value,
+        alternatives: &[Value],
+        variants: &[OneOfVariant],
+        location: &str,
+    ) -> Result<Discriminator> {
+        let property = discriminator
+            .get("propertyName")
+            .and_then(Value::as_str)
+            .with_context(|| format!("{location}: a discriminator needs a `propertyName`"))?;
+        let mapping = discriminator.get("mapping").and_then(Value::as_object);
+        let mut values = Vec::new();
+        for (index, alternative) in alternatives.iter().enumerate() {
+            let reference = alternative.get("$ref").and_then(Value::as_str).with_context(|| {
+                format!("{location}: every alternative beside a discriminator must be a `$ref` (alternative {index} is not)")
+            })?;
+            let mapped: Vec<&String> = mapping
+                .into_iter()
+                .flatten()
+                .filter(|(_, target)| {
+                    target.as_str().is_some_and(|t| t == reference || format!("#/components/schemas/{t}") == reference)
+                })
+                .map(|(value, _)| value)
+                .collect();
+            if mapped.is_empty() {
+                values.push((reference.rsplit('/').next().unwrap_or_default().to_owned(), index));
+            }
+            values.extend(mapped.into_iter().map(|value| (value.clone(), index)));
+        }
+        for (value, target) in mapping.into_iter().flatten() {
+            ensure!(
+                values.iter().any(|(v, _)| v == value),
+                "{location}/mapping/{value}: {target} is not one of the alternatives"
+            );
+        }
+        let _ = variants;
+        let mapping = mapping
+            .into_iter()
+            .flatten()
+            .map(|(value, target)| (value.clone(), target.as_str().unwrap_or_default().to_owned()))
+            .collect();
+        Ok(Discriminator { property: property.to_owned(), mapping, values })
     }
 
     /// The JSON type of the values `schema` allows, for telling `oneOf` alternatives apart.
-    pub(super) fn json_kind(&self, schema: &Value, location: &str) -> Result<&'static str> {
+    pub(super) fn json_kind(&self, schema: &Value, location: &str) -> Result<Option<&'static str>> {
         let schema = match schema.get("$ref").and_then(Value::as_str) {
             Some(reference) => self.resolve_ref(reference, location)?.1,
             None => schema,
         };
         Ok(match schema.get("type").and_then(Value::as_str) {
-            Some("object") => "object",
-            Some("array") => "array",
-            Some("string") => "string",
-            Some("integer") => "integer",
-            Some("number") => "number",
-            Some("boolean") => "boolean",
+            Some("object") => Some("object"),
+            Some("array") => Some("array"),
+            Some("string") => Some("string"),
+            Some("integer") => Some("integer"),
+            Some("number") => Some("number"),
+            Some("boolean") => Some("boolean"),
             Some(other) => bail!("{location}: schema type {other:?} is not supported"),
-            None if schema.get("properties").is_some() || schema.get("additionalProperties").is_some() => "object",
-            None if schema.get("items").is_some() => "array",
-            None if schema.get("enum").is_some() => "string",
-            None => bail!(
-                "{location}: a `oneOf` alternative needs a `type`, so that values can be told apart by their JSON type"
-            ),
+            None if schema.get("properties").is_some() || schema.get("additionalProperties").is_some() => {
+                Some("object")
+            }
+            None if schema.get("items").is_some() => Some("array"),
+            None if schema.get("enum").is_some() => Some("string"),
+            None => None,
         })
     }
 
@@ -376,8 +442,8 @@ pub(super) fn check_keywords(schema: &Value, location: &str) -> Result<()> {
     let Some(object) = schema.as_object() else {
         bail!("{location}: a schema must be an object");
     };
-    for keyword in ["anyOf", "not", "discriminator"] {
-        ensure!(!object.contains_key(keyword), "{location}: `{keyword}` is not supported by the generators");
+    if object.contains_key("discriminator") && !object.contains_key("oneOf") && !object.contains_key("anyOf") {
+        // A parent's discriminator describes its children (merged away with `allOf`).
     }
     if let Some(values) = object.get("enum") {
         ensure!(
@@ -429,7 +495,7 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
 
 /// Objects with properties, string enums and `oneOf`s become named Rust types.
 pub fn is_named_kind(schema: &Value) -> bool {
-    schema.get("enum").is_some() || schema.get("properties").is_some() || schema.get("oneOf").is_some()
+    ["enum", "properties", "oneOf", "anyOf", "not"].iter().any(|keyword| schema.get(keyword).is_some())
 }
 
 /// Integers are numbers too: a `oneOf` of both cannot tell them apart.

@@ -94,24 +94,39 @@ fn schema_constructs_are_read_into_the_model() {
 }
 
 #[test]
-fn one_of_takes_alternatives_of_distinct_json_types_only() {
-    let good = spec_with(
+fn one_of_and_any_of_pick_their_alternative_by_type_discriminator_or_trial() {
+    let choice_of = |schema: &str| {
+        let api = load(&spec_with(schema, GOOD_OPERATION)).unwrap();
+        let thing = api.types.into_iter().find(|t| t.name == "Thing").unwrap();
+        let TypeKind::OneOf { variants, choice, discriminator, any_of } = thing.kind else { panic!("{:?}", thing.kind) };
+        (variants.into_iter().map(|v| v.rust_name).collect::<Vec<_>>(), choice, discriminator, any_of)
+    };
+    let (names, choice, _, _) = choice_of(
         "      {oneOf: [{title: Pairs, type: object, additionalProperties: {type: string}}, {type: array, items: {type: string}}]}",
-        GOOD_OPERATION,
     );
-    let api = load(&good).unwrap();
-    let thing = api.types.iter().find(|t| matches!(t.kind, TypeKind::OneOf { .. })).unwrap();
-    let TypeKind::OneOf { variants } = &thing.kind else { unreachable!() };
-    assert_eq!(variants.iter().map(|v| v.rust_name.as_str()).collect::<Vec<_>>(), ["Pairs", "Array"]);
-    let same = error_of(&spec_with(
-        "      {oneOf: [{type: object}, {type: object, properties: {a: {type: string}}}]}",
+    assert_eq!((names, choice), (vec!["Pairs".to_owned(), "Array".to_owned()], Choice::JsonType));
+    let (_, choice, _, _) = choice_of("      {oneOf: [{type: object}, {type: object, properties: {a: {type: string}}}]}");
+    assert_eq!(choice, Choice::ExactlyOne);
+    let (_, choice, _, any_of) = choice_of("      {anyOf: [{type: integer}, {type: number}]}");
+    assert_eq!((choice, any_of), (Choice::FirstMatch, true));
+    let pets = r##"      oneOf: [{$ref: "#/components/schemas/Cat"}, {$ref: "#/components/schemas/Dog"}]
+      discriminator: {propertyName: kind, mapping: {kitty: "#/components/schemas/Cat"}}
+    Cat: {type: object, properties: {kind: {type: string}}}
+    Dog: {type: object, properties: {kind: {type: string}}}"##;
+    let (_, choice, discriminator, _) = choice_of(pets);
+    let discriminator = discriminator.unwrap();
+    assert_eq!(choice, Choice::Discriminator);
+    assert_eq!(discriminator.values, [("kitty".to_owned(), 0), ("Dog".to_owned(), 1)]);
+    let beside = error_of(&spec_with(
+        "      {properties: {a: {type: string}}, oneOf: [{type: string}, {type: integer}]}",
         GOOD_OPERATION,
     ));
-    assert!(same.contains("/oneOf/1: alternatives 0 and 1 are both JSON object values"), "{same}");
-    let numbers = error_of(&spec_with("      {oneOf: [{type: integer}, {type: number}]}", GOOD_OPERATION));
-    assert!(numbers.contains("both JSON number values"), "{numbers}");
-    let beside = error_of(&spec_with("      {type: object, oneOf: [{type: string}, {type: integer}]}", GOOD_OPERATION));
-    assert!(beside.contains("`type` beside `oneOf`"), "{beside}");
+    assert!(beside.contains("`properties` beside `oneOf`"), "{beside}");
+    let inline = error_of(&spec_with(
+        "      {oneOf: [{type: object}, {type: string}], discriminator: {propertyName: kind}}",
+        GOOD_OPERATION,
+    ));
+    assert!(inline.contains("every alternative beside a discriminator must be a `$ref`"), "{inline}");
 }
 
 #[test]
