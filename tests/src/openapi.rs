@@ -93,6 +93,15 @@ fn project_operations(spec: &Value, api: &Api) -> Value {
                     .iter()
                     .map(|(name, header)| (name.clone(), resolve(header, &components, "headers").clone()))
                     .collect();
+                let headers: Map<String, Value> = headers
+                    .into_iter()
+                    .map(|(name, mut header)| {
+                        if let Some(object) = header.as_object_mut() {
+                            object.remove("style");
+                        }
+                        (name, header)
+                    })
+                    .collect();
                 entry["headers"] = Value::Object(headers);
             }
             responses.insert(first.status.representative(200).to_string(), entry);
@@ -301,7 +310,7 @@ pub fn normalize(document: &Value) -> Value {
     if doc.get("components").and_then(Value::as_object).is_some_and(|c| c.is_empty()) {
         doc.as_object_mut().expect("an object").remove("components");
     }
-    let mut doc = strip_annotations(doc);
+    let mut doc = strip_annotations(discriminators_back(doc));
     if let Some(schemas) = doc.pointer_mut("/components/schemas") {
         normalize_schemas(schemas);
     }
@@ -388,6 +397,14 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
                 }
             }
             drop_body_titles(&mut response);
+            // dropshot writes every header's (only) style.
+            for header in
+                response.get_mut("headers").and_then(Value::as_object_mut).into_iter().flat_map(|h| h.values_mut())
+            {
+                if let Some(header) = header.as_object_mut() {
+                    header.remove("style");
+                }
+            }
             if status.starts_with('4') || status.starts_with('5') {
                 let mut body = response.pointer("/content/application~1json/schema").cloned().unwrap_or(Value::Null);
                 if let Some(body) = body.as_object_mut() {
@@ -404,6 +421,23 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             folded.insert("errors".into(), Value::Array(errors));
         }
         *responses = folded;
+    }
+}
+
+/// Rule 18: dropshot keeps only the `x-` extensions of a schema, so the generated types
+/// carry a `discriminator` as `x-discriminator`; it is read back here.
+fn discriminators_back(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, v)| {
+                    let key = if key == "x-discriminator" { "discriminator".to_owned() } else { key };
+                    (key, discriminators_back(v))
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(discriminators_back).collect()),
+        other => other,
     }
 }
 
@@ -459,6 +493,56 @@ fn normalize_schemas(value: &mut Value) {
             if map.get("properties").is_some_and(Value::is_object) && !map.contains_key("type") {
                 map.insert("type".into(), json!("object"));
             }
+            // A discriminator beside no `oneOf`/`anyOf` is a parent's, about its children (which
+            // `allOf` merged); the flat types have no use for it.
+            if !map.contains_key("oneOf") && !map.contains_key("anyOf") {
+                map.remove("discriminator");
+            }
+            // `null` in an enum is what `nullable` says (and unreachable without it).
+            if let Some(Value::Array(values)) = map.get_mut("enum") {
+                values.retain(|v| !v.is_null());
+            }
+            // Whole numbers as integers (`100` and `100.0` are one bound).
+            for key in ["minimum", "maximum", "multipleOf"] {
+                if let Some(number) = map.get(key).and_then(Value::as_f64)
+                    && number.fract() == 0.0
+                    && number.abs() < 9.0e15
+                {
+                    map.insert(key.into(), json!(number as i64));
+                }
+            }
+            // `{allOf: [schema], nullable: true}` is the schema, nullable (how a nullable
+            // field of a named type is written).
+            if let Some(Value::Array(parts)) = map.get("allOf")
+                && let [Value::Object(only)] = parts.as_slice()
+                && !only.contains_key("$ref")
+                && map.keys().all(|k| k == "allOf" || k == "nullable" || k == "description")
+                && only.keys().all(|k| !map.contains_key(k))
+            {
+                let only = only.clone();
+                map.remove("allOf");
+                map.extend(only);
+            }
+            // A readOnly (writeOnly) property is never required of a request (response): one
+            // type serves both, so the generated code requires neither.
+            let directional: Vec<String> = map
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| {
+                    p.iter()
+                        .filter(|(_, s)| {
+                            s.get("readOnly") == Some(&json!(true)) || s.get("writeOnly") == Some(&json!(true))
+                        })
+                        .map(|(name, _)| name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(Value::Array(required)) = map.get_mut("required") {
+                required.retain(|name| !directional.iter().any(|d| name == d));
+                if required.is_empty() {
+                    map.remove("required");
+                }
+            }
             // `true` is what an absent `additionalProperties` means.
             if map.get("additionalProperties") == Some(&Value::Bool(true)) {
                 map.remove("additionalProperties");
@@ -483,7 +567,7 @@ fn normalize_schemas(value: &mut Value) {
                     let format = format.filter(|f| known.contains(&f.as_str())).unwrap_or_else(|| "int64".into());
                     // The Rust type of an unsigned format says it cannot be negative.
                     if format.starts_with('u') && !map.contains_key("minimum") {
-                        map.insert("minimum".into(), json!(0.0));
+                        map.insert("minimum".into(), json!(0));
                     }
                     map.insert("format".into(), json!(format));
                 }

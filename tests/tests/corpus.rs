@@ -9,10 +9,11 @@ use squared_tests::openapi;
 
 #[test]
 fn every_corpus_spec_round_trips() {
-    let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut failures = Vec::new();
-    for spec in corpus::SPECS {
-        let text = std::fs::read_to_string(specs.join(spec.file)).unwrap();
+    let all = corpus::SPECS.iter().map(|s| ("specs", s)).chain(corpus::FIXTURES.iter().map(|s| ("corpus/fixtures", s)));
+    for (folder, spec) in all {
+        let text = std::fs::read_to_string(root.join(folder).join(spec.file)).unwrap();
         let document: Value = serde_yaml::from_str(&text).unwrap();
         let emitted = match std::panic::catch_unwind(spec.openapi_document) {
             Ok(emitted) => emitted,
@@ -25,7 +26,7 @@ fn every_corpus_spec_round_trips() {
             }
         };
         if let Some(diff) = openapi::difference(&document, &emitted) {
-            failures.push(format!("tests/specs/{}:\n{diff}", spec.file));
+            failures.push(format!("tests/{folder}/{}:\n{diff}", spec.file));
         }
     }
     assert!(corpus::SPECS.len() >= 8, "the corpus lost specs: {}", corpus::SPECS.len());

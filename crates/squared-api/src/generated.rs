@@ -13,6 +13,75 @@ pub const API_DESCRIPTION: ::std::option::Option<&str> = ::std::option::Option::
 );
 /// The body of every error response the spec declares.
 pub type ErrorBody = ::squared_types::ErrorResponse;
+/// The security requirements of each operation, as the spec states them (dropshot
+/// cannot declare them): each inner list names schemes that authorise a request
+/// together, and one list suffices. Empty when the operation needs none.
+pub mod security {
+    /// `list_connectors`: any one of these sets of schemes, all of a set together.
+    pub const LIST_CONNECTORS: &[&[&str]] = &[&["bearerAuth"]];
+    /// `create_connector`: any one of these sets of schemes, all of a set together.
+    pub const CREATE_CONNECTOR: &[&[&str]] = &[&["bearerAuth"]];
+    /// `show_connector`: any one of these sets of schemes, all of a set together.
+    pub const SHOW_CONNECTOR: &[&[&str]] = &[&["bearerAuth"]];
+    /// `update_connector`: any one of these sets of schemes, all of a set together.
+    pub const UPDATE_CONNECTOR: &[&[&str]] = &[&["bearerAuth"]];
+    /// `delete_connector`: any one of these sets of schemes, all of a set together.
+    pub const DELETE_CONNECTOR: &[&[&str]] = &[&["bearerAuth"]];
+    /// `patch_connector`: any one of these sets of schemes, all of a set together.
+    pub const PATCH_CONNECTOR: &[&[&str]] = &[&["bearerAuth"]];
+    /// `discover_connector`: any one of these sets of schemes, all of a set together.
+    pub const DISCOVER_CONNECTOR: &[&[&str]] = &[&["bearerAuth"]];
+    /// `query_source`: any one of these sets of schemes, all of a set together.
+    pub const QUERY_SOURCE: &[&[&str]] = &[&["bearerAuth"]];
+    /// `check_connection`: any one of these sets of schemes, all of a set together.
+    pub const CHECK_CONNECTION: &[&[&str]] = &[&["bearerAuth"]];
+    /// `list_models`: any one of these sets of schemes, all of a set together.
+    pub const LIST_MODELS: &[&[&str]] = &[&["bearerAuth"]];
+    /// `create_model`: any one of these sets of schemes, all of a set together.
+    pub const CREATE_MODEL: &[&[&str]] = &[&["bearerAuth"]];
+    /// `show_model`: any one of these sets of schemes, all of a set together.
+    pub const SHOW_MODEL: &[&[&str]] = &[&["bearerAuth"]];
+    /// `update_model`: any one of these sets of schemes, all of a set together.
+    pub const UPDATE_MODEL: &[&[&str]] = &[&["bearerAuth"]];
+    /// `delete_model`: any one of these sets of schemes, all of a set together.
+    pub const DELETE_MODEL: &[&[&str]] = &[&["bearerAuth"]];
+    /// `patch_model`: any one of these sets of schemes, all of a set together.
+    pub const PATCH_MODEL: &[&[&str]] = &[&["bearerAuth"]];
+    /// `create_catalog`: any one of these sets of schemes, all of a set together.
+    pub const CREATE_CATALOG: &[&[&str]] = &[&["bearerAuth"]];
+    /// `update_catalog`: any one of these sets of schemes, all of a set together.
+    pub const UPDATE_CATALOG: &[&[&str]] = &[&["bearerAuth"]];
+    /// `list_syncs`: any one of these sets of schemes, all of a set together.
+    pub const LIST_SYNCS: &[&[&str]] = &[&["bearerAuth"]];
+    /// `create_sync`: any one of these sets of schemes, all of a set together.
+    pub const CREATE_SYNC: &[&[&str]] = &[&["bearerAuth"]];
+    /// `sync_configurations`: any one of these sets of schemes, all of a set together.
+    pub const SYNC_CONFIGURATIONS: &[&[&str]] = &[&["bearerAuth"]];
+    /// `show_sync`: any one of these sets of schemes, all of a set together.
+    pub const SHOW_SYNC: &[&[&str]] = &[&["bearerAuth"]];
+    /// `update_sync`: any one of these sets of schemes, all of a set together.
+    pub const UPDATE_SYNC: &[&[&str]] = &[&["bearerAuth"]];
+    /// `delete_sync`: any one of these sets of schemes, all of a set together.
+    pub const DELETE_SYNC: &[&[&str]] = &[&["bearerAuth"]];
+    /// `patch_sync`: any one of these sets of schemes, all of a set together.
+    pub const PATCH_SYNC: &[&[&str]] = &[&["bearerAuth"]];
+    /// `enable_sync`: any one of these sets of schemes, all of a set together.
+    pub const ENABLE_SYNC: &[&[&str]] = &[&["bearerAuth"]];
+    /// `start_sync_run`: any one of these sets of schemes, all of a set together.
+    pub const START_SYNC_RUN: &[&[&str]] = &[&["bearerAuth"]];
+    /// `cancel_sync_run`: any one of these sets of schemes, all of a set together.
+    pub const CANCEL_SYNC_RUN: &[&[&str]] = &[&["bearerAuth"]];
+    /// `list_sync_runs`: any one of these sets of schemes, all of a set together.
+    pub const LIST_SYNC_RUNS: &[&[&str]] = &[&["bearerAuth"]];
+    /// `show_sync_run`: any one of these sets of schemes, all of a set together.
+    pub const SHOW_SYNC_RUN: &[&[&str]] = &[&["bearerAuth"]];
+    /// `list_sync_records`: any one of these sets of schemes, all of a set together.
+    pub const LIST_SYNC_RECORDS: &[&[&str]] = &[&["bearerAuth"]];
+    /// `list_connector_definitions`: any one of these sets of schemes, all of a set together.
+    pub const LIST_CONNECTOR_DEFINITIONS: &[&[&str]] = &[&["bearerAuth"]];
+    /// `show_connector_definition`: any one of these sets of schemes, all of a set together.
+    pub const SHOW_CONNECTOR_DEFINITION: &[&[&str]] = &[&["bearerAuth"]];
+}
 /// The query parameters of `list_connectors`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct ListConnectorsQuery {

@@ -11,6 +11,21 @@ pub const API_VERSION: &str = "1.2.3";
 pub const API_DESCRIPTION: ::std::option::Option<&str> = ::std::option::Option::None;
 /// The body of every error response the spec declares.
 pub type ErrorBody = ::squared_types::Problem;
+/// The security requirements of each operation, as the spec states them (dropshot
+/// cannot declare them): each inner list names schemes that authorise a request
+/// together, and one list suffices. Empty when the operation needs none.
+pub mod security {
+    /// `get_things`: no security requirement.
+    pub const GET_THINGS: &[&[&str]] = &[];
+    /// `create_thing`: no security requirement.
+    pub const CREATE_THING: &[&[&str]] = &[];
+    /// `show_thing`: no security requirement.
+    pub const SHOW_THING: &[&[&str]] = &[];
+    /// `touchThing`: no security requirement.
+    pub const TOUCH_THING: &[&[&str]] = &[];
+    /// `delete_thing`: no security requirement.
+    pub const DELETE_THING: &[&[&str]] = &[];
+}
 /// The query parameters of `get_things`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct GetThingsQuery {

@@ -152,6 +152,7 @@ fn param_struct(
             default: p.default.clone(),
             read_only: false,
             write_only: false,
+            boxed: false,
         };
         field_tokens(&field, &name.to_string(), TypePath::Module(&layout.types))
     });
@@ -567,6 +568,27 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         let description = tag["description"].as_str().map(|d| quote!(description = #d));
         Some(quote!(#name = { #description }))
     });
+    let security_constants = api.operations.iter().map(|op| {
+        let constant = format_ident!("{}", heck::ToShoutySnakeCase::to_shouty_snake_case(op.rust_name.as_str()));
+        let requirements = op.security.iter().map(|schemes| quote!(&[#(#schemes),*]));
+        let doc = format!(
+            " `{}`: {}.",
+            op.operation_id,
+            match op.security.len() {
+                0 => "no security requirement".to_owned(),
+                _ => "any one of these sets of schemes, all of a set together".to_owned(),
+            }
+        );
+        quote!(#[doc = #doc] pub const #constant: &[&[&str]] = &[#(#requirements),*];)
+    });
+    let security = quote! {
+        /// The security requirements of each operation, as the spec states them (dropshot
+        /// cannot declare them): each inner list names schemes that authorise a request
+        /// together, and one list suffices. Empty when the operation needs none.
+        pub mod security {
+            #(#security_constants)*
+        }
+    };
     // Tags the spec uses without declaring them are allowed (dropshot refuses them otherwise).
     let declared: Vec<&str> =
         spec["tags"].as_array().into_iter().flatten().filter_map(|tag| tag["name"].as_str()).collect();
@@ -589,6 +611,8 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         pub const API_DESCRIPTION: ::std::option::Option<&str> = #description;
 
         #error_body
+
+        #security
 
         #(#structs)*
 

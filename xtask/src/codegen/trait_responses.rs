@@ -21,7 +21,7 @@ use quote::{format_ident, quote};
 
 use super::Layout;
 use super::model::{MediaKind, Operation, Param, Response, Status, TypeRef};
-use super::types::{TypePath, rust_type};
+use super::types::{TypePath, rust_type, schema_type};
 
 /// dropshot's own response type, where it describes the operation's one response exactly.
 fn plain_response(op: &Operation, types: TypePath<'_>) -> Option<TokenStream> {
@@ -114,8 +114,12 @@ fn headers_struct_name(op: &Operation, response: &Response) -> Option<syn::Ident
 fn body_marker(op: &Operation, kind: &str, schemas: Vec<TokenStream>, items: &mut Vec<TokenStream>) -> syn::Ident {
     let name = format_ident!("{}{kind}Body", op.pascal_name);
     let schema_name = name.to_string();
+    // No body: the schema dropshot reads as "no content" (and then keeps the headers).
     let schema = match schemas.is_empty() {
-        true => quote!(generator.subschema_for::<()>()),
+        true => quote!({
+            let _ = generator;
+            ::schemars::schema::Schema::Bool(false)
+        }),
         false => union_schema(schemas),
     };
     let doc = format!(
@@ -160,12 +164,18 @@ fn headers_struct(
     let fields = response.headers.iter().map(|h: &Param| {
         let ident = format_ident!("{}", h.rust_name);
         let ty = rust_type(&h.ty, types);
+        let with = schema_type(&h.ty, types).to_string().replace(' ', "");
         let wire = &h.name;
         let doc = h.description.as_ref().map(|d| quote!(#[doc = #d]));
         if h.required {
-            quote!(#doc #[serde(rename = #wire)] pub #ident: #ty,)
+            quote!(#doc #[serde(rename = #wire)] #[schemars(with = #with)] pub #ident: #ty,)
         } else {
-            quote!(#doc #[serde(rename = #wire, skip_serializing_if = "::std::option::Option::is_none")] pub #ident: ::std::option::Option<#ty>,)
+            quote! {
+                #doc
+                #[serde(rename = #wire, default, skip_serializing_if = "::std::option::Option::is_none")]
+                #[schemars(with = #with)]
+                pub #ident: ::std::option::Option<#ty>,
+            }
         }
     });
     let doc = format!(" The headers of `{}`'s {} response.", op.operation_id, response.status.key());
@@ -256,7 +266,6 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
         });
     }
     let schemas = distinct_body_schemas(&op.responses, types);
-    let has_body = !schemas.is_empty();
     let marker = body_marker(op, "Response", schemas, items);
     let first_status = first.status.representative(200);
     let first_description = &first.description;
@@ -267,7 +276,6 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
         Some(headers) => quote!(::dropshot::HttpResponseHeaders<::dropshot::HttpResponseOk<#marker>, #headers>),
         None => quote!(::dropshot::HttpResponseOk<#marker>),
     };
-    let drop_schema = (!has_body).then(|| quote!(metadata.schema = ::std::option::Option::None;));
     let doc = format!(" What `{}` answers: one variant per response of the spec.", op.operation_id);
     items.push(quote! {
         #[doc = #doc]
@@ -285,7 +293,6 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
 
             fn response_metadata() -> ::dropshot::ApiEndpointResponse {
                 let mut metadata = <#described as ::dropshot::HttpResponse>::response_metadata();
-                #drop_schema
                 metadata.success = ::std::option::Option::Some(::http::StatusCode::from_u16(#first_status).expect("a status from the spec"));
                 metadata.description = ::std::option::Option::Some(#first_description.to_owned());
                 metadata

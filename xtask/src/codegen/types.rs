@@ -143,6 +143,7 @@ pub fn constraint_attrs(constraints: &Constraints) -> TokenStream {
 pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream, Vec<TokenStream>) {
     let ident = format_ident!("{}", field.rust_name);
     let inner = rust_type(&field.ty, path);
+    let inner = if field.boxed { quote!(::std::boxed::Box<#inner>) } else { inner };
     let docs = rustdoc(None, field.description.as_deref());
     let schema_docs = schema_doc(None, field.description.as_deref());
     let rename = (field.rust_name != field.name).then(|| {
@@ -150,6 +151,7 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
         quote!(#[serde(rename = #name)])
     });
     let schema = schema_type(&field.ty, path);
+    let schema = if field.boxed { quote!(::std::boxed::Box<#schema>) } else { schema };
     let option = |t: &TokenStream| quote!(::std::option::Option<#t>);
     let skip_none = quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")]);
     // The Rust type, its serde attributes, and the type whose JSON Schema describes the field.
@@ -307,6 +309,18 @@ fn schema_keywords(c: &Constraints, read_only: bool, write_only: bool) -> TokenS
     if c.unique_items {
         out.extend(quote!(schema.array().unique_items = ::std::option::Option::Some(true);));
     }
+    if !c.allowed.is_empty() {
+        // Whole numbers as integers, so that an integer enum reads as the spec wrote it.
+        let values = c.allowed.iter().map(|v| {
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                let v = *v as i64;
+                quote!(::serde_json::Value::from(#v))
+            } else {
+                quote!(::serde_json::Value::from(#v))
+            }
+        });
+        out.extend(quote!(schema.enum_values = ::std::option::Option::Some(::std::vec![#(#values),*]);));
+    }
     for (key, value) in [("min_properties", c.min_properties), ("max_properties", c.max_properties)] {
         if let Some(value) = value {
             let key = format_ident!("{key}");
@@ -386,6 +400,11 @@ fn bounds_check(field: &Field, path: TypePath) -> Option<TokenStream> {
                 if !PATTERN.is_match(#text) { #fail }
             });
         }
+    }
+    if let (false, Some(measure)) = (c.allowed.is_empty(), &measure) {
+        let allowed = &c.allowed;
+        let fail = fail(format!("`{name}` must be one of {allowed:?}"));
+        checks.extend(quote!(if ![#(#allowed),*].contains(&#measure) { #fail }));
     }
     if c.unique_items && matches!(field.ty, TypeRef::Array(_)) {
         let fail = fail(format!("`{name}` must not hold the same item twice"));
@@ -468,14 +487,29 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
         TypeKind::Alias { ty, constraints, nullable } => {
             let inner = rust_type(ty, TypePath::Local);
             let held = if *nullable { quote!(::std::option::Option<#inner>) } else { inner.clone() };
-            let mut constraint_attrs = constraint_attrs(constraints);
-            if has_format(ty) {
-                let schema = schema_type(ty, TypePath::Local);
-                let with = if *nullable { quote!(::std::option::Option<#schema>) } else { schema }
-                    .to_string()
-                    .replace(' ', "");
-                constraint_attrs.extend(quote!(#[schemars(with = #with)]));
-            }
+            let schema = schema_type(ty, TypePath::Local);
+            let described = if *nullable { quote!(::std::option::Option<#schema>) } else { schema };
+            let mut schema_fn = None;
+            let constraint_attrs = if constraints.needs_schema_fn() {
+                let function = format_ident!("newtype_schema_{}", heck::ToSnakeCase::to_snake_case(def.name.as_str()));
+                let name = function.to_string();
+                let keywords = schema_keywords(constraints, false, false);
+                schema_fn = Some(quote! {
+                    fn #function(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                        let mut schema = generator.subschema_for::<#described>().into_object();
+                        #keywords
+                        ::schemars::schema::Schema::Object(schema)
+                    }
+                });
+                quote!(#[schemars(schema_with = #name)])
+            } else {
+                let mut attrs = constraint_attrs(constraints);
+                if has_format(ty) {
+                    let with = described.to_string().replace(' ', "");
+                    attrs.extend(quote!(#[schemars(with = #with)]));
+                }
+                attrs
+            };
             let as_field = Field {
                 name: def.schema_name.clone(),
                 rust_name: String::new(),
@@ -487,6 +521,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                 default: None,
                 read_only: false,
                 write_only: false,
+                boxed: false,
             };
             let checks = bounds_check(&as_field, TypePath::Local).map(|checks| {
                 if *nullable {
@@ -524,6 +559,8 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                         Self(value)
                     }
                 }
+
+                #schema_fn
             }
         }
         TypeKind::Struct { fields, deny_unknown_fields, extra_properties } => {
@@ -547,17 +584,60 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
             let object = format_ident!("{}Object", def.name);
             let remote = def.name.clone();
             let object_fields = without_schemars_attributes(quote!(#(#fields)* #extra));
+            // schemars loses a typed `additionalProperties` when it flattens the map into the
+            // struct: such a struct is described through a twin without the map, to which
+            // its schema is then added.
+            let typed_extra = extra_properties.as_ref().filter(|value| **value != TypeRef::Any);
+            let (schema_derive, described_by) = match typed_extra {
+                None => (quote!(::schemars::JsonSchema,), None),
+                Some(value) => {
+                    let twin = format_ident!("{}Described", def.name);
+                    let schema_name = &def.schema_name;
+                    let value_schema = schema_type(value, TypePath::Local);
+                    (
+                        quote!(),
+                        Some(quote! {
+                            #[doc(hidden)]
+                            #[allow(dead_code)]
+                            #[derive(::schemars::JsonSchema)]
+                            #schema_docs
+                            #[schemars(rename = #schema_name)]
+                            #deny
+                            pub struct #twin {
+                                #(#fields)*
+                            }
+
+                            impl ::schemars::JsonSchema for #ident {
+                                fn schema_name() -> ::std::string::String {
+                                    <#twin as ::schemars::JsonSchema>::schema_name()
+                                }
+
+                                fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                                    let mut schema = <#twin as ::schemars::JsonSchema>::json_schema(generator).into_object();
+                                    schema.object().additional_properties =
+                                        ::std::option::Option::Some(::std::boxed::Box::new(generator.subschema_for::<#value_schema>()));
+                                    schema.into()
+                                }
+                            }
+                        }),
+                    )
+                }
+            };
+            let (main_fields, main_docs) = match described_by {
+                None => (quote!(#(#fields)* #extra), quote!(#schema_docs #rename)),
+                Some(_) => (without_schemars_attributes(quote!(#(#fields)* #extra)), quote!(#rename)),
+            };
             quote! {
                 #docs
                 #location
-                #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
-                #schema_docs
-                #rename
+                #[derive(Clone, Debug, PartialEq, ::serde::Serialize, #schema_derive)]
+                #main_docs
                 #deny
                 pub struct #ident {
-                    #(#fields)*
-                    #extra
+                    #main_fields
                 }
+
+                #described_by
 
                 /// Reads only a JSON object: serde's derive would also take an array of the
                 /// fields in order, which the spec does not allow.
@@ -625,7 +705,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                     let property = &d.property;
                     let arms = d.values.iter().map(|(value, index)| {
                         let (name, ty) = (&names[*index], &types[*index]);
-                        quote!(#value => ::serde_json::from_value::<#ty>(value).map(Self::#name).map_err(#error),)
+                        quote!(::std::option::Option::Some(#value) => ::serde_json::from_value::<#ty>(value).map(Self::#name).map_err(#error),)
                     });
                     let missing = format!("`{property}` must name one of the alternatives");
                     (
@@ -636,7 +716,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                                     let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
                                     let tag = value.get(#property).and_then(::serde_json::Value::as_str).map(str::to_owned);
                                     match tag.as_deref() {
-                                        #(::std::option::Option::Some(#arms))*
+                                        #(#arms)*
                                         _ => ::std::result::Result::Err(#error(#missing)),
                                     }
                                 }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Map, Value};
 
 use super::naming::{is_semver, join, pointer_token, rust_type_name};
-use super::{Api, TypeDef, openapi31};
+use super::{Api, TypeDef, TypeKind, TypeRef, openapi31};
 
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
 
@@ -88,6 +88,7 @@ impl<'a> Builder<'a> {
             }
         }
 
+        box_recursive_fields(&mut self.types);
         Ok(Api {
             title: self.document["info"]["title"].as_str().unwrap_or_default().to_owned(),
             version: self.document["info"]["version"].as_str().unwrap_or_default().to_owned(),
@@ -144,5 +145,48 @@ impl<'a> Builder<'a> {
         self.document
             .pointer(&format!("/components/{section}/{}", pointer_token(key)))
             .with_context(|| format!("{location}: unresolved reference {reference:?}"))
+    }
+}
+
+/// Marks the struct fields through which a type contains itself (see
+/// [`Field::boxed`](super::Field::boxed)).
+fn box_recursive_fields(types: &mut [TypeDef]) {
+    use std::collections::BTreeSet;
+    // The named types a type holds by value.
+    let direct = |def: &TypeDef| -> Vec<String> {
+        let named = |ty: &TypeRef| match ty {
+            TypeRef::Named(name) => Some(name.clone()),
+            _ => None,
+        };
+        match &def.kind {
+            TypeKind::Struct { fields, .. } => fields.iter().filter_map(|f| named(&f.ty)).collect(),
+            TypeKind::OneOf { variants, .. } => variants.iter().filter_map(|v| named(&v.ty)).collect(),
+            TypeKind::Alias { ty, .. } => named(ty).into_iter().collect(),
+            TypeKind::Enum { .. } | TypeKind::Not { .. } => Vec::new(),
+        }
+    };
+    let edges: BTreeMap<String, Vec<String>> = types.iter().map(|t| (t.name.clone(), direct(t))).collect();
+    let reaches = |from: &str, target: &str| {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from.to_owned()];
+        while let Some(name) = stack.pop() {
+            if name == target {
+                return true;
+            }
+            if seen.insert(name.clone()) {
+                stack.extend(edges.get(&name).into_iter().flatten().cloned());
+            }
+        }
+        false
+    };
+    for def in types.iter_mut() {
+        let owner = def.name.clone();
+        if let TypeKind::Struct { fields, .. } = &mut def.kind {
+            for field in fields {
+                if let TypeRef::Named(name) = &field.ty {
+                    field.boxed = reaches(name, &owner);
+                }
+            }
+        }
     }
 }

@@ -141,6 +141,9 @@ pub struct Field {
     pub read_only: bool,
     /// `writeOnly`: in requests only (never written into a response).
     pub write_only: bool,
+    /// The field's type contains the struct itself (directly or through other types, not
+    /// through an array or map): the field is boxed, so that the struct has a size.
+    pub boxed: bool,
 }
 
 /// A `default` the generated code can spell.
@@ -173,6 +176,8 @@ pub struct Constraints {
     pub unique_items: bool,
     pub min_properties: Option<u64>,
     pub max_properties: Option<u64>,
+    /// The `enum` of an integer or number: the only values allowed.
+    pub allowed: Vec<f64>,
 }
 
 impl Constraints {
@@ -190,6 +195,7 @@ impl Constraints {
             || self.unique_items
             || self.min_properties.is_some()
             || self.max_properties.is_some()
+            || !self.allowed.is_empty()
     }
 }
 

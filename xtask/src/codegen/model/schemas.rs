@@ -10,7 +10,10 @@ use serde_json::Value;
 use super::all_of;
 use super::build::Builder;
 use super::naming::{join, rust_field_name, rust_type_name};
-use super::{Choice, Constraints, DefaultValue, Discriminator, EnumVariant, Field, OneOfVariant, StringFormat, TypeDef, TypeKind, TypeRef};
+use super::{
+    Choice, Constraints, DefaultValue, Discriminator, EnumVariant, Field, OneOfVariant, StringFormat, TypeDef,
+    TypeKind, TypeRef,
+};
 
 impl<'a> Builder<'a> {
     /// `schema` with its `allOf` merged (see [`all_of`]).
@@ -42,7 +45,15 @@ impl<'a> Builder<'a> {
             kind: TypeKind::Enum { variants: Vec::new() },
             location: location.to_owned(),
         });
-        let kind = if let Some(values) = schema.get("enum") {
+        let numeric_enum = matches!(schema.get("type").and_then(Value::as_str), Some("integer" | "number"));
+        let kind = if let (Some(_), true) = (schema.get("enum"), numeric_enum) {
+            // A number that must be one of the values: a newtype that checks it.
+            let nullable = schema.get("nullable").and_then(Value::as_bool).unwrap_or(false);
+            let mut plain = schema.clone();
+            plain.as_object_mut().expect("a schema is an object").remove("enum");
+            let ty = self.type_ref(&plain, &format!("{name}Inner"), location)?;
+            TypeKind::Alias { ty, constraints: constraints(schema, location)?, nullable }
+        } else if let Some(values) = schema.get("enum") {
             let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
             if !nullable && values.as_array().is_some_and(|v| v.contains(&Value::Null)) {
                 self.warnings.push(format!(
@@ -117,10 +128,16 @@ impl<'a> Builder<'a> {
                     } else {
                         property_schema.get("description").and_then(Value::as_str).map(str::to_owned)
                     },
-                    constraints: constraints(property_schema, &property_location)?,
+                    // A named type carries its own constraints.
+                    constraints: if is_named {
+                        Constraints::default()
+                    } else {
+                        constraints(property_schema, &property_location)?
+                    },
                     default,
                     read_only: property_schema.get("readOnly").and_then(Value::as_bool).unwrap_or(false),
                     write_only: property_schema.get("writeOnly").and_then(Value::as_bool).unwrap_or(false),
+                    boxed: false,
                 });
             }
             let (deny_unknown_fields, extra_properties) = match schema.get("additionalProperties") {
@@ -189,11 +206,15 @@ impl<'a> Builder<'a> {
             variants.push(OneOfVariant { rust_name, title, ty });
         }
         let distinct_kinds = kinds.iter().enumerate().all(|(i, kind)| {
-            kind.is_some_and(|kind| kinds[..i].iter().all(|other| other.is_some_and(|o| o != kind && !numeric_pair(o, kind))))
+            kind.is_some_and(|kind| {
+                kinds[..i].iter().all(|other| other.is_some_and(|o| o != kind && !numeric_pair(o, kind)))
+            })
         });
         let discriminator = match schema.get("discriminator") {
             None => None,
-            Some(discriminator) => Some(self.discriminator(discriminator, alternatives, &variants, &join(location, "discriminator"))?),
+            Some(discriminator) => {
+                Some(self.discriminator(discriminator, alternatives, &variants, &join(location, "discriminator"))?)
+            }
         };
         let choice = match (&discriminator, distinct_kinds, keyword) {
             (Some(_), _, _) => Choice::Discriminator,
@@ -221,7 +242,9 @@ impl<'a> Builder<'a> {
         let mut values = Vec::new();
         for (index, alternative) in alternatives.iter().enumerate() {
             let reference = alternative.get("$ref").and_then(Value::as_str).with_context(|| {
-                format!("{location}: every alternative beside a discriminator must be a `$ref` (alternative {index} is not)")
+                format!(
+                    "{location}: every alternative beside a discriminator must be a `$ref` (alternative {index} is not)"
+                )
             })?;
             let mapped: Vec<&String> = mapping
                 .into_iter()
@@ -446,9 +469,10 @@ pub(super) fn check_keywords(schema: &Value, location: &str) -> Result<()> {
         // A parent's discriminator describes its children (merged away with `allOf`).
     }
     if let Some(values) = object.get("enum") {
+        let kind = object.get("type").and_then(Value::as_str);
         ensure!(
-            object.get("type").and_then(Value::as_str) == Some("string"),
-            "{location}: only string enums are supported"
+            matches!(kind, Some("string" | "integer" | "number")),
+            "{location}: an enum must be of strings, integers or numbers (with its `type`), found {kind:?}"
         );
         ensure!(values.as_array().is_some_and(|v| !v.is_empty()), "{location}/enum: must be a non-empty array");
     }
@@ -477,6 +501,15 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
         })?;
     }
     let multiple_of = number("multipleOf");
+    let is_number = matches!(schema.get("type").and_then(Value::as_str), Some("integer" | "number"));
+    let allowed: Vec<f64> = match (is_number, schema.get("enum").and_then(Value::as_array)) {
+        (true, Some(values)) => values
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(|v| v.as_f64().with_context(|| format!("{location}/enum: {v} is not a number")))
+            .collect::<Result<_>>()?,
+        _ => Vec::new(),
+    };
     ensure!(multiple_of.is_none_or(|m| m > 0.0), "{location}/multipleOf: must be greater than 0");
     Ok(Constraints {
         minimum: number("minimum"),
@@ -490,6 +523,7 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
         unique_items: flag("uniqueItems"),
         min_properties: count("minProperties")?,
         max_properties: count("maxProperties")?,
+        allowed,
     })
 }
 

@@ -98,14 +98,17 @@ fn one_of_and_any_of_pick_their_alternative_by_type_discriminator_or_trial() {
     let choice_of = |schema: &str| {
         let api = load(&spec_with(schema, GOOD_OPERATION)).unwrap();
         let thing = api.types.into_iter().find(|t| t.name == "Thing").unwrap();
-        let TypeKind::OneOf { variants, choice, discriminator, any_of } = thing.kind else { panic!("{:?}", thing.kind) };
+        let TypeKind::OneOf { variants, choice, discriminator, any_of } = thing.kind else {
+            panic!("{:?}", thing.kind)
+        };
         (variants.into_iter().map(|v| v.rust_name).collect::<Vec<_>>(), choice, discriminator, any_of)
     };
     let (names, choice, _, _) = choice_of(
         "      {oneOf: [{title: Pairs, type: object, additionalProperties: {type: string}}, {type: array, items: {type: string}}]}",
     );
     assert_eq!((names, choice), (vec!["Pairs".to_owned(), "Array".to_owned()], Choice::JsonType));
-    let (_, choice, _, _) = choice_of("      {oneOf: [{type: object}, {type: object, properties: {a: {type: string}}}]}");
+    let (_, choice, _, _) =
+        choice_of("      {oneOf: [{type: object}, {type: object, properties: {a: {type: string}}}]}");
     assert_eq!(choice, Choice::ExactlyOne);
     let (_, choice, _, any_of) = choice_of("      {anyOf: [{type: integer}, {type: number}]}");
     assert_eq!((choice, any_of), (Choice::FirstMatch, true));
