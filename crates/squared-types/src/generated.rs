@@ -4568,6 +4568,14 @@ impl<'de, D: ::serde::Deserializer<'de>> ::serde::Deserializer<'de> for ObjectOn
         identifier ignored_any
     }
 }
+/// Reads and drops a readOnly property: a request does not set it.
+#[doc(hidden)]
+pub fn ignore_read_only<'de, D: ::serde::Deserializer<'de>, T>(
+    deserializer: D,
+) -> ::std::result::Result<::std::option::Option<T>, D::Error> {
+    <::serde::de::IgnoredAny as ::serde::Deserialize>::deserialize(deserializer)?;
+    ::std::result::Result::Ok(::std::option::Option::None)
+}
 /// The JSON Schema of a field that must be present but may be `null`: that of
 /// `Option<T>` (nullable), without schemars' inference that an `Option` is optional.
 #[doc(hidden)]

@@ -175,7 +175,11 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     };
     // readOnly: never read from a request; writeOnly: never written into a response.
     let direction = match (field.read_only, field.write_only) {
-        (true, _) => quote!(#[serde(skip_deserializing)]),
+        // Read and dropped (not skipped: a skipped key would reach the extra properties).
+        (true, _) => {
+            let ignore = path.of("ignore_read_only").to_string().replace(' ', "");
+            quote!(#[serde(deserialize_with = #ignore)])
+        }
         (_, true) => quote!(#[serde(skip_serializing)]),
         _ => quote!(),
     };
@@ -991,6 +995,13 @@ pub fn generate(api: &Api) -> TokenStream {
                 bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
                 unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
             }
+        }
+
+        /// Reads and drops a readOnly property: a request does not set it.
+        #[doc(hidden)]
+        pub fn ignore_read_only<'de, D: ::serde::Deserializer<'de>, T>(deserializer: D) -> ::std::result::Result<::std::option::Option<T>, D::Error> {
+            <::serde::de::IgnoredAny as ::serde::Deserialize>::deserialize(deserializer)?;
+            ::std::result::Result::Ok(::std::option::Option::None)
         }
 
         /// The JSON Schema of a field that must be present but may be `null`: that of
