@@ -69,7 +69,7 @@ pub mod {module} {{
 
     /// The OpenAPI document the generated trait emits.
     pub fn openapi_document() -> ::serde_json::Value {{
-        crate::emitted(api::squared_api_mod::stub_api_description(), api::API_TITLE, api::API_VERSION, api::API_DESCRIPTION)
+        crate::emitted(api::squared_api_mod::stub_api_description(), api::API_TITLE, api::API_SEMVER, api::API_DESCRIPTION)
     }}
 }}
 "#

@@ -270,6 +270,10 @@ pub fn normalize(document: &Value) -> Value {
     }
     if let Some(info) = doc.get_mut("info").and_then(Value::as_object_mut) {
         info.retain(|key, _| matches!(key.as_str(), "title" | "version" | "description"));
+        // dropshot emits a semantic version; a spec's other kind of version becomes 0.0.0.
+        if info.get("version").and_then(Value::as_str).is_some_and(|v| !xtask::codegen::model::is_semver(v)) {
+            info.insert("version".into(), json!("0.0.0"));
+        }
     }
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {

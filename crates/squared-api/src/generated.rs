@@ -7,6 +7,8 @@
 pub const API_TITLE: &str = "AI Squared API";
 /// `info.version` of the spec.
 pub const API_VERSION: &str = "0.4.0";
+/// `info.version` as the semantic version dropshot emits (`0.0.0` when it is not one).
+pub const API_SEMVER: &str = "0.4.0";
 /// `info.description` of the spec.
 pub const API_DESCRIPTION: ::std::option::Option<&str> = ::std::option::Option::Some(
     "Data connectors, models and syncs of the AI Squared API. This document is the single source of truth for the server trait, the client and the shared types of this workspace: edit it, then run `cargo xtask codegen`.",

@@ -7,6 +7,8 @@
 pub const API_TITLE: &str = "Constructs";
 /// `info.version` of the spec.
 pub const API_VERSION: &str = "1.2.3";
+/// `info.version` as the semantic version dropshot emits (`0.0.0` when it is not one).
+pub const API_SEMVER: &str = "1.2.3";
 /// `info.description` of the spec.
 pub const API_DESCRIPTION: ::std::option::Option<&str> = ::std::option::Option::None;
 /// The body of every error response the spec declares.

@@ -6,6 +6,8 @@
 //! 204) and the crate's hand-written `ApiError` as the error type of every method.
 //! The trait is the whole contract: a server that implements it serves the spec.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Result, bail, ensure};
 use heck::{ToPascalCase, ToSnakeCase};
 use proc_macro2::TokenStream;
@@ -490,6 +492,23 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         .collect::<Result<Vec<_>>>()?;
     let served = served_paths(api);
     let routed = routed_through(api, &served);
+    // dropshot registers one endpoint per method and path.
+    let mut endpoints: BTreeMap<(&str, &str), &Operation> = BTreeMap::new();
+    for ((op, (path, _)), owner) in api.operations.iter().zip(&served).zip(&routed) {
+        if owner.is_some() {
+            continue;
+        }
+        if let Some(other) = endpoints.insert((op.method.as_str(), path.as_str()), op) {
+            bail!(
+                "{}: dropshot serves this operation at {} {path} (its literal segments held by the variable beside \
+                 them), where {} is served already; dropshot's router holds one endpoint per method and path, so \
+                 give one of them a path of its own",
+                op.location,
+                op.method,
+                other.location
+            );
+        }
+    }
     let methods = api
         .operations
         .iter()
@@ -598,6 +617,7 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
 
     let title = &api.title;
     let version = &api.version;
+    let semver = if crate::codegen::model::is_semver(version) { version.as_str() } else { "0.0.0" };
     let description = match &api.description {
         Some(d) => quote!(::std::option::Option::Some(#d)),
         None => quote!(::std::option::Option::None),
@@ -607,6 +627,8 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         pub const API_TITLE: &str = #title;
         /// `info.version` of the spec.
         pub const API_VERSION: &str = #version;
+        /// `info.version` as the semantic version dropshot emits (`0.0.0` when it is not one).
+        pub const API_SEMVER: &str = #semver;
         /// `info.description` of the spec.
         pub const API_DESCRIPTION: ::std::option::Option<&str> = #description;
 

@@ -22,6 +22,13 @@ pub fn load(spec_text: &str) -> Result<Api> {
     serde_json::from_value::<openapiv3::OpenAPI>(document.clone())
         .context("spec is not a valid OpenAPI 3.0 document")?;
     let mut builder = Builder::new(&document)?;
+    let version = document["info"]["version"].as_str().unwrap_or_default();
+    if !is_semver(version) {
+        warnings.push(format!(
+            "#/info/version: {version:?} is not a semantic version (MAJOR.MINOR.PATCH), which dropshot emits; the \
+             emitted document says 0.0.0"
+        ));
+    }
     builder.warnings = warnings;
     let api = builder.build()?;
     Ok(Api { document: document.clone(), ..api })
@@ -33,6 +40,8 @@ pub(super) struct Builder<'a> {
     pub(super) types: Vec<TypeDef>,
     /// Rust type name → location of the schema that claimed it.
     pub(super) claimed: BTreeMap<String, String>,
+    /// Component schema key → its Rust type name.
+    pub(super) component_names: BTreeMap<String, String>,
     pub(super) warnings: Vec<String>,
 }
 
@@ -41,28 +50,43 @@ impl<'a> Builder<'a> {
         static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
         let openapi = document["openapi"].as_str().unwrap_or_default();
         ensure!(openapi.starts_with("3.0."), "#/openapi: only OpenAPI 3.0.x is supported, found {openapi:?}");
-        let version = document["info"]["version"].as_str().unwrap_or_default();
-        ensure!(
-            is_semver(version),
-            "#/info/version: {version:?} must be a semantic version (MAJOR.MINOR.PATCH): dropshot emits it as one"
-        );
         let schemas = document
             .pointer("/components/schemas")
             .and_then(Value::as_object)
             .unwrap_or_else(|| EMPTY.get_or_init(Map::new));
-        Ok(Builder { document, schemas, types: Vec::new(), claimed: BTreeMap::new(), warnings: Vec::new() })
+        Ok(Builder {
+            document,
+            schemas,
+            types: Vec::new(),
+            claimed: BTreeMap::new(),
+            component_names: BTreeMap::new(),
+            warnings: Vec::new(),
+        })
     }
 
     pub(super) fn build(mut self) -> Result<Api> {
-        // Claim every component name first, so that inline names can never take one.
+        // Claim every component name first, so that inline names can never take one. Keys
+        // that differ only in case or punctuation (`nullTime`, `NullTime`) would share a
+        // Rust name: the later ones get a number, with a warning.
         for key in self.schemas.keys() {
             let location = join("#/components/schemas", key);
-            let name = rust_type_name(key, &location)?;
+            let mut name = rust_type_name(key, &location)?;
+            if self.claimed.contains_key(&name) {
+                let base = name.clone();
+                let mut n = 2;
+                while self.claimed.contains_key(&format!("{base}{n}")) {
+                    n += 1;
+                }
+                name = format!("{base}{n}");
+                self.warnings
+                    .push(format!("{location}: its Rust name {base} is taken by another schema; it is {name}"));
+            }
             self.claim(&name, &location)?;
+            self.component_names.insert(key.clone(), name);
         }
         for (key, schema) in self.schemas {
             let location = join("#/components/schemas", key);
-            let name = rust_type_name(key, &location)?;
+            let name = self.component_names[key].clone();
             self.define(&name, key, schema, &location)?;
         }
 
@@ -98,6 +122,12 @@ impl<'a> Builder<'a> {
             warnings: self.warnings,
             document: Value::Null,
         })
+    }
+
+    /// The Rust name of the component schema a `$ref` names.
+    pub(super) fn named_ref(&self, reference: &str, location: &str) -> Result<String> {
+        let (key, _) = self.resolve_ref(reference, location)?;
+        Ok(self.component_names[key].clone())
     }
 
     pub(super) fn claim(&mut self, name: &str, location: &str) -> Result<()> {

@@ -25,7 +25,7 @@ mod tests;
 
 pub use all_of::{merge as merge_all_of, single_reference};
 pub use build::load;
-pub use naming::{derived_operation_id, pointer_token, rust_field_name};
+pub use naming::{derived_operation_id, is_semver, pointer_token, rust_field_name};
 pub use schemas::is_named_kind;
 
 /// The whole API, as the generators see it.

@@ -50,7 +50,7 @@ pub fn rust_field_name(name: &str) -> String {
     snake
 }
 
-pub(super) fn is_semver(version: &str) -> bool {
+pub fn is_semver(version: &str) -> bool {
     let core = version.split(['-', '+']).next().unwrap_or_default();
     let parts: Vec<&str> = core.split('.').collect();
     parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))

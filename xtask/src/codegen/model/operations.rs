@@ -229,7 +229,7 @@ impl<'a> Builder<'a> {
         let schema_location = format!("{param_location}/schema");
         let ty = self.type_ref(schema, inline_name, &schema_location)?;
         let scalar = match &ty {
-            TypeRef::Named(type_name) => self.is_enum(type_name),
+            TypeRef::Named(type_name) => self.is_enum(type_name) || self.is_scalar_newtype(type_name),
             TypeRef::Array(_) => param_in == ParamLocation::Query,
             TypeRef::Map(_) | TypeRef::JsonObject | TypeRef::Any => false,
             _ => true,

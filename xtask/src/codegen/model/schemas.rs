@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::all_of;
 use super::build::Builder;
-use super::naming::{join, rust_field_name, rust_type_name};
+use super::naming::{join, rust_field_name};
 use super::{
     Choice, Constraints, DefaultValue, Discriminator, EnumVariant, Field, OneOfVariant, StringFormat, TypeDef,
     TypeKind, TypeRef,
@@ -45,12 +45,15 @@ impl<'a> Builder<'a> {
             kind: TypeKind::Enum { variants: Vec::new() },
             location: location.to_owned(),
         });
-        let numeric_enum = matches!(schema.get("type").and_then(Value::as_str), Some("integer" | "number"));
+        let enum_type = schema.get("type").and_then(Value::as_str).or_else(|| schema.get("enum").and_then(enum_kind));
+        let numeric_enum = matches!(enum_type, Some("integer" | "number"));
         let kind = if let (Some(_), true) = (schema.get("enum"), numeric_enum) {
             // A number that must be one of the values: a newtype that checks it.
             let nullable = schema.get("nullable").and_then(Value::as_bool).unwrap_or(false);
             let mut plain = schema.clone();
-            plain.as_object_mut().expect("a schema is an object").remove("enum");
+            let object = plain.as_object_mut().expect("a schema is an object");
+            object.remove("enum");
+            object.insert("type".into(), Value::from(enum_type));
             let ty = self.type_ref(&plain, &format!("{name}Inner"), location)?;
             TypeKind::Alias { ty, constraints: constraints(schema, location)?, nullable }
         } else if let Some(values) = schema.get("enum") {
@@ -81,7 +84,7 @@ impl<'a> Builder<'a> {
             // No struct of its own: a newtype around what the schema is.
             let nullable = schema.get("nullable").and_then(Value::as_bool).unwrap_or(false);
             let ty = match all_of::single_reference(schema) {
-                Some(reference) => TypeRef::Named(rust_type_name(self.resolve_ref(reference, location)?.0, location)?),
+                Some(reference) => TypeRef::Named(self.named_ref(reference, location)?),
                 None => self.type_ref(schema, &format!("{name}Inner"), location)?,
             };
             TypeKind::Alias { ty, constraints: constraints(schema, location)?, nullable }
@@ -191,9 +194,7 @@ impl<'a> Builder<'a> {
             let kind = self.json_kind(alternative, &here)?;
             let rust_name = match (alternative.get("title").and_then(Value::as_str), alternative.get("$ref")) {
                 (Some(title), _) => title.to_pascal_case(),
-                (None, Some(Value::String(reference))) => {
-                    rust_type_name(reference.rsplit('/').next().unwrap_or_default(), &here)?
-                }
+                (None, Some(Value::String(reference))) => self.named_ref(reference, &here)?,
                 _ => kind.unwrap_or("value").to_pascal_case(),
             };
             let mut rust_name = if rust_name.is_empty() { format!("V{index}") } else { rust_name };
@@ -201,7 +202,7 @@ impl<'a> Builder<'a> {
                 rust_name = format!("{rust_name}{index}");
             }
             kinds.push(kind);
-            let ty = self.type_ref(alternative, &format!("{name}{rust_name}"), &here)?;
+            let ty = self.held_type_ref(alternative, &format!("{name}{rust_name}"), &here)?;
             let title = alternative.get("title").and_then(Value::as_str).map(str::to_owned);
             variants.push(OneOfVariant { rust_name, title, ty });
         }
@@ -302,8 +303,7 @@ impl<'a> Builder<'a> {
     pub(super) fn type_ref(&mut self, schema: &Value, inline_name: &str, location: &str) -> Result<TypeRef> {
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str).or_else(|| all_of::single_reference(schema))
         {
-            let (key, _) = self.resolve_ref(reference, location)?;
-            return rust_type_name(key, location).map(TypeRef::Named);
+            return self.named_ref(reference, location).map(TypeRef::Named);
         }
         if schema.get("allOf").is_some() {
             let merged = self.merged(schema, location)?;
@@ -359,17 +359,14 @@ impl<'a> Builder<'a> {
             Some("array") => {
                 let items =
                     schema.get("items").with_context(|| format!("{location}: an array schema needs `items`"))?;
-                let item = self.type_ref(items, &format!("{inline_name}Item"), &join(location, "items"))?;
+                let item = self.held_type_ref(items, &format!("{inline_name}Item"), &join(location, "items"))?;
                 TypeRef::Array(Box::new(item))
             }
             Some("object") | None => match schema.get("additionalProperties") {
                 None | Some(Value::Bool(true)) => TypeRef::JsonObject,
                 Some(Value::Object(value_schema)) if value_schema.is_empty() => TypeRef::JsonObject,
-                Some(Value::Bool(false)) => {
-                    bail!("{location}: an object without properties that allows none is not supported")
-                }
                 Some(value_schema) => {
-                    let value = self.type_ref(
+                    let value = self.held_type_ref(
                         value_schema,
                         &format!("{inline_name}Value"),
                         &join(location, "additionalProperties"),
@@ -437,6 +434,18 @@ impl<'a> Builder<'a> {
         }))
     }
 
+    /// The type of a schema held in an array, a map or a `oneOf`, where no field carries its
+    /// constraints: an inline schema with constraints becomes a newtype that checks them.
+    pub(super) fn held_type_ref(&mut self, schema: &Value, inline_name: &str, location: &str) -> Result<TypeRef> {
+        let plain = schema.get("$ref").is_some() || all_of::single_reference(schema).is_some() || is_named_kind(schema);
+        if !plain && schema.is_object() && !constraints(schema, location)?.is_empty() {
+            self.claim(inline_name, location)?;
+            self.define(inline_name, inline_name, schema, location)?;
+            return Ok(TypeRef::Named(inline_name.to_owned()));
+        }
+        self.type_ref(schema, inline_name, location)
+    }
+
     /// A `format` the generators do not know: the base type, with a warning.
     fn unknown_format(&mut self, format: &str, base: &str, location: &str) {
         self.warnings.push(format!(
@@ -446,6 +455,23 @@ impl<'a> Builder<'a> {
 
     pub(super) fn is_struct(&self, type_name: &str) -> bool {
         self.types.iter().any(|t| t.name == type_name && matches!(t.kind, TypeKind::Struct { .. }))
+    }
+
+    /// A newtype around a scalar (a string, number or boolean, or an enum of them).
+    pub(super) fn is_scalar_newtype(&self, type_name: &str) -> bool {
+        self.types.iter().any(|t| {
+            t.name == type_name
+                && match &t.kind {
+                    TypeKind::Alias { ty: TypeRef::Named(inner), nullable: false, .. } => {
+                        self.is_enum(inner) || self.is_scalar_newtype(inner)
+                    }
+                    TypeKind::Alias { ty, nullable: false, .. } => !matches!(
+                        ty,
+                        TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::JsonObject | TypeRef::Any | TypeRef::Named(_)
+                    ),
+                    _ => false,
+                }
+        })
     }
 
     pub(super) fn is_enum(&self, type_name: &str) -> bool {
@@ -469,10 +495,10 @@ pub(super) fn check_keywords(schema: &Value, location: &str) -> Result<()> {
         // A parent's discriminator describes its children (merged away with `allOf`).
     }
     if let Some(values) = object.get("enum") {
-        let kind = object.get("type").and_then(Value::as_str);
+        let kind = object.get("type").and_then(Value::as_str).or_else(|| enum_kind(values));
         ensure!(
             matches!(kind, Some("string" | "integer" | "number")),
-            "{location}: an enum must be of strings, integers or numbers (with its `type`), found {kind:?}"
+            "{location}: an enum must be of strings, integers or numbers, found {kind:?}"
         );
         ensure!(values.as_array().is_some_and(|v| !v.is_empty()), "{location}/enum: must be a non-empty array");
     }
@@ -501,7 +527,8 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
         })?;
     }
     let multiple_of = number("multipleOf");
-    let is_number = matches!(schema.get("type").and_then(Value::as_str), Some("integer" | "number"));
+    let kind = schema.get("type").and_then(Value::as_str).or_else(|| schema.get("enum").and_then(enum_kind));
+    let is_number = matches!(kind, Some("integer" | "number"));
     let allowed: Vec<f64> = match (is_number, schema.get("enum").and_then(Value::as_array)) {
         (true, Some(values)) => values
             .iter()
@@ -527,9 +554,25 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
     })
 }
 
+/// The type of an enum's values when its schema has no `type`: all strings, all integers or
+/// all numbers (`null` aside).
+fn enum_kind(values: &Value) -> Option<&'static str> {
+    let values: Vec<&Value> = values.as_array()?.iter().filter(|v| !v.is_null()).collect();
+    if values.iter().all(|v| v.is_string()) {
+        Some("string")
+    } else if values.iter().all(|v| v.is_i64() || v.is_u64()) {
+        Some("integer")
+    } else if values.iter().all(|v| v.is_number()) {
+        Some("number")
+    } else {
+        None
+    }
+}
+
 /// Objects with properties, string enums and `oneOf`s become named Rust types.
 pub fn is_named_kind(schema: &Value) -> bool {
     ["enum", "properties", "oneOf", "anyOf", "not"].iter().any(|keyword| schema.get(keyword).is_some())
+        || schema.get("additionalProperties") == Some(&Value::Bool(false))
 }
 
 /// Integers are numbers too: a `oneOf` of both cannot tell them apart.
