@@ -8,6 +8,7 @@
 pub mod client;
 pub mod model;
 pub mod server_trait;
+pub mod standalone;
 pub mod surface;
 pub mod trait_responses;
 pub mod types;

@@ -4,6 +4,7 @@
 //! instead of shelling out to them.
 
 pub mod bench;
+pub mod bench_codegen;
 pub mod bench_sync;
 pub mod codegen;
 pub mod spec_check;

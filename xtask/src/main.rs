@@ -47,6 +47,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchTarget {
+    /// The generators: generation and compile time of our spec and of every corpus spec.
+    Codegen,
     /// The sync engine, PostgreSQL to PostgreSQL, against psql's \copy out and in.
     Sync {
         /// How many rows the source table has.
@@ -60,6 +62,9 @@ fn main() -> Result<()> {
         Command::Codegen { check } => xtask::codegen::run(&xtask::codegen::workspace_root(), check),
         Command::Bench { target: None, database, log_level } => {
             xtask::bench::run(&xtask::codegen::workspace_root(), database.as_deref(), &log_level)
+        }
+        Command::Bench { target: Some(BenchTarget::Codegen), .. } => {
+            xtask::bench_codegen::run(&xtask::codegen::workspace_root())
         }
         Command::Bench { target: Some(BenchTarget::Sync { rows }), .. } => {
             xtask::bench_sync::run(&xtask::codegen::workspace_root(), rows)

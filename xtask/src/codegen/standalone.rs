@@ -1,0 +1,73 @@
+//! A spec generated as one module of a crate: its types, trait and client side by side,
+//! in the layout a team's own spec gets (generated error types, the support items of
+//! `squared-api`). The corpus (`tests/corpus/build.rs`) compiles real specs this way, and
+//! `cargo xtask bench codegen` times them so. Writes only into the folder it is given.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::{Layout, generate, model, pretty};
+
+/// A spec's module, written.
+pub struct Module {
+    /// The module's name: the spec file's stem in snake_case.
+    pub name: String,
+    /// The module's Rust source (it includes the three generated files).
+    pub source: String,
+    pub operations: usize,
+}
+
+/// A Rust module name for a spec file: its stem in snake_case.
+pub fn module_name(file: &str) -> String {
+    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+    let mut name: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "spec_");
+    }
+    name
+}
+
+/// Generates the spec at `path` into `out` (`<module>_types.rs`, `…_api.rs`, `…_client.rs`)
+/// and returns the module that includes them, whose `openapi_document()` calls
+/// `crate::emitted` with the trait's description.
+pub fn write_module(path: &Path, out: &Path) -> Result<Module> {
+    let file = path.file_name().and_then(|f| f.to_str()).context("a spec file name is UTF-8")?;
+    let name = module_name(file);
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    let api = model::load(&text).with_context(|| path.display().to_string())?;
+    let layout = Layout {
+        types: format!("crate::{name}::types"),
+        support: "::squared_api".into(),
+        client_inner: None,
+        error: None,
+    };
+    let code = generate(&api, &layout).with_context(|| path.display().to_string())?;
+    for (part, tokens) in [("types", code.types), ("api", code.server_trait), ("client", code.client)] {
+        let target = out.join(format!("{name}_{part}.rs"));
+        let unformatted = tokens.to_string();
+        let formatted = pretty(tokens).with_context(|| {
+            let _ = std::fs::write(&target, &unformatted);
+            format!("{}: the generated {part} ({}) do not parse", path.display(), target.display())
+        })?;
+        std::fs::write(target, formatted)?;
+    }
+    let source = format!(
+        r#"
+/// Generated from `{file}`.
+#[allow(unused, clippy::all, non_camel_case_types, non_snake_case)]
+pub mod {name} {{
+    pub mod types {{ include!(concat!(env!("OUT_DIR"), "/{name}_types.rs")); }}
+    pub mod api {{ include!(concat!(env!("OUT_DIR"), "/{name}_api.rs")); }}
+    pub mod client {{ include!(concat!(env!("OUT_DIR"), "/{name}_client.rs")); }}
+
+    /// The OpenAPI document the generated trait emits.
+    pub fn openapi_document() -> ::serde_json::Value {{
+        crate::emitted(api::squared_api_mod::stub_api_description(), api::API_TITLE, api::API_SEMVER, api::API_DESCRIPTION)
+    }}
+}}
+"#
+    );
+    Ok(Module { name, source, operations: api.operations.len() })
+}
