@@ -117,18 +117,24 @@ fn project_operations(spec: &Value, api: &Api) -> Value {
     doc
 }
 
-/// Rule 15 (the spec side): every `allOf` merged as the generators merge it (see
+/// Rule 15 (the spec side): every `allOf` merged as the generators merge it, and the keywords
+/// of an object beside `oneOf`/`anyOf` moved into each alternative (see
 /// `xtask/src/codegen/model/all_of.rs`), since the generated types are flat.
 fn merge_all_of(spec: &Value) -> Value {
     let schemas = spec.pointer("/components/schemas").cloned().unwrap_or_else(|| json!({}));
     fn walk(value: &Value, schemas: &Value) -> Value {
         match value {
             Value::Object(map) => {
+                // Properties beside `oneOf`/`anyOf` go into each alternative, as the generators do.
+                let distributed = xtask::codegen::model::distribute_alternatives(value);
+                let value = distributed.as_ref().unwrap_or(value);
+                let Value::Object(map) = value else { unreachable!("distributing keeps an object") };
                 let merged = if map.contains_key("allOf") && xtask::codegen::model::single_reference(value).is_none() {
                     let resolve = |reference: &str| {
                         reference.strip_prefix("#/components/schemas/").and_then(|name| schemas.get(name))
                     };
-                    xtask::codegen::model::merge_all_of(value, "#", &resolve).expect("the model merged it already")
+                    xtask::codegen::model::merge_all_of(value, "#", &resolve, &mut Vec::new())
+                        .expect("the model merged it already")
                 } else {
                     value.clone()
                 };
@@ -325,14 +331,9 @@ pub fn normalize(document: &Value) -> Value {
     doc
 }
 
-fn resolve<'a>(value: &'a Value, components: &'a Value, section: &str) -> &'a Value {
-    match value.get("$ref").and_then(Value::as_str) {
-        Some(reference) => {
-            let key = reference.trim_start_matches(&format!("#/components/{section}/")).to_owned();
-            components.get(section).and_then(|s| s.get(&key)).unwrap_or(value)
-        }
-        None => value,
-    }
+/// Follows a `$ref` into `components`, as the generators do.
+fn resolve<'a>(value: &'a Value, components: &'a Value, _section: &str) -> &'a Value {
+    xtask::codegen::model::follow_component_ref(components, value).unwrap_or(value)
 }
 
 fn normalize_operation(operation: &mut Value, components: &Value) {
@@ -550,6 +551,18 @@ fn normalize_schemas(value: &mut Value) {
             // `true` is what an absent `additionalProperties` means.
             if map.get("additionalProperties") == Some(&Value::Bool(true)) {
                 map.remove("additionalProperties");
+            }
+            // A required member the properties do not describe is any value (the generator
+            // describes it so).
+            let required_names: Vec<String> = map
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default();
+            if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                for name in &required_names {
+                    properties.entry(name.clone()).or_insert_with(|| json!({}));
+                }
             }
             // A required value never takes its default (the generator warned and ignores it).
             let required: Vec<String> = map

@@ -22,7 +22,7 @@ use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, 
 use serde_json::{Map, Value, json};
 
 use super::Layout;
-use super::model::{Api, MediaKind, Operation, Response, Status, TypeRef, pointer_token};
+use super::model::{Api, MediaKind, Operation, Response, Status, TypeRef, follow_component_ref, pointer_token};
 
 pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     let document = progenitor_document(api, &api.document)?;
@@ -270,15 +270,9 @@ fn find_parameter<'v>(
 }
 
 /// Follows a `$ref` into `#/components/<section>/`.
-fn resolve<'v>(value: &'v Value, components: &'v Value, section: &str) -> &'v Value {
-    match value.get("$ref").and_then(Value::as_str) {
-        Some(reference) => {
-            let key =
-                reference.trim_start_matches(&format!("#/components/{section}/")).replace("~1", "/").replace("~0", "~");
-            &components[section][key]
-        }
-        None => value,
-    }
+/// Follows a `$ref` into the document's `components` (see `model::follow_component_ref`).
+fn resolve<'v>(value: &'v Value, components: &'v Value, _section: &str) -> &'v Value {
+    follow_component_ref(components, value).unwrap_or(&Value::Null)
 }
 
 /// Moves the inline schemas the model made into named types into `hoisted`, under the

@@ -313,6 +313,11 @@ fn schema_keywords(c: &Constraints, read_only: bool, write_only: bool) -> TokenS
     if c.unique_items {
         out.extend(quote!(schema.array().unique_items = ::std::option::Option::Some(true);));
     }
+    if let Some(only) = c.allowed_bool {
+        out.extend(
+            quote!(schema.enum_values = ::std::option::Option::Some(::std::vec![::serde_json::Value::Bool(#only)]);),
+        );
+    }
     if !c.allowed.is_empty() {
         // Whole numbers as integers, so that an integer enum reads as the spec wrote it.
         let values = c.allowed.iter().map(|v| {
@@ -409,6 +414,10 @@ fn bounds_check(field: &Field, path: TypePath) -> Option<TokenStream> {
         let allowed = &c.allowed;
         let fail = fail(format!("`{name}` must be one of {allowed:?}"));
         checks.extend(quote!(if ![#(#allowed),*].contains(&#measure) { #fail }));
+    }
+    if let (Some(only), TypeRef::Bool) = (c.allowed_bool, &field.ty) {
+        let fail = fail(format!("`{name}` must be {only}"));
+        checks.extend(quote!(if *value != #only { #fail }));
     }
     if c.unique_items && matches!(field.ty, TypeRef::Array(_)) {
         let fail = fail(format!("`{name}` must not hold the same item twice"));

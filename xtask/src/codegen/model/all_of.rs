@@ -37,8 +37,13 @@ pub fn single_reference(schema: &Value) -> Option<&str> {
 
 /// `schema` with its `allOf` merged away (recursively through referenced parts).
 /// `resolve` follows a `$ref` to the schema it names.
-pub fn merge<'v>(schema: &Value, location: &str, resolve: &dyn Fn(&str) -> Option<&'v Value>) -> Result<Value> {
-    merge_at(schema, location, resolve, 0)
+pub fn merge<'v>(
+    schema: &Value,
+    location: &str,
+    resolve: &dyn Fn(&str) -> Option<&'v Value>,
+    warnings: &mut Vec<String>,
+) -> Result<Value> {
+    merge_at(schema, location, resolve, 0, warnings)
 }
 
 fn merge_at<'v>(
@@ -46,6 +51,7 @@ fn merge_at<'v>(
     location: &str,
     resolve: &dyn Fn(&str) -> Option<&'v Value>,
     depth: usize,
+    warnings: &mut Vec<String>,
 ) -> Result<Value> {
     if depth > 64 {
         bail!("{location}: `allOf` parts refer to each other in a cycle; a type cannot contain itself");
@@ -60,9 +66,9 @@ fn merge_at<'v>(
         let part = match part.get("$ref").and_then(Value::as_str) {
             Some(reference) => {
                 let Some(target) = resolve(reference) else { bail!("{at}: unresolved reference {reference:?}") };
-                merge_at(target, &at, resolve, depth + 1)?
+                merge_at(target, &at, resolve, depth + 1, warnings)?
             }
-            None => merge_at(part, &at, resolve, depth + 1)?,
+            None => merge_at(part, &at, resolve, depth + 1, warnings)?,
         };
         let Some(part) = part.as_object() else { bail!("{at}: a schema must be an object") };
         for (keyword, value) in part {
@@ -85,7 +91,7 @@ fn merge_at<'v>(
                             Some(existing) => {
                                 let both = serde_json::json!({ "allOf": [existing, property] });
                                 let place = join(&format!("{at}/properties"), name);
-                                target.insert(name.clone(), merge_at(&both, &place, resolve, depth + 1)?);
+                                target.insert(name.clone(), merge_at(&both, &place, resolve, depth + 1, warnings)?);
                             }
                         }
                     }
@@ -105,15 +111,74 @@ fn merge_at<'v>(
                         merged.insert(keyword.clone(), value.clone());
                     }
                     Some(existing) if existing == value => {}
-                    Some(existing) => bail!(
-                        "{at}/{keyword}: {value} here, but {existing} elsewhere in the same `allOf`; no value can \
-                         satisfy both as one type, so write the one that is meant"
-                    ),
+                    Some(existing) if let Some(both) = intersection(keyword, existing, value) => {
+                        merged.insert(keyword.clone(), both);
+                    }
+                    // No value satisfies both: the later part (a child refining its parent) wins,
+                    // as most tools read it, and the spec's contradiction is reported.
+                    Some(existing) => {
+                        warnings.push(format!(
+                            "{at}/{keyword}: {value} here, but {existing} in an earlier part of the same `allOf`; no \
+                             value satisfies both, so the generated type takes this one"
+                        ));
+                        merged.insert(keyword.clone(), value.clone());
+                    }
                 },
             }
         }
     }
     Ok(Value::Object(merged))
+}
+
+/// A `oneOf` or `anyOf` beside the keywords of an object (`properties`, `required`, …): the
+/// value must satisfy both, so each alternative becomes the `allOf` of those keywords and
+/// itself. The schema's annotations and `discriminator` stay outside. `None` when there is
+/// nothing beside the alternatives.
+pub fn distribute(schema: &Value) -> Option<Value> {
+    let object = schema.as_object()?;
+    let keyword = ["oneOf", "anyOf"].into_iter().find(|k| object.contains_key(*k))?;
+    let outside = |key: &str| key == keyword || key == "discriminator" || is_own_annotation(key) || key == "type";
+    let base: Map<String, Value> =
+        object.iter().filter(|(key, _)| !outside(key)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if base.is_empty() {
+        return None;
+    }
+    let alternatives = object.get(keyword)?.as_array()?;
+    let distributed: Vec<Value> = alternatives
+        .iter()
+        .map(|alternative| serde_json::json!({ "allOf": [Value::Object(base.clone()), alternative] }))
+        .collect();
+    let mut result: Map<String, Value> = object
+        .iter()
+        .filter(|(key, _)| outside(key) && key.as_str() != keyword)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    result.insert(keyword.to_owned(), Value::Array(distributed));
+    Some(Value::Object(result))
+}
+
+/// One value of `keyword` that says what two values of it say together, where there is one:
+/// the values both enums allow, the tighter of two bounds, the integer of `integer` and
+/// `number`.
+fn intersection(keyword: &str, a: &Value, b: &Value) -> Option<Value> {
+    let tighter = |pick_max: bool| {
+        let (x, y) = (a.as_f64()?, b.as_f64()?);
+        Some(if (x > y) == pick_max { a.clone() } else { b.clone() })
+    };
+    match keyword {
+        "enum" => {
+            let both: Vec<Value> =
+                a.as_array()?.iter().filter(|v| b.as_array().is_some_and(|b| b.contains(v))).cloned().collect();
+            (!both.is_empty()).then_some(Value::Array(both))
+        }
+        "minimum" | "minLength" | "minItems" | "minProperties" => tighter(true),
+        "maximum" | "maxLength" | "maxItems" | "maxProperties" => tighter(false),
+        "type" => match (a.as_str()?, b.as_str()?) {
+            ("integer", "number") | ("number", "integer") => Some(Value::from("integer")),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -132,7 +197,7 @@ mod tests {
     fn merged(schema: Value) -> Result<Value> {
         let components = components();
         let resolve = |reference: &str| components.get(reference.trim_start_matches("#/components/schemas/"));
-        merge(&schema, "#/components/schemas/X", &resolve)
+        merge(&schema, "#/components/schemas/X", &resolve, &mut Vec::new())
     }
 
     #[test]
@@ -162,13 +227,32 @@ mod tests {
     }
 
     #[test]
-    fn what_no_value_can_satisfy_is_refused_by_place() {
-        let error = merged(json!({"allOf": [{"type": "string"}, {"type": "integer"}]})).unwrap_err().to_string();
-        assert!(error.starts_with("#/components/schemas/X/allOf/1/type: \"integer\" here, but \"string\""), "{error}");
+    fn keywords_two_parts_both_set_are_intersected() {
+        let merged = merged(json!({"allOf": [
+            {"type": "string", "enum": ["a", "b", "c"], "maxLength": 5},
+            {"enum": ["b", "c", "d"], "maxLength": 3}
+        ]}))
+        .unwrap();
+        assert_eq!(merged, json!({"type": "string", "enum": ["b", "c"], "maxLength": 3}));
+    }
+
+    #[test]
+    fn a_contradiction_is_read_as_the_later_part_with_a_warning() {
+        let components = components();
+        let resolve = |reference: &str| components.get(reference.trim_start_matches("#/components/schemas/"));
+        let mut warnings = Vec::new();
+        let schema = json!({"allOf": [{"type": "string", "enum": ["a"]}, {"enum": ["b"]}]});
+        let merged = merge(&schema, "#/components/schemas/X", &resolve, &mut warnings).unwrap();
+        assert_eq!(merged, json!({"type": "string", "enum": ["b"]}));
+        assert!(
+            warnings[0].starts_with("#/components/schemas/X/allOf/1/enum: [\"b\"] here, but [\"a\"]"),
+            "{warnings:?}"
+        );
         let cycle = json!({"allOf": [{"$ref": "#/components/schemas/X"}]});
         let components = json!({"X": cycle.clone()});
         let resolve = |reference: &str| components.get(reference.trim_start_matches("#/components/schemas/"));
-        assert!(merge(&cycle, "#/components/schemas/X", &resolve).unwrap_err().to_string().contains("cycle"));
+        let error = merge(&cycle, "#/components/schemas/X", &resolve, &mut Vec::new()).unwrap_err().to_string();
+        assert!(error.contains("cycle"), "{error}");
     }
 
     #[test]

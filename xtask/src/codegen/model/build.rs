@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Map, Value};
 
-use super::naming::{is_semver, join, pointer_token, rust_type_name};
+use super::naming::{follow_component_ref, is_semver, join, rust_type_name};
 use super::{Api, TypeDef, TypeKind, TypeRef, openapi31};
 
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
@@ -42,6 +42,8 @@ pub(super) struct Builder<'a> {
     pub(super) claimed: BTreeMap<String, String>,
     /// Component schema key → its Rust type name.
     pub(super) component_names: BTreeMap<String, String>,
+    /// A `$ref` to a schema deeper than a component → the type defined for it.
+    pub(super) deep_names: BTreeMap<String, String>,
     pub(super) warnings: Vec<String>,
 }
 
@@ -60,6 +62,7 @@ impl<'a> Builder<'a> {
             types: Vec::new(),
             claimed: BTreeMap::new(),
             component_names: BTreeMap::new(),
+            deep_names: BTreeMap::new(),
             warnings: Vec::new(),
         })
     }
@@ -124,10 +127,23 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// The Rust name of the component schema a `$ref` names.
-    pub(super) fn named_ref(&self, reference: &str, location: &str) -> Result<String> {
-        let (key, _) = self.resolve_ref(reference, location)?;
-        Ok(self.component_names[key].clone())
+    /// The Rust name of the schema a `$ref` names: a component's, or for a schema deeper in
+    /// the document a type of its own, named after its pointer (`TagAllOf0`) and defined once.
+    pub(super) fn named_ref(&mut self, reference: &str, location: &str) -> Result<String> {
+        let (key, schema) = self.resolve_ref(reference, location)?;
+        if let Some(key) = key {
+            return Ok(self.component_names[key].clone());
+        }
+        if let Some(name) = self.deep_names.get(reference) {
+            return Ok(name.clone());
+        }
+        let words = reference.trim_start_matches("#/components/schemas/").trim_start_matches("#/");
+        let base = heck::ToPascalCase::to_pascal_case(words.replace(['/', '~'], " ").as_str());
+        let at = format!("#{}", reference.trim_start_matches('#'));
+        let name = self.claim_free(&base, &at);
+        self.deep_names.insert(reference.to_owned(), name.clone());
+        self.define(&name, &name, schema, &at)?;
+        Ok(name)
     }
 
     pub(super) fn claim(&mut self, name: &str, location: &str) -> Result<()> {
@@ -137,21 +153,28 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    pub(super) fn resolve_ref<'v>(&self, reference: &str, location: &str) -> Result<(&'v str, &'v Value)>
+    /// The schema a `$ref` names: a component schema (with its key), or any schema in the
+    /// document by its JSON Pointer (`#/components/schemas/Tag/allOf/0`, with no key).
+    pub(super) fn resolve_ref<'v>(&self, reference: &str, location: &str) -> Result<(Option<&'v str>, &'v Value)>
     where
         'a: 'v,
     {
-        let key = reference.strip_prefix("#/components/schemas/").with_context(|| {
-            format!("{location}: only references to #/components/schemas/ are supported, found {reference:?}")
+        let pointer = reference.strip_prefix('#').with_context(|| {
+            format!("{location}: only references within the document (`#/…`) are supported, found {reference:?}")
         })?;
-        let (key, schema) = self
-            .schemas
-            .get_key_value(key)
+        if let Some(key) = reference.strip_prefix("#/components/schemas/")
+            && let Some((key, schema)) = self.schemas.get_key_value(key)
+        {
+            return Ok((Some(key.as_str()), schema));
+        }
+        let schema = self
+            .document
+            .pointer(pointer)
             .with_context(|| format!("{location}: unresolved reference {reference:?}"))?;
-        Ok((key.as_str(), schema))
+        Ok((None, schema))
     }
 
-    pub(super) fn resolve_parameter(&self, raw: &Value, location: &str) -> Result<(Value, String)> {
+    pub(super) fn resolve_parameter(&mut self, raw: &Value, location: &str) -> Result<(Value, String)> {
         let value = self.resolve_component(raw, "parameters", location)?;
         let place = match raw.get("$ref").and_then(Value::as_str) {
             Some(reference) => format!("#{}", reference.trim_start_matches('#')),
@@ -161,19 +184,20 @@ impl<'a> Builder<'a> {
     }
 
     /// Follows a `$ref` into `#/components/<section>/`.
-    pub(super) fn resolve_component<'v>(&self, value: &'v Value, section: &str, location: &str) -> Result<&'v Value>
+    pub(super) fn resolve_component<'v>(&mut self, value: &'v Value, section: &str, location: &str) -> Result<&'v Value>
     where
         'a: 'v,
     {
         let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
             return Ok(value);
         };
-        let prefix = format!("#/components/{section}/");
-        let key = reference
-            .strip_prefix(&prefix)
-            .with_context(|| format!("{location}: expected a reference into {prefix}, found {reference:?}"))?;
-        self.document
-            .pointer(&format!("/components/{section}/{}", pointer_token(key)))
+        if !reference.starts_with(&format!("#/components/{section}/")) {
+            self.warnings.push(format!(
+                "{location}: the reference {reference:?} leads outside #/components/{section}/; followed all the same"
+            ));
+        }
+        let components = self.document.get("components").unwrap_or(&Value::Null);
+        follow_component_ref(components, value)
             .with_context(|| format!("{location}: unresolved reference {reference:?}"))
     }
 }

@@ -23,9 +23,9 @@ mod schemas;
 #[cfg(test)]
 mod tests;
 
-pub use all_of::{merge as merge_all_of, single_reference};
+pub use all_of::{distribute as distribute_alternatives, merge as merge_all_of, single_reference};
 pub use build::load;
-pub use naming::{derived_operation_id, is_semver, pointer_token, rust_field_name};
+pub use naming::{derived_operation_id, follow_component_ref, is_semver, pointer_token, rust_field_name};
 pub use schemas::is_named_kind;
 
 /// The whole API, as the generators see it.
@@ -178,6 +178,8 @@ pub struct Constraints {
     pub max_properties: Option<u64>,
     /// The `enum` of an integer or number: the only values allowed.
     pub allowed: Vec<f64>,
+    /// The one value a boolean's `enum` allows.
+    pub allowed_bool: Option<bool>,
 }
 
 impl Constraints {
@@ -196,6 +198,7 @@ impl Constraints {
             || self.min_properties.is_some()
             || self.max_properties.is_some()
             || !self.allowed.is_empty()
+            || self.allowed_bool.is_some()
     }
 }
 

@@ -55,3 +55,19 @@ pub fn is_semver(version: &str) -> bool {
     let parts: Vec<&str> = core.split('.').collect();
     parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
+
+/// Follows `value`'s `$ref` (and the `$ref`s it leads to) into `components` (the document's
+/// `components` object): the one place the generators and the round-trip normaliser resolve
+/// references to parameters, request bodies, responses and headers. `value` itself when it is
+/// no reference; `None` when the reference leads nowhere.
+pub fn follow_component_ref<'v>(
+    components: &'v serde_json::Value,
+    value: &'v serde_json::Value,
+) -> Option<&'v serde_json::Value> {
+    let mut current = value;
+    for _ in 0..16 {
+        let Some(reference) = current.get("$ref").and_then(serde_json::Value::as_str) else { return Some(current) };
+        current = components.pointer(reference.strip_prefix("#/components")?)?;
+    }
+    None
+}

@@ -168,10 +168,20 @@ impl<'a> Builder<'a> {
                 location: response_location,
             });
         }
-        ensure!(
-            !responses.is_empty(),
-            "{location}/responses: every response is an error; declare the response of a request that succeeds"
-        );
+        if responses.is_empty() {
+            // dropshot needs a success response: a 204 without a body stands in.
+            self.warnings.push(format!(
+                "{location}/responses: every response is an error; the generated method answers 204 (no body) when \
+                 it succeeds"
+            ));
+            responses.push(Response {
+                status: Status::Code(204),
+                description: String::new(),
+                content: None,
+                headers: Vec::new(),
+                location: format!("{location}/responses"),
+            });
+        }
         let security = operation.get("security").or_else(|| self.document.get("security"));
         let security = security
             .and_then(Value::as_array)

@@ -17,9 +17,16 @@ use super::{
 
 impl<'a> Builder<'a> {
     /// `schema` with its `allOf` merged (see [`all_of`]).
-    pub(super) fn merged(&self, schema: &Value, location: &str) -> Result<Value> {
+    pub(super) fn merged(&mut self, schema: &Value, location: &str) -> Result<Value> {
+        let mut warnings = Vec::new();
         let resolve = |reference: &str| self.resolve_ref(reference, location).ok().map(|(_, schema)| schema);
-        all_of::merge(schema, location, &resolve)
+        let merged = all_of::merge(schema, location, &resolve, &mut warnings)?;
+        for warning in warnings {
+            if !self.warnings.contains(&warning) {
+                self.warnings.push(warning);
+            }
+        }
+        Ok(merged)
     }
 
     /// Defines a named type for `schema`: a struct, an enum, a `oneOf`, or a newtype around
@@ -31,6 +38,14 @@ impl<'a> Builder<'a> {
             &merged
         } else {
             schema
+        };
+        let distributed;
+        let schema = match all_of::distribute(schema) {
+            Some(alternatives) => {
+                distributed = alternatives;
+                &distributed
+            }
+            None => schema,
         };
         check_keywords(schema, location)?;
         let title = schema.get("title").and_then(Value::as_str).map(str::to_owned);
@@ -46,7 +61,7 @@ impl<'a> Builder<'a> {
             location: location.to_owned(),
         });
         let enum_type = schema.get("type").and_then(Value::as_str).or_else(|| schema.get("enum").and_then(enum_kind));
-        let numeric_enum = matches!(enum_type, Some("integer" | "number"));
+        let numeric_enum = matches!(enum_type, Some("integer" | "number" | "boolean"));
         let kind = if let (Some(_), true) = (schema.get("enum"), numeric_enum) {
             // A number that must be one of the values: a newtype that checks it.
             let nullable = schema.get("nullable").and_then(Value::as_bool).unwrap_or(false);
@@ -94,12 +109,16 @@ impl<'a> Builder<'a> {
                 .and_then(Value::as_array)
                 .map(|r| r.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            let properties = schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+            let mut properties = schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+            // A required member the schema does not describe may hold any value.
             for name_required in &required {
-                ensure!(
-                    properties.contains_key(*name_required),
-                    "{location}/required: {name_required:?} is required but not among the properties"
-                );
+                if !properties.contains_key(*name_required) {
+                    self.warnings.push(format!(
+                        "{location}/required: {name_required:?} is required but not among the properties; it is read \
+                         as any JSON value"
+                    ));
+                    properties.insert((*name_required).to_owned(), Value::Object(Default::default()));
+                }
             }
             let mut fields = Vec::new();
             let mut rust_names = BTreeMap::new();
@@ -173,10 +192,11 @@ impl<'a> Builder<'a> {
     ) -> Result<TypeKind> {
         let at = join(location, keyword);
         for (other, value) in schema.as_object().into_iter().flatten() {
+            // `nullable` makes the holder of the type an `Option` (see `Field::nullable`).
             let allowed = other == keyword
                 || other == "discriminator"
                 || (other == "type" && value == "object")
-                || (is_annotation(other) && other != "nullable" && other != "default");
+                || (is_annotation(other) && other != "default");
             ensure!(
                 allowed,
                 "{location}: `{other}` beside `{keyword}` is not supported by the generators; move it into the \
@@ -213,9 +233,7 @@ impl<'a> Builder<'a> {
         });
         let discriminator = match schema.get("discriminator") {
             None => None,
-            Some(discriminator) => {
-                Some(self.discriminator(discriminator, alternatives, &variants, &join(location, "discriminator"))?)
-            }
+            Some(discriminator) => self.discriminator(discriminator, alternatives, &join(location, "discriminator"))?,
         };
         let choice = match (&discriminator, distinct_kinds, keyword) {
             (Some(_), _, _) => Choice::Discriminator,
@@ -229,50 +247,71 @@ impl<'a> Builder<'a> {
     /// A `discriminator`: its property, and the value that names each alternative (the
     /// `mapping`'s, or else the alternative's schema name).
     fn discriminator(
-        &self,
+        &mut self,
         discriminator: &Value,
         alternatives: &[Value],
-        variants: &[OneOfVariant],
         location: &str,
-    ) -> Result<Discriminator> {
+    ) -> Result<Option<Discriminator>> {
         let property = discriminator
             .get("propertyName")
             .and_then(Value::as_str)
             .with_context(|| format!("{location}: a discriminator needs a `propertyName`"))?;
         let mapping = discriminator.get("mapping").and_then(Value::as_object);
+        // A mapping target, as the schema it names.
+        let target = |builder: &Self, target: &str| {
+            let reference =
+                if target.starts_with('#') { target.to_owned() } else { format!("#/components/schemas/{target}") };
+            builder.resolve_ref(&reference, location).ok().map(|(_, schema)| schema)
+        };
         let mut values = Vec::new();
         for (index, alternative) in alternatives.iter().enumerate() {
-            let reference = alternative.get("$ref").and_then(Value::as_str).with_context(|| {
-                format!(
-                    "{location}: every alternative beside a discriminator must be a `$ref` (alternative {index} is not)"
-                )
-            })?;
-            let mapped: Vec<&String> = mapping
+            // An alternative distributed over shared properties names its schema inside `allOf`.
+            let reference = alternative
+                .get("$ref")
+                .or_else(|| alternative.get("allOf")?.as_array()?.iter().rev().find_map(|part| part.get("$ref")))
+                .and_then(Value::as_str);
+            let alternative_schema = match reference {
+                Some(reference) => self.resolve_ref(reference, location)?.1,
+                None => alternative,
+            };
+            let mapped: Vec<String> = mapping
                 .into_iter()
                 .flatten()
-                .filter(|(_, target)| {
-                    target.as_str().is_some_and(|t| t == reference || format!("#/components/schemas/{t}") == reference)
+                // The same schema in the document, not an equal one elsewhere.
+                .filter(|(_, to)| {
+                    to.as_str().is_some_and(|to| target(self, to).is_some_and(|t| std::ptr::eq(t, alternative_schema)))
                 })
-                .map(|(value, _)| value)
+                .map(|(value, _)| value.clone())
                 .collect();
-            if mapped.is_empty() {
-                values.push((reference.rsplit('/').next().unwrap_or_default().to_owned(), index));
+            match (mapped.is_empty(), reference) {
+                (false, _) => values.extend(mapped.into_iter().map(|value| (value, index))),
+                (true, Some(reference)) => {
+                    values.push((reference.rsplit('/').next().unwrap_or_default().to_owned(), index))
+                }
+                // An inline alternative has no name to be told by (the spec says so): without
+                // a mapping to it, the discriminator cannot choose it.
+                (true, None) => {
+                    self.warnings.push(format!(
+                        "{location}: alternative {index} is inline and no `mapping` names it, so the discriminator \
+                         cannot choose it; the alternatives are told apart by trying them"
+                    ));
+                    return Ok(None);
+                }
             }
-            values.extend(mapped.into_iter().map(|value| (value.clone(), index)));
         }
-        for (value, target) in mapping.into_iter().flatten() {
-            ensure!(
-                values.iter().any(|(v, _)| v == value),
-                "{location}/mapping/{value}: {target} is not one of the alternatives"
-            );
+        for (value, to) in mapping.into_iter().flatten() {
+            if !values.iter().any(|(v, _)| v == value) {
+                self.warnings.push(format!(
+                    "{location}/mapping/{value}: {to} is not one of the alternatives; the value chooses none"
+                ));
+            }
         }
-        let _ = variants;
         let mapping = mapping
             .into_iter()
             .flatten()
             .map(|(value, target)| (value.clone(), target.as_str().unwrap_or_default().to_owned()))
             .collect();
-        Ok(Discriminator { property: property.to_owned(), mapping, values })
+        Ok(Some(Discriminator { property: property.to_owned(), mapping, values }))
     }
 
     /// The JSON type of the values `schema` allows, for telling `oneOf` alternatives apart.
@@ -311,9 +350,9 @@ impl<'a> Builder<'a> {
         }
         check_keywords(schema, location)?;
         if is_named_kind(schema) {
-            self.claim(inline_name, location)?;
-            self.define(inline_name, inline_name, schema, location)?;
-            return Ok(TypeRef::Named(inline_name.to_owned()));
+            let name = self.claim_free(inline_name, location);
+            self.define(&name, &name, schema, location)?;
+            return Ok(TypeRef::Named(name));
         }
         let type_name = schema.get("type").and_then(Value::as_str);
         let format = schema.get("format").and_then(Value::as_str);
@@ -405,8 +444,7 @@ impl<'a> Builder<'a> {
             self.warnings.push(ignored("an absent nullable value reads as null, not as a default"));
             return Ok(None);
         }
-        let mismatch = || anyhow::anyhow!("{location}/default: {value} does not fit the schema's type");
-        Ok(Some(match ty {
+        let fitted = match ty {
             TypeRef::I8
             | TypeRef::I16
             | TypeRef::I32
@@ -414,24 +452,31 @@ impl<'a> Builder<'a> {
             | TypeRef::U8
             | TypeRef::U16
             | TypeRef::U32
-            | TypeRef::U64 => DefaultValue::Integer(value.as_i64().ok_or_else(mismatch)?),
-            TypeRef::F32 | TypeRef::F64 => DefaultValue::Number(value.as_f64().ok_or_else(mismatch)?),
-            TypeRef::Bool => DefaultValue::Bool(value.as_bool().ok_or_else(mismatch)?),
-            TypeRef::String => DefaultValue::String(value.as_str().ok_or_else(mismatch)?.to_owned()),
-            TypeRef::Named(type_name) => {
-                let text = value.as_str().ok_or_else(mismatch)?;
-                let variants = match schema.get("enum") {
-                    Some(values) => enum_variants(values, location)?,
-                    None => Vec::new(),
-                };
-                let variant = variants.into_iter().find(|v| v.value == text).ok_or_else(mismatch)?;
-                DefaultValue::Variant { type_name: type_name.clone(), variant: variant.rust_name.clone() }
+            | TypeRef::U64 => value.as_i64().map(DefaultValue::Integer),
+            TypeRef::F32 | TypeRef::F64 => value.as_f64().map(DefaultValue::Number),
+            TypeRef::Bool => value.as_bool().map(DefaultValue::Bool),
+            TypeRef::String => value.as_str().map(|text| DefaultValue::String(text.to_owned())),
+            TypeRef::Named(type_name)
+                if schema.get("enum").is_some()
+                    && !matches!(
+                        schema.get("type").and_then(Value::as_str),
+                        Some("integer" | "number" | "boolean")
+                    ) =>
+            {
+                let variants = enum_variants(&schema["enum"], location)?;
+                value.as_str().and_then(|text| variants.into_iter().find(|v| v.value == text)).map(|variant| {
+                    DefaultValue::Variant { type_name: type_name.clone(), variant: variant.rust_name.clone() }
+                })
             }
             _ => {
                 self.warnings.push(ignored("only scalars and enums take defaults in the generated code"));
                 return Ok(None);
             }
-        }))
+        };
+        if fitted.is_none() {
+            self.warnings.push(ignored(&format!("{value} does not fit the schema's type")));
+        }
+        Ok(fitted)
     }
 
     /// The type of a schema held in an array, a map or a `oneOf`, where no field carries its
@@ -439,11 +484,24 @@ impl<'a> Builder<'a> {
     pub(super) fn held_type_ref(&mut self, schema: &Value, inline_name: &str, location: &str) -> Result<TypeRef> {
         let plain = schema.get("$ref").is_some() || all_of::single_reference(schema).is_some() || is_named_kind(schema);
         if !plain && schema.is_object() && !constraints(schema, location)?.is_empty() {
-            self.claim(inline_name, location)?;
-            self.define(inline_name, inline_name, schema, location)?;
-            return Ok(TypeRef::Named(inline_name.to_owned()));
+            let name = self.claim_free(inline_name, location);
+            self.define(&name, &name, schema, location)?;
+            return Ok(TypeRef::Named(name));
         }
         self.type_ref(schema, inline_name, location)
+    }
+
+    /// Claims `base` for an inline schema's type, or `base2`, `base3`… when a component (or
+    /// another inline schema) has it: inline names are the generator's, not the spec's.
+    pub(super) fn claim_free(&mut self, base: &str, location: &str) -> String {
+        let mut name = base.to_owned();
+        let mut n = 2;
+        while self.claimed.contains_key(&name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        self.claimed.insert(name.clone(), location.to_owned());
+        name
     }
 
     /// A `format` the generators do not know: the base type, with a warning.
@@ -497,8 +555,8 @@ pub(super) fn check_keywords(schema: &Value, location: &str) -> Result<()> {
     if let Some(values) = object.get("enum") {
         let kind = object.get("type").and_then(Value::as_str).or_else(|| enum_kind(values));
         ensure!(
-            matches!(kind, Some("string" | "integer" | "number")),
-            "{location}: an enum must be of strings, integers or numbers, found {kind:?}"
+            matches!(kind, Some("string" | "integer" | "number" | "boolean")),
+            "{location}: an enum must be of strings, integers, numbers or booleans, found {kind:?}"
         );
         ensure!(values.as_array().is_some_and(|v| !v.is_empty()), "{location}/enum: must be a non-empty array");
     }
@@ -529,6 +587,14 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
     let multiple_of = number("multipleOf");
     let kind = schema.get("type").and_then(Value::as_str).or_else(|| schema.get("enum").and_then(enum_kind));
     let is_number = matches!(kind, Some("integer" | "number"));
+    let booleans: Vec<bool> = match (kind, schema.get("enum").and_then(Value::as_array)) {
+        (Some("boolean"), Some(values)) => values.iter().filter_map(Value::as_bool).collect(),
+        _ => Vec::new(),
+    };
+    let allowed_bool = match booleans.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    };
     let allowed: Vec<f64> = match (is_number, schema.get("enum").and_then(Value::as_array)) {
         (true, Some(values)) => values
             .iter()
@@ -551,6 +617,7 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
         min_properties: count("minProperties")?,
         max_properties: count("maxProperties")?,
         allowed,
+        allowed_bool,
     })
 }
 
@@ -564,6 +631,8 @@ fn enum_kind(values: &Value) -> Option<&'static str> {
         Some("integer")
     } else if values.iter().all(|v| v.is_number()) {
         Some("number")
+    } else if values.iter().all(|v| v.is_boolean()) {
+        Some("boolean")
     } else {
         None
     }
