@@ -124,7 +124,7 @@ fn merge_all_of(spec: &Value) -> Value {
     let schemas = spec.pointer("/components/schemas").cloned().unwrap_or_else(|| json!({}));
     fn walk(value: &Value, schemas: &Value) -> Value {
         match value {
-            Value::Object(map) => {
+            Value::Object(_) => {
                 // Properties beside `oneOf`/`anyOf` go into each alternative, as the generators do.
                 let distributed = xtask::codegen::model::distribute_alternatives(value);
                 let value = distributed.as_ref().unwrap_or(value);
