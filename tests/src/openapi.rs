@@ -1,49 +1,61 @@
-//! Makes `spec/openapi.yaml` and the document dropshot emits for the generated trait
-//! comparable, and shows how they differ.
+//! Makes a spec and the document dropshot emits for its generated trait comparable, and
+//! shows how they differ.
 //!
 //! The normalisation removes only what dropshot cannot express or spells differently; every
 //! other difference in operations, parameters, request bodies, schemas or status codes stays
-//! and fails the round-trip test. Applied to both documents:
+//! and fails the round-trip test. The spec side is first read through the model of the
+//! generators (`xtask::codegen::model`), so both sides are compared in its terms.
+//! Applied to both documents:
 //!
-//! 1. `servers`, `security` and `components.securitySchemes` are dropped: dropshot has no way
-//!    to declare them.
-//! 2. References into `components.parameters`, `components.requestBodies` and
-//!    `components.responses` are inlined and those sections dropped, and parameters shared by
-//!    a path item are copied into its operations: dropshot always inlines parameters and
-//!    bodies, and names its one error response after the error type.
+//! 1. `servers`, `security` (top level and per operation: the trait has it as constants),
+//!    `externalDocs`, the spec's own `openapi` version, `info` other than title, version
+//!    and description (a version that is not semantic reads as 0.0.0, as dropshot emits
+//!    it), tags without a description (dropshot lists every tag it serves, by name), and
+//!    `components` other than `schemas` are dropped: dropshot has no way to declare them.
+//! 2. References into `components.parameters`, `components.requestBodies`,
+//!    `components.responses` and `components.headers` are inlined, and parameters shared by a
+//!    path item are copied into its operations: dropshot always inlines them.
 //! 3. Error responses: dropshot declares one `4XX` and one `5XX` response whose body is the
-//!    error type. So every 4xx and 5xx response of an operation is folded into one entry,
-//!    `errors`, holding its body schema (the generator already refuses operations whose
-//!    errors have different bodies).
-//! 4. Response `description`s and `links` (and `components.links`) are dropped: dropshot
-//!    writes fixed descriptions ("successful creation") and cannot declare links.
-//!    Parameter schemas lose their `default`: dropshot strips every annotation from them
-//!    (the generated code still applies the default).
+//!    error type's. Every error response of an operation (4xx, 5xx, and `default` beside
+//!    other responses) is folded into one entry, `errors`, holding the body schema (their
+//!    `oneOf` when they differ). An operation whose spec declares no error body returns
+//!    dropshot's `HttpError`, whose emitted `Error` schema is dropped (rule 14).
+//! 4. Response `description`s and `links` are dropped (dropshot writes fixed descriptions
+//!    and cannot declare links), and so is a body schema's `title` (dropshot titles inline
+//!    body schemas with the Rust type's name). Parameter schemas lose their `default` (dropshot
+//!    strips annotations from them; the generated code still applies it), parameters their
+//!    `style` and `explode` (the generated code honours them) and headers their `style`.
 //! 5. Specification extensions (`x-…`) and `example`s are dropped: schemars derives do not
-//!    carry them.
+//!    carry them (`x-discriminator` is read back first, rule 18).
 //! 6. An `integer` without a `format` the generators know gets `format: int64` and a `number`
-//!    `format: double` (the Rust types are `i64` and `f64`); an unsigned format gets
-//!    `minimum: 0` (its Rust type says so); a string format the generators do not know is
-//!    dropped (the value is a plain `String`, and the generator warned). Known formats stay:
-//!    a `uuid` that came out a plain string is a difference.
+//!    `format: double`; an unsigned format gets `minimum: 0`; whole-number bounds are
+//!    integers; a string format the generators do not know is dropped (the value is a plain
+//!    string, and the generator warned). Known formats stay: a `uuid` that came out a plain
+//!    string is a difference.
 //! 7. `required` lists are sorted and parameters ordered by location and name: the order
-//!    carries no meaning and schemars sorts. A parameter's `required: false` is dropped: it
-//!    is the default, and dropshot leaves it out.
-//! 8. On the emitted side, the `title: Array_of_…` schemars gives array response bodies is
-//!    dropped.
-//! 9. An operation without an operationId gets the one the generator derives for it.
+//!    carries no meaning and schemars sorts. A parameter's `required: false` is dropped.
+//!    readOnly and writeOnly properties leave `required` (one type serves both directions),
+//!    a required member the properties do not describe is described as any value, and a
+//!    required value's `default` is dropped (it never applies; the generator warned).
+//! 8. `additionalProperties: true` is dropped (it is what absence means), `properties` make
+//!    an object `type: object`, a `$ref`'s siblings are dropped (OpenAPI 3.0 ignores them),
+//!    `{allOf: [schema], nullable: true}` is that schema, nullable, `null` leaves enums, and a
+//!    `discriminator` beside no `oneOf`/`anyOf` (a parent's, merged away) is dropped.
+//! 9. An operation without an operationId gets the one the generator derives for it, and its
+//!    summary and description become one `doc` of their words (dropshot makes both of one doc
+//!    comment).
 //! 10. On the emitted side, schemas the spec does not name are inlined where they are used:
 //!     the generators give every inline object and enum a Rust type, and schemars names every
-//!     type (see the naming rules in `xtask/src/codegen/model.rs`).
+//!     type (see the naming rules in `xtask/src/codegen/model/mod.rs`).
 //! 11. On the emitted side, a path parameter whose schema admits exactly one value is put
-//!     back into the path as that literal segment: dropshot's router cannot hold a literal
-//!     beside a variable (`…/check_connection` beside `…/{connector_name}`), so the server
-//!     trait routes the literal through the variable and pins its value.
-//! 12. On the spec side, an operation the trait routes through another's endpoint (the same
-//!     method at the variable its literal segment is pinned to, as `GET …/configurations`
-//!     through `GET …/{sync_id}`) is dropped: dropshot registers one endpoint per method and
-//!     path, so the emitted document describes only the owner. The routed operation's types
-//!     are still generated and compiled, and its contract test calls it.
+//!     back into the path as that literal segment (a literal pinned to the variable beside it).
+//! 12. On the spec side, an operation the trait routes through another's endpoint is dropped,
+//!     with the component schemas only it uses: dropshot registers one endpoint per method and
+//!     path. Its types are still generated and compiled.
+//!
+//! The spec side is also projected (rules 13 to 17) and the emitted side read back (rules 14
+//! and 18); each is documented where it is done below. A query parameter that is an array
+//! is described as a string on both sides: dropshot describes only scalar query parameters.
 
 use serde_json::{Map, Value, json};
 use xtask::codegen::model::{Api, Content, MediaKind, Response, TypeRef};
