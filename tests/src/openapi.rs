@@ -37,7 +37,8 @@
 //!    readOnly and writeOnly properties leave `required` (one type serves both directions),
 //!    a required member the properties do not describe is described as any value, and a
 //!    required value's `default` is dropped (it never applies; the generator warned).
-//! 8. `additionalProperties: true` is dropped (it is what absence means), `properties` make
+//! 8. `additionalProperties: true` (or `{}`) is dropped (it is what absence means), so is
+//!    `required` beside a type that is not an object (it says nothing there), `properties` make
 //!    an object `type: object`, a `$ref`'s siblings are dropped (OpenAPI 3.0 ignores them),
 //!    `{allOf: [schema], nullable: true}` is that schema, nullable, `null` leaves enums, and a
 //!    `discriminator` beside no `oneOf`/`anyOf` (a parent's, merged away) is dropped.
@@ -560,9 +561,13 @@ fn normalize_schemas(value: &mut Value) {
                     map.remove("required");
                 }
             }
-            // `true` is what an absent `additionalProperties` means.
-            if map.get("additionalProperties") == Some(&Value::Bool(true)) {
+            // `true` (or `{}`) is what an absent `additionalProperties` means.
+            if map.get("additionalProperties").is_some_and(|v| *v == Value::Bool(true) || *v == json!({})) {
                 map.remove("additionalProperties");
+            }
+            // `required` says nothing of a value that is not an object.
+            if map.get("type").and_then(Value::as_str).is_some_and(|t| t != "object") {
+                map.remove("required");
             }
             // A required member the properties do not describe is any value (the generator
             // describes it so).

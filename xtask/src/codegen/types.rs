@@ -484,7 +484,11 @@ fn format_check(ty: &TypeRef, name: &str, path: TypePath) -> Option<TokenStream>
 
 fn type_tokens(def: &TypeDef) -> TokenStream {
     let ident = format_ident!("{}", def.name);
-    let docs = rustdoc(def.title.as_deref(), def.description.as_deref());
+    // schemars reads doc comments as a description: a title alone stays out of them.
+    let docs = match def.description {
+        Some(_) => rustdoc(def.title.as_deref(), def.description.as_deref()),
+        None => TokenStream::new(),
+    };
     let schema_docs = schema_doc(def.title.as_deref(), def.description.as_deref());
     // Where the type comes from, for rustdoc readers. Only beside a description: schemars
     // would otherwise take this line as the schema's description.
@@ -691,6 +695,12 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                 .as_ref()
                 .map(|d| quote!(schema.metadata().description = ::std::option::Option::Some(#d.to_owned());));
             let keyword = if *any_of { quote!(any_of) } else { quote!(one_of) };
+            let default = def.default.as_ref().map(|value| {
+                let text = value.to_string();
+                quote! {
+                    schema.metadata().default = ::serde_json::from_str(#text).ok();
+                }
+            });
             let keyword_name = if *any_of { "anyOf" } else { "oneOf" };
             // dropshot keeps only `x-` extensions of a schema: the discriminator travels as
             // `x-discriminator` (the round-trip normaliser reads it back).
@@ -849,6 +859,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                         schema.subschemas().#keyword = ::std::option::Option::Some(::std::vec![
                             #(#alternatives,)*
                         ]);
+                        #default
                         #discriminator_extension
                         schema.into()
                     }

@@ -11,10 +11,20 @@ use super::{Api, TypeDef, TypeKind, TypeRef, openapi31};
 
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
 
+/// The document as JSON values: a JSON file is read as JSON (where a number too large for an
+/// integer is a float), anything else as YAML.
+pub fn parse_document(spec_text: &str) -> Result<Value> {
+    if spec_text.trim_start().starts_with('{') {
+        serde_json::from_str(spec_text).context("spec is not valid JSON")
+    } else {
+        serde_yaml::from_str(spec_text).context("spec is not valid YAML")
+    }
+}
+
 /// Parses the document and builds the model.
 /// An OpenAPI 3.1 document is first rewritten into its 3.0 equivalent (see [`openapi31`]).
 pub fn load(spec_text: &str) -> Result<Api> {
-    let document: Value = serde_yaml::from_str(spec_text).context("spec is not valid YAML")?;
+    let document = parse_document(spec_text)?;
     let mut warnings = Vec::new();
     let document =
         if openapi31::is_openapi31(&document) { openapi31::to_openapi30(document, &mut warnings)? } else { document };

@@ -24,7 +24,7 @@ mod schemas;
 mod tests;
 
 pub use all_of::{distribute as distribute_alternatives, merge as merge_all_of, single_reference};
-pub use build::load;
+pub use build::{load, parse_document};
 pub use naming::{derived_operation_id, follow_component_ref, is_semver, pointer_token, rust_field_name};
 pub use schemas::is_named_kind;
 
@@ -52,6 +52,8 @@ pub struct TypeDef {
     pub schema_name: String,
     pub title: Option<String>,
     pub description: Option<String>,
+    /// A `default` of a `oneOf`/`anyOf`: stated in its schema (its holder is an `Option`).
+    pub default: Option<serde_json::Value>,
     pub kind: TypeKind,
     /// JSON Pointer of the schema in the document.
     pub location: String,

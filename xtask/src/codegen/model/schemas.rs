@@ -57,6 +57,7 @@ impl<'a> Builder<'a> {
             schema_name: schema_name.to_owned(),
             title,
             description,
+            default: None,
             kind: TypeKind::Enum { variants: Vec::new() },
             location: location.to_owned(),
         });
@@ -192,11 +193,12 @@ impl<'a> Builder<'a> {
     ) -> Result<TypeKind> {
         let at = join(location, keyword);
         for (other, value) in schema.as_object().into_iter().flatten() {
-            // `nullable` makes the holder of the type an `Option` (see `Field::nullable`).
+            // `nullable` makes the holder of the type an `Option` (see `Field::nullable`); a
+            // `default` is stated in the schema.
             let allowed = other == keyword
                 || other == "discriminator"
                 || (other == "type" && value == "object")
-                || (is_annotation(other) && other != "default");
+                || is_annotation(other);
             ensure!(
                 allowed,
                 "{location}: `{other}` beside `{keyword}` is not supported by the generators; move it into the \
@@ -241,6 +243,11 @@ impl<'a> Builder<'a> {
             (None, false, "oneOf") => Choice::ExactlyOne,
             (None, false, _) => Choice::FirstMatch,
         };
+        if let Some(default) = schema.get("default")
+            && let Some(def) = self.types.iter_mut().find(|t| t.name == name)
+        {
+            def.default = Some(default.clone());
+        }
         Ok(TypeKind::OneOf { variants, choice, any_of: keyword == "anyOf", discriminator })
     }
 
