@@ -59,7 +59,7 @@
 //! is described as a string on both sides: dropshot describes only scalar query parameters.
 
 use serde_json::{Map, Value, json};
-use xtask::codegen::model::{Api, Content, MediaKind, Response, TypeRef};
+use xtask::codegen::model::{Api, Content, MediaKind, Response};
 
 /// Rule 13 (the spec side): each operation's request body and responses as the model reads
 /// them and dropshot can describe them. The body keeps the media type the generated code
@@ -225,16 +225,13 @@ fn media_schema(holder: &Value, content: &Content) -> Value {
 
 /// The body schema of `responses`: the one distinct body's, or the `oneOf` of them.
 fn union_of_bodies(responses: &[Response], raw: &Value, components: &Value) -> Option<Value> {
-    let mut seen: Vec<(&TypeRef, MediaKind)> = Vec::new();
-    let mut schemas = Vec::new();
-    for response in responses {
-        let Some(content) = &response.content else { continue };
-        if seen.contains(&(&content.ty, content.kind)) {
-            continue;
-        }
-        seen.push((&content.ty, content.kind));
-        schemas.push(media_schema(resolve(&raw[response.status.key()], components, "responses"), content));
-    }
+    let mut schemas: Vec<Value> = xtask::codegen::model::distinct_bodies(responses)
+        .into_iter()
+        .filter_map(|response| {
+            let content = response.content.as_ref()?;
+            Some(media_schema(resolve(&raw[response.status.key()], components, "responses"), content))
+        })
+        .collect();
     match schemas.len() {
         0 => None,
         1 => schemas.pop(),

@@ -20,7 +20,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::Layout;
-use super::model::{MediaKind, Operation, Param, Response, Status, TypeRef};
+use super::model::{MediaKind, Operation, Param, Response, Status, distinct_bodies};
 use super::types::{TypePath, rust_type, schema_type};
 
 /// dropshot's own response type, where it describes the operation's one response exactly.
@@ -84,19 +84,9 @@ fn union_schema(schemas: Vec<TokenStream>) -> TokenStream {
     }
 }
 
-/// The distinct body schemas of `responses`, in order.
+/// The body schemas of `responses` that differ, in order.
 fn distinct_body_schemas(responses: &[Response], types: TypePath<'_>) -> Vec<TokenStream> {
-    let mut seen: Vec<(&TypeRef, MediaKind)> = Vec::new();
-    let mut schemas = Vec::new();
-    for response in responses {
-        let Some(content) = &response.content else { continue };
-        if seen.contains(&(&content.ty, content.kind)) {
-            continue;
-        }
-        seen.push((&content.ty, content.kind));
-        schemas.extend(body_schema_tokens(response, types));
-    }
-    schemas
+    distinct_bodies(responses).into_iter().filter_map(|response| body_schema_tokens(response, types)).collect()
 }
 
 fn variant_name(status: Status) -> syn::Ident {
@@ -127,12 +117,22 @@ fn body_marker(op: &Operation, kind: &str, schemas: Vec<TokenStream>, items: &mu
         op.operation_id,
         kind.to_lowercase()
     );
+    let described = inline_json_schema(&name, &schema_name, schema);
     items.push(quote! {
         #[doc = #doc]
         #[doc(hidden)]
         #[derive(::serde::Serialize)]
         pub struct #name;
 
+        #described
+    });
+    name
+}
+
+/// A `JsonSchema` impl that describes `name` inline (never as a component) with `schema`, an
+/// expression of `generator`.
+fn inline_json_schema(name: &syn::Ident, schema_name: &str, schema: TokenStream) -> TokenStream {
+    quote! {
         impl ::schemars::JsonSchema for #name {
             fn is_referenceable() -> bool {
                 false
@@ -146,8 +146,7 @@ fn body_marker(op: &Operation, kind: &str, schemas: Vec<TokenStream>, items: &mu
                 #schema
             }
         }
-    });
-    name
+    }
 }
 
 /// The header struct of a response, if it has headers.
@@ -354,7 +353,7 @@ pub fn error_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream>)
         body_arms.push(quote!(#pattern => #write,));
     }
     let schema = union_schema(distinct_body_schemas(&op.errors, types));
-    let schema_name = name.to_string();
+    let described = inline_json_schema(&name, &name.to_string(), schema);
     let doc = format!(" The errors `{}` answers: one variant per error response of the spec.", op.operation_id);
     items.push(quote! {
         #[doc = #doc]
@@ -406,20 +405,7 @@ pub fn error_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream>)
             }
         }
 
-        /// The body schema of the spec's error responses (their `oneOf` when they differ).
-        impl ::schemars::JsonSchema for #name {
-            fn is_referenceable() -> bool {
-                false
-            }
-
-            fn schema_name() -> ::std::string::String {
-                #schema_name.to_owned()
-            }
-
-            fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                #schema
-            }
-        }
+        #described
     });
     Ok(quote!(#name))
 }

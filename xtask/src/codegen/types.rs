@@ -185,17 +185,11 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     };
     let mut schema_fn = None;
     let schema_attrs = if field.constraints.needs_schema_fn() || field.read_only || field.write_only {
-        let function = format_ident!("schema_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
-        let name = function.to_string();
+        let function = format!("schema_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
         let keywords = schema_keywords(&field.constraints, field.read_only, field.write_only);
-        schema_fn = Some(quote! {
-            fn #function(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                let mut schema = generator.subschema_for::<#described>().into_object();
-                #keywords
-                ::schemars::schema::Schema::Object(schema)
-            }
-        });
-        quote!(#[schemars(schema_with = #name)])
+        let (attribute, function) = schema_function(&function, &described, keywords);
+        schema_fn = Some(function);
+        attribute
     } else {
         let with = (described.to_string() != ty.to_string()).then(|| {
             let with = described.to_string().replace(' ', "");
@@ -279,6 +273,21 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     (field, default_fn.into_iter().chain(check_fn).chain(schema_fn).collect())
 }
 
+/// A function named `name` that describes `described` with `keywords` added, and the
+/// `#[schemars(schema_with)]` attribute that names it.
+fn schema_function(name: &str, described: &TokenStream, keywords: TokenStream) -> (TokenStream, TokenStream) {
+    let function = format_ident!("{name}");
+    let attribute = quote!(#[schemars(schema_with = #name)]);
+    let function = quote! {
+        fn #function(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+            let mut schema = generator.subschema_for::<#described>().into_object();
+            #keywords
+            ::schemars::schema::Schema::Object(schema)
+        }
+    };
+    (attribute, function)
+}
+
 /// Statements that put the validation keywords schemars has no attribute for (and
 /// `readOnly`, `writeOnly`) on `schema`, a `SchemaObject`.
 fn schema_keywords(c: &Constraints, read_only: bool, write_only: bool) -> TokenStream {
@@ -356,19 +365,7 @@ fn bounds_check(field: &Field, path: TypePath) -> Option<TokenStream> {
     let name = &field.name;
     let error = quote!(<D::Error as ::serde::de::Error>::custom);
     let mut checks = format_check.unwrap_or_default();
-    let measure = match &field.ty {
-        TypeRef::I8
-        | TypeRef::I16
-        | TypeRef::I32
-        | TypeRef::I64
-        | TypeRef::U8
-        | TypeRef::U16
-        | TypeRef::U32
-        | TypeRef::U64
-        | TypeRef::F32
-        | TypeRef::F64 => Some(quote!((*value as f64))),
-        _ => None,
-    };
+    let measure = field.ty.is_number().then(|| quote!((*value as f64)));
     let fail = |message: String| quote!(return ::std::result::Result::Err(#error(#message)););
     if let Some(measure) = &measure {
         if let Some(min) = c.minimum {
@@ -508,17 +505,11 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
             let described = if *nullable { quote!(::std::option::Option<#schema>) } else { schema };
             let mut schema_fn = None;
             let constraint_attrs = if constraints.needs_schema_fn() {
-                let function = format_ident!("newtype_schema_{}", heck::ToSnakeCase::to_snake_case(def.name.as_str()));
-                let name = function.to_string();
-                let keywords = schema_keywords(constraints, false, false);
-                schema_fn = Some(quote! {
-                    fn #function(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                        let mut schema = generator.subschema_for::<#described>().into_object();
-                        #keywords
-                        ::schemars::schema::Schema::Object(schema)
-                    }
-                });
-                quote!(#[schemars(schema_with = #name)])
+                let function = format!("newtype_schema_{}", heck::ToSnakeCase::to_snake_case(def.name.as_str()));
+                let (attribute, function) =
+                    schema_function(&function, &described, schema_keywords(constraints, false, false));
+                schema_fn = Some(function);
+                attribute
             } else {
                 let mut attrs = constraint_attrs(constraints);
                 if has_format(ty) {

@@ -276,6 +276,28 @@ impl StringFormat {
     }
 }
 
+impl TypeRef {
+    /// Whether the type is a Rust integer.
+    pub fn is_integer(&self) -> bool {
+        matches!(
+            self,
+            TypeRef::I8
+                | TypeRef::I16
+                | TypeRef::I32
+                | TypeRef::I64
+                | TypeRef::U8
+                | TypeRef::U16
+                | TypeRef::U32
+                | TypeRef::U64
+        )
+    }
+
+    /// Whether the type is a Rust number (integer or float).
+    pub fn is_number(&self) -> bool {
+        self.is_integer() || matches!(self, TypeRef::F32 | TypeRef::F64)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ParamLocation {
     Path,
@@ -396,6 +418,21 @@ pub struct RequestBody {
     pub content: Content,
     pub required: bool,
     pub description: Option<String>,
+}
+
+/// The responses of `responses` whose bodies differ (by type and media kind), in order: the
+/// bodies one description has to cover (the trait's and the round trip's alike).
+pub fn distinct_bodies(responses: &[Response]) -> Vec<&Response> {
+    let mut seen: Vec<(&TypeRef, MediaKind)> = Vec::new();
+    let mut distinct = Vec::new();
+    for response in responses {
+        let Some(content) = &response.content else { continue };
+        if !seen.contains(&(&content.ty, content.kind)) {
+            seen.push((&content.ty, content.kind));
+            distinct.push(response);
+        }
+    }
+    distinct
 }
 
 /// A response's status, as the spec keys it.

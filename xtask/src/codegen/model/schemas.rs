@@ -452,14 +452,7 @@ impl<'a> Builder<'a> {
             return Ok(None);
         }
         let fitted = match ty {
-            TypeRef::I8
-            | TypeRef::I16
-            | TypeRef::I32
-            | TypeRef::I64
-            | TypeRef::U8
-            | TypeRef::U16
-            | TypeRef::U32
-            | TypeRef::U64 => value.as_i64().map(DefaultValue::Integer),
+            ty if ty.is_integer() => value.as_i64().map(DefaultValue::Integer),
             TypeRef::F32 | TypeRef::F64 => value.as_f64().map(DefaultValue::Number),
             TypeRef::Bool => value.as_bool().map(DefaultValue::Bool),
             TypeRef::String => value.as_str().map(|text| DefaultValue::String(text.to_owned())),
