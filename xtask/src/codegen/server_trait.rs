@@ -1,10 +1,12 @@
 //! Generates the dropshot API trait (`squared-api`): no existing tool does this.
 //!
 //! One trait method per operation, with the path, query and header parameters gathered
-//! into one struct per location (dropshot's `Path`, `Query` and `Header` extractors), the
-//! request body as `TypedBody`, the success status chosen from the spec (200, 201, 202,
-//! 204) and the crate's hand-written `ApiError` as the error type of every method.
-//! The trait is the whole contract: a server that implements it serves the spec.
+//! into one struct per location (dropshot's `Path`, `Query` and `Header` extractors, and
+//! `ArrayQuery` for array query parameters), the request body as `TypedBody`,
+//! `OptionalBody` or `UntypedBody`, and what the method answers and fails with as
+//! `trait_responses` decides (the [`Layout`]'s hand-written error type, or one generated per
+//! operation). A `security` module names each operation's requirements. The trait is the
+//! whole contract: a server that implements it serves the spec.
 
 use std::collections::BTreeMap;
 
@@ -132,7 +134,7 @@ fn param_struct(
         ParamLocation::Query => "Query",
         ParamLocation::Header => "Headers",
     };
-    let name = format_ident!("{}{suffix}", op.operation_id.to_pascal_case());
+    let name = format_ident!("{}{suffix}", op.pascal_name);
     let doc = format!(" The {} parameters of `{}`.", location.as_str(), op.operation_id);
     let fields = params.iter().map(|p| {
         // A path variable dropshot serves under another name is read under that name.
@@ -177,7 +179,7 @@ fn param_struct(
     let mut others = Vec::new();
     for segment in pinned {
         let field = format_ident!("{}", rust_field_name(&segment.variable));
-        let enum_name = format_ident!("{}{}", op.operation_id.to_pascal_case(), segment.variable.to_pascal_case());
+        let enum_name = format_ident!("{}{}", op.pascal_name, segment.variable.to_pascal_case());
         let variant = format_ident!("{}", segment.literal.to_pascal_case());
         let (variable, literal) = (&segment.variable, &segment.literal);
         let rename = (field != variable.as_str()).then(|| quote!(#[serde(rename = #variable)]));
@@ -548,7 +550,7 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
                         owner.operation_id
                     );
                     let headers = (!header_names(owner).is_empty())
-                        .then(|| format_ident!("{}Headers", owner.operation_id.to_pascal_case()));
+                        .then(|| format_ident!("{}Headers", owner.pascal_name));
                     Serving::Routed { owner, headers }
                 }
                 None => Serving::Endpoint {

@@ -1,18 +1,32 @@
-//! Reads an OpenAPI 3.0 document into the small model every generator works from.
+//! Reads an OpenAPI 3.0 document (or a 3.1 one, through [`openapi31`]) into the one model
+//! every generator, and the round-trip normaliser, works from.
 //!
-//! The generators never look at the document themselves: they see named types, operations
-//! and parameters whose schemas are already resolved into [`TypeRef`]s. Everything the model
-//! cannot represent faithfully is rejected here with the JSON Pointer of the offending spot,
-//! so no generator ever has to guess (and never writes wrong code).
+//! The generators never look at the document themselves: they see named types, operations,
+//! parameters, bodies and responses whose schemas are already resolved into [`TypeRef`]s.
+//! Everything the model cannot represent faithfully is refused here with the JSON Pointer of
+//! the offending spot, so no generator ever has to guess; what the spec gets wrong but can
+//! still be read is taken, with a warning in [`Api::warnings`]. `$ref` resolution, path-item
+//! parameter merging and the naming of inline types live here and nowhere else.
+//!
+//! The concerns, a module each: `build` (reading the document, components, `$ref`s),
+//! `schemas` (a schema into a type), `all_of` (merging `allOf`, distributing properties into
+//! `oneOf`), `operations` (parameters, bodies, responses), `naming` (Rust names, JSON
+//! Pointers) and `openapi31` (3.1 into 3.0).
 //!
 //! Naming rules (documented in the README, relied on by the client generator):
-//! - a component schema keeps its key, converted to PascalCase when it is not already;
-//! - an inline object or enum gets its parent's name plus the PascalCase property name
-//!   (`ConnectorAttributesSource`), with `Item` for array items and `Value` for map values;
-//! - an inline schema of an operation gets the PascalCase operationId plus `Body` (request
-//!   body), `Response` (success body) or the parameter's PascalCase name;
+//! - a component schema keeps its key, converted to PascalCase (a key whose PascalCase an
+//!   earlier key has gets a number, with a warning);
+//! - an inline object, enum or constrained schema gets its parent's name plus the PascalCase
+//!   property name (`ConnectorAttributesSource`), with `Item` for array items and `Value` for
+//!   map values, and a number when a component has that name;
+//! - an inline schema of an operation gets the operation's PascalCase name plus `Body`
+//!   (request body), `Response`/`Error` (with the status after the first) or the parameter's
+//!   PascalCase name;
+//! - a `$ref` deeper than a component (`#/components/schemas/Tag/allOf/0`) gets a type named
+//!   after its pointer (`TagAllOf0`);
 //! - an operation without an operationId gets `<method>_<path segments>` in snake_case
-//!   (`get_api_v1_connectors_id`), and a warning.
+//!   (`get_api_v1_connectors_id`), and a warning; an operationId in any other style keeps its
+//!   wire name, and its words give the Rust names.
 
 mod all_of;
 mod build;
