@@ -549,8 +549,8 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
                         op.location,
                         owner.operation_id
                     );
-                    let headers = (!header_names(owner).is_empty())
-                        .then(|| format_ident!("{}Headers", owner.pascal_name));
+                    let headers =
+                        (!header_names(owner).is_empty()).then(|| format_ident!("{}Headers", owner.pascal_name));
                     Serving::Routed { owner, headers }
                 }
                 None => Serving::Endpoint {
