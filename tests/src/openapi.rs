@@ -81,7 +81,7 @@ fn project_operations(spec: &Value, api: &Api) -> Value {
             object.remove("requestBody");
         }
         if let Some(body) = &op.body {
-            let raw_body = resolve(&raw["requestBody"], &components, "requestBodies");
+            let raw_body = resolve(&raw["requestBody"], &components);
             let (media_type, schema) = match body.content.kind {
                 MediaKind::Json => ("application/json", media_schema(raw_body, &body.content)),
                 MediaKind::Form => ("application/x-www-form-urlencoded", media_schema(raw_body, &body.content)),
@@ -96,16 +96,14 @@ fn project_operations(spec: &Value, api: &Api) -> Value {
         let raw_responses = &raw["responses"];
         let mut responses = Map::new();
         if let Some(first) = op.responses.first() {
-            let raw_first = resolve(&raw_responses[first.status.key()], &components, "responses");
+            let raw_first = resolve(&raw_responses[first.status.key()], &components);
             let mut entry = json!({});
             if let Some(schema) = union_of_bodies(&op.responses, raw_responses, &components) {
                 entry["content"] = json!({"application/json": {"schema": schema}});
             }
             if let Some(headers) = raw_first.get("headers").and_then(Value::as_object) {
-                let headers: Map<String, Value> = headers
-                    .iter()
-                    .map(|(name, header)| (name.clone(), resolve(header, &components, "headers").clone()))
-                    .collect();
+                let headers: Map<String, Value> =
+                    headers.iter().map(|(name, header)| (name.clone(), resolve(header, &components).clone())).collect();
                 let headers: Map<String, Value> = headers
                     .into_iter()
                     .map(|(name, mut header)| {
@@ -229,7 +227,7 @@ fn union_of_bodies(responses: &[Response], raw: &Value, components: &Value) -> O
         .into_iter()
         .filter_map(|response| {
             let content = response.content.as_ref()?;
-            Some(media_schema(resolve(&raw[response.status.key()], components, "responses"), content))
+            Some(media_schema(resolve(&raw[response.status.key()], components), content))
         })
         .collect();
     match schemas.len() {
@@ -303,10 +301,10 @@ pub fn normalize(document: &Value) -> Value {
                     let own = operation.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
                     let mut merged: Vec<Value> = shared
                         .iter()
-                        .map(|p| resolve(p, &components, "parameters").clone())
+                        .map(|p| resolve(p, &components).clone())
                         .filter(|p| {
                             !own.iter()
-                                .map(|o| resolve(o, &components, "parameters"))
+                                .map(|o| resolve(o, &components))
                                 .any(|o| o["name"] == p["name"] && o["in"] == p["in"])
                         })
                         .collect();
@@ -342,7 +340,7 @@ pub fn normalize(document: &Value) -> Value {
 }
 
 /// Follows a `$ref` into `components`, as the generators do.
-fn resolve<'a>(value: &'a Value, components: &'a Value, _section: &str) -> &'a Value {
+fn resolve<'a>(value: &'a Value, components: &'a Value) -> &'a Value {
     xtask::codegen::model::follow_component_ref(components, value).unwrap_or(value)
 }
 
@@ -369,7 +367,7 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
     }
     if let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
         for param in params.iter_mut() {
-            *param = resolve(param, components, "parameters").clone();
+            *param = resolve(param, components).clone();
             if param.get("required") == Some(&Value::Bool(false)) {
                 param.as_object_mut().unwrap().remove("required");
             }
@@ -395,14 +393,14 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
         });
     }
     if let Some(body) = operation.get_mut("requestBody") {
-        *body = resolve(body, components, "requestBodies").clone();
+        *body = resolve(body, components).clone();
         drop_body_titles(body);
     }
     if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
         let mut folded = Map::new();
         let mut errors = Vec::new();
         for (status, response) in responses.iter() {
-            let mut response = resolve(response, components, "responses").clone();
+            let mut response = resolve(response, components).clone();
             if let Some(object) = response.as_object_mut() {
                 object.remove("description");
                 object.remove("links");

@@ -98,7 +98,7 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
         operation["parameters"] = Value::Array(params);
 
         if let Some(body) = &op.body {
-            let raw = resolve(&operation["requestBody"], &components, "requestBodies").clone();
+            let raw = resolve(&operation["requestBody"], &components).clone();
             let mut schema =
                 raw["content"][&body.content.media_type].get("schema").cloned().unwrap_or_else(|| json!({}));
             let media_type = match body.content.kind {
@@ -145,7 +145,7 @@ fn resolve_all_responses(operation: &Value, components: &Value) -> Map<String, V
         .as_object()
         .into_iter()
         .flatten()
-        .map(|(status, response)| (status.clone(), resolve(response, components, "responses").clone()))
+        .map(|(status, response)| (status.clone(), resolve(response, components).clone()))
         .collect()
 }
 
@@ -265,13 +265,13 @@ fn find_parameter<'v>(
     [operation, item]
         .into_iter()
         .flat_map(|holder| holder.get("parameters").and_then(Value::as_array).into_iter().flatten())
-        .map(|p| resolve(p, components, "parameters"))
+        .map(|p| resolve(p, components))
         .find(|p| p["in"] == place && p["name"] == name)
 }
 
 /// Follows a `$ref` into `#/components/<section>/`.
 /// Follows a `$ref` into the document's `components` (see `model::follow_component_ref`).
-fn resolve<'v>(value: &'v Value, components: &'v Value, _section: &str) -> &'v Value {
+fn resolve<'v>(value: &'v Value, components: &'v Value) -> &'v Value {
     follow_component_ref(components, value).unwrap_or(&Value::Null)
 }
 

@@ -251,14 +251,10 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
                 builder.header(::http::header::CONTENT_TYPE, #media_type).body(body.clone().into())?
             },
         };
-        let status_expr = match response.status {
-            Status::Code(code) => quote!(::http::StatusCode::from_u16(#code).expect("a status from the spec")),
-            _ => quote!(*status),
-        };
         arms.push(quote! {
             #pattern => {
                 #[allow(unused_mut)]
-                let mut builder = ::http::Response::builder().status(#status_expr);
+                let mut builder = ::http::Response::builder().status(#status);
                 #header_writes
                 ::std::result::Result::Ok(#body_write)
             }

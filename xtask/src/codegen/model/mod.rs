@@ -392,15 +392,9 @@ impl Operation {
         }
     }
 
-    /// The distinct types of the error bodies, in status order.
+    /// The types of the error bodies that differ (see [`distinct_bodies`]), in status order.
     pub fn error_body_types(&self) -> Vec<&TypeRef> {
-        let mut types: Vec<&TypeRef> = Vec::new();
-        for content in self.errors.iter().filter_map(|e| e.content.as_ref()) {
-            if !types.contains(&&content.ty) {
-                types.push(&content.ty);
-            }
-        }
-        types
+        distinct_bodies(&self.errors).into_iter().filter_map(|r| r.content.as_ref().map(|c| &c.ty)).collect()
     }
 }
 

@@ -549,9 +549,6 @@ pub(super) fn check_keywords(schema: &Value, location: &str) -> Result<()> {
     let Some(object) = schema.as_object() else {
         bail!("{location}: a schema must be an object");
     };
-    if object.contains_key("discriminator") && !object.contains_key("oneOf") && !object.contains_key("anyOf") {
-        // A parent's discriminator describes its children (merged away with `allOf`).
-    }
     if let Some(values) = object.get("enum") {
         let kind = object.get("type").and_then(Value::as_str).or_else(|| enum_kind(values));
         ensure!(
