@@ -188,10 +188,13 @@ fn progenitor_responses(
             if !response.headers.is_empty() {
                 entry["headers"] = source.get("headers").cloned().unwrap_or(json!({}));
             }
+            // A response's own schema (each alternative of a union is read from its response).
             let json_schema = |response: &Response, hoisted: &mut Map<String, Value>| {
                 let content = response.content.as_ref().expect("typed");
-                let mut schema =
-                    source["content"][&content.media_type].get("schema").cloned().unwrap_or_else(|| json!({}));
+                let mut schema = raw[&response.status.key()]["content"][&content.media_type]
+                    .get("schema")
+                    .cloned()
+                    .unwrap_or_else(|| json!({}));
                 hoist(&mut schema, &content.ty, hoisted);
                 schema
             };
@@ -298,5 +301,41 @@ fn hoist(schema: &mut Value, ty: &TypeRef, hoisted: &mut Map<String, Value>) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codegen::model;
+
+    /// Several JSON success bodies become one `oneOf` of each response's own schema.
+    #[test]
+    fn several_success_bodies_become_one_union_of_their_own_schemas() {
+        let spec = r##"
+openapi: 3.0.3
+info: {title: T, version: 1.0.0}
+paths:
+  /things:
+    get:
+      operationId: list_things
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}}
+        "203": {description: cached, content: {application/json: {schema: {type: string}}}}
+components:
+  schemas:
+    Thing: {type: object, properties: {name: {type: string}}}
+"##;
+        let api = model::load(spec).unwrap();
+        let document = progenitor_document(&api, &api.document).unwrap();
+        assert_eq!(
+            document["components"]["schemas"]["ListThingsResponseBody"],
+            json!({"oneOf": [{"$ref": "#/components/schemas/Thing"}, {"type": "string"}]})
+        );
+        let responses = &document["paths"]["/things"]["get"]["responses"];
+        for status in ["200", "203"] {
+            let reference = &responses[status]["content"]["application/json"]["schema"]["$ref"];
+            assert_eq!(reference, "#/components/schemas/ListThingsResponseBody");
+        }
     }
 }
