@@ -102,17 +102,9 @@ fn project_operations(spec: &Value, api: &Api) -> Value {
                 entry["content"] = json!({"application/json": {"schema": schema}});
             }
             if let Some(headers) = raw_first.get("headers").and_then(Value::as_object) {
+                // (Their `style` goes in `normalize_operation`, on both sides.)
                 let headers: Map<String, Value> =
                     headers.iter().map(|(name, header)| (name.clone(), resolve(header, &components).clone())).collect();
-                let headers: Map<String, Value> = headers
-                    .into_iter()
-                    .map(|(name, mut header)| {
-                        if let Some(object) = header.as_object_mut() {
-                            object.remove("style");
-                        }
-                        (name, header)
-                    })
-                    .collect();
                 entry["headers"] = Value::Object(headers);
             }
             responses.insert(first.status.representative(200).to_string(), entry);
