@@ -19,21 +19,22 @@
 //!    error type's. Every error response of an operation (4xx, 5xx, and `default` beside
 //!    other responses) is folded into one entry, `errors`, holding the body schema (their
 //!    `oneOf` when they differ). An operation whose spec declares no error body returns
-//!    dropshot's `HttpError`, whose emitted `Error` schema is dropped (rule 14).
+//!    dropshot's `HttpError`, whose emitted `Error` schema is dropped (rule 13).
 //! 4. Response `description`s and `links` are dropped (dropshot writes fixed descriptions
 //!    and cannot declare links), and so is a body schema's `title` (dropshot titles inline
 //!    body schemas with the Rust type's name). Parameter schemas lose their `default` (dropshot
 //!    strips annotations from them; the generated code still applies it), parameters their
 //!    `style` and `explode` (the generated code honours them) and headers their `style`.
 //! 5. Specification extensions (`x-…`) and `example`s are dropped: schemars derives do not
-//!    carry them (`x-discriminator` is read back first, rule 18).
+//!    carry them (`x-discriminator` is read back first, rule 16).
 //! 6. An `integer` without a `format` the generators know gets `format: int64` and a `number`
 //!    `format: double`; an unsigned format gets `minimum: 0`; whole-number bounds are
 //!    integers; a string format the generators do not know is dropped (the value is a plain
 //!    string, and the generator warned). Known formats stay: a `uuid` that came out a plain
 //!    string is a difference.
 //! 7. `required` lists are sorted and parameters ordered by location and name: the order
-//!    carries no meaning and schemars sorts. A parameter's `required: false` is dropped.
+//!    carries no meaning and schemars sorts. A parameter's `required: false` is dropped, and a
+//!    path parameter is `required: true`.
 //!    readOnly and writeOnly properties leave `required` (one type serves both directions),
 //!    a required member the properties do not describe is described as any value, and a
 //!    required value's `default` is dropped (it never applies; the generator warned).
@@ -41,27 +42,27 @@
 //!    `required` beside a type that is not an object (it says nothing there), `properties` make
 //!    an object `type: object`, a `$ref`'s siblings are dropped (OpenAPI 3.0 ignores them),
 //!    `{allOf: [schema], nullable: true}` is that schema, nullable, `null` leaves enums, and a
-//!    `discriminator` beside no `oneOf`/`anyOf` (a parent's, merged away) is dropped.
+//!    `discriminator` beside no `oneOf`/`anyOf` (a parent's, merged away) is dropped; an
+//!    enum value listed twice is listed once, an enum left empty is `not: {}`; an array without `items` has `items: {}`.
 //! 9. An operation without an operationId gets the one the generator derives for it, and its
 //!    summary and description become one `doc` of their words (dropshot makes both of one doc
 //!    comment).
 //! 10. On the emitted side, schemas the spec does not name are inlined where they are used:
 //!     the generators give every inline object and enum a Rust type, and schemars names every
 //!     type (see the naming rules in `xtask/src/codegen/model/mod.rs`).
-//! 11. On the emitted side, a path parameter whose schema admits exactly one value is put
-//!     back into the path as that literal segment (a literal pinned to the variable beside it).
-//! 12. On the spec side, an operation the trait routes through another's endpoint is dropped,
-//!     with the component schemas only it uses: dropshot registers one endpoint per method and
-//!     path. Its types are still generated and compiled.
+//! 11. The emitted side is the document of the served trait and of its documentation traits
+//!     together (`squared_api::merged_document`): an operation dropshot's router cannot hold
+//!     at its own path is served through a dispatching endpoint (unpublished) and described
+//!     at its own path by a documentation trait, so it is compared like any other.
 //!
-//! The spec side is also projected (rules 13 to 17) and the emitted side read back (rules 14
-//! and 18); each is documented where it is done below. A query parameter that is an array
+//! The spec side is also projected (rules 12 to 15) and the emitted side read back (rules 13
+//! and 16); each is documented where it is done below. A query parameter that is an array
 //! is described as a string on both sides: dropshot describes only scalar query parameters.
 
 use serde_json::{Map, Value, json};
 use xtask::codegen::model::{Api, Content, MediaKind, Response};
 
-/// Rule 13 (the spec side): each operation's request body and responses as the model reads
+/// Rule 12 (the spec side): each operation's request body and responses as the model reads
 /// them and dropshot can describe them. The body keeps the media type the generated code
 /// serves (text and bytes are read as `application/octet-stream` bytes); the responses that
 /// are not errors become the first one's status, headers and the body schema of all of them
@@ -120,7 +121,7 @@ fn project_operations(spec: &Value, api: &Api) -> Value {
     doc
 }
 
-/// Rule 15 (the spec side): every `allOf` merged as the generators merge it, and the keywords
+/// Rule 14 (the spec side): every `allOf` merged as the generators merge it, and the keywords
 /// of an object beside `oneOf`/`anyOf` moved into each alternative (see
 /// `xtask/src/codegen/model/all_of.rs`), since the generated types are flat.
 fn merge_all_of(spec: &Value) -> Value {
@@ -155,43 +156,7 @@ fn merge_all_of(spec: &Value) -> Value {
     walk(spec, &schemas)
 }
 
-/// Rule 17 (the spec side, normalised): a path variable dropshot serves under another
-/// name (its router takes one name per place in a path: the first operation's) is renamed
-/// so, in the path and in its parameter.
-fn rename_served_variables(spec: &mut Value, api: &Api) {
-    let served = xtask::codegen::server_trait::served_paths(api);
-    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else { return };
-    for (op, (served_path, _)) in api.operations.iter().zip(&served) {
-        let renames = xtask::codegen::server_trait::renamed_variables(&op.path, served_path);
-        if renames.is_empty() {
-            continue;
-        }
-        let method = op.method.to_lowercase();
-        let Some(mut operation) = paths.get_mut(&op.path).and_then(|item| item.as_object_mut()?.remove(&method)) else {
-            continue;
-        };
-        if paths.get(&op.path).and_then(Value::as_object).is_some_and(|item| item.is_empty()) {
-            paths.remove(&op.path);
-        }
-        let mut path = op.path.clone();
-        for (from, to) in &renames {
-            path = path.replace(&format!("{{{from}}}"), &format!("{{{to}}}"));
-            for param in operation.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
-                if param["in"] == "path" && param["name"] == from.as_str() {
-                    param["name"] = json!(to);
-                }
-            }
-        }
-        if let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
-            params.sort_by_key(|p| {
-                (p["in"].as_str().unwrap_or_default().to_owned(), p["name"].as_str().unwrap_or_default().to_owned())
-            });
-        }
-        paths.entry(path).or_insert_with(|| json!({}))[&method] = operation;
-    }
-}
-
-/// Rule 16 (the spec side): only the component schemas the operations reach; dropshot
+/// Rule 15 (the spec side): only the component schemas the operations reach; dropshot
 /// describes the types its endpoints use and no others.
 fn only_reachable_schemas(spec: &Value) -> Value {
     let mut doc = spec.clone();
@@ -229,7 +194,7 @@ fn union_of_bodies(responses: &[Response], raw: &Value, components: &Value) -> O
     }
 }
 
-/// Rule 14 (the emitted side): an operation whose spec declares no error body returns
+/// Rule 13 (the emitted side): an operation whose spec declares no error body returns
 /// dropshot's own `HttpError`, whose `Error` schema dropshot declares; it is dropped there.
 fn drop_framework_errors(spec: &Value, emitted: &mut Value) {
     let Some(paths) = emitted.get_mut("paths").and_then(Value::as_object_mut) else { return };
@@ -363,6 +328,10 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             if param.get("required") == Some(&Value::Bool(false)) {
                 param.as_object_mut().unwrap().remove("required");
             }
+            // A path parameter is required whether the spec says so or not (the generator warned).
+            if param.get("in") == Some(&json!("path")) {
+                param["required"] = json!(true);
+            }
             if let Some(object) = param.as_object_mut() {
                 object.remove("style");
                 object.remove("explode");
@@ -429,7 +398,7 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
     }
 }
 
-/// Rule 18: dropshot keeps only the `x-` extensions of a schema, so the generated types
+/// Rule 16: dropshot keeps only the `x-` extensions of a schema, so the generated types
 /// carry a `discriminator` as `x-discriminator`; it is read back here.
 fn discriminators_back(value: Value) -> Value {
     match value {
@@ -494,6 +463,10 @@ fn normalize_schemas(value: &mut Value) {
                 map.retain(|key, _| key == "$ref");
                 return;
             }
+            // An array without `items` holds any value (the generator warned).
+            if map.get("type") == Some(&json!("array")) && !map.contains_key("items") {
+                map.insert("items".into(), json!({}));
+            }
             // `properties` make an object (dropshot says so).
             if map.get("properties").is_some_and(Value::is_object) && !map.contains_key("type") {
                 map.insert("type".into(), json!("object"));
@@ -503,9 +476,25 @@ fn normalize_schemas(value: &mut Value) {
             if !map.contains_key("oneOf") && !map.contains_key("anyOf") {
                 map.remove("discriminator");
             }
-            // `null` in an enum is what `nullable` says (and unreachable without it).
+            // `null` in an enum is what `nullable` says (and unreachable without it), and a
+            // value listed twice is listed once.
             if let Some(Value::Array(values)) = map.get_mut("enum") {
                 values.retain(|v| !v.is_null());
+                let mut seen = Vec::new();
+                values.retain(|v| {
+                    if seen.contains(v) {
+                        false
+                    } else {
+                        seen.push(v.clone());
+                        true
+                    }
+                });
+                // No value left: the schema admits nothing, which the generator writes `not: {}`.
+                if values.is_empty() {
+                    map.remove("enum");
+                    map.remove("type");
+                    map.insert("not".into(), json!({}));
+                }
             }
             // Whole numbers as integers (`100` and `100.0` are one bound).
             for key in ["minimum", "maximum", "multipleOf"] {
@@ -684,62 +673,6 @@ fn inline_unnamed(emitted: &Value, spec_names: &[String]) -> Value {
     inlined
 }
 
-/// Rule 11: path parameters whose schema admits one value are that literal segment.
-fn unpin_literal_segments(emitted: &Value) -> Value {
-    let mut doc = emitted.clone();
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return doc };
-    let mut rewritten = Map::new();
-    for (path, item) in std::mem::take(paths) {
-        let Value::Object(item) = item else { continue };
-        for (method, mut operation) in item {
-            let mut served = path.clone();
-            if let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
-                params.retain(|param| {
-                    let one_value = param.pointer("/schema/enum").and_then(Value::as_array).filter(|v| v.len() == 1);
-                    match (param["in"].as_str(), param["name"].as_str(), one_value) {
-                        (Some("path"), Some(name), Some(values)) => {
-                            served = served.replace(&format!("{{{name}}}"), values[0].as_str().unwrap_or_default());
-                            false
-                        }
-                        _ => true,
-                    }
-                });
-            }
-            let entry = rewritten.entry(served).or_insert_with(|| json!({}));
-            entry[method.as_str()] = operation;
-        }
-    }
-    *paths = rewritten;
-    doc
-}
-
-/// Rule 12: the spec without the operations the server trait routes through another's
-/// endpoint, nor the component schemas only they use.
-fn without_routed_operations(spec: &Value, api: &Api) -> Value {
-    let mut doc = spec.clone();
-    let served = xtask::codegen::server_trait::served_paths(api);
-    let routed = xtask::codegen::server_trait::routed_through(api, &served);
-    let mut dropped = Vec::new();
-    for (op, owner) in api.operations.iter().zip(routed) {
-        if owner.is_some()
-            && let Some(item) = doc.pointer_mut(&format!("/paths/{}", xtask::codegen::model::pointer_token(&op.path)))
-            && let Some(item) = item.as_object_mut()
-            && let Some(operation) = item.remove(&op.method.to_lowercase())
-        {
-            dropped.push(operation);
-            if item.keys().all(|k| k == "parameters") {
-                doc["paths"].as_object_mut().expect("paths").remove(&op.path);
-            }
-        }
-    }
-    let only_theirs = schemas_reached(&doc, &Value::Array(dropped));
-    let still_used = schemas_reached(&doc, &doc["paths"]);
-    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
-        schemas.retain(|name, _| !only_theirs.contains(name) || still_used.contains(name));
-    }
-    doc
-}
-
 /// The component schemas `value` refers to, directly or through other components.
 fn schemas_reached(doc: &Value, value: &Value) -> std::collections::BTreeSet<String> {
     fn walk(doc: &Value, value: &Value, found: &mut std::collections::BTreeSet<String>) {
@@ -778,9 +711,8 @@ pub fn difference(spec: &Value, emitted: &Value) -> Option<String> {
         .and_then(Value::as_object)
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
-    let mut left = normalize(&without_routed_operations(spec, &api));
-    rename_served_variables(&mut left, &api);
-    let mut right = normalize(&unpin_literal_segments(&inline_unnamed(emitted, &spec_names)));
+    let left = normalize(spec);
+    let mut right = normalize(&inline_unnamed(emitted, &spec_names));
     drop_framework_errors(&left, &mut right);
     let (left, right) = (canonical_yaml(&left), canonical_yaml(&right));
     if left == right {

@@ -447,8 +447,8 @@ async fn methods_a_path_does_not_serve_get_405_with_its_allow_header(server: Tes
         (reqwest::Method::DELETE, "check_connection", "POST"),
         (reqwest::Method::PUT, "Postgresql", "GET"),
         (reqwest::Method::PATCH, "Postgresql", "GET"),
-        // POST is check_connection's method on this node: the pinned operation answers it,
-        // whatever the body (here none).
+        // POST is check_connection's method on this node: its dispatcher answers it for this
+        // path, whatever the body (here none).
         (reqwest::Method::POST, "Postgresql", "GET"),
     ] {
         let response = http

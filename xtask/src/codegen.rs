@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod model;
+pub mod routing;
 pub mod server_trait;
 pub mod standalone;
 pub mod surface;
@@ -41,7 +42,8 @@ pub struct Target {
 pub struct Layout {
     /// The module of the shared types, as the trait and the client spell it.
     pub types: String,
-    /// The module holding `Pinned`, `PinnedBody` and `Routed`, as the trait spells it.
+    /// The module holding `ArrayQuery`, `OptionalBody` and the dispatching support (`Dispatched`,
+    /// `RawRequest`, `reroute`), as the trait spells it.
     pub support: String,
     /// The client's inner type (credentials, with hooks), when its crate supplies one.
     pub client_inner: Option<String>,

@@ -550,41 +550,6 @@ fn read_query_source_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-/// The one value `{connector_name}` takes in `check_connection`.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    ::serde::Deserialize,
-    ::schemars::JsonSchema
-)]
-pub enum CheckConnectionConnectorName {
-    #[serde(rename = "check_connection")]
-    CheckConnection,
-    /// Any other value: the request's path is another operation's.
-    #[serde(other)]
-    #[schemars(skip)]
-    Other,
-}
-/// The path parameters of `check_connection`.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct CheckConnectionPath {
-    /// Always `check_connection`: the literal segment, routed through `{connector_name}`.
-    pub connector_name: CheckConnectionConnectorName,
-}
-impl CheckConnectionPath {
-    /// `Some(methods)` when the request's path is another operation's (whose
-    /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
-    pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
-        if self.connector_name == CheckConnectionConnectorName::Other {
-            ::std::option::Option::Some("GET")
-        } else {
-            ::std::option::Option::None
-        }
-    }
-}
 /// The header parameters of `check_connection`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct CheckConnectionHeaders {
@@ -1161,6 +1126,41 @@ fn read_create_sync_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
+/// The header parameters of `sync_configurations`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct SyncConfigurationsHeaders {
+    /// The workspace the request acts in; one of the caller's workspaces.
+    #[schemars(
+        description = "The workspace the request acts in; one of the caller's workspaces."
+    )]
+    #[serde(rename = "Workspace-Id")]
+    #[serde(deserialize_with = "read_sync_configurations_headers_workspace_id")]
+    #[schemars(range(min = 1f64, max = 9007199254740991f64))]
+    pub workspace_id: i64,
+}
+fn read_sync_configurations_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<i64, D::Error> {
+    let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
+    {
+        let value = &value;
+        if (*value as f64) < 1f64 {
+            return ::std::result::Result::Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "`Workspace-Id` must be at least 1",
+                ),
+            );
+        }
+        if (*value as f64) > 9007199254740991f64 {
+            return ::std::result::Result::Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "`Workspace-Id` must be at most 9007199254740991",
+                ),
+            );
+        }
+    }
+    ::std::result::Result::Ok(value)
+}
 /// The path parameters of `show_sync`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct ShowSyncPath {
@@ -1169,12 +1169,6 @@ pub struct ShowSyncPath {
         description = "The sync's id, as `data.id` gives it. A sync of another workspace is not found, exactly like one that does not exist."
     )]
     pub sync_id: ::std::string::String,
-}
-impl ShowSyncPath {
-    /// Whether `{sync_id}` is `configurations`: the request is then another operation's, routed here.
-    pub fn is_configurations(&self) -> bool {
-        self.sync_id == "configurations"
-    }
 }
 /// The header parameters of `show_sync`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -1220,17 +1214,6 @@ pub struct UpdateSyncPath {
     )]
     pub sync_id: ::std::string::String,
 }
-impl UpdateSyncPath {
-    /// `Some(methods)` when the request's path is another operation's (whose
-    /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
-    pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
-        if self.sync_id == "configurations" {
-            ::std::option::Option::Some("GET")
-        } else {
-            ::std::option::Option::None
-        }
-    }
-}
 /// The header parameters of `update_sync`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct UpdateSyncHeaders {
@@ -1275,17 +1258,6 @@ pub struct DeleteSyncPath {
     )]
     pub sync_id: ::std::string::String,
 }
-impl DeleteSyncPath {
-    /// `Some(methods)` when the request's path is another operation's (whose
-    /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
-    pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
-        if self.sync_id == "configurations" {
-            ::std::option::Option::Some("GET")
-        } else {
-            ::std::option::Option::None
-        }
-    }
-}
 /// The header parameters of `delete_sync`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct DeleteSyncHeaders {
@@ -1329,17 +1301,6 @@ pub struct PatchSyncPath {
         description = "The sync's id, as `data.id` gives it. A sync of another workspace is not found, exactly like one that does not exist."
     )]
     pub sync_id: ::std::string::String,
-}
-impl PatchSyncPath {
-    /// `Some(methods)` when the request's path is another operation's (whose
-    /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
-    pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
-        if self.sync_id == "configurations" {
-            ::std::option::Option::Some("GET")
-        } else {
-            ::std::option::Option::None
-        }
-    }
 }
 /// The header parameters of `patch_sync`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -1919,6 +1880,78 @@ fn read_show_connector_definition_headers_workspace_id<
     }
     ::std::result::Result::Ok(value)
 }
+/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_post_api_v1_connector_definitions_connector_name` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchPostApiV1ConnectorDefinitionsConnectorNamePath {
+    #[serde(rename = "connector_name")]
+    pub connector_name: ::std::string::String,
+}
+/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_get_api_v1_syncs_sync_id` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchGetApiV1SyncsSyncIdPath {
+    #[serde(rename = "sync_id")]
+    pub sync_id: ::std::string::String,
+}
+/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_put_api_v1_syncs_sync_id` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchPutApiV1SyncsSyncIdPath {
+    #[serde(rename = "sync_id")]
+    pub sync_id: ::std::string::String,
+}
+/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_delete_api_v1_syncs_sync_id` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchDeleteApiV1SyncsSyncIdPath {
+    #[serde(rename = "sync_id")]
+    pub sync_id: ::std::string::String,
+}
+/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_patch_api_v1_syncs_sync_id` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchPatchApiV1SyncsSyncIdPath {
+    #[serde(rename = "sync_id")]
+    pub sync_id: ::std::string::String,
+}
+/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_get_api_v1_connector_definitions_connector_name` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchGetApiV1ConnectorDefinitionsConnectorNamePath {
+    #[serde(rename = "connector_name")]
+    pub connector_name: ::std::string::String,
+}
+/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_put_api_v1_connector_definitions_connector_name` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchPutApiV1ConnectorDefinitionsConnectorNamePath {
+    #[serde(rename = "connector_name")]
+    pub connector_name: ::std::string::String,
+}
+/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_delete_api_v1_connector_definitions_connector_name` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchDeleteApiV1ConnectorDefinitionsConnectorNamePath {
+    #[serde(rename = "connector_name")]
+    pub connector_name: ::std::string::String,
+}
+/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_patch_api_v1_connector_definitions_connector_name` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchPatchApiV1ConnectorDefinitionsConnectorNamePath {
+    #[serde(rename = "connector_name")]
+    pub connector_name: ::std::string::String,
+}
+/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_options_api_v1_connector_definitions_connector_name` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchOptionsApiV1ConnectorDefinitionsConnectorNamePath {
+    #[serde(rename = "connector_name")]
+    pub connector_name: ::std::string::String,
+}
+/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_post_api_v1_syncs_sync_id` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchPostApiV1SyncsSyncIdPath {
+    #[serde(rename = "sync_id")]
+    pub sync_id: ::std::string::String,
+}
+/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_options_api_v1_syncs_sync_id` reads them.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct DispatchOptionsApiV1SyncsSyncIdPath {
+    #[serde(rename = "sync_id")]
+    pub sync_id: ::std::string::String,
+}
 /// The server side of AI Squared API 0.4.0: one method per operation of the spec.
 #[::dropshot::api_description{tag_config = {allow_other_tags = false,
 tags = {"Catalogs" = {description = "The streams of a connector, discovered or defined by the user."},
@@ -2046,20 +2079,18 @@ pub trait SquaredApi {
     /// Check a connection
     ///
     /// Tries a connection specification against the real system: connects and authenticates. The outcome is 200 whether the check succeeds or fails; the answer follows the open-source server (`connection_status`), not the published reference (`result`, `details`). A definition whose runtime this server does not have fails with a message saying so. The specification must be valid for the definition (422). A host the server's egress policy refuses (loopback, link-local, private and other non-public addresses, unless the operator allows them) answers 422 without any connection being opened; HTTP connectors follow no redirect. 503 when the server already runs as many connector calls as allowed.
-    #[endpoint{method = POST,
-    path = "/api/v1/connector_definitions/{connector_name}",
-    tags = ["Connector Definitions"]}]
-    async fn check_connection(
+    ///
+    /// `POST /api/v1/connector_definitions/check_connection`, served through `dispatch_post_api_v1_connector_definitions_connector_name`: dropshot's router cannot hold this path beside the others at its place, so that endpoint routes the request here, with the parameters and body extracted as this operation's own endpoint would.
+    fn check_connection(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<CheckConnectionPath>,
         headers: ::dropshot::Header<CheckConnectionHeaders>,
-        body: crate::PinnedBody<::squared_types::CheckConnectionRequest>,
-    ) -> ::std::result::Result<
-        crate::Pinned<
+        body: ::dropshot::TypedBody<::squared_types::CheckConnectionRequest>,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
             ::dropshot::HttpResponseOk<::squared_types::CheckConnectionResponse>,
+            crate::ApiError,
         >,
-        crate::ApiError,
-    >;
+    > + Send + 'static;
     /// List models
     ///
     /// Lists the workspace's models, most recently updated first, one page at a time, as connectors are listed (`page`, `per_page`, at most 100). `query_type` narrows the list to one or more query types, comma-separated, as in the open-source server; the published reference requires it, and we do not. An unknown query type is 422.
@@ -2204,77 +2235,75 @@ pub trait SquaredApi {
     ///
     /// What a sync's mapping may hold: the static value types, and the variables and filters of template entries. Served through `GET /api/v1/syncs/{sync_id}` (dropshot's router holds the literal `configurations` only as a value of `{sync_id}`), which answers it for that value.
     ///
-    /// Served through `show_sync`: dropshot's router holds this path's literal segment only as a value of the variable there, for the same method. The implementation of `show_sync` answers `Routed::Other(Self::sync_configurations(…).await?)` when the path's check for it says so.
+    /// `GET /api/v1/syncs/configurations`, served through `dispatch_get_api_v1_syncs_sync_id`: dropshot's router cannot hold this path beside the others at its place, so that endpoint routes the request here, with the parameters and body extracted as this operation's own endpoint would.
     fn sync_configurations(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        headers: ::dropshot::Header<ShowSyncHeaders>,
+        headers: ::dropshot::Header<SyncConfigurationsHeaders>,
     ) -> impl ::std::future::Future<
         Output = ::std::result::Result<
             ::dropshot::HttpResponseOk<::squared_types::SyncConfigurationsResponse>,
             crate::ApiError,
         >,
-    > + Send;
+    > + Send + 'static;
     /// Show a sync
     ///
     /// Returns one sync of the workspace, with short forms of its source, destination and model.
-    #[endpoint{method = GET,
-    path = "/api/v1/syncs/{sync_id}",
-    tags = ["Syncs"]}]
-    async fn show_sync(
+    ///
+    /// `GET /api/v1/syncs/{sync_id}`, served through `dispatch_get_api_v1_syncs_sync_id`: dropshot's router cannot hold this path beside the others at its place, so that endpoint routes the request here, with the parameters and body extracted as this operation's own endpoint would.
+    fn show_sync(
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::dropshot::Path<ShowSyncPath>,
         headers: ::dropshot::Header<ShowSyncHeaders>,
-    ) -> ::std::result::Result<
-        crate::Routed<
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
             ::dropshot::HttpResponseOk<::squared_types::SyncResponse>,
-            ::dropshot::HttpResponseOk<::squared_types::SyncConfigurationsResponse>,
+            crate::ApiError,
         >,
-        crate::ApiError,
-    >;
+    > + Send + 'static;
     /// Update a sync
     ///
     /// Changes the fields given and keeps the others (PUT and PATCH alike); the result must follow the rules of create. Members only.
-    #[endpoint{method = PUT,
-    path = "/api/v1/syncs/{sync_id}",
-    tags = ["Syncs"]}]
-    async fn update_sync(
+    ///
+    /// `PUT /api/v1/syncs/{sync_id}`, served through `dispatch_put_api_v1_syncs_sync_id`: dropshot's router cannot hold this path beside the others at its place, so that endpoint routes the request here, with the parameters and body extracted as this operation's own endpoint would.
+    fn update_sync(
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::dropshot::Path<UpdateSyncPath>,
         headers: ::dropshot::Header<UpdateSyncHeaders>,
-        body: crate::PinnedBody<::squared_types::UpdateSyncRequest>,
-    ) -> ::std::result::Result<
-        crate::Pinned<::dropshot::HttpResponseOk<::squared_types::SyncResponse>>,
-        crate::ApiError,
-    >;
+        body: ::dropshot::TypedBody<::squared_types::UpdateSyncRequest>,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            ::dropshot::HttpResponseOk<::squared_types::SyncResponse>,
+            crate::ApiError,
+        >,
+    > + Send + 'static;
     /// Delete a sync
     ///
     /// Deletes the sync with its runs and their records. Members only.
-    #[endpoint{method = DELETE,
-    path = "/api/v1/syncs/{sync_id}",
-    tags = ["Syncs"]}]
-    async fn delete_sync(
+    ///
+    /// `DELETE /api/v1/syncs/{sync_id}`, served through `dispatch_delete_api_v1_syncs_sync_id`: dropshot's router cannot hold this path beside the others at its place, so that endpoint routes the request here, with the parameters and body extracted as this operation's own endpoint would.
+    fn delete_sync(
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::dropshot::Path<DeleteSyncPath>,
         headers: ::dropshot::Header<DeleteSyncHeaders>,
-    ) -> ::std::result::Result<
-        crate::Pinned<::dropshot::HttpResponseDeleted>,
-        crate::ApiError,
-    >;
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<::dropshot::HttpResponseDeleted, crate::ApiError>,
+    > + Send + 'static;
     /// Update a sync (PATCH)
     ///
     /// The same as PUT on this path.
-    #[endpoint{method = PATCH,
-    path = "/api/v1/syncs/{sync_id}",
-    tags = ["Syncs"]}]
-    async fn patch_sync(
+    ///
+    /// `PATCH /api/v1/syncs/{sync_id}`, served through `dispatch_patch_api_v1_syncs_sync_id`: dropshot's router cannot hold this path beside the others at its place, so that endpoint routes the request here, with the parameters and body extracted as this operation's own endpoint would.
+    fn patch_sync(
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::dropshot::Path<PatchSyncPath>,
         headers: ::dropshot::Header<PatchSyncHeaders>,
-        body: crate::PinnedBody<::squared_types::UpdateSyncRequest>,
-    ) -> ::std::result::Result<
-        crate::Pinned<::dropshot::HttpResponseOk<::squared_types::SyncResponse>>,
-        crate::ApiError,
-    >;
+        body: ::dropshot::TypedBody<::squared_types::UpdateSyncRequest>,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            ::dropshot::HttpResponseOk<::squared_types::SyncResponse>,
+            crate::ApiError,
+        >,
+    > + Send + 'static;
     /// Enable or disable a sync
     ///
     /// `enable: false` stops the sync from running (its status becomes `disabled`); `enable: true` lets it run again (`pending` until its next run). From the open-source server; the published reference does not have it. Members only.
@@ -2381,6 +2410,563 @@ pub trait SquaredApi {
     /// Show one connector definition
     ///
     /// Returns the definition named `connector_name` (case-sensitive) of the given connector type, with the JSON Schema its configurations are validated against.
+    ///
+    /// `GET /api/v1/connector_definitions/{connector_name}`, served through `dispatch_get_api_v1_connector_definitions_connector_name`: dropshot's router cannot hold this path beside the others at its place, so that endpoint routes the request here, with the parameters and body extracted as this operation's own endpoint would.
+    fn show_connector_definition(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<ShowConnectorDefinitionPath>,
+        query: ::dropshot::Query<ShowConnectorDefinitionQuery>,
+        headers: ::dropshot::Header<ShowConnectorDefinitionHeaders>,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            ::dropshot::HttpResponseOk<::squared_types::ConnectorDefinition>,
+            crate::ApiError,
+        >,
+    > + Send + 'static;
+    /// Serves POST /api/v1/connector_definitions/{connector_name} for `/api/v1/connector_definitions/check_connection`, `/api/v1/connector_definitions/{connector_name}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = POST,
+    path = "/api/v1/connector_definitions/{connector_name}",
+    unpublished = true}]
+    async fn dispatch_post_api_v1_connector_definitions_connector_name(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchPostApiV1ConnectorDefinitionsConnectorNamePath>,
+        request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.connector_name == "check_connection" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::from_outcome(
+                    async move {
+                        let rqctx = crate::reroute(
+                            rqctx,
+                            "check_connection",
+                            &[],
+                            ::dropshot::ApiEndpointBodyContentType::Json,
+                        );
+                        let headers = <::dropshot::Header<
+                            CheckConnectionHeaders,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        let body = <::dropshot::TypedBody<
+                            ::squared_types::CheckConnectionRequest,
+                        > as ::dropshot::ExclusiveExtractor>::from_request(
+                                &rqctx,
+                                request.into_inner(),
+                            )
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        Self::check_connection(rqctx, headers, body).await
+                    }
+                        .await,
+                ),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves GET /api/v1/syncs/{sync_id} for `/api/v1/syncs/configurations`, `/api/v1/syncs/{sync_id}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = GET,
+    path = "/api/v1/syncs/{sync_id}",
+    unpublished = true}]
+    async fn dispatch_get_api_v1_syncs_sync_id(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchGetApiV1SyncsSyncIdPath>,
+        _request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.sync_id == "configurations" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::from_outcome(
+                    async move {
+                        let rqctx = crate::reroute(
+                            rqctx,
+                            "sync_configurations",
+                            &[],
+                            ::dropshot::ApiEndpointBodyContentType::Json,
+                        );
+                        let headers = <::dropshot::Header<
+                            SyncConfigurationsHeaders,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        Self::sync_configurations(rqctx, headers).await
+                    }
+                        .await,
+                ),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::from_outcome(
+                    async move {
+                        let rqctx = crate::reroute(
+                            rqctx,
+                            "show_sync",
+                            &[("sync_id", "sync_id")],
+                            ::dropshot::ApiEndpointBodyContentType::Json,
+                        );
+                        let path = <::dropshot::Path<
+                            ShowSyncPath,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        let headers = <::dropshot::Header<
+                            ShowSyncHeaders,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        Self::show_sync(rqctx, path, headers).await
+                    }
+                        .await,
+                ),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves PUT /api/v1/syncs/{sync_id} for `/api/v1/syncs/configurations`, `/api/v1/syncs/{sync_id}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = PUT,
+    path = "/api/v1/syncs/{sync_id}",
+    unpublished = true}]
+    async fn dispatch_put_api_v1_syncs_sync_id(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchPutApiV1SyncsSyncIdPath>,
+        request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.sync_id == "configurations" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::from_outcome(
+                    async move {
+                        let rqctx = crate::reroute(
+                            rqctx,
+                            "update_sync",
+                            &[("sync_id", "sync_id")],
+                            ::dropshot::ApiEndpointBodyContentType::Json,
+                        );
+                        let path = <::dropshot::Path<
+                            UpdateSyncPath,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        let headers = <::dropshot::Header<
+                            UpdateSyncHeaders,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        let body = <::dropshot::TypedBody<
+                            ::squared_types::UpdateSyncRequest,
+                        > as ::dropshot::ExclusiveExtractor>::from_request(
+                                &rqctx,
+                                request.into_inner(),
+                            )
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        Self::update_sync(rqctx, path, headers, body).await
+                    }
+                        .await,
+                ),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves DELETE /api/v1/syncs/{sync_id} for `/api/v1/syncs/configurations`, `/api/v1/syncs/{sync_id}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = DELETE,
+    path = "/api/v1/syncs/{sync_id}",
+    unpublished = true}]
+    async fn dispatch_delete_api_v1_syncs_sync_id(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchDeleteApiV1SyncsSyncIdPath>,
+        _request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.sync_id == "configurations" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::from_outcome(
+                    async move {
+                        let rqctx = crate::reroute(
+                            rqctx,
+                            "delete_sync",
+                            &[("sync_id", "sync_id")],
+                            ::dropshot::ApiEndpointBodyContentType::Json,
+                        );
+                        let path = <::dropshot::Path<
+                            DeleteSyncPath,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        let headers = <::dropshot::Header<
+                            DeleteSyncHeaders,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        Self::delete_sync(rqctx, path, headers).await
+                    }
+                        .await,
+                ),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves PATCH /api/v1/syncs/{sync_id} for `/api/v1/syncs/configurations`, `/api/v1/syncs/{sync_id}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = PATCH,
+    path = "/api/v1/syncs/{sync_id}",
+    unpublished = true}]
+    async fn dispatch_patch_api_v1_syncs_sync_id(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchPatchApiV1SyncsSyncIdPath>,
+        request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.sync_id == "configurations" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::from_outcome(
+                    async move {
+                        let rqctx = crate::reroute(
+                            rqctx,
+                            "patch_sync",
+                            &[("sync_id", "sync_id")],
+                            ::dropshot::ApiEndpointBodyContentType::Json,
+                        );
+                        let path = <::dropshot::Path<
+                            PatchSyncPath,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        let headers = <::dropshot::Header<
+                            PatchSyncHeaders,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        let body = <::dropshot::TypedBody<
+                            ::squared_types::UpdateSyncRequest,
+                        > as ::dropshot::ExclusiveExtractor>::from_request(
+                                &rqctx,
+                                request.into_inner(),
+                            )
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        Self::patch_sync(rqctx, path, headers, body).await
+                    }
+                        .await,
+                ),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves GET /api/v1/connector_definitions/{connector_name} for `/api/v1/connector_definitions/check_connection`, `/api/v1/connector_definitions/{connector_name}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = GET,
+    path = "/api/v1/connector_definitions/{connector_name}",
+    unpublished = true}]
+    async fn dispatch_get_api_v1_connector_definitions_connector_name(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchGetApiV1ConnectorDefinitionsConnectorNamePath>,
+        _request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.connector_name == "check_connection" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::from_outcome(
+                    async move {
+                        let rqctx = crate::reroute(
+                            rqctx,
+                            "show_connector_definition",
+                            &[("connector_name", "connector_name")],
+                            ::dropshot::ApiEndpointBodyContentType::Json,
+                        );
+                        let path = <::dropshot::Path<
+                            ShowConnectorDefinitionPath,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        let query = <::dropshot::Query<
+                            ShowConnectorDefinitionQuery,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        let headers = <::dropshot::Header<
+                            ShowConnectorDefinitionHeaders,
+                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                            .await
+                            .map_err(<crate::ApiError>::from)?;
+                        Self::show_connector_definition(rqctx, path, query, headers)
+                            .await
+                    }
+                        .await,
+                ),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves PUT /api/v1/connector_definitions/{connector_name} for `/api/v1/connector_definitions/check_connection`, `/api/v1/connector_definitions/{connector_name}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = PUT,
+    path = "/api/v1/connector_definitions/{connector_name}",
+    unpublished = true}]
+    async fn dispatch_put_api_v1_connector_definitions_connector_name(
+        _rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchPutApiV1ConnectorDefinitionsConnectorNamePath>,
+        _request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.connector_name == "check_connection" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves DELETE /api/v1/connector_definitions/{connector_name} for `/api/v1/connector_definitions/check_connection`, `/api/v1/connector_definitions/{connector_name}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = DELETE,
+    path = "/api/v1/connector_definitions/{connector_name}",
+    unpublished = true}]
+    async fn dispatch_delete_api_v1_connector_definitions_connector_name(
+        _rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchDeleteApiV1ConnectorDefinitionsConnectorNamePath>,
+        _request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.connector_name == "check_connection" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves PATCH /api/v1/connector_definitions/{connector_name} for `/api/v1/connector_definitions/check_connection`, `/api/v1/connector_definitions/{connector_name}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = PATCH,
+    path = "/api/v1/connector_definitions/{connector_name}",
+    unpublished = true}]
+    async fn dispatch_patch_api_v1_connector_definitions_connector_name(
+        _rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchPatchApiV1ConnectorDefinitionsConnectorNamePath>,
+        _request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.connector_name == "check_connection" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves OPTIONS /api/v1/connector_definitions/{connector_name} for `/api/v1/connector_definitions/check_connection`, `/api/v1/connector_definitions/{connector_name}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = OPTIONS,
+    path = "/api/v1/connector_definitions/{connector_name}",
+    unpublished = true}]
+    async fn dispatch_options_api_v1_connector_definitions_connector_name(
+        _rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<
+            DispatchOptionsApiV1ConnectorDefinitionsConnectorNamePath,
+        >,
+        _request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.connector_name == "check_connection" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves POST /api/v1/syncs/{sync_id} for `/api/v1/syncs/configurations`, `/api/v1/syncs/{sync_id}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = POST,
+    path = "/api/v1/syncs/{sync_id}",
+    unpublished = true}]
+    async fn dispatch_post_api_v1_syncs_sync_id(
+        _rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchPostApiV1SyncsSyncIdPath>,
+        _request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.sync_id == "configurations" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<
+                    crate::ApiError,
+                >("DELETE, GET, PATCH, PUT"),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+    /// Serves OPTIONS /api/v1/syncs/{sync_id} for `/api/v1/syncs/configurations`, `/api/v1/syncs/{sync_id}`: dropshot's router holds these paths only as this one. Provided: it calls the operation the request's path names, and answers 404 for a path no operation has and 405 for a method the path does not serve.
+    #[endpoint{method = OPTIONS,
+    path = "/api/v1/syncs/{sync_id}",
+    unpublished = true}]
+    async fn dispatch_options_api_v1_syncs_sync_id(
+        _rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DispatchOptionsApiV1SyncsSyncIdPath>,
+        _request: crate::RawRequest,
+    ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
+        let variables = path.into_inner();
+        if variables.sync_id == "configurations" {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+            );
+        }
+        if true {
+            return ::std::result::Result::Ok(
+                crate::Dispatched::method_not_allowed::<
+                    crate::ApiError,
+                >("DELETE, GET, PATCH, PUT"),
+            );
+        }
+        ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
+    }
+}
+/// Describes, at their own paths, operations `SquaredApi` serves through its dispatching endpoints (layer 1 of 2: the paths one dropshot router can hold together). Never implemented: its `stub_api_description` completes the OpenAPI document.
+#[::dropshot::api_description{tag_config = {allow_other_tags = false,
+tags = {"Catalogs" = {description = "The streams of a connector, discovered or defined by the user."},
+"Connector Definitions" = {description = "The catalog of connector kinds a workspace can create."},
+"Connectors" = {description = "Configured connections to sources and destinations of data."},
+"Models" = {description = "Queries on a source connector, with a primary key, that syncs read from."},
+"Sync Runs" = {description = "Executions of a sync, and the records they wrote or failed to write."},
+"Syncs" = {description = "A model's rows, mapped into one stream of a destination, on a schedule."}}}}]
+pub trait SquaredApiRouted1 {
+    type Context;
+    /// Check a connection
+    ///
+    /// Tries a connection specification against the real system: connects and authenticates. The outcome is 200 whether the check succeeds or fails; the answer follows the open-source server (`connection_status`), not the published reference (`result`, `details`). A definition whose runtime this server does not have fails with a message saying so. The specification must be valid for the definition (422). A host the server's egress policy refuses (loopback, link-local, private and other non-public addresses, unless the operator allows them) answers 422 without any connection being opened; HTTP connectors follow no redirect. 503 when the server already runs as many connector calls as allowed.
+    #[endpoint{method = POST,
+    path = "/api/v1/connector_definitions/check_connection",
+    tags = ["Connector Definitions"]}]
+    async fn check_connection(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        headers: ::dropshot::Header<CheckConnectionHeaders>,
+        body: ::dropshot::TypedBody<::squared_types::CheckConnectionRequest>,
+    ) -> ::std::result::Result<
+        ::dropshot::HttpResponseOk<::squared_types::CheckConnectionResponse>,
+        crate::ApiError,
+    >;
+    /// The mapping types on offer
+    ///
+    /// What a sync's mapping may hold: the static value types, and the variables and filters of template entries. Served through `GET /api/v1/syncs/{sync_id}` (dropshot's router holds the literal `configurations` only as a value of `{sync_id}`), which answers it for that value.
+    #[endpoint{method = GET,
+    path = "/api/v1/syncs/configurations",
+    tags = ["Syncs"]}]
+    async fn sync_configurations(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        headers: ::dropshot::Header<SyncConfigurationsHeaders>,
+    ) -> ::std::result::Result<
+        ::dropshot::HttpResponseOk<::squared_types::SyncConfigurationsResponse>,
+        crate::ApiError,
+    >;
+}
+/// Describes, at their own paths, operations `SquaredApi` serves through its dispatching endpoints (layer 2 of 2: the paths one dropshot router can hold together). Never implemented: its `stub_api_description` completes the OpenAPI document.
+#[::dropshot::api_description{tag_config = {allow_other_tags = false,
+tags = {"Catalogs" = {description = "The streams of a connector, discovered or defined by the user."},
+"Connector Definitions" = {description = "The catalog of connector kinds a workspace can create."},
+"Connectors" = {description = "Configured connections to sources and destinations of data."},
+"Models" = {description = "Queries on a source connector, with a primary key, that syncs read from."},
+"Sync Runs" = {description = "Executions of a sync, and the records they wrote or failed to write."},
+"Syncs" = {description = "A model's rows, mapped into one stream of a destination, on a schedule."}}}}]
+pub trait SquaredApiRouted2 {
+    type Context;
+    /// Show a sync
+    ///
+    /// Returns one sync of the workspace, with short forms of its source, destination and model.
+    #[endpoint{method = GET,
+    path = "/api/v1/syncs/{sync_id}",
+    tags = ["Syncs"]}]
+    async fn show_sync(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<ShowSyncPath>,
+        headers: ::dropshot::Header<ShowSyncHeaders>,
+    ) -> ::std::result::Result<
+        ::dropshot::HttpResponseOk<::squared_types::SyncResponse>,
+        crate::ApiError,
+    >;
+    /// Update a sync
+    ///
+    /// Changes the fields given and keeps the others (PUT and PATCH alike); the result must follow the rules of create. Members only.
+    #[endpoint{method = PUT,
+    path = "/api/v1/syncs/{sync_id}",
+    tags = ["Syncs"]}]
+    async fn update_sync(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<UpdateSyncPath>,
+        headers: ::dropshot::Header<UpdateSyncHeaders>,
+        body: ::dropshot::TypedBody<::squared_types::UpdateSyncRequest>,
+    ) -> ::std::result::Result<
+        ::dropshot::HttpResponseOk<::squared_types::SyncResponse>,
+        crate::ApiError,
+    >;
+    /// Delete a sync
+    ///
+    /// Deletes the sync with its runs and their records. Members only.
+    #[endpoint{method = DELETE,
+    path = "/api/v1/syncs/{sync_id}",
+    tags = ["Syncs"]}]
+    async fn delete_sync(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<DeleteSyncPath>,
+        headers: ::dropshot::Header<DeleteSyncHeaders>,
+    ) -> ::std::result::Result<::dropshot::HttpResponseDeleted, crate::ApiError>;
+    /// Update a sync (PATCH)
+    ///
+    /// The same as PUT on this path.
+    #[endpoint{method = PATCH,
+    path = "/api/v1/syncs/{sync_id}",
+    tags = ["Syncs"]}]
+    async fn patch_sync(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<PatchSyncPath>,
+        headers: ::dropshot::Header<PatchSyncHeaders>,
+        body: ::dropshot::TypedBody<::squared_types::UpdateSyncRequest>,
+    ) -> ::std::result::Result<
+        ::dropshot::HttpResponseOk<::squared_types::SyncResponse>,
+        crate::ApiError,
+    >;
+    /// Show one connector definition
+    ///
+    /// Returns the definition named `connector_name` (case-sensitive) of the given connector type, with the JSON Schema its configurations are validated against.
     #[endpoint{method = GET,
     path = "/api/v1/connector_definitions/{connector_name}",
     tags = ["Connector Definitions"]}]
@@ -2393,4 +2979,18 @@ pub trait SquaredApi {
         ::dropshot::HttpResponseOk<::squared_types::ConnectorDefinition>,
         crate::ApiError,
     >;
+}
+/// The descriptions whose OpenAPI documents together describe the spec: the served
+/// trait's, and its documentation traits'.
+pub fn stub_api_descriptions() -> ::std::vec::Vec<
+    ::std::result::Result<
+        ::dropshot::ApiDescription<::dropshot::StubContext>,
+        ::dropshot::ApiDescriptionBuildErrors,
+    >,
+> {
+    ::std::vec![
+        squared_api_mod::stub_api_description(),
+        squared_api_routed1_mod::stub_api_description(),
+        squared_api_routed2_mod::stub_api_description()
+    ]
 }

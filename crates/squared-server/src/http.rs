@@ -65,21 +65,16 @@ async fn update_model(
     Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
 }
 
-/// PUT and PATCH of a sync: the same partial update. `…/syncs/configurations` reaches it
-/// too (see `Routed`), and is answered 405 with its own `Allow`.
+/// PUT and PATCH of a sync: the same partial update.
 async fn update_sync(
     rqctx: RequestContext<Context>,
     workspace_id: i64,
     id: String,
-    allowed_elsewhere: Option<&'static str>,
-    body: PinnedBody<UpdateSyncRequest>,
-) -> Result<Pinned<HttpResponseOk<SyncResponse>>, ApiError> {
-    if let Some(allow) = allowed_elsewhere {
-        return Ok(Pinned::MethodNotAllowed { allow });
-    }
+    body: UpdateSyncRequest,
+) -> Answer<SyncResponse> {
     let caller = caller(&rqctx, workspace_id)?;
-    let updated = rqctx.context().update_sync(&caller, &id, body.into_inner()?.sync).await;
-    Ok(Pinned::Served(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?)))
+    let updated = rqctx.context().update_sync(&caller, &id, body.sync).await;
+    Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
 }
 
 impl SquaredApi for ServerImpl {
@@ -131,20 +126,15 @@ impl SquaredApi for ServerImpl {
         rqctx: RequestContext<Context>,
         path: Path<ShowSyncPath>,
         headers: Header<ShowSyncHeaders>,
-    ) -> Result<Routed<HttpResponseOk<SyncResponse>, HttpResponseOk<SyncConfigurationsResponse>>, ApiError> {
-        let path = path.into_inner();
-        // `GET /syncs/configurations` arrives here (see `Routed`).
-        if path.is_configurations() {
-            return Ok(Routed::Other(Self::sync_configurations(rqctx, headers).await?));
-        }
+    ) -> Answer<SyncResponse> {
         let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let shown = rqctx.context().show_sync(&caller, &path.sync_id).await;
-        Ok(Routed::Own(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?)))
+        let shown = rqctx.context().show_sync(&caller, &path.into_inner().sync_id).await;
+        Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
     }
 
     async fn sync_configurations(
         rqctx: RequestContext<Context>,
-        headers: Header<ShowSyncHeaders>,
+        headers: Header<SyncConfigurationsHeaders>,
     ) -> Answer<SyncConfigurationsResponse> {
         caller(&rqctx, headers.into_inner().workspace_id)?;
         Ok(HttpResponseOk(crate::service::sync_configurations()))
@@ -154,36 +144,31 @@ impl SquaredApi for ServerImpl {
         rqctx: RequestContext<Context>,
         path: Path<UpdateSyncPath>,
         headers: Header<UpdateSyncHeaders>,
-        body: PinnedBody<UpdateSyncRequest>,
-    ) -> Result<Pinned<HttpResponseOk<SyncResponse>>, ApiError> {
-        let path = path.into_inner();
-        let elsewhere = path.allowed_elsewhere();
-        update_sync(rqctx, headers.into_inner().workspace_id, path.sync_id, elsewhere, body).await
+        body: TypedBody<UpdateSyncRequest>,
+    ) -> Answer<SyncResponse> {
+        let id = path.into_inner().sync_id;
+        update_sync(rqctx, headers.into_inner().workspace_id, id, body.into_inner()).await
     }
 
     async fn patch_sync(
         rqctx: RequestContext<Context>,
         path: Path<PatchSyncPath>,
         headers: Header<PatchSyncHeaders>,
-        body: PinnedBody<UpdateSyncRequest>,
-    ) -> Result<Pinned<HttpResponseOk<SyncResponse>>, ApiError> {
-        let path = path.into_inner();
-        let elsewhere = path.allowed_elsewhere();
-        update_sync(rqctx, headers.into_inner().workspace_id, path.sync_id, elsewhere, body).await
+        body: TypedBody<UpdateSyncRequest>,
+    ) -> Answer<SyncResponse> {
+        let id = path.into_inner().sync_id;
+        update_sync(rqctx, headers.into_inner().workspace_id, id, body.into_inner()).await
     }
 
     async fn delete_sync(
         rqctx: RequestContext<Context>,
         path: Path<DeleteSyncPath>,
         headers: Header<DeleteSyncHeaders>,
-    ) -> Result<Pinned<HttpResponseDeleted>, ApiError> {
-        let path = path.into_inner();
-        if let Some(allow) = path.allowed_elsewhere() {
-            return Ok(Pinned::MethodNotAllowed { allow });
-        }
+    ) -> Result<HttpResponseDeleted, ApiError> {
         let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        rqctx.context().delete_sync(&caller, &path.sync_id).await.map_err(|e| api_error(&rqctx, e))?;
-        Ok(Pinned::Served(HttpResponseDeleted()))
+        let id = path.into_inner().sync_id;
+        rqctx.context().delete_sync(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
+        Ok(HttpResponseDeleted())
     }
 
     async fn enable_sync(
@@ -405,18 +390,12 @@ impl SquaredApi for ServerImpl {
 
     async fn check_connection(
         rqctx: RequestContext<Context>,
-        path: Path<CheckConnectionPath>,
         headers: Header<CheckConnectionHeaders>,
-        body: PinnedBody<CheckConnectionRequest>,
-    ) -> Result<Pinned<HttpResponseOk<CheckConnectionResponse>>, ApiError> {
-        // dropshot routes `…/check_connection` through `…/{connector_name}`: another name is
-        // the definition's path, which has GET only.
-        if let Some(allow) = path.into_inner().allowed_elsewhere() {
-            return Ok(Pinned::MethodNotAllowed { allow });
-        }
+        body: TypedBody<CheckConnectionRequest>,
+    ) -> Answer<CheckConnectionResponse> {
         let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let outcome = rqctx.context().check_connection(&caller, body.into_inner()?).await;
-        Ok(Pinned::Served(HttpResponseOk(outcome.map_err(|e| api_error(&rqctx, e))?)))
+        let outcome = rqctx.context().check_connection(&caller, body.into_inner()).await;
+        Ok(HttpResponseOk(outcome.map_err(|e| api_error(&rqctx, e))?))
     }
 
     async fn list_connector_definitions(
@@ -444,109 +423,8 @@ impl SquaredApi for ServerImpl {
     }
 }
 
-/// A route node dropshot shares between a variable path and a literal one, and the methods
-/// of each: requests for methods neither serves get 405 with the `Allow` of the path they named.
-struct SharedNode {
-    /// The node, as dropshot routes it.
-    path: &'static str,
-    /// The literal value of the node's last variable.
-    literal: &'static str,
-    /// The methods of the literal path, and of every other value.
-    literal_allow: &'static str,
-    variable_allow: &'static str,
-    /// Methods no operation of the node has, which the guards answer.
-    unserved: &'static [http::Method],
-}
-
-/// `…/connector_definitions/{connector_name}` beside `…/check_connection` (see `PinnedSegment`
-/// in the generator), and `…/syncs/{sync_id}` beside `…/syncs/configurations` (see `Routed`).
-const SHARED_NODES: [SharedNode; 2] = [
-    SharedNode {
-        path: "/api/v1/connector_definitions/{connector_name}",
-        literal: "check_connection",
-        literal_allow: "POST",
-        variable_allow: "GET",
-        unserved: &[http::Method::PUT, http::Method::PATCH, http::Method::DELETE, http::Method::OPTIONS],
-    },
-    SharedNode {
-        path: "/api/v1/syncs/{sync_id}",
-        literal: "configurations",
-        literal_allow: "GET",
-        variable_allow: "DELETE, GET, PATCH, PUT",
-        unserved: &[http::Method::POST, http::Method::OPTIONS],
-    },
-];
-
-/// The last segment of the definitions node, as its guards read it.
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct DefinitionSegment {
-    connector_name: String,
-}
-
-/// The last segment of the syncs node, as its guards read it.
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct SyncSegment {
-    sync_id: String,
-}
-
-async fn definition_guard(
-    rqctx: RequestContext<Context>,
-    path: Path<DefinitionSegment>,
-) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
-    method_not_allowed(&rqctx, &SHARED_NODES[0], &path.into_inner().connector_name)
-}
-
-async fn sync_guard(
-    rqctx: RequestContext<Context>,
-    path: Path<SyncSegment>,
-) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
-    method_not_allowed(&rqctx, &SHARED_NODES[1], &path.into_inner().sync_id)
-}
-
-/// Answers a method no operation of a shared node serves, with the `Allow` header of the path
-/// the request named. dropshot's own answer would list the methods of both paths.
-fn method_not_allowed(
-    rqctx: &RequestContext<Context>,
-    node: &SharedNode,
-    value: &str,
-) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
-    let allow = if value == node.literal { node.literal_allow } else { node.variable_allow };
-    let error = ApiError::new(
-        dropshot::ErrorStatusCode::METHOD_NOT_ALLOWED,
-        format!("{} is not served on this path; it allows {allow}", rqctx.request.method()),
-    );
-    let body = serde_json::to_string(&error).expect("an error body serializes");
-    http::Response::builder()
-        .status(http::StatusCode::METHOD_NOT_ALLOWED)
-        .header(http::header::ALLOW, allow)
-        .header(http::header::CONTENT_TYPE, dropshot::CONTENT_TYPE_JSON)
-        .body(body.into())
-        .map_err(|e| dropshot::HttpError::for_internal_error(e.to_string()))
-}
-
-/// Registers an unpublished guard endpoint for every unserved method of a shared node.
-macro_rules! register_guards {
-    ($api:expr, $node:expr, $handler:expr) => {
-        for method in $node.unserved {
-            let endpoint = dropshot::ApiEndpoint::new(
-                format!("method_guard_{}_{}", method.as_str().to_lowercase(), $node.literal),
-                $handler,
-                method.clone(),
-                dropshot::CONTENT_TYPE_JSON,
-                $node.path,
-                dropshot::ApiEndpointVersions::All,
-            )
-            .visible(false);
-            $api.register(endpoint).map_err(|e| e.to_string())?;
-        }
-    };
-}
-
-/// The API description: the generated trait's endpoints, and unpublished guards that give
-/// each shared node a correct `Allow` for the methods it does not serve.
+/// The API description: the generated trait's endpoints (its dispatchers answer 404 and 405
+/// for the paths dropshot cannot hold apart; see `squared_api`'s `dispatch`).
 pub fn api_description() -> Result<dropshot::ApiDescription<Context>, String> {
-    let mut api = squared_api_mod::api_description::<ServerImpl>().map_err(|e| e.to_string())?;
-    register_guards!(api, SHARED_NODES[0], definition_guard);
-    register_guards!(api, SHARED_NODES[1], sync_guard);
-    Ok(api)
+    squared_api_mod::api_description::<ServerImpl>().map_err(|e| e.to_string())
 }

@@ -161,3 +161,13 @@ pub trait SquaredApi {
         path: ::dropshot::Path<DeleteThingPath>,
     ) -> ::std::result::Result<::dropshot::HttpResponseDeleted, crate::ApiError>;
 }
+/// The descriptions whose OpenAPI documents together describe the spec: the served
+/// trait's, and its documentation traits'.
+pub fn stub_api_descriptions() -> ::std::vec::Vec<
+    ::std::result::Result<
+        ::dropshot::ApiDescription<::dropshot::StubContext>,
+        ::dropshot::ApiDescriptionBuildErrors,
+    >,
+> {
+    ::std::vec![squared_api_mod::stub_api_description()]
+}

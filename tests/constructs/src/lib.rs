@@ -56,14 +56,9 @@ pub struct Credentials;
 
 impl progenitor_client::ClientHooks<Credentials> for Client {}
 
-/// The OpenAPI document the generated trait emits, with the spec's `info`.
+/// The OpenAPI document the generated traits emit, with the spec's `info`.
 pub fn openapi_document() -> serde_json::Value {
-    let description = squared_api_mod::stub_api_description().expect("a valid API");
-    let mut openapi = description.openapi(API_TITLE, API_VERSION.parse::<semver::Version>().unwrap());
-    if let Some(text) = API_DESCRIPTION {
-        openapi.description(text);
-    }
-    openapi.json().unwrap()
+    squared_api::merged_document(stub_api_descriptions(), API_TITLE, API_SEMVER, API_DESCRIPTION)
 }
 
 #[cfg(test)]

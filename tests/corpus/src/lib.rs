@@ -15,19 +15,3 @@ pub struct Spec {
     /// The OpenAPI document its generated trait emits.
     pub openapi_document: fn() -> serde_json::Value,
 }
-
-/// The document a generated trait emits, with the spec's `info`.
-fn emitted<C: dropshot::ServerContext>(
-    description: Result<dropshot::ApiDescription<C>, dropshot::ApiDescriptionBuildErrors>,
-    title: &str,
-    version: &str,
-    text: Option<&str>,
-) -> serde_json::Value {
-    let description = description.expect("a generated trait is a valid API");
-    let version: semver::Version = version.parse().expect("the generator checked info.version");
-    let mut openapi = description.openapi(title, version);
-    if let Some(text) = text {
-        openapi.description(text);
-    }
-    openapi.json().expect("the document serializes")
-}

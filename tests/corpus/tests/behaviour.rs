@@ -4,7 +4,8 @@
 
 use corpus::every_construct::{api, types};
 use dropshot::{
-    ErrorStatusCode, Header, HttpError, HttpResponseOk, HttpResponseUpdatedNoContent, Path, RequestContext,
+    ErrorStatusCode, Header, HttpError, HttpResponseCreated, HttpResponseOk, HttpResponseUpdatedNoContent, Path,
+    RequestContext,
 };
 use serde_json::{Value, json};
 
@@ -164,6 +165,30 @@ impl api::SquaredApi for Fixture {
         }
     }
 
+    async fn my_pets(
+        _: RequestContext<()>,
+        query: dropshot::Query<api::MyPetsQuery>,
+    ) -> Result<HttpResponseOk<Vec<String>>, HttpError> {
+        Ok(HttpResponseOk(vec![format!("page {:?}", query.into_inner().page)]))
+    }
+
+    async fn adopt_pet(
+        _: RequestContext<()>,
+        body: dropshot::TypedBody<types::AdoptPetBody>,
+    ) -> Result<HttpResponseCreated<types::AdoptPetResponse>, api::AdoptPetError> {
+        match body.into_inner().name.as_str() {
+            "Taken" => Err(api::AdoptPetError::Status422(types::Problem { message: "taken".into(), code: None })),
+            name => Ok(HttpResponseCreated(types::AdoptPetResponse { name: Some(name.to_owned()) })),
+        }
+    }
+
+    async fn pet_owner(
+        _: RequestContext<()>,
+        path: Path<api::PetOwnerPath>,
+    ) -> Result<HttpResponseOk<String>, HttpError> {
+        Ok(HttpResponseOk(format!("owner of {}", path.into_inner().id)))
+    }
+
     async fn put_photo(
         _: RequestContext<()>,
         _: Path<api::PutPhotoPath>,
@@ -240,6 +265,42 @@ async fn operations_answer_every_response_the_spec_declares() {
     assert_eq!(http.patch(&pet).send().await.unwrap().status(), 204);
     assert_eq!(http.patch(&pet).json(&json!({"tags": ["x"]})).send().await.unwrap().status(), 400);
     assert_eq!(http.patch(&pet).json(&json!({"tags": ["x", "x"]})).send().await.unwrap().status(), 400);
+
+    // A literal beside a variable (`/pets/mine` beside `/pets/{petId}`): the literal's
+    // operations, with their own query, form body and error type; the variable's still served.
+    let mine = format!("{pets}/mine");
+    let listed = http.get(format!("{mine}?page=2")).send().await.unwrap();
+    assert_eq!(listed.status(), 200);
+    assert_eq!(listed.json::<Value>().await.unwrap(), json!(["page Some(2)"]));
+    assert_eq!(http.get(format!("{mine}?page=0")).send().await.unwrap().status(), 400, "its query's bound");
+    let adopt =
+        |body: &'static str| http.post(&mine).header("Content-Type", "application/x-www-form-urlencoded").body(body);
+    let adopted = adopt("name=Rex").send().await.unwrap();
+    assert_eq!(adopted.status(), 201);
+    assert_eq!(adopted.json::<Value>().await.unwrap(), json!({"name": "Rex"}));
+    assert_eq!(adopt("name=").send().await.unwrap().status(), 400, "its body's bound");
+    let taken = adopt("name=Taken").send().await.unwrap();
+    assert_eq!(taken.status(), 422);
+    assert_eq!(taken.json::<Value>().await.unwrap(), json!({"message": "taken"}));
+    let as_json = http.post(&mine).json(&json!({"name": "Rex"})).send().await.unwrap();
+    assert_eq!(as_json.status(), 400, "the form body's content type is checked");
+    // A method the path does not have: 405 with that path's methods, not the node's.
+    let patched = http.patch(&mine).send().await.unwrap();
+    assert_eq!(patched.status(), 405);
+    assert_eq!(patched.headers()["Allow"], "GET, POST");
+    let deleted = http.delete(&pet).send().await.unwrap();
+    assert_eq!(deleted.status(), 405);
+    assert_eq!(deleted.headers()["Allow"], "GET, PATCH");
+    // The variable's operations, through the same endpoints.
+    assert_eq!(http.get(&pet).send().await.unwrap().status(), 404);
+    assert_eq!(http.get(format!("{pets}/not-a-uuid")).send().await.unwrap().status(), 400);
+    // A variable dropshot holds under another name is read under its own.
+    let owner = http.get(format!("{pet}/owner")).send().await.unwrap();
+    assert_eq!(owner.status(), 200);
+    assert_eq!(owner.json::<Value>().await.unwrap(), json!("owner of 0b4a2c39-5d2e-4a53-8e84-6f8d1a3d8a5b"));
+    assert_eq!(http.get(format!("{mine}/owner")).send().await.unwrap().status(), 400, "`mine` is an `{{id}}` there");
+    let unknown = http.get(format!("{pet}/nothing")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
 
     // Bytes in, bytes out under their own media type.
     let photo = http

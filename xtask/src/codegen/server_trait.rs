@@ -7,126 +7,39 @@
 //! `trait_responses` decides (the [`Layout`]'s hand-written error type, or one generated per
 //! operation). A `security` module names each operation's requirements. The trait is the
 //! whole contract: a server that implements it serves the spec.
+//!
+//! Operations dropshot's router cannot hold at their own paths (see `routing`) are plain
+//! methods of the trait, called by a provided, unpublished endpoint that routes their
+//! requests; documentation-only traits declare them at their own paths, and
+//! `stub_api_descriptions` lists every description the OpenAPI document is made of.
 
-use std::collections::BTreeMap;
-
-use anyhow::{Result, bail, ensure};
+use anyhow::{Result, bail};
 use heck::{ToPascalCase, ToSnakeCase};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::Layout;
 use super::model::{Api, Field, MediaKind, Operation, Param, ParamLocation, TypeRef, rust_field_name};
+use super::routing::{self, Dispatcher, Routing, Served};
 use super::trait_responses;
 use super::types::{TypePath, field_tokens, rust_type};
 
 /// The name of the generated trait.
 pub const TRAIT_NAME: &str = "SquaredApi";
 
-/// A literal path segment served through a variable. dropshot's router cannot hold a literal
-/// and a variable at the same place (`/definitions/check` beside `/definitions/{name}`), so
-/// the literal operation is routed through the variable, whose type admits only the literal.
-/// The emitted OpenAPI document says exactly that: a path parameter with a one-value enum.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PinnedSegment {
-    pub variable: String,
-    pub literal: String,
+/// The name of the `layer`th documentation-only trait (see `routing`).
+pub fn documentation_trait_name(layer: usize) -> String {
+    format!("{TRAIT_NAME}Routed{}", layer + 1)
 }
 
-/// The path dropshot serves each operation at (index-aligned with `api.operations`), and the
-/// literal segments pinned there.
-pub fn served_paths(api: &Api) -> Vec<(String, Vec<PinnedSegment>)> {
-    let split: Vec<Vec<&str>> = api.operations.iter().map(|op| op.path.split('/').collect()).collect();
-    let is_variable = |segment: &str| segment.starts_with('{');
-    let same = |a: &str, b: &str| a == b || (is_variable(a) && is_variable(b));
-    split
-        .iter()
-        .map(|segments| {
-            let mut served: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
-            let mut pinned = Vec::new();
-            for (index, segment) in segments.iter().enumerate() {
-                if is_variable(segment) {
-                    // dropshot's router takes one variable name per place in the path: the
-                    // first operation's name there serves them all.
-                    let first = split.iter().find_map(|other| {
-                        let shares_prefix = other.len() > index
-                            && other[..index].iter().zip(&segments[..index]).all(|(a, b)| same(a, b));
-                        (shares_prefix && is_variable(other[index])).then(|| other[index])
-                    });
-                    if let Some(first) = first {
-                        served[index] = first.to_owned();
-                    }
-                    continue;
-                }
-                if segment.is_empty() {
-                    continue;
-                }
-                let variable = split.iter().find_map(|other| {
-                    let shares_prefix =
-                        other.len() > index && other[..index].iter().zip(&segments[..index]).all(|(a, b)| same(a, b));
-                    (shares_prefix && is_variable(other[index])).then(|| other[index])
-                });
-                if let Some(variable) = variable {
-                    served[index] = variable.to_owned();
-                    pinned.push(PinnedSegment {
-                        variable: variable.trim_start_matches('{').trim_end_matches('}').to_owned(),
-                        literal: segment.to_string(),
-                    });
-                }
-            }
-            (served.join("/"), pinned)
-        })
-        .collect()
-}
-
-/// The path variables an operation's served path names differently from the spec, as
-/// (spec name, served name): dropshot's router takes one name per place in the path.
-pub fn renamed_variables(spec_path: &str, served_path: &str) -> Vec<(String, String)> {
-    let variable = |s: &str| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).map(str::to_owned);
-    spec_path
-        .split('/')
-        .zip(served_path.split('/'))
-        .filter_map(|(spec, served)| match (variable(spec), variable(served)) {
-            (Some(a), Some(b)) if a != b => Some((a, b)),
-            _ => None,
-        })
-        .collect()
-}
-
-/// For each operation (index-aligned with `api.operations`), the index of the operation it is
-/// routed through, when dropshot cannot give it an endpoint of its own: its literal segment
-/// is pinned to a variable (see [`served_paths`]) that another operation serves with the same
-/// method. That operation's endpoint then answers both (`crate::Routed`), and this one is a
-/// plain trait method the endpoint's implementation calls.
-pub fn routed_through(api: &Api, served: &[(String, Vec<PinnedSegment>)]) -> Vec<Option<usize>> {
-    api.operations
-        .iter()
-        .zip(served)
-        .map(|(op, (path, pinned))| {
-            if pinned.is_empty() {
-                return None;
-            }
-            api.operations.iter().zip(served).position(|(other, (other_path, other_pinned))| {
-                other_path == path && other_pinned.is_empty() && other.method == op.method
-            })
-        })
-        .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
 fn param_struct(
     layout: &Layout,
-    renames: &[(String, String)],
     op: &Operation,
     location: ParamLocation,
-    pinned: &[PinnedSegment],
-    allow: &str,
-    routed: &[PinnedSegment],
-    shadowed: Option<(&PinnedSegment, &str)>,
     items: &mut Vec<TokenStream>,
 ) -> Option<syn::Ident> {
     let params: Vec<&Param> = op.params_in(location).collect();
-    if params.is_empty() && pinned.is_empty() {
+    if params.is_empty() {
         return None;
     }
     let suffix = match location {
@@ -137,16 +50,11 @@ fn param_struct(
     let name = format_ident!("{}{suffix}", op.pascal_name);
     let doc = format!(" The {} parameters of `{}`.", location.as_str(), op.operation_id);
     let fields = params.iter().map(|p| {
-        // A path variable dropshot serves under another name is read under that name.
-        let wire = renames
-            .iter()
-            .find(|(spec, _)| location == ParamLocation::Path && *spec == p.name)
-            .map_or(&p.name, |(_, served)| served);
         if let (ParamLocation::Query, TypeRef::Array(_)) = (location, &p.ty) {
             return (array_query_field(layout, p), Vec::new());
         }
         let field = Field {
-            name: wire.clone(),
+            name: p.name.clone(),
             rust_name: p.rust_name.clone(),
             ty: p.ty.clone(),
             required: p.required,
@@ -174,76 +82,8 @@ fn param_struct(
             }
         }
     });
-    let (mut fields, helper_fns): (Vec<_>, Vec<_>) = fields.unzip();
+    let (fields, helper_fns): (Vec<_>, Vec<_>) = fields.unzip();
     let helper_fns = helper_fns.into_iter().flatten();
-    let mut others = Vec::new();
-    for segment in pinned {
-        let field = format_ident!("{}", rust_field_name(&segment.variable));
-        let enum_name = format_ident!("{}{}", op.pascal_name, segment.variable.to_pascal_case());
-        let variant = format_ident!("{}", segment.literal.to_pascal_case());
-        let (variable, literal) = (&segment.variable, &segment.literal);
-        let rename = (field != variable.as_str()).then(|| quote!(#[serde(rename = #variable)]));
-        let field_doc = format!(" Always `{literal}`: the literal segment, routed through `{{{variable}}}`.");
-        let enum_doc = format!(" The one value `{{{variable}}}` takes in `{}`.", op.operation_id);
-        fields.push(quote! {
-            #[doc = #field_doc]
-            #rename
-            pub #field: #enum_name,
-        });
-        items.push(quote! {
-            #[doc = #enum_doc]
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, ::serde::Deserialize, ::schemars::JsonSchema)]
-            pub enum #enum_name {
-                #[serde(rename = #literal)]
-                #variant,
-                /// Any other value: the request's path is another operation's.
-                #[serde(other)]
-                #[schemars(skip)]
-                Other,
-            }
-        });
-        others.push(quote!(self.#field == #enum_name::Other));
-    }
-    let allowed_elsewhere = (!others.is_empty()).then(|| {
-        quote! {
-            impl #name {
-                /// `Some(methods)` when the request's path is another operation's (whose
-                /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
-                pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
-                    if #(#others)||* { ::std::option::Option::Some(#allow) } else { ::std::option::Option::None }
-                }
-            }
-        }
-    });
-    let routed_checks = routed.iter().map(|segment| {
-        let check = format_ident!("is_{}", segment.literal.to_snake_case());
-        let field = format_ident!("{}", rust_field_name(&segment.variable));
-        let literal = &segment.literal;
-        let doc = format!(
-            " Whether `{{{}}}` is `{literal}`: the request is then another operation's, routed here.",
-            segment.variable
-        );
-        quote! {
-            #[doc = #doc]
-            pub fn #check(&self) -> bool {
-                self.#field == #literal
-            }
-        }
-    });
-    let routed_impl = (!routed.is_empty()).then(|| quote!(impl #name { #(#routed_checks)* }));
-    let shadowed_impl = shadowed.map(|(segment, allow)| {
-        let field = format_ident!("{}", rust_field_name(&segment.variable));
-        let literal = &segment.literal;
-        quote! {
-            impl #name {
-                /// `Some(methods)` when the request's path is another operation's (whose
-                /// methods these are): the method must then answer `Pinned::MethodNotAllowed`.
-                pub fn allowed_elsewhere(&self) -> ::std::option::Option<&'static str> {
-                    if self.#field == #literal { ::std::option::Option::Some(#allow) } else { ::std::option::Option::None }
-                }
-            }
-        }
-    });
     items.push(quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -251,13 +91,7 @@ fn param_struct(
             #(#fields)*
         }
 
-        #allowed_elsewhere
-
         #repeated_keys
-
-        #routed_impl
-
-        #shadowed_impl
 
         #(#helper_fns)*
     });
@@ -293,148 +127,253 @@ fn array_query_field(layout: &Layout, p: &Param) -> TokenStream {
     }
 }
 
-/// How an operation is served.
-enum Serving<'a> {
-    /// An endpoint of its own, answering also the operations routed through it (their
-    /// pinned segments and their responses).
-    Endpoint {
-        routed: Vec<(&'a PinnedSegment, TokenStream)>,
-        /// A literal routed through this endpoint's path by an operation of another method:
-        /// a request for the literal's path reaches this method, which must answer 405 with
-        /// the literal path's methods (`Pinned::MethodNotAllowed`).
-        shadowed: Option<(&'a PinnedSegment, String)>,
-    },
-    /// Through the endpoint of `owner`, as a plain method with its headers.
-    Routed { owner: &'a Operation, headers: Option<syn::Ident> },
+/// What an operation's method takes: its extractors, in the order the method lists them.
+struct Inputs {
+    /// (argument, extractor type, whether dropshot's `ExclusiveExtractor` reads it).
+    args: Vec<(syn::Ident, TokenStream, bool)>,
+    /// The `content_type` of the endpoint attribute, for a form body.
+    content_type: Option<TokenStream>,
+    form: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn method_tokens(
-    layout: &Layout,
-    op: &Operation,
-    (response, error): (TokenStream, TokenStream),
-    served_path: &str,
-    pinned: &[PinnedSegment],
-    allow: &str,
-    serving: &Serving<'_>,
-    structs: &mut Vec<TokenStream>,
-) -> Result<TokenStream> {
-    let name = format_ident!("{}", op.rust_name);
+fn inputs(layout: &Layout, op: &Operation, structs: &mut Vec<TokenStream>) -> Inputs {
     let support = path_tokens(&layout.support);
-    let operation_id = (op.rust_name != op.operation_id).then(|| {
-        let id = &op.operation_id;
-        quote!(, operation_id = #id)
-    });
-    let method = format_ident!("{}", op.method);
-    let path = served_path;
-    let tags = &op.tags;
-    let docs = match (&op.summary, &op.description) {
-        (Some(summary), Some(description)) => {
-            let text = format!("{summary}\n\n{description}");
-            doc_lines(&text)
-        }
-        (Some(text), None) | (None, Some(text)) => doc_lines(text),
-        (None, None) => quote!(),
-    };
     let mut args = Vec::new();
     for (location, arg, extractor) in [
         (ParamLocation::Path, "path", quote!(::dropshot::Path)),
         (ParamLocation::Query, "query", quote!(::dropshot::Query)),
         (ParamLocation::Header, "headers", quote!(::dropshot::Header)),
     ] {
-        let pinned = if location == ParamLocation::Path { pinned } else { &[] };
-        let routed: Vec<PinnedSegment> = match (serving, location) {
-            (Serving::Endpoint { routed, .. }, ParamLocation::Path) => {
-                routed.iter().map(|(s, _)| (*s).clone()).collect()
-            }
-            _ => Vec::new(),
-        };
-        if let Serving::Routed { .. } = serving {
-            // A routed operation has no extractors of its own: see below.
-            break;
-        }
-        let shadowed = match (serving, location) {
-            (Serving::Endpoint { shadowed: Some((segment, allow)), .. }, ParamLocation::Path) => {
-                Some((*segment, allow.as_str()))
-            }
-            _ => None,
-        };
         let arrays =
             location == ParamLocation::Query && op.params_in(location).any(|p| matches!(p.ty, TypeRef::Array(_)));
         let extractor = if arrays { quote!(#support::ArrayQuery) } else { extractor };
-        if let Some(struct_name) = param_struct(
-            layout,
-            &renamed_variables(&op.path, served_path),
-            op,
-            location,
-            pinned,
-            allow,
-            &routed,
-            shadowed,
-            structs,
-        ) {
-            let arg = format_ident!("{arg}");
-            args.push(quote!(#arg: #extractor<#struct_name>));
+        if let Some(struct_name) = param_struct(layout, op, location, structs) {
+            args.push((format_ident!("{arg}"), quote!(#extractor<#struct_name>), false));
         }
     }
-    let mut content_type = None;
+    let mut form = false;
     if let Some(body) = &op.body {
         let ty = rust_type(&body.content.ty, TypePath::Module(&layout.types));
-        let shadowed = matches!(serving, Serving::Endpoint { shadowed: Some(_), .. });
-        let pinned_here = !pinned.is_empty() || shadowed;
-        let extractor = match (body.content.kind, body.required, pinned_here) {
-            (MediaKind::Text | MediaKind::Binary, _, _) => quote!(::dropshot::UntypedBody),
-            (_, true, false) => quote!(::dropshot::TypedBody<#ty>),
-            (_, true, true) => quote!(#support::PinnedBody<#ty>),
-            (_, false, false) => quote!(#support::OptionalBody<#ty>),
-            (_, false, true) => bail!(
-                "{}/requestBody: an optional body on an operation routed through a pinned path segment is not \
-                 supported; make it required or give the operation a path of its own",
-                op.location
-            ),
+        let extractor = match (body.content.kind, body.required) {
+            (MediaKind::Text | MediaKind::Binary, _) => quote!(::dropshot::UntypedBody),
+            (_, true) => quote!(::dropshot::TypedBody<#ty>),
+            (_, false) => quote!(#support::OptionalBody<#ty>),
         };
-        if body.content.kind == MediaKind::Form {
-            content_type = Some(quote!(, content_type = "application/x-www-form-urlencoded"));
-        }
-        args.push(quote!(body: #extractor));
+        form = body.content.kind == MediaKind::Form;
+        args.push((format_ident!("body"), extractor, true));
     }
-    if let Serving::Routed { owner, headers } = serving {
-        let owner_name = &owner.rust_name;
-        let doc = format!(
-            " Served through `{owner_name}`: dropshot's router holds this path's literal segment only as a value \
-             of the variable there, for the same method. The implementation of `{owner_name}` answers \
-             `Routed::Other(Self::{}(…).await?)` when the path's check for it says so.",
-            op.rust_name
-        );
-        let headers = headers.as_ref().map(|h| quote!(headers: ::dropshot::Header<#h>));
-        return Ok(quote! {
-            #docs
-            ///
-            #[doc = #doc]
-            fn #name(
-                rqctx: ::dropshot::RequestContext<Self::Context>,
-                #headers
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<#response, #error>> + Send;
-        });
+    let content_type = form.then(|| quote!(, content_type = "application/x-www-form-urlencoded"));
+    Inputs { args, content_type, form }
+}
+
+fn op_docs(op: &Operation) -> TokenStream {
+    match (&op.summary, &op.description) {
+        (Some(summary), Some(description)) => doc_lines(&format!("{summary}\n\n{description}")),
+        (Some(text), None) | (None, Some(text)) => doc_lines(text),
+        (None, None) => quote!(),
     }
-    let response = if pinned.is_empty() { response } else { quote!(#support::Pinned<#response>) };
-    let response = match serving {
-        Serving::Endpoint { routed, shadowed } => match routed.as_slice() {
-            [] if shadowed.is_some() => quote!(#support::Pinned<#response>),
-            [] => response,
-            [(_, other)] => quote!(#support::Routed<#response, #other>),
-            _ => bail!("{}: only one operation can be routed through one endpoint", op.location),
-        },
-        Serving::Routed { .. } => unreachable!("returned above"),
-    };
-    Ok(quote! {
+}
+
+/// The endpoint of an operation at `op.path`: in the served trait, or in a documentation one.
+fn endpoint_tokens(op: &Operation, inputs: &Inputs, (response, error): &(TokenStream, TokenStream)) -> TokenStream {
+    let name = format_ident!("{}", op.rust_name);
+    let operation_id = (op.rust_name != op.operation_id).then(|| {
+        let id = &op.operation_id;
+        quote!(, operation_id = #id)
+    });
+    let method = format_ident!("{}", op.method);
+    let path = &op.path;
+    let tags = &op.tags;
+    let docs = op_docs(op);
+    let content_type = &inputs.content_type;
+    let args = inputs.args.iter().map(|(arg, ty, _)| quote!(#arg: #ty));
+    quote! {
         #docs
         #[endpoint { method = #method, path = #path, tags = [#(#tags),*] #operation_id #content_type }]
         async fn #name(
             rqctx: ::dropshot::RequestContext<Self::Context>,
             #(#args),*
         ) -> ::std::result::Result<#response, #error>;
-    })
+    }
+}
+
+/// A dispatched operation's method in the served trait: what its endpoint would be, as a plain
+/// method its dispatcher calls.
+fn dispatched_method_tokens(
+    op: &Operation,
+    dispatcher: &str,
+    inputs: &Inputs,
+    (response, error): &(TokenStream, TokenStream),
+) -> TokenStream {
+    let name = format_ident!("{}", op.rust_name);
+    let docs = op_docs(op);
+    let doc = format!(
+        " `{} {}`, served through `{dispatcher}`: dropshot's router cannot hold this path beside the others at its \
+         place, so that endpoint routes the request here, with the parameters and body extracted as this \
+         operation's own endpoint would.",
+        op.method, op.path
+    );
+    let args = inputs.args.iter().map(|(arg, ty, _)| quote!(#arg: #ty));
+    quote! {
+        #docs
+        ///
+        #[doc = #doc]
+        fn #name(
+            rqctx: ::dropshot::RequestContext<Self::Context>,
+            #(#args),*
+        ) -> impl ::std::future::Future<Output = ::std::result::Result<#response, #error>> + Send + 'static;
+    }
+}
+
+/// The endpoint that serves `dispatcher`'s operations, with the body that routes them.
+fn dispatcher_tokens(
+    api: &Api,
+    layout: &Layout,
+    name: &syn::Ident,
+    dispatcher: &Dispatcher,
+    inputs: &[Inputs],
+    answers: &[(TokenStream, TokenStream)],
+    structs: &mut Vec<TokenStream>,
+) -> TokenStream {
+    let support = path_tokens(&layout.support);
+    let fallback_error = match &layout.error {
+        Some(error) => path_tokens(error),
+        None => quote!(::dropshot::HttpError),
+    };
+    let method = format_ident!("{}", dispatcher.method);
+    let served_path = &dispatcher.served_path;
+    let mut takes_body = false;
+    let branches = dispatcher.candidates.iter().map(|candidate| {
+        let checks = candidate.literals.iter().map(|(variable, literal)| {
+            let field = format_ident!("{}", rust_field_name(variable));
+            quote!(variables.#field == #literal)
+        });
+        let condition = if candidate.literals.is_empty() { quote!(true) } else { quote!(#(#checks)&&*) };
+        let own = candidate.operations.iter().find(|&&index| api.operations[index].method == dispatcher.method);
+        let answer = match own {
+            Some(&index) => {
+                let op = &api.operations[index];
+                let inputs = &inputs[index];
+                let (_, error) = &answers[index];
+                let operation_id = &op.operation_id;
+                let method_name = format_ident!("{}", op.rust_name);
+                let renames = candidate.renames.iter().map(|(own, held)| quote!((#own, #held)));
+                let content_type =
+                    if inputs.form { quote!(UrlEncoded) } else { quote!(Json) };
+                let extractions = inputs.args.iter().map(|(arg, ty, exclusive)| {
+                    if *exclusive {
+                        takes_body = true;
+                        quote! {
+                            let #arg = <#ty as ::dropshot::ExclusiveExtractor>::from_request(&rqctx, request.into_inner())
+                                .await
+                                .map_err(<#error>::from)?;
+                        }
+                    } else {
+                        quote! {
+                            let #arg = <#ty as ::dropshot::SharedExtractor>::from_request(&rqctx).await.map_err(<#error>::from)?;
+                        }
+                    }
+                });
+                let args = inputs.args.iter().map(|(arg, _, _)| arg);
+                quote! {
+                    #support::Dispatched::from_outcome(async move {
+                        let rqctx = #support::reroute(
+                            rqctx,
+                            #operation_id,
+                            &[#(#renames),*],
+                            ::dropshot::ApiEndpointBodyContentType::#content_type,
+                        );
+                        #(#extractions)*
+                        Self::#method_name(rqctx, #(#args),*).await
+                    }.await)
+                }
+            }
+            None => {
+                let mut allow: Vec<&str> =
+                    candidate.operations.iter().map(|&index| api.operations[index].method.as_str()).collect();
+                allow.sort();
+                let allow = allow.join(", ");
+                quote!(#support::Dispatched::method_not_allowed::<#fallback_error>(#allow))
+            }
+        };
+        quote! {
+            if #condition {
+                return ::std::result::Result::Ok(#answer);
+            }
+        }
+    });
+    let branches: Vec<TokenStream> = branches.collect();
+    let request = if takes_body { format_ident!("request") } else { format_ident!("_request") };
+    let paths: Vec<&str> = dispatcher.candidates.iter().map(|c| c.path.as_str()).collect();
+    let doc = format!(
+        " Serves {} {} for {}: dropshot's router holds these paths only as this one. Provided: it calls the \
+         operation the request's path names, and answers 404 for a path no operation has and 405 for a method \
+         the path does not serve.",
+        dispatcher.method,
+        served_path,
+        paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+    );
+    // dropshot wants every path variable read by the endpoint: a struct of them all.
+    let variable_names: Vec<&str> =
+        served_path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+    let path_struct = format_ident!("{}Path", name.to_string().to_pascal_case());
+    let fields = variable_names.iter().map(|variable| {
+        let field = format_ident!("{}", rust_field_name(variable));
+        quote!(#[serde(rename = #variable)] pub #field: ::std::string::String,)
+    });
+    let struct_doc = format!(" The path variables of {served_path}, as `{name}` reads them.");
+    structs.push(quote! {
+        #[doc = #struct_doc]
+        #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+        pub struct #path_struct {
+            #(#fields)*
+        }
+    });
+    let calls_operation = dispatcher
+        .candidates
+        .iter()
+        .any(|c| c.operations.iter().any(|&index| api.operations[index].method == dispatcher.method));
+    let rqctx = if calls_operation { format_ident!("rqctx") } else { format_ident!("_rqctx") };
+    let uses_variables = dispatcher.candidates.iter().any(|c| !c.literals.is_empty());
+    let variables = if uses_variables { format_ident!("variables") } else { format_ident!("_variables") };
+    quote! {
+        #[doc = #doc]
+        #[endpoint { method = #method, path = #served_path, unpublished = true }]
+        async fn #name(
+            #rqctx: ::dropshot::RequestContext<Self::Context>,
+            path: ::dropshot::Path<#path_struct>,
+            #request: #support::RawRequest,
+        ) -> ::std::result::Result<#support::Dispatched, ::dropshot::HttpError> {
+            let #variables = path.into_inner();
+            #(#branches)*
+            ::std::result::Result::Ok(#support::Dispatched::not_found::<#fallback_error>())
+        }
+    }
+}
+
+/// The name of each dispatcher's endpoint: its method and served path, numbered when two
+/// spell one name or an operation has it.
+fn dispatcher_names(api: &Api, routing: &Routing) -> Vec<syn::Ident> {
+    let mut taken: Vec<String> = api.operations.iter().map(|op| op.rust_name.clone()).collect();
+    routing
+        .dispatchers
+        .iter()
+        .map(|dispatcher| {
+            let words: Vec<&str> = dispatcher
+                .served_path
+                .split('/')
+                .map(|s| s.trim_start_matches('{').trim_end_matches('}'))
+                .filter(|s| !s.is_empty())
+                .collect();
+            let base = rust_field_name(&format!("dispatch {} {}", dispatcher.method.to_lowercase(), words.join(" ")));
+            let name = std::iter::once(base.clone())
+                .chain((2..).map(|n| format!("{base}_{n}")))
+                .find(|name| !taken.contains(name))
+                .expect("a free name");
+            taken.push(name.clone());
+            format_ident!("{name}")
+        })
+        .collect()
 }
 
 /// With a hand-written error type, every error body of the spec must be one type: the
@@ -492,103 +431,35 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let served = served_paths(api);
-    let routed = routed_through(api, &served);
-    // dropshot registers one endpoint per method and path.
-    let mut endpoints: BTreeMap<(&str, &str), &Operation> = BTreeMap::new();
-    for ((op, (path, _)), owner) in api.operations.iter().zip(&served).zip(&routed) {
-        if owner.is_some() {
-            continue;
-        }
-        if let Some(other) = endpoints.insert((op.method.as_str(), path.as_str()), op) {
-            bail!(
-                "{}: dropshot serves this operation at {} {path} (its literal segments held by the variable beside \
-                 them), where {} is served already; dropshot's router holds one endpoint per method and path, so \
-                 give one of them a path of its own",
-                op.location,
-                op.method,
-                other.location
-            );
+    let inputs: Vec<Inputs> = api.operations.iter().map(|op| inputs(layout, op, &mut structs)).collect();
+    let routing = routing::routing(api);
+    let dispatcher_names = dispatcher_names(api, &routing);
+    let mut methods = Vec::new();
+    let mut layers: Vec<Vec<TokenStream>> = vec![Vec::new(); routing.layers];
+    for (index, op) in api.operations.iter().enumerate() {
+        match routing.served[index] {
+            Served::Own => methods.push(endpoint_tokens(op, &inputs[index], &answers[index])),
+            Served::Dispatched { dispatcher, layer } => {
+                let through = dispatcher_names[dispatcher].to_string();
+                methods.push(dispatched_method_tokens(op, &through, &inputs[index], &answers[index]));
+                layers[layer].push(endpoint_tokens(op, &inputs[index], &answers[index]));
+            }
         }
     }
-    let methods = api
-        .operations
-        .iter()
-        .zip(&served)
-        .enumerate()
-        .map(|(index, (op, (path, pinned)))| {
-            // The methods of the operations that really own the path a pinned one shares.
-            let allow: Vec<&str> = api
-                .operations
-                .iter()
-                .zip(&served)
-                .filter(|(_, (other_path, other_pinned))| other_path == path && other_pinned.is_empty())
-                .filter(|(other, _)| other.method != op.method)
-                .map(|(other, _)| other.method.as_str())
-                .collect();
-            let serving = match routed[index] {
-                Some(owner) => {
-                    let owner = &api.operations[owner];
-                    let header_names =
-                        |o: &Operation| o.params_in(ParamLocation::Header).map(|p| p.name.clone()).collect::<Vec<_>>();
-                    ensure!(
-                        op.body.is_none()
-                            && op.params_in(ParamLocation::Query).next().is_none()
-                            && header_names(op) == header_names(owner),
-                        "{}: dropshot serves this operation through `{}` (the same method at `{path}`), so it may \
-                         take no body and no query parameters, and the same headers; give it a path of its own \
-                         otherwise",
-                        op.location,
-                        owner.operation_id
-                    );
-                    let variable = &pinned[0].variable;
-                    ensure!(
-                        owner.params_in(ParamLocation::Path).any(|p| &p.name == variable && p.ty == TypeRef::String),
-                        "{}: dropshot serves this operation through `{}`, whose `{{{variable}}}` must then be a string \
-                         (to hold the literal); make it one, or give this operation a path of its own",
-                        op.location,
-                        owner.operation_id
-                    );
-                    let headers =
-                        (!header_names(owner).is_empty()).then(|| format_ident!("{}Headers", owner.pascal_name));
-                    Serving::Routed { owner, headers }
-                }
-                None => Serving::Endpoint {
-                    shadowed: api
-                        .operations
-                        .iter()
-                        .zip(&served)
-                        .zip(&routed)
-                        .find(|((other, (other_path, _)), owner)| {
-                            owner.is_some() && other_path == path && other.method != op.method && pinned.is_empty()
-                        })
-                        .map(|((other, (_, other_pinned)), _)| {
-                            let allow: Vec<&str> = api
-                                .operations
-                                .iter()
-                                .filter(|o| o.path == other.path)
-                                .map(|o| o.method.as_str())
-                                .collect();
-                            (&other_pinned[0], allow.join(", "))
-                        }),
-                    routed: served
-                        .iter()
-                        .zip(&routed)
-                        .enumerate()
-                        .filter(|(_, (_, owner))| **owner == Some(index))
-                        .map(|(other, ((_, other_pinned), _))| (&other_pinned[0], answers[other].0.clone()))
-                        .collect(),
-                },
-            };
-            method_tokens(layout, op, answers[index].clone(), path, pinned, &allow.join(", "), &serving, &mut structs)
-        })
-        .collect::<Result<Vec<_>>>()?;
+    for (dispatcher, name) in routing.dispatchers.iter().zip(&dispatcher_names) {
+        methods.push(dispatcher_tokens(api, layout, name, dispatcher, &inputs, &answers, &mut structs));
+    }
 
-    let tag_entries = spec["tags"].as_array().into_iter().flatten().filter_map(|tag| {
-        let name = tag["name"].as_str()?;
-        let description = tag["description"].as_str().map(|d| quote!(description = #d));
-        Some(quote!(#name = { #description }))
-    });
+    let tag_entries: Vec<TokenStream> = spec["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|tag| {
+            let name = tag["name"].as_str()?;
+            let description = tag["description"].as_str().map(|d| quote!(description = #d));
+            Some(quote!(#name = { #description }))
+        })
+        .collect();
     let security_constants = api.operations.iter().map(|op| {
         let constant = format_ident!("{}", heck::ToShoutySnakeCase::to_shouty_snake_case(op.rust_name.as_str()));
         let requirements = op.security.iter().map(|schemes| quote!(&[#(#schemes),*]));
@@ -614,8 +485,36 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     let declared: Vec<&str> =
         spec["tags"].as_array().into_iter().flatten().filter_map(|tag| tag["name"].as_str()).collect();
     let allow_other_tags = api.operations.iter().flat_map(|op| &op.tags).any(|tag| !declared.contains(&tag.as_str()));
+    let tag_config = quote! {
+        tag_config = {
+            allow_other_tags = #allow_other_tags,
+            tags = { #(#tag_entries),* }
+        }
+    };
     let trait_name = format_ident!("{TRAIT_NAME}");
     let trait_doc = format!(" The server side of {} {}: one method per operation of the spec.", api.title, api.version);
+    let mut descriptions = vec![format_ident!("{}_mod", TRAIT_NAME.to_snake_case())];
+    let documentation_traits = layers.iter().enumerate().map(|(layer, endpoints)| {
+        let name = format_ident!("{}", documentation_trait_name(layer));
+        descriptions.push(format_ident!("{}_mod", name.to_string().to_snake_case()));
+        let doc = format!(
+            " Describes, at their own paths, operations `{TRAIT_NAME}` serves through its dispatching endpoints \
+             (layer {} of {}: the paths one dropshot router can hold together). Never implemented: its \
+             `stub_api_description` completes the OpenAPI document.",
+            layer + 1,
+            routing.layers
+        );
+        quote! {
+            #[doc = #doc]
+            #[::dropshot::api_description { #tag_config }]
+            pub trait #name {
+                type Context;
+
+                #(#endpoints)*
+            }
+        }
+    });
+    let documentation_traits: Vec<TokenStream> = documentation_traits.collect();
 
     let title = &api.title;
     let version = &api.version;
@@ -641,17 +540,22 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         #(#structs)*
 
         #[doc = #trait_doc]
-        #[::dropshot::api_description {
-            tag_config = {
-                allow_other_tags = #allow_other_tags,
-                tags = { #(#tag_entries),* }
-            }
-        }]
+        #[::dropshot::api_description { #tag_config }]
         pub trait #trait_name {
             /// The server's shared state.
             type Context;
 
             #(#methods)*
+        }
+
+        #(#documentation_traits)*
+
+        /// The descriptions whose OpenAPI documents together describe the spec: the served
+        /// trait's, and its documentation traits'.
+        pub fn stub_api_descriptions() -> ::std::vec::Vec<
+            ::std::result::Result<::dropshot::ApiDescription<::dropshot::StubContext>, ::dropshot::ApiDescriptionBuildErrors>,
+        > {
+            ::std::vec![#(#descriptions::stub_api_description()),*]
         }
     })
 }
@@ -698,26 +602,19 @@ components:
     }
 
     #[test]
-    fn a_literal_beside_a_same_method_variable_is_routed_through_its_endpoint() {
-        let code = generated(&routed_spec("string", "")).unwrap();
-        assert!(code.contains("crate :: Routed <"), "{code}");
-        assert!(code.contains("fn thing_summary"), "{code}");
-        assert!(code.contains("fn is_summary"), "{code}");
-        assert_eq!(code.matches("# [endpoint").count(), 1, "one endpoint serves both: {code}");
-        let api = model::load(&routed_spec("string", "")).unwrap();
-        let served = served_paths(&api);
-        assert_eq!(routed_through(&api, &served), [None, Some(0)]);
-    }
-
-    #[test]
-    fn what_a_routed_operation_cannot_take_is_refused_by_location() {
-        let integer = format!("{:#}", generated(&routed_spec("integer", "")).unwrap_err());
-        assert!(
-            integer.contains("#/paths/~1things~1summary/get") && integer.contains("must then be a string"),
-            "{integer}"
-        );
+    fn a_literal_beside_a_variable_is_served_by_a_dispatcher_and_described_by_a_documentation_trait() {
         let query = "      parameters:\n        - {name: full, in: query, schema: {type: boolean}}";
-        let error = format!("{:#}", generated(&routed_spec("string", query)).unwrap_err());
-        assert!(error.contains("no query parameters"), "{error}");
+        let code = generated(&routed_spec("integer", query)).unwrap();
+        assert!(code.contains("fn dispatch_get_things_key"), "{code}");
+        assert!(code.contains("unpublished = true"), "{code}");
+        // The literal is tried first, then the variable; both are plain methods.
+        let literal = code.find("\"summary\"").expect("the literal is checked");
+        let summary_call = code.find("Self :: thing_summary").expect("the literal's operation is called");
+        let show_call = code.find("Self :: show_thing").expect("the variable's operation is called");
+        assert!(literal < summary_call && summary_call < show_call, "{code}");
+        assert!(code.contains("pub trait SquaredApiRouted1"), "{code}");
+        assert!(code.contains("pub trait SquaredApiRouted2"), "two paths one router cannot hold: {code}");
+        assert!(code.contains("path = \"/things/summary\""), "{code}");
+        assert!(code.contains("squared_api_routed2_mod :: stub_api_description ()"), "{code}");
     }
 }

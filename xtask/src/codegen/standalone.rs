@@ -64,7 +64,7 @@ pub mod {name} {{
 
     /// The OpenAPI document the generated trait emits.
     pub fn openapi_document() -> ::serde_json::Value {{
-        crate::emitted(api::squared_api_mod::stub_api_description(), api::API_TITLE, api::API_SEMVER, api::API_DESCRIPTION)
+        ::squared_api::merged_document(api::stub_api_descriptions(), api::API_TITLE, api::API_SEMVER, api::API_DESCRIPTION)
     }}
 }}
 "#

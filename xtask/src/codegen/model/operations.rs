@@ -67,17 +67,18 @@ impl<'a> Builder<'a> {
                 Some("header") => ParamLocation::Header,
                 other => bail!("{param_location}: parameters in {other:?} are not supported"),
             };
-            let parsed = self.parameter(
+            let mut parsed = self.parameter(
                 &param,
                 name,
                 param_in,
                 &format!("{op_pascal}{}", name.to_pascal_case()),
                 &param_location,
             )?;
-            ensure!(
-                param_in != ParamLocation::Path || parsed.required,
-                "{param_location}: path parameters must be required"
-            );
+            // OpenAPI requires `required: true` on a path parameter; a path cannot lack it.
+            if param_in == ParamLocation::Path && !parsed.required {
+                self.warnings.push(format!("{param_location}: a path parameter not marked required; it is required"));
+                parsed.required = true;
+            }
             ensure!(
                 param_in != ParamLocation::Path || path.contains(&format!("{{{name}}}")),
                 "{param_location}: path parameter {name:?} does not appear in {path:?}"
@@ -239,7 +240,9 @@ impl<'a> Builder<'a> {
         let schema_location = format!("{param_location}/schema");
         let ty = self.type_ref(schema, inline_name, &schema_location)?;
         let scalar = match &ty {
-            TypeRef::Named(type_name) => self.is_enum(type_name) || self.is_scalar_newtype(type_name),
+            TypeRef::Named(type_name) => {
+                self.is_enum(type_name) || self.is_scalar_newtype(type_name) || self.is_scalar_choice(type_name)
+            }
             TypeRef::Array(_) => param_in == ParamLocation::Query,
             TypeRef::Map(_) | TypeRef::JsonObject | TypeRef::Any => false,
             _ => true,

@@ -403,8 +403,11 @@ impl<'a> Builder<'a> {
             },
             Some("boolean") => TypeRef::Bool,
             Some("array") => {
-                let items =
-                    schema.get("items").with_context(|| format!("{location}: an array schema needs `items`"))?;
+                // OpenAPI 3.0 requires `items`; real specs leave it out, meaning any value.
+                let Some(items) = schema.get("items") else {
+                    self.warnings.push(format!("{location}: an array without `items`; its items are any JSON value"));
+                    return Ok(TypeRef::Array(Box::new(TypeRef::Any)));
+                };
                 let item = self.held_type_ref(items, &format!("{inline_name}Item"), &join(location, "items"))?;
                 TypeRef::Array(Box::new(item))
             }
@@ -527,6 +530,23 @@ impl<'a> Builder<'a> {
                         ty,
                         TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::JsonObject | TypeRef::Any | TypeRef::Named(_)
                     ),
+                    _ => false,
+                }
+        })
+    }
+
+    /// A `oneOf`/`anyOf` of alternatives that are all scalars (a parameter can hold it: the
+    /// value is read as a string and tried against each alternative).
+    pub(super) fn is_scalar_choice(&self, type_name: &str) -> bool {
+        self.types.iter().any(|t| {
+            t.name == type_name
+                && match &t.kind {
+                    TypeKind::OneOf { variants, .. } => variants.iter().all(|v| match &v.ty {
+                        TypeRef::Named(inner) => self.is_enum(inner) || self.is_scalar_newtype(inner),
+                        other => {
+                            !matches!(other, TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::JsonObject | TypeRef::Any)
+                        }
+                    }),
                     _ => false,
                 }
         })
@@ -657,8 +677,15 @@ pub(super) fn enum_variants(values: &Value, location: &str) -> Result<Vec<EnumVa
         if rust_name.is_empty() || rust_name.starts_with(|c: char| c.is_ascii_digit()) {
             rust_name = format!("V{rust_name}");
         }
-        if let Some(other) = variants.iter().find(|v| v.rust_name == rust_name) {
-            bail!("{location}/enum/{index}: {value:?} and {:?} both become the variant {rust_name}", other.value);
+        // A value listed twice is one value (JSON Schema asks for unique values, but only as
+        // a SHOULD); two values that spell one Rust name apart get a number.
+        if variants.iter().any(|v| v.value == value) {
+            continue;
+        }
+        let taken = |name: &str| variants.iter().any(|v| v.rust_name == name);
+        if taken(&rust_name) {
+            let base = rust_name.clone();
+            rust_name = (2..).map(|n| format!("{base}{n}")).find(|name| !taken(name)).expect("a free name");
         }
         variants.push(EnumVariant { rust_name, value: value.to_owned() });
     }
