@@ -143,9 +143,23 @@ fn merge_all_of(spec: &Value) -> Value {
                     value.clone()
                 };
                 match merged {
-                    Value::Object(map) => {
-                        Value::Object(map.iter().map(|(k, v)| (k.clone(), walk(v, schemas))).collect())
-                    }
+                    Value::Object(map) => Value::Object(
+                        map.iter()
+                            .map(|(k, v)| {
+                                // `properties` names schemas: a property may be called `allOf`.
+                                let walked = match (k.as_str(), v) {
+                                    ("properties", Value::Object(named)) => Value::Object(
+                                        named
+                                            .iter()
+                                            .map(|(name, schema)| (name.clone(), walk(schema, schemas)))
+                                            .collect(),
+                                    ),
+                                    _ => walk(v, schemas),
+                                };
+                                (k.clone(), walked)
+                            })
+                            .collect(),
+                    ),
                     other => other,
                 }
             }

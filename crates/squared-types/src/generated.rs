@@ -2485,6 +2485,16 @@ pub enum SyncMapping {
     FieldMap(::std::collections::BTreeMap<::std::string::String, ::std::string::String>),
     Entries(::std::vec::Vec<SyncMappingEntry>),
 }
+/// The value as it goes into a path or query: a string as it is, anything else
+/// as its JSON text.
+impl ::std::fmt::Display for SyncMapping {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match ::serde_json::to_value(self).map_err(|_| ::std::fmt::Error)? {
+            ::serde_json::Value::String(text) => f.write_str(&text),
+            other => ::std::fmt::Display::fmt(&other, f),
+        }
+    }
+}
 /// The spec's `oneOf` (schemars would describe an enum otherwise).
 impl ::schemars::JsonSchema for SyncMapping {
     fn schema_name() -> ::std::string::String {

@@ -380,6 +380,16 @@ pub enum ThingShape {
     Labels(::std::collections::BTreeMap<::std::string::String, ::std::string::String>),
     Array(::std::vec::Vec<Touch>),
 }
+/// The value as it goes into a path or query: a string as it is, anything else
+/// as its JSON text.
+impl ::std::fmt::Display for ThingShape {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match ::serde_json::to_value(self).map_err(|_| ::std::fmt::Error)? {
+            ::serde_json::Value::String(text) => f.write_str(&text),
+            other => ::std::fmt::Display::fmt(&other, f),
+        }
+    }
+}
 /// The spec's `oneOf` (schemars would describe an enum otherwise).
 impl ::schemars::JsonSchema for ThingShape {
     fn schema_name() -> ::std::string::String {

@@ -22,7 +22,9 @@ use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, 
 use serde_json::{Map, Value, json};
 
 use super::Layout;
-use super::model::{Api, MediaKind, Operation, Response, Status, TypeRef, follow_component_ref, pointer_token};
+use super::model::{
+    Api, MediaKind, Operation, Response, Status, TypeRef, follow_component_ref, is_ecma_pattern, pointer_token,
+};
 
 pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     let document = progenitor_document(api, &api.document)?;
@@ -87,9 +89,9 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
             let raw = find_parameter(spec, source, &op.location, &components, param.location.as_str(), &param.name)
                 .with_context(|| format!("{}: parameter {} vanished", op.location, param.name))?;
             let mut raw = raw.clone();
-            if param.client_supplied {
-                raw["required"] = Value::Bool(false);
-            }
+            // As the model reads it: a path parameter is required even where the spec forgot to
+            // say so; a client-supplied header is optional.
+            raw["required"] = Value::Bool(param.required && !param.client_supplied);
             if let Some(schema) = raw.get_mut("schema") {
                 hoist(schema, &param.ty, &mut hoisted);
             }
@@ -136,7 +138,23 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
     let schemas = schemas.as_object_mut().context("#/components/schemas: not an object")?;
     schemas.extend(hoisted);
     schemas.extend(unions);
+    drop_patterns_progenitor_refuses(&mut document);
     Ok(document)
+}
+
+/// Leaves out every `pattern` progenitor cannot compile (outside ECMA-262, such as `(?i)`):
+/// the client then does not check it, the server still does (the model warned).
+fn drop_patterns_progenitor_refuses(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            if members.get("pattern").and_then(Value::as_str).is_some_and(|p| !is_ecma_pattern(p)) {
+                members.remove("pattern");
+            }
+            members.values_mut().for_each(drop_patterns_progenitor_refuses);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_patterns_progenitor_refuses),
+        _ => {}
+    }
 }
 
 /// An operation's responses, references followed, by status key.

@@ -86,10 +86,17 @@ fn served_paths(api: &Api) -> Vec<Vec<String>> {
                 nodes.entry(segments[..place].to_vec()).or_default().push(index);
             }
         }
-        for members in nodes.values() {
+        for (prefix, members) in &nodes {
             let first_variable = members.iter().find(|&&index| variable(&served[index][place]).is_some());
             if let Some(&first) = first_variable {
-                let name = served[first][place].clone();
+                // One path may not name two variables alike (a renamed place above may already
+                // hold this name): a number keeps them apart.
+                let base = variable(&served[first][place]).expect("a variable").to_owned();
+                let name = std::iter::once(base.clone())
+                    .chain((2..).map(|n| format!("{base}{n}")))
+                    .map(|name| format!("{{{name}}}"))
+                    .find(|name| !prefix.contains(name))
+                    .expect("a free name");
                 for &index in members {
                     served[index][place] = name.clone();
                 }
@@ -329,6 +336,18 @@ mod tests {
         // `/apps/{appName}` and `/apps/{appId}/logo` name one place differently, `/incidents/count`
         // sits beside `/incidents/{id}`, and `/{kind}` beside every literal: three layers.
         assert_eq!(routing.layers, 3);
+    }
+
+    #[test]
+    fn a_served_path_never_names_two_variables_alike() {
+        // `{appName}` is served as `{appId}` (the first name at its place), so the `{appId}`
+        // after it takes another name.
+        let api = spec(&[("get", "/apps/{appId}/x"), ("get", "/apps/{appName}/{appId}")]);
+        let routing = routing(&api);
+        let served: Vec<&str> = routing.dispatchers.iter().map(|d| d.served_path.as_str()).collect();
+        assert!(served.iter().all(|p| *p == "/apps/{appId}/{appId2}"), "{served:?}");
+        let candidate = routing.dispatchers[0].candidates.iter().find(|c| c.path == "/apps/{appName}/{appId}").unwrap();
+        assert_eq!(candidate.renames, [("appName".into(), "appId".into()), ("appId".into(), "appId2".into())]);
     }
 
     #[test]

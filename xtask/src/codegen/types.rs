@@ -166,7 +166,8 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
         (false, true) => (option(&inner), skip_none.clone(), option(&schema)),
         // Optional with a default: a plain T that takes the default when absent; schemars
         // shows the default.
-        (false, false) if field.default.is_some() => {
+        // (A readOnly field is never read, so its default never applies: an Option like any.)
+        (false, false) if field.default.is_some() && !field.read_only => {
             let function = format!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
             (inner.clone(), quote!(#[serde(default = #function)]), schema.clone())
         }
@@ -200,7 +201,7 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     };
     let extra = quote!(#serde_attrs #direction);
     let constraints = schema_attrs;
-    let default_fn = field.default.as_ref().map(|default| {
+    let default_fn = field.default.as_ref().filter(|_| !field.read_only).map(|default| {
         let function = format_ident!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
         let value = match default {
             DefaultValue::Integer(n) => quote!(#n as #ty),
@@ -427,7 +428,7 @@ fn bounds_check(field: &Field, path: TypePath) -> Option<TokenStream> {
         _ => None,
     };
     if let Some(members) = members {
-        if let Some(min) = c.min_properties {
+        if let Some(min) = c.min_properties.filter(|&min| min > 0) {
             let fail = fail(format!("`{name}` must have at least {min} members"));
             checks.extend(quote!(if #members < #min { #fail }));
         }
@@ -442,7 +443,8 @@ fn bounds_check(field: &Field, path: TypePath) -> Option<TokenStream> {
         _ => None,
     };
     if let Some((length, unit)) = length {
-        if let Some(min) = c.min_length {
+        // A minimum of 0 holds for every value: no check.
+        if let Some(min) = c.min_length.filter(|&min| min > 0) {
             let message = match min {
                 1 => format!("`{name}` must not be empty"),
                 _ => format!("`{name}` must have at least {min} {unit}"),
@@ -836,6 +838,17 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                 #read
 
                 #serialize
+
+                /// The value as it goes into a path or query: a string as it is, anything else
+                /// as its JSON text.
+                impl ::std::fmt::Display for #ident {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        match ::serde_json::to_value(self).map_err(|_| ::std::fmt::Error)? {
+                            ::serde_json::Value::String(text) => f.write_str(&text),
+                            other => ::std::fmt::Display::fmt(&other, f),
+                        }
+                    }
+                }
 
                 #[doc = #schema_doc_line]
                 impl ::schemars::JsonSchema for #ident {

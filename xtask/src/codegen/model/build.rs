@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Map, Value};
 
 use super::naming::{follow_component_ref, is_semver, join, rust_type_name};
-use super::{Api, TypeDef, TypeKind, TypeRef, openapi31};
+use super::{Api, TypeDef, TypeKind, TypeRef, openapi31, schemas};
 
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
 
@@ -39,6 +39,14 @@ pub fn load(spec_text: &str) -> Result<Api> {
              emitted document says 0.0.0"
         ));
     }
+    let mut skipped = Vec::new();
+    schemas::patterns_the_client_skips(&document, "#", &mut skipped);
+    warnings.extend(skipped.into_iter().map(|location| {
+        format!(
+            "{location}: a pattern outside ECMA-262 (JSON Schema's dialect); the server checks it, the generated \
+             client does not (progenitor cannot compile it)"
+        )
+    }));
     builder.warnings = warnings;
     let api = builder.build()?;
     Ok(Api { document: document.clone(), ..api })

@@ -22,8 +22,15 @@ pub fn derived_operation_id(method: &str, path: &str) -> String {
     format!("{}_{}", method.to_lowercase(), segments.join("_"))
 }
 
+/// `text` in PascalCase, as a Rust identifier: `Self` is the one keyword that spelling can
+/// produce, and becomes `Self_`.
+pub(super) fn pascal_ident(text: &str) -> String {
+    let name = text.to_pascal_case();
+    if name == "Self" { "Self_".to_owned() } else { name }
+}
+
 pub(super) fn rust_type_name(key: &str, location: &str) -> Result<String> {
-    let name = key.to_pascal_case();
+    let name = pascal_ident(key);
     ensure!(
         name.starts_with(|c: char| c.is_ascii_alphabetic()),
         "{location}: {key:?} cannot be made into a Rust type name"
@@ -51,9 +58,7 @@ pub fn rust_field_name(name: &str) -> String {
 }
 
 pub fn is_semver(version: &str) -> bool {
-    let core = version.split(['-', '+']).next().unwrap_or_default();
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    semver::Version::parse(version).is_ok()
 }
 
 /// Follows `value`'s `$ref` (and the `$ref`s it leads to) into `components` (the document's

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::all_of;
 use super::build::Builder;
-use super::naming::{join, rust_field_name};
+use super::naming::{join, pascal_ident, rust_field_name};
 use super::{
     Choice, Constraints, DefaultValue, Discriminator, EnumVariant, Field, OneOfVariant, StringFormat, TypeDef,
     TypeKind, TypeRef,
@@ -215,9 +215,9 @@ impl<'a> Builder<'a> {
             let here = format!("{at}/{index}");
             let kind = self.json_kind(alternative, &here)?;
             let rust_name = match (alternative.get("title").and_then(Value::as_str), alternative.get("$ref")) {
-                (Some(title), _) => title.to_pascal_case(),
+                (Some(title), _) => pascal_ident(title),
                 (None, Some(Value::String(reference))) => self.named_ref(reference, &here)?,
-                _ => kind.unwrap_or("value").to_pascal_case(),
+                _ => pascal_ident(kind.unwrap_or("value")),
             };
             let mut rust_name = if rust_name.is_empty() { format!("V{index}") } else { rust_name };
             if variants.iter().any(|v| v.rust_name == rust_name) {
@@ -580,6 +580,34 @@ pub(super) fn check_keywords(schema: &Value, location: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether progenitor's client can check `pattern`: it compiles patterns as ECMA-262 (JSON
+/// Schema's dialect) with `regress`, which refuses what Rust's `regex` also takes (`(?i)`).
+pub fn is_ecma_pattern(pattern: &str) -> bool {
+    regress::Regex::new(pattern).is_ok()
+}
+
+/// Every `pattern` of the document the client cannot check, by pointer: the server checks them
+/// (with Rust's `regex`); the client leaves them out.
+pub(super) fn patterns_the_client_skips(value: &Value, location: &str, found: &mut Vec<String>) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members {
+                let here = join(location, key);
+                match member.as_str() {
+                    Some(pattern) if key == "pattern" && !is_ecma_pattern(pattern) => found.push(here),
+                    _ => patterns_the_client_skips(member, &here, found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                patterns_the_client_skips(item, &join(location, &index.to_string()), found);
+            }
+        }
+        _ => {}
+    }
+}
+
 pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints> {
     let number = |key: &str| schema.get(key).and_then(Value::as_f64);
     let count = |key: &str| -> Result<Option<u64>> {
@@ -673,7 +701,7 @@ pub(super) fn enum_variants(values: &Value, location: &str) -> Result<Vec<EnumVa
             continue;
         }
         let value = value.as_str().with_context(|| format!("{location}/enum/{index}: enum values must be strings"))?;
-        let mut rust_name = value.to_pascal_case();
+        let mut rust_name = pascal_ident(value);
         if rust_name.is_empty() || rust_name.starts_with(|c: char| c.is_ascii_digit()) {
             rust_name = format!("V{rust_name}");
         }

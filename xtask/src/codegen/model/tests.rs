@@ -233,3 +233,54 @@ fn inline_names_never_take_a_component_name() {
     assert!(names.contains(&"ThingName2"), "{names:?}");
     assert!(api.warnings.iter().any(|w| w.contains("its Rust name ThingName is taken")), "{:?}", api.warnings);
 }
+
+/// What real specs get wrong in ways that lose nothing is taken, with a warning where the
+/// spec says something it should not.
+#[test]
+fn harmless_slips_of_real_specs_are_taken() {
+    // An enum value listed twice is one variant; `SELF` cannot be the variant `Self`.
+    let api = load(&spec_with("      {type: string, enum: [SELF, NONE, SELF]}", GOOD_OPERATION)).unwrap();
+    let TypeKind::Enum { variants } = &api.types.iter().find(|t| t.name == "Thing").unwrap().kind else {
+        panic!("an enum")
+    };
+    let names: Vec<&str> = variants.iter().map(|v| v.rust_name.as_str()).collect();
+    assert_eq!(names, ["Self_", "None"]);
+    // Two values that spell one Rust name apart are numbered, not refused.
+    let api = load(&spec_with("      {type: string, enum: [a-b, a_b]}", GOOD_OPERATION)).unwrap();
+    let TypeKind::Enum { variants } = &api.types.iter().find(|t| t.name == "Thing").unwrap().kind else {
+        panic!("an enum")
+    };
+    assert_eq!(variants.iter().map(|v| v.rust_name.as_str()).collect::<Vec<_>>(), ["AB", "AB2"]);
+    // An array without `items` holds any value.
+    let api = load(&spec_with("      {type: object, properties: {all: {type: array}}}", GOOD_OPERATION)).unwrap();
+    assert!(api.warnings.iter().any(|w| w.contains("properties/all: an array without `items`")), "{:?}", api.warnings);
+    // A path parameter not marked required is required.
+    let operation = GOOD_OPERATION.replace("required: true, ", "");
+    let api = load(&spec_with(GOOD_SCHEMA, &operation)).unwrap();
+    assert!(api.operations[0].params[0].required);
+    assert!(api.warnings.iter().any(|w| w.contains("not marked required")), "{:?}", api.warnings);
+    // A pattern Rust's regex takes but ECMA-262 does not: the client cannot check it.
+    let api =
+        load(&spec_with("      {type: object, properties: {c: {type: string, pattern: '(?i)^a$'}}}", GOOD_OPERATION))
+            .unwrap();
+    assert!(
+        api.warnings.iter().any(|w| w.contains("properties/c/pattern: a pattern outside ECMA-262")),
+        "{:?}",
+        api.warnings
+    );
+    // A version with a leading zero is not semantic.
+    assert!(!is_semver("2026.06.3") && is_semver("2026.6.3"));
+}
+
+/// A path parameter may be a `oneOf` of scalars (read as a string, tried on each); one of
+/// objects may not.
+#[test]
+fn a_path_parameter_may_be_a_choice_of_scalars() {
+    let schemas = "      {type: object, properties: {name: {type: string}}}\n    Kind: {type: string, enum: [a, b]}\n    Ref: {oneOf: [{$ref: '#/components/schemas/Kind'}, {type: integer}]}";
+    let operation = GOOD_OPERATION.replace("schema: {type: string}", "schema: {$ref: '#/components/schemas/Ref'}");
+    assert!(load(&spec_with(schemas, &operation)).is_ok());
+    let operation = GOOD_OPERATION
+        .replace("schema: {type: string}", "schema: {oneOf: [{$ref: '#/components/schemas/Thing'}, {type: integer}]}");
+    let error = error_of(&spec_with(GOOD_SCHEMA, &operation));
+    assert!(error.contains("must be a scalar or an enum"), "{error}");
+}
