@@ -1880,75 +1880,15 @@ fn read_show_connector_definition_headers_workspace_id<
     }
     ::std::result::Result::Ok(value)
 }
-/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_post_api_v1_connector_definitions_connector_name` reads them.
+/// The path variables of `/api/v1/connector_definitions/{connector_name}`, as its dispatching endpoints read them.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchPostApiV1ConnectorDefinitionsConnectorNamePath {
+pub struct DispatchApiV1ConnectorDefinitionsConnectorNamePath {
     #[serde(rename = "connector_name")]
     pub connector_name: ::std::string::String,
 }
-/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_get_api_v1_syncs_sync_id` reads them.
+/// The path variables of `/api/v1/syncs/{sync_id}`, as its dispatching endpoints read them.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchGetApiV1SyncsSyncIdPath {
-    #[serde(rename = "sync_id")]
-    pub sync_id: ::std::string::String,
-}
-/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_put_api_v1_syncs_sync_id` reads them.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchPutApiV1SyncsSyncIdPath {
-    #[serde(rename = "sync_id")]
-    pub sync_id: ::std::string::String,
-}
-/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_delete_api_v1_syncs_sync_id` reads them.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchDeleteApiV1SyncsSyncIdPath {
-    #[serde(rename = "sync_id")]
-    pub sync_id: ::std::string::String,
-}
-/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_patch_api_v1_syncs_sync_id` reads them.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchPatchApiV1SyncsSyncIdPath {
-    #[serde(rename = "sync_id")]
-    pub sync_id: ::std::string::String,
-}
-/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_get_api_v1_connector_definitions_connector_name` reads them.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchGetApiV1ConnectorDefinitionsConnectorNamePath {
-    #[serde(rename = "connector_name")]
-    pub connector_name: ::std::string::String,
-}
-/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_put_api_v1_connector_definitions_connector_name` reads them.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchPutApiV1ConnectorDefinitionsConnectorNamePath {
-    #[serde(rename = "connector_name")]
-    pub connector_name: ::std::string::String,
-}
-/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_delete_api_v1_connector_definitions_connector_name` reads them.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchDeleteApiV1ConnectorDefinitionsConnectorNamePath {
-    #[serde(rename = "connector_name")]
-    pub connector_name: ::std::string::String,
-}
-/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_patch_api_v1_connector_definitions_connector_name` reads them.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchPatchApiV1ConnectorDefinitionsConnectorNamePath {
-    #[serde(rename = "connector_name")]
-    pub connector_name: ::std::string::String,
-}
-/// The path variables of /api/v1/connector_definitions/{connector_name}, as `dispatch_options_api_v1_connector_definitions_connector_name` reads them.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchOptionsApiV1ConnectorDefinitionsConnectorNamePath {
-    #[serde(rename = "connector_name")]
-    pub connector_name: ::std::string::String,
-}
-/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_post_api_v1_syncs_sync_id` reads them.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchPostApiV1SyncsSyncIdPath {
-    #[serde(rename = "sync_id")]
-    pub sync_id: ::std::string::String,
-}
-/// The path variables of /api/v1/syncs/{sync_id}, as `dispatch_options_api_v1_syncs_sync_id` reads them.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct DispatchOptionsApiV1SyncsSyncIdPath {
+pub struct DispatchApiV1SyncsSyncIdPath {
     #[serde(rename = "sync_id")]
     pub sync_id: ::std::string::String,
 }
@@ -2429,7 +2369,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_post_api_v1_connector_definitions_connector_name(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchPostApiV1ConnectorDefinitionsConnectorNamePath>,
+        path: ::dropshot::Path<DispatchApiV1ConnectorDefinitionsConnectorNamePath>,
         request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2475,7 +2415,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_get_api_v1_syncs_sync_id(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchGetApiV1SyncsSyncIdPath>,
+        path: ::dropshot::Path<DispatchApiV1SyncsSyncIdPath>,
         _request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2534,7 +2474,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_put_api_v1_syncs_sync_id(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchPutApiV1SyncsSyncIdPath>,
+        path: ::dropshot::Path<DispatchApiV1SyncsSyncIdPath>,
         request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2585,7 +2525,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_delete_api_v1_syncs_sync_id(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchDeleteApiV1SyncsSyncIdPath>,
+        path: ::dropshot::Path<DispatchApiV1SyncsSyncIdPath>,
         _request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2628,7 +2568,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_patch_api_v1_syncs_sync_id(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchPatchApiV1SyncsSyncIdPath>,
+        path: ::dropshot::Path<DispatchApiV1SyncsSyncIdPath>,
         request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2679,7 +2619,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_get_api_v1_connector_definitions_connector_name(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchGetApiV1ConnectorDefinitionsConnectorNamePath>,
+        path: ::dropshot::Path<DispatchApiV1ConnectorDefinitionsConnectorNamePath>,
         _request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2728,7 +2668,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_put_api_v1_connector_definitions_connector_name(
         _rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchPutApiV1ConnectorDefinitionsConnectorNamePath>,
+        path: ::dropshot::Path<DispatchApiV1ConnectorDefinitionsConnectorNamePath>,
         _request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2750,7 +2690,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_delete_api_v1_connector_definitions_connector_name(
         _rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchDeleteApiV1ConnectorDefinitionsConnectorNamePath>,
+        path: ::dropshot::Path<DispatchApiV1ConnectorDefinitionsConnectorNamePath>,
         _request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2772,7 +2712,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_patch_api_v1_connector_definitions_connector_name(
         _rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchPatchApiV1ConnectorDefinitionsConnectorNamePath>,
+        path: ::dropshot::Path<DispatchApiV1ConnectorDefinitionsConnectorNamePath>,
         _request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2794,9 +2734,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_options_api_v1_connector_definitions_connector_name(
         _rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<
-            DispatchOptionsApiV1ConnectorDefinitionsConnectorNamePath,
-        >,
+        path: ::dropshot::Path<DispatchApiV1ConnectorDefinitionsConnectorNamePath>,
         _request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2818,7 +2756,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_post_api_v1_syncs_sync_id(
         _rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchPostApiV1SyncsSyncIdPath>,
+        path: ::dropshot::Path<DispatchApiV1SyncsSyncIdPath>,
         _request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
@@ -2842,7 +2780,7 @@ pub trait SquaredApi {
     unpublished = true}]
     async fn dispatch_options_api_v1_syncs_sync_id(
         _rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DispatchOptionsApiV1SyncsSyncIdPath>,
+        path: ::dropshot::Path<DispatchApiV1SyncsSyncIdPath>,
         _request: crate::RawRequest,
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();

@@ -233,7 +233,7 @@ fn dispatcher_tokens(
     dispatcher: &Dispatcher,
     inputs: &[Inputs],
     answers: &[(TokenStream, TokenStream)],
-    structs: &mut Vec<TokenStream>,
+    path_struct: &syn::Ident,
 ) -> TokenStream {
     let support = path_tokens(&layout.support);
     let fallback_error = match &layout.error {
@@ -313,22 +313,6 @@ fn dispatcher_tokens(
         served_path,
         paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
     );
-    // dropshot wants every path variable read by the endpoint: a struct of them all.
-    let variable_names: Vec<&str> =
-        served_path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
-    let path_struct = format_ident!("{}Path", name.to_string().to_pascal_case());
-    let fields = variable_names.iter().map(|variable| {
-        let field = format_ident!("{}", rust_field_name(variable));
-        quote!(#[serde(rename = #variable)] pub #field: ::std::string::String,)
-    });
-    let struct_doc = format!(" The path variables of {served_path}, as `{name}` reads them.");
-    structs.push(quote! {
-        #[doc = #struct_doc]
-        #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-        pub struct #path_struct {
-            #(#fields)*
-        }
-    });
     let calls_operation = dispatcher
         .candidates
         .iter()
@@ -446,8 +430,42 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
             }
         }
     }
+    // dropshot wants every path variable read by an endpoint: one struct of them all per
+    // served path, shared by its methods' dispatchers.
+    let mut path_structs: Vec<(&str, syn::Ident)> = Vec::new();
+    for dispatcher in &routing.dispatchers {
+        let served_path = dispatcher.served_path.as_str();
+        if path_structs.iter().any(|(path, _)| *path == served_path) {
+            continue;
+        }
+        let words: Vec<&str> = served_path
+            .split('/')
+            .map(|s| s.trim_start_matches('{').trim_end_matches('}'))
+            .filter(|s| !s.is_empty())
+            .collect();
+        let base = format!("Dispatch{}Path", words.join(" ").to_pascal_case());
+        let name = std::iter::once(base.clone())
+            .chain((2..).map(|n| format!("{base}{n}")))
+            .find(|name| !api.types.iter().any(|t| &t.name == name) && !path_structs.iter().any(|(_, s)| s == name))
+            .expect("a free name");
+        let ident = format_ident!("{name}");
+        let fields = served_path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')).map(|variable| {
+            let field = format_ident!("{}", rust_field_name(variable));
+            quote!(#[serde(rename = #variable)] pub #field: ::std::string::String,)
+        });
+        let doc = format!(" The path variables of `{served_path}`, as its dispatching endpoints read them.");
+        structs.push(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+            pub struct #ident {
+                #(#fields)*
+            }
+        });
+        path_structs.push((served_path, ident));
+    }
     for (dispatcher, name) in routing.dispatchers.iter().zip(&dispatcher_names) {
-        methods.push(dispatcher_tokens(api, layout, name, dispatcher, &inputs, &answers, &mut structs));
+        let path_struct = &path_structs.iter().find(|(path, _)| *path == dispatcher.served_path).expect("made above").1;
+        methods.push(dispatcher_tokens(api, layout, name, dispatcher, &inputs, &answers, path_struct));
     }
 
     let tag_entries: Vec<TokenStream> = spec["tags"]
