@@ -201,7 +201,9 @@ fn progenitor_responses(
         let union = (distinct.len() > 1).then(|| union_name(&op.pascal_name, kind, type_names));
         let any_body = group.iter().any(|r| r.content.is_some());
         for response in group {
-            let source = &raw[&response.status.key()];
+            // The model supplies a response the spec lacks (a 204 for an operation that declares
+            // only errors): it has no source to read.
+            let source = raw.get(&response.status.key()).unwrap_or(&Value::Null);
             let mut entry = json!({ "description": source.get("description").cloned().unwrap_or(json!("")) });
             if !response.headers.is_empty() {
                 entry["headers"] = source.get("headers").cloned().unwrap_or(json!({}));
@@ -209,7 +211,8 @@ fn progenitor_responses(
             // A response's own schema (each alternative of a union is read from its response).
             let json_schema = |response: &Response, hoisted: &mut Map<String, Value>| {
                 let content = response.content.as_ref().expect("typed");
-                let mut schema = raw[&response.status.key()]["content"][&content.media_type]
+                let mut schema = raw.get(&response.status.key()).unwrap_or(&Value::Null)["content"]
+                    [&content.media_type]
                     .get("schema")
                     .cloned()
                     .unwrap_or_else(|| json!({}));
@@ -355,5 +358,25 @@ components:
             let reference = &responses[status]["content"]["application/json"]["schema"]["$ref"];
             assert_eq!(reference, "#/components/schemas/ListThingsResponseBody");
         }
+    }
+
+    /// An operation that declares only errors answers the 204 the model gives it, which the
+    /// spec has no entry for.
+    #[test]
+    fn an_operation_declaring_only_errors_gets_a_client() {
+        let spec = r##"
+openapi: 3.0.3
+info: {title: T, version: 1.0.0}
+paths:
+  /status:
+    get:
+      operationId: show_status
+      responses:
+        "404": {description: no, content: {application/json: {schema: {type: object, properties: {m: {type: string}}}}}}
+"##;
+        let api = model::load(spec).unwrap();
+        let document = progenitor_document(&api, &api.document).unwrap();
+        assert_eq!(document["paths"]["/status"]["get"]["responses"]["204"]["description"], "");
+        generate(&api, &Layout::workspace()).expect("the client generates");
     }
 }
