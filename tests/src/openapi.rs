@@ -560,7 +560,8 @@ fn normalize_schemas(value: &mut Value) {
                 map.remove("required");
             }
             // A required member the properties do not describe is any value (the generator
-            // describes it so).
+            // describes it so), and a required value never takes its default (the generator
+            // warned and ignores it).
             let required_names: Vec<String> = map
                 .get("required")
                 .and_then(Value::as_array)
@@ -568,18 +569,8 @@ fn normalize_schemas(value: &mut Value) {
                 .unwrap_or_default();
             if let Some(Value::Object(properties)) = map.get_mut("properties") {
                 for name in &required_names {
-                    properties.entry(name.clone()).or_insert_with(|| json!({}));
-                }
-            }
-            // A required value never takes its default (the generator warned and ignores it).
-            let required: Vec<String> = map
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                .unwrap_or_default();
-            if let Some(Value::Object(properties)) = map.get_mut("properties") {
-                for name in &required {
-                    if let Some(property) = properties.get_mut(name).and_then(Value::as_object_mut) {
+                    let property = properties.entry(name.clone()).or_insert_with(|| json!({}));
+                    if let Some(property) = property.as_object_mut() {
                         property.remove("default");
                     }
                 }

@@ -16,9 +16,9 @@
 //! The trait generator and the round-trip normaliser both read this module; nothing else
 //! decides where an operation is served.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::Api;
+use super::model::{Api, first_free};
 
 /// How one operation is served.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub struct Candidate {
     pub literals: Vec<(String, String)>,
     /// (spec variable, served variable) for each variable of the path.
     pub renames: Vec<(String, String)>,
-    /// The path's operations (indices into `api.operations`), and their methods.
+    /// The path's operations (indices into `api.operations`), whatever their method.
     pub operations: Vec<usize>,
 }
 
@@ -69,7 +69,8 @@ pub struct Routing {
 /// The methods a dispatched path answers (405 where none of its operations has one).
 const METHODS: [&str; 6] = ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"];
 
-fn variable(segment: &str) -> Option<&str> {
+/// The name of a variable segment (`{id}` → `id`), or `None` for a literal.
+pub fn variable(segment: &str) -> Option<&str> {
     segment.strip_prefix('{')?.strip_suffix('}')
 }
 
@@ -91,12 +92,9 @@ fn served_paths(api: &Api) -> Vec<Vec<String>> {
             if let Some(&first) = first_variable {
                 // One path may not name two variables alike (a renamed place above may already
                 // hold this name): a number keeps them apart.
-                let base = variable(&served[first][place]).expect("a variable").to_owned();
-                let name = std::iter::once(base.clone())
-                    .chain((2..).map(|n| format!("{base}{n}")))
-                    .map(|name| format!("{{{name}}}"))
-                    .find(|name| !prefix.contains(name))
-                    .expect("a free name");
+                let base = variable(&served[first][place]).expect("a variable");
+                let name = first_free(base, "", |name| prefix.contains(&format!("{{{name}}}")));
+                let name = format!("{{{name}}}");
                 for &index in members {
                     served[index][place] = name.clone();
                 }
@@ -162,7 +160,7 @@ fn segments(path: &str) -> Vec<&str> {
 pub fn routing(api: &Api) -> Routing {
     let served = served_paths(api);
     let joined: Vec<String> = served.iter().map(|segments| segments.join("/")).collect();
-    let dispatched_paths: Vec<&String> = api
+    let dispatched_paths: BTreeSet<&String> = api
         .operations
         .iter()
         .zip(&joined)
@@ -191,10 +189,7 @@ pub fn routing(api: &Api) -> Routing {
     }
     // A method no operation of a dispatched path has gets a dispatcher too: dropshot's own 405
     // would list the methods of every path served there, not those of the path requested.
-    let mut paths: Vec<&String> = dispatched_paths.clone();
-    paths.sort();
-    paths.dedup();
-    for path in paths {
+    for path in dispatched_paths {
         for method in METHODS {
             if !dispatchers.iter().any(|d| d.method == method && &d.served_path == path) {
                 dispatchers.push(Dispatcher {

@@ -19,7 +19,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::Layout;
-use super::model::{Api, Field, MediaKind, Operation, Param, ParamLocation, TypeRef, rust_field_name};
+use super::model::{Api, Field, MediaKind, Operation, Param, ParamLocation, TypeRef, first_free, rust_field_name};
 use super::routing::{self, Dispatcher, Routing, Served};
 use super::trait_responses;
 use super::types::{TypePath, field_tokens, rust_type};
@@ -335,6 +335,14 @@ fn dispatcher_tokens(
     }
 }
 
+/// A path's segments as words (`/syncs/{sync_id}` → `syncs sync_id`), for the names of what
+/// serves it.
+fn path_words(path: &str) -> String {
+    let words: Vec<&str> =
+        path.split('/').filter(|s| !s.is_empty()).map(|s| routing::variable(s).unwrap_or(s)).collect();
+    words.join(" ")
+}
+
 /// The name of each dispatcher's endpoint: its method and served path, numbered when two
 /// spell one name or an operation has it.
 fn dispatcher_names(api: &Api, routing: &Routing) -> Vec<syn::Ident> {
@@ -343,17 +351,9 @@ fn dispatcher_names(api: &Api, routing: &Routing) -> Vec<syn::Ident> {
         .dispatchers
         .iter()
         .map(|dispatcher| {
-            let words: Vec<&str> = dispatcher
-                .served_path
-                .split('/')
-                .map(|s| s.trim_start_matches('{').trim_end_matches('}'))
-                .filter(|s| !s.is_empty())
-                .collect();
-            let base = rust_field_name(&format!("dispatch {} {}", dispatcher.method.to_lowercase(), words.join(" ")));
-            let name = std::iter::once(base.clone())
-                .chain((2..).map(|n| format!("{base}_{n}")))
-                .find(|name| !taken.contains(name))
-                .expect("a free name");
+            let words = path_words(&dispatcher.served_path);
+            let base = rust_field_name(&format!("dispatch {} {words}", dispatcher.method.to_lowercase()));
+            let name = first_free(&base, "_", |name| taken.iter().any(|t| t == name));
             taken.push(name.clone());
             format_ident!("{name}")
         })
@@ -438,18 +438,12 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         if path_structs.iter().any(|(path, _)| *path == served_path) {
             continue;
         }
-        let words: Vec<&str> = served_path
-            .split('/')
-            .map(|s| s.trim_start_matches('{').trim_end_matches('}'))
-            .filter(|s| !s.is_empty())
-            .collect();
-        let base = format!("Dispatch{}Path", words.join(" ").to_pascal_case());
-        let name = std::iter::once(base.clone())
-            .chain((2..).map(|n| format!("{base}{n}")))
-            .find(|name| !api.types.iter().any(|t| &t.name == name) && !path_structs.iter().any(|(_, s)| s == name))
-            .expect("a free name");
+        let base = format!("Dispatch{}Path", path_words(served_path).to_pascal_case());
+        let name = first_free(&base, "", |name| {
+            api.types.iter().any(|t| t.name == name) || path_structs.iter().any(|(_, s)| s == name)
+        });
         let ident = format_ident!("{name}");
-        let fields = served_path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')).map(|variable| {
+        let fields = served_path.split('/').filter_map(routing::variable).map(|variable| {
             let field = format_ident!("{}", rust_field_name(variable));
             quote!(#[serde(rename = #variable)] pub #field: ::std::string::String,)
         });

@@ -39,7 +39,7 @@ mod tests;
 
 pub use all_of::{distribute as distribute_alternatives, merge as merge_all_of, single_reference};
 pub use build::{load, parse_document};
-pub use naming::{derived_operation_id, follow_component_ref, is_semver, pointer_token, rust_field_name};
+pub use naming::{derived_operation_id, first_free, follow_component_ref, is_semver, pointer_token, rust_field_name};
 pub use schemas::{is_ecma_pattern, is_named_kind};
 
 /// The whole API, as the generators see it.

@@ -57,6 +57,15 @@ pub fn rust_field_name(name: &str) -> String {
     snake
 }
 
+/// `base` if `taken` does not hold it, else the first of `base{separator}2`, `…3`, … that is
+/// free: how every generated name steps aside for one already given.
+pub fn first_free(base: &str, separator: &str, taken: impl Fn(&str) -> bool) -> String {
+    std::iter::once(base.to_owned())
+        .chain((2..).map(|n| format!("{base}{separator}{n}")))
+        .find(|name| !taken(name))
+        .expect("a free name")
+}
+
 pub fn is_semver(version: &str) -> bool {
     semver::Version::parse(version).is_ok()
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::all_of;
 use super::build::Builder;
-use super::naming::{join, pascal_ident, rust_field_name};
+use super::naming::{first_free, join, pascal_ident, rust_field_name};
 use super::{
     Choice, Constraints, DefaultValue, Discriminator, EnumVariant, Field, OneOfVariant, StringFormat, TypeDef,
     TypeKind, TypeRef,
@@ -710,11 +710,7 @@ pub(super) fn enum_variants(values: &Value, location: &str) -> Result<Vec<EnumVa
         if variants.iter().any(|v| v.value == value) {
             continue;
         }
-        let taken = |name: &str| variants.iter().any(|v| v.rust_name == name);
-        if taken(&rust_name) {
-            let base = rust_name.clone();
-            rust_name = (2..).map(|n| format!("{base}{n}")).find(|name| !taken(name)).expect("a free name");
-        }
+        let rust_name = first_free(&rust_name, "", |name| variants.iter().any(|v| v.rust_name == name));
         variants.push(EnumVariant { rust_name, value: value.to_owned() });
     }
     Ok(variants)
