@@ -7,7 +7,8 @@
 //! generators (`xtask::codegen::model`), so both sides are compared in its terms.
 //! Applied to both documents:
 //!
-//! 1. `servers`, `security` (top level and per operation: the trait has it as constants),
+//! 1. `servers` (top level, per path and per operation), `security` (top level and per
+//!    operation: the trait has it as constants),
 //!    `externalDocs`, the spec's own `openapi` version, `info` other than title, version
 //!    and description (a version that is not semantic reads as 0.0.0, as dropshot emits
 //!    it), tags without a description (dropshot lists every tag it serves, by name), and
@@ -22,11 +23,14 @@
 //!    dropshot's `HttpError`, whose emitted `Error` schema is dropped (rule 13).
 //! 4. Response `description`s and `links` are dropped (dropshot writes fixed descriptions
 //!    and cannot declare links), and so is a body schema's `title` (dropshot titles inline
-//!    body schemas with the Rust type's name). Parameter schemas lose their `default` (dropshot
-//!    strips annotations from them; the generated code still applies it), parameters their
-//!    `style` and `explode` (the generated code honours them) and headers their `style`.
-//! 5. Specification extensions (`x-…`) and `example`s are dropped: schemars derives do not
-//!    carry them (`x-discriminator` is read back first, rule 16).
+//!    body schemas with the Rust type's name), and an inline array body's description and its
+//!    items' (a `Vec` carries none). Parameter schemas lose their `default` and `description`
+//!    (dropshot strips annotations from them; the generated code still applies the default),
+//!    parameters their `style` and `explode` (the generated code honours them) and
+//!    `allowEmptyValue` (an empty value is read as the empty string), and headers their
+//!    `style` and a `required: false`.
+//! 5. Specification extensions (`x-…`), `example`s and `examples` are dropped: schemars
+//!    derives do not carry them (`x-discriminator` is read back first, rule 16).
 //! 6. An `integer` without a `format` the generators know gets `format: int64` and a `number`
 //!    `format: double`; an unsigned format gets `minimum: 0`; whole-number bounds are
 //!    integers; a string format the generators do not know is dropped (the value is a plain
@@ -37,13 +41,28 @@
 //!    path parameter is `required: true`.
 //!    readOnly and writeOnly properties leave `required` (one type serves both directions),
 //!    a required member the properties do not describe is described as any value, and a
-//!    required value's `default` is dropped (it never applies; the generator warned).
+//!    required value's `default` is dropped (it never applies; the generator warned), as is
+//!    any `default` the generated code does not apply (`null`, on a readOnly or nullable
+//!    property, of the wrong type, or through a reference to a type other than an enum).
+//!    `default`, `readOnly` and `writeOnly` say something of properties only and go
+//!    elsewhere (OpenAPI 3.0 gives the last two meaning on properties only; a named schema's
+//!    reach its properties through rule 14), and so does `nullable` of a named object or
+//!    `oneOf`/`anyOf`.
 //! 8. `additionalProperties: true` (or `{}`) is dropped (it is what absence means), so is
 //!    `required` beside a type that is not an object (it says nothing there), `properties` make
 //!    an object `type: object`, a `$ref`'s siblings are dropped (OpenAPI 3.0 ignores them),
 //!    `{allOf: [schema], nullable: true}` is that schema, nullable, `null` leaves enums, and a
 //!    `discriminator` beside no `oneOf`/`anyOf` (a parent's, merged away) is dropped; an
 //!    enum value listed twice is listed once, an enum left empty is `not: {}`; an array without `items` has `items: {}`.
+//!    Also equal: `readOnly`/`writeOnly`/`nullable: false` and their absence; `items` without
+//!    `type` and `type: array` (likewise `additionalProperties` and `object`); an enum without
+//!    `type` and the type of its values; empty `properties` and none; `allOf` of one inline
+//!    schema beside `readOnly`, `writeOnly`, `default`, `nullable`, `title` or `description`
+//!    and that schema with them; `allOf` of one `$ref` beside documentation and the `$ref`; a
+//!    validation keyword of another type than the declared one (`maximum` beside `type:
+//!    string`) and none (it checks nothing); lengths and patterns beside an `enum` and none;
+//!    `type` beside `oneOf`/`anyOf` and none. `deprecated` and empty descriptions are dropped,
+//!    and so is `nullable` on an object alternative of a `oneOf` (the generator warned).
 //! 9. An operation without an operationId gets the one the generator derives for it, and its
 //!    summary and description become one `doc` of their words (dropshot makes both of one doc
 //!    comment).
@@ -62,8 +81,8 @@
 use serde_json::{Map, Value, json};
 use xtask::codegen::model::{Api, Content, MediaKind, Response};
 
-/// Rule 12 (the spec side): each operation's request body and responses as the model reads
-/// them and dropshot can describe them. The body keeps the media type the generated code
+/// Rule 12 (the spec side): paths with operations only, and each operation's request body and
+/// responses as the model reads them and dropshot can describe them. The body keeps the media type the generated code
 /// serves (text and bytes are read as `application/octet-stream` bytes); the responses that
 /// are not errors become the first one's status, headers and the body schema of all of them
 /// (their `oneOf` when they differ, text as a string, bytes as a binary string, under
@@ -71,6 +90,11 @@ use xtask::codegen::model::{Api, Content, MediaKind, Response};
 /// one `errors` entry with their body schema likewise.
 fn project_operations(spec: &Value, api: &Api) -> Value {
     let mut doc = spec.clone();
+    // A path without operations (only shared parameters, say) is nothing dropshot serves.
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+        paths.retain(|_, item| item.as_object().is_some_and(|item| item.keys().any(|k| METHODS.contains(&k.as_str()))));
+    }
     let components = spec.get("components").cloned().unwrap_or_else(|| json!({}));
     for op in &api.operations {
         let pointer = op.location.trim_start_matches('#');
@@ -123,7 +147,8 @@ fn project_operations(spec: &Value, api: &Api) -> Value {
 
 /// Rule 14 (the spec side): every `allOf` merged as the generators merge it, and the keywords
 /// of an object beside `oneOf`/`anyOf` moved into each alternative (see
-/// `xtask/src/codegen/model/all_of.rs`), since the generated types are flat.
+/// `xtask/src/codegen/model/all_of.rs`), since the generated types are flat. A property naming
+/// a type is compared as the reference with how it is used (`as_reference`).
 fn merge_all_of(spec: &Value) -> Value {
     let schemas = spec.pointer("/components/schemas").cloned().unwrap_or_else(|| json!({}));
     fn walk(value: &Value, schemas: &Value) -> Value {
@@ -151,7 +176,13 @@ fn merge_all_of(spec: &Value) -> Value {
                                     ("properties", Value::Object(named)) => Value::Object(
                                         named
                                             .iter()
-                                            .map(|(name, schema)| (name.clone(), walk(schema, schemas)))
+                                            .map(|(name, schema)| {
+                                                let schema = match as_reference(schema, schemas) {
+                                                    Some(reference) => reference,
+                                                    None => walk(schema, schemas),
+                                                };
+                                                (name.clone(), schema)
+                                            })
                                             .collect(),
                                     ),
                                     _ => walk(v, schemas),
@@ -168,6 +199,54 @@ fn merge_all_of(spec: &Value) -> Value {
         }
     }
     walk(spec, &schemas)
+}
+
+/// Rule 14, for a property that refers to a type: the reference, wrapped in an `allOf` with what
+/// the property says beside the type (its own `readOnly`, `writeOnly`, `nullable` and `default`,
+/// or the type's: `xtask::codegen::model::reference_annotations`), as schemars writes a field
+/// of a named type with those; its other keywords go (the named type describes itself). A
+/// `default` the generated code does not apply (see `default_applies`) goes too.
+fn as_reference(property: &Value, schemas: &Value) -> Option<Value> {
+    let resolve = |reference: &str| reference.strip_prefix("#/components/schemas/").and_then(|name| schemas.get(name));
+    let mut annotations = xtask::codegen::model::reference_annotations(property, &resolve)?;
+    let reference = property
+        .get("$ref")
+        .and_then(Value::as_str)
+        .or_else(|| xtask::codegen::model::single_reference(property))
+        .expect("a reference");
+    // Through a reference, only an enum's default is applied (a newtype's is not).
+    if let Some(target) = resolve(reference)
+        && (!default_applies(&annotations, target) || target.get("enum").is_none())
+    {
+        annotations.remove("default");
+    }
+    if annotations.is_empty() {
+        return Some(json!({"$ref": reference}));
+    }
+    annotations.insert("allOf".into(), json!([{"$ref": reference}]));
+    Some(Value::Object(annotations))
+}
+
+/// Whether the generated code applies the `default` of a property (`annotations`, its own
+/// keywords) of schema `typed` (itself, or the type it names), as `default_value` in
+/// `xtask/src/codegen/model/schemas.rs` decides: never for a `null`, a readOnly or a nullable
+/// value; only a scalar of the schema's type or one of its `enum` values.
+fn default_applies(annotations: &Map<String, Value>, typed: &Value) -> bool {
+    let Some(value) = annotations.get("default") else { return true };
+    let flag = |keyword: &str| annotations.get(keyword) == Some(&Value::Bool(true));
+    if value.is_null() || flag("readOnly") || flag("nullable") {
+        return false;
+    }
+    if let Some(values) = typed.get("enum").and_then(Value::as_array) {
+        return values.contains(value);
+    }
+    match typed.get("type").and_then(Value::as_str) {
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        _ => false,
+    }
 }
 
 /// Rule 15 (the spec side): only the component schemas the operations reach; dropshot
@@ -264,6 +343,7 @@ pub fn normalize(document: &Value) -> Value {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else { continue };
             let shared = item.remove("parameters");
+            item.remove("servers");
             for (method, operation) in item.iter_mut() {
                 if operation.get("operationId").is_none() {
                     operation["operationId"] = json!(xtask::codegen::model::derived_operation_id(method, path));
@@ -299,6 +379,17 @@ pub fn normalize(document: &Value) -> Value {
     if doc.get("components").and_then(Value::as_object).is_some_and(|c| c.is_empty()) {
         doc.as_object_mut().expect("an object").remove("components");
     }
+    // `nullable` of a named object or `oneOf`/`anyOf` says how the properties of that type are
+    // used (see `reference_annotations`, rule 14); schemars cannot state it of such a type.
+    for schema in
+        doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut).into_iter().flat_map(|s| s.values_mut())
+    {
+        if let Some(schema) = schema.as_object_mut()
+            && ["properties", "oneOf", "anyOf"].iter().any(|k| schema.contains_key(*k))
+        {
+            schema.remove("nullable");
+        }
+    }
     let mut doc = strip_annotations(discriminators_back(doc));
     if let Some(schemas) = doc.pointer_mut("/components/schemas") {
         normalize_schemas(schemas);
@@ -317,8 +408,10 @@ fn resolve<'a>(value: &'a Value, components: &'a Value) -> &'a Value {
 
 fn normalize_operation(operation: &mut Value, components: &Value) {
     if let Some(object) = operation.as_object_mut() {
-        // dropshot cannot declare security (the trait has it as constants, see `SECURITY`).
+        // dropshot cannot declare security (the trait has it as constants, see `SECURITY`),
+        // nor servers.
         object.remove("security");
+        object.remove("servers");
         if object.get("parameters").and_then(Value::as_array).is_some_and(|p| p.is_empty()) {
             object.remove("parameters");
         }
@@ -349,6 +442,8 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             if let Some(object) = param.as_object_mut() {
                 object.remove("style");
                 object.remove("explode");
+                // An empty value is read as the empty string whether allowed or not.
+                object.remove("allowEmptyValue");
             }
             // dropshot describes only scalar query parameters: an array one is read as such
             // (repeated or comma-separated) and described as a string.
@@ -361,6 +456,7 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             }
             if let Some(schema) = param.get_mut("schema").and_then(Value::as_object_mut) {
                 schema.remove("default");
+                schema.remove("description");
             }
         }
         params.sort_by_key(|p| {
@@ -391,6 +487,9 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             {
                 if let Some(header) = header.as_object_mut() {
                     header.remove("style");
+                    if header.get("required") == Some(&Value::Bool(false)) {
+                        header.remove("required");
+                    }
                 }
             }
             if status.starts_with('4') || status.starts_with('5') {
@@ -436,18 +535,25 @@ fn drop_body_titles(holder: &mut Value) {
         for media in content.values_mut() {
             if let Some(schema) = media.get_mut("schema").and_then(Value::as_object_mut) {
                 schema.remove("title");
+                // An inline array body is a `Vec` (a named body type carries its description).
+                if schema.get("type") == Some(&json!("array")) {
+                    schema.remove("description");
+                    if let Some(items) = schema.get_mut("items").and_then(Value::as_object_mut) {
+                        items.remove("description");
+                    }
+                }
             }
         }
     }
 }
 
-/// Drops `x-…` extensions and `example`s everywhere, except under `properties` (where a
-/// key is a property name, not a keyword).
+/// Drops `x-…` extensions, `example` and `examples` everywhere, except under `properties`
+/// (where a key is a property name, not a keyword).
 fn strip_annotations(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .filter(|(key, _)| !key.starts_with("x-") && key != "example")
+                .filter(|(key, _)| !key.starts_with("x-") && key != "example" && key != "examples")
                 .map(|(key, v)| {
                     let v = if key == "properties" {
                         match v {
@@ -470,12 +576,75 @@ fn strip_annotations(value: Value) -> Value {
 
 /// Rules 6 and 8, applied to every schema-like object below `value`.
 fn normalize_schemas(value: &mut Value) {
+    normalize_schema(value, false)
+}
+
+/// Rules 6 and 8 for `value`, a property's schema when `is_property`, and what lies below it.
+fn normalize_schema(value: &mut Value, is_property: bool) {
+    const SCHEMA_KEYWORDS: [&str; 8] = ["type", "enum", "allOf", "oneOf", "anyOf", "not", "properties", "items"];
     match value {
         Value::Object(map) => {
             // Beside a `$ref`, OpenAPI 3.0 ignores every other keyword.
             if map.contains_key("$ref") {
                 map.retain(|key, _| key == "$ref");
                 return;
+            }
+            // The generated code applies a `default` to an absent field only (a property;
+            // whether it does is judged below, with the object); elsewhere it is
+            // documentation that schemars does not carry.
+            // So are `readOnly` and `writeOnly` (OpenAPI 3.0 gives them a meaning on properties
+            // only; a named schema's pass to the properties of its type, rule 14).
+            if !is_property && SCHEMA_KEYWORDS.iter().any(|k| map.contains_key(*k)) {
+                map.remove("default");
+                map.remove("readOnly");
+                map.remove("writeOnly");
+            }
+            // `items` make an array and `additionalProperties` an object, as `properties` do.
+            if !map.contains_key("type") {
+                if map.contains_key("items") {
+                    map.insert("type".into(), json!("array"));
+                } else if map.contains_key("additionalProperties") {
+                    map.insert("type".into(), json!("object"));
+                }
+            }
+            // An enum's values say its type when `type` does not (as the generators read it),
+            // and pin its values so that lengths and patterns add nothing.
+            if map.contains_key("enum") {
+                if !map.contains_key("type")
+                    && let Some(kind) = map.get("enum").and_then(xtask::codegen::model::enum_kind)
+                {
+                    map.insert("type".into(), json!(kind));
+                }
+                for keyword in ["minLength", "maxLength", "pattern"] {
+                    map.remove(keyword);
+                }
+            }
+            // The alternatives of a `oneOf`/`anyOf` say what type the value is; an object
+            // alternative's own `nullable` is not kept (the generator warned).
+            for keyword in ["oneOf", "anyOf"] {
+                if let Some(Value::Array(alternatives)) = map.get_mut(keyword) {
+                    for alternative in alternatives.iter_mut().filter_map(Value::as_object_mut) {
+                        if alternative.contains_key("properties") {
+                            alternative.remove("nullable");
+                        }
+                    }
+                    map.remove("type");
+                }
+            }
+            // Flags that are false say what absence says; `deprecated` and an empty description
+            // are documentation the generated types do not carry.
+            for flag in ["readOnly", "writeOnly", "nullable"] {
+                if map.get(flag) == Some(&Value::Bool(false)) {
+                    map.remove(flag);
+                }
+            }
+            map.remove("deprecated");
+            if map.get("description").and_then(Value::as_str).is_some_and(|d| d.trim().is_empty()) {
+                map.remove("description");
+            }
+            // A validation keyword of another type than the declared one checks nothing.
+            if let Some(ty) = map.get("type").and_then(Value::as_str).map(str::to_owned) {
+                map.retain(|keyword, _| xtask::codegen::model::keyword_applies(keyword, &ty));
             }
             // An array without `items` holds any value (the generator warned).
             if map.get("type") == Some(&json!("array")) && !map.contains_key("items") {
@@ -484,6 +653,10 @@ fn normalize_schemas(value: &mut Value) {
             // `properties` make an object (dropshot says so).
             if map.get("properties").is_some_and(Value::is_object) && !map.contains_key("type") {
                 map.insert("type".into(), json!("object"));
+            }
+            // No properties listed is what absence says.
+            if map.get("properties").and_then(Value::as_object).is_some_and(|p| p.is_empty()) {
+                map.remove("properties");
             }
             // A discriminator beside no `oneOf`/`anyOf` is a parent's, about its children (which
             // `allOf` merged); the flat types have no use for it.
@@ -511,7 +684,7 @@ fn normalize_schemas(value: &mut Value) {
                 }
             }
             // Whole numbers as integers (`100` and `100.0` are one bound).
-            for key in ["minimum", "maximum", "multipleOf"] {
+            for key in ["minimum", "maximum", "multipleOf", "default"] {
                 if let Some(number) = map.get(key).and_then(Value::as_f64)
                     && number.fract() == 0.0
                     && number.abs() < 9.0e15
@@ -519,17 +692,32 @@ fn normalize_schemas(value: &mut Value) {
                     map.insert(key.into(), json!(number as i64));
                 }
             }
-            // `{allOf: [schema], nullable: true}` is the schema, nullable (how a nullable
-            // field of a named type is written).
+            // `{allOf: [schema], nullable: true}` is the schema, nullable (how schemars writes
+            // a nullable, readOnly, writeOnly or defaulted field of a named type, and so of an
+            // inline one once rule 10 inlined it); so with `readOnly`, `writeOnly`, `default`,
+            // `title` and `description` that the schema does not contradict.
+            let beside = ["allOf", "nullable", "description", "readOnly", "writeOnly", "default", "title"];
             if let Some(Value::Array(parts)) = map.get("allOf")
                 && let [Value::Object(only)] = parts.as_slice()
                 && !only.contains_key("$ref")
-                && map.keys().all(|k| k == "allOf" || k == "nullable" || k == "description")
-                && only.keys().all(|k| !map.contains_key(k))
+                && map.keys().all(|k| beside.contains(&k.as_str()))
+                && only.iter().all(|(k, v)| map.get(k).is_none_or(|mine| mine == v))
             {
                 let only = only.clone();
                 map.remove("allOf");
                 map.extend(only);
+            }
+            // `{allOf: [{$ref}]}` with only documentation beside it is the reference.
+            if let Some(Value::Array(parts)) = map.get("allOf")
+                && let [Value::Object(only)] = parts.as_slice()
+                && only.len() == 1
+                && only.contains_key("$ref")
+                && map.keys().all(|k| k == "allOf" || k == "description" || k == "title")
+            {
+                let only = only.clone();
+                map.clear();
+                map.extend(only);
+                return;
             }
             // A readOnly (writeOnly) property is never required of a request (response): one
             // type serves both, so the generated code requires neither.
@@ -574,6 +762,17 @@ fn normalize_schemas(value: &mut Value) {
                         property.remove("default");
                     }
                 }
+                // A default the generated code does not apply (a property of its own type here;
+                // one naming a type was judged with it, rule 14).
+                for property in properties.values_mut() {
+                    if let Value::Object(own) = property
+                        && !own.contains_key("$ref")
+                        && !own.contains_key("allOf")
+                        && !default_applies(own, &Value::Object(own.clone()))
+                    {
+                        own.remove("default");
+                    }
+                }
             }
             let format = map.get("format").and_then(Value::as_str).map(str::to_owned);
             match map.get("type").and_then(Value::as_str) {
@@ -607,9 +806,14 @@ fn normalize_schemas(value: &mut Value) {
                 _ => {}
             }
             for (key, child) in map.iter_mut() {
-                // Property names and the like are keys, not schemas.
-                if key != "required" && key != "enum" {
-                    normalize_schemas(child);
+                match (key.as_str(), child) {
+                    // Property names are keys, not keywords: each value is a property's schema.
+                    ("properties", Value::Object(properties)) => {
+                        properties.values_mut().for_each(|property| normalize_schema(property, true))
+                    }
+                    // Names and values, not schemas.
+                    ("required" | "enum", _) => {}
+                    (_, child) => normalize_schemas(child),
                 }
             }
         }
@@ -839,6 +1043,29 @@ components:
         let mut optional = emitted();
         optional["components"]["schemas"]["Thing"]["required"] = json!(["a"]);
         assert!(difference(&spec(), &optional).is_some());
+    }
+
+    /// A property naming a read-only type is read-only (rule 14): emitted without it, the
+    /// field would be required of requests, which is a difference; `maximum` beside a string
+    /// and `readOnly: false` say nothing, which is none.
+    #[test]
+    fn how_a_property_is_used_is_compared_through_its_type() {
+        let mut spec = spec();
+        spec["components"]["schemas"]["Links"] =
+            json!({"type": "object", "readOnly": true, "properties": {"href": {"type": "string"}}});
+        spec["components"]["schemas"]["Thing"]["properties"]["links"] = json!({"$ref": "#/components/schemas/Links"});
+        spec["components"]["schemas"]["Thing"]["properties"]["a"]["maximum"] = json!(3);
+        spec["components"]["schemas"]["Thing"]["properties"]["a"]["readOnly"] = json!(false);
+        let mut emitted = emitted();
+        emitted["components"]["schemas"]["Links"] =
+            json!({"type": "object", "properties": {"href": {"type": "string"}}});
+        emitted["components"]["schemas"]["Thing"]["properties"]["links"] =
+            json!({"allOf": [{"$ref": "#/components/schemas/Links"}], "readOnly": true});
+        assert_eq!(difference(&spec, &emitted), None);
+        emitted["components"]["schemas"]["Thing"]["properties"]["links"] =
+            json!({"$ref": "#/components/schemas/Links"});
+        let diff = difference(&spec, &emitted).expect("a difference");
+        assert!(diff.contains("-          readOnly: true"), "{diff}");
     }
 
     #[test]

@@ -246,12 +246,13 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorListResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ConnectorListResponse")]
-        struct ConnectorListResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectorListResponseFields {
             /// The connectors of the page, most recently updated first.
             pub data: ::std::vec::Vec<Connector>,
             pub links: PaginationLinks,
         }
-        ConnectorListResponseObject::deserialize(ObjectOnly(deserializer))
+        __ConnectorListResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// Links (path and query) to pages of the same list; `prev` and `next` are null where there is no such page. An empty list has one, empty, page.
@@ -289,7 +290,8 @@ impl<'de> ::serde::Deserialize<'de> for PaginationLinks {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "PaginationLinks")]
-        struct PaginationLinksObject {
+        #[allow(non_camel_case_types)]
+        struct __PaginationLinksFields {
             /// This page.
             #[serde(rename = "self")]
             pub self_: ::std::string::String,
@@ -302,7 +304,7 @@ impl<'de> ::serde::Deserialize<'de> for PaginationLinks {
             /// The last page.
             pub last: ::std::string::String,
         }
-        PaginationLinksObject::deserialize(ObjectOnly(deserializer))
+        __PaginationLinksFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The body of an update request.
@@ -321,10 +323,11 @@ impl<'de> ::serde::Deserialize<'de> for UpdateConnectorRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "UpdateConnectorRequest")]
-        struct UpdateConnectorRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __UpdateConnectorRequestFields {
             pub connector: ConnectorUpdate,
         }
-        UpdateConnectorRequestObject::deserialize(ObjectOnly(deserializer))
+        __UpdateConnectorRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields to change; those left out keep their values.
@@ -375,7 +378,8 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorUpdate {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ConnectorUpdate")]
-        struct ConnectorUpdateObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectorUpdateFields {
             /// A new name, unique per connector type in the workspace.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(deserialize_with = "read_connector_update_name")]
@@ -398,7 +402,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorUpdate {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         }
-        ConnectorUpdateObject::deserialize(ObjectOnly(deserializer))
+        __ConnectorUpdateFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_connector_update_name<'de, D: ::serde::Deserializer<'de>>(
@@ -469,10 +473,11 @@ impl<'de> ::serde::Deserialize<'de> for CatalogResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CatalogResponse")]
-        struct CatalogResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __CatalogResponseFields {
             pub data: Catalog,
         }
-        CatalogResponseObject::deserialize(ObjectOnly(deserializer))
+        __CatalogResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A discovered catalog.
@@ -498,7 +503,8 @@ impl<'de> ::serde::Deserialize<'de> for Catalog {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "Catalog")]
-        struct CatalogObject {
+        #[allow(non_camel_case_types)]
+        struct __CatalogFields {
             /// The catalog's id, as a string.
             pub id: ::std::string::String,
             /// The resource type; always "catalogs".
@@ -506,7 +512,7 @@ impl<'de> ::serde::Deserialize<'de> for Catalog {
             pub type_: ::std::string::String,
             pub attributes: CatalogAttributes,
         }
-        CatalogObject::deserialize(ObjectOnly(deserializer))
+        __CatalogFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// What a catalog holds.
@@ -536,7 +542,8 @@ impl<'de> ::serde::Deserialize<'de> for CatalogAttributes {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CatalogAttributes")]
-        struct CatalogAttributesObject {
+        #[allow(non_camel_case_types)]
+        struct __CatalogAttributesFields {
             /// The connector the catalog belongs to.
             pub connector_id: i64,
             /// The workspace of the connector.
@@ -545,7 +552,7 @@ impl<'de> ::serde::Deserialize<'de> for CatalogAttributes {
             /// A SHA-256 of the catalog, which changes whenever the catalog does.
             pub catalog_hash: ::std::string::String,
         }
-        CatalogAttributesObject::deserialize(ObjectOnly(deserializer))
+        __CatalogAttributesFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The streams of a catalog.
@@ -566,11 +573,12 @@ impl<'de> ::serde::Deserialize<'de> for StreamCatalog {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "StreamCatalog")]
-        struct StreamCatalogObject {
+        #[allow(non_camel_case_types)]
+        struct __StreamCatalogFields {
             /// The streams, ordered by name.
             pub streams: ::std::vec::Vec<Stream>,
         }
-        StreamCatalogObject::deserialize(ObjectOnly(deserializer))
+        __StreamCatalogFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One stream of a connector: a table or a view a source can read, or a table (or the one stream of an HTTP endpoint) a destination can write.
@@ -621,7 +629,8 @@ impl<'de> ::serde::Deserialize<'de> for Stream {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "Stream")]
-        struct StreamObject {
+        #[allow(non_camel_case_types)]
+        struct __StreamFields {
             /// The stream's name.
             pub name: ::std::string::String,
             /// What a sync does with the stream ("create").
@@ -646,7 +655,7 @@ impl<'de> ::serde::Deserialize<'de> for Stream {
                 ::std::vec::Vec<::std::string::String>,
             >,
         }
-        StreamObject::deserialize(ObjectOnly(deserializer))
+        __StreamFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_stream_url<'de, D: ::serde::Deserializer<'de>>(
@@ -702,7 +711,8 @@ impl<'de> ::serde::Deserialize<'de> for QuerySourceRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "QuerySourceRequest")]
-        struct QuerySourceRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __QuerySourceRequestFields {
             /// A query in the source's language (SQL for a database), one statement.
             pub query: ::std::string::String,
             /// At most this many rows are returned.
@@ -710,7 +720,7 @@ impl<'de> ::serde::Deserialize<'de> for QuerySourceRequest {
             #[serde(deserialize_with = "read_query_source_request_limit")]
             pub limit: i64,
         }
-        QuerySourceRequestObject::deserialize(ObjectOnly(deserializer))
+        __QuerySourceRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The default of `QuerySourceRequest::limit`.
@@ -756,13 +766,14 @@ impl<'de> ::serde::Deserialize<'de> for QuerySourceResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "QuerySourceResponse")]
-        struct QuerySourceResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __QuerySourceResponseFields {
             /// One JSON object per row, keyed by column name.
             pub data: ::std::vec::Vec<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         }
-        QuerySourceResponseObject::deserialize(ObjectOnly(deserializer))
+        __QuerySourceResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A connection specification to try.
@@ -792,7 +803,8 @@ impl<'de> ::serde::Deserialize<'de> for CheckConnectionRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CheckConnectionRequest")]
-        struct CheckConnectionRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __CheckConnectionRequestFields {
             #[serde(rename = "type")]
             pub type_: ConnectorType,
             /// The definition's name, as `connector_name` takes it.
@@ -804,7 +816,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckConnectionRequest {
                 ::serde_json::Value,
             >,
         }
-        CheckConnectionRequestObject::deserialize(ObjectOnly(deserializer))
+        __CheckConnectionRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_check_connection_request_name<'de, D: ::serde::Deserializer<'de>>(
@@ -843,13 +855,14 @@ impl<'de> ::serde::Deserialize<'de> for CheckConnectionResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CheckConnectionResponse")]
-        struct CheckConnectionResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __CheckConnectionResponseFields {
             /// Always "connection_status".
             #[serde(rename = "type")]
             pub type_: ::std::string::String,
             pub connection_status: ConnectionStatus,
         }
-        CheckConnectionResponseObject::deserialize(ObjectOnly(deserializer))
+        __CheckConnectionResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// Whether the connection worked, and what happened.
@@ -871,12 +884,13 @@ impl<'de> ::serde::Deserialize<'de> for ConnectionStatus {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ConnectionStatus")]
-        struct ConnectionStatusObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectionStatusFields {
             pub status: ConnectionStatusValue,
             /// What happened, in words; on failure, why.
             pub message: ::std::string::String,
         }
-        ConnectionStatusObject::deserialize(ObjectOnly(deserializer))
+        __ConnectionStatusFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The outcome of a check.
@@ -934,10 +948,11 @@ impl<'de> ::serde::Deserialize<'de> for CreateConnectorRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CreateConnectorRequest")]
-        struct CreateConnectorRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __CreateConnectorRequestFields {
             pub connector: ConnectorInput,
         }
-        CreateConnectorRequestObject::deserialize(ObjectOnly(deserializer))
+        __CreateConnectorRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields a client gives to create a connector.
@@ -981,7 +996,8 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorInput {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ConnectorInput")]
-        struct ConnectorInputObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectorInputFields {
             /// A name for the connector, unique per connector type in the workspace.
             #[serde(deserialize_with = "read_connector_input_name")]
             pub name: ::std::string::String,
@@ -999,7 +1015,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorInput {
                 ::serde_json::Value,
             >,
         }
-        ConnectorInputObject::deserialize(ObjectOnly(deserializer))
+        __ConnectorInputFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_connector_input_name<'de, D: ::serde::Deserializer<'de>>(
@@ -1060,10 +1076,11 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ConnectorResponse")]
-        struct ConnectorResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectorResponseFields {
             pub data: Connector,
         }
-        ConnectorResponseObject::deserialize(ObjectOnly(deserializer))
+        __ConnectorResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A connector as the API shows it.
@@ -1089,7 +1106,8 @@ impl<'de> ::serde::Deserialize<'de> for Connector {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "Connector")]
-        struct ConnectorObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectorFields {
             /// The connector's id, as a string.
             pub id: ::std::string::String,
             /// The resource type; always "connectors".
@@ -1097,7 +1115,7 @@ impl<'de> ::serde::Deserialize<'de> for Connector {
             pub type_: ::std::string::String,
             pub attributes: ConnectorAttributes,
         }
-        ConnectorObject::deserialize(ObjectOnly(deserializer))
+        __ConnectorFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields of a stored connector.
@@ -1145,7 +1163,8 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorAttributes {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ConnectorAttributes")]
-        struct ConnectorAttributesObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectorAttributesFields {
             /// The connector's name.
             pub name: ::std::string::String,
             /// Free text about the connector; null when none was given.
@@ -1168,7 +1187,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorAttributes {
             /// The URL of the definition's icon.
             pub icon: ::std::string::String,
         }
-        ConnectorAttributesObject::deserialize(ObjectOnly(deserializer))
+        __ConnectorAttributesFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A kind of connector a workspace can create.
@@ -1229,7 +1248,8 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorDefinition {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ConnectorDefinition")]
-        struct ConnectorDefinitionObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectorDefinitionFields {
             /// The value `connector_name` takes for this definition.
             pub name: ::std::string::String,
             /// A human-readable name.
@@ -1257,7 +1277,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorDefinition {
             pub connector_spec: ConnectorSpecification,
             pub capabilities: ConnectorCapabilities,
         }
-        ConnectorDefinitionObject::deserialize(ObjectOnly(deserializer))
+        __ConnectorDefinitionFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// What this server can do with connectors of the definition at run time (not in the published reference). Creating and storing a connector needs none of them.
@@ -1286,7 +1306,8 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorCapabilities {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ConnectorCapabilities")]
-        struct ConnectorCapabilitiesObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectorCapabilitiesFields {
             /// Whether check_connection really connects.
             pub check: bool,
             /// Whether discover lists the connector's streams.
@@ -1294,7 +1315,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorCapabilities {
             /// Whether query_source runs queries.
             pub query: bool,
         }
-        ConnectorCapabilitiesObject::deserialize(ObjectOnly(deserializer))
+        __ConnectorCapabilitiesFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// How a connector of this kind is configured.
@@ -1338,7 +1359,8 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorSpecification {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ConnectorSpecification")]
-        struct ConnectorSpecificationObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectorSpecificationFields {
             /// Where the configuration is documented.
             pub documentation_url: ::std::string::String,
             /// A JSON Schema (draft-07) that every configuration of this kind must satisfy. Fields carrying `multiwoven_secret: true` are secrets.
@@ -1355,7 +1377,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorSpecification {
             /// The query language of a source ("raw_sql", "soql", "ai_ml", ...), when it has one.
             pub connector_query_type: ::std::option::Option<::std::string::String>,
         }
-        ConnectorSpecificationObject::deserialize(ObjectOnly(deserializer))
+        __ConnectorSpecificationFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// How a model's query is written: SQL (`raw_sql`), a table picked from the source (`table_selector`), or a kind this server stores without running yet.
@@ -1442,10 +1464,11 @@ impl<'de> ::serde::Deserialize<'de> for CreateModelRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CreateModelRequest")]
-        struct CreateModelRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __CreateModelRequestFields {
             pub model: ModelInput,
         }
-        CreateModelRequestObject::deserialize(ObjectOnly(deserializer))
+        __CreateModelRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields a client gives to create a model.
@@ -1505,7 +1528,8 @@ impl<'de> ::serde::Deserialize<'de> for ModelInput {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ModelInput")]
-        struct ModelInputObject {
+        #[allow(non_camel_case_types)]
+        struct __ModelInputFields {
             /// A name for the model.
             #[serde(deserialize_with = "read_model_input_name")]
             pub name: ::std::string::String,
@@ -1532,7 +1556,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelInput {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         }
-        ModelInputObject::deserialize(ObjectOnly(deserializer))
+        __ModelInputFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_model_input_name<'de, D: ::serde::Deserializer<'de>>(
@@ -1636,10 +1660,11 @@ impl<'de> ::serde::Deserialize<'de> for UpdateModelRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "UpdateModelRequest")]
-        struct UpdateModelRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __UpdateModelRequestFields {
             pub model: ModelUpdate,
         }
-        UpdateModelRequestObject::deserialize(ObjectOnly(deserializer))
+        __UpdateModelRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields to change; those left out keep their values.
@@ -1702,7 +1727,8 @@ impl<'de> ::serde::Deserialize<'de> for ModelUpdate {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ModelUpdate")]
-        struct ModelUpdateObject {
+        #[allow(non_camel_case_types)]
+        struct __ModelUpdateFields {
             /// A new name.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(deserialize_with = "read_model_update_name")]
@@ -1733,7 +1759,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelUpdate {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         }
-        ModelUpdateObject::deserialize(ObjectOnly(deserializer))
+        __ModelUpdateFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_model_update_name<'de, D: ::serde::Deserializer<'de>>(
@@ -1843,10 +1869,11 @@ impl<'de> ::serde::Deserialize<'de> for ModelResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ModelResponse")]
-        struct ModelResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __ModelResponseFields {
             pub data: Model,
         }
-        ModelResponseObject::deserialize(ObjectOnly(deserializer))
+        __ModelResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One page of models.
@@ -1868,12 +1895,13 @@ impl<'de> ::serde::Deserialize<'de> for ModelListResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ModelListResponse")]
-        struct ModelListResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __ModelListResponseFields {
             /// The models of the page, most recently updated first.
             pub data: ::std::vec::Vec<Model>,
             pub links: PaginationLinks,
         }
-        ModelListResponseObject::deserialize(ObjectOnly(deserializer))
+        __ModelListResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A model as the API shows it.
@@ -1899,7 +1927,8 @@ impl<'de> ::serde::Deserialize<'de> for Model {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "Model")]
-        struct ModelObject {
+        #[allow(non_camel_case_types)]
+        struct __ModelFields {
             /// The model's id, as a string.
             pub id: ::std::string::String,
             /// The resource type; always "models".
@@ -1907,7 +1936,7 @@ impl<'de> ::serde::Deserialize<'de> for Model {
             pub type_: ::std::string::String,
             pub attributes: ModelAttributes,
         }
-        ModelObject::deserialize(ObjectOnly(deserializer))
+        __ModelFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields of a stored model.
@@ -1962,7 +1991,8 @@ impl<'de> ::serde::Deserialize<'de> for ModelAttributes {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ModelAttributes")]
-        struct ModelAttributesObject {
+        #[allow(non_camel_case_types)]
+        struct __ModelAttributesFields {
             /// The model's name.
             pub name: ::std::string::String,
             /// Free text about the model; null when none was given.
@@ -1988,7 +2018,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelAttributes {
             /// When the model was last changed (RFC 3339, UTC).
             pub updated_at: ::chrono::DateTime<::chrono::Utc>,
         }
-        ModelAttributesObject::deserialize(ObjectOnly(deserializer))
+        __ModelAttributesFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One column of a model's query.
@@ -2015,14 +2045,15 @@ impl<'de> ::serde::Deserialize<'de> for ModelColumn {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ModelColumn")]
-        struct ModelColumnObject {
+        #[allow(non_camel_case_types)]
+        struct __ModelColumnFields {
             /// The column's name.
             pub name: ::std::string::String,
             /// Its JSON type (string, integer, number, boolean, object or array).
             #[serde(rename = "type")]
             pub type_: ::std::string::String,
         }
-        ModelColumnObject::deserialize(ObjectOnly(deserializer))
+        __ModelColumnFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The body of a catalog definition.
@@ -2048,13 +2079,14 @@ impl<'de> ::serde::Deserialize<'de> for CreateCatalogRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CreateCatalogRequest")]
-        struct CreateCatalogRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __CreateCatalogRequestFields {
             /// The connector whose catalog this is, in the caller's workspace.
             #[serde(deserialize_with = "read_create_catalog_request_connector_id")]
             pub connector_id: i64,
             pub catalog: CatalogInput,
         }
-        CreateCatalogRequestObject::deserialize(ObjectOnly(deserializer))
+        __CreateCatalogRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_create_catalog_request_connector_id<'de, D: ::serde::Deserializer<'de>>(
@@ -2107,7 +2139,8 @@ impl<'de> ::serde::Deserialize<'de> for CatalogInput {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CatalogInput")]
-        struct CatalogInputObject {
+        #[allow(non_camel_case_types)]
+        struct __CatalogInputFields {
             /// The stream's name; "records" when not given.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(deserialize_with = "read_catalog_input_stream_name")]
@@ -2118,7 +2151,7 @@ impl<'de> ::serde::Deserialize<'de> for CatalogInput {
                 ::serde_json::Value,
             >,
         }
-        CatalogInputObject::deserialize(ObjectOnly(deserializer))
+        __CatalogInputFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_catalog_input_stream_name<'de, D: ::serde::Deserializer<'de>>(
@@ -2413,7 +2446,8 @@ impl<'de> ::serde::Deserialize<'de> for SyncMappingEntry {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncMappingEntry")]
         #[serde(deny_unknown_fields)]
-        struct SyncMappingEntryObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncMappingEntryFields {
             pub mapping_type: SyncMappingType,
             /// The model column, for `standard`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -2431,7 +2465,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncMappingEntry {
             #[serde(deserialize_with = "read_sync_mapping_entry_template")]
             pub template: ::std::option::Option<::std::string::String>,
         }
-        SyncMappingEntryObject::deserialize(ObjectOnly(deserializer))
+        __SyncMappingEntryFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_sync_mapping_entry_from<'de, D: ::serde::Deserializer<'de>>(
@@ -2540,10 +2574,11 @@ impl<'de> ::serde::Deserialize<'de> for CreateSyncRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CreateSyncRequest")]
-        struct CreateSyncRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __CreateSyncRequestFields {
             pub sync: SyncInput,
         }
-        CreateSyncRequestObject::deserialize(ObjectOnly(deserializer))
+        __CreateSyncRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields a client gives to create a sync.
@@ -2624,7 +2659,8 @@ impl<'de> ::serde::Deserialize<'de> for SyncInput {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncInput")]
-        struct SyncInputObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncInputFields {
             /// A name for the sync.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(deserialize_with = "read_sync_input_name")]
@@ -2664,7 +2700,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncInput {
             #[serde(deserialize_with = "read_sync_input_delete_removed_rows")]
             pub delete_removed_rows: ::std::option::Option<bool>,
         }
-        SyncInputObject::deserialize(ObjectOnly(deserializer))
+        __SyncInputFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_sync_input_name<'de, D: ::serde::Deserializer<'de>>(
@@ -2835,10 +2871,11 @@ impl<'de> ::serde::Deserialize<'de> for UpdateSyncRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "UpdateSyncRequest")]
-        struct UpdateSyncRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __UpdateSyncRequestFields {
             pub sync: SyncUpdate,
         }
-        UpdateSyncRequestObject::deserialize(ObjectOnly(deserializer))
+        __UpdateSyncRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields to change; those left out keep their values.
@@ -2936,7 +2973,8 @@ impl<'de> ::serde::Deserialize<'de> for SyncUpdate {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncUpdate")]
-        struct SyncUpdateObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncUpdateFields {
             /// A new name.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(deserialize_with = "read_sync_update_name")]
@@ -2986,7 +3024,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncUpdate {
             #[serde(deserialize_with = "read_sync_update_delete_removed_rows")]
             pub delete_removed_rows: ::std::option::Option<bool>,
         }
-        SyncUpdateObject::deserialize(ObjectOnly(deserializer))
+        __SyncUpdateFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_sync_update_name<'de, D: ::serde::Deserializer<'de>>(
@@ -3177,11 +3215,12 @@ impl<'de> ::serde::Deserialize<'de> for EnableSyncRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "EnableSyncRequest")]
-        struct EnableSyncRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __EnableSyncRequestFields {
             /// True to let the sync run, false to stop it.
             pub enable: bool,
         }
-        EnableSyncRequestObject::deserialize(ObjectOnly(deserializer))
+        __EnableSyncRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One sync, in a JSON:API-style envelope.
@@ -3200,10 +3239,11 @@ impl<'de> ::serde::Deserialize<'de> for SyncResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncResponse")]
-        struct SyncResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncResponseFields {
             pub data: Sync,
         }
-        SyncResponseObject::deserialize(ObjectOnly(deserializer))
+        __SyncResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One page of syncs.
@@ -3225,12 +3265,13 @@ impl<'de> ::serde::Deserialize<'de> for SyncListResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncListResponse")]
-        struct SyncListResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncListResponseFields {
             /// The syncs of the page, most recently updated first.
             pub data: ::std::vec::Vec<Sync>,
             pub links: PaginationLinks,
         }
-        SyncListResponseObject::deserialize(ObjectOnly(deserializer))
+        __SyncListResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A sync as the API shows it.
@@ -3256,7 +3297,8 @@ impl<'de> ::serde::Deserialize<'de> for Sync {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "Sync")]
-        struct SyncObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncFields {
             /// The sync's id, as a string.
             pub id: ::std::string::String,
             /// The resource type; always "syncs".
@@ -3264,7 +3306,7 @@ impl<'de> ::serde::Deserialize<'de> for Sync {
             pub type_: ::std::string::String,
             pub attributes: SyncAttributes,
         }
-        SyncObject::deserialize(ObjectOnly(deserializer))
+        __SyncFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields of a stored sync, with short forms of what it joins.
@@ -3363,7 +3405,8 @@ impl<'de> ::serde::Deserialize<'de> for SyncAttributes {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncAttributes")]
-        struct SyncAttributesObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncAttributesFields {
             /// The sync's name; null when none was given.
             pub name: ::std::option::Option<::std::string::String>,
             /// The source connector.
@@ -3404,7 +3447,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncAttributes {
             /// When the sync was last changed (RFC 3339, UTC).
             pub updated_at: ::chrono::DateTime<::chrono::Utc>,
         }
-        SyncAttributesObject::deserialize(ObjectOnly(deserializer))
+        __SyncAttributesFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A connector in short.
@@ -3435,7 +3478,8 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorSummary {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ConnectorSummary")]
-        struct ConnectorSummaryObject {
+        #[allow(non_camel_case_types)]
+        struct __ConnectorSummaryFields {
             /// The connector's id, as a string.
             pub id: ::std::string::String,
             /// The connector's name.
@@ -3446,7 +3490,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorSummary {
             /// The URL of its definition's icon.
             pub icon: ::std::string::String,
         }
-        ConnectorSummaryObject::deserialize(ObjectOnly(deserializer))
+        __ConnectorSummaryFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A model in short.
@@ -3471,14 +3515,15 @@ impl<'de> ::serde::Deserialize<'de> for ModelSummary {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ModelSummary")]
-        struct ModelSummaryObject {
+        #[allow(non_camel_case_types)]
+        struct __ModelSummaryFields {
             /// The model's id, as a string.
             pub id: ::std::string::String,
             /// The model's name.
             pub name: ::std::string::String,
             pub query_type: ModelQueryType,
         }
-        ModelSummaryObject::deserialize(ObjectOnly(deserializer))
+        __ModelSummaryFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The body of a manual run request.
@@ -3497,10 +3542,11 @@ impl<'de> ::serde::Deserialize<'de> for StartSyncRunRequest {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "StartSyncRunRequest")]
-        struct StartSyncRunRequestObject {
+        #[allow(non_camel_case_types)]
+        struct __StartSyncRunRequestFields {
             pub schedule_sync: ScheduleSync,
         }
-        StartSyncRunRequestObject::deserialize(ObjectOnly(deserializer))
+        __StartSyncRunRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// Which sync to run.
@@ -3523,12 +3569,13 @@ impl<'de> ::serde::Deserialize<'de> for ScheduleSync {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ScheduleSync")]
-        struct ScheduleSyncObject {
+        #[allow(non_camel_case_types)]
+        struct __ScheduleSyncFields {
             /// The sync, in the caller's workspace.
             #[serde(deserialize_with = "read_schedule_sync_sync_id")]
             pub sync_id: i64,
         }
-        ScheduleSyncObject::deserialize(ObjectOnly(deserializer))
+        __ScheduleSyncFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_schedule_sync_sync_id<'de, D: ::serde::Deserializer<'de>>(
@@ -3638,10 +3685,11 @@ impl<'de> ::serde::Deserialize<'de> for SyncRunResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncRunResponse")]
-        struct SyncRunResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncRunResponseFields {
             pub data: SyncRun,
         }
-        SyncRunResponseObject::deserialize(ObjectOnly(deserializer))
+        __SyncRunResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One page of runs.
@@ -3663,12 +3711,13 @@ impl<'de> ::serde::Deserialize<'de> for SyncRunListResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncRunListResponse")]
-        struct SyncRunListResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncRunListResponseFields {
             /// The runs of the page, newest first.
             pub data: ::std::vec::Vec<SyncRun>,
             pub links: PaginationLinks,
         }
-        SyncRunListResponseObject::deserialize(ObjectOnly(deserializer))
+        __SyncRunListResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A run as the API shows it.
@@ -3694,7 +3743,8 @@ impl<'de> ::serde::Deserialize<'de> for SyncRun {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncRun")]
-        struct SyncRunObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncRunFields {
             /// The run's id, as a string.
             pub id: ::std::string::String,
             /// The resource type; always "sync_runs".
@@ -3702,7 +3752,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRun {
             pub type_: ::std::string::String,
             pub attributes: SyncRunAttributes,
         }
-        SyncRunObject::deserialize(ObjectOnly(deserializer))
+        __SyncRunFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The fields of a run.
@@ -3764,7 +3814,8 @@ impl<'de> ::serde::Deserialize<'de> for SyncRunAttributes {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncRunAttributes")]
-        struct SyncRunAttributesObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncRunAttributesFields {
             /// The sync the run belongs to.
             pub sync_id: i64,
             /// The workspace of the sync.
@@ -3793,7 +3844,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRunAttributes {
             /// When the run last changed (RFC 3339, UTC).
             pub updated_at: ::chrono::DateTime<::chrono::Utc>,
         }
-        SyncRunAttributesObject::deserialize(ObjectOnly(deserializer))
+        __SyncRunAttributesFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// Whether a record was written.
@@ -3900,12 +3951,13 @@ impl<'de> ::serde::Deserialize<'de> for SyncRecordListResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncRecordListResponse")]
-        struct SyncRecordListResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncRecordListResponseFields {
             /// The records of the page, oldest first.
             pub data: ::std::vec::Vec<SyncRecord>,
             pub links: PaginationLinks,
         }
-        SyncRecordListResponseObject::deserialize(ObjectOnly(deserializer))
+        __SyncRecordListResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// A record as the API shows it.
@@ -3931,7 +3983,8 @@ impl<'de> ::serde::Deserialize<'de> for SyncRecord {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncRecord")]
-        struct SyncRecordObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncRecordFields {
             /// The record's id, as a string.
             pub id: ::std::string::String,
             /// The resource type; always "sync_records".
@@ -3939,7 +3992,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRecord {
             pub type_: ::std::string::String,
             pub attributes: SyncRecordAttributes,
         }
-        SyncRecordObject::deserialize(ObjectOnly(deserializer))
+        __SyncRecordFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One row a run wrote or failed to write.
@@ -3983,7 +4036,8 @@ impl<'de> ::serde::Deserialize<'de> for SyncRecordAttributes {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncRecordAttributes")]
-        struct SyncRecordAttributesObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncRecordAttributesFields {
             /// The sync.
             pub sync_id: i64,
             /// The run.
@@ -4001,7 +4055,7 @@ impl<'de> ::serde::Deserialize<'de> for SyncRecordAttributes {
             /// When the record last changed (RFC 3339, UTC).
             pub updated_at: ::chrono::DateTime<::chrono::Utc>,
         }
-        SyncRecordAttributesObject::deserialize(ObjectOnly(deserializer))
+        __SyncRecordAttributesFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The mapping types a sync may use, in an envelope.
@@ -4020,10 +4074,11 @@ impl<'de> ::serde::Deserialize<'de> for SyncConfigurationsResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncConfigurationsResponse")]
-        struct SyncConfigurationsResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncConfigurationsResponseFields {
             pub data: SyncConfigurationsData,
         }
-        SyncConfigurationsResponseObject::deserialize(ObjectOnly(deserializer))
+        __SyncConfigurationsResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The configurations on offer.
@@ -4042,10 +4097,11 @@ impl<'de> ::serde::Deserialize<'de> for SyncConfigurationsData {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncConfigurationsData")]
-        struct SyncConfigurationsDataObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncConfigurationsDataFields {
             pub configurations: SyncConfigurations,
         }
-        SyncConfigurationsDataObject::deserialize(ObjectOnly(deserializer))
+        __SyncConfigurationsDataFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The configurations of a sync's mapping.
@@ -4064,10 +4120,11 @@ impl<'de> ::serde::Deserialize<'de> for SyncConfigurations {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "SyncConfigurations")]
-        struct SyncConfigurationsObject {
+        #[allow(non_camel_case_types)]
+        struct __SyncConfigurationsFields {
             pub catalog_mapping_types: CatalogMappingTypes,
         }
-        SyncConfigurationsObject::deserialize(ObjectOnly(deserializer))
+        __SyncConfigurationsFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// What each mapping type takes.
@@ -4095,7 +4152,8 @@ impl<'de> ::serde::Deserialize<'de> for CatalogMappingTypes {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CatalogMappingTypes")]
-        struct CatalogMappingTypesObject {
+        #[allow(non_camel_case_types)]
+        struct __CatalogMappingTypesFields {
             /// A standard entry takes a model column; it has no options (empty).
             pub standard: ::std::string::String,
             /// The types of value a static entry may hold, by name.
@@ -4106,7 +4164,7 @@ impl<'de> ::serde::Deserialize<'de> for CatalogMappingTypes {
             >,
             pub template: TemplateOptions,
         }
-        CatalogMappingTypesObject::deserialize(ObjectOnly(deserializer))
+        __CatalogMappingTypesFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// What a template entry may use.
@@ -4134,7 +4192,8 @@ impl<'de> ::serde::Deserialize<'de> for TemplateOptions {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "TemplateOptions")]
-        struct TemplateOptionsObject {
+        #[allow(non_camel_case_types)]
+        struct __TemplateOptionsFields {
             /// The variables a template may name, besides the row's columns.
             pub variable: ::std::collections::BTreeMap<
                 ::std::string::String,
@@ -4146,7 +4205,7 @@ impl<'de> ::serde::Deserialize<'de> for TemplateOptions {
                 MappingOption,
             >,
         }
-        TemplateOptionsObject::deserialize(ObjectOnly(deserializer))
+        __TemplateOptionsFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One option of a mapping type.
@@ -4171,14 +4230,15 @@ impl<'de> ::serde::Deserialize<'de> for MappingOption {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "MappingOption")]
-        struct MappingOptionObject {
+        #[allow(non_camel_case_types)]
+        struct __MappingOptionFields {
             /// The option's kind or value type.
             #[serde(rename = "type")]
             pub type_: ::std::string::String,
             /// What it does.
             pub description: ::std::string::String,
         }
-        MappingOptionObject::deserialize(ObjectOnly(deserializer))
+        __MappingOptionFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The one shape of every error this API answers, in the style of JSON:API.
@@ -4201,11 +4261,12 @@ impl<'de> ::serde::Deserialize<'de> for ErrorResponse {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ErrorResponse")]
-        struct ErrorResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __ErrorResponseFields {
             /// What went wrong; at least one entry.
             pub errors: ::std::vec::Vec<ErrorObject>,
         }
-        ErrorResponseObject::deserialize(ObjectOnly(deserializer))
+        __ErrorResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// One thing that went wrong.
@@ -4238,7 +4299,8 @@ impl<'de> ::serde::Deserialize<'de> for ErrorObject {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ErrorObject")]
-        struct ErrorObjectObject {
+        #[allow(non_camel_case_types)]
+        struct __ErrorObjectFields {
             /// The HTTP status code of the response.
             pub status: i64,
             /// A short summary of the kind of problem, the same for every occurrence.
@@ -4249,7 +4311,7 @@ impl<'de> ::serde::Deserialize<'de> for ErrorObject {
             #[serde(deserialize_with = "read_error_object_source")]
             pub source: ::std::option::Option<ErrorSource>,
         }
-        ErrorObjectObject::deserialize(ObjectOnly(deserializer))
+        __ErrorObjectFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_error_object_source<'de, D: ::serde::Deserializer<'de>>(
@@ -4291,7 +4353,8 @@ impl<'de> ::serde::Deserialize<'de> for ErrorSource {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ErrorSource")]
-        struct ErrorSourceObject {
+        #[allow(non_camel_case_types)]
+        struct __ErrorSourceFields {
             /// A JSON Pointer (RFC 6901) into the request body.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(deserialize_with = "read_error_source_pointer")]
@@ -4305,7 +4368,7 @@ impl<'de> ::serde::Deserialize<'de> for ErrorSource {
             #[serde(deserialize_with = "read_error_source_header")]
             pub header: ::std::option::Option<::std::string::String>,
         }
-        ErrorSourceObject::deserialize(ObjectOnly(deserializer))
+        __ErrorSourceFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_error_source_pointer<'de, D: ::serde::Deserializer<'de>>(

@@ -86,7 +86,8 @@ impl<'de> ::serde::Deserialize<'de> for Thing {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "Thing")]
-        struct ThingObject {
+        #[allow(non_camel_case_types)]
+        struct __ThingFields {
             pub id: i64,
             pub name: ::std::string::String,
             pub created_at: ::chrono::DateTime<::chrono::Utc>,
@@ -139,7 +140,7 @@ impl<'de> ::serde::Deserialize<'de> for Thing {
                 ::serde_json::Value,
             >,
         }
-        ThingObject::deserialize(ObjectOnly(deserializer))
+        __ThingFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_thing_born_on<'de, D: ::serde::Deserializer<'de>>(
@@ -293,12 +294,13 @@ impl<'de> ::serde::Deserialize<'de> for ThingNested {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ThingNested")]
-        struct ThingNestedObject {
+        #[allow(non_camel_case_types)]
+        struct __ThingNestedFields {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(deserialize_with = "read_thing_nested_deeper")]
             pub deeper: ::std::option::Option<ThingNestedDeeper>,
         }
-        ThingNestedObject::deserialize(ObjectOnly(deserializer))
+        __ThingNestedFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_thing_nested_deeper<'de, D: ::serde::Deserializer<'de>>(
@@ -320,11 +322,12 @@ impl<'de> ::serde::Deserialize<'de> for ThingNestedDeeper {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ThingNestedDeeper")]
-        struct ThingNestedDeeperObject {
+        #[allow(non_camel_case_types)]
+        struct __ThingNestedDeeperFields {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             pub value: ::std::option::Option<::std::string::String>,
         }
-        ThingNestedDeeperObject::deserialize(ObjectOnly(deserializer))
+        __ThingNestedDeeperFields::deserialize(ObjectOnly(deserializer))
     }
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
@@ -346,7 +349,8 @@ impl<'de> ::serde::Deserialize<'de> for ThingPointsItem {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "ThingPointsItem")]
-        struct ThingPointsItemObject {
+        #[allow(non_camel_case_types)]
+        struct __ThingPointsItemFields {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(deserialize_with = "read_thing_points_item_x")]
             pub x: ::std::option::Option<f64>,
@@ -354,7 +358,7 @@ impl<'de> ::serde::Deserialize<'de> for ThingPointsItem {
             #[serde(deserialize_with = "read_thing_points_item_y")]
             pub y: ::std::option::Option<f64>,
         }
-        ThingPointsItemObject::deserialize(ObjectOnly(deserializer))
+        __ThingPointsItemFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_thing_points_item_x<'de, D: ::serde::Deserializer<'de>>(
@@ -428,11 +432,12 @@ impl<'de> ::serde::Deserialize<'de> for Touch {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "Touch")]
-        struct TouchObject {
+        #[allow(non_camel_case_types)]
+        struct __TouchFields {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             pub at: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
         }
-        TouchObject::deserialize(ObjectOnly(deserializer))
+        __TouchFields::deserialize(ObjectOnly(deserializer))
     }
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
@@ -447,10 +452,11 @@ impl<'de> ::serde::Deserialize<'de> for Problem {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "Problem")]
-        struct ProblemObject {
+        #[allow(non_camel_case_types)]
+        struct __ProblemFields {
             pub message: ::std::string::String,
         }
-        ProblemObject::deserialize(ObjectOnly(deserializer))
+        __ProblemFields::deserialize(ObjectOnly(deserializer))
     }
 }
 #[derive(
@@ -512,7 +518,8 @@ impl<'de> ::serde::Deserialize<'de> for GetThingsResponse {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "GetThingsResponse")]
         #[serde(deny_unknown_fields)]
-        struct GetThingsResponseObject {
+        #[allow(non_camel_case_types)]
+        struct __GetThingsResponseFields {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(deserialize_with = "read_get_things_response_data")]
             pub data: ::std::option::Option<::std::vec::Vec<Thing>>,
@@ -520,7 +527,7 @@ impl<'de> ::serde::Deserialize<'de> for GetThingsResponse {
             #[serde(deserialize_with = "read_get_things_response_links")]
             pub links: ::std::option::Option<GetThingsResponseLinks>,
         }
-        GetThingsResponseObject::deserialize(ObjectOnly(deserializer))
+        __GetThingsResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_get_things_response_data<'de, D: ::serde::Deserializer<'de>>(
@@ -552,11 +559,12 @@ impl<'de> ::serde::Deserialize<'de> for GetThingsResponseLinks {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "GetThingsResponseLinks")]
-        struct GetThingsResponseLinksObject {
+        #[allow(non_camel_case_types)]
+        struct __GetThingsResponseLinksFields {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
             pub next: ::std::option::Option<::std::string::String>,
         }
-        GetThingsResponseLinksObject::deserialize(ObjectOnly(deserializer))
+        __GetThingsResponseLinksFields::deserialize(ObjectOnly(deserializer))
     }
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
@@ -571,10 +579,11 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBody {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CreateThingBody")]
-        struct CreateThingBodyObject {
+        #[allow(non_camel_case_types)]
+        struct __CreateThingBodyFields {
             pub thing: CreateThingBodyThing,
         }
-        CreateThingBodyObject::deserialize(ObjectOnly(deserializer))
+        __CreateThingBodyFields::deserialize(ObjectOnly(deserializer))
     }
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
@@ -605,7 +614,8 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBodyThing {
     ) -> ::std::result::Result<Self, D::Error> {
         #[derive(::serde::Deserialize)]
         #[serde(remote = "CreateThingBodyThing")]
-        struct CreateThingBodyThingObject {
+        #[allow(non_camel_case_types)]
+        struct __CreateThingBodyThingFields {
             #[serde(deserialize_with = "read_create_thing_body_thing_name")]
             pub name: ::std::string::String,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -622,7 +632,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBodyThing {
                 >,
             >,
         }
-        CreateThingBodyThingObject::deserialize(ObjectOnly(deserializer))
+        __CreateThingBodyThingFields::deserialize(ObjectOnly(deserializer))
     }
 }
 fn read_create_thing_body_thing_name<'de, D: ::serde::Deserializer<'de>>(

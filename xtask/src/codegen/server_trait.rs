@@ -65,6 +65,7 @@ fn param_struct(
             read_only: false,
             write_only: false,
             boxed: false,
+            items_description: None,
         };
         field_tokens(&field, &name.to_string(), TypePath::Module(&layout.types))
     });

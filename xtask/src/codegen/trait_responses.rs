@@ -21,7 +21,7 @@ use quote::{format_ident, quote};
 
 use super::Layout;
 use super::model::{MediaKind, Operation, Param, Response, Status, distinct_bodies};
-use super::types::{TypePath, rust_type, schema_type};
+use super::types::{TypePath, constraint_attrs, rust_type, schema_type};
 
 /// dropshot's own response type, where it describes the operation's one response exactly.
 fn plain_response(op: &Operation, types: TypePath<'_>) -> Option<TokenStream> {
@@ -165,14 +165,18 @@ fn headers_struct(
         let ty = rust_type(&h.ty, types);
         let with = schema_type(&h.ty, types).to_string().replace(' ', "");
         let wire = &h.name;
-        let doc = h.description.as_ref().map(|d| quote!(#[doc = #d]));
+        // The description as written (a doc comment alone would be reflowed by schemars), and
+        // the bounds schemars can state.
+        let doc = h.description.as_ref().map(|d| quote!(#[doc = #d] #[schemars(description = #d)]));
+        let bounds = constraint_attrs(&h.constraints);
         if h.required {
-            quote!(#doc #[serde(rename = #wire)] #[schemars(with = #with)] pub #ident: #ty,)
+            quote!(#doc #[serde(rename = #wire)] #[schemars(with = #with)] #bounds pub #ident: #ty,)
         } else {
             quote! {
                 #doc
                 #[serde(rename = #wire, default, skip_serializing_if = "::std::option::Option::is_none")]
                 #[schemars(with = #with)]
+                #bounds
                 pub #ident: ::std::option::Option<#ty>,
             }
         }

@@ -185,9 +185,22 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
         _ => quote!(),
     };
     let mut schema_fn = None;
-    let schema_attrs = if field.constraints.needs_schema_fn() || field.read_only || field.write_only {
+    let needs_schema_fn =
+        field.constraints.needs_schema_fn() || field.read_only || field.write_only || field.items_description.is_some();
+    let schema_attrs = if needs_schema_fn {
         let function = format!("schema_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
-        let keywords = schema_keywords(&field.constraints, field.read_only, field.write_only);
+        let mut keywords = schema_keywords(&field.constraints, field.read_only, field.write_only);
+        if let Some(description) = &field.items_description {
+            keywords.extend(quote! {
+                if let ::std::option::Option::Some(array) = &mut schema.array {
+                    if let ::std::option::Option::Some(::schemars::schema::SingleOrVec::Single(items)) = &mut array.items {
+                        if let ::schemars::schema::Schema::Object(items) = items.as_mut() {
+                            items.metadata().description = ::std::option::Option::Some(#description.to_owned());
+                        }
+                    }
+                }
+            });
+        }
         let (attribute, function) = schema_function(&function, &described, keywords);
         schema_fn = Some(function);
         attribute
@@ -532,6 +545,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                 read_only: false,
                 write_only: false,
                 boxed: false,
+                items_description: None,
             };
             let checks = bounds_check(&as_field, TypePath::Local).map(|checks| {
                 if *nullable {
@@ -591,7 +605,9 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                     pub additional_properties: #map,
                 }
             });
-            let object = format_ident!("{}Object", def.name);
+            // A local name no generated type can have (they never hold `__`): the fields may
+            // name any type of the spec, `…Object` included.
+            let object = format_ident!("__{}Fields", def.name);
             let remote = def.name.clone();
             let object_fields = without_schemars_attributes(quote!(#(#fields)* #extra));
             // schemars loses a typed `additionalProperties` when it flattens the map into the
@@ -656,6 +672,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                         #[derive(::serde::Deserialize)]
                         #[serde(remote = #remote)]
                         #deny
+                        #[allow(non_camel_case_types)]
                         struct #object {
                             #object_fields
                         }

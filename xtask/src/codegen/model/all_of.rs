@@ -32,7 +32,43 @@ pub fn single_reference(schema: &Value) -> Option<&str> {
     let [part] = object.get("allOf")?.as_array()?.as_slice() else { return None };
     let reference = part.get("$ref")?.as_str()?;
     let only_ref = part.as_object().is_some_and(|p| p.len() == 1);
-    (only_ref && object.keys().all(|k| k == "allOf" || is_own_annotation(k))).then_some(reference)
+    // `readOnly`/`writeOnly` beside it say how the property holding the type is used.
+    let beside = |k: &str| k == "allOf" || k == "readOnly" || k == "writeOnly" || is_own_annotation(k);
+    (only_ref && object.keys().all(|k| beside(k))).then_some(reference)
+}
+
+/// What a property that refers to a type (`$ref`, or an `allOf` of one `$ref`) says of its
+/// value beside the type: the `readOnly`, `writeOnly`, `nullable` and `default` of the schema
+/// it names, overridden by its own. OpenAPI 3.0 ignores
+/// keywords beside a `$ref`, but authors write them meaning them (and 3.1 honours them); a
+/// named schema's `readOnly` or `nullable` says what every property of that type is (a struct
+/// or a `oneOf` enum cannot be "nullable" itself: the field holding it is an `Option`). `None` when the
+/// property is no reference. The generators and the round-trip normaliser both read it here.
+pub fn reference_annotations<'v>(
+    property: &Value,
+    resolve: &dyn Fn(&str) -> Option<&'v Value>,
+) -> Option<Map<String, Value>> {
+    let reference = property.get("$ref").and_then(Value::as_str).or_else(|| single_reference(property))?;
+    let mut annotations = Map::new();
+    if let Some(target) = resolve(reference).and_then(Value::as_object) {
+        for keyword in ["readOnly", "writeOnly", "nullable", "default"] {
+            // A newtype or enum carries its own nullability; a struct or a `oneOf` cannot.
+            let held_by_holder = ["properties", "oneOf", "anyOf"].iter().any(|k| target.contains_key(*k));
+            if keyword == "nullable" && !held_by_holder {
+                continue;
+            }
+            if let Some(value) = target.get(keyword) {
+                annotations.insert(keyword.to_owned(), value.clone());
+            }
+        }
+    }
+    for keyword in ["readOnly", "writeOnly", "nullable", "default"] {
+        if let Some(value) = property.get(keyword) {
+            annotations.insert(keyword.to_owned(), value.clone());
+        }
+    }
+    annotations.retain(|keyword, value| keyword == "default" || *value == Value::Bool(true));
+    Some(annotations)
 }
 
 /// `schema` with its `allOf` merged away (recursively through referenced parts).

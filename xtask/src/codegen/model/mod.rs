@@ -37,10 +37,12 @@ mod schemas;
 #[cfg(test)]
 mod tests;
 
-pub use all_of::{distribute as distribute_alternatives, merge as merge_all_of, single_reference};
+pub use all_of::{
+    distribute as distribute_alternatives, merge as merge_all_of, reference_annotations, single_reference,
+};
 pub use build::{load, parse_document};
 pub use naming::{derived_operation_id, first_free, follow_component_ref, is_semver, pointer_token, rust_field_name};
-pub use schemas::{is_ecma_pattern, is_named_kind};
+pub use schemas::{enum_kind, is_ecma_pattern, is_named_kind, keyword_applies};
 
 /// The whole API, as the generators see it.
 #[derive(Debug, Clone)]
@@ -150,6 +152,9 @@ pub struct Field {
     pub required: bool,
     pub nullable: bool,
     pub description: Option<String>,
+    /// The description of the items of an array field whose items have no type of their own
+    /// (a `Vec<String>` cannot carry one).
+    pub items_description: Option<String>,
     pub constraints: Constraints,
     /// The value an absent optional field takes.
     pub default: Option<DefaultValue>,

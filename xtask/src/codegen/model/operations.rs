@@ -288,8 +288,9 @@ impl<'a> Builder<'a> {
         }
         let schema_location = format!("{}/schema", join(&format!("{location}/content"), media_type));
         let ty = match (kind, media.get("schema")) {
+            // A bounded inline body (an array with `maxItems`, say) is a newtype that checks it.
             (MediaKind::Json | MediaKind::Form, Some(schema)) => {
-                self.type_ref(schema, inline_name, &schema_location)?
+                self.held_type_ref(schema, inline_name, &schema_location)?
             }
             (MediaKind::Json, None) => TypeRef::Any,
             (MediaKind::Form, None) => bail!("{schema_location}: a form body needs a schema"),

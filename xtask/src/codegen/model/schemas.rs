@@ -16,6 +16,12 @@ use super::{
 };
 
 impl<'a> Builder<'a> {
+    /// What a property that refers to a type says beside it (see [`all_of::reference_annotations`]).
+    fn reference_annotations(&self, property: &Value, location: &str) -> Option<serde_json::Map<String, Value>> {
+        let resolve = |reference: &str| self.resolve_ref(reference, location).ok().map(|(_, schema)| schema);
+        all_of::reference_annotations(property, &resolve)
+    }
+
     /// `schema` with its `allOf` merged (see [`all_of`]).
     pub(super) fn merged(&mut self, schema: &Value, location: &str) -> Result<Value> {
         let mut warnings = Vec::new();
@@ -131,6 +137,16 @@ impl<'a> Builder<'a> {
                 }
                 let inline_name = format!("{name}{}", property.to_pascal_case());
                 let ty = self.type_ref(property_schema, &inline_name, &property_location)?;
+                // How the property is used (readOnly, writeOnly): its own word, the type's it
+                // names, or what its `allOf` parts say together.
+                let usage = match self.reference_annotations(property_schema, &property_location) {
+                    Some(annotations) => Value::Object(annotations),
+                    None if property_schema.get("allOf").is_some() => {
+                        self.merged(property_schema, &property_location)?
+                    }
+                    None => property_schema.clone(),
+                };
+                let flag = |keyword: &str| usage.get(keyword).and_then(Value::as_bool).unwrap_or(false);
                 let default = self.default_value(
                     property_schema,
                     &ty,
@@ -140,12 +156,18 @@ impl<'a> Builder<'a> {
                 // A named type carries its own description; one beside a $ref is ignored by
                 // OpenAPI 3.0 anyway.
                 let is_named = matches!(ty, TypeRef::Named(_));
+                let items_description = match &ty {
+                    TypeRef::Array(item) if !matches!(**item, TypeRef::Named(_)) => {
+                        usage.pointer("/items/description").and_then(Value::as_str).map(str::to_owned)
+                    }
+                    _ => None,
+                };
                 fields.push(Field {
                     name: property.clone(),
                     rust_name,
                     ty,
                     required: required.contains(&property.as_str()),
-                    nullable: property_schema.get("nullable").and_then(Value::as_bool).unwrap_or(false),
+                    nullable: flag("nullable"),
                     description: if is_named {
                         None
                     } else {
@@ -155,12 +177,13 @@ impl<'a> Builder<'a> {
                     constraints: if is_named {
                         Constraints::default()
                     } else {
-                        constraints(property_schema, &property_location)?
+                        constraints(&usage, &property_location)?
                     },
                     default,
-                    read_only: property_schema.get("readOnly").and_then(Value::as_bool).unwrap_or(false),
-                    write_only: property_schema.get("writeOnly").and_then(Value::as_bool).unwrap_or(false),
+                    read_only: flag("readOnly"),
+                    write_only: flag("writeOnly"),
                     boxed: false,
+                    items_description,
                 });
             }
             let (deny_unknown_fields, extra_properties) = match schema.get("additionalProperties") {
@@ -170,7 +193,7 @@ impl<'a> Builder<'a> {
                 Some(Value::Object(value_schema)) if value_schema.is_empty() => (false, Some(TypeRef::Any)),
                 Some(value_schema) => {
                     let at = join(location, "additionalProperties");
-                    (false, Some(self.type_ref(value_schema, &format!("{name}Value"), &at)?))
+                    (false, Some(self.held_type_ref(value_schema, &format!("{name}Value"), &at)?))
                 }
             };
             TypeKind::Struct { fields, deny_unknown_fields, extra_properties }
@@ -214,6 +237,12 @@ impl<'a> Builder<'a> {
         for (index, alternative) in alternatives.iter().enumerate() {
             let here = format!("{at}/{index}");
             let kind = self.json_kind(alternative, &here)?;
+            if is_named_kind(alternative) && alternative.get("nullable") == Some(&Value::Bool(true)) {
+                self.warnings.push(format!(
+                    "{here}/nullable: an alternative's own nullability is not kept (its type is a struct); the \
+                     generated type does not take null: write `nullable` on the schema that holds the `{keyword}`"
+                ));
+            }
             let rust_name = match (alternative.get("title").and_then(Value::as_str), alternative.get("$ref")) {
                 (Some(title), _) => pascal_ident(title),
                 (None, Some(Value::String(reference))) => self.named_ref(reference, &here)?,
@@ -361,7 +390,9 @@ impl<'a> Builder<'a> {
             self.define(&name, &name, schema, location)?;
             return Ok(TypeRef::Named(name));
         }
-        let type_name = schema.get("type").and_then(Value::as_str);
+        // `items` without a `type` make an array, as everywhere else in the model.
+        let type_name =
+            schema.get("type").and_then(Value::as_str).or_else(|| schema.get("items").is_some().then_some("array"));
         let format = schema.get("format").and_then(Value::as_str);
         if type_name.is_none() && schema.as_object().is_some_and(|o| o.keys().all(|k| is_annotation(k))) {
             return Ok(TypeRef::Any);
@@ -436,21 +467,26 @@ impl<'a> Builder<'a> {
         required: bool,
         location: &str,
     ) -> Result<Option<DefaultValue>> {
-        let resolved;
-        let schema = match schema.get("$ref").and_then(Value::as_str) {
-            Some(reference) => {
-                resolved = self.resolve_ref(reference, location)?.1;
-                resolved
+        // A reference's default and nullability are what it says beside the type, or the type's.
+        let (schema, stated) = match self.reference_annotations(schema, location) {
+            Some(annotations) => {
+                let reference = schema.get("$ref").and_then(Value::as_str).or_else(|| all_of::single_reference(schema));
+                let target = self.resolve_ref(reference.expect("a reference"), location)?.1;
+                (target, Value::Object(annotations))
             }
-            None => schema,
+            None => (schema, schema.clone()),
         };
-        let Some(value) = schema.get("default") else { return Ok(None) };
+        let Some(value) = stated.get("default") else { return Ok(None) };
         let ignored = |why: &str| format!("{location}/default: {why}; the generated code ignores it");
         if required {
             self.warnings.push(ignored("a required value never takes its default"));
             return Ok(None);
         }
-        if schema.get("nullable").and_then(Value::as_bool) == Some(true) {
+        if stated.get("readOnly").and_then(Value::as_bool) == Some(true) {
+            self.warnings.push(ignored("a readOnly value is never read, so its default never applies"));
+            return Ok(None);
+        }
+        if stated.get("nullable").and_then(Value::as_bool) == Some(true) {
             self.warnings.push(ignored("an absent nullable value reads as null, not as a default"));
             return Ok(None);
         }
@@ -483,10 +519,13 @@ impl<'a> Builder<'a> {
     }
 
     /// The type of a schema held in an array, a map or a `oneOf`, where no field carries its
-    /// constraints: an inline schema with constraints becomes a newtype that checks them.
+    /// constraints: an inline schema with constraints becomes a newtype that checks them, and a
+    /// nullable one a newtype that admits null.
     pub(super) fn held_type_ref(&mut self, schema: &Value, inline_name: &str, location: &str) -> Result<TypeRef> {
         let plain = schema.get("$ref").is_some() || all_of::single_reference(schema).is_some() || is_named_kind(schema);
-        if !plain && schema.is_object() && !constraints(schema, location)?.is_empty() {
+        // A nullable item or value needs a type that admits null: a newtype of an `Option`.
+        let nullable = schema.get("nullable") == Some(&Value::Bool(true));
+        if !plain && schema.is_object() && (nullable || !constraints(schema, location)?.is_empty()) {
             let name = self.claim_free(inline_name, location);
             self.define(&name, &name, schema, location)?;
             return Ok(TypeRef::Named(name));
@@ -608,19 +647,38 @@ pub(super) fn patterns_the_client_skips(value: &Value, location: &str, found: &m
     }
 }
 
+/// Whether a validation keyword says anything of a value of JSON type `ty`: each keyword
+/// constrains values of its own type and lets the others pass (JSON Schema), so a `maximum`
+/// beside `type: string` checks nothing. The generators and the round-trip normaliser both
+/// ask here.
+pub fn keyword_applies(keyword: &str, ty: &str) -> bool {
+    let types: &[&str] = match keyword {
+        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => &["integer", "number"],
+        "minLength" | "maxLength" | "pattern" => &["string"],
+        "minItems" | "maxItems" | "uniqueItems" => &["array"],
+        "minProperties" | "maxProperties" => &["object"],
+        _ => return true,
+    };
+    types.contains(&ty)
+}
+
 pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints> {
-    let number = |key: &str| schema.get(key).and_then(Value::as_f64);
+    // (`items` without a `type` make an array, as in `type_ref`.)
+    let declared =
+        schema.get("type").and_then(Value::as_str).or_else(|| schema.get("items").is_some().then_some("array"));
+    // A keyword of another type than the declared one checks nothing.
+    let stated = |key: &str| schema.get(key).filter(|_| declared.is_none_or(|ty| keyword_applies(key, ty)));
+    let number = |key: &str| stated(key).and_then(Value::as_f64);
     let count = |key: &str| -> Result<Option<u64>> {
-        schema
-            .get(key)
+        stated(key)
             .map(|v| v.as_u64().with_context(|| format!("{location}/{key}: must be a non-negative integer")))
             .transpose()
     };
-    let is_array = schema.get("type").and_then(Value::as_str) == Some("array");
+    let is_array = declared == Some("array");
     let (min_length, max_length) =
         if is_array { (count("minItems")?, count("maxItems")?) } else { (count("minLength")?, count("maxLength")?) };
-    let flag = |key: &str| schema.get(key).and_then(Value::as_bool).unwrap_or(false);
-    let pattern = schema.get("pattern").and_then(Value::as_str).map(str::to_owned);
+    let flag = |key: &str| stated(key).and_then(Value::as_bool).unwrap_or(false);
+    let pattern = stated("pattern").and_then(Value::as_str).map(str::to_owned);
     if let Some(pattern) = &pattern {
         regex::Regex::new(pattern).map_err(|e| {
             anyhow::anyhow!(
@@ -668,7 +726,7 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
 
 /// The type of an enum's values when its schema has no `type`: all strings, all integers or
 /// all numbers (`null` aside).
-fn enum_kind(values: &Value) -> Option<&'static str> {
+pub fn enum_kind(values: &Value) -> Option<&'static str> {
     let values: Vec<&Value> = values.as_array()?.iter().filter(|v| !v.is_null()).collect();
     if values.iter().all(|v| v.is_string()) {
         Some("string")

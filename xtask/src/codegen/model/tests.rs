@@ -284,3 +284,75 @@ fn a_path_parameter_may_be_a_choice_of_scalars() {
     let error = error_of(&spec_with(GOOD_SCHEMA, &operation));
     assert!(error.contains("must be a scalar or an enum"), "{error}");
 }
+
+fn field<'a>(api: &'a Api, type_name: &str, field: &str) -> &'a Field {
+    let Some(TypeDef { kind: TypeKind::Struct { fields, .. }, .. }) = api.types.iter().find(|t| t.name == type_name)
+    else {
+        panic!("a struct {type_name}")
+    };
+    fields.iter().find(|f| f.name == field).unwrap_or_else(|| panic!("a field {field}"))
+}
+
+/// A property that names a type takes what it says beside the reference, or what the named
+/// schema says of itself: `readOnly`, `writeOnly`, `default` and (of an object) `nullable`.
+#[test]
+fn a_property_naming_a_type_takes_how_that_type_is_used() {
+    let schemas = r##"      type: object
+      properties:
+        links: {$ref: '#/components/schemas/Links'}
+        own: {$ref: '#/components/schemas/Plain', readOnly: true}
+        wrapped: {allOf: [{$ref: '#/components/schemas/Plain'}], writeOnly: true}
+        header: {$ref: '#/components/schemas/Header'}
+        mode: {$ref: '#/components/schemas/Mode'}
+        created: {allOf: [{$ref: '#/components/schemas/Stamp'}, {example: x}]}
+        plain: {$ref: '#/components/schemas/Plain'}
+        either: {$ref: '#/components/schemas/Either'}
+    Either: {nullable: true, oneOf: [{type: string}, {type: integer}]}
+    Links: {type: object, readOnly: true, properties: {self: {type: string}}}
+    Plain: {type: object, properties: {x: {type: string}}}
+    Header: {type: object, nullable: true, properties: {key: {type: string}}}
+    Mode: {type: string, enum: [fast, slow], default: slow}
+    Stamp: {type: string, format: date-time, readOnly: true}"##;
+    let api = load(&spec_with(schemas, GOOD_OPERATION)).unwrap();
+    assert!(field(&api, "Thing", "links").read_only);
+    assert!(field(&api, "Thing", "own").read_only);
+    assert!(field(&api, "Thing", "wrapped").write_only);
+    assert!(field(&api, "Thing", "header").nullable);
+    assert!(field(&api, "Thing", "either").nullable);
+    assert!(
+        matches!(&field(&api, "Thing", "mode").default, Some(DefaultValue::Variant { variant, .. }) if variant == "Slow")
+    );
+    // Merged parts say it together.
+    assert!(field(&api, "Thing", "created").read_only);
+    let plain = field(&api, "Thing", "plain");
+    assert!(!plain.read_only && !plain.write_only && !plain.nullable && plain.default.is_none());
+    // `allOf` of one reference with readOnly beside it is that type, not a copy of it.
+    assert!(matches!(&field(&api, "Thing", "wrapped").ty, TypeRef::Named(name) if name == "Plain"));
+}
+
+/// A validation keyword of another type than the declared one checks nothing; `items` make an
+/// array; a nullable map value or array item gets a type that admits null.
+#[test]
+fn keywords_are_read_for_the_type_they_constrain() {
+    let schemas = r##"      type: object
+      properties:
+        name: {type: string, minimum: 1, maximum: 100, minLength: 2}
+        count: {type: integer, maxLength: 3, minimum: 0}
+        methods: {items: {type: string, description: A verb}}
+        extra: {type: object, additionalProperties: {type: object, nullable: true}}"##;
+    let api = load(&spec_with(schemas, GOOD_OPERATION)).unwrap();
+    let name = field(&api, "Thing", "name");
+    assert_eq!(
+        (name.constraints.minimum, name.constraints.maximum, name.constraints.min_length),
+        (None, None, Some(2))
+    );
+    let count = field(&api, "Thing", "count");
+    assert_eq!((count.constraints.max_length, count.constraints.minimum), (None, Some(0.0)));
+    let methods = field(&api, "Thing", "methods");
+    assert_eq!(methods.ty, TypeRef::Array(Box::new(TypeRef::String)));
+    assert_eq!(methods.items_description.as_deref(), Some("A verb"));
+    let TypeRef::Map(value) = &field(&api, "Thing", "extra").ty else { panic!("a map") };
+    let TypeRef::Named(value) = &**value else { panic!("a named value type") };
+    let value = api.types.iter().find(|t| &t.name == value).unwrap();
+    assert!(matches!(value.kind, TypeKind::Alias { nullable: true, .. }), "{:?}", value.kind);
+}
