@@ -208,12 +208,7 @@ fn merge_all_of(spec: &Value) -> Value {
 /// `default` the generated code does not apply (see `default_applies`) goes too.
 fn as_reference(property: &Value, schemas: &Value) -> Option<Value> {
     let resolve = |reference: &str| reference.strip_prefix("#/components/schemas/").and_then(|name| schemas.get(name));
-    let mut annotations = xtask::codegen::model::reference_annotations(property, &resolve)?;
-    let reference = property
-        .get("$ref")
-        .and_then(Value::as_str)
-        .or_else(|| xtask::codegen::model::single_reference(property))
-        .expect("a reference");
+    let (reference, mut annotations) = xtask::codegen::model::reference_annotations(property, &resolve)?;
     // Through a reference, only an enum's default is applied (a newtype's is not).
     if let Some(target) = resolve(reference)
         && (!default_applies(&annotations, target) || target.get("enum").is_none())

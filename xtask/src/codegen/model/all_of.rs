@@ -43,11 +43,12 @@ pub fn single_reference(schema: &Value) -> Option<&str> {
 /// keywords beside a `$ref`, but authors write them meaning them (and 3.1 honours them); a
 /// named schema's `readOnly` or `nullable` says what every property of that type is (a struct
 /// or a `oneOf` enum cannot be "nullable" itself: the field holding it is an `Option`). `None` when the
-/// property is no reference. The generators and the round-trip normaliser both read it here.
-pub fn reference_annotations<'v>(
-    property: &Value,
+/// property is no reference; else the reference and those keywords. The generators and the
+/// round-trip normaliser both read it here.
+pub fn reference_annotations<'p, 'v>(
+    property: &'p Value,
     resolve: &dyn Fn(&str) -> Option<&'v Value>,
-) -> Option<Map<String, Value>> {
+) -> Option<(&'p str, Map<String, Value>)> {
     let reference = property.get("$ref").and_then(Value::as_str).or_else(|| single_reference(property))?;
     let mut annotations = Map::new();
     if let Some(target) = resolve(reference).and_then(Value::as_object) {
@@ -68,7 +69,7 @@ pub fn reference_annotations<'v>(
         }
     }
     annotations.retain(|keyword, value| keyword == "default" || *value == Value::Bool(true));
-    Some(annotations)
+    Some((reference, annotations))
 }
 
 /// `schema` with its `allOf` merged away (recursively through referenced parts).

@@ -17,7 +17,11 @@ use super::{
 
 impl<'a> Builder<'a> {
     /// What a property that refers to a type says beside it (see [`all_of::reference_annotations`]).
-    fn reference_annotations(&self, property: &Value, location: &str) -> Option<serde_json::Map<String, Value>> {
+    fn reference_annotations<'p>(
+        &self,
+        property: &'p Value,
+        location: &str,
+    ) -> Option<(&'p str, serde_json::Map<String, Value>)> {
         let resolve = |reference: &str| self.resolve_ref(reference, location).ok().map(|(_, schema)| schema);
         all_of::reference_annotations(property, &resolve)
     }
@@ -140,7 +144,7 @@ impl<'a> Builder<'a> {
                 // How the property is used (readOnly, writeOnly): its own word, the type's it
                 // names, or what its `allOf` parts say together.
                 let usage = match self.reference_annotations(property_schema, &property_location) {
-                    Some(annotations) => Value::Object(annotations),
+                    Some((_, annotations)) => Value::Object(annotations),
                     None if property_schema.get("allOf").is_some() => {
                         self.merged(property_schema, &property_location)?
                     }
@@ -469,9 +473,8 @@ impl<'a> Builder<'a> {
     ) -> Result<Option<DefaultValue>> {
         // A reference's default and nullability are what it says beside the type, or the type's.
         let (schema, stated) = match self.reference_annotations(schema, location) {
-            Some(annotations) => {
-                let reference = schema.get("$ref").and_then(Value::as_str).or_else(|| all_of::single_reference(schema));
-                let target = self.resolve_ref(reference.expect("a reference"), location)?.1;
+            Some((reference, annotations)) => {
+                let target = self.resolve_ref(reference, location)?.1;
                 (target, Value::Object(annotations))
             }
             None => (schema, schema.clone()),
