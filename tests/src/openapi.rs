@@ -42,8 +42,9 @@
 //!    readOnly and writeOnly properties leave `required` (one type serves both directions),
 //!    a required member the properties do not describe is described as any value, and a
 //!    required value's `default` is dropped (it never applies; the generator warned), as is
-//!    any `default` the generated code does not apply (`null`, on a readOnly or nullable
-//!    property, of the wrong type, or through a reference to a type other than an enum).
+//!    any `default` the generated code does not apply (`xtask::codegen::model::default_applies`
+//!    decides for both: on a readOnly or nullable property, of the wrong type, a formatted
+//!    string's, or one of an object, array or `oneOf`).
 //!    `default`, `readOnly` and `writeOnly` say something of properties only and go
 //!    elsewhere (OpenAPI 3.0 gives the last two meaning on properties only; a named schema's
 //!    reach its properties through rule 14), and so does `nullable` of a named object or
@@ -79,7 +80,7 @@
 //! is described as a string on both sides: dropshot describes only scalar query parameters.
 
 use serde_json::{Map, Value, json};
-use xtask::codegen::model::{Api, Content, MediaKind, Response};
+use xtask::codegen::model::{Api, Content, MediaKind, Response, default_applies};
 
 /// Rule 12 (the spec side): paths with operations only, and each operation's request body and
 /// responses as the model reads them and dropshot can describe them. The body keeps the media type the generated code
@@ -205,13 +206,12 @@ fn merge_all_of(spec: &Value) -> Value {
 /// the property says beside the type (its own `readOnly`, `writeOnly`, `nullable` and `default`,
 /// or the type's: `xtask::codegen::model::reference_annotations`), as schemars writes a field
 /// of a named type with those; its other keywords go (the named type describes itself). A
-/// `default` the generated code does not apply (see `default_applies`) goes too.
+/// `default` the generated code does not apply (`xtask::codegen::model::default_applies`) goes too.
 fn as_reference(property: &Value, schemas: &Value) -> Option<Value> {
     let resolve = |reference: &str| reference.strip_prefix("#/components/schemas/").and_then(|name| schemas.get(name));
     let (reference, mut annotations) = xtask::codegen::model::reference_annotations(property, &resolve)?;
-    // Through a reference, only an enum's default is applied (a newtype's is not).
     if let Some(target) = resolve(reference)
-        && (!default_applies(&annotations, target) || target.get("enum").is_none())
+        && default_applies(&annotations, target).is_err()
     {
         annotations.remove("default");
     }
@@ -220,28 +220,6 @@ fn as_reference(property: &Value, schemas: &Value) -> Option<Value> {
     }
     annotations.insert("allOf".into(), json!([{"$ref": reference}]));
     Some(Value::Object(annotations))
-}
-
-/// Whether the generated code applies the `default` of a property (`annotations`, its own
-/// keywords) of schema `typed` (itself, or the type it names), as `default_value` in
-/// `xtask/src/codegen/model/schemas.rs` decides: never for a `null`, a readOnly or a nullable
-/// value; only a scalar of the schema's type or one of its `enum` values.
-fn default_applies(annotations: &Map<String, Value>, typed: &Value) -> bool {
-    let Some(value) = annotations.get("default") else { return true };
-    let flag = |keyword: &str| annotations.get(keyword) == Some(&Value::Bool(true));
-    if value.is_null() || flag("readOnly") || flag("nullable") {
-        return false;
-    }
-    if let Some(values) = typed.get("enum").and_then(Value::as_array) {
-        return values.contains(value);
-    }
-    match typed.get("type").and_then(Value::as_str) {
-        Some("string") => value.is_string(),
-        Some("integer") => value.is_i64() || value.is_u64(),
-        Some("number") => value.is_number(),
-        Some("boolean") => value.is_boolean(),
-        _ => false,
-    }
 }
 
 /// Rule 15 (the spec side): only the component schemas the operations reach; dropshot
@@ -763,7 +741,7 @@ fn normalize_schema(value: &mut Value, is_property: bool) {
                     if let Value::Object(own) = property
                         && !own.contains_key("$ref")
                         && !own.contains_key("allOf")
-                        && !default_applies(own, &Value::Object(own.clone()))
+                        && default_applies(own, &Value::Object(own.clone())).is_err()
                     {
                         own.remove("default");
                     }

@@ -12,16 +12,37 @@ use serde_json::Value;
 
 use crate::codegen::model::{self, pointer_token};
 
-/// Every problem of a spec, each starting with its location; empty when it is fine.
+/// What the check finds in a spec, each line starting with its location.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// What the generators refuse and what style forbids: the check fails on any.
+    pub problems: Vec<String>,
+    /// What the generators take but read differently than the spec may mean (a default they
+    /// ignore, an unknown format): reported, not failed on.
+    pub warnings: Vec<String>,
+}
+
+/// Every problem of a spec; empty when it is fine.
 pub fn problems(spec_text: &str) -> Vec<String> {
+    check(spec_text).problems
+}
+
+/// The problems and the generators' warnings of a spec.
+pub fn check(spec_text: &str) -> Findings {
     let api = match model::load(spec_text) {
         Ok(api) => api,
-        Err(error) => return vec![format!("{error:#}")],
+        Err(error) => return Findings { problems: vec![format!("{error:#}")], warnings: Vec::new() },
     };
+    let warnings = api.warnings.clone();
+    Findings { problems: style_problems(&api, spec_text), warnings }
+}
+
+/// The refusals beyond the model, and the style rules.
+fn style_problems(api: &model::Api, spec_text: &str) -> Vec<String> {
     // What the generators refuse beyond the model (dropshot's router, progenitor), in the
     // layout a team's own spec gets.
     let layout = crate::codegen::Layout { error: None, ..crate::codegen::Layout::workspace() };
-    if let Err(error) = crate::codegen::generate(&api, &layout) {
+    if let Err(error) = crate::codegen::generate(api, &layout) {
         return vec![format!("{error:#}")];
     }
     let spec: Value = match serde_yaml::from_str(spec_text) {
@@ -85,10 +106,14 @@ fn property_names(schema: &Value, location: &str, problems: &mut Vec<String>) {
     }
 }
 
-/// Runs the check on a spec file; fails listing every problem.
+/// Runs the check on a spec file: prints the generators' warnings, and fails listing every
+/// problem.
 pub fn run(path: &std::path::Path) -> Result<()> {
     let text = std::fs::read_to_string(path)?;
-    let problems = problems(&text);
+    let Findings { problems, warnings } = check(&text);
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     if problems.is_empty() {
         println!("{}: no problems", path.display());
         return Ok(());
@@ -148,6 +173,18 @@ components:
         let camel = problems(&spec("operationId: listThings", "name", "ThingList", "Things"));
         assert_eq!(camel.len(), 2, "{camel:#?}");
         assert!(camel[0].ends_with("\"listThings\" is not snake_case"));
+    }
+
+    #[test]
+    fn what_the_generators_read_differently_is_a_warning_not_a_problem() {
+        let text =
+            spec("operationId: list_things", "name: {type: string, format: hostname}, other", "ThingList", "Things");
+        let findings = check(&text);
+        assert!(findings.problems.iter().all(|p| !p.contains("hostname")), "{:?}", findings.problems);
+        assert_eq!(findings.warnings.len(), 1, "{:?}", findings.warnings);
+        assert!(
+            findings.warnings[0].starts_with("#/components/schemas/ThingList/properties/name/format: \"hostname\"")
+        );
     }
 
     #[test]

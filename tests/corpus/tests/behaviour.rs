@@ -83,6 +83,18 @@ fn read_only_and_write_only_properties_keep_to_their_direction() {
 }
 
 #[test]
+fn absent_values_take_their_defaults() {
+    let new: types::NewPet = read(new_pet()).unwrap();
+    assert_eq!((*new.legs, new.notify), (4, true), "a number enum's and a writeOnly value's default");
+    let new: types::NewPet = read(with(with(new_pet(), "legs", json!(2)), "notify", json!(false))).unwrap();
+    assert_eq!((*new.legs, new.notify), (2, false));
+    assert!(read::<types::NewPet>(with(new_pet(), "legs", json!(3))).is_err());
+    let written = serde_json::to_value(&new).unwrap();
+    assert_eq!(written["legs"], 2);
+    assert!(written.get("notify").is_none(), "a writeOnly value is never written: {written}");
+}
+
+#[test]
 fn one_of_any_of_and_not_pick_as_the_schema_says() {
     let cat: types::Animal = read(json!({"kind": "kitty", "lives": 9})).unwrap();
     assert!(matches!(&cat, types::Animal::Cat(c) if c.lives == Some(9)));

@@ -153,6 +153,7 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     let schema = schema_type(&field.ty, path);
     let schema = if field.boxed { quote!(::std::boxed::Box<#schema>) } else { schema };
     let option = |t: &TokenStream| quote!(::std::option::Option<#t>);
+    let default_function = format_ident!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
     let skip_none = quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")]);
     // The Rust type, its serde attributes, and the type whose JSON Schema describes the field.
     let (ty, serde_attrs, described) = match (field.required && !field.read_only && !field.write_only, field.nullable) {
@@ -168,7 +169,7 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
         // shows the default.
         // (A readOnly field is never read, so its default never applies: an Option like any.)
         (false, false) if field.default.is_some() && !field.read_only => {
-            let function = format!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
+            let function = default_function.to_string();
             (inner.clone(), quote!(#[serde(default = #function)]), schema.clone())
         }
         // Optional but never null: absent on the wire when None, and described as plain T.
@@ -190,6 +191,10 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     let schema_attrs = if needs_schema_fn {
         let function = format!("schema_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
         let mut keywords = schema_keywords(&field.constraints, field.read_only, field.write_only);
+        // schemars leaves out the default of a field it never serializes (writeOnly).
+        if field.write_only && field.default.is_some() && !field.read_only {
+            keywords.extend(quote!(schema.metadata().default = ::serde_json::to_value(#default_function()).ok();));
+        }
         if let Some(description) = &field.items_description {
             keywords.extend(quote! {
                 if let ::std::option::Option::Some(array) = &mut schema.array {
@@ -215,18 +220,8 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     let extra = quote!(#serde_attrs #direction);
     let constraints = schema_attrs;
     let default_fn = field.default.as_ref().filter(|_| !field.read_only).map(|default| {
-        let function = format_ident!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
-        let value = match default {
-            DefaultValue::Integer(n) => quote!(#n as #ty),
-            DefaultValue::Number(n) => quote!(#n as #ty),
-            DefaultValue::Bool(b) => quote!(#b),
-            DefaultValue::String(text) => quote!(::std::string::String::from(#text)),
-            DefaultValue::Variant { type_name, variant } => {
-                let enum_type = rust_type(&TypeRef::Named(type_name.clone()), path);
-                let variant = format_ident!("{variant}");
-                quote!(#enum_type::#variant)
-            }
-        };
+        let function = &default_function;
+        let value = default_expr(default, &ty, path);
         let doc = format!(" The default of `{owner}::{}`.", field.rust_name);
         quote! {
             #[doc = #doc]
@@ -285,6 +280,27 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
         pub #ident: #ty,
     };
     (field, default_fn.into_iter().chain(check_fn).chain(schema_fn).collect())
+}
+
+/// The Rust expression of a default value of type `ty`.
+fn default_expr(default: &DefaultValue, ty: &TokenStream, path: TypePath) -> TokenStream {
+    match default {
+        DefaultValue::Integer(n) => quote!(#n as #ty),
+        DefaultValue::Number(n) => quote!(#n as #ty),
+        DefaultValue::Bool(b) => quote!(#b),
+        DefaultValue::String(text) => quote!(::std::string::String::from(#text)),
+        DefaultValue::Variant { type_name, variant } => {
+            let enum_type = rust_type(&TypeRef::Named(type_name.clone()), path);
+            let variant = format_ident!("{variant}");
+            quote!(#enum_type::#variant)
+        }
+        // The newtype's field has the scalar's Rust type, which the cast infers.
+        DefaultValue::Newtype { type_name, value } => {
+            let newtype = rust_type(&TypeRef::Named(type_name.clone()), path);
+            let value = default_expr(value, &quote!(_), path);
+            quote!(#newtype(#value))
+        }
+    }
 }
 
 /// A function named `name` that describes `described` with `keywords` added, and the

@@ -42,7 +42,7 @@ pub use all_of::{
 };
 pub use build::{load, parse_document};
 pub use naming::{derived_operation_id, first_free, follow_component_ref, is_semver, pointer_token, rust_field_name};
-pub use schemas::{enum_kind, is_ecma_pattern, is_named_kind, keyword_applies};
+pub use schemas::{default_applies, enum_kind, is_ecma_pattern, is_named_kind, keyword_applies};
 
 /// The whole API, as the generators see it.
 #[derive(Debug, Clone)]
@@ -178,6 +178,11 @@ pub enum DefaultValue {
     Variant {
         type_name: String,
         variant: String,
+    },
+    /// A generated newtype around a scalar, holding `value`.
+    Newtype {
+        type_name: String,
+        value: Box<DefaultValue>,
     },
 }
 

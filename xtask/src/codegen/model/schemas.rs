@@ -71,7 +71,7 @@ impl<'a> Builder<'a> {
             kind: TypeKind::Enum { variants: Vec::new() },
             location: location.to_owned(),
         });
-        let enum_type = schema.get("type").and_then(Value::as_str).or_else(|| schema.get("enum").and_then(enum_kind));
+        let enum_type = declared_kind(schema);
         let numeric_enum = matches!(enum_type, Some("integer" | "number" | "boolean"));
         let kind = if let (Some(_), true) = (schema.get("enum"), numeric_enum) {
             // A number that must be one of the values: a newtype that checks it.
@@ -140,16 +140,18 @@ impl<'a> Builder<'a> {
                     bail!("{property_location}: its Rust name {rust_name} collides with property {other:?}");
                 }
                 let inline_name = format!("{name}{}", property.to_pascal_case());
-                let ty = self.type_ref(property_schema, &inline_name, &property_location)?;
                 // How the property is used (readOnly, writeOnly): its own word, the type's it
-                // names, or what its `allOf` parts say together.
-                let usage = match self.reference_annotations(property_schema, &property_location) {
-                    Some((_, annotations)) => Value::Object(annotations),
+                // names, or what its `allOf` parts say together (merged once, for the type too).
+                let annotations =
+                    self.reference_annotations(property_schema, &property_location).map(|(_, a)| Value::Object(a));
+                let merged = match annotations {
                     None if property_schema.get("allOf").is_some() => {
-                        self.merged(property_schema, &property_location)?
+                        Some(self.merged(property_schema, &property_location)?)
                     }
-                    None => property_schema.clone(),
+                    _ => None,
                 };
+                let ty = self.type_ref(merged.as_ref().unwrap_or(property_schema), &inline_name, &property_location)?;
+                let usage = annotations.as_ref().or(merged.as_ref()).unwrap_or(property_schema);
                 let flag = |keyword: &str| usage.get(keyword).and_then(Value::as_bool).unwrap_or(false);
                 let default = self.default_value(
                     property_schema,
@@ -181,7 +183,7 @@ impl<'a> Builder<'a> {
                     constraints: if is_named {
                         Constraints::default()
                     } else {
-                        constraints(&usage, &property_location)?
+                        constraints(usage, &property_location)?
                     },
                     default,
                     read_only: flag("readOnly"),
@@ -472,12 +474,9 @@ impl<'a> Builder<'a> {
         location: &str,
     ) -> Result<Option<DefaultValue>> {
         // A reference's default and nullability are what it says beside the type, or the type's.
-        let (schema, stated) = match self.reference_annotations(schema, location) {
-            Some((reference, annotations)) => {
-                let target = self.resolve_ref(reference, location)?.1;
-                (target, Value::Object(annotations))
-            }
-            None => (schema, schema.clone()),
+        let (typed, stated) = match self.reference_annotations(schema, location) {
+            Some((reference, annotations)) => (self.resolve_ref(reference, location)?.1, annotations),
+            None => (schema, schema.as_object().cloned().unwrap_or_default()),
         };
         let Some(value) = stated.get("default") else { return Ok(None) };
         let ignored = |why: &str| format!("{location}/default: {why}; the generated code ignores it");
@@ -485,38 +484,34 @@ impl<'a> Builder<'a> {
             self.warnings.push(ignored("a required value never takes its default"));
             return Ok(None);
         }
-        if stated.get("readOnly").and_then(Value::as_bool) == Some(true) {
-            self.warnings.push(ignored("a readOnly value is never read, so its default never applies"));
+        if let Err(why) = default_applies(&stated, typed) {
+            self.warnings.push(ignored(&why));
             return Ok(None);
         }
-        if stated.get("nullable").and_then(Value::as_bool) == Some(true) {
-            self.warnings.push(ignored("an absent nullable value reads as null, not as a default"));
-            return Ok(None);
-        }
+        let scalar = |value: &Value| match value {
+            Value::Bool(b) => Some(DefaultValue::Bool(*b)),
+            Value::String(text) => Some(DefaultValue::String(text.clone())),
+            Value::Number(n) => Some(n.as_i64().map_or(DefaultValue::Number(n.as_f64()?), DefaultValue::Integer)),
+            _ => None,
+        };
         let fitted = match ty {
             ty if ty.is_integer() => value.as_i64().map(DefaultValue::Integer),
             TypeRef::F32 | TypeRef::F64 => value.as_f64().map(DefaultValue::Number),
-            TypeRef::Bool => value.as_bool().map(DefaultValue::Bool),
-            TypeRef::String => value.as_str().map(|text| DefaultValue::String(text.to_owned())),
-            TypeRef::Named(type_name)
-                if schema.get("enum").is_some()
-                    && !matches!(
-                        schema.get("type").and_then(Value::as_str),
-                        Some("integer" | "number" | "boolean")
-                    ) =>
-            {
-                let variants = enum_variants(&schema["enum"], location)?;
+            TypeRef::Bool | TypeRef::String => scalar(value),
+            // A string enum: the variant named by the value.
+            TypeRef::Named(type_name) if typed.get("enum").is_some() && declared_kind(typed) == Some("string") => {
+                let variants = enum_variants(&typed["enum"], location)?;
                 value.as_str().and_then(|text| variants.into_iter().find(|v| v.value == text)).map(|variant| {
                     DefaultValue::Variant { type_name: type_name.clone(), variant: variant.rust_name.clone() }
                 })
             }
-            _ => {
-                self.warnings.push(ignored("only scalars and enums take defaults in the generated code"));
-                return Ok(None);
-            }
+            // A newtype around a scalar (a number enum, a bounded or named scalar).
+            TypeRef::Named(type_name) => scalar(value)
+                .map(|inner| DefaultValue::Newtype { type_name: type_name.clone(), value: Box::new(inner) }),
+            _ => None,
         };
         if fitted.is_none() {
-            self.warnings.push(ignored(&format!("{value} does not fit the schema's type")));
+            self.warnings.push(ignored(&format!("{value} does not fit the generated type")));
         }
         Ok(fitted)
     }
@@ -725,6 +720,51 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
         allowed,
         allowed_bool,
     })
+}
+
+/// Whether the generated code applies a property's `default`, and if not, why. `stated` is
+/// how the property is used (its own keywords, or for one naming a type those beside and
+/// behind the reference: [`all_of::reference_annotations`]); `typed` is the schema of its
+/// values (itself, or the type it names). Applied: a scalar of the schema's type (a string
+/// only without a format that makes it another Rust type), or one of the schema's `enum`
+/// values; never for a readOnly or a nullable value, nor to an object, array or `oneOf`. The
+/// generators and the round-trip normaliser both ask here.
+pub fn default_applies(stated: &serde_json::Map<String, Value>, typed: &Value) -> std::result::Result<(), String> {
+    let Some(value) = stated.get("default") else { return Ok(()) };
+    let flag = |keyword: &str| stated.get(keyword) == Some(&Value::Bool(true));
+    if flag("readOnly") {
+        return Err("a readOnly value is never read, so its default never applies".into());
+    }
+    if flag("nullable") || typed.get("nullable") == Some(&Value::Bool(true)) {
+        return Err("an absent nullable value reads as null, not as a default".into());
+    }
+    let compound = ["properties", "additionalProperties", "items", "oneOf", "anyOf", "allOf", "not"];
+    let Some(kind) = declared_kind(typed).filter(|_| !compound.iter().any(|k| typed.get(k).is_some())) else {
+        return Err("only scalars and enums take defaults in the generated code".into());
+    };
+    if let Some(values) = typed.get("enum").and_then(Value::as_array) {
+        let same = |v: &Value| v == value || (v.is_number() && v.as_f64() == value.as_f64());
+        return if values.iter().any(same) { Ok(()) } else { Err(format!("{value} is not one of the enum's values")) };
+    }
+    let format = typed.get("format").and_then(Value::as_str);
+    if let Some(format) = format
+        .filter(|f| kind == "string" && (matches!(*f, "date" | "date-time") || StringFormat::from_keyword(f).is_some()))
+    {
+        return Err(format!("a `{format}` string takes no default in the generated code"));
+    }
+    let fits = match kind {
+        "string" => value.is_string(),
+        "integer" => value.is_i64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        _ => false,
+    };
+    if fits { Ok(()) } else { Err(format!("{value} does not fit the schema's type")) }
+}
+
+/// The scalar type of a schema's values: its `type`, or that of its `enum` values.
+fn declared_kind(schema: &Value) -> Option<&str> {
+    schema.get("type").and_then(Value::as_str).or_else(|| schema.get("enum").and_then(enum_kind))
 }
 
 /// The type of an enum's values when its schema has no `type`: all strings, all integers or

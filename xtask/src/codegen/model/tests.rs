@@ -356,3 +356,47 @@ fn keywords_are_read_for_the_type_they_constrain() {
     let value = api.types.iter().find(|t| &t.name == value).unwrap();
     assert!(matches!(value.kind, TypeKind::Alias { nullable: true, .. }), "{:?}", value.kind);
 }
+
+/// A default is applied where the generated type can hold it: a scalar, a string enum's
+/// variant, a newtype around a scalar (a number enum, a named scalar), a writeOnly value.
+#[test]
+fn defaults_apply_where_the_generated_type_can_hold_them() {
+    let schemas = r##"      allOf: [{$ref: '#/components/schemas/Base'}]
+      type: object
+      properties:
+        flag: {type: boolean, default: true, writeOnly: true}
+        interval: {type: integer, default: 60, enum: [60, 120]}
+        port: {$ref: '#/components/schemas/Port'}
+        ratio: {type: number, default: 2}
+        span: {$ref: '#/components/schemas/Span', default: P30D}
+        id: {type: string, format: uuid, default: 0b4a2c39-5d2e-4a53-8e84-6f8d1a3d8a5b}
+        odd: {type: integer, default: 3, enum: [1, 2]}
+        tags: {type: array, items: {type: string}, default: []}
+    Base: {type: object, properties: {x: {type: string}}}
+    Port: {type: integer, format: int32, minimum: 1, default: 8080}
+    Span: {type: string, pattern: '^P'}"##;
+    let api = load(&spec_with(schemas, GOOD_OPERATION)).unwrap();
+    let default = |name: &str| field(&api, "Thing", name).default.clone();
+    assert!(matches!(default("flag"), Some(DefaultValue::Bool(true))));
+    let newtype = |name: &str, expected: &str, n: i64| {
+        matches!(default(name), Some(DefaultValue::Newtype { type_name, value })
+            if type_name == expected && matches!(*value, DefaultValue::Integer(v) if v == n))
+    };
+    assert!(newtype("interval", "ThingInterval", 60), "{:?}", default("interval"));
+    assert!(newtype("port", "Port", 8080), "{:?}", default("port"));
+    assert!(matches!(default("ratio"), Some(DefaultValue::Number(2.0))), "{:?}", default("ratio"));
+    assert!(
+        matches!(default("span"), Some(DefaultValue::Newtype { value, .. }) if matches!(&*value, DefaultValue::String(s) if s == "P30D")),
+        "{:?}",
+        default("span")
+    );
+    for (name, why) in [
+        ("id", "a `uuid` string takes no default"),
+        ("odd", "3 is not one of the enum's values"),
+        ("tags", "only scalars and enums take defaults"),
+    ] {
+        assert_eq!(default(name), None);
+        let at = format!("#/components/schemas/Thing/properties/{name}/default: {why}");
+        assert!(api.warnings.iter().any(|w| w.starts_with(&at)), "{at} in {:?}", api.warnings);
+    }
+}
