@@ -732,6 +732,9 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
 pub fn default_applies(stated: &serde_json::Map<String, Value>, typed: &Value) -> std::result::Result<(), String> {
     let Some(value) = stated.get("default") else { return Ok(()) };
     let flag = |keyword: &str| stated.get(keyword) == Some(&Value::Bool(true));
+    if value.is_null() {
+        return Err("a `null` default is what an absent optional value reads as anyway".into());
+    }
     if flag("readOnly") {
         return Err("a readOnly value is never read, so its default never applies".into());
     }

@@ -372,6 +372,8 @@ fn defaults_apply_where_the_generated_type_can_hold_them() {
         id: {type: string, format: uuid, default: 0b4a2c39-5d2e-4a53-8e84-6f8d1a3d8a5b}
         odd: {type: integer, default: 3, enum: [1, 2]}
         tags: {type: array, items: {type: string}, default: []}
+        mode: {type: string, enum: [a, null], nullable: true, default: null}
+        level: {type: string, enum: [low, high], default: null}
     Base: {type: object, properties: {x: {type: string}}}
     Port: {type: integer, format: int32, minimum: 1, default: 8080}
     Span: {type: string, pattern: '^P'}"##;
@@ -394,6 +396,8 @@ fn defaults_apply_where_the_generated_type_can_hold_them() {
         ("id", "a `uuid` string takes no default"),
         ("odd", "3 is not one of the enum's values"),
         ("tags", "only scalars and enums take defaults"),
+        ("mode", "a `null` default"),
+        ("level", "a `null` default"),
     ] {
         assert_eq!(default(name), None);
         let at = format!("#/components/schemas/Thing/properties/{name}/default: {why}");
