@@ -50,11 +50,12 @@ pub fn reference_annotations<'p, 'v>(
     resolve: &dyn Fn(&str) -> Option<&'v Value>,
 ) -> Option<(&'p str, Map<String, Value>)> {
     let reference = property.get("$ref").and_then(Value::as_str).or_else(|| single_reference(property))?;
+    const USAGE: [&str; 4] = ["readOnly", "writeOnly", "nullable", "default"];
     let mut annotations = Map::new();
     if let Some(target) = resolve(reference).and_then(Value::as_object) {
-        for keyword in ["readOnly", "writeOnly", "nullable", "default"] {
-            // A newtype or enum carries its own nullability; a struct or a `oneOf` cannot.
-            let held_by_holder = ["properties", "oneOf", "anyOf"].iter().any(|k| target.contains_key(*k));
+        // A newtype or enum carries its own nullability; a struct or a `oneOf` cannot.
+        let held_by_holder = ["properties", "oneOf", "anyOf"].iter().any(|k| target.contains_key(*k));
+        for keyword in USAGE {
             if keyword == "nullable" && !held_by_holder {
                 continue;
             }
@@ -63,7 +64,7 @@ pub fn reference_annotations<'p, 'v>(
             }
         }
     }
-    for keyword in ["readOnly", "writeOnly", "nullable", "default"] {
+    for keyword in USAGE {
         if let Some(value) = property.get(keyword) {
             annotations.insert(keyword.to_owned(), value.clone());
         }

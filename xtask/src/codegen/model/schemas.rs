@@ -396,9 +396,7 @@ impl<'a> Builder<'a> {
             self.define(&name, &name, schema, location)?;
             return Ok(TypeRef::Named(name));
         }
-        // `items` without a `type` make an array, as everywhere else in the model.
-        let type_name =
-            schema.get("type").and_then(Value::as_str).or_else(|| schema.get("items").is_some().then_some("array"));
+        let type_name = declared_type(schema);
         let format = schema.get("format").and_then(Value::as_str);
         if type_name.is_none() && schema.as_object().is_some_and(|o| o.keys().all(|k| is_annotation(k))) {
             return Ok(TypeRef::Any);
@@ -661,9 +659,7 @@ pub fn keyword_applies(keyword: &str, ty: &str) -> bool {
 }
 
 pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints> {
-    // (`items` without a `type` make an array, as in `type_ref`.)
-    let declared =
-        schema.get("type").and_then(Value::as_str).or_else(|| schema.get("items").is_some().then_some("array"));
+    let declared = declared_type(schema);
     // A keyword of another type than the declared one checks nothing.
     let stated = |key: &str| schema.get(key).filter(|_| declared.is_none_or(|ty| keyword_applies(key, ty)));
     let number = |key: &str| stated(key).and_then(Value::as_f64);
@@ -763,6 +759,12 @@ pub fn default_applies(stated: &serde_json::Map<String, Value>, typed: &Value) -
         _ => false,
     };
     if fits { Ok(()) } else { Err(format!("{value} does not fit the schema's type")) }
+}
+
+/// The type a schema declares: its `type`, or an array where it has `items` without one (as
+/// everywhere in the model).
+fn declared_type(schema: &Value) -> Option<&str> {
+    schema.get("type").and_then(Value::as_str).or_else(|| schema.get("items").is_some().then_some("array"))
 }
 
 /// The scalar type of a schema's values: its `type`, or that of its `enum` values.
