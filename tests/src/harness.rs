@@ -145,6 +145,21 @@ impl TestServer {
         })
     }
 
+    /// A second process's sync runner (`squared-server worker`) on this server's database,
+    /// with settings changed by `configure`: for tests of runners that share the runs.
+    pub async fn start_worker(&self, configure: impl FnOnce(&mut ServerConfig)) -> squared_server::RunningWorker {
+        let mut config = ServerConfig {
+            database: Some(self.database_url().to_owned()),
+            data_dir: self._dir.path().to_owned(),
+            ..ServerConfig::default()
+        };
+        allow_loopback(&mut config);
+        configure(&mut config);
+        let secrets = Secrets { jwt_secret: TEST_JWT_SECRET.to_vec(), encryption_key: TEST_ENCRYPTION_KEY.to_vec() };
+        let log = slog::Logger::root(slog::Discard, slog::o!());
+        squared_server::start_worker(&config, &secrets, log).await.expect("the worker starts")
+    }
+
     /// The URL of the server's database.
     pub fn database_url(&self) -> &str {
         &self.database.as_ref().expect("running").url

@@ -830,9 +830,19 @@ async fn runs_move_rows_and_write_only_what_changed(engine: TestEngine) {
         .unwrap()
     };
 
+    // A run that failed a row is `failed` (never `success`), and says how many and why; its
+    // sync is not healthy.
     let first = run(&client).await;
-    assert_eq!(first.attributes.status, SyncRunStatus::Success, "{first:?}");
+    assert_eq!(first.attributes.status, SyncRunStatus::Failed, "{first:?}");
     assert_eq!(counts(&first), (3, 0, 3, 2, 1));
+    let error = first.attributes.error.clone().unwrap_or_default();
+    assert!(error.starts_with("1 of 3 rows failed and 2 were written"), "{error}");
+    assert!(error.contains("null value in column \"customer_name\""), "{error}");
+    let shown = client.show_sync().sync_id(&id).send().await.unwrap().into_inner().data.attributes;
+    assert_eq!(
+        (shown.status, shown.last_run_status.as_deref(), shown.last_run_failed_rows),
+        (SyncStatus::Failed, Some("failed"), Some(1))
+    );
     assert!(first.attributes.started_at.is_some() && first.attributes.duration.is_some());
     // Numbers travel as JSON numbers: 12.50 arrives as 12.5 in an unscaled numeric column.
     assert_eq!(copied().await, [(1, "ada".into(), "12.5".into()), (2, "bob".into(), "7.0".into())]);
@@ -876,6 +886,42 @@ async fn runs_move_rows_and_write_only_what_changed(engine: TestEngine) {
         copied().await,
         [(1, "ada".into(), "99.0".into()), (2, "bob".into(), "7.0".into()), (3, "cy".into(), "1.0".into())]
     );
+    assert_eq!(second.attributes.status, SyncRunStatus::Success, "{second:?}");
+    let shown = client.show_sync().sync_id(&id).send().await.unwrap().into_inner().data.attributes;
+    assert_eq!(
+        (shown.status, shown.last_run_status.as_deref(), shown.last_run_failed_rows),
+        (SyncStatus::Healthy, Some("success"), Some(0))
+    );
+    // The refused row's history: its failed attempt in the first run, its write in the second.
+    let history = client
+        .list_sync_records()
+        .sync_id(&id)
+        .sync_run_id(&second.id)
+        .primary_key("3")
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    let attempts: Vec<(i64, SyncRecordStatus)> =
+        history.iter().map(|r| (r.attributes.sync_run_id, r.attributes.status)).collect();
+    let run_ids = (first.id.parse::<i64>().unwrap(), second.id.parse::<i64>().unwrap());
+    assert_eq!(attempts, [(run_ids.0, SyncRecordStatus::Failed), (run_ids.1, SyncRecordStatus::Success)]);
+    // As of the first run, only its attempt; by action, only the insert.
+    let as_of_first =
+        client.list_sync_records().sync_id(&id).sync_run_id(&first.id).primary_key("3").send().await.unwrap();
+    assert_eq!(as_of_first.into_inner().data.len(), 1);
+    let updates = client
+        .list_sync_records()
+        .sync_id(&id)
+        .sync_run_id(&second.id)
+        .action(squared_client::types::SyncRecordAction::DestinationUpdate)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
+    assert_eq!(updates.iter().map(|r| r.attributes.primary_key.as_str()).collect::<Vec<_>>(), ["1"]);
     // Nothing changed: nothing is written.
     let third = run(&client).await;
     assert_eq!(counts(&third), (3, 3, 0, 0, 0));

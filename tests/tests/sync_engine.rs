@@ -411,7 +411,7 @@ async fn only_the_latest_runs_keep_their_records() {
 
 #[tokio::test]
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
-async fn cancel_stops_a_run_within_seconds_keeping_what_it_wrote() {
+async fn cancel_stops_a_run_after_the_batch_in_hand_keeping_what_it_wrote() {
     let RoundTrip { source, server, client, source_id, destination_id, model } =
         RoundTrip::start(300_000, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
     let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
@@ -431,21 +431,32 @@ async fn cancel_stops_a_run_within_seconds_keeping_what_it_wrote() {
         assert!(std::time::Instant::now() < deadline, "the run wrote nothing: {shown:?}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let asked = std::time::Instant::now();
     let canceled = client.cancel_sync_run().sync_id(&sync).send().await.unwrap().into_inner().data;
     assert_eq!(canceled.attributes.status, SyncRunStatus::Canceled);
-    // The runner notices after its current batch: the counts stop moving.
-    let mut last = counts(&wait_for_run_end(&client, &sync, &run.id).await);
+    let at_cancel = source.count("orders_copy").await;
+    // The event: the runner gives the run back (its lease cleared) once it stopped.
+    let db = server.database().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let now = counts(&wait_for_run_end(&client, &sync, &run.id).await);
-        if now == last {
+        let released: Option<String> = sqlx::query_scalar("SELECT lease_expires_at FROM sync_runs WHERE id = $1")
+            .bind(run.id.parse::<i64>().unwrap())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if released.is_none() {
             break;
         }
-        last = now;
-        assert!(asked.elapsed() < std::time::Duration::from_secs(5), "the run went on after cancel: {now:?}");
+        assert!(std::time::Instant::now() < deadline, "the runner did not stop");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(asked.elapsed() < std::time::Duration::from_secs(6), "stopping took {:?}", asked.elapsed());
+    db.close().await;
+    // At most the batch in hand was written after the cancel was answered.
+    let after = source.count("orders_copy").await;
+    assert!(
+        after <= at_cancel + squared_server::engine::BATCH_ROWS as i64,
+        "{} rows written after the cancel, more than the batch in hand",
+        after - at_cancel
+    );
     let ended = wait_for_run_end(&client, &sync, &run.id).await;
     assert_eq!(ended.attributes.status, SyncRunStatus::Canceled);
     let written = ended.attributes.successful_rows;
@@ -489,6 +500,132 @@ async fn postgres_to_postgres_full_refresh_then_incremental() {
         ]
     );
     assert_eq!(counts(&run_sync_to_end(&client, &sync).await), (0, 0, 0, 0, 0));
+    server.stop().await;
+    source.drop().await;
+}
+
+/// The claim generation of a run, from the server's own database: how many times it was
+/// claimed.
+async fn claim_generation(server: &TestServer, run: &SyncRun) -> i64 {
+    let db = server.database().await;
+    let generation = sqlx::query_scalar::<_, i64>("SELECT claim_generation FROM sync_runs WHERE id = $1")
+        .bind(run.id.parse::<i64>().unwrap())
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    generation
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn a_run_in_which_every_row_fails_is_failed_and_its_sync_is_not_healthy() {
+    let RoundTrip { source, server, client, source_id, destination_id, model } =
+        RoundTrip::start(20, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
+    // Every source row leaves a NOT NULL column of the destination null.
+    source
+        .execute(
+            "UPDATE {schema}.orders SET customer = NULL;
+             ALTER TABLE {schema}.orders_copy ALTER COLUMN customer_name SET NOT NULL;",
+        )
+        .await;
+    let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
+    let run = run_sync_to_end(&client, &sync).await;
+    assert_eq!((run.attributes.status, counts(&run)), (SyncRunStatus::Failed, (20, 0, 20, 0, 20)), "{run:?}");
+    let error = run.attributes.error.clone().unwrap_or_default();
+    assert!(error.starts_with("20 of 20 rows failed and 0 were written"), "{error}");
+    assert!(error.contains("customer_name"), "the first error is named: {error}");
+    let shown = client.show_sync().sync_id(&sync).send().await.unwrap().into_inner().data.attributes;
+    assert_eq!(
+        (shown.status, shown.last_run_status.as_deref(), shown.last_run_failed_rows),
+        (squared_client::types::SyncStatus::Failed, Some("failed"), Some(20))
+    );
+    assert_eq!(source.count("orders_copy").await, 0);
+    server.stop().await;
+    source.drop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn a_row_refused_in_an_incremental_run_is_written_by_the_next() {
+    let RoundTrip { source, server, client, source_id, destination_id, model } =
+        RoundTrip::start(6, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
+    // The destination refuses row 3 (a check), which sits in the middle of the cursor order.
+    source.execute("ALTER TABLE {schema}.orders_copy ADD CONSTRAINT not_three CHECK (order_id <> 3)").await;
+    let sync = create_sync(
+        &client,
+        SyncInput {
+            sync_mode: SyncMode::Incremental,
+            cursor_field: Some("changed_at".into()),
+            ..sync_input(source_id, model, destination_id, "orders_copy")
+        },
+    )
+    .await;
+    let first = run_sync_to_end(&client, &sync).await;
+    assert_eq!((first.attributes.status, counts(&first)), (SyncRunStatus::Failed, (6, 0, 6, 5, 1)), "{first:?}");
+    assert_eq!(source.count("orders_copy").await, 5);
+
+    // The destination is mended; nothing changes at the source. The next run reads the refused
+    // row again (and the rows after it, which it skips), and writes it.
+    source.execute("ALTER TABLE {schema}.orders_copy DROP CONSTRAINT not_three").await;
+    let second = run_sync_to_end(&client, &sync).await;
+    assert_eq!(second.attributes.status, SyncRunStatus::Success, "{second:?}");
+    let (read, skipped, total, written, failed) = counts(&second);
+    assert_eq!((total, written, failed), (1, 1, 0), "{second:?}");
+    assert_eq!(read, skipped + 1, "{second:?}");
+    assert_eq!(
+        records(&client, &sync, &second).await,
+        [("3".to_owned(), SyncRecordAction::DestinationInsert, SyncRecordStatus::Success)]
+    );
+    assert_eq!(source.count("orders_copy").await, 6);
+    // Delivered: the position moves past it, and the next run reads nothing.
+    let third = run_sync_to_end(&client, &sync).await;
+    assert_eq!(counts(&third), (0, 0, 0, 0, 0), "{third:?}");
+    server.stop().await;
+    source.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn two_runners_and_a_destination_slower_than_the_lease_run_each_batch_once() {
+    use squared_tests::receiver::{Behaviour, Receiver};
+    const ROWS: usize = 12_000;
+    let lease = |config: &mut squared_server::ServerConfig| config.engine.lease = chrono::Duration::seconds(2);
+    let server = TestServer::start_configured(TestEngine::Postgres, |config| {
+        allow_loopback(config);
+        config.run_syncs = true;
+        lease(config);
+    })
+    .await
+    .unwrap();
+    let worker = server.start_worker(lease).await;
+    let source = Postgres::create(ROWS).await;
+    let client = server.client(WORKSPACE, Role::Member);
+    // Each request takes longer than the whole lease.
+    let receiver = Receiver::start(Behaviour {
+        delay: std::time::Duration::from_secs(3),
+        honour_idempotency: false,
+        key_field: "order_id".into(),
+    })
+    .await;
+    let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let hook =
+        connector(&client, ConnectorType::Destination, "Http", object(json!({"destination_url": receiver.url}))).await;
+    let model = orders_model(&client, source_id, &source.schema).await;
+    let sync = create_sync(&client, sync_input(source_id, model, hook, "records")).await;
+    let run = run_sync_to_end(&client, &sync).await;
+    assert_eq!(
+        (run.attributes.status, counts(&run)),
+        (SyncRunStatus::Success, (ROWS as i64, 0, ROWS as i64, ROWS as i64, 0)),
+        "{run:?}"
+    );
+    assert_eq!(receiver.most_in_flight(), 1, "two requests of one run were in flight at once");
+    let processed = receiver.processed();
+    assert_eq!(processed.len(), ROWS, "every row arrives");
+    assert!(processed.values().all(|times| *times == 1), "a row was sent twice");
+    assert_eq!(receiver.requests(), ROWS.div_ceil(squared_server::engine::BATCH_ROWS));
+    assert_eq!(claim_generation(&server, &run).await, 1, "the run was never taken over");
+    worker.close().await;
     server.stop().await;
     source.drop().await;
 }

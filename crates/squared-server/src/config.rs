@@ -22,7 +22,6 @@ use rand::RngCore;
 
 use crate::auth::TokenRules;
 use crate::egress::EgressPolicy;
-use crate::engine::EngineSettings;
 use crate::runtime::RuntimeLimits;
 
 /// The environment variable that holds the JWT secret.
@@ -37,6 +36,23 @@ pub const ENCRYPTION_KEY_FILE: &str = "encryption-key";
 pub const SQLITE_FILE: &str = "squared.sqlite3";
 /// Secrets shorter than this are refused: HS256 is only as strong as its key.
 pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The operator's settings of the sync engine.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineSettings {
+    /// How many of a sync's latest runs keep their records; older runs keep only their counts.
+    pub record_runs_kept: u32,
+    /// How long a claimed run is its runner's without a word: the runner's heartbeat renews
+    /// the lease every third of it, also while a batch is in flight; a run whose lease expired
+    /// is taken over by any runner, and the runner that lost it writes nothing more.
+    pub lease: chrono::Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings { record_runs_kept: 10, lease: chrono::Duration::minutes(2) }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {

@@ -234,7 +234,13 @@ impl SquaredApi for ServerImpl {
     ) -> Answer<SyncRecordListResponse> {
         let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
         let (path, query) = (path.into_inner(), query.into_inner());
-        let request = RecordListRequest { status: query.status, page: query.page, per_page: query.per_page };
+        let request = RecordListRequest {
+            status: query.status,
+            action: query.action,
+            primary_key: query.primary_key,
+            page: query.page,
+            per_page: query.per_page,
+        };
         let records = rqctx.context().list_sync_records(&caller, &path.sync_id, &path.sync_run_id, request).await;
         Ok(HttpResponseOk(records.map_err(|e| api_error(&rqctx, e))?))
     }

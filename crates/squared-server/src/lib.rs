@@ -13,6 +13,9 @@
 //!   where a secret goes;
 //! - [`keys`]: the start-up check of the encryption key, and key rotation;
 //! - [`store`]: the database (embedded SQLite or PostgreSQL), migrations applied on start;
+//! - [`sync`]: the sync core, the rules of syncs and runs that need no I/O;
+//! - [`connectors`]: stored connectors opened (definition, configuration in clear, streams),
+//!   for the service and the engine alike;
 //! - [`service`]: what each operation does, independent of HTTP;
 //! - [`engine`]: executes sync runs (claimed from the database) through the runtimes;
 //! - [`http`]: the trait implementation, translating between HTTP and [`service`];
@@ -21,6 +24,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod connectors;
 pub mod egress;
 pub mod engine;
 pub mod error;
@@ -30,6 +34,7 @@ pub mod runtime;
 pub mod secrets;
 pub mod service;
 pub mod store;
+pub mod sync;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +51,27 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 pub struct RunningServer {
     server: HttpServer<Arc<service::Service>>,
     runner: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// What the API service and the engine share: the store, the connectors, and the signal by
+/// which a run created in this process wakes its runner.
+struct Shared {
+    store: Arc<store::Store>,
+    connectors: Arc<connectors::Connectors>,
+    runs_waiting: Arc<tokio::sync::Notify>,
+    service: Arc<service::Service>,
+}
+
+impl Shared {
+    fn spawn_runner(&self, config: &ServerConfig, log: &slog::Logger) -> tokio::task::JoinHandle<()> {
+        engine::spawn(
+            self.store.clone(),
+            self.connectors.clone(),
+            config.engine,
+            self.runs_waiting.clone(),
+            log.new(slog::o!("component" => "engine")),
+        )
+    }
 }
 
 impl RunningServer {
@@ -72,15 +98,19 @@ impl RunningServer {
 
 /// Opens the database (applying migrations), loads the catalog, and checks the encryption key:
 /// everything the API and the engine share.
-async fn open_service(config: &ServerConfig, secrets: &config::Secrets) -> anyhow::Result<Arc<service::Service>> {
+async fn open_shared(config: &ServerConfig, secrets: &config::Secrets) -> anyhow::Result<Shared> {
     let url = config.database_url()?;
     let store = store::Store::open(&url).await.with_context(|| format!("opening {}", config::redact_url(&url)))?;
     let catalog = catalog::Catalog::load()?;
     let vault = secrets::Vault::new(&secrets.encryption_key)?;
     keys::check_database_key(&store, &vault, config).await?;
+    let store = Arc::new(store);
     let verifier = auth::TokenVerifier::new(&secrets.jwt_secret, &config.token_rules);
     let runtimes = runtime::Runtimes::new(config.egress.clone(), config.runtime_limits.clone());
-    Ok(Arc::new(service::Service::new(store, catalog, verifier, vault, runtimes)))
+    let connectors = Arc::new(connectors::Connectors::new(store.clone(), catalog, vault, runtimes));
+    let runs_waiting = Arc::new(tokio::sync::Notify::new());
+    let service = Arc::new(service::Service::new(store.clone(), connectors.clone(), verifier, runs_waiting.clone()));
+    Ok(Shared { store, connectors, runs_waiting, service })
 }
 
 /// Opens the service and starts listening, with the engine's runner unless
@@ -91,17 +121,15 @@ pub async fn start(
     secrets: &config::Secrets,
     log: slog::Logger,
 ) -> anyhow::Result<RunningServer> {
-    let service = open_service(config, secrets).await?;
+    let shared = open_shared(config, secrets).await?;
     let api = http::api_description().map_err(|e| anyhow::anyhow!("building the API description: {e}"))?;
     let dropshot_config = ConfigDropshot {
         bind_address: config.bind,
         default_request_body_max_bytes: MAX_REQUEST_BODY_BYTES,
         ..Default::default()
     };
-    let runner = config
-        .run_syncs
-        .then(|| engine::spawn(service.clone(), config.engine, log.new(slog::o!("component" => "engine"))));
-    let server = ServerBuilder::new(api, service, log)
+    let runner = config.run_syncs.then(|| shared.spawn_runner(config, &log));
+    let server = ServerBuilder::new(api, shared.service.clone(), log)
         .config(dropshot_config)
         .start()
         .map_err(|e| anyhow::anyhow!("listening on {}: {e}", config.bind))?;
@@ -131,7 +159,7 @@ pub async fn start_worker(
     secrets: &config::Secrets,
     log: slog::Logger,
 ) -> anyhow::Result<RunningWorker> {
-    let service = open_service(config, secrets).await?;
-    let runner = engine::spawn(service.clone(), config.engine, log.new(slog::o!("component" => "engine")));
-    Ok(RunningWorker { service, runner })
+    let shared = open_shared(config, secrets).await?;
+    let runner = shared.spawn_runner(config, &log);
+    Ok(RunningWorker { service: shared.service.clone(), runner })
 }

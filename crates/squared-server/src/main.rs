@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 use ipnet::IpNet;
 use squared_server::ServerConfig;
 use squared_server::auth::{Role, TokenIssuer, TokenRules, parse_ttl};
+use squared_server::config::EngineSettings;
 use squared_server::egress::EgressPolicy;
-use squared_server::engine::EngineSettings;
 use squared_server::runtime::RuntimeLimits;
 
 #[derive(Parser)]
@@ -94,8 +94,9 @@ struct Runs {
     #[arg(long, env = "SQUARED_RECORD_RUNS_KEPT", default_value_t = EngineSettings::default().record_runs_kept,
           value_parser = clap::value_parser!(u32).range(1..))]
     record_runs_kept: u32,
-    /// How long a run stays with the process executing it without word from it (renewed after
-    /// every batch); after that, another process takes it over from its last committed batch.
+    /// How long a run stays with the process executing it without word from it (its heartbeat
+    /// renews it every third of this, also while a batch is in flight); after that, another
+    /// process takes it over from its last committed batch, and the first writes nothing more.
     #[arg(long, env = "SQUARED_RUN_LEASE", default_value = "2m", value_parser = parse_ttl)]
     run_lease: chrono::Duration,
 }

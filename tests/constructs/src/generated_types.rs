@@ -279,6 +279,27 @@ impl ::std::fmt::Display for ThingState {
         f.write_str(self.as_str())
     }
 }
+impl ::std::str::FromStr for ThingState {
+    type Err = conversions::UnknownValue;
+    /// The value whose wire text is `text`, exactly as `as_str` writes it.
+    fn from_str(text: &str) -> ::std::result::Result<Self, conversions::UnknownValue> {
+        match text {
+            "on" => ::std::result::Result::Ok(Self::On),
+            "off" => ::std::result::Result::Ok(Self::Off),
+            _ => {
+                ::std::result::Result::Err(
+                    conversions::UnknownValue::new("ThingState", text),
+                )
+            }
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for ThingState {
+    type Error = conversions::UnknownValue;
+    fn try_from(text: &str) -> ::std::result::Result<Self, conversions::UnknownValue> {
+        text.parse()
+    }
+}
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct ThingNested {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -495,6 +516,28 @@ impl GetThingsKind {
 impl ::std::fmt::Display for GetThingsKind {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl ::std::str::FromStr for GetThingsKind {
+    type Err = conversions::UnknownValue;
+    /// The value whose wire text is `text`, exactly as `as_str` writes it.
+    fn from_str(text: &str) -> ::std::result::Result<Self, conversions::UnknownValue> {
+        match text {
+            "small" => ::std::result::Result::Ok(Self::Small),
+            "large" => ::std::result::Result::Ok(Self::Large),
+            "x-large" => ::std::result::Result::Ok(Self::XLarge),
+            _ => {
+                ::std::result::Result::Err(
+                    conversions::UnknownValue::new("GetThingsKind", text),
+                )
+            }
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for GetThingsKind {
+    type Error = conversions::UnknownValue;
+    fn try_from(text: &str) -> ::std::result::Result<Self, conversions::UnknownValue> {
+        text.parse()
     }
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
@@ -884,6 +927,31 @@ pub mod formats {
         value.len() % 4 == 0 && value.len() - body.len() <= 2
             && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
     }
+}
+/// What reading a value from its wire text can fail with.
+pub mod conversions {
+    /// A text that is none of a string enum's values.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct UnknownValue {
+        /// The enum's Rust name.
+        pub type_name: &'static str,
+        /// The text that was read.
+        pub text: ::std::string::String,
+    }
+    impl UnknownValue {
+        pub fn new(type_name: &'static str, text: &str) -> Self {
+            UnknownValue {
+                type_name,
+                text: text.to_owned(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for UnknownValue {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            write!(f, "{:?} is not a value of {}", self.text, self.type_name)
+        }
+    }
+    impl ::std::error::Error for UnknownValue {}
 }
 /// A deserializer through which a struct is read from an object only, in one pass:
 /// serde's derive also takes an array of the fields in order, which the spec does not

@@ -944,6 +944,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
             }
         }
         TypeKind::Enum { variants } => {
+            let type_name = ident.to_string();
             let names: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.rust_name)).collect();
             let values: Vec<_> = variants.iter().map(|v| v.value.as_str()).collect();
             let count = variants.len();
@@ -977,6 +978,26 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                         f.write_str(self.as_str())
                     }
                 }
+
+                impl ::std::str::FromStr for #ident {
+                    type Err = conversions::UnknownValue;
+
+                    /// The value whose wire text is `text`, exactly as `as_str` writes it.
+                    fn from_str(text: &str) -> ::std::result::Result<Self, conversions::UnknownValue> {
+                        match text {
+                            #(#values => ::std::result::Result::Ok(Self::#names),)*
+                            _ => ::std::result::Result::Err(conversions::UnknownValue::new(#type_name, text)),
+                        }
+                    }
+                }
+
+                impl ::std::convert::TryFrom<&str> for #ident {
+                    type Error = conversions::UnknownValue;
+
+                    fn try_from(text: &str) -> ::std::result::Result<Self, conversions::UnknownValue> {
+                        text.parse()
+                    }
+                }
             }
         }
     }
@@ -1005,10 +1026,12 @@ fn without_schemars_attributes(tokens: TokenStream) -> TokenStream {
 pub fn generate(api: &Api) -> TokenStream {
     let types = api.types.iter().map(type_tokens);
     let formats = formats_module();
+    let conversions = conversions_module();
     quote! {
         #(#types)*
 
         #formats
+        #conversions
 
         /// A deserializer through which a struct is read from an object only, in one pass:
         /// serde's derive also takes an array of the fields in order, which the spec does not
@@ -1084,6 +1107,37 @@ pub fn generate(api: &Api) -> TokenStream {
 
 /// The `formats` module: a JSON Schema marker per string format (`{type: string, format}`)
 /// and the check each format's values pass when read.
+/// The error of every string enum's `FromStr`: which type, and the text it does not know.
+fn conversions_module() -> TokenStream {
+    quote! {
+        /// What reading a value from its wire text can fail with.
+        pub mod conversions {
+            /// A text that is none of a string enum's values.
+            #[derive(Clone, Debug, PartialEq, Eq)]
+            pub struct UnknownValue {
+                /// The enum's Rust name.
+                pub type_name: &'static str,
+                /// The text that was read.
+                pub text: ::std::string::String,
+            }
+
+            impl UnknownValue {
+                pub fn new(type_name: &'static str, text: &str) -> Self {
+                    UnknownValue { type_name, text: text.to_owned() }
+                }
+            }
+
+            impl ::std::fmt::Display for UnknownValue {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    write!(f, "{:?} is not a value of {}", self.text, self.type_name)
+                }
+            }
+
+            impl ::std::error::Error for UnknownValue {}
+        }
+    }
+}
+
 fn formats_module() -> TokenStream {
     let markers = StringFormat::ALL.iter().map(|format| {
         let ident = format_ident!("{}", heck::ToPascalCase::to_pascal_case(format.keyword()));

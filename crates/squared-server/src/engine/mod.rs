@@ -1,90 +1,114 @@
 //! The sync engine: executes sync runs, moving a model's rows into a destination.
 //!
+//! It depends on the sync core ([`crate::sync`]: the rules), [`crate::connectors`] (stored
+//! connectors opened), the store and the runtimes; never on the API service.
+//!
 //! Runs are jobs in the server's database, never only in memory: a runner inside
 //! `squared-server serve` or `squared-server worker` claims the oldest pending run
-//! ([`crate::store::Store::claim_run`]: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that
-//! instances share the work and each run executes once), and executes it:
+//! ([`Store::claim_run`]: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that instances share the
+//! work) under a [`Claim`]: a lease and a generation. Every write of the run (its counts,
+//! records, fingerprints, position and end) is conditional on that generation, and a heartbeat
+//! renews the lease every third of its length, also while a slow destination holds a batch; a
+//! runner that finds its claim lost (its lease lapsed, another runner took the run over) stops
+//! at once, dropping the batch in flight, and writes nothing more. So each run executes once.
+//!
+//! A run:
 //! - **read**: the model's query through a server-side cursor, in batches, read-only, the next
 //!   batch read while the current one is handled;
 //! - **compare**: a fingerprint per (sync, primary key), of the row as the source gave it and
 //!   of where and how it is written, decides insert, update or skip, so an unchanged row is
 //!   never written again (nor parsed or mapped);
 //! - **write**: an upsert by the destination's primary key, one statement per batch, and one
-//!   per record when the destination refuses the batch, so a refused record fails alone;
+//!   per record when the destination refuses the batch, so a refused record fails alone. Each
+//!   batch carries an idempotency key derived from its rows ([`batch_idempotency_key`]);
 //! - **keep**: every written or failed row as a sync record, with the fingerprints of what was
-//!   written, in one transaction per batch; the run's counts after every batch.
+//!   written, in one fenced transaction per batch with the run's counts.
 //!
-//! A run canceled meanwhile stops after its current batch, keeping what it wrote. A claimed run
-//! is held under a lease its runner renews after every batch; when an instance dies, its runs'
-//! leases expire and any runner takes them over, starting again from the model's first row: the
-//! fingerprints of the batches committed before make it skip what was already written (a batch
-//! cut off before its commit is written again, as an idempotent upsert or under the same
-//! idempotency key).
+//! A row the destination refused keeps no fingerprint, so the next full refresh writes it
+//! again; an incremental sync's position stops before the first refused row
+//! ([`held_position`]), so the next incremental run reads it (and tries it) again. Each
+//! attempt is a record of its run. How a run ended is [`judge`]d by the sync core.
 //!
-//! Interval and cron syncs ([`schedule`]) get a pending run when their `next_run_at` is due;
-//! after a run a sync is `healthy` or `failed`.
+//! Before writing a batch the runner asks whether the run was canceled, so that after
+//! `cancel_sync_run` answers at most the batch in hand is written.
 //!
-//! An incremental sync reads in (cursor, primary key) order past the position its last batch
-//! committed, given to the source as bound parameters: a tie on the cursor is settled by the
-//! key, so no row is skipped or read twice. A full refresh remembers the keys it read and,
-//! at its end, records the kept keys it did not read as rows that left the model (and deletes
-//! them at the destination when the sync says so).
+//! When an instance dies, its runs' leases expire and any runner takes them over: an
+//! incremental run resumes from its last committed position with its committed counts; a full
+//! refresh reads again from the first row and the fingerprints of the committed batches make
+//! it skip what was written (a batch cut off before its commit is written again, as an
+//! idempotent upsert or under the same idempotency key).
 //!
-//! Only the records of a sync's latest runs are kept ([`EngineSettings::record_runs_kept`]).
+//! Interval and cron syncs get a pending run when their `next_run_at` is due. A run created
+//! in this process (`start_sync_run`, a schedule) wakes its runner at once; other instances
+//! find it within [`POLL_INTERVAL`].
+//!
+//! A full refresh remembers the keys it read and, at its end, records the kept keys it did not
+//! read as rows that left the model (and deletes them at the destination when the sync says
+//! so). Only the records of a sync's latest runs are kept ([`EngineSettings::record_runs_kept`]).
 //!
 //! Every connection goes through the runtimes, and so through the egress policy.
-
-pub mod mapping;
-pub mod schedule;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use squared_types::SyncMapping;
+use squared_types::{SyncMapping, SyncMode, SyncRecordAction, SyncRecordStatus};
+use tokio::sync::{Notify, watch};
 
-use crate::runtime::{Batch, CursorOrder, DestinationWriter, ReadPlan, SourceRow};
-use crate::service::Service;
-use crate::store::{KeptBatch, NewRecord, RunCounts, StoredRun, StoredSync, timestamp};
+use crate::config::EngineSettings;
+use crate::connectors::Connectors;
+use crate::runtime::{Batch, CursorOrder, CursorPosition, DestinationWriter, IdempotencyKeys, ReadPlan, SourceRow};
+use crate::store::{
+    Claim, ClaimState, KeptBatch, NewRecord, RecordFilter, RunScope, Store, StoreError, StoredSync, timestamp,
+};
+use crate::sync::schedule::next_run;
+use crate::sync::{RunCounts, Stop, batch_idempotency_key, held_position, judge, mapping, record_idempotency_key};
 
 /// How many rows a run reads, compares and writes at a time.
 pub const BATCH_ROWS: usize = 5000;
-/// How often, at least, a run reports its counts (and renews its lease) while it only skips
-/// rows; a batch that wrote reports at once.
+/// How often, at least, a run reports its counts while it only skips rows; a batch that wrote
+/// reports at once.
 const REPORT_INTERVAL: Duration = Duration::from_secs(1);
-/// How long the runner waits before looking for pending runs again when there was none.
+/// How long a runner waits for a run created by another instance (or a schedule coming due)
+/// before it looks again; a run created in this process wakes it at once.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(300);
 
-/// The operator's settings of the engine.
-#[derive(Clone, Copy, Debug)]
-pub struct EngineSettings {
-    /// How many of a sync's latest runs keep their records; older runs keep only their counts.
-    pub record_runs_kept: u32,
-    /// How long a claimed run is its runner's without a word: the runner renews the lease
-    /// after every batch; a run whose lease expired is taken over by any runner. Longer than
-    /// the slowest batch, shorter than an outage anyone would wait out.
-    pub lease: chrono::Duration,
-}
-
-impl Default for EngineSettings {
-    fn default() -> Self {
-        EngineSettings { record_runs_kept: 10, lease: chrono::Duration::minutes(2) }
-    }
+/// What the runner works with.
+struct Runner {
+    store: Arc<Store>,
+    connectors: Arc<Connectors>,
+    settings: EngineSettings,
+    /// This process, as recorded on the runs it claims.
+    name: String,
+    log: slog::Logger,
 }
 
 /// Starts the runner: it claims and executes pending runs, one at a time, until aborted.
-pub fn spawn(service: Arc<Service>, settings: EngineSettings, log: slog::Logger) -> tokio::task::JoinHandle<()> {
+/// `wake` is notified when this process creates a run.
+pub fn spawn(
+    store: Arc<Store>,
+    connectors: Arc<Connectors>,
+    settings: EngineSettings,
+    wake: Arc<Notify>,
+    log: slog::Logger,
+) -> tokio::task::JoinHandle<()> {
+    let runner = Runner { store, connectors, settings, name: process_name(), log };
     tokio::spawn(async move {
         loop {
-            if let Err(error) = schedule_due_runs(&service).await {
-                slog::error!(log, "scheduling sync runs failed"; "cause" => error);
+            if let Err(error) = runner.schedule_due_runs(&wake).await {
+                slog::error!(runner.log, "scheduling sync runs failed"; "cause" => error.to_string());
             }
-            match service.store().claim_run(settings.lease).await {
-                Ok(Some(run)) => execute(&service, run, settings, &log).await,
-                Ok(None) => tokio::time::sleep(POLL_INTERVAL).await,
+            match runner.store.claim_run(settings.lease, &runner.name).await {
+                Ok(Some(claim)) => runner.execute(claim).await,
+                Ok(None) => {
+                    tokio::select! {
+                        () = wake.notified() => {}
+                        () = tokio::time::sleep(POLL_INTERVAL) => {}
+                    }
+                }
                 Err(error) => {
-                    slog::error!(log, "claiming a sync run failed"; "cause" => error.to_string());
+                    slog::error!(runner.log, "claiming a sync run failed"; "cause" => error.to_string());
                     tokio::time::sleep(POLL_INTERVAL * 10).await;
                 }
             }
@@ -92,234 +116,363 @@ pub fn spawn(service: Arc<Service>, settings: EngineSettings, log: slog::Logger)
     })
 }
 
-/// Creates a pending run of every scheduled sync that is due, and moves its next run on.
-/// Moving it is a conditional update, so that of several instances one creates the run; a
-/// sync whose previous run is still active gets none this time (its schedule moves on).
-async fn schedule_due_runs(service: &Service) -> Result<(), String> {
-    let store = service.store();
-    let now = chrono::Utc::now();
-    for sync in store.due_syncs(now).await.map_err(|e| e.to_string())? {
-        let Some(due) = sync.next_run_at else { continue };
-        let next = schedule::next_run(
-            &sync.schedule_type,
-            sync.sync_interval,
-            sync.sync_interval_unit.as_deref(),
-            sync.cron_expression.as_deref(),
-            now,
-        );
-        if store.advance_schedule(sync.id, due, next).await.map_err(|e| e.to_string())? {
-            match store.insert_run(sync.workspace_id, sync.id).await {
-                Ok(_) | Err(crate::store::StoreError::Duplicate) => {}
-                Err(error) => return Err(error.to_string()),
-            }
-        }
-    }
-    Ok(())
+/// `host:pid`, naming this process on the runs it executes.
+fn process_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
 }
 
-/// Executes one claimed run to its end, and records how it ended.
-async fn execute(service: &Service, run: StoredRun, settings: EngineSettings, log: &slog::Logger) {
-    let mut counts = RunCounts::default();
-    let outcome = move_rows(service, &run, settings.lease, &mut counts).await;
-    let (status, error) = match &outcome {
-        Ok(()) => ("success", None),
-        Err(error) => ("failed", Some(error.as_str())),
-    };
-    slog::info!(log, "sync run ended"; "run" => run.id, "sync" => run.sync_id, "status" => status,
-        "written" => counts.successful_rows, "failed" => counts.failed_rows, "skipped" => counts.skipped_rows);
-    let sync_status = if outcome.is_ok() { "healthy" } else { "failed" };
-    if let Err(e) = service.store().update_run(&run, status, counts, error, Some(sync_status), settings.lease).await {
-        slog::error!(log, "recording the end of a sync run failed"; "run" => run.id, "cause" => e.to_string());
-    }
-    if let Err(e) = service.store().prune_records(run.sync_id, i64::from(settings.record_runs_kept)).await {
-        slog::error!(log, "deleting the records of old sync runs failed"; "sync" => run.sync_id, "cause" => e.to_string());
+/// Why a run stopped before its end.
+#[derive(Debug)]
+enum Halt {
+    /// The run could not go on; the message is its error.
+    Broken(String),
+    /// The run was canceled; the batch in hand was kept.
+    Canceled,
+    /// Another runner holds the run now: nothing more is written.
+    Lost,
+}
+
+impl From<StoreError> for Halt {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::LostClaim(_) => Halt::Lost,
+            other => Halt::Broken(format!("the server's database: {other}")),
+        }
     }
 }
 
 /// A failure of a run, in words for its `error`.
-fn failed(what: &str) -> impl Fn(String) -> String + '_ {
-    move |cause| format!("{what}: {cause}")
+fn broken(what: &'static str) -> impl Fn(String) -> Halt {
+    move |cause| Halt::Broken(format!("{what}: {cause}"))
 }
 
-async fn move_rows(
-    service: &Service,
-    run: &StoredRun,
-    lease: chrono::Duration,
-    counts: &mut RunCounts,
-) -> Result<(), String> {
-    let store = service.store();
-    let workspace = run.workspace_id;
-    let gone = |what: &str| format!("the sync's {what} no longer exists");
-    let sync = store.get_sync(workspace, run.sync_id).await.map_err(|e| e.to_string())?.ok_or_else(|| gone("row"))?;
-    let model =
-        store.get_model(workspace, sync.model_id).await.map_err(|e| e.to_string())?.ok_or_else(|| gone("model"))?;
-    let connector = |id| async move {
-        store.get_connector(workspace, id).await.map_err(|e| e.to_string())?.ok_or_else(|| gone("connector"))
-    };
-    let (source, destination) = (connector(sync.source_id).await?, connector(sync.destination_id).await?);
-    let mapping: SyncMapping =
-        serde_json::from_value(sync.configuration.clone()).map_err(|e| format!("the sync's mapping: {e}"))?;
-    let incremental = sync.sync_mode == "incremental";
-    let plan = ReadPlan {
-        query: model.query.clone().ok_or("the model has no query")?,
-        key_field: model.primary_key.clone().ok_or("the model has no primary key")?,
-        order: match incremental {
-            false => None,
-            true => Some(CursorOrder {
-                cursor_field: sync.cursor_field.clone().ok_or("the incremental sync has no cursor field")?,
-                after: sync
-                    .cursor_position
-                    .clone()
-                    .map(serde_json::from_value)
-                    .transpose()
-                    .map_err(|e| format!("the sync's cursor position: {e}"))?,
-            }),
-        },
-    };
-    // What a row's fingerprint covers besides the row: where and how it is written. Another
-    // destination, stream or mapping writes every row again.
-    let target = Sha256::digest(
-        serde_json::to_vec(&(sync.destination_id, &sync.stream_name, &sync.configuration)).expect("JSON serializes"),
-    );
-    let source_configuration = service.open_connector(&source).map_err(|e| e.to_string())?;
-    let destination_configuration = service.open_connector(&destination).map_err(|e| e.to_string())?;
-    let primary_key = service.stream_primary_key(&destination, &sync.stream_name).await.map_err(|e| e.to_string())?;
-
-    let runtimes = service.runtimes();
-    let mut reader = runtimes
-        .open_reader(source.connector_type, &source.connector_name, &source_configuration, &plan, BATCH_ROWS)
-        .await
-        .map_err(|e| failed("reading the source")(e.to_string()))?;
-    let mut writer = match runtimes
-        .open_writer(
-            destination.connector_type,
-            &destination.connector_name,
-            &destination_configuration,
-            &sync.stream_name,
-            primary_key,
-        )
-        .await
-    {
-        Ok(writer) => writer,
-        Err(e) => {
-            reader.close().await;
-            return Err(failed("writing to the destination")(e.to_string()));
-        }
-    };
-    // The next batch is read while this one is compared, written and kept.
-    let (ahead, mut batches) = tokio::sync::mpsc::channel(1);
-    let read_ahead = tokio::spawn(async move {
-        loop {
-            let batch = reader.next_batch().await;
-            let last = !matches!(&batch, Ok(batch) if !batch.rows.is_empty());
-            if ahead.send(batch).await.is_err() || last {
-                break;
-            }
-        }
-        reader.close().await;
-    });
-    let started = timestamp(run.started_at.unwrap_or_else(chrono::Utc::now));
-    // A full refresh remembers every key it read (as a 64-bit hash: 8 bytes a row), to find
-    // at its end the kept keys that left the model.
-    let mut seen = (!incremental).then(Vec::<u64>::new);
-    let mut reported = std::time::Instant::now();
-    let result = async {
-        // Keeping a batch (in the server's database) overlaps with comparing and writing the
-        // next one (in the source and the destination); keeps stay in order, one at a time.
-        let mut keeping: Option<Keeping<'_>> = None;
-        for batch_index in 0.. {
-            let work = async {
-                let batch = batches.recv().await.unwrap_or_else(|| Ok(Batch::default()));
-                let batch = batch.map_err(|e| failed("reading the source")(e.to_string()))?;
-                if batch.rows.is_empty() {
-                    return Ok(None);
+impl Runner {
+    /// Creates a pending run of every scheduled sync that is due, and moves its next run on.
+    /// Moving it is a conditional update, so that of several instances one creates the run; a
+    /// sync whose previous run is still active gets none this time (its schedule moves on).
+    async fn schedule_due_runs(&self, wake: &Notify) -> Result<(), StoreError> {
+        let now = chrono::Utc::now();
+        for sync in self.store.due_syncs(now).await? {
+            let Some(due) = sync.next_run_at else { continue };
+            let next = next_run(
+                sync.schedule_type,
+                sync.sync_interval,
+                sync.sync_interval_unit,
+                sync.cron_expression.as_deref(),
+                now,
+            );
+            if self.store.advance_schedule(sync.id, due, next).await? {
+                match self.store.insert_run(sync.workspace_id, sync.id).await {
+                    Ok(_) => wake.notify_one(),
+                    Err(StoreError::Duplicate) => {}
+                    Err(error) => return Err(error),
                 }
-                let read = batch.rows.len() as i64;
-                let compared = compare(service, sync.id, (&mapping, &target), batch.rows, &started).await?;
-                // The same key on every retry of a batch, and in a run resumed later.
-                let key = format!("squared-run-{}-batch-{batch_index}", run.id);
-                let outcomes = writer.write(&compared.records, &key).await;
-                Ok::<_, String>(Some((read, compared, outcomes, batch.last)))
-            };
-            let previous = async {
-                match keeping.take() {
-                    Some(keep) => keep.await,
-                    None => Ok(None),
-                }
-            };
-            let (previous, work) = tokio::join!(previous, work);
-            let canceled = previous?.as_deref() == Some("canceled");
-            let Some((read, compared, outcomes, last)) = work? else { break };
-            counts.total_query_rows += read;
-            counts.skipped_rows += compared.skipped;
-            if let Some(seen) = &mut seen {
-                seen.extend(compared.keys.iter().map(|key| key_hash(key)));
             }
-            let mut kept = Vec::with_capacity(outcomes.len());
-            let mut written = Vec::new();
-            for ((change, record), outcome) in compared.changed.into_iter().zip(compared.records).zip(outcomes) {
-                counts.total_rows += 1;
-                let (status, error) = match outcome {
-                    Ok(()) => {
-                        counts.successful_rows += 1;
-                        written.push((change.key.clone(), change.fingerprint));
-                        ("success", None)
-                    }
-                    Err(error) => {
-                        counts.failed_rows += 1;
-                        ("failed", Some(error))
-                    }
-                };
-                kept.push(NewRecord {
-                    primary_key: change.key,
-                    record: Value::Object(record),
-                    status,
-                    action: change.action,
-                    error,
-                });
-            }
-            let position = last.map(|last| serde_json::to_value(last).expect("a position serializes"));
-            // Counts, lease and a look at whether the run was canceled: after every batch that
-            // wrote, and at least every second while batches are only skipped.
-            let report = (!kept.is_empty() || reported.elapsed() >= REPORT_INTERVAL || canceled).then_some(*counts);
-            if report.is_some() {
-                reported = std::time::Instant::now();
-            }
-            let keep: Keeping<'_> = Box::pin(async move {
-                let batch =
-                    KeptBatch { records: &kept, written: &written, forgotten: &[], position: position.as_ref() };
-                store.keep_batch(sync.id, run.id, &batch).await.map_err(|e| e.to_string())?;
-                match report {
-                    Some(counts) => {
-                        store.update_run(run, "in_progress", counts, None, None, lease).await.map_err(|e| e.to_string())
-                    }
-                    None => Ok(None),
-                }
-            });
-            // A run canceled meanwhile keeps what it wrote, and stops.
-            if canceled {
-                keep.await?;
-                return Ok(());
-            }
-            keeping = Some(keep);
-        }
-        if let Some(keep) = keeping.take()
-            && keep.await?.as_deref() == Some("canceled")
-        {
-            return Ok(());
-        }
-        if let Some(mut seen) = seen {
-            seen.sort_unstable();
-            let delete = sync.delete_removed_rows.then_some(&mut writer);
-            forget_removed(service, (&sync, run, lease), &seen, delete, counts).await?;
         }
         Ok(())
     }
-    .await;
-    drop(batches);
-    let _ = read_ahead.await;
-    writer.close().await;
-    result
+
+    /// Executes one claimed run to its end, and records how it ended.
+    async fn execute(&self, claim: Claim) {
+        let run = &claim.run;
+        let (state, watched) = watch::channel(ClaimState::Held);
+        let heartbeat = tokio::spawn(heartbeat(self.store.clone(), claim.clone(), self.settings.lease, state));
+        let incremental = self.store.get_sync(run.workspace_id, run.sync_id).await.ok().flatten().map(|s| s.sync_mode);
+        // An incremental run taken over resumes from its committed position with its committed
+        // counts; a full refresh reads again from its first row, and counts again.
+        let mut counts = match incremental {
+            Some(SyncMode::Incremental) => run.counts(),
+            _ => RunCounts::default(),
+        };
+        slog::info!(self.log, "sync run started"; "run" => run.id, "sync" => run.sync_id,
+            "generation" => claim.generation, "resumed_from" => ?(claim.generation > 1).then_some(counts.total_query_rows));
+        let halt = self.move_rows(&claim, &mut counts, watched).await.err();
+        heartbeat.abort();
+        let stop = match &halt {
+            None => Stop::Finished,
+            Some(Halt::Canceled) => Stop::Canceled,
+            Some(Halt::Broken(cause)) => Stop::Broken(cause),
+            Some(Halt::Lost) => {
+                slog::warn!(self.log, "another runner took this sync run over; this one stopped without writing more";
+                    "run" => run.id, "sync" => run.sync_id, "generation" => claim.generation);
+                return;
+            }
+        };
+        let first_error = match counts.failed_rows {
+            0 => None,
+            _ => self.first_row_error(&claim).await,
+        };
+        let verdict = judge(&counts, stop, first_error.as_deref());
+        let ended = slog::o!("run" => run.id, "sync" => run.sync_id, "status" => verdict.status.as_str(),
+            "read" => counts.total_query_rows, "written" => counts.successful_rows, "failed" => counts.failed_rows,
+            "skipped" => counts.skipped_rows);
+        match &verdict.error {
+            Some(error) => slog::warn!(self.log.new(ended), "sync run ended"; "error" => error.as_str()),
+            None => slog::info!(self.log.new(ended), "sync run ended"),
+        }
+        match self.store.finish_run(&claim, counts, &verdict).await {
+            Ok(()) => {}
+            Err(StoreError::LostClaim(_)) => {
+                slog::warn!(self.log, "another runner took this sync run over before it ended"; "run" => run.id);
+                return;
+            }
+            Err(e) => {
+                slog::error!(self.log, "recording the end of a sync run failed"; "run" => run.id, "cause" => e.to_string())
+            }
+        }
+        if let Err(e) = self.store.prune_records(run.sync_id, i64::from(self.settings.record_runs_kept)).await {
+            slog::error!(self.log, "deleting the records of old sync runs failed"; "sync" => run.sync_id, "cause" => e.to_string());
+        }
+    }
+
+    /// The error of the run's first failed record.
+    async fn first_row_error(&self, claim: &Claim) -> Option<String> {
+        let filter = RecordFilter {
+            run: RunScope::Only(claim.run.id),
+            primary_key: None,
+            status: Some(SyncRecordStatus::Failed),
+            action: None,
+        };
+        let (records, _) = self.store.list_records(claim.run.sync_id, &filter, 1, 0).await.ok()?;
+        records.into_iter().next().and_then(|record| record.error)
+    }
+
+    async fn move_rows(
+        &self,
+        claim: &Claim,
+        counts: &mut RunCounts,
+        mut watched: watch::Receiver<ClaimState>,
+    ) -> Result<(), Halt> {
+        let (store, run) = (&*self.store, &claim.run);
+        let workspace = run.workspace_id;
+        let gone = |what: &str| Halt::Broken(format!("the sync's {what} no longer exists"));
+        let sync = store.get_sync(workspace, run.sync_id).await?.ok_or_else(|| gone("row"))?;
+        let model = store.get_model(workspace, sync.model_id).await?.ok_or_else(|| gone("model"))?;
+        let source = store.get_connector(workspace, sync.source_id).await?.ok_or_else(|| gone("source"))?;
+        let destination =
+            store.get_connector(workspace, sync.destination_id).await?.ok_or_else(|| gone("destination"))?;
+        let mapping: SyncMapping = serde_json::from_value(sync.configuration.clone())
+            .map_err(|e| Halt::Broken(format!("the sync's mapping: {e}")))?;
+        let incremental = sync.sync_mode == SyncMode::Incremental;
+        let plan = ReadPlan {
+            query: model.query.clone().ok_or_else(|| Halt::Broken("the model has no query".into()))?,
+            key_field: model.primary_key.clone().ok_or_else(|| Halt::Broken("the model has no primary key".into()))?,
+            order: match incremental {
+                false => None,
+                true => Some(CursorOrder {
+                    cursor_field: sync
+                        .cursor_field
+                        .clone()
+                        .ok_or_else(|| Halt::Broken("the incremental sync has no cursor field".into()))?,
+                    after: sync
+                        .cursor_position
+                        .clone()
+                        .map(serde_json::from_value)
+                        .transpose()
+                        .map_err(|e| Halt::Broken(format!("the sync's cursor position: {e}")))?,
+                }),
+            },
+        };
+        // What a row's fingerprint covers besides the row: where and how it is written. Another
+        // destination, stream or mapping writes every row again.
+        let target = Sha256::digest(
+            serde_json::to_vec(&(sync.destination_id, &sync.stream_name, &sync.configuration))
+                .expect("JSON serializes"),
+        );
+        let connectors = &*self.connectors;
+        let opened = |e: crate::error::ServiceError| Halt::Broken(e.to_string());
+        let source_configuration = connectors.open(&source).map_err(opened)?;
+        let destination_configuration = connectors.open(&destination).map_err(opened)?;
+        let primary_key =
+            connectors.stream(&destination, &sync.stream_name).await.map_err(opened)?.primary_key.unwrap_or_default();
+
+        let runtimes = &connectors.runtimes;
+        let mut reader = runtimes
+            .open_reader(source.connector_type, &source.connector_name, &source_configuration, &plan, BATCH_ROWS)
+            .await
+            .map_err(|e| broken("reading the source")(e.to_string()))?;
+        let mut writer = match runtimes
+            .open_writer(
+                destination.connector_type,
+                &destination.connector_name,
+                &destination_configuration,
+                &sync.stream_name,
+                primary_key,
+            )
+            .await
+        {
+            Ok(writer) => writer,
+            Err(e) => {
+                reader.close().await;
+                return Err(broken("writing to the destination")(e.to_string()));
+            }
+        };
+        // The next batch is read while this one is compared, written and kept.
+        let (ahead, mut batches) = tokio::sync::mpsc::channel(1);
+        let read_ahead = tokio::spawn(async move {
+            loop {
+                let batch = reader.next_batch().await;
+                let last = !matches!(&batch, Ok(batch) if !batch.rows.is_empty());
+                if ahead.send(batch).await.is_err() || last {
+                    break;
+                }
+            }
+            reader.close().await;
+        });
+        let started = timestamp(run.started_at.unwrap_or_else(chrono::Utc::now));
+        // A full refresh remembers every key it read (as a 64-bit hash: 8 bytes a row), to find
+        // at its end the kept keys that left the model.
+        let mut seen = (!incremental).then(Vec::<u64>::new);
+        // Once a row was refused, an incremental run's position moves no further this run.
+        let mut position_held = false;
+        let mut reported = std::time::Instant::now();
+        let lease = self.settings.lease;
+        let result = async {
+            // Keeping a batch (in the server's database) overlaps with comparing and writing the
+            // next one (in the source and the destination); keeps stay in order, one at a time.
+            let mut keeping: Option<Keeping<'_>> = None;
+            loop {
+                let work = async {
+                    let batch = batches.recv().await.unwrap_or_else(|| Ok(Batch::default()));
+                    let batch = batch.map_err(|e| broken("reading the source")(e.to_string()))?;
+                    if batch.rows.is_empty() {
+                        return Ok(None);
+                    }
+                    let compared = compare(store, sync.id, (&mapping, &target), batch.rows, &started).await?;
+                    if compared.changed.is_empty() {
+                        return Ok(Some((compared, Vec::new())));
+                    }
+                    // Canceled or taken over meanwhile: this batch is not written.
+                    match store.renew_claim(claim, lease).await? {
+                        ClaimState::Held => {}
+                        ClaimState::Canceled => return Err(Halt::Canceled),
+                        ClaimState::Lost => return Err(Halt::Lost),
+                    }
+                    let keys = idempotency_keys(run.id, &compared.changed);
+                    // A claim lost while the destination holds the batch stops the write at once.
+                    let outcomes = tokio::select! {
+                        outcomes = writer.write(&compared.records, &keys) => outcomes,
+                        _ = watched.wait_for(|state| *state == ClaimState::Lost) => return Err(Halt::Lost),
+                    };
+                    Ok::<_, Halt>(Some((compared, outcomes)))
+                };
+                let previous = async {
+                    match keeping.take() {
+                        Some(keep) => keep.await,
+                        None => Ok(ClaimState::Held),
+                    }
+                };
+                let (previous, work) = tokio::join!(previous, work);
+                // Canceled while the previous batch was kept: this one, in hand, is the last.
+                let canceled = previous? == ClaimState::Canceled;
+                let Some((compared, outcomes)) = work? else {
+                    // The end of the rows.
+                    if canceled {
+                        return Err(Halt::Canceled);
+                    }
+                    break;
+                };
+                counts.total_query_rows += compared.rows as i64;
+                counts.skipped_rows += compared.skipped;
+                if let Some(seen) = &mut seen {
+                    seen.extend(compared.keys.iter().map(|key| key_hash(key)));
+                }
+                let mut kept = Vec::with_capacity(outcomes.len());
+                let mut written = Vec::new();
+                let mut failed = Vec::new();
+                for ((change, record), outcome) in compared.changed.into_iter().zip(compared.records).zip(outcomes) {
+                    counts.total_rows += 1;
+                    let (status, error) = match outcome {
+                        Ok(()) => {
+                            counts.successful_rows += 1;
+                            written.push((change.key.clone(), change.fingerprint));
+                            (SyncRecordStatus::Success, None)
+                        }
+                        Err(error) => {
+                            counts.failed_rows += 1;
+                            failed.push(change.index);
+                            (SyncRecordStatus::Failed, Some(error))
+                        }
+                    };
+                    kept.push(NewRecord {
+                        primary_key: change.key,
+                        record: Value::Object(record),
+                        status,
+                        action: change.action,
+                        error,
+                    });
+                }
+                let position = match incremental && !position_held {
+                    false => None,
+                    true => held_position(&compared.positions, &failed),
+                };
+                position_held |= !failed.is_empty();
+                let position = position.map(|p| serde_json::to_value(p).expect("a position serializes"));
+                // Counts and a look at whether the run was canceled: after every batch that
+                // wrote, and at least every second while batches are only skipped.
+                let report =
+                    canceled || !kept.is_empty() || position.is_some() || reported.elapsed() >= REPORT_INTERVAL;
+                if !report {
+                    continue;
+                }
+                reported = std::time::Instant::now();
+                let snapshot = *counts;
+                let keep: Keeping<'_> = Box::pin(async move {
+                    let batch =
+                        KeptBatch { records: &kept, written: &written, forgotten: &[], position: position.as_ref() };
+                    Ok(store.keep_batch(claim, &batch, snapshot).await?)
+                });
+                if canceled {
+                    keep.await?;
+                    return Err(Halt::Canceled);
+                }
+                keeping = Some(keep);
+            }
+
+            if let Some(seen) = seen {
+                let mut seen = seen;
+                seen.sort_unstable();
+                let delete = sync.delete_removed_rows.then_some(&mut writer);
+                forget_removed(store, (&sync, claim), &seen, delete, counts).await?;
+            }
+            Ok(())
+        }
+        .await;
+        drop(batches);
+        let _ = read_ahead.await;
+        writer.close().await;
+        result
+    }
+}
+
+/// Renews the claim every third of the lease while the run executes (a batch in flight
+/// included), and publishes how the run stands; stops when the claim is lost.
+async fn heartbeat(store: Arc<Store>, claim: Claim, lease: chrono::Duration, state: watch::Sender<ClaimState>) {
+    let every = (lease / 3).to_std().unwrap_or(Duration::from_secs(1)).max(Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(every).await;
+        // A failed renewal (the database unreachable for a moment) is tried again at the next
+        // beat; the lease covers two more.
+        if let Ok(now) = store.renew_claim(&claim, lease).await {
+            state.send_replace(now);
+            if now == ClaimState::Lost {
+                return;
+            }
+        }
+    }
+}
+
+/// The idempotency keys of the rows a batch writes.
+fn idempotency_keys(run_id: i64, changed: &[Change]) -> IdempotencyKeys {
+    let rows: Vec<(&str, i64)> = changed.iter().map(|c| (c.key.as_str(), c.fingerprint)).collect();
+    IdempotencyKeys {
+        batch: batch_idempotency_key(run_id, &rows),
+        records: rows.iter().map(|(key, fingerprint)| record_idempotency_key(run_id, key, *fingerprint)).collect(),
+    }
 }
 
 /// A key's 64-bit hash, for the set of keys a full refresh read.
@@ -332,16 +485,15 @@ fn key_hash(key: &str) -> u64 {
 /// model. Each is recorded (`destination_delete`), deleted at the destination when the sync
 /// says so, and forgotten, a batch at a time.
 async fn forget_removed(
-    service: &Service,
-    (sync, run, lease): (&StoredSync, &StoredRun, chrono::Duration),
+    store: &Store,
+    (sync, claim): (&StoredSync, &Claim),
     seen: &[u64],
     mut delete: Option<&mut DestinationWriter>,
     counts: &mut RunCounts,
-) -> Result<(), String> {
-    let store = service.store();
+) -> Result<(), Halt> {
     let mut after: Option<String> = None;
     loop {
-        let kept = store.kept_keys(sync.id, after.as_deref(), BATCH_ROWS as i64).await.map_err(|e| e.to_string())?;
+        let kept = store.kept_keys(sync.id, after.as_deref(), BATCH_ROWS as i64).await?;
         let Some(last) = kept.last().cloned() else { return Ok(()) };
         let removed: Vec<String> = kept.into_iter().filter(|key| seen.binary_search(&key_hash(key)).is_err()).collect();
         after = Some(last);
@@ -353,8 +505,8 @@ async fn forget_removed(
             None => None,
         };
         let (status, error) = match &outcome {
-            None | Some(Ok(())) => ("success", None),
-            Some(Err(error)) => ("failed", Some(error.clone())),
+            None | Some(Ok(())) => (SyncRecordStatus::Success, None),
+            Some(Err(error)) => (SyncRecordStatus::Failed, Some(error.clone())),
         };
         let records: Vec<NewRecord> = removed
             .iter()
@@ -362,37 +514,44 @@ async fn forget_removed(
                 primary_key: key.clone(),
                 record: Value::Object(Map::new()),
                 status,
-                action: "destination_delete",
+                action: SyncRecordAction::DestinationDelete,
                 error: error.clone(),
             })
             .collect();
         counts.total_rows += removed.len() as i64;
         match status {
-            "success" => counts.successful_rows += removed.len() as i64,
-            _ => counts.failed_rows += removed.len() as i64,
+            SyncRecordStatus::Success => counts.successful_rows += removed.len() as i64,
+            SyncRecordStatus::Failed => counts.failed_rows += removed.len() as i64,
         }
         // A key whose delete failed stays kept, so that the next full refresh tries again.
         let forgotten: &[String] = if error.is_none() { &removed } else { &[] };
         let batch = KeptBatch { records: &records, written: &[], forgotten, position: None };
-        store.keep_batch(sync.id, run.id, &batch).await.map_err(|e| e.to_string())?;
-        store.update_run(run, "in_progress", *counts, None, None, lease).await.map_err(|e| e.to_string())?;
+        if store.keep_batch(claim, &batch, *counts).await? == ClaimState::Canceled {
+            return Err(Halt::Canceled);
+        }
     }
 }
 
-/// Keeping one batch, under way: answers the run's status when it reported.
-type Keeping<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<String>, String>> + Send + 'a>>;
+/// Keeping one batch, under way: answers how the run stands after it.
+type Keeping<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<ClaimState, Halt>> + Send + 'a>>;
 
-/// A row to write: its key, fingerprint, and whether it is new.
+/// A row to write: its index in its batch, key, fingerprint, and whether it is new.
 struct Change {
+    index: usize,
     key: String,
     fingerprint: i64,
-    action: &'static str,
+    action: SyncRecordAction,
 }
 
-/// The rows of a batch that are new or changed since the sync last wrote them.
+/// A batch, compared with what the sync last wrote.
 struct Compared {
-    /// Every key of the batch.
+    /// How many rows the batch has.
+    rows: usize,
+    /// Every key of the batch (for a full refresh's set of keys read).
     keys: Vec<String>,
+    /// Where an ordered read stands after each row of the batch.
+    positions: Vec<Option<CursorPosition>>,
+    /// The rows that are new or changed since the sync wrote them.
     changed: Vec<Change>,
     /// The mapped records of `changed`, in its order.
     records: Vec<Map<String, Value>>,
@@ -404,12 +563,12 @@ struct Compared {
 /// source gave it and of where and how it is written (`target`), so that a skipped row is
 /// never parsed nor mapped.
 async fn compare(
-    service: &Service,
+    store: &Store,
     sync_id: i64,
     (mapping, target): (&SyncMapping, &[u8]),
     rows: Vec<SourceRow>,
     started: &str,
-) -> Result<Compared, String> {
+) -> Result<Compared, Halt> {
     let fingerprints: Vec<i64> = rows
         .iter()
         .map(|row| {
@@ -421,22 +580,29 @@ async fn compare(
         })
         .collect();
     let keys: Vec<String> = rows.iter().map(|row| row.key.clone()).collect();
-    let kept = service.store().fingerprints(sync_id, &keys).await.map_err(|e| e.to_string())?;
-    let mut compared = Compared { keys, changed: Vec::new(), records: Vec::new(), skipped: 0 };
-    for (row, fingerprint) in rows.into_iter().zip(fingerprints) {
+    let kept = store.fingerprints(sync_id, &keys).await?;
+    let mut compared = Compared {
+        rows: rows.len(),
+        positions: rows.iter().map(SourceRow::position).collect(),
+        keys,
+        changed: Vec::new(),
+        records: Vec::new(),
+        skipped: 0,
+    };
+    for (index, (row, fingerprint)) in rows.into_iter().zip(fingerprints).enumerate() {
         let action = match kept.get(&row.key) {
             Some(previous) if *previous == fingerprint => {
                 compared.skipped += 1;
                 continue;
             }
-            Some(_) => "destination_update",
-            None => "destination_insert",
+            Some(_) => SyncRecordAction::DestinationUpdate,
+            None => SyncRecordAction::DestinationInsert,
         };
         let Ok(Value::Object(columns)) = serde_json::from_str(&row.text) else {
-            return Err("reading the source: a row is not a JSON object".into());
+            return Err(Halt::Broken("reading the source: a row is not a JSON object".into()));
         };
         compared.records.push(mapping::apply(mapping, &columns, started));
-        compared.changed.push(Change { key: row.key, fingerprint, action });
+        compared.changed.push(Change { index, key: row.key, fingerprint, action });
     }
     Ok(compared)
 }

@@ -105,24 +105,22 @@ impl Writer {
         Ok(Writer { client, url, headers })
     }
 
-    /// Posts `records` as one JSON array under `idempotency_key`; when the destination refuses
-    /// the batch (a 4xx), one request per record (keys `<key>-<index>`), so that a refused
-    /// record fails alone. One outcome per record, in order.
+    /// Posts `records` as one JSON array under the batch's idempotency key; when the
+    /// destination refuses the batch (a 4xx), one request per record under the record's key,
+    /// so that a refused record fails alone. One outcome per record, in order.
     pub async fn write(
         &self,
         records: &[serde_json::Map<String, Value>],
-        idempotency_key: &str,
+        idempotency: &super::IdempotencyKeys,
     ) -> Vec<Result<(), String>> {
         let batch = Value::Array(records.iter().cloned().map(Value::Object).collect());
-        match self.post(&batch, idempotency_key).await {
+        match self.post(&batch, &idempotency.batch).await {
             Ok(()) => records.iter().map(|_| Ok(())).collect(),
             Err(Refusal::Batch(_)) if records.len() > 1 => {
                 let mut outcomes = Vec::with_capacity(records.len());
-                for (index, record) in records.iter().enumerate() {
+                for (record, key) in records.iter().zip(&idempotency.records) {
                     let one = Value::Array(vec![Value::Object(record.clone())]);
-                    outcomes.push(
-                        self.post(&one, &format!("{idempotency_key}-{index}")).await.map_err(Refusal::into_message),
-                    );
+                    outcomes.push(self.post(&one, key).await.map_err(Refusal::into_message));
                 }
                 outcomes
             }

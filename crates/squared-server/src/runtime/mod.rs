@@ -332,20 +332,28 @@ pub struct CursorPosition {
     pub key: String,
 }
 
-/// One row as a source gave it: its JSON text (parsed only when the row changed) and its
-/// primary key as the source's text.
+/// One row as a source gave it: its JSON text (parsed only when the row changed), its
+/// primary key as the source's text and, in an ordered read, its cursor as the source's text
+/// (`None` for a null cursor, or an unordered read).
 #[derive(Clone, Debug)]
 pub struct SourceRow {
     pub text: String,
     pub key: String,
+    pub cursor: Option<String>,
 }
 
-/// A batch of rows and, for an ordered read, the position after its last row with a cursor
-/// value (rows whose cursor is null come first and only in a read from the start).
+impl SourceRow {
+    /// Where an ordered read stands after this row; `None` for a null cursor.
+    pub fn position(&self) -> Option<CursorPosition> {
+        self.cursor.as_ref().map(|cursor| CursorPosition { cursor: cursor.clone(), key: self.key.clone() })
+    }
+}
+
+/// A batch of rows, in read order (in an ordered read, rows whose cursor is null come first
+/// and only in a read from the start).
 #[derive(Debug, Default)]
 pub struct Batch {
     pub rows: Vec<SourceRow>,
-    pub last: Option<CursorPosition>,
 }
 
 /// Turns a reader's raw rows (the row's JSON text, its key's text, and for an ordered read
@@ -354,15 +362,12 @@ pub(crate) fn batch_of(
     rows: Vec<(String, Option<String>, Option<String>)>,
     key_field: &str,
 ) -> Result<Batch, RuntimeError> {
-    let mut batch = Batch { rows: Vec::with_capacity(rows.len()), last: None };
+    let mut batch = Batch { rows: Vec::with_capacity(rows.len()) };
     for (text, key, cursor) in rows {
         let Some(key) = key else {
             return Err(RuntimeError::Remote(format!("a row has no value in the primary key column `{key_field}`")));
         };
-        if let Some(cursor) = cursor {
-            batch.last = Some(CursorPosition { cursor, key: key.clone() });
-        }
-        batch.rows.push(SourceRow { text, key });
+        batch.rows.push(SourceRow { text, key, cursor });
     }
     Ok(batch)
 }
@@ -390,6 +395,14 @@ impl SourceReader {
     }
 }
 
+/// The idempotency keys of a batch: one for the whole batch, and one per record for a
+/// destination that takes the records one by one when it refused the batch.
+#[derive(Clone, Debug, Default)]
+pub struct IdempotencyKeys {
+    pub batch: String,
+    pub records: Vec<String>,
+}
+
 /// Writes mapped records into one stream of a destination.
 pub enum DestinationWriter {
     Postgres(postgres::Writer),
@@ -399,12 +412,16 @@ pub enum DestinationWriter {
 
 impl DestinationWriter {
     /// One outcome per record, in order: a record the destination refuses fails alone.
-    /// `idempotency_key` names the batch, the same on every retry of it.
-    pub async fn write(&mut self, records: &[Map<String, Value>], idempotency_key: &str) -> Vec<Result<(), String>> {
+    /// `idempotency` names the batch and each record, the same on every retry of them.
+    pub async fn write(
+        &mut self,
+        records: &[Map<String, Value>],
+        idempotency: &IdempotencyKeys,
+    ) -> Vec<Result<(), String>> {
         match self {
             DestinationWriter::Postgres(writer) => writer.upsert(records).await,
             DestinationWriter::MariaDb(writer) => writer.upsert(records).await,
-            DestinationWriter::Http(writer) => writer.write(records, idempotency_key).await,
+            DestinationWriter::Http(writer) => writer.write(records, idempotency).await,
         }
     }
 

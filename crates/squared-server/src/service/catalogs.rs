@@ -24,7 +24,7 @@ impl Service {
         };
         let connector =
             self.store.get_connector(caller.workspace_id, request.connector_id).await?.ok_or_else(not_there)?;
-        let catalog = self.keep_catalog(&connector, vec![defined_stream(&request)]).await?;
+        let catalog = self.connectors.keep_catalog(&connector, vec![defined_stream(&request)]).await?;
         Self::catalog_response(catalog)
     }
 
@@ -46,7 +46,7 @@ impl Service {
             ));
         }
         let connector = self.store.get_connector(caller.workspace_id, connector_id).await?.ok_or_else(not_found)?;
-        let catalog = self.keep_catalog(&connector, vec![defined_stream(&request)]).await?;
+        let catalog = self.connectors.keep_catalog(&connector, vec![defined_stream(&request)]).await?;
         Self::catalog_response(catalog)
     }
 }

@@ -3,31 +3,33 @@
 //! Connectors and their definitions are here; defined catalogs in [`catalogs`], models in
 //! [`models`], syncs and their runs in [`syncs`].
 //!
-//! Configurations are in clear only inside this module and the runtimes: they are sealed
-//! ([`Vault::seal`]) before they reach the store and masked ([`Entry::mask`]) before they
-//! reach a response.
+//! Configurations are in clear only inside this module, [`crate::connectors`] and the
+//! runtimes: they are sealed ([`crate::secrets::Vault::seal`]) before they reach the store and
+//! masked ([`Entry::mask`]) before they reach a response.
 
 mod catalogs;
 mod models;
 mod syncs;
 
 pub use models::ModelListRequest;
-pub use syncs::{RecordListRequest, RunListRequest, parse_cron, sync_configurations};
+pub use syncs::{RecordListRequest, RunListRequest, sync_configurations};
 
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
 use squared_types::{
     Catalog, CatalogAttributes, CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectionStatus,
     ConnectionStatusValue, Connector, ConnectorAttributes, ConnectorCategory, ConnectorDefinition,
     ConnectorDefinitionCategoryFilter, ConnectorInput, ConnectorListResponse, ConnectorResponse, ConnectorSubCategory,
-    ConnectorType, ConnectorUpdate, PaginationLinks, QuerySourceRequest, QuerySourceResponse, Stream, StreamCatalog,
+    ConnectorType, ConnectorUpdate, PaginationLinks, QuerySourceRequest, QuerySourceResponse, StreamCatalog,
 };
 
 use crate::auth::{Caller, Role, TokenVerifier};
-use crate::catalog::{Catalog as ConnectorCatalog, Entry};
+use crate::catalog::Entry;
+use crate::connectors::Connectors;
 use crate::error::{Problem, ServiceError};
-use crate::runtime::{RuntimeError, Runtimes};
-use crate::secrets::{self, Vault, keep_masked};
+use crate::runtime::RuntimeError;
+use crate::secrets::{self, keep_masked};
 use crate::store::{ConnectorFilter, NewConnector, Store, StoreError, StoredCatalog, StoredConnector};
 
 /// The JSON:API resource type of a connector.
@@ -36,11 +38,11 @@ pub const CONNECTOR_RESOURCE: &str = "connectors";
 pub const CATALOG_RESOURCE: &str = "catalogs";
 
 pub struct Service {
-    store: Store,
-    catalog: ConnectorCatalog,
+    store: Arc<Store>,
+    connectors: Arc<Connectors>,
     verifier: TokenVerifier,
-    vault: Vault,
-    runtimes: Runtimes,
+    /// Wakes the runners of this process when a run is created.
+    runs_waiting: Arc<tokio::sync::Notify>,
 }
 
 /// A connector's stored definition and configuration (in clear), which an update starts from.
@@ -85,13 +87,12 @@ pub struct ListRequest {
 
 impl Service {
     pub fn new(
-        store: Store,
-        catalog: ConnectorCatalog,
+        store: Arc<Store>,
+        connectors: Arc<Connectors>,
         verifier: TokenVerifier,
-        vault: Vault,
-        runtimes: Runtimes,
+        runs_waiting: Arc<tokio::sync::Notify>,
     ) -> Self {
-        Service { store, catalog, verifier, vault, runtimes }
+        Service { store, connectors, verifier, runs_waiting }
     }
 
     pub async fn close(&self) {
@@ -115,7 +116,7 @@ impl Service {
 
     /// The definition a connector names, or a 422 at `pointer`.
     fn definition(&self, connector_type: ConnectorType, name: &str, pointer: &str) -> Result<&Entry, ServiceError> {
-        self.catalog.find(connector_type, name).ok_or_else(|| {
+        self.connectors.catalog.find(connector_type, name).ok_or_else(|| {
             ServiceError::invalid(
                 pointer,
                 format!(
@@ -199,12 +200,6 @@ impl Service {
         if problems.is_empty() { Ok(clear) } else { Err(problems) }
     }
 
-    fn open(&self, entry: &Entry, stored: &StoredConnector) -> Result<Value, ServiceError> {
-        self.vault
-            .open(entry.schema(), &stored.configuration, stored.workspace_id)
-            .map_err(|e| ServiceError::Internal(format!("connector {}: {e}", stored.id)))
-    }
-
     pub async fn create_connector(
         &self,
         caller: &Caller,
@@ -242,7 +237,7 @@ impl Service {
                 description: input.description,
                 connector_type: input.connector_type,
                 connector_name: entry.definition.name.clone(),
-                configuration: self.vault.seal(entry.schema(), &clear, caller.workspace_id),
+                configuration: self.connectors.vault.seal(entry.schema(), &clear, caller.workspace_id),
             })
             .await?;
         Ok(ConnectorResponse { data: self.connector_resource(stored) })
@@ -255,7 +250,8 @@ impl Service {
     ) -> Result<ConnectorListResponse, ServiceError> {
         // `page` and `per_page` are within the spec's bounds: the generated types refuse others.
         let definitions = (request.category.is_some() || request.sub_category.is_some()).then(|| {
-            self.catalog
+            self.connectors
+                .catalog
                 .definitions_in(request.connector_type, request.category, request.sub_category)
                 .map(|(connector_type, name)| (connector_type, name.to_owned()))
                 .collect::<Vec<_>>()
@@ -300,8 +296,8 @@ impl Service {
     ) -> Result<ConnectorResponse, ServiceError> {
         Self::require_member(caller)?;
         let stored = self.stored_connector(caller, id).await?;
-        let old_entry = self.entry_of(&stored)?;
-        let old_clear = self.open(old_entry, &stored)?;
+        let old_entry = self.connectors.entry_of(&stored)?;
+        let old_clear = self.connectors.open_with(old_entry, &stored)?;
 
         let connector_type = update.connector_type.unwrap_or(stored.connector_type);
         let connector_name = update.connector_name.unwrap_or_else(|| stored.connector_name.clone());
@@ -326,7 +322,7 @@ impl Service {
             description: update.description.or(stored.description),
             connector_type,
             connector_name: entry.definition.name.clone(),
-            configuration: self.vault.seal(entry.schema(), &clear, caller.workspace_id),
+            configuration: self.connectors.vault.seal(entry.schema(), &clear, caller.workspace_id),
         };
         let updated =
             self.store.update_connector(caller.workspace_id, stored.id, &changed).await?.ok_or_else(|| {
@@ -348,43 +344,8 @@ impl Service {
 
     pub async fn discover(&self, caller: &Caller, id: &str, refresh: bool) -> Result<CatalogResponse, ServiceError> {
         let stored = self.stored_connector(caller, id).await?;
-        let catalog = self.catalog_of(&stored, refresh).await?;
+        let catalog = self.connectors.catalog_of(&stored, refresh).await?;
         Self::catalog_response(catalog)
-    }
-
-    /// The kept catalog of a connector or, when none is kept or `refresh` asks, its streams
-    /// discovered now, and kept.
-    pub(super) async fn catalog_of(
-        &self,
-        stored: &StoredConnector,
-        refresh: bool,
-    ) -> Result<StoredCatalog, ServiceError> {
-        if !refresh && let Some(kept) = self.store.get_catalog(stored.workspace_id, stored.id).await? {
-            return Ok(kept);
-        }
-        let entry = self.entry_of(stored)?;
-        let clear = self.open(entry, stored)?;
-        let streams = self.runtimes.discover(stored.connector_type, &stored.connector_name, &clear).await?;
-        self.keep_catalog(stored, streams).await
-    }
-
-    /// Keeps `streams` as the catalog of a connector, replacing any other.
-    pub(super) async fn keep_catalog(
-        &self,
-        stored: &StoredConnector,
-        streams: Vec<Stream>,
-    ) -> Result<StoredCatalog, ServiceError> {
-        let catalog = serde_json::to_value(StreamCatalog { streams }).expect("a catalog serializes");
-        let hash = Sha256::digest(serde_json::to_vec(&catalog).expect("JSON serializes"));
-        let catalog = StoredCatalog {
-            connector_id: stored.id,
-            workspace_id: stored.workspace_id,
-            catalog,
-            catalog_hash: hex::encode(hash),
-            updated_at: chrono::Utc::now(),
-        };
-        self.store.put_catalog(&catalog).await?;
-        Ok(catalog)
     }
 
     /// A kept catalog as the API shows it.
@@ -420,9 +381,10 @@ impl Service {
                 "connector {id} is a destination; only a source can be queried"
             )));
         }
-        let entry = self.entry_of(&stored)?;
-        let clear = self.open(entry, &stored)?;
+        let entry = self.connectors.entry_of(&stored)?;
+        let clear = self.connectors.open_with(entry, &stored)?;
         let rows = self
+            .connectors
             .runtimes
             .query(stored.connector_type, &stored.connector_name, &clear, &request.query, request.limit)
             .await?;
@@ -438,10 +400,11 @@ impl Service {
         let entry = self.definition(request.type_, &request.name, "/name")?;
         let clear = Self::settle_configuration(entry, Some(request.connection_spec), None, "/connection_spec")
             .map_err(ServiceError::Invalid)?;
-        let (status, message) = match self.runtimes.check(request.type_, &entry.definition.name, &clear).await? {
-            Ok(message) => (ConnectionStatusValue::Succeeded, message),
-            Err(message) => (ConnectionStatusValue::Failed, message),
-        };
+        let (status, message) =
+            match self.connectors.runtimes.check(request.type_, &entry.definition.name, &clear).await? {
+                Ok(message) => (ConnectionStatusValue::Succeeded, message),
+                Err(message) => (ConnectionStatusValue::Failed, message),
+            };
         Ok(CheckConnectionResponse {
             type_: "connection_status".into(),
             connection_status: ConnectionStatus { status, message },
@@ -453,7 +416,7 @@ impl Service {
         connector_type: ConnectorType,
         category: Option<ConnectorDefinitionCategoryFilter>,
     ) -> Vec<ConnectorDefinition> {
-        self.catalog.list(connector_type, category).map(|e| e.definition.clone()).collect()
+        self.connectors.catalog.list(connector_type, category).map(|e| e.definition.clone()).collect()
     }
 
     pub fn show_connector_definition(
@@ -461,50 +424,15 @@ impl Service {
         connector_type: ConnectorType,
         name: &str,
     ) -> Result<ConnectorDefinition, ServiceError> {
-        self.catalog.find(connector_type, name).map(|e| e.definition.clone()).ok_or_else(|| {
+        self.connectors.catalog.find(connector_type, name).map(|e| e.definition.clone()).ok_or_else(|| {
             ServiceError::NotFound(format!("there is no {connector_type} connector definition named `{name}`"))
-        })
-    }
-
-    /// The store, for the sync engine.
-    pub(crate) fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// The runtimes, for the sync engine.
-    pub(crate) fn runtimes(&self) -> &Runtimes {
-        &self.runtimes
-    }
-
-    /// A connector's configuration in clear, for the sync engine.
-    pub(crate) fn open_connector(&self, stored: &StoredConnector) -> Result<Value, ServiceError> {
-        self.open(self.entry_of(stored)?, stored)
-    }
-
-    /// The primary key of a destination's stream, from its catalog.
-    pub(crate) async fn stream_primary_key(
-        &self,
-        destination: &StoredConnector,
-        stream: &str,
-    ) -> Result<Vec<String>, ServiceError> {
-        let catalog = Self::catalog_response(self.catalog_of(destination, false).await?)?;
-        let stream =
-            catalog.data.attributes.catalog.streams.into_iter().find(|s| s.name == stream).ok_or_else(|| {
-                ServiceError::Unprocessable(format!("destination {} has no stream `{stream}` any more", destination.id))
-            })?;
-        Ok(stream.primary_key.unwrap_or_default())
-    }
-
-    fn entry_of(&self, stored: &StoredConnector) -> Result<&Entry, ServiceError> {
-        self.catalog.find(stored.connector_type, &stored.connector_name).ok_or_else(|| {
-            ServiceError::Internal(format!("connector {} names a definition no longer in the catalog", stored.id))
         })
     }
 
     /// A stored connector as the API shows it, secrets masked. A connector whose definition
     /// left the catalog shows no configuration at all: which fields are secret is unknown.
     fn connector_resource(&self, stored: StoredConnector) -> Connector {
-        let entry = self.catalog.find(stored.connector_type, &stored.connector_name);
+        let entry = self.connectors.catalog.find(stored.connector_type, &stored.connector_name);
         let configuration = match (entry, stored.configuration) {
             (Some(entry), mut configuration) => {
                 entry.mask(&mut configuration);

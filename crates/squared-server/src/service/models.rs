@@ -128,15 +128,16 @@ impl Service {
         let unchanged = previous.is_some_and(|p| {
             p.connector_id == draft.connector_id
                 && p.query == query
-                && p.query_type == query_type.as_str()
+                && p.query_type == query_type
                 && p.primary_key == primary_key
         });
         let columns = match (&query, is_sql(query_type)) {
             _ if unchanged => previous.and_then(|p| p.columns.clone()),
             (Some(sql), true) => {
-                let entry = self.entry_of(&connector)?;
-                let clear = self.open(entry, &connector)?;
+                let entry = self.connectors.entry_of(&connector)?;
+                let clear = self.connectors.open_with(entry, &connector)?;
                 let inspected = self
+                    .connectors
                     .runtimes
                     .inspect(connector.connector_type, &connector.connector_name, &clear, sql)
                     .await
@@ -163,7 +164,7 @@ impl Service {
             name: draft.name,
             description: draft.description,
             query,
-            query_type: query_type.as_str().to_owned(),
+            query_type,
             primary_key,
             configuration: draft.configuration,
             columns,
@@ -198,16 +199,12 @@ impl Service {
                     .map(str::trim)
                     .filter(|t| !t.is_empty())
                     .map(|t| {
-                        ModelQueryType::ALL
-                            .into_iter()
-                            .find(|q| q.as_str() == t)
-                            .map(|q| q.as_str().to_owned())
-                            .ok_or_else(|| {
-                                ServiceError::Unprocessable(format!(
-                                    "`query_type` names an unknown query type; it takes {}",
-                                    ModelQueryType::ALL.map(|q| q.as_str()).join(", ")
-                                ))
-                            })
+                        t.parse::<ModelQueryType>().map_err(|_| {
+                            ServiceError::Unprocessable(format!(
+                                "`query_type` names an unknown query type; it takes {}",
+                                ModelQueryType::ALL.map(|q| q.as_str()).join(", ")
+                            ))
+                        })
                     })
                     .collect::<Result<Vec<_>, _>>()
             })
@@ -235,10 +232,7 @@ impl Service {
     ) -> Result<ModelResponse, ServiceError> {
         Self::require_member(caller)?;
         let stored = self.stored_model(caller, id).await?;
-        let query_type = match update.query_type {
-            Some(query_type) => query_type,
-            None => parse_query_type(&stored)?,
-        };
+        let query_type = update.query_type.unwrap_or(stored.query_type);
         let draft = ModelDraft {
             connector_id: update.connector_id.unwrap_or(stored.connector_id),
             name: update.name.unwrap_or_else(|| stored.name.clone()),
@@ -268,12 +262,6 @@ impl Service {
     }
 }
 
-fn parse_query_type(stored: &StoredModel) -> Result<ModelQueryType, ServiceError> {
-    ModelQueryType::ALL.into_iter().find(|q| q.as_str() == stored.query_type).ok_or_else(|| {
-        ServiceError::Internal(format!("model {} has an unknown query type {:?}", stored.id, stored.query_type))
-    })
-}
-
 /// A stored model as the API shows it.
 fn model_resource(stored: &StoredModel) -> Result<Model, ServiceError> {
     let columns: Option<Vec<ModelColumn>> = match &stored.columns {
@@ -290,7 +278,7 @@ fn model_resource(stored: &StoredModel) -> Result<Model, ServiceError> {
             name: stored.name.clone(),
             description: stored.description.clone(),
             query: stored.query.clone(),
-            query_type: parse_query_type(stored)?,
+            query_type: stored.query_type,
             primary_key: stored.primary_key.clone(),
             configuration: stored.configuration.as_object().cloned().unwrap_or_default(),
             connector_id: stored.connector_id,

@@ -14,7 +14,6 @@
 
 use std::collections::BTreeMap;
 
-use croner::parser::{CronParser, Seconds, Year};
 use serde_json::Value;
 use squared_types::{
     CatalogMappingTypes, ConnectorSummary, CreateSyncRequest, EnableSyncRequest, MappingOption, ModelSummary,
@@ -27,10 +26,11 @@ use squared_types::{
 
 use super::{Service, page_links};
 use crate::auth::Caller;
-use crate::engine::mapping;
 use crate::error::{Problem, ServiceError, pointer_token};
 use crate::runtime::{CursorPosition, Runtime};
-use crate::store::{NewSync, StoreError, StoredConnector, StoredRecord, StoredRun, StoredSync};
+use crate::store::{NewSync, RecordFilter, RunScope, StoreError, StoredConnector, StoredRecord, StoredRun, StoredSync};
+use crate::sync::mapping;
+use crate::sync::schedule::{next_run, parse_cron};
 
 /// The JSON:API resource types.
 pub const SYNC_RESOURCE: &str = "syncs";
@@ -47,6 +47,9 @@ pub struct RunListRequest {
 /// The filter and page of a record list request.
 pub struct RecordListRequest {
     pub status: Option<SyncRecordStatus>,
+    pub action: Option<SyncRecordAction>,
+    /// One row's records across the sync's runs up to this one, instead of this run's.
+    pub primary_key: Option<String>,
     pub page: i64,
     pub per_page: i64,
 }
@@ -86,20 +89,6 @@ impl From<SyncInput> for SyncDraft {
             delete_removed_rows: input.delete_removed_rows.unwrap_or(false),
         }
     }
-}
-
-/// Whether `text` is a five-field cron expression (minute, hour, day of month, month, day of
-/// week), as a well-kept parser reads it; the error says why not.
-pub fn parse_cron(text: &str) -> Result<croner::Cron, String> {
-    if text.split_whitespace().count() != 5 {
-        return Err("a cron expression has five fields: minute, hour, day of month, month, day of week".into());
-    }
-    CronParser::builder()
-        .seconds(Seconds::Disallowed)
-        .year(Year::Disallowed)
-        .build()
-        .parse(text)
-        .map_err(|e| format!("not a valid cron expression: {e}"))
 }
 
 /// What a sync's mapping may hold (`GET /api/v1/syncs/configurations`): the value types of a
@@ -143,18 +132,6 @@ pub fn sync_configurations() -> SyncConfigurationsResponse {
             },
         },
     }
-}
-
-fn parse_wire<T: Copy>(
-    all: &[T],
-    as_str: impl Fn(T) -> &'static str,
-    text: &str,
-    what: &str,
-) -> Result<T, ServiceError> {
-    all.iter()
-        .copied()
-        .find(|value| as_str(*value) == text)
-        .ok_or_else(|| ServiceError::Internal(format!("a stored {what} is unknown: {text:?}")))
 }
 
 impl Service {
@@ -293,7 +270,7 @@ impl Service {
         let (destination, columns) = (destination.expect("checked"), columns.expect("checked"));
 
         // The stream, from the destination's catalog (kept, or discovered now).
-        let catalog = self.catalog_of(&destination, false).await.map_err(|error| match error {
+        let catalog = self.connectors.catalog_of(&destination, false).await.map_err(|error| match error {
             ServiceError::Unavailable(_) | ServiceError::Internal(_) => error,
             other => ServiceError::invalid(
                 "/sync/stream_name",
@@ -362,15 +339,15 @@ impl Service {
             source_id: draft.source_id,
             model_id: draft.model_id,
             destination_id: draft.destination_id,
-            schedule_type: draft.schedule_type.as_str().to_owned(),
+            schedule_type: draft.schedule_type,
             sync_interval: interval,
-            sync_interval_unit: unit.map(|u| u.as_str().to_owned()),
+            sync_interval_unit: unit,
             cron_expression: cron,
-            sync_mode: draft.sync_mode.as_str().to_owned(),
+            sync_mode: draft.sync_mode,
             cursor_field,
             stream_name: draft.stream_name,
             configuration: serde_json::to_value(&draft.configuration).expect("a mapping serializes"),
-            status: status.as_str().to_owned(),
+            status,
             next_run_at: None,
             delete_removed_rows: draft.delete_removed_rows,
         })
@@ -422,33 +399,17 @@ impl Service {
             source_id: update.source_id.unwrap_or(stored.source_id),
             model_id: update.model_id.unwrap_or(stored.model_id),
             destination_id: update.destination_id.unwrap_or(stored.destination_id),
-            schedule_type: match update.schedule_type {
-                Some(value) => value,
-                None => {
-                    parse_wire(&SyncScheduleType::ALL, SyncScheduleType::as_str, &stored.schedule_type, "schedule")?
-                }
-            },
+            schedule_type: update.schedule_type.unwrap_or(stored.schedule_type),
             sync_interval: update.sync_interval.or(stored.sync_interval),
-            sync_interval_unit: match update.sync_interval_unit {
-                Some(value) => Some(value),
-                None => stored
-                    .sync_interval_unit
-                    .as_deref()
-                    .map(|u| parse_wire(&SyncIntervalUnit::ALL, SyncIntervalUnit::as_str, u, "interval unit"))
-                    .transpose()?,
-            },
+            sync_interval_unit: update.sync_interval_unit.or(stored.sync_interval_unit),
             cron_expression: update.cron_expression.or_else(|| stored.cron_expression.clone()),
-            sync_mode: match update.sync_mode {
-                Some(value) => value,
-                None => parse_wire(&SyncMode::ALL, SyncMode::as_str, &stored.sync_mode, "sync mode")?,
-            },
+            sync_mode: update.sync_mode.unwrap_or(stored.sync_mode),
             cursor_field: update.cursor_field.or_else(|| stored.cursor_field.clone()),
             stream_name: update.stream_name.unwrap_or_else(|| stored.stream_name.clone()),
             configuration,
             delete_removed_rows: update.delete_removed_rows.unwrap_or(stored.delete_removed_rows),
         };
-        let status = parse_wire(&SyncStatus::ALL, SyncStatus::as_str, &stored.status, "sync status")?;
-        let mut changed = self.settle_sync(caller, draft, status).await?;
+        let mut changed = self.settle_sync(caller, draft, stored.status).await?;
         let same_schedule =
             (&changed.schedule_type, changed.sync_interval, &changed.sync_interval_unit, &changed.cron_expression)
                 == (&stored.schedule_type, stored.sync_interval, &stored.sync_interval_unit, &stored.cron_expression);
@@ -473,14 +434,14 @@ impl Service {
     ) -> Result<SyncResponse, ServiceError> {
         Self::require_member(caller)?;
         let stored = self.stored_sync(caller, id).await?;
-        let status = match (request.enable, stored.status.as_str()) {
+        let status = match (request.enable, stored.status) {
             (false, _) => SyncStatus::Disabled,
-            (true, "disabled") => SyncStatus::Pending,
-            (true, other) => parse_wire(&SyncStatus::ALL, SyncStatus::as_str, other, "sync status")?,
+            (true, SyncStatus::Disabled) => SyncStatus::Pending,
+            (true, other) => other,
         };
         let updated = self
             .store
-            .set_sync_status(caller.workspace_id, stored.id, status.as_str())
+            .set_sync_status(caller.workspace_id, stored.id, status)
             .await?
             .ok_or_else(|| Self::sync_not_found(caller, id))?;
         Ok(SyncResponse { data: self.sync_resource(&updated).await? })
@@ -508,13 +469,13 @@ impl Service {
             .get_sync(caller.workspace_id, sync_id)
             .await?
             .ok_or_else(|| refuse(format!("there is no sync {sync_id} in workspace {}", caller.workspace_id)))?;
-        if sync.schedule_type != SyncScheduleType::Manual.as_str() {
+        if sync.schedule_type != SyncScheduleType::Manual {
             return Err(refuse(format!(
                 "sync {sync_id} runs on its {} schedule; only a manual sync is started by hand",
                 sync.schedule_type
             )));
         }
-        if sync.status == SyncStatus::Disabled.as_str() {
+        if sync.status == SyncStatus::Disabled {
             return Err(refuse(format!("sync {sync_id} is disabled; enable it first")));
         }
         let already = || refuse(format!("sync {sync_id} already has an active run; cancel it or wait for it"));
@@ -526,6 +487,8 @@ impl Service {
             StoreError::Duplicate => already(),
             other => other.into(),
         })?;
+        // This process's runner takes it at once; other instances' runners find it soon.
+        self.runs_waiting.notify_one();
         Ok(SyncRunResponse { data: run_resource(&run)? })
     }
 
@@ -548,10 +511,9 @@ impl Service {
         request: RunListRequest,
     ) -> Result<SyncRunListResponse, ServiceError> {
         let sync = self.stored_sync(caller, sync_id).await?;
-        let status = request.status.map(SyncRunStatus::as_str);
         let offset = (request.page - 1).saturating_mul(request.per_page);
-        let (runs, total) = self.store.list_runs(sync.id, status, request.per_page, offset).await?;
-        let filters: Vec<(&str, &str)> = status.map(|s| ("status", s)).into_iter().collect();
+        let (runs, total) = self.store.list_runs(sync.id, request.status, request.per_page, offset).await?;
+        let filters: Vec<(&str, &str)> = request.status.map(|s| ("status", s.as_str())).into_iter().collect();
         let path = format!("/api/v1/syncs/{}/sync_runs", sync.id);
         Ok(SyncRunListResponse {
             data: runs.iter().map(run_resource).collect::<Result<_, _>>()?,
@@ -584,10 +546,25 @@ impl Service {
         request: RecordListRequest,
     ) -> Result<SyncRecordListResponse, ServiceError> {
         let run = self.stored_run(caller, sync_id, run_id).await?;
-        let status = request.status.map(SyncRecordStatus::as_str);
         let offset = (request.page - 1).saturating_mul(request.per_page);
-        let (records, total) = self.store.list_records(run.id, status, request.per_page, offset).await?;
-        let filters: Vec<(&str, &str)> = status.map(|s| ("status", s)).into_iter().collect();
+        let filter = RecordFilter {
+            run: match request.primary_key {
+                None => RunScope::Only(run.id),
+                Some(_) => RunScope::UpTo(run.id),
+            },
+            primary_key: request.primary_key.clone(),
+            status: request.status,
+            action: request.action,
+        };
+        let (records, total) = self.store.list_records(run.sync_id, &filter, request.per_page, offset).await?;
+        let filters: Vec<(&str, &str)> = [
+            request.primary_key.as_deref().map(|key| ("primary_key", key)),
+            request.status.map(|s| ("status", s.as_str())),
+            request.action.map(|a| ("action", a.as_str())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let path = format!("/api/v1/syncs/{}/sync_runs/{}/sync_records", run.sync_id, run.id);
         Ok(SyncRecordListResponse {
             data: records.iter().map(record_resource).collect::<Result<_, _>>()?,
@@ -647,6 +624,7 @@ impl Service {
             .get_model(stored.workspace_id, stored.model_id)
             .await?
             .ok_or_else(|| ServiceError::Internal(format!("sync {} names a missing model", stored.id)))?;
+        let last_run = self.store.last_ended_run(stored.id).await?;
         Ok(Sync {
             id: stored.id.to_string(),
             type_: SYNC_RESOURCE.to_owned(),
@@ -656,16 +634,11 @@ impl Service {
                 model_id: stored.model_id,
                 destination_id: stored.destination_id,
                 workspace_id: stored.workspace_id,
-                schedule_type: parse_wire(
-                    &SyncScheduleType::ALL,
-                    SyncScheduleType::as_str,
-                    &stored.schedule_type,
-                    "schedule",
-                )?,
+                schedule_type: stored.schedule_type,
                 sync_interval: stored.sync_interval,
-                sync_interval_unit: stored.sync_interval_unit.clone(),
+                sync_interval_unit: stored.sync_interval_unit.map(|unit| unit.as_str().to_owned()),
                 cron_expression: stored.cron_expression.clone(),
-                sync_mode: parse_wire(&SyncMode::ALL, SyncMode::as_str, &stored.sync_mode, "sync mode")?,
+                sync_mode: stored.sync_mode,
                 cursor_field: stored.cursor_field.clone(),
                 current_cursor: stored
                     .cursor_position
@@ -676,20 +649,16 @@ impl Service {
                 stream_name: stored.stream_name.clone(),
                 configuration: serde_json::from_value(stored.configuration.clone())
                     .map_err(|e| ServiceError::Internal(format!("sync {} mapping: {e}", stored.id)))?,
-                status: parse_wire(&SyncStatus::ALL, SyncStatus::as_str, &stored.status, "sync status")?,
+                status: stored.status,
                 next_run_at: stored.next_run_at,
-                last_run_status: self.store.last_run_status(stored.id).await?,
+                last_run_status: last_run.as_ref().map(|run| run.status.as_str().to_owned()),
+                last_run_failed_rows: last_run.as_ref().map(|run| run.failed_rows),
                 source: self.connector_summary(&source),
                 destination: self.connector_summary(&destination),
                 model: ModelSummary {
                     id: model.id.to_string(),
                     name: model.name.clone(),
-                    query_type: parse_wire(
-                        &squared_types::ModelQueryType::ALL,
-                        squared_types::ModelQueryType::as_str,
-                        &model.query_type,
-                        "query type",
-                    )?,
+                    query_type: model.query_type,
                 },
                 created_at: stored.created_at,
                 updated_at: stored.updated_at,
@@ -704,6 +673,7 @@ impl Service {
             connector_type: connector.connector_type,
             connector_name: connector.connector_name.clone(),
             icon: self
+                .connectors
                 .catalog
                 .find(connector.connector_type, &connector.connector_name)
                 .map(|e| e.definition.icon.clone())
@@ -714,10 +684,10 @@ impl Service {
 
 /// The first run of a sync's schedule from now.
 fn next_run_of(sync: &NewSync) -> Option<chrono::DateTime<chrono::Utc>> {
-    crate::engine::schedule::next_run(
-        &sync.schedule_type,
+    next_run(
+        sync.schedule_type,
         sync.sync_interval,
-        sync.sync_interval_unit.as_deref(),
+        sync.sync_interval_unit,
         sync.cron_expression.as_deref(),
         chrono::Utc::now(),
     )
@@ -807,7 +777,7 @@ fn run_resource(run: &StoredRun) -> Result<SyncRun, ServiceError> {
         attributes: SyncRunAttributes {
             sync_id: run.sync_id,
             workspace_id: run.workspace_id,
-            status: parse_wire(&SyncRunStatus::ALL, SyncRunStatus::as_str, &run.status, "run status")?,
+            status: run.status,
             started_at: run.started_at,
             finished_at: run.finished_at,
             duration,
@@ -832,26 +802,11 @@ fn record_resource(record: &StoredRecord) -> Result<SyncRecord, ServiceError> {
             sync_run_id: record.sync_run_id,
             primary_key: record.primary_key.clone(),
             record: record.record.as_object().cloned().unwrap_or_default(),
-            status: parse_wire(&SyncRecordStatus::ALL, SyncRecordStatus::as_str, &record.status, "record status")?,
-            action: parse_wire(&SyncRecordAction::ALL, SyncRecordAction::as_str, &record.action, "record action")?,
+            status: record.status,
+            action: record.action,
             error: record.error.clone(),
             created_at: record.created_at,
             updated_at: record.updated_at,
         },
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cron_expressions_have_five_valid_fields() {
-        for good in ["*/15 * * * *", "0 3 * * 1-5", "30 2 1 * *", "0 0 * * SUN"] {
-            assert!(parse_cron(good).is_ok(), "{good}");
-        }
-        for bad in ["* * * *", "0 0 * * * *", "61 * * * *", "* 25 * * *", "@daily", "every day", ""] {
-            assert!(parse_cron(bad).is_err(), "{bad}");
-        }
-    }
 }

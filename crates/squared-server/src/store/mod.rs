@@ -29,7 +29,10 @@ mod models;
 mod syncs;
 
 pub use models::{NewModel, StoredModel};
-pub use syncs::{ACTIVE_RUN_STATES, KeptBatch, NewRecord, NewSync, RunCounts, StoredRecord, StoredRun, StoredSync};
+pub use syncs::{
+    ACTIVE_RUN_STATES, Claim, ClaimState, KeptBatch, NewRecord, NewSync, RecordFilter, RunScope, StoredRecord,
+    StoredRun, StoredSync,
+};
 
 use std::fmt::Write as _;
 
@@ -43,7 +46,9 @@ use squared_types::ConnectorType;
 pub enum StoreError {
     #[error("a connector with this name and type already exists in the workspace")]
     Duplicate,
-    #[error("unsupported database URL {}: use sqlite://PATH or postgres://…", crate::config::redact_url(.0))]
+    /// Not a URL of a database this store runs on. The URL itself is not in the message (it
+    /// may carry a password): whoever opens the store names it, redacted.
+    #[error("unsupported database URL: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error(transparent)]
     Database(#[from] DatabaseError),
@@ -51,6 +56,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("a stored row is corrupt: {0}")]
     Corrupt(String),
+    /// The run's claim is no longer this runner's: its lease lapsed and another runner took
+    /// it over (a higher generation), or it ended. Nothing was written.
+    #[error("this runner no longer holds run {0}: another runner took it over")]
+    LostClaim(i64),
     #[error("connector {id}: {message}")]
     Reseal { id: i64, message: String },
     /// A row the write refers to is gone (a model's connector, deleted meanwhile).
@@ -487,18 +496,33 @@ fn json_text(value: &Value) -> String {
     serde_json::to_string(value).expect("a JSON value serializes")
 }
 
+/// A column holding a spec enum's wire value, decoded here once: the rest of the server sees
+/// only the enum.
+fn decode<T>(row: &Row, column: &str) -> Result<T, StoreError>
+where
+    T: std::str::FromStr<Err = squared_types::conversions::UnknownValue>,
+{
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// [`decode`] of a column that may be null.
+fn decode_optional<T>(row: &Row, column: &str) -> Result<Option<T>, StoreError>
+where
+    T: std::str::FromStr<Err = squared_types::conversions::UnknownValue>,
+{
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| text.parse().map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))).transpose()
+}
+
 fn connector_from_row(row: &Row) -> Result<StoredConnector, StoreError> {
-    let connector_type: String = row.try_get("connector_type")?;
     let configuration: String = row.try_get("configuration")?;
     Ok(StoredConnector {
         id: row.try_get("id")?,
         workspace_id: row.try_get("workspace_id")?,
         name: row.try_get("name")?,
         description: row.try_get("description")?,
-        connector_type: ConnectorType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == connector_type)
-            .ok_or_else(|| StoreError::Corrupt(format!("connector_type {connector_type:?}")))?,
+        connector_type: decode(row, "connector_type")?,
         connector_name: row.try_get("connector_name")?,
         configuration: serde_json::from_str(&configuration)
             .map_err(|e| StoreError::Corrupt(format!("configuration: {e}")))?,
@@ -598,7 +622,7 @@ mod tests {
             name: "m".into(),
             description: None,
             query: Some("SELECT 1".into()),
-            query_type: "raw_sql".into(),
+            query_type: squared_types::ModelQueryType::RawSql,
             primary_key: None,
             configuration: serde_json::json!({}),
             columns: None,

@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use serde_json::Value;
+use squared_types::ModelQueryType;
 
 use super::database::{DatabaseError, Row, query};
 use super::{Store, StoreError, json_text, parse_timestamp, timestamp};
@@ -15,7 +16,7 @@ pub struct NewModel {
     pub description: Option<String>,
     pub query: Option<String>,
     /// The query type's wire name.
-    pub query_type: String,
+    pub query_type: ModelQueryType,
     pub primary_key: Option<String>,
     pub configuration: Value,
     /// The columns the source described, when the query was checked.
@@ -31,7 +32,7 @@ pub struct StoredModel {
     pub name: String,
     pub description: Option<String>,
     pub query: Option<String>,
-    pub query_type: String,
+    pub query_type: ModelQueryType,
     pub primary_key: Option<String>,
     pub configuration: Value,
     pub columns: Option<Value>,
@@ -62,7 +63,7 @@ impl Store {
         .bind(&new.name)
         .bind(&new.description)
         .bind(&new.query)
-        .bind(&new.query_type)
+        .bind(new.query_type.as_str())
         .bind(&new.primary_key)
         .bind(json_text(&new.configuration))
         .bind(new.columns.as_ref().map(json_text))
@@ -88,12 +89,12 @@ impl Store {
     pub async fn list_models(
         &self,
         workspace_id: i64,
-        query_types: Option<&[String]>,
+        query_types: Option<&[ModelQueryType]>,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<StoredModel>, i64), StoreError> {
         let mut condition = String::from("workspace_id = $1");
-        let types: Vec<&str> = query_types.unwrap_or_default().iter().map(String::as_str).collect();
+        let types: Vec<&str> = query_types.unwrap_or_default().iter().map(|t| t.as_str()).collect();
         if query_types.is_some() {
             let placeholders: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 2)).collect();
             condition.push_str(&format!(" AND query_type IN ({})", placeholders.join(", ")));
@@ -131,7 +132,7 @@ impl Store {
         .bind(&changed.name)
         .bind(&changed.description)
         .bind(&changed.query)
-        .bind(&changed.query_type)
+        .bind(changed.query_type.as_str())
         .bind(&changed.primary_key)
         .bind(json_text(&changed.configuration))
         .bind(changed.columns.as_ref().map(json_text))
@@ -189,7 +190,7 @@ fn model_from_row(row: &Row) -> Result<StoredModel, StoreError> {
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         query: row.try_get("query")?,
-        query_type: row.try_get("query_type")?,
+        query_type: super::decode(row, "query_type")?,
         primary_key: row.try_get("primary_key")?,
         configuration: json(&configuration, "configuration")?,
         columns: columns.as_deref().map(|text| json(text, "columns")).transpose()?,

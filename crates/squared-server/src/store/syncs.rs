@@ -1,24 +1,39 @@
 //! Syncs, their runs and the runs' records in the database.
+//!
+//! Statuses, modes, schedule types and record actions are the spec's enums: decoded here once
+//! ([`super::decode`]) and written back with `as_str`, so no status travels as a string.
+//!
+//! A run is executed under a [`Claim`]: claiming raises the run's generation, and every write
+//! of the runner (its counts, records, fingerprints, position, its end) is conditional on that
+//! generation. A runner whose lease lapsed and whose run was claimed again writes nothing more:
+//! its write answers [`StoreError::LostClaim`].
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use squared_types::{
+    SyncIntervalUnit, SyncMode, SyncRecordAction, SyncRecordStatus, SyncRunStatus, SyncScheduleType, SyncStatus,
+};
 
 use super::database::{DatabaseError, Row, query};
-use super::{Store, StoreError, json_text, parse_timestamp, timestamp};
+use super::{Store, StoreError, decode, decode_optional, json_text, parse_timestamp, timestamp};
+use crate::sync::{RunCounts, Verdict};
 
 /// The run states in which a run is active: at most one per sync, by the unique index of
 /// migration 0006, which lists the same states.
-pub const ACTIVE_RUN_STATES: [&str; 6] = ["pending", "started", "querying", "queued", "in_progress", "paused"];
+pub const ACTIVE_RUN_STATES: [SyncRunStatus; 6] = [
+    SyncRunStatus::Pending,
+    SyncRunStatus::Started,
+    SyncRunStatus::Querying,
+    SyncRunStatus::Queued,
+    SyncRunStatus::InProgress,
+    SyncRunStatus::Paused,
+];
 
-/// `status IN (…)` over [`ACTIVE_RUN_STATES`], for SQL.
-fn active_condition() -> String {
-    let states: Vec<String> = ACTIVE_RUN_STATES.iter().map(|s| format!("'{s}'")).collect();
+/// `status IN (…)` over `states`, for SQL (built from the enums' own text: nothing spliced in
+/// comes from outside).
+fn status_in(states: &[SyncRunStatus]) -> String {
+    let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
     format!("status IN ({})", states.join(", "))
-}
-
-/// ` AND status = $2` when a status filter is given.
-fn status_condition(status: Option<&str>) -> &'static str {
-    if status.is_some() { " AND status = $2" } else { "" }
 }
 
 /// A sync as given to the store (checked by the service first).
@@ -29,15 +44,15 @@ pub struct NewSync {
     pub source_id: i64,
     pub model_id: i64,
     pub destination_id: i64,
-    pub schedule_type: String,
+    pub schedule_type: SyncScheduleType,
     pub sync_interval: Option<i64>,
-    pub sync_interval_unit: Option<String>,
+    pub sync_interval_unit: Option<SyncIntervalUnit>,
     pub cron_expression: Option<String>,
-    pub sync_mode: String,
+    pub sync_mode: SyncMode,
     pub cursor_field: Option<String>,
     pub stream_name: String,
     pub configuration: Value,
-    pub status: String,
+    pub status: SyncStatus,
     /// When the schedule runs the sync next; `None` for a manual sync.
     pub next_run_at: Option<DateTime<Utc>>,
     /// Whether a full refresh deletes at the destination the rows that left the model.
@@ -53,15 +68,15 @@ pub struct StoredSync {
     pub source_id: i64,
     pub model_id: i64,
     pub destination_id: i64,
-    pub schedule_type: String,
+    pub schedule_type: SyncScheduleType,
     pub sync_interval: Option<i64>,
-    pub sync_interval_unit: Option<String>,
+    pub sync_interval_unit: Option<SyncIntervalUnit>,
     pub cron_expression: Option<String>,
-    pub sync_mode: String,
+    pub sync_mode: SyncMode,
     pub cursor_field: Option<String>,
     pub stream_name: String,
     pub configuration: Value,
-    pub status: String,
+    pub status: SyncStatus,
     pub next_run_at: Option<DateTime<Utc>>,
     pub delete_removed_rows: bool,
     /// Where an incremental sync's reads stand (the engine's JSON); `None` before its first row.
@@ -76,7 +91,7 @@ pub struct StoredRun {
     pub id: i64,
     pub workspace_id: i64,
     pub sync_id: i64,
-    pub status: String,
+    pub status: SyncRunStatus,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub total_query_rows: i64,
@@ -89,6 +104,37 @@ pub struct StoredRun {
     pub updated_at: DateTime<Utc>,
 }
 
+impl StoredRun {
+    pub fn counts(&self) -> RunCounts {
+        RunCounts {
+            total_query_rows: self.total_query_rows,
+            skipped_rows: self.skipped_rows,
+            total_rows: self.total_rows,
+            successful_rows: self.successful_rows,
+            failed_rows: self.failed_rows,
+        }
+    }
+}
+
+/// A run held by this runner: the run as claimed and the generation of the claim, which every
+/// write of the run names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    pub run: StoredRun,
+    pub generation: i64,
+}
+
+/// How a claimed run stands, as its runner sees it before writing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimState {
+    /// Still this runner's, to go on with.
+    Held,
+    /// Still this runner's, but canceled: it writes nothing more than the batch in hand.
+    Canceled,
+    /// Taken over by another runner, or gone: this runner stops without writing.
+    Lost,
+}
+
 /// A record as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredRecord {
@@ -97,21 +143,11 @@ pub struct StoredRecord {
     pub sync_run_id: i64,
     pub primary_key: String,
     pub record: Value,
-    pub status: String,
-    pub action: String,
+    pub status: SyncRecordStatus,
+    pub action: SyncRecordAction,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// What a run counted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RunCounts {
-    pub total_query_rows: i64,
-    pub skipped_rows: i64,
-    pub total_rows: i64,
-    pub successful_rows: i64,
-    pub failed_rows: i64,
 }
 
 /// What one batch of a run leaves behind, kept in one transaction.
@@ -126,14 +162,39 @@ pub struct KeptBatch<'a> {
     pub position: Option<&'a Value>,
 }
 
+impl KeptBatch<'_> {
+    fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.written.is_empty() && self.forgotten.is_empty() && self.position.is_none()
+    }
+}
+
 /// A record a run writes.
 #[derive(Clone, Debug)]
 pub struct NewRecord {
     pub primary_key: String,
     pub record: Value,
-    pub status: &'static str,
-    pub action: &'static str,
+    pub status: SyncRecordStatus,
+    pub action: SyncRecordAction,
     pub error: Option<String>,
+}
+
+/// Which runs' records a list shows.
+#[derive(Clone, Copy, Debug)]
+pub enum RunScope {
+    /// One run's.
+    Only(i64),
+    /// Those of every run of the sync up to this one (a row's history as of that run).
+    UpTo(i64),
+}
+
+/// Which records of a sync a list shows: of which runs, and of one row (by its primary key),
+/// one status and one action, when given.
+#[derive(Clone, Debug)]
+pub struct RecordFilter {
+    pub run: RunScope,
+    pub primary_key: Option<String>,
+    pub status: Option<SyncRecordStatus>,
+    pub action: Option<SyncRecordAction>,
 }
 
 macro_rules! sync_columns {
@@ -175,15 +236,15 @@ impl Store {
         .bind(new.source_id)
         .bind(new.model_id)
         .bind(new.destination_id)
-        .bind(&new.schedule_type)
+        .bind(new.schedule_type.as_str())
         .bind(new.sync_interval)
-        .bind(&new.sync_interval_unit)
+        .bind(new.sync_interval_unit.map(SyncIntervalUnit::as_str))
         .bind(&new.cron_expression)
-        .bind(&new.sync_mode)
+        .bind(new.sync_mode.as_str())
         .bind(&new.cursor_field)
         .bind(&new.stream_name)
         .bind(json_text(&new.configuration))
-        .bind(&new.status)
+        .bind(new.status.as_str())
         .bind(&now)
         .bind(new.next_run_at.map(timestamp))
         .bind(i64::from(new.delete_removed_rows))
@@ -245,15 +306,15 @@ impl Store {
         .bind(changed.source_id)
         .bind(changed.model_id)
         .bind(changed.destination_id)
-        .bind(&changed.schedule_type)
+        .bind(changed.schedule_type.as_str())
         .bind(changed.sync_interval)
-        .bind(&changed.sync_interval_unit)
+        .bind(changed.sync_interval_unit.map(SyncIntervalUnit::as_str))
         .bind(&changed.cron_expression)
-        .bind(&changed.sync_mode)
+        .bind(changed.sync_mode.as_str())
         .bind(&changed.cursor_field)
         .bind(&changed.stream_name)
         .bind(json_text(&changed.configuration))
-        .bind(&changed.status)
+        .bind(changed.status.as_str())
         .bind(&now)
         .bind(workspace_id)
         .bind(id)
@@ -271,13 +332,13 @@ impl Store {
         &self,
         workspace_id: i64,
         id: i64,
-        status: &str,
+        status: SyncStatus,
     ) -> Result<Option<StoredSync>, StoreError> {
         let row = query(concat!(
             "UPDATE syncs SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4 RETURNING ",
             sync_columns!()
         ))
-        .bind(status)
+        .bind(status.as_str())
         .bind(timestamp(Utc::now()))
         .bind(workspace_id)
         .bind(id)
@@ -348,7 +409,7 @@ impl Store {
         let sql = format!(
             "UPDATE sync_runs SET status = 'canceled', finished_at = $1, updated_at = $1, error = $2 \
              WHERE sync_id = $3 AND {} RETURNING {}",
-            active_condition(),
+            status_in(&ACTIVE_RUN_STATES),
             run_columns!()
         );
         let row = query(sql).bind(&now).bind(reason).bind(sync_id).fetch_optional(&self.pool).await?;
@@ -357,17 +418,20 @@ impl Store {
 
     /// Whether a run of the sync is active.
     pub async fn has_active_run(&self, sync_id: i64) -> Result<bool, StoreError> {
-        let sql = format!("SELECT COUNT(*) FROM sync_runs WHERE sync_id = $1 AND {}", active_condition());
+        let sql = format!("SELECT COUNT(*) FROM sync_runs WHERE sync_id = $1 AND {}", status_in(&ACTIVE_RUN_STATES));
         let count: i64 = query(sql).bind(sync_id).fetch_scalar(&self.pool).await?;
         Ok(count > 0)
     }
 
-    /// The status of a sync's latest run, if it has run.
-    pub async fn last_run_status(&self, sync_id: i64) -> Result<Option<String>, StoreError> {
-        Ok(query("SELECT status FROM sync_runs WHERE sync_id = $1 ORDER BY id DESC LIMIT 1")
-            .bind(sync_id)
-            .fetch_optional_scalar(&self.pool)
-            .await?)
+    /// A sync's latest run that has ended, if any: what `last_run_status` shows.
+    pub async fn last_ended_run(&self, sync_id: i64) -> Result<Option<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM sync_runs WHERE sync_id = $1 AND NOT {} ORDER BY id DESC LIMIT 1",
+            run_columns!(),
+            status_in(&ACTIVE_RUN_STATES)
+        );
+        let row = query(sql).bind(sync_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(run_from_row).transpose()
     }
 
     /// Enabled syncs whose next run is due at `now`, the most overdue first.
@@ -400,11 +464,12 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Claims the oldest run that is pending, or executing under an expired lease (its instance
-    /// died): it becomes `started` under a lease of `lease` from now. On PostgreSQL, `FOR UPDATE
-    /// SKIP LOCKED` lets several instances claim different runs at once, each run once; SQLite
-    /// has one writer, and the repeated condition does the same.
-    pub async fn claim_run(&self, lease: chrono::Duration) -> Result<Option<StoredRun>, StoreError> {
+    /// Claims the oldest run that is pending, or executing under an expired lease (its runner
+    /// died or stalled): it becomes `started` under a lease of `lease` from now, its generation
+    /// one higher than any claim before, and `runner` (the process) is recorded. On PostgreSQL,
+    /// `FOR UPDATE SKIP LOCKED` lets several instances claim different runs at once; SQLite has
+    /// one writer, and the repeated condition does the same.
+    pub async fn claim_run(&self, lease: chrono::Duration, runner: &str) -> Result<Option<Claim>, StoreError> {
         let lock = match self.engine {
             super::Engine::Postgres => " FOR UPDATE SKIP LOCKED",
             super::Engine::Sqlite => "",
@@ -414,62 +479,103 @@ impl Store {
                          AND lease_expires_at IS NOT NULL AND lease_expires_at < $1))";
         let sql = format!(
             "UPDATE sync_runs SET status = 'started', started_at = COALESCE(started_at, $1), lease_expires_at = $2, \
-             updated_at = $1 WHERE {claimable} AND id = (SELECT id FROM sync_runs WHERE {claimable} ORDER BY id LIMIT 1{lock}) \
-             RETURNING {}",
+             updated_at = $1, claim_generation = claim_generation + 1, runner = $3 \
+             WHERE {claimable} AND id = (SELECT id FROM sync_runs WHERE {claimable} ORDER BY id LIMIT 1{lock}) \
+             RETURNING {}, claim_generation",
             run_columns!()
         );
-        let row = query(sql).bind(timestamp(now)).bind(timestamp(now + lease)).fetch_optional(&self.pool).await?;
-        row.as_ref().map(run_from_row).transpose()
+        let row = query(sql)
+            .bind(timestamp(now))
+            .bind(timestamp(now + lease))
+            .bind(runner)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(|row| Ok(Claim { run: run_from_row(row)?, generation: row.try_get("claim_generation")? }))
+            .transpose()
     }
 
-    /// Moves a run to `status` (unless it was canceled meanwhile, which it stays) with its counts
-    /// and error. When `sync_status` is given the run has ended: its end time is set, and the
-    /// sync takes that status (unless it was disabled meanwhile), in the same transaction, so
-    /// that no one sees the one without the other.
-    /// While the run executes (`sync_status` is `None`), its lease is renewed for `lease`.
-    /// Answers the run's status after the update (`canceled` when it was canceled meanwhile),
-    /// or `None` when the run is gone.
-    pub async fn update_run(
-        &self,
-        run: &StoredRun,
-        status: &str,
-        counts: RunCounts,
-        error: Option<&str>,
-        sync_status: Option<&str>,
-        lease: chrono::Duration,
-    ) -> Result<Option<String>, StoreError> {
+    /// Renews the lease of a claimed run for `lease` from now, if the claim still holds, and
+    /// answers how the run stands. The heartbeat of a runner calls this while a batch is in
+    /// flight, and every runner before it writes a batch.
+    pub async fn renew_claim(&self, claim: &Claim, lease: chrono::Duration) -> Result<ClaimState, StoreError> {
         let now = Utc::now();
-        let lease_expires_at = sync_status.is_none().then(|| timestamp(now + lease));
-        let now = timestamp(now);
+        let status: Option<String> = query(
+            "UPDATE sync_runs SET lease_expires_at = $1 WHERE id = $2 AND claim_generation = $3 \
+             AND lease_expires_at IS NOT NULL RETURNING status",
+        )
+        .bind(timestamp(now + lease))
+        .bind(claim.run.id)
+        .bind(claim.generation)
+        .fetch_optional_scalar(&self.pool)
+        .await?;
+        Ok(match status.as_deref() {
+            None => ClaimState::Lost,
+            Some(status) if status == SyncRunStatus::Canceled.as_str() => ClaimState::Canceled,
+            Some(_) => ClaimState::Held,
+        })
+    }
+
+    /// Records how a claimed run ended, with its counts, and gives its claim back (the lease
+    /// cleared). A run canceled meanwhile stays `canceled`. The sync takes `end.sync_status`
+    /// (unless it was disabled meanwhile) in the same transaction, so that no one sees the one
+    /// without the other. Nothing is written when the claim was lost.
+    pub async fn finish_run(&self, claim: &Claim, counts: RunCounts, end: &Verdict) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
         let mut transaction = self.pool.begin().await?;
-        let current: Option<String> = query(
+        let updated: Option<String> = query(
             "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE $1 END, \
              total_query_rows = $2, skipped_rows = $3, total_rows = $4, successful_rows = $5, failed_rows = $6, \
-             error = COALESCE(error, $7), finished_at = CASE WHEN $8 = 1 THEN $9 ELSE finished_at END, updated_at = $9, \
-             lease_expires_at = $11 WHERE id = $10 RETURNING status",
+             error = COALESCE(error, $7), finished_at = COALESCE(finished_at, $8), updated_at = $8, \
+             lease_expires_at = NULL WHERE id = $9 AND claim_generation = $10 AND lease_expires_at IS NOT NULL \
+             RETURNING status",
         )
-        .bind(status)
+        .bind(end.status.as_str())
         .bind(counts.total_query_rows)
         .bind(counts.skipped_rows)
         .bind(counts.total_rows)
         .bind(counts.successful_rows)
         .bind(counts.failed_rows)
-        .bind(error)
-        .bind(i64::from(sync_status.is_some()))
+        .bind(end.error.as_deref())
         .bind(&now)
-        .bind(run.id)
-        .bind(lease_expires_at)
+        .bind(claim.run.id)
+        .bind(claim.generation)
         .fetch_optional_scalar(&mut transaction)
         .await?;
-        if let Some(sync_status) = sync_status {
-            query("UPDATE syncs SET status = $1 WHERE id = $2 AND status <> 'disabled'")
-                .bind(sync_status)
-                .bind(run.sync_id)
-                .execute(&mut transaction)
-                .await?;
+        if updated.is_none() {
+            return Err(StoreError::LostClaim(claim.run.id));
         }
+        query("UPDATE syncs SET status = $1 WHERE id = $2 AND status <> 'disabled'")
+            .bind(end.sync_status.as_str())
+            .bind(claim.run.sync_id)
+            .execute(&mut transaction)
+            .await?;
         transaction.commit().await?;
-        Ok(current)
+        Ok(())
+    }
+
+    /// Gives a claimed run back without ending it (its runner is stopping: the process shuts
+    /// down): the lease is cleared and the run is pending again, for any runner to resume. A
+    /// canceled run is ended instead.
+    pub async fn release_claim(&self, claim: &Claim, counts: RunCounts) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
+        query(
+            "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE 'pending' END, \
+             total_query_rows = $1, skipped_rows = $2, total_rows = $3, successful_rows = $4, failed_rows = $5, \
+             updated_at = $6, lease_expires_at = NULL WHERE id = $7 AND claim_generation = $8 \
+             AND lease_expires_at IS NOT NULL",
+        )
+        .bind(counts.total_query_rows)
+        .bind(counts.skipped_rows)
+        .bind(counts.total_rows)
+        .bind(counts.successful_rows)
+        .bind(counts.failed_rows)
+        .bind(&now)
+        .bind(claim.run.id)
+        .bind(claim.generation)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// The fingerprints a sync keeps for `keys`, by key.
@@ -494,20 +600,55 @@ impl Store {
         rows.iter().map(|row| Ok((row.try_get("primary_key")?, row.try_get("fingerprint")?))).collect()
     }
 
-    /// Keeps a batch's outcome in one transaction: its records, the fingerprints of the rows
+    /// Keeps a batch's outcome in one transaction, if the claim still holds: the run's counts
+    /// (and `in_progress`, unless canceled meanwhile), its records, the fingerprints of the rows
     /// it wrote, the keys it found gone (their fingerprints are forgotten), and, for an
-    /// incremental sync, where its reads stand. Each kind is one statement over the whole
-    /// batch, bound as one JSON parameter.
-    pub async fn keep_batch(&self, sync_id: i64, run_id: i64, batch: &KeptBatch<'_>) -> Result<(), StoreError> {
-        if batch.records.is_empty()
-            && batch.written.is_empty()
-            && batch.forgotten.is_empty()
-            && batch.position.is_none()
-        {
-            return Ok(());
-        }
+    /// incremental sync, where its reads stand. Each kind is one statement over the whole batch,
+    /// bound as one JSON parameter. Answers how the run stands; a lost claim writes nothing
+    /// ([`StoreError::LostClaim`]).
+    pub async fn keep_batch(
+        &self,
+        claim: &Claim,
+        batch: &KeptBatch<'_>,
+        counts: RunCounts,
+    ) -> Result<ClaimState, StoreError> {
+        let (sync_id, run_id) = (claim.run.sync_id, claim.run.id);
         let now = timestamp(Utc::now());
         let mut transaction = self.pool.begin().await?;
+        // The fence first: a runner that lost its claim writes nothing of the batch.
+        let status: Option<String> = query(
+            "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE 'in_progress' END, \
+             total_query_rows = $1, skipped_rows = $2, total_rows = $3, successful_rows = $4, failed_rows = $5, \
+             updated_at = $6 WHERE id = $7 AND claim_generation = $8 AND lease_expires_at IS NOT NULL RETURNING status",
+        )
+        .bind(counts.total_query_rows)
+        .bind(counts.skipped_rows)
+        .bind(counts.total_rows)
+        .bind(counts.successful_rows)
+        .bind(counts.failed_rows)
+        .bind(&now)
+        .bind(run_id)
+        .bind(claim.generation)
+        .fetch_optional_scalar(&mut transaction)
+        .await?;
+        let Some(status) = status else {
+            return Err(StoreError::LostClaim(run_id));
+        };
+        if !batch.is_empty() {
+            self.keep_batch_rows(&mut transaction, sync_id, run_id, batch, &now).await?;
+        }
+        transaction.commit().await?;
+        Ok(if status == SyncRunStatus::Canceled.as_str() { ClaimState::Canceled } else { ClaimState::Held })
+    }
+
+    async fn keep_batch_rows(
+        &self,
+        transaction: &mut super::database::Transaction<'_>,
+        sync_id: i64,
+        run_id: i64,
+        batch: &KeptBatch<'_>,
+        now: &str,
+    ) -> Result<(), StoreError> {
         if !batch.records.is_empty() {
             let (members, from) = self.engine.json_rows(4, &["text"; 5]);
             let sql = format!(
@@ -517,14 +658,22 @@ impl Store {
             let rows: Vec<(&str, String, &str, &str, Option<&str>)> = batch
                 .records
                 .iter()
-                .map(|r| (r.primary_key.as_str(), json_text(&r.record), r.status, r.action, r.error.as_deref()))
+                .map(|r| {
+                    (
+                        r.primary_key.as_str(),
+                        json_text(&r.record),
+                        r.status.as_str(),
+                        r.action.as_str(),
+                        r.error.as_deref(),
+                    )
+                })
                 .collect();
             query(sql)
                 .bind(sync_id)
                 .bind(run_id)
-                .bind(&now)
+                .bind(now)
                 .bind(serde_json::to_string(&rows).expect("records serialize"))
-                .execute(&mut transaction)
+                .execute(&mut *transaction)
                 .await?;
         }
         if !batch.written.is_empty() {
@@ -537,7 +686,7 @@ impl Store {
             query(sql)
                 .bind(sync_id)
                 .bind(serde_json::to_string(batch.written).expect("fingerprints serialize"))
-                .execute(&mut transaction)
+                .execute(&mut *transaction)
                 .await?;
         }
         if !batch.forgotten.is_empty() {
@@ -548,17 +697,16 @@ impl Store {
             query(sql)
                 .bind(sync_id)
                 .bind(serde_json::to_string(batch.forgotten).expect("keys serialize"))
-                .execute(&mut transaction)
+                .execute(&mut *transaction)
                 .await?;
         }
         if let Some(position) = batch.position {
             query("UPDATE syncs SET cursor_position = $1 WHERE id = $2")
                 .bind(json_text(position))
                 .bind(sync_id)
-                .execute(&mut transaction)
+                .execute(&mut *transaction)
                 .await?;
         }
-        transaction.commit().await?;
         Ok(())
     }
 
@@ -598,14 +746,14 @@ impl Store {
     pub async fn list_runs(
         &self,
         sync_id: i64,
-        status: Option<&str>,
+        status: Option<SyncRunStatus>,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<StoredRun>, i64), StoreError> {
-        let condition = format!("sync_id = $1{}", status_condition(status));
-        let texts: Vec<&str> = status.into_iter().collect();
+        let condition = if status.is_some() { "sync_id = $1 AND status = $2" } else { "sync_id = $1" };
+        let texts: Vec<&str> = status.map(SyncRunStatus::as_str).into_iter().collect();
         let (rows, total) =
-            self.page("sync_runs", run_columns!(), &condition, "id DESC", sync_id, &texts, limit, offset).await?;
+            self.page("sync_runs", run_columns!(), condition, "id DESC", sync_id, &texts, limit, offset).await?;
         Ok((rows.iter().map(run_from_row).collect::<Result<_, _>>()?, total))
     }
 
@@ -618,18 +766,36 @@ impl Store {
         row.as_ref().map(run_from_row).transpose()
     }
 
-    /// One page of a run's records (of one status, when given), oldest first, and how many.
+    /// One page of a sync's records that `filter` selects, oldest first, and how many.
     pub async fn list_records(
         &self,
-        run_id: i64,
-        status: Option<&str>,
+        sync_id: i64,
+        filter: &RecordFilter,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<StoredRecord>, i64), StoreError> {
-        let condition = format!("sync_run_id = $1{}", status_condition(status));
-        let texts: Vec<&str> = status.into_iter().collect();
+        // Constant text only; the values are bound, numbered after `$1` (the sync).
+        let (run_condition, run) = match filter.run {
+            RunScope::Only(id) => ("sync_run_id = CAST(", id.to_string()),
+            RunScope::UpTo(id) => ("sync_run_id <= CAST(", id.to_string()),
+        };
+        let mut condition = "sync_id = $1".to_owned();
+        let wanted = [
+            (run_condition, Some(run.as_str()), " AS BIGINT)"),
+            ("primary_key = ", filter.primary_key.as_deref(), ""),
+            ("status = ", filter.status.map(SyncRecordStatus::as_str), ""),
+            ("action = ", filter.action.map(SyncRecordAction::as_str), ""),
+        ];
+        let mut texts = Vec::new();
+        for (column, value, close) in wanted {
+            if let Some(value) = value {
+                texts.push(value);
+                condition.push_str(&format!(" AND {column}${}{close}", texts.len() + 1));
+            }
+        }
         let columns = "id, sync_id, sync_run_id, primary_key, record, status, action, error, created_at, updated_at";
-        let (rows, total) = self.page("sync_records", columns, &condition, "id", run_id, &texts, limit, offset).await?;
+        let (rows, total) =
+            self.page("sync_records", columns, &condition, "id", sync_id, &texts, limit, offset).await?;
         let records = rows
             .iter()
             .map(|row| {
@@ -640,8 +806,8 @@ impl Store {
                     sync_run_id: row.try_get("sync_run_id")?,
                     primary_key: row.try_get("primary_key")?,
                     record: serde_json::from_str(&record).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?,
-                    status: row.try_get("status")?,
-                    action: row.try_get("action")?,
+                    status: decode(row, "status")?,
+                    action: decode(row, "action")?,
                     error: row.try_get("error")?,
                     created_at: parse_timestamp(&row.try_get::<String>("created_at")?)?,
                     updated_at: parse_timestamp(&row.try_get::<String>("updated_at")?)?,
@@ -665,16 +831,16 @@ fn sync_from_row(row: &Row) -> Result<StoredSync, StoreError> {
         source_id: row.try_get("source_id")?,
         model_id: row.try_get("model_id")?,
         destination_id: row.try_get("destination_id")?,
-        schedule_type: row.try_get("schedule_type")?,
+        schedule_type: decode(row, "schedule_type")?,
         sync_interval: row.try_get("sync_interval")?,
-        sync_interval_unit: row.try_get("sync_interval_unit")?,
+        sync_interval_unit: decode_optional(row, "sync_interval_unit")?,
         cron_expression: row.try_get("cron_expression")?,
-        sync_mode: row.try_get("sync_mode")?,
+        sync_mode: decode(row, "sync_mode")?,
         cursor_field: row.try_get("cursor_field")?,
         stream_name: row.try_get("stream_name")?,
         configuration: serde_json::from_str(&configuration)
             .map_err(|e| StoreError::Corrupt(format!("sync configuration: {e}")))?,
-        status: row.try_get("status")?,
+        status: decode(row, "status")?,
         next_run_at: optional_timestamp(row, "next_run_at")?,
         delete_removed_rows: row.try_get::<i64>("delete_removed_rows")? != 0,
         cursor_position: row
@@ -692,7 +858,7 @@ fn run_from_row(row: &Row) -> Result<StoredRun, StoreError> {
         id: row.try_get("id")?,
         workspace_id: row.try_get("workspace_id")?,
         sync_id: row.try_get("sync_id")?,
-        status: row.try_get("status")?,
+        status: decode(row, "status")?,
         started_at: optional_timestamp(row, "started_at")?,
         finished_at: optional_timestamp(row, "finished_at")?,
         total_query_rows: row.try_get("total_query_rows")?,
