@@ -24,6 +24,12 @@ use squared_client::types::{
 use squared_client::{Client, Credentials, Error};
 use squared_server::auth::{Role, TokenIssuer, TokenRules};
 
+/// The webhook receiver the workspace's engine tests use (one file, shared; not every helper
+/// of it is used here).
+#[path = "../../../tests/src/receiver.rs"]
+#[allow(dead_code)]
+mod receiver;
+
 const JWT_SECRET: &str = "processes-test-secret-0123456789abcdef";
 const ENCRYPTION_KEY: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 const WORKSPACE: i64 = 3;
@@ -546,6 +552,94 @@ async fn two_instances_run_each_of_ten_syncs_once() {
     assert!(recorded.is_empty(), "runs with a row recorded twice or missing: {recorded:?}");
     database.close().await;
     drop((a, b));
+    fixture.drop().await;
+    drop_postgres_database(&url, &admin_url).await;
+}
+
+/// A receiver that honours `Idempotency-Key` (a repeated key is answered from its cache, its
+/// rows not processed again); the runner of an incremental run is killed mid-run and a worker
+/// takes it over: every row is processed exactly once, because a batch sent again has the key
+/// it had (its rows' keys and fingerprints), and other rows never share it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn an_incremental_run_taken_over_after_sigkill_delivers_every_row_once() {
+    use squared_client::types::{
+        CreateModelRequest, CreateSyncRequest, ModelInput, ModelQueryType, SyncInput, SyncMapping, SyncMode,
+        SyncRunStatus, SyncScheduleType,
+    };
+    const ROWS: usize = 40_000;
+    let (url, admin_url) = postgres_database().await;
+    let fixture = SyncFixture::create(ROWS, &[]).await;
+    let receiver = receiver::Receiver::start(receiver::Behaviour {
+        delay: Duration::from_millis(300),
+        honour_idempotency: true,
+        key_field: "order_id".into(),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let lease = ["--run-lease", "2s"];
+    let running =
+        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", lease[0], lease[1]], dir.path(), Some(&url));
+    let client = running.client(Role::Member);
+    let mut source = postgres_source("warehouse", "unused");
+    source.connector.configuration = fixture.configuration.clone();
+    let source: i64 = client.create_connector().body(source).send().await.unwrap().into_inner().data.id.parse().unwrap();
+    let mut hook = postgres_source("hook", "unused");
+    hook.connector.connector_type = ConnectorType::Destination;
+    hook.connector.connector_name = "Http".into();
+    hook.connector.configuration = json!({"destination_url": receiver.url}).as_object().cloned().unwrap();
+    let hook: i64 = client.create_connector().body(hook).send().await.unwrap().into_inner().data.id.parse().unwrap();
+    let model = ModelInput {
+        name: "orders".into(),
+        description: None,
+        connector_id: source,
+        query: Some(format!("SELECT id, customer, amount FROM {}.orders", fixture.schema)),
+        query_type: ModelQueryType::RawSql,
+        primary_key: Some("id".into()),
+        configuration: None,
+    };
+    let model = client.create_model().body(CreateModelRequest { model }).send().await.unwrap().into_inner().data;
+    let sync = SyncInput {
+        name: Some("orders to the hook".into()),
+        source_id: source,
+        model_id: model.id.parse().unwrap(),
+        destination_id: hook,
+        schedule_type: SyncScheduleType::Manual,
+        sync_interval: None,
+        sync_interval_unit: None,
+        cron_expression: None,
+        sync_mode: SyncMode::Incremental,
+        cursor_field: Some("id".into()),
+        stream_name: "records".into(),
+        configuration: SyncMapping::FieldMap(
+            [("id", "order_id"), ("customer", "customer_name"), ("amount", "total")]
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect(),
+        ),
+        delete_removed_rows: None,
+    };
+    let sync = client.create_sync().body(CreateSyncRequest { sync }).send().await.unwrap().into_inner().data.id;
+    let run = start_run(&client, &sync).await;
+    // Killed once the receiver has processed two batches, with more to come.
+    receiver.wait_for_rows(10_000, Duration::from_secs(120)).await;
+    running.kill();
+    assert!(receiver.processed().len() < ROWS, "the run was cut off before its end");
+
+    let api =
+        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", "--no-sync-runner"], dir.path(), Some(&url));
+    let _worker = ServerProcess::start_with(&["worker", lease[0], lease[1]], dir.path(), Some(&url));
+    let client = api.client(Role::Member);
+    let ended = ended_run(&client, &sync, &run, Duration::from_secs(300)).await;
+    assert_eq!(ended.attributes.status, SyncRunStatus::Success, "{ended:?}");
+    let processed = receiver.processed();
+    assert_eq!(processed.len(), ROWS, "every row arrives");
+    assert_eq!(receiver.most_in_flight(), 1, "one runner at a time");
+    let twice: Vec<_> = processed.iter().filter(|(_, times)| **times != 1).take(5).collect();
+    assert!(twice.is_empty(), "rows processed more than once: {twice:?}");
+    // The run went on from its committed position with its committed counts.
+    assert_eq!(ended.attributes.successful_rows, ROWS as i64, "{ended:?}");
+    drop(api);
     fixture.drop().await;
     drop_postgres_database(&url, &admin_url).await;
 }
