@@ -592,15 +592,26 @@ async fn too_many_connector_calls_at_once_answer_503() {
     .await
     .unwrap();
     let member = server.client(WORKSPACE, Role::Member);
-    // A destination that accepts, then answers only after four seconds.
+    // A destination that says when the first request has arrived, and answers it only when
+    // the test lets it; later requests are answered at once.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/slow", listener.local_addr().unwrap());
+    let (arrived, first_arrived) = tokio::sync::oneshot::channel::<()>();
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let held = release.clone();
     tokio::spawn(async move {
+        let mut arrived = Some(arrived);
         while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let first = arrived.take();
+            let held = held.clone();
             tokio::spawn(async move {
-                let mut buffer = [0u8; 4096];
-                let _ = socket.read(&mut buffer).await;
-                tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+                if let Some(arrived) = first {
+                    let released = held.notified();
+                    let _ = arrived.send(());
+                    released.await;
+                }
                 let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
             });
         }
@@ -612,9 +623,11 @@ async fn too_many_connector_calls_at_once_answer_503() {
     };
     let slow = member.check_connection().body(request()).send();
     let second = async {
-        // Well after the first call holds the only place, well before it ends.
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-        member.check_connection().body(request()).send().await
+        // Once the first call holds the only place (its request reached the destination).
+        first_arrived.await.unwrap();
+        let second = member.check_connection().body(request()).send().await;
+        release.notify_one();
+        second
     };
     let (slow, second) = tokio::join!(slow, second);
     assert_eq!(slow.unwrap().into_inner().connection_status.status, ConnectionStatusValue::Succeeded);

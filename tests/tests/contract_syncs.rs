@@ -1067,6 +1067,29 @@ async fn runs_of_a_dead_instance_are_taken_over(engine: TestEngine) {
     let untouched =
         client.show_sync_run().sync_id(&live_sync).sync_run_id(&live).send().await.unwrap().into_inner().data;
     assert_eq!(untouched.attributes.status, SyncRunStatus::InProgress, "a live lease is its instance's");
+    // The claims as stored: the dead run claimed once more (by this runner), the live one never.
+    let db = server.database().await;
+    let claim = |id: String| {
+        let db = db.clone();
+        async move {
+            sqlx::query_as::<_, (i64, Option<String>, Option<String>)>(
+                "SELECT claim_generation, runner, lease_expires_at FROM sync_runs WHERE id = $1",
+            )
+            .bind(id.parse::<i64>().unwrap())
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let (generation, runner, lease) = claim(dead).await;
+    assert_eq!((generation, lease), (1, None), "taken over once, and given back at its end");
+    assert!(runner.is_some_and(|r| r.ends_with(&format!(":{}", std::process::id()))), "the runner is recorded");
+    assert_eq!(
+        claim(live).await,
+        (0, None, Some("2999-01-01T00:00:00.000000Z".to_owned())),
+        "the live run's claim is untouched"
+    );
+    db.close().await;
     server.stop().await;
     parts.fixture.drop().await;
 }

@@ -288,11 +288,29 @@ async fn sigterm_finishes_the_request_in_flight_then_exits() {
         let client = client.clone();
         let id = id.clone();
         tokio::spawn(async move {
-            let query = QuerySourceRequest { query: "SELECT 42 AS answer FROM pg_sleep(1.5)".into(), limit: 1 };
+            let query = QuerySourceRequest { query: "SELECT 42 AS answer FROM pg_sleep(2)".into(), limit: 1 };
             client.query_source().id(&id).body(query).send().await
         })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The event: the query is running in PostgreSQL, so the request is in flight.
+    sqlx::any::install_default_drivers();
+    let admin = AnyPool::connect(&source_url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let running: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = 'squared-server' \
+             AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+        if running > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the query never ran");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    admin.close().await;
     server.signal("-TERM");
     let answered = slow.await.unwrap().expect("the request in flight is answered").into_inner();
     assert_eq!(answered.data.into_iter().map(Value::Object).collect::<Vec<_>>(), [json!({"answer": 42})]);
@@ -583,7 +601,8 @@ async fn an_incremental_run_taken_over_after_sigkill_delivers_every_row_once() {
     let client = running.client(Role::Member);
     let mut source = postgres_source("warehouse", "unused");
     source.connector.configuration = fixture.configuration.clone();
-    let source: i64 = client.create_connector().body(source).send().await.unwrap().into_inner().data.id.parse().unwrap();
+    let source: i64 =
+        client.create_connector().body(source).send().await.unwrap().into_inner().data.id.parse().unwrap();
     let mut hook = postgres_source("hook", "unused");
     hook.connector.connector_type = ConnectorType::Destination;
     hook.connector.connector_name = "Http".into();
