@@ -14,7 +14,7 @@ use squared_types::{
     SyncIntervalUnit, SyncMode, SyncRecordAction, SyncRecordStatus, SyncRunStatus, SyncScheduleType, SyncStatus,
 };
 
-use super::database::{DatabaseError, Row, query};
+use super::database::{DatabaseError, Query, Row, query};
 use super::{Store, StoreError, decode, decode_optional, json_text, parse_timestamp, timestamp};
 use crate::sync::{RunCounts, Verdict};
 
@@ -34,6 +34,22 @@ pub const ACTIVE_RUN_STATES: [SyncRunStatus; 6] = [
 fn status_in(states: &[SyncRunStatus]) -> String {
     let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
     format!("status IN ({})", states.join(", "))
+}
+
+/// Binds a run's counts, in the order the statements name them: `total_query_rows`,
+/// `skipped_rows`, `total_rows`, `successful_rows`, `failed_rows`.
+trait BindCounts {
+    fn bind_counts(self, counts: &RunCounts) -> Self;
+}
+
+impl BindCounts for Query {
+    fn bind_counts(self, counts: &RunCounts) -> Query {
+        self.bind(counts.total_query_rows)
+            .bind(counts.skipped_rows)
+            .bind(counts.total_rows)
+            .bind(counts.successful_rows)
+            .bind(counts.failed_rows)
+    }
 }
 
 /// A sync as given to the store (checked by the service first).
@@ -531,11 +547,7 @@ impl Store {
              RETURNING status",
         )
         .bind(end.status.as_str())
-        .bind(counts.total_query_rows)
-        .bind(counts.skipped_rows)
-        .bind(counts.total_rows)
-        .bind(counts.successful_rows)
-        .bind(counts.failed_rows)
+        .bind_counts(&counts)
         .bind(end.error.as_deref())
         .bind(&now)
         .bind(claim.run.id)
@@ -551,30 +563,6 @@ impl Store {
             .execute(&mut transaction)
             .await?;
         transaction.commit().await?;
-        Ok(())
-    }
-
-    /// Gives a claimed run back without ending it (its runner is stopping: the process shuts
-    /// down): the lease is cleared and the run is pending again, for any runner to resume. A
-    /// canceled run is ended instead.
-    pub async fn release_claim(&self, claim: &Claim, counts: RunCounts) -> Result<(), StoreError> {
-        let now = timestamp(Utc::now());
-        query(
-            "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE 'pending' END, \
-             total_query_rows = $1, skipped_rows = $2, total_rows = $3, successful_rows = $4, failed_rows = $5, \
-             updated_at = $6, lease_expires_at = NULL WHERE id = $7 AND claim_generation = $8 \
-             AND lease_expires_at IS NOT NULL",
-        )
-        .bind(counts.total_query_rows)
-        .bind(counts.skipped_rows)
-        .bind(counts.total_rows)
-        .bind(counts.successful_rows)
-        .bind(counts.failed_rows)
-        .bind(&now)
-        .bind(claim.run.id)
-        .bind(claim.generation)
-        .execute(&self.pool)
-        .await?;
         Ok(())
     }
 
@@ -621,11 +609,7 @@ impl Store {
              total_query_rows = $1, skipped_rows = $2, total_rows = $3, successful_rows = $4, failed_rows = $5, \
              updated_at = $6 WHERE id = $7 AND claim_generation = $8 AND lease_expires_at IS NOT NULL RETURNING status",
         )
-        .bind(counts.total_query_rows)
-        .bind(counts.skipped_rows)
-        .bind(counts.total_rows)
-        .bind(counts.successful_rows)
-        .bind(counts.failed_rows)
+        .bind_counts(&counts)
         .bind(&now)
         .bind(run_id)
         .bind(claim.generation)
