@@ -4,8 +4,10 @@
 //!   the generated trait comparable, and a readable diff of the two;
 //! - [`harness`]: a real `squared-server` on an ephemeral port with its own SQLite file,
 //!   driven through the generated client, with direct access to its database;
-//! - [`receiver`]: a webhook receiver on loopback, for Http destinations.
+//! - [`receiver`]: a webhook receiver on loopback, for Http destinations;
+//! - [`databases`]: a PostgreSQL schema and a MariaDB database of a test's own, for connectors.
 
+pub mod databases;
 pub mod harness;
 pub mod openapi;
 pub mod receiver;

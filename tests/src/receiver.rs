@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -28,6 +29,8 @@ struct State {
     seen_keys: HashSet<String>,
     /// How many times each record was processed, by the value of its key field.
     processed: BTreeMap<String, usize>,
+    /// Every record processed, as its JSON text (numbers with every digit sent).
+    records: Vec<Box<RawValue>>,
 }
 
 /// A running receiver; it stops when dropped.
@@ -77,12 +80,14 @@ impl Receiver {
                             let cached = behaviour.honour_idempotency
                                 && key.as_ref().is_some_and(|key| !state.seen_keys.insert(key.clone()));
                             if !cached {
-                                for record in body.as_array().into_iter().flatten() {
-                                    let name = match &record[&behaviour.key_field] {
+                                for record in body {
+                                    let parsed: Value = serde_json::from_str(record.get()).unwrap_or(Value::Null);
+                                    let name = match &parsed[&behaviour.key_field] {
                                         Value::String(text) => text.clone(),
                                         other => other.to_string(),
                                     };
                                     *state.processed.entry(name).or_default() += 1;
+                                    state.records.push(record);
                                 }
                             }
                         }
@@ -113,6 +118,12 @@ impl Receiver {
         self.state.lock().unwrap().processed.clone()
     }
 
+    /// Every record processed, in order, each field's value as the JSON text received.
+    pub fn records(&self) -> Vec<BTreeMap<String, Box<RawValue>>> {
+        let state = self.state.lock().unwrap();
+        state.records.iter().map(|record| serde_json::from_str(record.get()).expect("a JSON object")).collect()
+    }
+
     /// Waits until at least `rows` distinct records were processed, or `limit` passes.
     pub async fn wait_for_rows(&self, rows: usize, limit: Duration) {
         let deadline = tokio::time::Instant::now() + limit;
@@ -134,8 +145,11 @@ impl Drop for Receiver {
     }
 }
 
-/// One request: its `Idempotency-Key` and its JSON body; `None` when the connection closed.
-async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(read: &mut R) -> Option<(Option<String>, Value)> {
+/// One request: its `Idempotency-Key` and the records of its JSON array body; `None` when the
+/// connection closed.
+async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(
+    read: &mut R,
+) -> Option<(Option<String>, Vec<Box<RawValue>>)> {
     let mut line = String::new();
     let (mut length, mut key) = (0usize, None);
     if read.read_line(&mut line).await.ok()? == 0 {
@@ -159,5 +173,5 @@ async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(read: &mut R) -> Optio
     }
     let mut body = vec![0; length];
     read.read_exact(&mut body).await.ok()?;
-    Some((key, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+    Some((key, serde_json::from_slice(&body).unwrap_or_default()))
 }

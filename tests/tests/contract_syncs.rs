@@ -844,8 +844,9 @@ async fn runs_move_rows_and_write_only_what_changed(engine: TestEngine) {
         (SyncStatus::Failed, Some("failed"), Some(1))
     );
     assert!(first.attributes.started_at.is_some() && first.attributes.duration.is_some());
-    // Numbers travel as JSON numbers: 12.50 arrives as 12.5 in an unscaled numeric column.
-    assert_eq!(copied().await, [(1, "ada".into(), "12.5".into()), (2, "bob".into(), "7.0".into())]);
+    // Numbers travel with every digit the source gave: 12.50 arrives as 12.50, never through
+    // a float, even in an unscaled numeric column.
+    assert_eq!(copied().await, [(1, "ada".into(), "12.50".into()), (2, "bob".into(), "7.00".into())]);
     let records =
         client.list_sync_records().sync_id(&id).sync_run_id(&first.id).send().await.unwrap().into_inner().data;
     let failed: Vec<_> = records.iter().filter(|r| r.attributes.status == SyncRecordStatus::Failed).collect();
@@ -884,7 +885,7 @@ async fn runs_move_rows_and_write_only_what_changed(engine: TestEngine) {
     );
     assert_eq!(
         copied().await,
-        [(1, "ada".into(), "99.0".into()), (2, "bob".into(), "7.0".into()), (3, "cy".into(), "1.0".into())]
+        [(1, "ada".into(), "99.00".into()), (2, "bob".into(), "7.00".into()), (3, "cy".into(), "1.00".into())]
     );
     assert_eq!(second.attributes.status, SyncRunStatus::Success, "{second:?}");
     let shown = client.show_sync().sync_id(&id).send().await.unwrap().into_inner().data.attributes;

@@ -495,7 +495,7 @@ async fn postgres_to_postgres_full_refresh_then_incremental() {
         copied,
         [
             (1, "customer 1".into(), "1.25".into()),
-            (2, "changed".into(), "2.5".into()),
+            (2, "changed".into(), "2.50".into()),
             (3, "customer 3".into(), "3.75".into())
         ]
     );

@@ -51,7 +51,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use squared_types::{SyncMapping, SyncMode, SyncRecordAction, SyncRecordStatus};
 use tokio::sync::{Notify, watch};
@@ -63,6 +62,7 @@ use crate::store::{
     Claim, ClaimState, KeptBatch, NewRecord, RecordFilter, RunScope, Store, StoreError, StoredSync, timestamp,
 };
 use crate::sync::schedule::next_run;
+use crate::sync::values::{self, Record};
 use crate::sync::{RunCounts, Stop, batch_idempotency_key, held_position, judge, mapping, record_idempotency_key};
 
 /// How many rows a run reads, compares and writes at a time.
@@ -400,7 +400,7 @@ impl Runner {
                     };
                     kept.push(NewRecord {
                         primary_key: change.key,
-                        record: Value::Object(record),
+                        record: record.to_json(),
                         status,
                         action: change.action,
                         error,
@@ -512,7 +512,7 @@ async fn forget_removed(
             .iter()
             .map(|key| NewRecord {
                 primary_key: key.clone(),
-                record: Value::Object(Map::new()),
+                record: "{}".to_owned(),
                 status,
                 action: SyncRecordAction::DestinationDelete,
                 error: error.clone(),
@@ -554,7 +554,7 @@ struct Compared {
     /// The rows that are new or changed since the sync wrote them.
     changed: Vec<Change>,
     /// The mapped records of `changed`, in its order.
-    records: Vec<Map<String, Value>>,
+    records: Vec<Record>,
     skipped: i64,
 }
 
@@ -598,7 +598,7 @@ async fn compare(
             Some(_) => SyncRecordAction::DestinationUpdate,
             None => SyncRecordAction::DestinationInsert,
         };
-        let Ok(Value::Object(columns)) = serde_json::from_str(&row.text) else {
+        let Ok(columns) = values::parse_row(&row.text) else {
             return Err(Halt::Broken("reading the source: a row is not a JSON object".into()));
         };
         compared.records.push(mapping::apply(mapping, &columns, started));

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use squared_types::Stream;
 
 use super::{CONNECT_TIMEOUT, RuntimeError, text};
+use crate::sync::values::Record;
 
 /// The name of the one stream of an HTTP destination, unless the user defines another.
 pub const DEFAULT_STREAM: &str = "records";
@@ -108,19 +109,16 @@ impl Writer {
     /// Posts `records` as one JSON array under the batch's idempotency key; when the
     /// destination refuses the batch (a 4xx), one request per record under the record's key,
     /// so that a refused record fails alone. One outcome per record, in order.
-    pub async fn write(
-        &self,
-        records: &[serde_json::Map<String, Value>],
-        idempotency: &super::IdempotencyKeys,
-    ) -> Vec<Result<(), String>> {
-        let batch = Value::Array(records.iter().cloned().map(Value::Object).collect());
-        match self.post(&batch, &idempotency.batch).await {
+    pub async fn write(&self, records: &[Record], idempotency: &super::IdempotencyKeys) -> Vec<Result<(), String>> {
+        // Every value goes as the source gave it (no number through a float).
+        let batch = serde_json::to_vec(records).expect("records serialize");
+        match self.post(batch, &idempotency.batch).await {
             Ok(()) => records.iter().map(|_| Ok(())).collect(),
             Err(Refusal::Batch(_)) if records.len() > 1 => {
                 let mut outcomes = Vec::with_capacity(records.len());
                 for (record, key) in records.iter().zip(&idempotency.records) {
-                    let one = Value::Array(vec![Value::Object(record.clone())]);
-                    outcomes.push(self.post(&one, key).await.map_err(Refusal::into_message));
+                    let one = format!("[{}]", record.to_json()).into_bytes();
+                    outcomes.push(self.post(one, key).await.map_err(Refusal::into_message));
                 }
                 outcomes
             }
@@ -132,11 +130,16 @@ impl Writer {
     }
 
     /// One POST, retried with exponential backoff (or as `Retry-After` asks) on 429 and 5xx.
-    async fn post(&self, body: &Value, idempotency_key: &str) -> Result<(), Refusal> {
+    async fn post(&self, body: Vec<u8>, idempotency_key: &str) -> Result<(), Refusal> {
         let mut wait = FIRST_BACKOFF;
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
-            let mut request = self.client.post(&self.url).header("Idempotency-Key", idempotency_key).json(body);
+            let mut request = self
+                .client
+                .post(&self.url)
+                .header("Idempotency-Key", idempotency_key)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
             for (name, value) in &self.headers {
                 request = request.header(name.as_str(), value.as_str());
             }

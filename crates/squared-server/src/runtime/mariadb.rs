@@ -12,6 +12,8 @@ use super::{
     port, streams_of, text, upsert_columns,
 };
 use crate::egress::EgressPolicy;
+use crate::sync::values::{self, Kind, Record};
+use serde_json::value::RawValue;
 
 /// Connects to an address of the configured host that the egress policy allows; the host
 /// name itself never reaches the driver.
@@ -141,6 +143,101 @@ pub async fn query(
     Ok(rows)
 }
 
+/// What the table a query's column comes from says of it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Origin {
+    /// Bytes: a BLOB, BINARY or VARBINARY without a character set (not text in a `_bin`
+    /// collation, which the driver names alike).
+    bytes: bool,
+    /// JSON: MariaDB's JSON (LONGTEXT with a `json_valid` check) or MySQL's.
+    json: bool,
+}
+
+/// The origin of each column of a described query that comes from a table, from
+/// `information_schema`; `None` for a computed column.
+async fn origins(
+    connection: &mut MySqlConnection,
+    described: &sqlx::Describe<sqlx::MySql>,
+) -> Result<Vec<Option<Origin>>, sqlx::Error> {
+    let mut origins = Vec::with_capacity(described.columns().len());
+    for column in described.columns() {
+        let sqlx::ColumnOrigin::Table(origin) = column.origin() else {
+            origins.push(None);
+            continue;
+        };
+        let (schema, table) = match origin.table.split_once('.') {
+            Some((schema, table)) => (Some(schema.to_owned()), table.to_owned()),
+            None => (None, origin.table.to_string()),
+        };
+        let row = sqlx::query(
+            "SELECT CAST(c.data_type AS CHAR) AS data_type, c.character_set_name IS NULL AS binary_set, \
+             EXISTS (SELECT 1 FROM information_schema.check_constraints k WHERE k.constraint_schema = c.table_schema \
+                 AND k.table_name = c.table_name \
+                 AND k.check_clause LIKE CONCAT('%json_valid(`', c.column_name, '`)%')) AS json_check \
+             FROM information_schema.columns c \
+             WHERE c.table_schema = COALESCE(?, DATABASE()) AND c.table_name = ? AND c.column_name = ?",
+        )
+        .bind(schema)
+        .bind(table)
+        .bind(origin.name.to_string())
+        .fetch_optional(&mut *connection)
+        .await?;
+        origins.push(row.map(|row| {
+            let data_type = row.get::<String, _>("data_type").to_ascii_lowercase();
+            let binary_set = row.get::<i64, _>("binary_set") != 0;
+            let bytes_type =
+                matches!(data_type.as_str(), "tinyblob" | "blob" | "mediumblob" | "longblob" | "binary" | "varbinary");
+            Origin {
+                bytes: bytes_type && binary_set,
+                json: data_type == "json" || row.get::<i64, _>("json_check") != 0,
+            }
+        }));
+    }
+    Ok(origins)
+}
+
+/// The `'name', value` members of a `JSON_OBJECT` over the columns of a described query, each
+/// value in its canonical JSON form (see [`crate::sync::values`]).
+async fn json_members(
+    connection: &mut MySqlConnection,
+    described: &sqlx::Describe<sqlx::MySql>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let origins = origins(connection, described).await?;
+    Ok(described
+        .columns()
+        .iter()
+        .zip(origins)
+        .map(|(c, origin)| {
+            let value = json_member(c.name(), sqlx::TypeInfo::name(c.type_info()), origin);
+            format!("{}, {value}", literal(c.name()))
+        })
+        .collect())
+}
+
+/// A column of the wrapped query as `JSON_OBJECT` should see it, by its origin and the type the
+/// driver names: JSON as JSON; `FLOAT` at full precision (MariaDB would print 6 significant
+/// digits); `TINYINT(1)` as a JSON boolean; `TIMESTAMP` as RFC 3339 with its offset (the
+/// session is in UTC); bytes as PostgreSQL's hex text `\x…` (raw bytes are no JSON text); `BIT`
+/// as a number.
+fn json_member(name: &str, type_name: &str, origin: Option<Origin>) -> String {
+    let column = format!("q.{}", identifier(name));
+    let hex = format!("CONCAT(CHAR(92 USING utf8mb4), 'x', LOWER(HEX({column})))");
+    match (type_name, origin) {
+        (_, Some(Origin { json: true, .. })) => column,
+        (_, Some(Origin { bytes: true, .. })) => hex,
+        ("FLOAT", _) => format!("CAST({column} AS DOUBLE)"),
+        ("BOOLEAN", _) => format!(
+            "IF({column} IS NULL, NULL, IF({column} <> 0, JSON_EXTRACT('true', '$'), JSON_EXTRACT('false', '$')))"
+        ),
+        ("TIMESTAMP", _) => format!("DATE_FORMAT({column}, '%Y-%m-%dT%H:%i:%s.%f+00:00')"),
+        ("TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BINARY" | "VARBINARY", None) => {
+            format!("IF(CHARSET({column}) = 'binary', {hex}, {column})")
+        }
+        ("BIT", _) => format!("CAST({column} AS UNSIGNED)"),
+        _ => column,
+    }
+}
+
 /// A MariaDB identifier, quoted.
 fn identifier(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
@@ -161,6 +258,8 @@ async fn run_read_only(
         .execute(sqlx::AssertSqlSafe(format!("SET SESSION max_statement_time = {STATEMENT_TIMEOUT_SECONDS}")))
         .await
         .map_err(remote)?;
+    // Times in UTC: a TIMESTAMP is read as UTC, with its offset (see `json_member`).
+    connection.execute("SET time_zone = '+00:00'").await.map_err(remote)?;
     connection.execute("START TRANSACTION READ ONLY").await.map_err(remote)?;
     // The query is the caller's own SQL, by design. Preparing it tells its columns, which
     // become the keys of a JSON_OBJECT over it; it runs as one prepared statement in a
@@ -171,8 +270,7 @@ async fn run_read_only(
         .describe(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(query.to_owned())))
         .await
         .map_err(remote)?;
-    let members: Vec<String> =
-        described.columns().iter().map(|c| format!("{}, q.{}", literal(c.name()), identifier(c.name()))).collect();
+    let members = json_members(connection, &described).await.map_err(remote)?;
     if members.is_empty() {
         return Err(RuntimeError::Remote("the query returns no columns".into()));
     }
@@ -221,6 +319,8 @@ impl Reader {
     ) -> Result<Reader, RuntimeError> {
         let mut connection = connect(egress, configuration).await?;
         let remote = |e: sqlx::Error| RuntimeError::Remote(format!("reading the model failed: {}", describe(&e)));
+        // Times in UTC: a TIMESTAMP is read as UTC, with its offset (see `json_member`).
+        connection.execute("SET time_zone = '+00:00'").await.map_err(remote)?;
         connection.execute("START TRANSACTION READ ONLY").await.map_err(remote)?;
         let query = plan.query.trim().trim_end_matches(';').to_owned();
         let described = connection
@@ -228,8 +328,7 @@ impl Reader {
             .await
             .map_err(remote)?;
         let names: Vec<&str> = described.columns().iter().map(|c| c.name()).collect();
-        let members: Vec<String> =
-            names.iter().map(|name| format!("{}, q.{}", literal(name), identifier(name))).collect();
+        let members = json_members(&mut connection, &described).await.map_err(remote)?;
         if members.is_empty() {
             return Err(RuntimeError::Remote("the model's query returns no columns".into()));
         }
@@ -323,22 +422,63 @@ impl Reader {
 /// The most placeholders one MariaDB statement may carry.
 const MAX_PLACEHOLDERS: usize = 65_535;
 
-/// A JSON value as a MariaDB parameter: numbers and booleans as themselves, text as text,
-/// objects and arrays as their JSON text.
+/// What a destination column takes, as far as a value's form must change for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ColumnType {
+    /// `DATETIME`, `TIMESTAMP`: a time without an offset, in UTC.
+    DateTime,
+    /// `BLOB`s, `BINARY`, `VARBINARY`: bytes.
+    Bytes,
+    /// `JSON`: JSON text, a bare string with its quotes.
+    Json,
+    /// Anything else: the value as MariaDB converts it.
+    Other,
+}
+
+impl ColumnType {
+    fn of(data_type: &str) -> ColumnType {
+        match data_type.to_ascii_lowercase().as_str() {
+            "datetime" | "timestamp" => ColumnType::DateTime,
+            "tinyblob" | "blob" | "mediumblob" | "longblob" | "binary" | "varbinary" => ColumnType::Bytes,
+            "json" => ColumnType::Json,
+            _ => ColumnType::Other,
+        }
+    }
+}
+
+/// A value (canonical JSON, see [`crate::sync::values`]) as a MariaDB parameter for a column of
+/// `column` type: exact numbers as their digits (MariaDB reads them into the column's type
+/// exactly), booleans as 1/0, a time with an offset as UTC without one, PostgreSQL's hex text
+/// of bytes as the bytes, JSON as its text for a JSON column, objects and arrays as JSON text.
 fn bind_value<'q>(
     query: sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>,
-    value: &Value,
+    value: Option<&RawValue>,
+    column: ColumnType,
 ) -> sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments> {
-    match value {
-        Value::Null => query.bind(None::<String>),
-        Value::Bool(b) => query.bind(*b),
-        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => query.bind(i),
-            (None, Some(u)) => query.bind(u),
-            _ => query.bind(n.as_f64()),
+    let Some(value) = value else { return query.bind(None::<String>) };
+    match (values::kind(value), column) {
+        (Kind::Null, _) => query.bind(None::<String>),
+        (_, ColumnType::Json) => query.bind(value.get().to_owned()),
+        (Kind::Bool(b), _) => query.bind(b),
+        (Kind::Number, _) => match value.get().parse::<i64>() {
+            Ok(i) => query.bind(i),
+            Err(_) => query.bind(value.get().to_owned()),
         },
-        Value::String(text) => query.bind(text.clone()),
-        other => query.bind(other.to_string()),
+        (Kind::String, column) => {
+            let text = values::string(value).unwrap_or_default();
+            match column {
+                ColumnType::DateTime => match chrono::DateTime::parse_from_rfc3339(&text) {
+                    Ok(at) => query.bind(at.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
+                    Err(_) => query.bind(text),
+                },
+                ColumnType::Bytes => match values::hex_bytes(&text) {
+                    Some(bytes) => query.bind(bytes),
+                    None => query.bind(text),
+                },
+                _ => query.bind(text),
+            }
+        }
+        (Kind::Structure, _) => query.bind(value.get().to_owned()),
     }
 }
 
@@ -347,6 +487,8 @@ pub struct Writer {
     connection: MySqlConnection,
     table: String,
     primary_key: Vec<String>,
+    /// What each column of the table takes.
+    columns: std::collections::HashMap<String, ColumnType>,
 }
 
 impl Writer {
@@ -357,13 +499,34 @@ impl Writer {
         primary_key: Vec<String>,
     ) -> Result<Writer, RuntimeError> {
         let database = text(configuration, "/database")?;
-        let connection = connect(egress, configuration).await?;
-        Ok(Writer { connection, table: format!("{}.{}", identifier(database), identifier(table)), primary_key })
+        let mut connection = connect(egress, configuration).await?;
+        let remote = |e: sqlx::Error| RuntimeError::Remote(describe(&e));
+        // Times are written in UTC, also into TIMESTAMP columns.
+        connection.execute("SET time_zone = '+00:00'").await.map_err(remote)?;
+        // MariaDB's JSON is LONGTEXT with a `json_valid` check; MySQL's is a type of its own.
+        let columns = sqlx::query(
+            "SELECT CAST(c.column_name AS CHAR) AS column_name, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM information_schema.check_constraints k \
+                 WHERE k.constraint_schema = c.table_schema AND k.table_name = c.table_name \
+                 AND k.check_clause LIKE CONCAT('%json_valid(`', c.column_name, '`)%')) THEN 'json' \
+                 ELSE c.data_type END AS CHAR) AS data_type \
+             FROM information_schema.columns c WHERE c.table_schema = ? AND c.table_name = ?",
+        )
+        .bind(database)
+        .bind(table)
+        .fetch_all(&mut connection)
+        .await
+        .map_err(remote)?
+        .iter()
+        .map(|row| (row.get::<String, _>("column_name"), ColumnType::of(&row.get::<String, _>("data_type"))))
+        .collect();
+        let table = format!("{}.{}", identifier(database), identifier(table));
+        Ok(Writer { connection, table, primary_key, columns })
     }
 
     /// Writes `records` (all with the same fields) in multi-row statements; when MariaDB
     /// refuses one, one statement per record of it, so that a refused record fails alone.
-    pub async fn upsert(&mut self, records: &[Map<String, Value>]) -> Vec<Result<(), String>> {
+    pub async fn upsert(&mut self, records: &[Record]) -> Vec<Result<(), String>> {
         let (columns, updated) = match upsert_columns(records, &self.primary_key) {
             Ok(columns) => columns,
             Err(error) => return records.iter().map(|_| Err(error.clone())).collect(),
@@ -390,12 +553,14 @@ impl Writer {
             )
         };
         let per_statement = (MAX_PLACEHOLDERS / columns.len().max(1)).max(1);
+        let types: Vec<ColumnType> =
+            columns.iter().map(|c| self.columns.get(*c).copied().unwrap_or(ColumnType::Other)).collect();
         let mut outcomes = Vec::with_capacity(records.len());
         for chunk in records.chunks(per_statement) {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(statement(chunk.len())));
             for record in chunk {
-                for column in &columns {
-                    query = bind_value(query, record.get(*column).unwrap_or(&Value::Null));
+                for (column, column_type) in columns.iter().zip(&types) {
+                    query = bind_value(query, record.get(column), *column_type);
                 }
             }
             if query.execute(&mut self.connection).await.is_ok() {
@@ -404,8 +569,8 @@ impl Writer {
             }
             for record in chunk {
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(statement(1)));
-                for column in &columns {
-                    query = bind_value(query, record.get(*column).unwrap_or(&Value::Null));
+                for (column, column_type) in columns.iter().zip(&types) {
+                    query = bind_value(query, record.get(column), *column_type);
                 }
                 outcomes.push(query.execute(&mut self.connection).await.map(|_| ()).map_err(|e| describe(&e)));
             }

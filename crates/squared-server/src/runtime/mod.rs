@@ -28,6 +28,7 @@ use squared_types::{ConnectorCapabilities, ConnectorType, ModelColumn, Stream};
 use tokio::sync::Semaphore;
 
 use crate::egress::{EgressError, EgressPolicy};
+use crate::sync::values::Record;
 
 /// How long a runtime waits to connect.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -413,11 +414,7 @@ pub enum DestinationWriter {
 impl DestinationWriter {
     /// One outcome per record, in order: a record the destination refuses fails alone.
     /// `idempotency` names the batch and each record, the same on every retry of them.
-    pub async fn write(
-        &mut self,
-        records: &[Map<String, Value>],
-        idempotency: &IdempotencyKeys,
-    ) -> Vec<Result<(), String>> {
+    pub async fn write(&mut self, records: &[Record], idempotency: &IdempotencyKeys) -> Vec<Result<(), String>> {
         match self {
             DestinationWriter::Postgres(writer) => writer.upsert(records).await,
             DestinationWriter::MariaDb(writer) => writer.upsert(records).await,
@@ -507,14 +504,14 @@ impl Runtimes {
 /// records share them) and, of those, the ones it updates (all but the primary key's). An
 /// error when the mapping gives no value for a primary key column.
 pub(crate) fn upsert_columns<'a>(
-    records: &'a [Map<String, Value>],
+    records: &'a [Record],
     primary_key: &[String],
 ) -> Result<(Vec<&'a String>, Vec<&'a String>), String> {
     let Some(first) = records.first() else { return Ok((Vec::new(), Vec::new())) };
-    if let Some(missing) = primary_key.iter().find(|k| !first.contains_key(*k)) {
+    if let Some(missing) = primary_key.iter().find(|k| first.get(k).is_none()) {
         return Err(format!("the mapping gives no value for `{missing}`, the destination's primary key"));
     }
-    let columns: Vec<&String> = first.keys().collect();
+    let columns: Vec<&String> = first.fields.iter().map(|(name, _)| name).collect();
     let updated = columns.iter().copied().filter(|c| !primary_key.contains(c)).collect();
     Ok((columns, updated))
 }

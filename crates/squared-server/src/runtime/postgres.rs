@@ -11,6 +11,7 @@ use super::{
     port, streams_of, text, upsert_columns,
 };
 use crate::egress::EgressPolicy;
+use crate::sync::values::Record;
 
 /// The most rows one FETCH asks for; the first asks for one, and each next for twice as many.
 const MAX_FETCH_ROWS: usize = 256;
@@ -340,7 +341,7 @@ impl Writer {
     /// Writes `records` (all with the same fields) in one statement; when the destination
     /// refuses it, one statement per record, so that a refused record fails alone. One
     /// outcome per record, in order.
-    pub async fn upsert(&mut self, records: &[Map<String, Value>]) -> Vec<Result<(), String>> {
+    pub async fn upsert(&mut self, records: &[Record]) -> Vec<Result<(), String>> {
         let (columns, updated) = match upsert_columns(records, &self.primary_key) {
             Ok(columns) => columns,
             Err(error) => return records.iter().map(|_| Err(error.clone())).collect(),
@@ -367,7 +368,7 @@ impl Writer {
             Err(_) => {
                 let mut outcomes = Vec::with_capacity(records.len());
                 for record in records {
-                    let one = serde_json::to_string(&[record]).expect("a record serializes");
+                    let one = format!("[{}]", record.to_json());
                     let outcome = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                         .bind(one)
                         .execute(&mut self.connection)

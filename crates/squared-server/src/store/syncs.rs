@@ -188,7 +188,8 @@ impl KeptBatch<'_> {
 #[derive(Clone, Debug)]
 pub struct NewRecord {
     pub primary_key: String,
-    pub record: Value,
+    /// The record as written, JSON object text (every value exactly as read).
+    pub record: String,
     pub status: SyncRecordStatus,
     pub action: SyncRecordAction,
     pub error: Option<String>,
@@ -639,13 +640,13 @@ impl Store {
                 "INSERT INTO sync_records (sync_id, sync_run_id, created_at, updated_at, primary_key, record, status, \
                  action, error) SELECT $1, $2, $3, $3, {members} FROM {from}"
             );
-            let rows: Vec<(&str, String, &str, &str, Option<&str>)> = batch
+            let rows: Vec<(&str, &str, &str, &str, Option<&str>)> = batch
                 .records
                 .iter()
                 .map(|r| {
                     (
                         r.primary_key.as_str(),
-                        json_text(&r.record),
+                        r.record.as_str(),
                         r.status.as_str(),
                         r.action.as_str(),
                         r.error.as_deref(),

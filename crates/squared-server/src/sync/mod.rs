@@ -2,6 +2,7 @@
 //! engine. Nothing here reaches the store, a runtime or the network.
 //!
 //! - [`schedule`]: when a scheduled sync runs next, and what a cron expression may be;
+//! - [`values`]: a row's values kept as the exact JSON text the source gave, and their forms;
 //! - [`mapping`]: a sync's mapping applied to one row;
 //! - [`judge`]: how a run ended, from what it counted (the one place for the rule that a run
 //!   which failed rows never reads `success`);
@@ -12,6 +13,7 @@
 
 pub mod mapping;
 pub mod schedule;
+pub mod values;
 
 use sha2::{Digest, Sha256};
 use squared_types::{SyncRunStatus, SyncStatus};
