@@ -406,7 +406,57 @@ async fn the_rules_of_a_sync_answer_422_at_their_pointer(server: TestServer) {
         value: None,
         template: None,
     };
+    // A model with a JSON column, which no number field can take.
+    let with_json = client
+        .create_model()
+        .body(CreateModelRequest {
+            model: ModelInput {
+                name: "with json".into(),
+                description: None,
+                connector_id: parts.source,
+                query: Some(format!(
+                    "SELECT id, customer, amount, '{{\"a\": 1}}'::jsonb AS tags FROM {}.orders",
+                    parts.fixture.schema
+                )),
+                query_type: ModelQueryType::RawSql,
+                primary_key: Some("id".into()),
+                configuration: None,
+            },
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .id
+        .parse()
+        .unwrap();
+    let static_value = |value: Value| {
+        SyncMapping::Entries(vec![
+            entry(SyncMappingType::Standard, Some("id"), "order_id"),
+            SyncMappingEntry { value: Some(value), ..entry(SyncMappingType::Static, None, "total") },
+        ])
+    };
     let cases: Vec<(&str, SyncInput, &str)> = vec![
+        (
+            "a JSON column into a number field",
+            SyncInput {
+                model_id: with_json,
+                configuration: field_map(&[("id", "order_id"), ("tags", "total")]),
+                ..base()
+            },
+            "/sync/configuration/tags",
+        ),
+        (
+            "an object value into a number field",
+            SyncInput { configuration: static_value(json!({"a": 1})), ..base() },
+            "/sync/configuration/1/value",
+        ),
+        (
+            "a boolean into a PostgreSQL number field",
+            SyncInput { configuration: static_value(json!(true)), ..base() },
+            "/sync/configuration/1/value",
+        ),
         ("another workspace's source", SyncInput { source_id: foreign, ..base() }, "/sync/source_id"),
         (
             "a source that is a destination",
@@ -517,6 +567,30 @@ async fn the_rules_of_a_sync_answer_422_at_their_pointer(server: TestServer) {
         assert_eq!(status, 422, "{case}");
         assert!(error_pointers(&error).iter().any(|p| p == pointer), "{case}: {:?}", error.errors);
     }
+    // The refusal names the column, the field and their types.
+    let refused = client
+        .create_sync()
+        .body(CreateSyncRequest {
+            sync: SyncInput {
+                model_id: with_json,
+                configuration: field_map(&[("id", "order_id"), ("tags", "total")]),
+                ..base()
+            },
+        })
+        .send()
+        .await;
+    let (_, error) = expect_error(refused);
+    let detail = &error.errors[0].detail;
+    assert!(detail.contains("column `tags` holds object values") && detail.contains("`total`"), "{detail}");
+    assert!(detail.contains("(number)"), "{detail}");
+    // What a field can take passes: a JSON column into a text field, numbers into numbers.
+    let fine = SyncInput {
+        model_id: with_json,
+        configuration: field_map(&[("id", "order_id"), ("tags", "customer_name"), ("amount", "total")]),
+        ..base()
+    };
+    let fine = client.create_sync().body(CreateSyncRequest { sync: fine }).send().await.unwrap().into_inner().data;
+    client.delete_sync().sync_id(&fine.id).send().await.unwrap();
     // A non-positive interval is outside the spec's bounds (400).
     let zero = SyncInput { schedule_type: SyncScheduleType::Interval, sync_interval: Some(0), ..base() };
     assert_eq!(expect_error(client.create_sync().body(CreateSyncRequest { sync: zero }).send().await).0, 400);

@@ -31,6 +31,7 @@ use crate::runtime::{CursorPosition, Runtime};
 use crate::store::{NewSync, RecordFilter, RunScope, StoreError, StoredConnector, StoredRecord, StoredRun, StoredSync};
 use crate::sync::mapping;
 use crate::sync::schedule::{next_run, parse_cron};
+use crate::sync::values::{JsonType, writable};
 
 /// The JSON:API resource types.
 pub const SYNC_RESOURCE: &str = "syncs";
@@ -300,7 +301,35 @@ impl Service {
             .pointer("/json_schema/properties")
             .and_then(Value::as_object)
             .map(|p| p.keys().map(String::as_str).collect());
-        problems.extend(check_mapping(&draft.configuration, &columns, fields.as_deref(), &draft.stream_name));
+        let mapping_problems = check_mapping(&draft.configuration, &columns, fields.as_deref(), &draft.stream_name);
+        if mapping_problems.is_empty() {
+            // Every column and field is there: can each field take what is mapped to it?
+            let column_types: Vec<(String, Option<JsonType>)> = model
+                .as_ref()
+                .and_then(|m| m.columns.as_ref())
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    let name = c.get("name").and_then(Value::as_str)?;
+                    Some((name.to_owned(), c.get("type").and_then(Value::as_str).and_then(JsonType::of_name)))
+                })
+                .collect();
+            let field_types: Vec<(String, Option<JsonType>)> = stream
+                .pointer("/json_schema/properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(name, schema)| (name.clone(), JsonType::of_schema(schema)))
+                .collect();
+            let booleans_are_numbers = matches!(
+                Runtime::of(destination.connector_type, &destination.connector_name),
+                Some(Runtime::MariaDbDestination)
+            );
+            let types = MappedTypes { columns: &column_types, fields: &field_types, booleans_are_numbers };
+            problems.extend(check_value_types(&draft.configuration, &types, &draft.stream_name));
+        }
+        problems.extend(mapping_problems);
         if draft.delete_removed_rows {
             let model_key = model.as_ref().and_then(|m| m.primary_key.clone()).unwrap_or_default();
             let stream_key: Vec<&str> = stream
@@ -760,6 +789,66 @@ fn check_mapping(mapping: &SyncMapping, columns: &[String], fields: Option<&[&st
                     }
                 }
                 field(&entry.to, at("to"), &mut problems);
+            }
+        }
+    }
+    problems
+}
+
+/// The types a mapping joins: the model's columns', the stream's fields', and whether the
+/// destination reads a boolean as a number.
+struct MappedTypes<'a> {
+    columns: &'a [(String, Option<JsonType>)],
+    fields: &'a [(String, Option<JsonType>)],
+    booleans_are_numbers: bool,
+}
+
+/// Every mapped value that its destination field cannot take at all (an object into a number,
+/// say), at its pointer, naming the column (or value), the field and their types: such a sync
+/// would fail every row, so it is refused now. Types that are not known are not checked.
+fn check_value_types(mapping: &SyncMapping, types: &MappedTypes<'_>, stream: &str) -> Vec<Problem> {
+    let type_of =
+        |list: &[(String, Option<JsonType>)], name: &str| list.iter().find(|(n, _)| n == name).and_then(|(_, t)| *t);
+    let refusal = |what: String, from: JsonType, to: &str| -> Option<String> {
+        let into = type_of(types.fields, to)?;
+        (!writable(from, into, types.booleans_are_numbers)).then(|| {
+            format!(
+                "{what} holds {} values, which field `{to}` of stream `{stream}` ({}) cannot take: map it to a field \
+                 of a type that takes it (text or JSON take any), or convert it in the model's query (a CAST)",
+                from.name(),
+                into.name()
+            )
+        })
+    };
+    let base = "/sync/configuration";
+    let mut problems = Vec::new();
+    match mapping {
+        SyncMapping::FieldMap(pairs) => {
+            for (from, to) in pairs {
+                if let Some(column) = type_of(types.columns, from)
+                    && let Some(why) = refusal(format!("column `{from}`"), column, to)
+                {
+                    problems.push(Problem::new(format!("{base}/{}", pointer_token(from)), why));
+                }
+            }
+        }
+        SyncMapping::Entries(entries) => {
+            for (index, entry) in entries.iter().enumerate() {
+                let (key, what, from) = match entry.mapping_type {
+                    SyncMappingType::Standard => {
+                        let name = entry.from.as_deref().unwrap_or_default();
+                        ("from", format!("column `{name}`"), type_of(types.columns, name))
+                    }
+                    SyncMappingType::Static => {
+                        ("value", "the static value".to_owned(), entry.value.as_ref().and_then(JsonType::of_value))
+                    }
+                    SyncMappingType::Template => continue,
+                };
+                if let Some(from) = from
+                    && let Some(why) = refusal(what, from, &entry.to)
+                {
+                    problems.push(Problem::new(format!("{base}/{index}/{key}"), why));
+                }
             }
         }
     }

@@ -114,6 +114,85 @@ pub fn hex_bytes(text: &str) -> Option<Vec<u8>> {
     hex::decode(text.strip_prefix("\\x")?).ok()
 }
 
+/// The JSON type of the values a model's column holds or a destination's field takes, as JSON
+/// Schema names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonType {
+    Integer,
+    Number,
+    Boolean,
+    String,
+    Object,
+    Array,
+}
+
+impl JsonType {
+    /// The type a JSON Schema name gives.
+    pub fn of_name(name: &str) -> Option<JsonType> {
+        Some(match name {
+            "integer" => JsonType::Integer,
+            "number" => JsonType::Number,
+            "boolean" => JsonType::Boolean,
+            "string" => JsonType::String,
+            "object" => JsonType::Object,
+            "array" => JsonType::Array,
+            _ => return None,
+        })
+    }
+
+    /// The type a JSON Schema states (`"type": "integer"` or `["integer", "null"]`).
+    pub fn of_schema(schema: &Value) -> Option<JsonType> {
+        match schema.get("type")? {
+            Value::String(name) => JsonType::of_name(name),
+            Value::Array(names) => {
+                let mut named = names.iter().filter_map(Value::as_str).filter(|n| *n != "null");
+                let first = JsonType::of_name(named.next()?)?;
+                named.next().is_none().then_some(first)
+            }
+            _ => None,
+        }
+    }
+
+    /// The type of a value; `None` for null, which any field takes.
+    pub fn of_value(value: &Value) -> Option<JsonType> {
+        Some(match value {
+            Value::Null => return None,
+            Value::Bool(_) => JsonType::Boolean,
+            Value::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
+            Value::Number(_) => JsonType::Number,
+            Value::String(_) => JsonType::String,
+            Value::Object(_) => JsonType::Object,
+            Value::Array(_) => JsonType::Array,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            JsonType::Integer => "integer",
+            JsonType::Number => "number",
+            JsonType::Boolean => "boolean",
+            JsonType::String => "string",
+            JsonType::Object => "object",
+            JsonType::Array => "array",
+        }
+    }
+}
+
+/// Whether a field of type `into` can take values of type `from` at all: a text or JSON field
+/// takes anything, and a field takes values it can read; no object or array is a number or a
+/// boolean, and a boolean is a number only where the destination says so
+/// (`booleans_are_numbers`: MariaDB's `BOOLEAN` is a `TINYINT`; PostgreSQL refuses). A value
+/// that may or may not read (text into a number) is the row's to fail, visibly.
+pub fn writable(from: JsonType, into: JsonType, booleans_are_numbers: bool) -> bool {
+    use JsonType::*;
+    match (from, into) {
+        (_, String | Object) => true,
+        (Object | Array, Integer | Number | Boolean) | (Object, Array) => false,
+        (Boolean, Integer | Number) => booleans_are_numbers,
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +217,17 @@ mod tests {
         assert_eq!(record.to_json(), r#"{"total":12345678901234.123456,"doc":"bare"}"#);
         assert_eq!(hex_bytes("\\x01ff"), Some(vec![1, 255]));
         assert_eq!(hex_bytes("x01ff"), None);
+    }
+
+    #[test]
+    fn fields_take_the_values_they_can_read() {
+        use JsonType::*;
+        let field = |schema: serde_json::Value| JsonType::of_schema(&schema);
+        assert_eq!(field(serde_json::json!({"type": ["number", "null"]})), Some(Number));
+        assert_eq!(field(serde_json::json!({"type": ["number", "string"]})), None, "a choice is not checked");
+        assert!(writable(Object, String, false) && writable(Array, Object, false) && writable(Integer, Number, false));
+        assert!(!writable(Object, Number, true) && !writable(Array, Boolean, true) && !writable(Object, Array, true));
+        assert!(!writable(Boolean, Integer, false) && writable(Boolean, Integer, true));
+        assert!(writable(String, Integer, false), "text that reads as a number is the row's to fail or not");
     }
 }
