@@ -350,15 +350,26 @@ pub async fn run_sync_to_end(client: &Client, sync_id: &str) -> squared_client::
 
 /// Waits (up to a minute) until run `run_id` of sync `sync_id` ends.
 pub async fn wait_for_run_end(client: &Client, sync_id: &str, run_id: &str) -> squared_client::types::SyncRun {
+    wait_for_run_end_within(client, sync_id, run_id, Duration::from_secs(60)).await
+}
+
+/// Waits up to `limit` until run `run_id` of sync `sync_id` ends: `success`, `failed` or
+/// `canceled`. The one wait for a run of every test.
+pub async fn wait_for_run_end_within(
+    client: &Client,
+    sync_id: &str,
+    run_id: &str,
+    limit: Duration,
+) -> squared_client::types::SyncRun {
     use squared_client::types::SyncRunStatus;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + limit;
     loop {
         let shown = client.show_sync_run().sync_id(sync_id).sync_run_id(run_id).send().await.expect("the run");
         let shown = shown.into_inner().data;
         if matches!(shown.attributes.status, SyncRunStatus::Success | SyncRunStatus::Failed | SyncRunStatus::Canceled) {
             return shown;
         }
-        assert!(std::time::Instant::now() < deadline, "the run did not end: {shown:?}");
+        assert!(std::time::Instant::now() < deadline, "the run did not end within {limit:?}: {shown:?}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
-use sqlx::{AnyPool, Executor};
+use sqlx::Executor;
 use squared_client::Client;
 use squared_client::types::{
     CheckConnectionRequest, ConnectionStatusValue, ConnectorInput, ConnectorType, CreateConnectorRequest,
@@ -17,9 +17,9 @@ use squared_client::types::{
 };
 use squared_server::auth::Role;
 use squared_server::runtime::RuntimeLimits;
+use squared_tests::databases::{MariaDbDatabase, PostgresSchema};
 use squared_tests::harness::{
-    DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, expect_error,
-    run_sync_to_end, url_from_env,
+    DatabaseUrl, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, expect_error, run_sync_to_end, url_from_env,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -64,97 +64,47 @@ async fn closed_port() -> u16 {
     port
 }
 
-fn unique(prefix: &str) -> String {
-    squared_tests::harness::unique_name(prefix)
+/// A schema of the test's own in the test PostgreSQL, with a table and a view.
+async fn postgres_source() -> PostgresSchema {
+    let pg = PostgresSchema::create("src").await;
+    pg.execute(
+        "CREATE TABLE {schema}.orders (id integer PRIMARY KEY, customer text NOT NULL, amount numeric(10,2),
+                                       paid boolean, placed_at timestamptz, notes jsonb);
+         INSERT INTO {schema}.orders VALUES
+             (1, 'ada', 12.50, true, '2026-01-02T03:04:05Z', '{\"gift\": true}'),
+             (2, 'bob', 7.00, false, NULL, NULL),
+             (3, 'cy', 99.99, true, '2026-02-03T04:05:06Z', '[]');
+         CREATE VIEW {schema}.big_orders AS SELECT id, amount FROM {schema}.orders WHERE amount > 10;
+         CREATE SEQUENCE {schema}.counter;",
+    )
+    .await;
+    pg
 }
 
-/// A schema of its own in the test PostgreSQL, with a table and a view.
-struct PostgresSource {
-    admin: AnyPool,
-    url: DatabaseUrl,
-    schema: String,
+fn pg_configuration(source: &PostgresSchema) -> Value {
+    Value::Object(source.configuration())
 }
 
-impl PostgresSource {
-    async fn create() -> PostgresSource {
-        let url = url_from_env(POSTGRES_URL_VAR);
-        sqlx::any::install_default_drivers();
-        let admin = AnyPool::connect(&url).await.unwrap();
-        let schema = unique("src");
-        admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "CREATE SCHEMA {schema};
-                 CREATE TABLE {schema}.orders (id integer PRIMARY KEY, customer text NOT NULL, amount numeric(10,2),
-                                               paid boolean, placed_at timestamptz, notes jsonb);
-                 INSERT INTO {schema}.orders VALUES
-                     (1, 'ada', 12.50, true, '2026-01-02T03:04:05Z', '{{\"gift\": true}}'),
-                     (2, 'bob', 7.00, false, NULL, NULL),
-                     (3, 'cy', 99.99, true, '2026-02-03T04:05:06Z', '[]');
-                 CREATE VIEW {schema}.big_orders AS SELECT id, amount FROM {schema}.orders WHERE amount > 10;
-                 CREATE SEQUENCE {schema}.counter;"
-            )))
-            .await
-            .unwrap();
-        PostgresSource { admin, url: DatabaseUrl::parse(&url), schema }
-    }
-
-    fn configuration(&self) -> Value {
-        json!({
-            "data_type": "structured",
-            "host": self.url.host, "port": self.url.port.to_string(), "database": self.url.database,
-            "schema": self.schema,
-            "credentials": {"auth_type": "username/password", "username": self.url.user,
-                            "password": if self.url.password.is_empty() { "unused-with-trust-auth" } else { &self.url.password }}
-        })
-    }
-
-    async fn drop(self) {
-        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema))).await.unwrap();
-        self.admin.close().await;
-    }
+/// A database of the test's own in the test MariaDB, with a table and a view.
+async fn mariadb_source() -> MariaDbDatabase {
+    let maria = MariaDbDatabase::create("src").await;
+    maria
+        .execute(
+            "CREATE TABLE {database}.products (id INT PRIMARY KEY, title VARCHAR(100) NOT NULL, price DECIMAL(8,2), \
+             stocked TINYINT(1), added DATETIME);
+             INSERT INTO {database}.products VALUES (1, 'lamp', 20.00, 1, '2026-03-04 05:06:07'), \
+             (2, 'desk', 150.50, 0, NULL), (3, 'chair', 75.25, 1, '2026-04-05 06:07:08');
+             CREATE VIEW {database}.cheap AS SELECT id, title FROM {database}.products WHERE price < 100",
+        )
+        .await;
+    maria
 }
 
-/// A database of its own in the test MariaDB, with a table and a view.
-struct MariaDbSource {
-    admin: AnyPool,
-    url: DatabaseUrl,
-    database: String,
-}
-
-impl MariaDbSource {
-    async fn create() -> MariaDbSource {
-        let url = url_from_env(MARIADB_URL_VAR);
-        sqlx::any::install_default_drivers();
-        let admin = AnyPool::connect(&url).await.unwrap();
-        let database = unique("src");
-        for statement in [
-            format!("CREATE DATABASE {database}"),
-            format!(
-                "CREATE TABLE {database}.products (id INT PRIMARY KEY, title VARCHAR(100) NOT NULL, price DECIMAL(8,2), \
-                 stocked TINYINT(1), added DATETIME)"
-            ),
-            format!(
-                "INSERT INTO {database}.products VALUES (1, 'lamp', 20.00, 1, '2026-03-04 05:06:07'), \
-                 (2, 'desk', 150.50, 0, NULL), (3, 'chair', 75.25, 1, '2026-04-05 06:07:08')"
-            ),
-            format!("CREATE VIEW {database}.cheap AS SELECT id, title FROM {database}.products WHERE price < 100"),
-        ] {
-            admin.execute(sqlx::AssertSqlSafe(statement)).await.unwrap();
-        }
-        MariaDbSource { admin, url: DatabaseUrl::parse(&url), database }
-    }
-
-    fn configuration(&self, password: &str) -> Value {
-        json!({
-            "host": self.url.host, "port": self.url.port.to_string(), "username": self.url.user,
-            "password": password, "database": self.database
-        })
-    }
-
-    async fn drop(self) {
-        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {}", self.database))).await.unwrap();
-        self.admin.close().await;
-    }
+/// The configuration of a connector to `source` with `password` (the right one, or not).
+fn maria_configuration(source: &MariaDbDatabase, password: &str) -> Value {
+    let mut configuration = source.configuration();
+    configuration.insert("password".into(), json!(password));
+    Value::Object(configuration)
 }
 
 fn stream_schema(catalog: &squared_client::types::CatalogResponse, name: &str) -> Value {
@@ -171,28 +121,28 @@ fn stream_schema(catalog: &squared_client::types::CatalogResponse, name: &str) -
 #[tokio::test]
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn postgres_source_checks_discovers_and_queries() {
-    let source = PostgresSource::create().await;
+    let source = postgres_source().await;
     let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
 
-    let (status, message) = check(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let (status, message) = check(&member, ConnectorType::Source, "Postgresql", pg_configuration(&source)).await;
     assert_eq!(status, ConnectionStatusValue::Succeeded, "{message}");
-    let mut wrong_user = source.configuration();
+    let mut wrong_user = pg_configuration(&source);
     wrong_user["credentials"]["username"] = json!("no_such_role_here");
     let (status, message) = check(&member, ConnectorType::Source, "Postgresql", wrong_user).await;
     assert_eq!(status, ConnectionStatusValue::Failed);
     assert!(message.contains("no_such_role_here") && message.contains("does not exist"), "{message}");
-    let mut closed = source.configuration();
+    let mut closed = pg_configuration(&source);
     closed["port"] = json!(closed_port().await.to_string());
     let (status, message) = check(&member, ConnectorType::Source, "Postgresql", closed).await;
     assert_eq!(status, ConnectionStatusValue::Failed);
     assert!(message.to_lowercase().contains("refused"), "{message}");
-    let mut no_schema = source.configuration();
+    let mut no_schema = pg_configuration(&source);
     no_schema["schema"] = json!("no_such_schema");
     let (status, message) = check(&member, ConnectorType::Source, "Postgresql", no_schema).await;
     assert_eq!((status, message.contains("no_such_schema")), (ConnectionStatusValue::Failed, true));
 
-    let id = create(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let id = create(&member, ConnectorType::Source, "Postgresql", pg_configuration(&source)).await;
     let viewer = server.client(WORKSPACE, Role::Viewer);
     let catalog = viewer.discover_connector().id(&id).send().await.unwrap().into_inner();
     assert_eq!(catalog.data.type_, "catalogs");
@@ -286,26 +236,28 @@ async fn postgres_source_checks_discovers_and_queries() {
 #[tokio::test]
 #[cfg_attr(not(squared_test_mariadb), ignore = "SQUARED_TEST_MARIADB_URL is not set")]
 async fn mariadb_source_checks_discovers_and_queries() {
-    let source = MariaDbSource::create().await;
+    let source = mariadb_source().await;
     let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
     let password = source.url.password.clone();
 
-    let (status, message) = check(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;
+    let (status, message) =
+        check(&member, ConnectorType::Source, "MariaDB", maria_configuration(&source, &password)).await;
     assert_eq!(status, ConnectionStatusValue::Succeeded, "{message}");
     assert!(message.contains("MariaDB"), "{message}");
     let (status, message) =
-        check(&member, ConnectorType::Source, "MariaDB", source.configuration("definitely-the-wrong-password")).await;
+        check(&member, ConnectorType::Source, "MariaDB", maria_configuration(&source, "definitely-the-wrong-password"))
+            .await;
     assert_eq!(status, ConnectionStatusValue::Failed);
     assert!(message.contains("Access denied"), "{message}");
     assert!(!message.contains("definitely-the-wrong-password"), "the password never shows: {message}");
-    let mut closed = source.configuration(&password);
+    let mut closed = maria_configuration(&source, &password);
     closed["port"] = json!(closed_port().await.to_string());
     let (status, message) = check(&member, ConnectorType::Source, "MariaDB", closed).await;
     assert_eq!(status, ConnectionStatusValue::Failed);
     assert!(message.to_lowercase().contains("refused"), "{message}");
 
-    let id = create(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;
+    let id = create(&member, ConnectorType::Source, "MariaDB", maria_configuration(&source, &password)).await;
     let catalog = member.discover_connector().id(&id).send().await.unwrap().into_inner();
     let names: Vec<&str> = catalog.data.attributes.catalog.streams.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["cheap", "products"]);
@@ -645,10 +597,10 @@ async fn too_many_connector_calls_at_once_answer_503() {
 #[tokio::test]
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn query_source_returns_at_most_limit_rows_whatever_the_sql_says() {
-    let source = PostgresSource::create().await;
+    let source = postgres_source().await;
     let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
-    let id = create(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let id = create(&member, ConnectorType::Source, "Postgresql", pg_configuration(&source)).await;
     // Each query closes the wrapping the server puts around it and comments out the rest,
     // LIMIT included: one is shaped for a wrapping `FROM (<query>) AS q LIMIT $1`, the other
     // for this server's. Neither may return more than `limit` rows.
@@ -683,10 +635,10 @@ async fn query_source_returns_at_most_limit_rows_whatever_the_sql_says() {
 #[tokio::test]
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn query_source_refuses_huge_answers_and_keeps_serving() {
-    let source = PostgresSource::create().await;
+    let source = postgres_source().await;
     let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
-    let id = create(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let id = create(&member, ConnectorType::Source, "Postgresql", pg_configuration(&source)).await;
     // 100 rows of 50 MB: each is over the 10 MiB limit, and never leaves PostgreSQL whole.
     // 100 rows of 200 kB: each is small, together they are over it, and reading stops there.
     for sql in [
@@ -719,11 +671,11 @@ async fn query_source_refuses_huge_answers_and_keeps_serving() {
 #[tokio::test]
 #[cfg_attr(not(squared_test_mariadb), ignore = "SQUARED_TEST_MARIADB_URL is not set")]
 async fn mariadb_query_source_refuses_huge_answers() {
-    let source = MariaDbSource::create().await;
+    let source = mariadb_source().await;
     let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
     let password = source.url.password.clone();
-    let id = create(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;
+    let id = create(&member, ConnectorType::Source, "MariaDB", maria_configuration(&source, &password)).await;
     let huge = QuerySourceRequest { query: "SELECT REPEAT('x', 200000) AS x FROM seq_1_to_100".into(), limit: 100 };
     let (status, error) = expect_error(member.query_source().id(&id).body(huge).send().await);
     assert_eq!(status, 422);
@@ -768,10 +720,10 @@ fn columns(pairs: &[(&str, &str)]) -> Option<Vec<ModelColumn>> {
 #[tokio::test]
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn models_are_checked_against_a_postgres_source() {
-    let source = PostgresSource::create().await;
+    let source = postgres_source().await;
     let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
-    let id = create(&member, ConnectorType::Source, "Postgresql", source.configuration()).await;
+    let id = create(&member, ConnectorType::Source, "Postgresql", pg_configuration(&source)).await;
     let schema = &source.schema;
 
     // The query runs, returns its primary key, and its columns are kept.
@@ -853,11 +805,11 @@ async fn models_are_checked_against_a_postgres_source() {
 #[tokio::test]
 #[cfg_attr(not(squared_test_mariadb), ignore = "SQUARED_TEST_MARIADB_URL is not set")]
 async fn models_are_checked_against_a_mariadb_source() {
-    let source = MariaDbSource::create().await;
+    let source = mariadb_source().await;
     let server = TestServer::start_allowing_loopback().await;
     let member = server.client(WORKSPACE, Role::Member);
     let password = source.url.password.clone();
-    let id = create(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;
+    let id = create(&member, ConnectorType::Source, "MariaDB", maria_configuration(&source, &password)).await;
     let query = format!("SELECT id, title, price, added FROM {}.products", source.database);
     let model = member.create_model().body(sql_model(&id, &query, "id")).send().await.unwrap().into_inner().data;
     assert_eq!(
@@ -932,11 +884,11 @@ async fn flaky_sink(failures: usize) -> (String, Arc<Mutex<Vec<(String, Value)>>
 #[tokio::test]
 #[cfg_attr(not(squared_test_mariadb), ignore = "SQUARED_TEST_MARIADB_URL is not set")]
 async fn runs_move_mariadb_rows_to_an_http_destination_that_fails_twice() {
-    let source = MariaDbSource::create().await;
+    let source = mariadb_source().await;
     let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
     let member = server.client(WORKSPACE, Role::Member);
     let password = source.url.password.clone();
-    let source_id = create(&member, ConnectorType::Source, "MariaDB", source.configuration(&password)).await;
+    let source_id = create(&member, ConnectorType::Source, "MariaDB", maria_configuration(&source, &password)).await;
     let (url, seen) = flaky_sink(2).await;
     let destination_id = create(
         &member,

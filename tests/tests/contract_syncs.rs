@@ -4,7 +4,7 @@
 //! PostgreSQL (`SQUARED_TEST_POSTGRES_URL`), which also serves as a destination.
 
 use serde_json::{Map, Value, json};
-use sqlx::{AnyPool, Executor};
+use sqlx::Executor;
 use squared_client::Client;
 use squared_client::types::{
     CatalogInput, ConnectorInput, ConnectorType, CreateCatalogRequest, CreateConnectorRequest, CreateModelRequest,
@@ -13,9 +13,8 @@ use squared_client::types::{
     SyncScheduleType, SyncStatus, SyncUpdate, UpdateSyncRequest,
 };
 use squared_server::auth::Role;
-use squared_tests::harness::{
-    DatabaseUrl, POSTGRES_URL_VAR, TestEngine, TestServer, error_pointers, expect_error, no_sync_change, url_from_env,
-};
+use squared_tests::databases::PostgresSchema;
+use squared_tests::harness::{TestEngine, TestServer, error_pointers, expect_error, no_sync_change, run_sync_to_end};
 use squared_tests::on_every_engine;
 
 const WORKSPACE: i64 = 41;
@@ -34,50 +33,21 @@ fn object(value: Value) -> Map<String, Value> {
 }
 
 /// A schema of the test PostgreSQL with a source table and a destination table.
-struct Fixture {
-    admin: AnyPool,
-    url: DatabaseUrl,
-    schema: String,
-}
-
-impl Fixture {
-    async fn create() -> Fixture {
-        let url = url_from_env(POSTGRES_URL_VAR);
-        sqlx::any::install_default_drivers();
-        let admin = AnyPool::connect(&url).await.unwrap();
-        let schema = squared_tests::harness::unique_name("syncs");
-        admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "CREATE SCHEMA {schema};
-                 CREATE TABLE {schema}.orders (id integer PRIMARY KEY, customer text, amount numeric(10,2),
-                                               changed_at timestamptz);
-                 INSERT INTO {schema}.orders VALUES (1, 'ada', 12.50, now()), (2, 'bob', 7.00, now());
-                 CREATE TABLE {schema}.orders_copy (order_id integer PRIMARY KEY, customer_name text, total numeric);"
-            )))
-            .await
-            .unwrap();
-        Fixture { admin, url: DatabaseUrl::parse(&url), schema }
-    }
-
-    fn configuration(&self) -> Map<String, Value> {
-        object(json!({
-            "data_type": "structured",
-            "host": self.url.host, "port": self.url.port.to_string(), "database": self.url.database,
-            "schema": self.schema,
-            "credentials": {"auth_type": "username/password", "username": self.url.user,
-                            "password": if self.url.password.is_empty() { "unused-with-trust-auth" } else { &self.url.password }}
-        }))
-    }
-
-    async fn drop(self) {
-        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema))).await.unwrap();
-        self.admin.close().await;
-    }
+async fn orders_fixture() -> PostgresSchema {
+    let pg = PostgresSchema::create("syncs").await;
+    pg.execute(
+        "CREATE TABLE {schema}.orders (id integer PRIMARY KEY, customer text, amount numeric(10,2),
+                                       changed_at timestamptz);
+         INSERT INTO {schema}.orders VALUES (1, 'ada', 12.50, now()), (2, 'bob', 7.00, now());
+         CREATE TABLE {schema}.orders_copy (order_id integer PRIMARY KEY, customer_name text, total numeric);",
+    )
+    .await;
+    pg
 }
 
 /// Everything a sync joins, in one workspace.
 struct Parts {
-    fixture: Fixture,
+    fixture: PostgresSchema,
     source: i64,
     model: i64,
     postgres_destination: i64,
@@ -104,7 +74,7 @@ async fn connector(
 }
 
 async fn parts(client: &Client) -> Parts {
-    let fixture = Fixture::create().await;
+    let fixture = orders_fixture().await;
     let source = connector(client, ConnectorType::Source, "warehouse", "Postgresql", fixture.configuration()).await;
     let postgres_destination =
         connector(client, ConnectorType::Destination, "replica", "Postgresql", fixture.configuration()).await;
@@ -874,22 +844,8 @@ async fn runs_move_rows_and_write_only_what_changed(engine: TestEngine) {
         .unwrap();
     let id = create_sync(&client, sync_input(&parts)).await;
     let run = |client: &Client| {
-        let id = id.clone();
-        let client = client.clone();
-        async move {
-            let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: id.parse().unwrap() } };
-            let run = client.start_sync_run().body(start).send().await.unwrap().into_inner().data;
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-            loop {
-                let shown =
-                    client.show_sync_run().sync_id(&id).sync_run_id(&run.id).send().await.unwrap().into_inner().data;
-                if matches!(shown.attributes.status, SyncRunStatus::Success | SyncRunStatus::Failed) {
-                    return shown;
-                }
-                assert!(std::time::Instant::now() < deadline, "the run did not end: {shown:?}");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        }
+        let (id, client) = (id.clone(), client.clone());
+        async move { run_sync_to_end(&client, &id).await }
     };
     let counts = |run: &squared_client::types::SyncRun| {
         let a = &run.attributes;

@@ -4,7 +4,7 @@
 //! database on PostgreSQL is covered by `contract_syncs` and `processes`.
 
 use serde_json::{Map, Value, json};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::Row;
 use squared_client::Client;
 use squared_client::types::{
     ConnectorInput, ConnectorType, CreateConnectorRequest, CreateModelRequest, CreateSyncRequest, ModelInput,
@@ -12,9 +12,10 @@ use squared_client::types::{
     SyncScheduleType, SyncUpdate, UpdateSyncRequest,
 };
 use squared_server::auth::Role;
+use squared_tests::databases::{MariaDbDatabase, PostgresSchema};
 use squared_tests::harness::{
-    DatabaseUrl, MARIADB_URL_VAR, POSTGRES_URL_VAR, TestEngine, TestServer, allow_loopback, error_pointers,
-    expect_error, no_sync_change, run_sync_to_end, url_from_env, wait_for_run_end,
+    TestEngine, TestServer, allow_loopback, error_pointers, expect_error, no_sync_change, run_sync_to_end,
+    wait_for_run_end,
 };
 
 const WORKSPACE: i64 = 43;
@@ -27,112 +28,49 @@ fn object(value: Value) -> Map<String, Value> {
     value.as_object().cloned().expect("an object")
 }
 
-/// A schema of its own in the test PostgreSQL, holding the source table `orders` and the
-/// destination tables `orders_copy` and `orders_kept`.
-struct Postgres {
-    admin: AnyPool,
-    url: DatabaseUrl,
-    schema: String,
+/// A schema of the test's own in the test PostgreSQL, holding the source table `orders`
+/// (`orders` rows) and the destination tables `orders_copy` and `orders_kept`.
+async fn orders_schema(orders: usize) -> PostgresSchema {
+    let pg = PostgresSchema::create("engine").await;
+    pg.execute(&format!(
+        "CREATE TABLE {{schema}}.orders (id integer PRIMARY KEY, customer text, amount numeric(10,2),
+                                        changed_at timestamptz);
+         INSERT INTO {{schema}}.orders SELECT n, 'customer ' || n, n * 1.25,
+                '2026-01-01T00:00:00Z'::timestamptz + (n / 2) * interval '1 minute'
+                FROM generate_series(1, {orders}) AS n;
+         CREATE TABLE {{schema}}.orders_copy (order_id integer PRIMARY KEY, customer_name text, total numeric);
+         CREATE TABLE {{schema}}.orders_kept (order_id integer PRIMARY KEY, customer_name text, total numeric);"
+    ))
+    .await;
+    pg
 }
 
-impl Postgres {
-    async fn create(orders: usize) -> Postgres {
-        let url = url_from_env(POSTGRES_URL_VAR);
-        sqlx::any::install_default_drivers();
-        let admin = AnyPool::connect(&url).await.unwrap();
-        let schema = unique("engine");
-        admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "CREATE SCHEMA {schema};
-                 CREATE TABLE {schema}.orders (id integer PRIMARY KEY, customer text, amount numeric(10,2),
-                                               changed_at timestamptz);
-                 INSERT INTO {schema}.orders SELECT n, 'customer ' || n, n * 1.25,
-                        '2026-01-01T00:00:00Z'::timestamptz + (n / 2) * interval '1 minute'
-                        FROM generate_series(1, {orders}) AS n;
-                 CREATE TABLE {schema}.orders_copy (order_id integer PRIMARY KEY, customer_name text, total numeric);
-                 CREATE TABLE {schema}.orders_kept (order_id integer PRIMARY KEY, customer_name text, total numeric);"
-            )))
-            .await
-            .unwrap();
-        Postgres { admin, url: DatabaseUrl::parse(&url), schema }
-    }
-
-    fn configuration(&self) -> Map<String, Value> {
-        object(json!({
-            "data_type": "structured",
-            "host": self.url.host, "port": self.url.port.to_string(), "database": self.url.database,
-            "schema": self.schema,
-            "credentials": {"auth_type": "username/password", "username": self.url.user,
-                            "password": if self.url.password.is_empty() { "unused-with-trust-auth" } else { &self.url.password }}
-        }))
-    }
-
-    async fn execute(&self, sql: &str) {
-        self.admin.execute(sqlx::AssertSqlSafe(sql.replace("{schema}", &self.schema))).await.unwrap();
-    }
-
-    async fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT COUNT(*) FROM {}.{table}", self.schema);
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&self.admin).await.unwrap()
-    }
-
-    async fn drop(self) {
-        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema))).await.unwrap();
-        self.admin.close().await;
-    }
+/// A database of the test's own in the test MariaDB, holding the destination table
+/// `orders_copy`.
+async fn orders_copy_database() -> MariaDbDatabase {
+    let maria = MariaDbDatabase::create("dest").await;
+    maria
+        .execute(
+            "CREATE TABLE {database}.orders_copy (order_id INT PRIMARY KEY, customer_name VARCHAR(100) NOT NULL, \
+             total DECIMAL(10,2))",
+        )
+        .await;
+    maria
 }
 
-/// A database of its own in the test MariaDB, holding the destination table `orders_copy`.
-struct MariaDb {
-    admin: AnyPool,
-    url: DatabaseUrl,
-    database: String,
-}
-
-impl MariaDb {
-    async fn create() -> MariaDb {
-        let url = url_from_env(MARIADB_URL_VAR);
-        sqlx::any::install_default_drivers();
-        let admin = AnyPool::connect(&url).await.unwrap();
-        let database = unique("dest");
-        for statement in [
-            format!("CREATE DATABASE {database}"),
-            format!(
-                "CREATE TABLE {database}.orders_copy (order_id INT PRIMARY KEY, customer_name VARCHAR(100) NOT NULL, \
-                 total DECIMAL(10,2))"
-            ),
-        ] {
-            admin.execute(sqlx::AssertSqlSafe(statement)).await.unwrap();
-        }
-        MariaDb { admin, url: DatabaseUrl::parse(&url), database }
-    }
-
-    fn configuration(&self) -> Map<String, Value> {
-        object(json!({
-            "host": self.url.host, "port": self.url.port.to_string(), "username": self.url.user,
-            "password": self.url.password, "database": self.database
-        }))
-    }
-
-    /// Every row of `orders_copy`, in key order, as (id, customer, total as text).
-    async fn rows(&self) -> Vec<(i32, String, String)> {
-        let sql = format!(
-            "SELECT order_id, customer_name, CAST(total AS CHAR) AS total FROM {}.orders_copy ORDER BY order_id",
-            self.database
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.admin)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| (row.get("order_id"), row.get("customer_name"), row.get("total")))
-            .collect()
-    }
-
-    async fn drop(self) {
-        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {}", self.database))).await.unwrap();
-        self.admin.close().await;
-    }
+/// Every row of a MariaDB `orders_copy`, in key order, as (id, customer, total as text).
+async fn copied_rows(maria: &MariaDbDatabase) -> Vec<(i32, String, String)> {
+    let sql = format!(
+        "SELECT order_id, customer_name, CAST(total AS CHAR) AS total FROM {}.orders_copy ORDER BY order_id",
+        maria.database
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&maria.admin)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get("order_id"), row.get("customer_name"), row.get("total")))
+        .collect()
 }
 
 async fn connector(client: &Client, kind: ConnectorType, definition: &str, configuration: Map<String, Value>) -> i64 {
@@ -188,7 +126,7 @@ fn sync_input(source: i64, model: i64, destination: i64, stream: &str) -> SyncIn
 /// A PostgreSQL schema of `rows` orders, and in `server` the connectors reading and writing it
 /// and the orders model: what the PostgreSQL-to-PostgreSQL scenarios start from.
 struct RoundTrip {
-    source: Postgres,
+    source: PostgresSchema,
     server: TestServer,
     client: Client,
     source_id: i64,
@@ -198,7 +136,7 @@ struct RoundTrip {
 
 impl RoundTrip {
     async fn start(rows: usize, server: TestServer) -> RoundTrip {
-        let source = Postgres::create(rows).await;
+        let source = orders_schema(rows).await;
         let client = server.client(WORKSPACE, Role::Member);
         let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
         let destination_id = connector(&client, ConnectorType::Destination, "Postgresql", source.configuration()).await;
@@ -238,8 +176,8 @@ async fn records(client: &Client, sync: &str, run: &SyncRun) -> Vec<(String, Syn
     ignore = "SQUARED_TEST_POSTGRES_URL or SQUARED_TEST_MARIADB_URL is not set"
 )]
 async fn postgres_to_mariadb_full_refresh_then_incremental_past_the_cursor() {
-    let source = Postgres::create(4).await;
-    let destination = MariaDb::create().await;
+    let source = orders_schema(4).await;
+    let destination = orders_copy_database().await;
     let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
     let client = server.client(WORKSPACE, Role::Member);
     let source_id = connector(&client, ConnectorType::Source, "Postgresql", source.configuration()).await;
@@ -252,7 +190,7 @@ async fn postgres_to_mariadb_full_refresh_then_incremental_past_the_cursor() {
     assert_eq!((first.attributes.status, counts(&first)), (SyncRunStatus::Success, (4, 0, 4, 4, 0)), "{first:?}");
     let expected: Vec<(i32, String, String)> =
         (1..=4).map(|n| (n, format!("customer {n}"), format!("{:.2}", f64::from(n) * 1.25))).collect();
-    assert_eq!(destination.rows().await, expected);
+    assert_eq!(copied_rows(&destination).await, expected);
 
     // Incremental from here on: the first incremental run reads everything (the cursor starts
     // empty) and writes nothing, since nothing changed; then the cursor stands at the last row.
@@ -291,7 +229,7 @@ async fn postgres_to_mariadb_full_refresh_then_incremental_past_the_cursor() {
     expected[0].2 = "99.00".into();
     expected[2].2 = "99.00".into();
     expected.push((5, "customer 5".into(), "6.25".into()));
-    assert_eq!(destination.rows().await, expected);
+    assert_eq!(copied_rows(&destination).await, expected);
 
     // A row at the same cursor value with a later key is read; nothing already read is read
     // again.
@@ -300,7 +238,7 @@ async fn postgres_to_mariadb_full_refresh_then_incremental_past_the_cursor() {
     assert_eq!(counts(&fourth), (1, 0, 1, 1, 0), "{fourth:?}");
     let fifth = run_sync_to_end(&client, &sync).await;
     assert_eq!(counts(&fifth), (0, 0, 0, 0, 0), "{fifth:?}");
-    assert_eq!(destination.rows().await.len(), 6);
+    assert_eq!(copied_rows(&destination).await.len(), 6);
 
     // A row the destination refuses (MariaDB's column is NOT NULL) fails alone, with its error.
     source.execute("INSERT INTO {schema}.orders VALUES (7, NULL, 1.00, '2026-03-01T00:00:00Z'), (8, 'customer 8', 2.00, '2026-03-01T00:00:00Z')").await;
@@ -312,7 +250,7 @@ async fn postgres_to_mariadb_full_refresh_then_incremental_past_the_cursor() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].attributes.primary_key, "7");
     assert!(failed[0].attributes.error.as_deref().unwrap_or_default().contains("customer_name"), "{failed:?}");
-    assert_eq!(destination.rows().await.len(), 7);
+    assert_eq!(copied_rows(&destination).await.len(), 7);
 
     server.stop().await;
     source.drop().await;
@@ -599,7 +537,7 @@ async fn two_runners_and_a_destination_slower_than_the_lease_run_each_batch_once
     .await
     .unwrap();
     let worker = server.start_worker(lease).await;
-    let source = Postgres::create(ROWS).await;
+    let source = orders_schema(ROWS).await;
     let client = server.client(WORKSPACE, Role::Member);
     // Each request takes longer than the whole lease.
     let receiver = Receiver::start(Behaviour {
@@ -625,6 +563,26 @@ async fn two_runners_and_a_destination_slower_than_the_lease_run_each_batch_once
     assert!(processed.values().all(|times| *times == 1), "a row was sent twice");
     assert_eq!(receiver.requests(), ROWS.div_ceil(squared_server::engine::BATCH_ROWS));
     assert_eq!(claim_generation(&server, &run).await, 1, "the run was never taken over");
+    worker.close().await;
+    server.stop().await;
+    source.drop().await;
+}
+
+/// A run started through one instance is taken by another's runner at once: the runner's own
+/// look for runs is an hour away here, so only the database's notification can wake it.
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn a_run_started_on_one_instance_wakes_the_runner_of_another() {
+    let api = TestServer::start_configured(TestEngine::Postgres, allow_loopback).await.unwrap();
+    let worker = api
+        .start_worker(|config| {
+            config.engine.poll = std::time::Duration::from_secs(3600);
+        })
+        .await;
+    let RoundTrip { source, server, client, source_id, destination_id, model } = RoundTrip::start(3, api).await;
+    let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
+    let run = run_sync_to_end(&client, &sync).await;
+    assert_eq!((run.attributes.status, counts(&run)), (SyncRunStatus::Success, (3, 0, 3, 3, 0)), "{run:?}");
     worker.close().await;
     server.stop().await;
     source.drop().await;

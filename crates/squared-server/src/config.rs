@@ -46,11 +46,20 @@ pub struct EngineSettings {
     /// the lease every third of it, also while a batch is in flight; a run whose lease expired
     /// is taken over by any runner, and the runner that lost it writes nothing more.
     pub lease: chrono::Duration,
+    /// How long a runner with nothing to do waits before it looks for runs (and due schedules)
+    /// again. A run created in this process, or on any instance of a PostgreSQL deployment,
+    /// wakes it at once; this is the fallback (another process on the same SQLite file, a lost
+    /// notification).
+    pub poll: std::time::Duration,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { record_runs_kept: 10, lease: chrono::Duration::minutes(2) }
+        EngineSettings {
+            record_runs_kept: 10,
+            lease: chrono::Duration::minutes(2),
+            poll: std::time::Duration::from_millis(300),
+        }
     }
 }
 

@@ -103,7 +103,7 @@ struct Runs {
 
 impl Runs {
     fn settings(&self) -> EngineSettings {
-        EngineSettings { record_runs_kept: self.record_runs_kept, lease: self.run_lease }
+        EngineSettings { record_runs_kept: self.record_runs_kept, lease: self.run_lease, ..EngineSettings::default() }
     }
 }
 

@@ -23,12 +23,9 @@ use squared_client::types::{
 };
 use squared_client::{Client, Credentials, Error};
 use squared_server::auth::{Role, TokenIssuer, TokenRules};
-
-/// The webhook receiver the workspace's engine tests use (one file, shared; not every helper
-/// of it is used here).
-#[path = "../../../tests/src/receiver.rs"]
-#[allow(dead_code)]
-mod receiver;
+use squared_tests::databases::PostgresSchema;
+use squared_tests::harness::wait_for_run_end_within;
+use squared_tests::receiver;
 
 const JWT_SECRET: &str = "processes-test-secret-0123456789abcdef";
 const ENCRYPTION_KEY: &str = "1111111111111111111111111111111111111111111111111111111111111111";
@@ -329,40 +326,27 @@ async fn sigterm_finishes_the_request_in_flight_then_exits() {
 /// A schema of its own in the test PostgreSQL with `orders` (`rows` rows) to read and
 /// `tables` empty tables to write, and the configuration of a connector to it.
 struct SyncFixture {
-    admin: AnyPool,
+    pg: PostgresSchema,
     schema: String,
     configuration: serde_json::Map<String, Value>,
 }
 
 impl SyncFixture {
     async fn create(rows: usize, tables: &[&str]) -> SyncFixture {
-        let url = std::env::var("SQUARED_TEST_POSTGRES_URL")
-            .expect("SQUARED_TEST_POSTGRES_URL was set when the tests were built, and is not now");
-        static SEQUENCE: AtomicU32 = AtomicU32::new(0);
-        let schema = format!("proc_sync_{}_{}", std::process::id(), SEQUENCE.fetch_add(1, Ordering::Relaxed));
-        sqlx::any::install_default_drivers();
-        let admin = AnyPool::connect(&url).await.unwrap();
+        let pg = PostgresSchema::create("proc_sync").await;
         let mut sql = format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};
-             CREATE TABLE {schema}.orders (id integer PRIMARY KEY, customer text, amount numeric(10,2), note text);
-             INSERT INTO {schema}.orders SELECT n, 'customer ' || n, n % 1000 + 0.25, repeat('x', n % 40)
+            "CREATE TABLE {{schema}}.orders (id integer PRIMARY KEY, customer text, amount numeric(10,2), note text);
+             INSERT INTO {{schema}}.orders SELECT n, 'customer ' || n, n % 1000 + 0.25, repeat('x', n % 40)
                     FROM generate_series(1, {rows}) AS n;"
         );
         for table in tables {
             sql.push_str(&format!(
-                "CREATE TABLE {schema}.{table} (order_id integer PRIMARY KEY, customer_name text, total numeric(10,2));"
+                "CREATE TABLE {{schema}}.{table} (order_id integer PRIMARY KEY, customer_name text, total numeric(10,2));"
             ));
         }
-        admin.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
-        let (rest, database) = url.split_once("://").unwrap().1.rsplit_once('/').unwrap();
-        let (user, address) = rest.rsplit_once('@').unwrap();
-        let (host, port) = address.rsplit_once(':').unwrap();
-        let configuration = json!({
-            "data_type": "structured", "host": host, "port": port, "database": database.split('?').next().unwrap(),
-            "schema": schema, "credentials": {"auth_type": "username/password",
-            "username": user.split(':').next().unwrap(), "password": "unused-with-trust-auth"}
-        });
-        SyncFixture { admin, schema, configuration: configuration.as_object().cloned().unwrap() }
+        pg.execute(&sql).await;
+        let (schema, configuration) = (pg.schema.clone(), pg.configuration());
+        SyncFixture { pg, schema, configuration }
     }
 
     /// Creates the source and destination connectors, the model of `orders`, and a manual
@@ -436,17 +420,15 @@ impl SyncFixture {
              OR c.total IS DISTINCT FROM o.amount",
             s = self.schema
         );
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&self.admin).await.unwrap()
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&self.pg.admin).await.unwrap()
     }
 
     async fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT COUNT(*) FROM {}.{table}", self.schema);
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&self.admin).await.unwrap()
+        self.pg.count(table).await
     }
 
     async fn drop(self) {
-        self.admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.schema))).await.unwrap();
-        self.admin.close().await;
+        self.pg.drop().await;
     }
 }
 
@@ -455,20 +437,6 @@ async fn start_run(client: &Client, sync: &str) -> String {
     use squared_client::types::{ScheduleSync, StartSyncRunRequest};
     let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: sync.parse().unwrap() } };
     client.start_sync_run().body(start).send().await.unwrap().into_inner().data.id
-}
-
-/// Waits up to `limit` for run `run` of `sync` to end, and returns it.
-async fn ended_run(client: &Client, sync: &str, run: &str, limit: Duration) -> squared_client::types::SyncRun {
-    use squared_client::types::SyncRunStatus;
-    let started = Instant::now();
-    loop {
-        let shown = client.show_sync_run().sync_id(sync).sync_run_id(run).send().await.unwrap().into_inner().data;
-        if matches!(shown.attributes.status, SyncRunStatus::Success | SyncRunStatus::Failed | SyncRunStatus::Canceled) {
-            return shown;
-        }
-        assert!(started.elapsed() < limit, "run {run} did not end within {limit:?}: {shown:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -503,7 +471,7 @@ async fn a_run_whose_process_was_killed_is_finished_by_a_worker() {
         ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", "--no-sync-runner"], dir.path(), Some(&url));
     let _worker = ServerProcess::start_with(&["worker", lease[0], lease[1]], dir.path(), Some(&url));
     let client = api.client(Role::Member);
-    let ended = ended_run(&client, &sync, &run, Duration::from_secs(300)).await;
+    let ended = wait_for_run_end_within(&client, &sync, &run, Duration::from_secs(300)).await;
     let a = &ended.attributes;
     assert_eq!(a.status, squared_client::types::SyncRunStatus::Success, "{ended:?}");
     assert_eq!(fixture.count("orders_copy").await, ROWS);
@@ -545,7 +513,7 @@ async fn two_instances_run_each_of_ten_syncs_once() {
         runs.push(start.await.unwrap());
     }
     for ((sync, run), table) in syncs.iter().zip(&runs).zip(&tables) {
-        let ended = ended_run(&client_a, sync, run, Duration::from_secs(120)).await;
+        let ended = wait_for_run_end_within(&client_a, sync, run, Duration::from_secs(120)).await;
         let a = &ended.attributes;
         // Executed twice, the second attempt would have skipped every row.
         assert_eq!(
@@ -649,7 +617,7 @@ async fn an_incremental_run_taken_over_after_sigkill_delivers_every_row_once() {
         ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", "--no-sync-runner"], dir.path(), Some(&url));
     let _worker = ServerProcess::start_with(&["worker", lease[0], lease[1]], dir.path(), Some(&url));
     let client = api.client(Role::Member);
-    let ended = ended_run(&client, &sync, &run, Duration::from_secs(300)).await;
+    let ended = wait_for_run_end_within(&client, &sync, &run, Duration::from_secs(300)).await;
     assert_eq!(ended.attributes.status, SyncRunStatus::Success, "{ended:?}");
     let processed = receiver.processed();
     assert_eq!(processed.len(), ROWS, "every row arrives");

@@ -3,7 +3,7 @@
 //! `build.rs` generates, for every spec in `tests/specs/`, a module with the spec's shared
 //! types, its dropshot server trait and its progenitor client, laid out as the workspace's
 //! own crates are but in one crate. This crate compiling proves the generated code is valid
-//! Rust; `tests/tests/corpus.rs` proves each trait emits its spec back.
+//! Rust; `tests/round_trip.rs` proves each trait emits its spec back.
 
 include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
 

@@ -39,8 +39,9 @@
 //! idempotent upsert or under the same idempotency key).
 //!
 //! Interval and cron syncs get a pending run when their `next_run_at` is due. A run created
-//! in this process (`start_sync_run`, a schedule) wakes its runner at once; other instances
-//! find it within [`POLL_INTERVAL`].
+//! anywhere wakes a runner at once: in this process through memory, on other instances of a
+//! PostgreSQL deployment through the database's notification ([`Store::announce_runs_to`]);
+//! otherwise runners look every [`EngineSettings::poll`].
 //!
 //! A full refresh remembers the keys it read and, at its end, records the kept keys it did not
 //! read as rows that left the model (and deletes them at the destination when the sync says
@@ -70,9 +71,6 @@ pub const BATCH_ROWS: usize = 5000;
 /// How often, at least, a run reports its counts while it only skips rows; a batch that wrote
 /// reports at once.
 const REPORT_INTERVAL: Duration = Duration::from_secs(1);
-/// How long a runner waits for a run created by another instance (or a schedule coming due)
-/// before it looks again; a run created in this process wakes it at once.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(300);
 
 /// What the runner works with.
 struct Runner {
@@ -95,6 +93,11 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     let runner = Runner { store, connectors, settings, name: process_name(), log };
     tokio::spawn(async move {
+        // Runs created by other instances wake this runner too (PostgreSQL); without, it looks.
+        if let Err(error) = runner.store.announce_runs_to(wake.clone()).await {
+            slog::warn!(runner.log, "listening for new sync runs failed; looking for them instead";
+                "cause" => error.to_string(), "every" => ?settings.poll);
+        }
         loop {
             if let Err(error) = runner.schedule_due_runs(&wake).await {
                 slog::error!(runner.log, "scheduling sync runs failed"; "cause" => error.to_string());
@@ -104,12 +107,12 @@ pub fn spawn(
                 Ok(None) => {
                     tokio::select! {
                         () = wake.notified() => {}
-                        () = tokio::time::sleep(POLL_INTERVAL) => {}
+                        () = tokio::time::sleep(settings.poll) => {}
                     }
                 }
                 Err(error) => {
                     slog::error!(runner.log, "claiming a sync run failed"; "cause" => error.to_string());
-                    tokio::time::sleep(POLL_INTERVAL * 10).await;
+                    tokio::time::sleep(settings.poll * 10).await;
                 }
             }
         }

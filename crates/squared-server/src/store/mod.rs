@@ -193,6 +193,22 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// Wakes `wake` whenever any instance creates a run (PostgreSQL's `NOTIFY`, sent by a
+    /// trigger of migration 0013 when the run's transaction commits), until the store closes.
+    /// On SQLite it does nothing: runners of other processes find new runs by looking.
+    pub async fn announce_runs_to(&self, wake: std::sync::Arc<tokio::sync::Notify>) -> Result<(), StoreError> {
+        let database::Pool::Postgres(pool) = &self.pool else { return Ok(()) };
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await.map_err(DatabaseError::from)?;
+        listener.listen("squared_sync_runs").await.map_err(DatabaseError::from)?;
+        tokio::spawn(async move {
+            // `recv` reconnects after a lost connection; it fails only once the pool is closed.
+            while listener.recv().await.is_ok() {
+                wake.notify_one();
+            }
+        });
+        Ok(())
+    }
+
     /// Stores a new connector; a name already used by the workspace for the type fails
     /// with [`StoreError::Duplicate`] and stores nothing.
     pub async fn insert_connector(&self, new: &NewConnector) -> Result<StoredConnector, StoreError> {
