@@ -184,16 +184,23 @@ impl Runner {
         let run = &claim.run;
         let (state, watched) = watch::channel(ClaimState::Held);
         let heartbeat = tokio::spawn(heartbeat(self.store.clone(), claim.clone(), self.settings.lease, state));
-        let incremental = self.store.get_sync(run.workspace_id, run.sync_id).await.ok().flatten().map(|s| s.sync_mode);
+        let sync = match self.store.get_sync(run.workspace_id, run.sync_id).await {
+            Ok(Some(sync)) => Ok(sync),
+            Ok(None) => Err(Halt::Broken("the sync's row no longer exists".into())),
+            Err(error) => Err(Halt::from(error)),
+        };
         // An incremental run taken over resumes from its committed position with its committed
         // counts; a full refresh reads again from its first row, and counts again.
-        let mut counts = match incremental {
-            Some(SyncMode::Incremental) => run.counts(),
+        let mut counts = match &sync {
+            Ok(sync) if sync.sync_mode == SyncMode::Incremental => run.counts(),
             _ => RunCounts::default(),
         };
         slog::info!(self.log, "sync run started"; "run" => run.id, "sync" => run.sync_id,
             "generation" => claim.generation, "resumed_from" => ?(claim.generation > 1).then_some(counts.total_query_rows));
-        let halt = self.move_rows(&claim, &mut counts, watched).await.err();
+        let halt = match sync {
+            Ok(sync) => self.move_rows(&claim, &sync, &mut counts, watched).await.err(),
+            Err(halt) => Some(halt),
+        };
         heartbeat.abort();
         let stop = match &halt {
             None => Stop::Finished,
@@ -247,13 +254,13 @@ impl Runner {
     async fn move_rows(
         &self,
         claim: &Claim,
+        sync: &StoredSync,
         counts: &mut RunCounts,
         mut watched: watch::Receiver<ClaimState>,
     ) -> Result<(), Halt> {
         let (store, run) = (&*self.store, &claim.run);
         let workspace = run.workspace_id;
         let gone = |what: &str| Halt::Broken(format!("the sync's {what} no longer exists"));
-        let sync = store.get_sync(workspace, run.sync_id).await?.ok_or_else(|| gone("row"))?;
         let model = store.get_model(workspace, sync.model_id).await?.ok_or_else(|| gone("model"))?;
         let source = store.get_connector(workspace, sync.source_id).await?.ok_or_else(|| gone("source"))?;
         let destination =
@@ -440,7 +447,7 @@ impl Runner {
                 let mut seen = seen;
                 seen.sort_unstable();
                 let delete = sync.delete_removed_rows.then_some(&mut writer);
-                forget_removed(store, (&sync, claim), &seen, delete, counts).await?;
+                forget_removed(store, (sync, claim), &seen, delete, counts).await?;
             }
             Ok(())
         }
