@@ -77,6 +77,32 @@ async fn sync_every_column(
     assert_eq!((a.status, a.successful_rows, a.failed_rows), (SyncRunStatus::Success, 3, 0), "into {stream}: {run:?}");
 }
 
+/// Syncs every column of the source's `matrix` table (its definition, configuration and
+/// schema or database) by full refresh into `matrix_copy` of the PostgreSQL schema and of the
+/// MariaDB database, and into a receiver's `records`; answers the server and the receiver.
+async fn sync_into_every_destination(
+    (definition, configuration, namespace): (&str, Map<String, Value>, &str),
+    pg: &PostgresSchema,
+    maria: &MariaDbDatabase,
+    columns: &[&str],
+) -> (TestServer, Receiver) {
+    let receiver =
+        Receiver::start(Behaviour { delay: Default::default(), honour_idempotency: false, key_field: "id".into() })
+            .await;
+    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
+    let client = server.client(WORKSPACE, Role::Member);
+    let source = connector(&client, ConnectorType::Source, definition, configuration).await;
+    let model = model(&client, source, format!("SELECT * FROM {namespace}.matrix")).await;
+    let into_pg = connector(&client, ConnectorType::Destination, "Postgresql", pg.configuration()).await;
+    let into_maria = connector(&client, ConnectorType::Destination, "MariaDB", maria.configuration()).await;
+    let hook = serde_json::json!({"destination_url": receiver.url}).as_object().cloned().unwrap();
+    let into_http = connector(&client, ConnectorType::Destination, "Http", hook).await;
+    for (destination, stream) in [(into_pg, "matrix_copy"), (into_maria, "matrix_copy"), (into_http, "records")] {
+        sync_every_column(&client, (source, model), destination, stream, columns).await;
+    }
+    (server, receiver)
+}
+
 /// `expected` cell by cell against `actual`, naming the first cell that differs.
 fn assert_cells(what: &str, columns: &[&str], expected: &[[Option<&str>; 3]], actual: &[Vec<Option<String>>]) {
     for (column, (expected, actual)) in columns.iter().zip(expected.iter().zip(actual)) {
@@ -121,20 +147,8 @@ async fn postgres_values_arrive_equal_in_postgres_mariadb_and_http() {
              tz DATETIME(6), u CHAR(36), j JSON, bytes LONGBLOB, arr JSON, e VARCHAR(10))",
         )
         .await;
-    let receiver =
-        Receiver::start(Behaviour { delay: Default::default(), honour_idempotency: false, key_field: "id".into() })
-            .await;
-    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
-    let client = server.client(WORKSPACE, Role::Member);
-    let source = connector(&client, ConnectorType::Source, "Postgresql", pg.configuration()).await;
-    let model = model(&client, source, format!("SELECT * FROM {}.matrix", pg.schema)).await;
-    let into_pg = connector(&client, ConnectorType::Destination, "Postgresql", pg.configuration()).await;
-    let into_maria = connector(&client, ConnectorType::Destination, "MariaDB", maria.configuration()).await;
-    let hook = serde_json::json!({"destination_url": receiver.url}).as_object().cloned().unwrap();
-    let into_http = connector(&client, ConnectorType::Destination, "Http", hook).await;
-    for (destination, stream) in [(into_pg, "matrix_copy"), (into_maria, "matrix_copy"), (into_http, "records")] {
-        sync_every_column(&client, (source, model), destination, stream, &PG_COLUMNS).await;
-    }
+    let (server, receiver) =
+        sync_into_every_destination(("Postgresql", pg.configuration(), &pg.schema), &pg, &maria, &PG_COLUMNS).await;
 
     // PostgreSQL: each row reads back exactly as the source's (its JSON text, every column).
     let rows = |table: &str| format!("SELECT row_to_json(m)::text FROM {{schema}}.{table} m ORDER BY id");
@@ -257,20 +271,9 @@ async fn mariadb_values_arrive_equal_in_postgres_mariadb_and_http() {
              tm time(6), ts timestamp(6), tz timestamptz(6), j jsonb, bl bytea)",
     )
     .await;
-    let receiver =
-        Receiver::start(Behaviour { delay: Default::default(), honour_idempotency: false, key_field: "id".into() })
+    let (server, receiver) =
+        sync_into_every_destination(("MariaDB", maria.configuration(), &maria.database), &pg, &maria, &MARIA_COLUMNS)
             .await;
-    let server = TestServer::start_with_sync_runner(TestEngine::Sqlite).await;
-    let client = server.client(WORKSPACE, Role::Member);
-    let source = connector(&client, ConnectorType::Source, "MariaDB", maria.configuration()).await;
-    let model = model(&client, source, format!("SELECT * FROM {}.matrix", maria.database)).await;
-    let into_pg = connector(&client, ConnectorType::Destination, "Postgresql", pg.configuration()).await;
-    let into_maria = connector(&client, ConnectorType::Destination, "MariaDB", maria.configuration()).await;
-    let hook = serde_json::json!({"destination_url": receiver.url}).as_object().cloned().unwrap();
-    let into_http = connector(&client, ConnectorType::Destination, "Http", hook).await;
-    for (destination, stream) in [(into_pg, "matrix_copy"), (into_maria, "matrix_copy"), (into_http, "records")] {
-        sync_every_column(&client, (source, model), destination, stream, &MARIA_COLUMNS).await;
-    }
 
     // MariaDB: each cell of the copy reads as the source's (a FLOAT as a double, bytes as hex).
     let cast = |column: &str| match column {
