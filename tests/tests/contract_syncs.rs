@@ -86,28 +86,24 @@ async fn parts(client: &Client) -> Parts {
         object(json!({"destination_url": "https://hooks.example.com/orders"})),
     )
     .await;
-    let model = client
-        .create_model()
-        .body(CreateModelRequest {
-            model: ModelInput {
-                name: "orders".into(),
-                description: None,
-                connector_id: source,
-                query: Some(format!("SELECT id, customer, amount, changed_at FROM {}.orders", fixture.schema)),
-                query_type: ModelQueryType::RawSql,
-                primary_key: Some("id".into()),
-                configuration: None,
-            },
-        })
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .data
-        .id
-        .parse()
-        .unwrap();
+    let query = format!("SELECT id, customer, amount, changed_at FROM {}.orders", fixture.schema);
+    let model = raw_sql_model(client, source, "orders", query).await;
     Parts { fixture, source, model, postgres_destination, http_destination }
+}
+
+/// A `raw_sql` model of `query` on `source`, keyed by `id`.
+async fn raw_sql_model(client: &Client, source: i64, name: &str, query: String) -> i64 {
+    let model = ModelInput {
+        name: name.into(),
+        description: None,
+        connector_id: source,
+        query: Some(query),
+        query_type: ModelQueryType::RawSql,
+        primary_key: Some("id".into()),
+        configuration: None,
+    };
+    let created = client.create_model().body(CreateModelRequest { model }).send().await.unwrap();
+    created.into_inner().data.id.parse().unwrap()
 }
 
 fn field_map(pairs: &[(&str, &str)]) -> SyncMapping {
@@ -377,30 +373,9 @@ async fn the_rules_of_a_sync_answer_422_at_their_pointer(server: TestServer) {
         template: None,
     };
     // A model with a JSON column, which no number field can take.
-    let with_json = client
-        .create_model()
-        .body(CreateModelRequest {
-            model: ModelInput {
-                name: "with json".into(),
-                description: None,
-                connector_id: parts.source,
-                query: Some(format!(
-                    "SELECT id, customer, amount, '{{\"a\": 1}}'::jsonb AS tags FROM {}.orders",
-                    parts.fixture.schema
-                )),
-                query_type: ModelQueryType::RawSql,
-                primary_key: Some("id".into()),
-                configuration: None,
-            },
-        })
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .data
-        .id
-        .parse()
-        .unwrap();
+    let query =
+        format!("SELECT id, customer, amount, '{{\"a\": 1}}'::jsonb AS tags FROM {}.orders", parts.fixture.schema);
+    let with_json = raw_sql_model(&client, parts.source, "with json", query).await;
     let static_value = |value: Value| {
         SyncMapping::Entries(vec![
             entry(SyncMappingType::Standard, Some("id"), "order_id"),
