@@ -9,3 +9,4 @@ pub mod bench_sync;
 pub mod codegen;
 pub mod spec_check;
 pub mod spec_diff;
+pub mod sweep;

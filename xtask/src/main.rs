@@ -37,6 +37,28 @@ enum Command {
         #[arg(long, default_value = "info")]
         log_level: String,
     },
+    /// Generate every spec under a folder, each in a process of its own; write a report.
+    Sweep {
+        /// The folder of specs (`tests/sweep/fetch.sh` unpacks the APIs.guru directory into
+        /// target/sweep/package/api).
+        #[arg(long, default_value = "target/sweep/package/api")]
+        specs: std::path::PathBuf,
+        /// Where to write the report.
+        #[arg(long, default_value = "target/sweep/REPORT.md")]
+        report: std::path::PathBuf,
+        /// How many specs to generate at a time.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Only the specs whose path contains this.
+        #[arg(long)]
+        only: Option<String>,
+        /// Fail on a crash or a refusal the README does not declare.
+        #[arg(long)]
+        gate: bool,
+    },
+    /// Generate one spec in memory (the sweep's child process).
+    #[command(hide = true)]
+    SweepOne { spec: std::path::PathBuf },
     /// List the API changes since a git ref; fail on a breaking one without a new major version.
     SpecDiff {
         /// The commit, branch or tag to compare with.
@@ -69,6 +91,10 @@ fn main() -> Result<()> {
         Command::Bench { target: Some(BenchTarget::Sync { rows }), .. } => {
             xtask::bench_sync::run(&xtask::codegen::workspace_root(), rows)
         }
+        Command::Sweep { specs, report, jobs, only, gate } => {
+            xtask::sweep::run(&specs, &report, jobs, only.as_deref(), gate)
+        }
+        Command::SweepOne { spec } => xtask::sweep::run_one(&spec),
         Command::SpecCheck { spec } => xtask::spec_check::run(&spec),
         Command::SpecDiff { base } => xtask::spec_diff::run(&xtask::codegen::workspace_root(), &base),
     }

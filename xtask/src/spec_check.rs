@@ -197,9 +197,10 @@ components:
             found[0].contains("/responses/200/content/application~1json/schema: unresolved reference"),
             "{found:?}"
         );
-        let bad_pattern = spec("operationId: list_things", "name", "ThingList", "Things")
+        // Look-behind is ECMA-262 (checked with regress), not a problem.
+        let look_behind = spec("operationId: list_things", "name", "ThingList", "Things")
             .replace("name: {type: string}", "name: {type: string, pattern: '(?<=a)b'}");
-        assert!(problems(&bad_pattern)[0].contains("/pattern:"), "{:?}", problems(&bad_pattern));
+        assert!(!problems(&look_behind).iter().any(|p| p.contains("/pattern")), "{:?}", problems(&look_behind));
         let duplicate = format!(
             "{}\n  /others:\n    get:\n      operationId: list_things\n      responses: {{\"204\": {{description: none}}}}\n",
             spec("operationId: list_things", "name", "ThingList", "Things").split("components:").next().unwrap()

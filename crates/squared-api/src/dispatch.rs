@@ -48,7 +48,8 @@ impl ExclusiveExtractor for RawRequest {
 /// The request context as the chosen operation's own endpoint would see it: its operation
 /// id, its body's content type, and the path variables under its own names (`renames` holds
 /// (operation's name, dispatching endpoint's name) for each of its variables; the literal
-/// segments are dropped).
+/// segments are dropped). An operation with mixed segments reads its path with
+/// [`path_from_segments`] instead.
 pub fn reroute<C: ServerContext>(
     mut rqctx: RequestContext<C>,
     operation_id: &str,
@@ -129,13 +130,100 @@ impl HttpResponse for Dispatched {
     }
 }
 
+/// Matches each (template, value) pair, a mixed path segment (`{name}:cancel`,
+/// `{name}-{version}.zip`) against the text the request has at its place, and gives the
+/// template's variables: `None` unless every value matches. Each variable takes the shortest
+/// non-empty text up to the literal after it, the last one everything up to the template's
+/// end; a variable right before another takes its text up to the last `.` (a file extension
+/// follows), or all of it.
+pub fn match_segments(pairs: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
+    let mut captured = Vec::new();
+    for (template, value) in pairs {
+        captured.extend(match_segment(template, value)?);
+    }
+    Some(captured)
+}
+
+fn match_segment(template: &str, value: &str) -> Option<Vec<(String, String)>> {
+    // The template's pieces: `Ok(literal)` or `Err(variable name)`.
+    let mut pieces: Vec<Result<&str, &str>> = Vec::new();
+    let mut rest = template;
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('{') {
+            let end = inner.find('}')?;
+            pieces.push(Err(&inner[..end]));
+            rest = &inner[end + 1..];
+        } else {
+            let end = rest.find('{').unwrap_or(rest.len());
+            pieces.push(Ok(&rest[..end]));
+            rest = &rest[end..];
+        }
+    }
+    let mut captured = Vec::new();
+    let mut text = value;
+    for (index, piece) in pieces.iter().enumerate() {
+        match piece {
+            Ok(literal) => text = text.strip_prefix(literal)?,
+            Err(name) => {
+                let taken = match pieces.get(index + 1) {
+                    None => text.len(),
+                    Some(Ok(literal)) => {
+                        let last = index + 2 == pieces.len();
+                        // The last literal ends the value; another one is met first.
+                        if last { text.strip_suffix(literal).map(str::len)? } else { text.get(1..)?.find(literal)? + 1 }
+                    }
+                    Some(Err(_)) => text.rfind('.').filter(|&dot| dot > 0).unwrap_or(text.len()),
+                };
+                if taken == 0 {
+                    return None;
+                }
+                captured.push(((*name).to_owned(), text[..taken].to_owned()));
+                text = &text[taken..];
+            }
+        }
+    }
+    text.is_empty().then_some(captured)
+}
+
+/// A path with no variables of interest: extracted only to be mapped into the `Path` an
+/// operation with mixed segments takes ([`path_from_segments`]; dropshot's `Path` has no other
+/// constructor).
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub struct AnyPath {}
+
+/// The path parameters of an operation with mixed segments (`{name}:cancel`), read from its
+/// variables' texts (the dispatcher's renamed variables and [`match_segments`]' captures) the
+/// way dropshot reads a path: each text parsed into its field's type. A text that does not
+/// parse is a 400, as from dropshot's own `Path`.
+pub fn path_from_segments<T: serde::de::DeserializeOwned>(variables: &[(String, String)]) -> Result<T, HttpError> {
+    let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(variables).finish();
+    serde_urlencoded::from_str(&encoded)
+        .map_err(|error| HttpError::for_bad_request(None, format!("unable to parse path parameters: {error}")))
+}
+
+/// Whether the request's query has `name` (holding `value`, when one is given): a condition of
+/// a spec path's `#fragment` (`/{Bucket}#tagging`, `/#Action=AssumeRole`).
+pub fn query_holds<C: ServerContext>(rqctx: &RequestContext<C>, name: &str, value: Option<&str>) -> bool {
+    let query = rqctx.request.uri().query().unwrap_or("");
+    form_urlencoded::parse(query.as_bytes()).any(|(key, held)| key == name && value.is_none_or(|v| held == v))
+}
+
+/// Whether the request has the header `name` (holding `value`, when one is given): a condition
+/// of a spec path's `#fragment` (`/#X-Amz-Target=…`).
+pub fn header_holds<C: ServerContext>(rqctx: &RequestContext<C>, name: &str, value: Option<&str>) -> bool {
+    rqctx.request.headers().get_all(name).iter().any(|held| value.is_none_or(|v| held.as_bytes() == v.as_bytes()))
+}
+
 /// One OpenAPI document from the descriptions of a generated API: the served trait's and its
 /// documentation traits' (their paths and schemas together), with the spec's `info`.
+/// `documented_paths` names (declared path, spec path) for the operations a documentation
+/// trait declares elsewhere than at their spec paths; the document names them by the latter.
 pub fn merged_document(
     descriptions: Vec<Result<ApiDescription<StubContext>, ApiDescriptionBuildErrors>>,
     title: &str,
     version: &str,
     description: Option<&str>,
+    documented_paths: &[(&str, &str)],
 ) -> serde_json::Value {
     let version: semver::Version = version.parse().expect("the generator checked info.version");
     let mut merged: Option<serde_json::Value> = None;
@@ -151,7 +239,15 @@ pub fn merged_document(
             Some(merged) => merge_into(merged, document),
         }
     }
-    merged.expect("a generated API has its served trait")
+    let mut merged = merged.expect("a generated API has its served trait");
+    if let Some(paths) = merged.get_mut("paths").and_then(serde_json::Value::as_object_mut) {
+        for (declared, spec) in documented_paths {
+            if let Some(item) = paths.remove(*declared) {
+                paths.insert((*spec).to_owned(), item);
+            }
+        }
+    }
+    merged
 }
 
 /// Adds `other`'s paths (method by method), components and tags to `document`.

@@ -13,6 +13,9 @@ pub const API_SEMVER: &str = "0.4.0";
 pub const API_DESCRIPTION: ::std::option::Option<&str> = ::std::option::Option::Some(
     "Data connectors, models and syncs of the AI Squared API. This document is the single source of truth for the server trait, the client and the shared types of this workspace: edit it, then run `cargo xtask codegen`.",
 );
+/// (path a documentation trait declares, spec path) for the operations dropshot cannot
+/// declare at their spec paths (a `#fragment` after a variable).
+pub const DOCUMENTED_PATHS: &[(&str, &str)] = &[];
 /// The body of every error response the spec declares.
 pub type ErrorBody = ::squared_types::ErrorResponse;
 /// The security requirements of each operation, as the spec states them (dropshot
@@ -2418,38 +2421,42 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.connector_name == "check_connection" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::from_outcome(
-                    async move {
-                        let rqctx = crate::reroute(
-                            rqctx,
-                            "check_connection",
-                            &[],
-                            ::dropshot::ApiEndpointBodyContentType::Json,
-                        );
-                        let headers = <::dropshot::Header<
-                            CheckConnectionHeaders,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        let body = <::dropshot::TypedBody<
-                            ::squared_types::CheckConnectionRequest,
-                        > as ::dropshot::ExclusiveExtractor>::from_request(
-                                &rqctx,
-                                request.into_inner(),
-                            )
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        Self::check_connection(rqctx, headers, body).await
-                    }
-                        .await,
-                ),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::from_outcome(
+                        async move {
+                            let rqctx = crate::reroute(
+                                rqctx,
+                                "check_connection",
+                                &[],
+                                ::dropshot::ApiEndpointBodyContentType::Json,
+                            );
+                            let headers = <::dropshot::Header<
+                                CheckConnectionHeaders,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            let body = <::dropshot::TypedBody<
+                                ::squared_types::CheckConnectionRequest,
+                            > as ::dropshot::ExclusiveExtractor>::from_request(
+                                    &rqctx,
+                                    request.into_inner(),
+                                )
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            Self::check_connection(rqctx, headers, body).await
+                        }
+                            .await,
+                    ),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2464,51 +2471,55 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.sync_id == "configurations" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::from_outcome(
-                    async move {
-                        let rqctx = crate::reroute(
-                            rqctx,
-                            "sync_configurations",
-                            &[],
-                            ::dropshot::ApiEndpointBodyContentType::Json,
-                        );
-                        let headers = <::dropshot::Header<
-                            SyncConfigurationsHeaders,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        Self::sync_configurations(rqctx, headers).await
-                    }
-                        .await,
-                ),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::from_outcome(
+                        async move {
+                            let rqctx = crate::reroute(
+                                rqctx,
+                                "sync_configurations",
+                                &[],
+                                ::dropshot::ApiEndpointBodyContentType::Json,
+                            );
+                            let headers = <::dropshot::Header<
+                                SyncConfigurationsHeaders,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            Self::sync_configurations(rqctx, headers).await
+                        }
+                            .await,
+                    ),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::from_outcome(
-                    async move {
-                        let rqctx = crate::reroute(
-                            rqctx,
-                            "show_sync",
-                            &[("sync_id", "sync_id")],
-                            ::dropshot::ApiEndpointBodyContentType::Json,
-                        );
-                        let path = <::dropshot::Path<
-                            ShowSyncPath,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        let headers = <::dropshot::Header<
-                            ShowSyncHeaders,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        Self::show_sync(rqctx, path, headers).await
-                    }
-                        .await,
-                ),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::from_outcome(
+                        async move {
+                            let rqctx = crate::reroute(
+                                rqctx,
+                                "show_sync",
+                                &[("sync_id", "sync_id")],
+                                ::dropshot::ApiEndpointBodyContentType::Json,
+                            );
+                            let path = <::dropshot::Path<
+                                ShowSyncPath,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            let headers = <::dropshot::Header<
+                                ShowSyncHeaders,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            Self::show_sync(rqctx, path, headers).await
+                        }
+                            .await,
+                    ),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2523,43 +2534,47 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.sync_id == "configurations" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::from_outcome(
-                    async move {
-                        let rqctx = crate::reroute(
-                            rqctx,
-                            "update_sync",
-                            &[("sync_id", "sync_id")],
-                            ::dropshot::ApiEndpointBodyContentType::Json,
-                        );
-                        let path = <::dropshot::Path<
-                            UpdateSyncPath,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        let headers = <::dropshot::Header<
-                            UpdateSyncHeaders,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        let body = <::dropshot::TypedBody<
-                            ::squared_types::UpdateSyncRequest,
-                        > as ::dropshot::ExclusiveExtractor>::from_request(
-                                &rqctx,
-                                request.into_inner(),
-                            )
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        Self::update_sync(rqctx, path, headers, body).await
-                    }
-                        .await,
-                ),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::from_outcome(
+                        async move {
+                            let rqctx = crate::reroute(
+                                rqctx,
+                                "update_sync",
+                                &[("sync_id", "sync_id")],
+                                ::dropshot::ApiEndpointBodyContentType::Json,
+                            );
+                            let path = <::dropshot::Path<
+                                UpdateSyncPath,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            let headers = <::dropshot::Header<
+                                UpdateSyncHeaders,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            let body = <::dropshot::TypedBody<
+                                ::squared_types::UpdateSyncRequest,
+                            > as ::dropshot::ExclusiveExtractor>::from_request(
+                                    &rqctx,
+                                    request.into_inner(),
+                                )
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            Self::update_sync(rqctx, path, headers, body).await
+                        }
+                            .await,
+                    ),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2574,35 +2589,39 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.sync_id == "configurations" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::from_outcome(
-                    async move {
-                        let rqctx = crate::reroute(
-                            rqctx,
-                            "delete_sync",
-                            &[("sync_id", "sync_id")],
-                            ::dropshot::ApiEndpointBodyContentType::Json,
-                        );
-                        let path = <::dropshot::Path<
-                            DeleteSyncPath,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        let headers = <::dropshot::Header<
-                            DeleteSyncHeaders,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        Self::delete_sync(rqctx, path, headers).await
-                    }
-                        .await,
-                ),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::from_outcome(
+                        async move {
+                            let rqctx = crate::reroute(
+                                rqctx,
+                                "delete_sync",
+                                &[("sync_id", "sync_id")],
+                                ::dropshot::ApiEndpointBodyContentType::Json,
+                            );
+                            let path = <::dropshot::Path<
+                                DeleteSyncPath,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            let headers = <::dropshot::Header<
+                                DeleteSyncHeaders,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            Self::delete_sync(rqctx, path, headers).await
+                        }
+                            .await,
+                    ),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2617,43 +2636,47 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.sync_id == "configurations" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::from_outcome(
-                    async move {
-                        let rqctx = crate::reroute(
-                            rqctx,
-                            "patch_sync",
-                            &[("sync_id", "sync_id")],
-                            ::dropshot::ApiEndpointBodyContentType::Json,
-                        );
-                        let path = <::dropshot::Path<
-                            PatchSyncPath,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        let headers = <::dropshot::Header<
-                            PatchSyncHeaders,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        let body = <::dropshot::TypedBody<
-                            ::squared_types::UpdateSyncRequest,
-                        > as ::dropshot::ExclusiveExtractor>::from_request(
-                                &rqctx,
-                                request.into_inner(),
-                            )
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        Self::patch_sync(rqctx, path, headers, body).await
-                    }
-                        .await,
-                ),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::from_outcome(
+                        async move {
+                            let rqctx = crate::reroute(
+                                rqctx,
+                                "patch_sync",
+                                &[("sync_id", "sync_id")],
+                                ::dropshot::ApiEndpointBodyContentType::Json,
+                            );
+                            let path = <::dropshot::Path<
+                                PatchSyncPath,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            let headers = <::dropshot::Header<
+                                PatchSyncHeaders,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            let body = <::dropshot::TypedBody<
+                                ::squared_types::UpdateSyncRequest,
+                            > as ::dropshot::ExclusiveExtractor>::from_request(
+                                    &rqctx,
+                                    request.into_inner(),
+                                )
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            Self::patch_sync(rqctx, path, headers, body).await
+                        }
+                            .await,
+                    ),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2668,41 +2691,45 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.connector_name == "check_connection" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::from_outcome(
-                    async move {
-                        let rqctx = crate::reroute(
-                            rqctx,
-                            "show_connector_definition",
-                            &[("connector_name", "connector_name")],
-                            ::dropshot::ApiEndpointBodyContentType::Json,
-                        );
-                        let path = <::dropshot::Path<
-                            ShowConnectorDefinitionPath,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        let query = <::dropshot::Query<
-                            ShowConnectorDefinitionQuery,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        let headers = <::dropshot::Header<
-                            ShowConnectorDefinitionHeaders,
-                        > as ::dropshot::SharedExtractor>::from_request(&rqctx)
-                            .await
-                            .map_err(<crate::ApiError>::from)?;
-                        Self::show_connector_definition(rqctx, path, query, headers)
-                            .await
-                    }
-                        .await,
-                ),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::from_outcome(
+                        async move {
+                            let rqctx = crate::reroute(
+                                rqctx,
+                                "show_connector_definition",
+                                &[("connector_name", "connector_name")],
+                                ::dropshot::ApiEndpointBodyContentType::Json,
+                            );
+                            let path = <::dropshot::Path<
+                                ShowConnectorDefinitionPath,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            let query = <::dropshot::Query<
+                                ShowConnectorDefinitionQuery,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            let headers = <::dropshot::Header<
+                                ShowConnectorDefinitionHeaders,
+                            > as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<crate::ApiError>::from)?;
+                            Self::show_connector_definition(rqctx, path, query, headers)
+                                .await
+                        }
+                            .await,
+                    ),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2717,14 +2744,18 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.connector_name == "check_connection" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2739,14 +2770,18 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.connector_name == "check_connection" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2761,14 +2796,18 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.connector_name == "check_connection" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2783,14 +2822,18 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.connector_name == "check_connection" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("POST"),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2805,16 +2848,20 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.sync_id == "configurations" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<
-                    crate::ApiError,
-                >("DELETE, GET, PATCH, PUT"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<
+                        crate::ApiError,
+                    >("DELETE, GET, PATCH, PUT"),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }
@@ -2829,16 +2876,20 @@ pub trait SquaredApi {
     ) -> ::std::result::Result<crate::Dispatched, ::dropshot::HttpError> {
         let variables = path.into_inner();
         if variables.sync_id == "configurations" {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<crate::ApiError>("GET"),
+                );
+            }
         }
         if true {
-            return ::std::result::Result::Ok(
-                crate::Dispatched::method_not_allowed::<
-                    crate::ApiError,
-                >("DELETE, GET, PATCH, PUT"),
-            );
+            if let ::std::option::Option::Some(_) = crate::match_segments(&[]) {
+                return ::std::result::Result::Ok(
+                    crate::Dispatched::method_not_allowed::<
+                        crate::ApiError,
+                    >("DELETE, GET, PATCH, PUT"),
+                );
+            }
         }
         ::std::result::Result::Ok(crate::Dispatched::not_found::<crate::ApiError>())
     }

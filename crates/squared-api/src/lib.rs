@@ -19,8 +19,14 @@ mod dispatch;
 mod error;
 mod optional_body;
 
-pub use array_query::{ArrayQuery, RepeatedKeys, comma_separated, repeated};
-pub use dispatch::{Dispatched, RawRequest, merged_document, reroute};
+pub use array_query::{
+    ArrayQuery, ObjectKeys, ObjectText, RepeatedKeys, comma_separated, object_from_text, pipe_separated, repeated,
+    space_separated,
+};
+pub use dispatch::{
+    AnyPath, Dispatched, RawRequest, header_holds, match_segments, merged_document, path_from_segments, query_holds,
+    reroute,
+};
 pub use error::ApiError;
 pub use generated::*;
 pub use optional_body::OptionalBody;
@@ -32,5 +38,5 @@ pub use squared_types as types;
 /// The round-trip test compares it with `spec/openapi.yaml`: it is what the generated trait
 /// really serves.
 pub fn openapi_document() -> serde_json::Value {
-    merged_document(stub_api_descriptions(), API_TITLE, API_SEMVER, API_DESCRIPTION)
+    merged_document(stub_api_descriptions(), API_TITLE, API_SEMVER, API_DESCRIPTION, DOCUMENTED_PATHS)
 }

@@ -11,6 +11,9 @@ pub const API_VERSION: &str = "1.2.3";
 pub const API_SEMVER: &str = "1.2.3";
 /// `info.description` of the spec.
 pub const API_DESCRIPTION: ::std::option::Option<&str> = ::std::option::Option::None;
+/// (path a documentation trait declares, spec path) for the operations dropshot cannot
+/// declare at their spec paths (a `#fragment` after a variable).
+pub const DOCUMENTED_PATHS: &[(&str, &str)] = &[];
 /// The body of every error response the spec declares.
 pub type ErrorBody = ::squared_types::Problem;
 /// The security requirements of each operation, as the spec states them (dropshot

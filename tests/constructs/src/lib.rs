@@ -58,7 +58,7 @@ impl progenitor_client::ClientHooks<Credentials> for Client {}
 
 /// The OpenAPI document the generated traits emit, with the spec's `info`.
 pub fn openapi_document() -> serde_json::Value {
-    squared_api::merged_document(stub_api_descriptions(), API_TITLE, API_SEMVER, API_DESCRIPTION)
+    squared_api::merged_document(stub_api_descriptions(), API_TITLE, API_SEMVER, API_DESCRIPTION, DOCUMENTED_PATHS)
 }
 
 #[cfg(test)]

@@ -19,15 +19,17 @@
 use anyhow::{Context, Result};
 use proc_macro2::TokenStream;
 use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use quote::quote;
 use serde_json::{Map, Value, json};
 
 use super::Layout;
 use super::model::{
-    Api, MediaKind, Operation, Response, Status, TypeRef, follow_component_ref, is_ecma_pattern, pointer_token,
+    Api, MediaKind, ObjectText, Operation, ParamLocation, Response, Status, TypeRef, first_free, follow_component_ref,
+    is_ecma_pattern, pointer_token, rust_field_name,
 };
 
 pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
-    let document = progenitor_document(api, &api.document)?;
+    let (document, rewrites) = progenitor_document(api, &api.document)?;
     let openapi: openapiv3::OpenAPI =
         serde_json::from_value(document).context("the rewritten document is not valid OpenAPI")?;
 
@@ -45,7 +47,15 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     let generated =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Generator::new(&settings).generate_tokens(&openapi)));
     match generated {
-        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Ok(tokens)) => {
+            let tokens = restore_wire_names(tokens, &rewrites.wire_names);
+            if rewrites.deep_objects.is_empty() {
+                return Ok(tokens);
+            }
+            let mut tokens = deep_object_params(tokens, &rewrites.deep_objects);
+            tokens.extend(deep_object_param());
+            Ok(tokens)
+        }
         Ok(Err(e)) => anyhow::bail!("progenitor could not generate the client: {e}"),
         Err(panic) => {
             let message = panic
@@ -58,9 +68,135 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     }
 }
 
+/// (name progenitor was given, wire name) of each parameter renamed for progenitor.
+type WireNames = Vec<(String, String)>;
+
+/// What the generated client's tokens are changed in after progenitor.
+struct Rewrites {
+    wire_names: WireNames,
+    /// The names of the `deepObject` query parameters: sent by `DeepObjectParam`.
+    deep_objects: Vec<String>,
+}
+
+/// The client with each `deepObject` query parameter sent as one (`filter[name]=x`), where
+/// progenitor sends an object's properties as keys of their own, and the serializer that does
+/// it.
+fn deep_object_params(tokens: TokenStream, deep_objects: &[String]) -> TokenStream {
+    use proc_macro2::TokenTree;
+    if deep_objects.is_empty() {
+        return tokens;
+    }
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    let mut index = 0;
+    while index < trees.len() {
+        // `progenitor_client :: QueryParam :: new ( "name" , … )`: 8 trees, the call's group last.
+        let is_call = |at: usize| -> bool {
+            let ident = |i: usize, name: &str| matches!(trees.get(at + i), Some(TokenTree::Ident(id)) if id == name);
+            let first_literal = match trees.get(at + 7) {
+                Some(TokenTree::Group(group)) => group.stream().into_iter().next().map(|t| t.to_string()),
+                _ => None,
+            };
+            ident(0, "progenitor_client")
+                && ident(3, "QueryParam")
+                && ident(6, "new")
+                && first_literal.is_some_and(|literal| deep_objects.iter().any(|name| literal == format!("{name:?}")))
+        };
+        match &trees[index] {
+            TokenTree::Group(group) => {
+                let mut rewritten =
+                    proc_macro2::Group::new(group.delimiter(), deep_object_params(group.stream(), deep_objects));
+                rewritten.set_span(group.span());
+                out.push(TokenTree::Group(rewritten));
+                index += 1;
+            }
+            _ if is_call(index) => {
+                out.extend(quote!(super::DeepObjectParam::new));
+                out.push(trees[index + 7].clone());
+                index += 8;
+            }
+            tree => {
+                out.push(tree.clone());
+                index += 1;
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The serializer of a `deepObject` query parameter, beside the client's builders.
+fn deep_object_param() -> TokenStream {
+    quote! {
+        /// A `deepObject` query parameter: each property of the value as `name[property]=value`.
+        #[doc(hidden)]
+        pub struct DeepObjectParam<'a, T> {
+            name: &'a str,
+            value: &'a T,
+        }
+
+        impl<'a, T> DeepObjectParam<'a, T> {
+            pub fn new(name: &'a str, value: &'a T) -> Self {
+                Self { name, value }
+            }
+        }
+
+        impl<T: ::serde::Serialize> ::serde::Serialize for DeepObjectParam<'_, T> {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                let text = |value: ::serde_json::Value| match value {
+                    ::serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                let value = ::serde_json::to_value(self.value).map_err(<S::Error as ::serde::ser::Error>::custom)?;
+                let pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)> = match value {
+                    ::serde_json::Value::Null => ::std::vec::Vec::new(),
+                    ::serde_json::Value::Object(members) => members
+                        .into_iter()
+                        .filter(|(_, member)| !member.is_null())
+                        .map(|(key, member)| (::std::format!("{}[{}]", self.name, key), text(member)))
+                        .collect(),
+                    other => ::std::vec![(self.name.to_owned(), text(other))],
+                };
+                ::serde::Serialize::serialize(&pairs, serializer)
+            }
+        }
+    }
+}
+
+/// The generated client with each renamed parameter's wire name back in its string literals
+/// (progenitor names a parameter's Rust argument and its wire key from one string, so two
+/// parameters whose names differ only in case or punctuation, `maxResults` and
+/// `max_results`, would be one argument twice; they are given distinct names, and their wire
+/// keys restored here).
+fn restore_wire_names(tokens: TokenStream, wire_names: &WireNames) -> TokenStream {
+    use proc_macro2::{Group, Literal, TokenTree};
+    if wire_names.is_empty() {
+        return tokens;
+    }
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(group) => {
+                let mut restored = Group::new(group.delimiter(), restore_wire_names(group.stream(), wire_names));
+                restored.set_span(group.span());
+                TokenTree::Group(restored)
+            }
+            TokenTree::Literal(literal) => {
+                let text = literal.to_string();
+                match wire_names.iter().find(|(given, _)| text == format!("{given:?}")) {
+                    Some((_, wire)) => TokenTree::Literal(Literal::string(wire)),
+                    None => TokenTree::Literal(literal),
+                }
+            }
+            other => other,
+        })
+        .collect()
+}
+
 /// The document progenitor sees: the spec with operation schemas hoisted and the
 /// client-side adjustments described in the module docs.
-fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
+fn progenitor_document(api: &Api, spec: &Value) -> Result<(Value, Rewrites)> {
+    let mut wire_names = WireNames::new();
+    let mut deep_objects = Vec::new();
     let mut document = spec.clone();
     let components = document.get("components").cloned().unwrap_or_else(|| json!({}));
     let type_names: Vec<&str> = api.types.iter().map(|t| t.name.as_str()).collect();
@@ -85,6 +221,10 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
         // Parameters: as the model merged them, references inlined, so that each can be
         // adjusted; a client-supplied header is optional here.
         let mut params = Vec::new();
+        // A path parameter keeps its name (the path template names it); another one whose
+        // argument name is taken gets a free one.
+        let mut argument_names: std::collections::BTreeSet<String> =
+            op.params_in(ParamLocation::Path).map(|p| rust_field_name(&p.name)).collect();
         for param in &op.params {
             let raw = find_parameter(spec, source, &op.location, &components, param.location.as_str(), &param.name)
                 .with_context(|| format!("{}: parameter {} vanished", op.location, param.name))?;
@@ -94,6 +234,37 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
             raw["required"] = Value::Bool(param.required && !param.client_supplied);
             if let Some(schema) = raw.get_mut("schema") {
                 hoist(schema, &param.ty, &mut hoisted);
+            }
+            // What progenitor does not read: a `deepObject` is sent as one (below,
+            // `deep_object_params`); an object or array in a text of its own, or JSON text, is
+            // the caller's text.
+            if let Some(object) = raw.as_object_mut() {
+                match (param.object, param.separator) {
+                    (Some(ObjectText::Deep), _) => {
+                        object.insert("style".into(), json!("form"));
+                        object.insert("explode".into(), json!(true));
+                        deep_objects.push(param.name.clone());
+                    }
+                    (Some(ObjectText::QueryKeys), _) => {
+                        object.remove("style");
+                    }
+                    (Some(ObjectText::Joined | ObjectText::Exploded | ObjectText::Json), _) | (None, ' ' | '|') => {
+                        object.remove("content");
+                        object.remove("style");
+                        object.remove("explode");
+                        object.insert("schema".into(), json!({"type": "string"}));
+                    }
+                    (None, _) => {}
+                }
+            }
+            let natural = rust_field_name(&param.name);
+            if param.location != ParamLocation::Path && !argument_names.insert(natural.clone()) {
+                let given = first_free(&format!("{natural}_{}", param.location.as_str()), "_", |name| {
+                    argument_names.contains(name)
+                });
+                argument_names.insert(given.clone());
+                raw["name"] = Value::String(given.clone());
+                wire_names.push((given, param.name.clone()));
             }
             params.push(raw);
         }
@@ -139,7 +310,9 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<Value> {
     schemas.extend(hoisted);
     schemas.extend(unions);
     drop_patterns_progenitor_refuses(&mut document);
-    Ok(document)
+    deep_objects.sort();
+    deep_objects.dedup();
+    Ok((document, Rewrites { wire_names, deep_objects }))
 }
 
 /// Leaves out every `pattern` progenitor cannot compile (outside ECMA-262, such as `(?i)`):
@@ -348,7 +521,7 @@ components:
     Thing: {type: object, properties: {name: {type: string}}}
 "##;
         let api = model::load(spec).unwrap();
-        let document = progenitor_document(&api, &api.document).unwrap();
+        let document = progenitor_document(&api, &api.document).unwrap().0;
         assert_eq!(
             document["components"]["schemas"]["ListThingsResponseBody"],
             json!({"oneOf": [{"$ref": "#/components/schemas/Thing"}, {"type": "string"}]})
@@ -375,7 +548,7 @@ paths:
         "404": {description: no, content: {application/json: {schema: {type: object, properties: {m: {type: string}}}}}}
 "##;
         let api = model::load(spec).unwrap();
-        let document = progenitor_document(&api, &api.document).unwrap();
+        let document = progenitor_document(&api, &api.document).unwrap().0;
         assert_eq!(document["paths"]["/status"]["get"]["responses"]["204"]["description"], "");
         generate(&api, &Layout::workspace()).expect("the client generates");
     }

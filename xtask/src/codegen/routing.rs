@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Api, first_free};
+use super::model::{Api, Condition, first_free, path_variables, request_path};
 
 /// How one operation is served.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,8 +52,13 @@ pub struct Candidate {
     pub literals: Vec<(String, String)>,
     /// (spec variable, served variable) for each variable of the path.
     pub renames: Vec<(String, String)>,
+    /// (served variable, mixed segment): the request is this path's when each variable's value
+    /// matches its segment (`{name}:cancel`), whose variables it then gives.
+    pub templates: Vec<(String, String)>,
     /// The path's operations (indices into `api.operations`), whatever their method.
     pub operations: Vec<usize>,
+    /// What the request carries besides its path (the path's `#fragment`).
+    pub conditions: Vec<Condition>,
 }
 
 /// Where each operation of a spec is served.
@@ -69,15 +74,28 @@ pub struct Routing {
 /// The methods a dispatched path answers (405 where none of its operations has one).
 const METHODS: [&str; 6] = ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"];
 
-/// The name of a variable segment (`{id}` → `id`), or `None` for a literal.
+/// The name of a variable segment (`{id}` → `id`), or `None` for a literal or a mixed one.
 pub fn variable(segment: &str) -> Option<&str> {
-    segment.strip_prefix('{')?.strip_suffix('}')
+    let name = segment.strip_prefix('{')?.strip_suffix('}')?;
+    (!name.contains(['{', '}'])).then_some(name)
+}
+
+/// Whether a segment mixes variables with literal text, or holds several (`{name}:cancel`,
+/// `{id}.json`, `{name}-{version}.zip`): dropshot holds it as a variable, and its dispatcher
+/// matches the rest ([`squared_api::match_segments`] at runtime).
+pub fn is_mixed(segment: &str) -> bool {
+    segment.contains('{') && variable(segment).is_none()
+}
+
+/// The variable a segment holds first (`{name}:cancel` → `name`).
+fn first_variable_in(segment: &str) -> Option<&str> {
+    path_variables(segment).into_iter().next()
 }
 
 /// Each operation's path as dropshot can hold it (see the module docs).
 fn served_paths(api: &Api) -> Vec<Vec<String>> {
     let mut served: Vec<Vec<String>> =
-        api.operations.iter().map(|op| op.path.split('/').map(str::to_owned).collect()).collect();
+        api.operations.iter().map(|op| op.request_path().split('/').map(str::to_owned).collect()).collect();
     let longest = served.iter().map(Vec::len).max().unwrap_or(0);
     for place in 0..longest {
         // Operations whose served prefixes agree share a router node at this place.
@@ -88,11 +106,16 @@ fn served_paths(api: &Api) -> Vec<Vec<String>> {
             }
         }
         for (prefix, members) in &nodes {
-            let first_variable = members.iter().find(|&&index| variable(&served[index][place]).is_some());
+            // A plain variable names the place; failing one, the first variable of a mixed segment.
+            let first_variable = members
+                .iter()
+                .find(|&&index| variable(&served[index][place]).is_some())
+                .or_else(|| members.iter().find(|&&index| is_mixed(&served[index][place])));
             if let Some(&first) = first_variable {
                 // One path may not name two variables alike (a renamed place above may already
                 // hold this name): a number keeps them apart.
-                let base = variable(&served[first][place]).expect("a variable");
+                let segment = &served[first][place];
+                let base = variable(segment).or_else(|| first_variable_in(segment)).expect("a variable");
                 let name = first_free(base, "", |name| prefix.contains(&format!("{{{name}}}")));
                 let name = format!("{{{name}}}");
                 for &index in members {
@@ -104,9 +127,70 @@ fn served_paths(api: &Api) -> Vec<Vec<String>> {
     served
 }
 
-/// A path's segments ordered for matching: a literal sorts before a variable.
-fn specificity(path: &str) -> Vec<(bool, &str)> {
-    path.split('/').map(|segment| (variable(segment).is_some(), segment)).collect()
+/// Where a documentation trait declares an operation: its spec path, with a `/` before a
+/// `#fragment` that follows a variable and between the pieces of a mixed segment (dropshot
+/// holds `{Bucket}#tagging` and `{name}:cancel` as neither a variable nor a literal). The emitted document names it by its spec path again
+/// ([`documented_paths`]).
+pub fn documented_path(path: &str) -> String {
+    let (before, fragment) = match path.split_once('#') {
+        Some((before, fragment)) => (before, Some(fragment)),
+        None => (path, None),
+    };
+    // A mixed segment is declared as its pieces, a segment each (`{name}/:cancel`).
+    let mut declared: Vec<String> = Vec::new();
+    for segment in before.split('/') {
+        if !is_mixed(segment) {
+            declared.push(segment.to_owned());
+            continue;
+        }
+        let mut rest = segment;
+        while !rest.is_empty() {
+            let cut = if rest.starts_with('{') {
+                rest.find('}').map_or(rest.len(), |end| end + 1)
+            } else {
+                rest.find('{').unwrap_or(rest.len())
+            };
+            declared.push(rest[..cut].to_owned());
+            rest = &rest[cut..];
+        }
+    }
+    let before = declared.join("/");
+    match fragment {
+        Some(fragment) if !before.ends_with('/') => format!("{before}/#{fragment}"),
+        Some(fragment) => format!("{before}#{fragment}"),
+        None => before,
+    }
+}
+
+/// (documented path, spec path) for each operation a documentation trait declares elsewhere
+/// than at its spec path.
+pub fn documented_paths(api: &Api) -> Vec<(String, String)> {
+    let mut renamed: Vec<(String, String)> = api
+        .operations
+        .iter()
+        .filter(|op| documented_path(&op.path) != op.path)
+        .map(|op| (documented_path(&op.path), op.path.clone()))
+        .collect();
+    renamed.sort();
+    renamed.dedup();
+    renamed
+}
+
+/// A path's segments ordered for matching: a literal sorts before a mixed segment, and that
+/// before a variable.
+fn specificity(path: &str) -> Vec<(u8, &str)> {
+    path.split('/')
+        .map(|segment| {
+            let rank = if variable(segment).is_some() {
+                2
+            } else if is_mixed(segment) {
+                1
+            } else {
+                0
+            };
+            (rank, segment)
+        })
+        .collect()
 }
 
 /// A model of dropshot's router, to find which paths one API description can hold together.
@@ -210,7 +294,8 @@ pub fn routing(api: &Api) -> Routing {
             None => Served::Own,
             Some(dispatcher) => {
                 let op = &api.operations[index];
-                let path = segments(&op.path);
+                let documented = documented_path(&op.path);
+                let path = segments(&documented);
                 let layer = match layers.iter().position(|layer| layer.fits(&path, &op.method)) {
                     Some(layer) => layer,
                     None => {
@@ -239,16 +324,31 @@ fn candidates(api: &Api, served: &[Vec<String>], joined: &[String], served_path:
         }
         let mut literals = Vec::new();
         let mut renames = Vec::new();
-        for (own, held) in op.path.split('/').zip(&served[index]) {
+        let mut templates = Vec::new();
+        for (own, held) in op.request_path().split('/').zip(&served[index]) {
             match (variable(own), variable(held)) {
                 (Some(own), Some(held)) => renames.push((own.to_owned(), held.to_owned())),
+                (None, Some(held)) if is_mixed(own) => templates.push((held.to_owned(), own.to_owned())),
                 (None, Some(held)) => literals.push((held.to_owned(), own.to_owned())),
                 _ => {}
             }
         }
-        candidates.push(Candidate { path: op.path.clone(), literals, renames, operations: vec![index] });
+        let conditions = op.conditions.clone();
+        candidates.push(Candidate {
+            path: op.path.clone(),
+            literals,
+            renames,
+            templates,
+            operations: vec![index],
+            conditions,
+        });
     }
-    candidates.sort_by(|a, b| specificity(&a.path).cmp(&specificity(&b.path)));
+    // The most specific path first; at one path, the candidate with the most conditions.
+    candidates.sort_by(|a, b| {
+        specificity(request_path(&a.path))
+            .cmp(&specificity(request_path(&b.path)))
+            .then(b.conditions.len().cmp(&a.conditions.len()))
+    });
     candidates
 }
 

@@ -19,7 +19,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::Layout;
-use super::model::{Api, Field, MediaKind, Operation, Param, ParamLocation, TypeRef, first_free, rust_field_name};
+use super::model::{
+    Api, Field, MediaKind, ObjectText, Operation, Param, ParamLocation, TypeKind, TypeRef, first_free, rust_field_name,
+};
 use super::routing::{self, Dispatcher, Routing, Served};
 use super::trait_responses;
 use super::types::{TypePath, field_tokens, rust_type};
@@ -33,6 +35,7 @@ pub fn documentation_trait_name(layer: usize) -> String {
 }
 
 fn param_struct(
+    api: &Api,
     layout: &Layout,
     op: &Operation,
     location: ParamLocation,
@@ -50,6 +53,10 @@ fn param_struct(
     let name = format_ident!("{}{suffix}", op.pascal_name);
     let doc = format!(" The {} parameters of `{}`.", location.as_str(), op.operation_id);
     let fields = params.iter().map(|p| {
+        if let Some(text) = p.object {
+            let (field, helper) = object_param_field(layout, p, text, &name.to_string());
+            return (field, vec![helper]);
+        }
         if let (ParamLocation::Query, TypeRef::Array(_)) = (location, &p.ty) {
             return (array_query_field(layout, p), Vec::new());
         }
@@ -71,15 +78,24 @@ fn param_struct(
     });
     let repeated: Vec<&str> = params
         .iter()
-        .filter(|p| location == ParamLocation::Query && matches!(p.ty, TypeRef::Array(_)) && p.explode)
+        .filter(|p| {
+            location == ParamLocation::Query && matches!(p.ty, TypeRef::Array(_)) && p.explode && p.object.is_none()
+        })
         .map(|p| p.name.as_str())
         .collect();
-    let has_arrays = location == ParamLocation::Query && params.iter().any(|p| matches!(p.ty, TypeRef::Array(_)));
-    let repeated_keys = has_arrays.then(|| {
-        let support = path_tokens(&layout.support);
+    let support = path_tokens(&layout.support);
+    let objects: Vec<TokenStream> = if location == ParamLocation::Query {
+        params.iter().filter_map(|p| object_keys(api, &support, p, &params)).collect()
+    } else {
+        Vec::new()
+    };
+    let has_arrays = location == ParamLocation::Query
+        && params.iter().any(|p| matches!(p.ty, TypeRef::Array(_)) && p.object.is_none());
+    let repeated_keys = (has_arrays || !objects.is_empty()).then(|| {
         quote! {
             impl #support::RepeatedKeys for #name {
                 const REPEATED: &'static [&'static str] = &[#(#repeated),*];
+                const OBJECTS: &'static [(&'static str, #support::ObjectKeys)] = &[#(#objects),*];
             }
         }
     });
@@ -106,7 +122,13 @@ fn array_query_field(layout: &Layout, p: &Param) -> TokenStream {
     let ident = format_ident!("{}", p.rust_name);
     let wire = &p.name;
     let inner = rust_type(&p.ty, TypePath::Module(&layout.types));
-    let read = format!("{}::{}", layout.support, if p.explode { "repeated" } else { "comma_separated" });
+    let read = match (p.explode, p.separator) {
+        (true, _) => "repeated",
+        (false, ' ') => "space_separated",
+        (false, '|') => "pipe_separated",
+        (false, _) => "comma_separated",
+    };
+    let read = format!("{}::{read}", layout.support);
     let docs = p.description.as_ref().map(|d| {
         let line = format!(" {d}");
         quote!(#[doc = #line] #[schemars(description = #d)])
@@ -128,6 +150,80 @@ fn array_query_field(layout: &Layout, p: &Param) -> TokenStream {
     }
 }
 
+/// Which keys of the query hold an object parameter's properties (`ArrayQuery` gathers them),
+/// when they are keys of their own.
+fn object_keys(api: &Api, support: &TokenStream, p: &Param, params: &[&Param]) -> Option<TokenStream> {
+    let wire = &p.name;
+    match p.object? {
+        ObjectText::Deep => Some(quote!((#wire, #support::ObjectKeys::Deep))),
+        ObjectText::QueryKeys => {
+            let properties = match &p.ty {
+                TypeRef::Named(type_name) => {
+                    api.types.iter().find(|t| &t.name == type_name).and_then(|t| match &t.kind {
+                        TypeKind::Struct { fields, extra_properties: None, .. } => {
+                            Some(fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>())
+                        }
+                        _ => None,
+                    })
+                }
+                _ => None,
+            };
+            Some(match properties {
+                Some(properties) => quote!((#wire, #support::ObjectKeys::Properties(&[#(#properties),*]))),
+                None => {
+                    let others = params.iter().filter(|o| o.name != p.name).map(|o| o.name.as_str());
+                    quote!((#wire, #support::ObjectKeys::Rest(&[#(#others),*])))
+                }
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A parameter that holds an object (or, described by `content`, a JSON value): read from its
+/// text by `object_from_text`, and described as a string, the nearest dropshot takes.
+fn object_param_field(layout: &Layout, p: &Param, text: ObjectText, struct_name: &str) -> (TokenStream, TokenStream) {
+    let support = path_tokens(&layout.support);
+    let ident = format_ident!("{}", p.rust_name);
+    let wire = &p.name;
+    let inner = rust_type(&p.ty, TypePath::Module(&layout.types));
+    let form = format_ident!(
+        "{}",
+        match text {
+            ObjectText::Deep | ObjectText::QueryKeys => "Nested",
+            ObjectText::Joined => "Joined",
+            ObjectText::Exploded => "Exploded",
+            ObjectText::Json => "Json",
+        }
+    );
+    let helper = format_ident!("read_{}_{}", struct_name.to_snake_case(), p.rust_name);
+    let helper_path = helper.to_string();
+    let docs = p.description.as_ref().map(|d| {
+        let line = format!(" {d}");
+        quote!(#[doc = #line] #[schemars(description = #d)])
+    });
+    let (ty, wrap, default) = if p.required {
+        (quote!(#inner), quote!(value), None)
+    } else {
+        (quote!(::std::option::Option<#inner>), quote!(::std::option::Option::Some(value)), Some(quote!(default,)))
+    };
+    let field = quote! {
+        #docs
+        #[serde(rename = #wire, #default deserialize_with = #helper_path)]
+        #[schemars(with = "::std::string::String")]
+        pub #ident: #ty,
+    };
+    let helper = quote! {
+        fn #helper<'de, D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<#ty, D::Error> {
+            let text = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+            let value = #support::object_from_text::<#inner>(&text, #support::ObjectText::#form)
+                .map_err(<D::Error as ::serde::de::Error>::custom)?;
+            ::std::result::Result::Ok(#wrap)
+        }
+    };
+    (field, helper)
+}
+
 /// What an operation's method takes: its extractors, in the order the method lists them.
 struct Inputs {
     /// (argument, extractor type, whether dropshot's `ExclusiveExtractor` reads it).
@@ -137,7 +233,7 @@ struct Inputs {
     form: bool,
 }
 
-fn inputs(layout: &Layout, op: &Operation, structs: &mut Vec<TokenStream>) -> Inputs {
+fn inputs(api: &Api, layout: &Layout, op: &Operation, structs: &mut Vec<TokenStream>) -> Inputs {
     let support = path_tokens(&layout.support);
     let mut args = Vec::new();
     for (location, arg, extractor) in [
@@ -145,10 +241,14 @@ fn inputs(layout: &Layout, op: &Operation, structs: &mut Vec<TokenStream>) -> In
         (ParamLocation::Query, "query", quote!(::dropshot::Query)),
         (ParamLocation::Header, "headers", quote!(::dropshot::Header)),
     ] {
-        let arrays =
-            location == ParamLocation::Query && op.params_in(location).any(|p| matches!(p.ty, TypeRef::Array(_)));
-        let extractor = if arrays { quote!(#support::ArrayQuery) } else { extractor };
-        if let Some(struct_name) = param_struct(layout, op, location, structs) {
+        // Arrays and objects whose keys repeat or spread are gathered first.
+        let gathered = location == ParamLocation::Query
+            && op.params_in(location).any(|p| match p.object {
+                None => matches!(p.ty, TypeRef::Array(_)),
+                Some(text) => matches!(text, ObjectText::Deep | ObjectText::QueryKeys),
+            });
+        let extractor = if gathered { quote!(#support::ArrayQuery) } else { extractor };
+        if let Some(struct_name) = param_struct(api, layout, op, location, structs) {
             args.push((format_ident!("{arg}"), quote!(#extractor<#struct_name>), false));
         }
     }
@@ -183,7 +283,7 @@ fn endpoint_tokens(op: &Operation, inputs: &Inputs, (response, error): &(TokenSt
         quote!(, operation_id = #id)
     });
     let method = format_ident!("{}", op.method);
-    let path = &op.path;
+    let path = routing::documented_path(&op.path);
     let tags = &op.tags;
     let docs = op_docs(op);
     let content_type = &inputs.content_type;
@@ -249,7 +349,25 @@ fn dispatcher_tokens(
             let field = format_ident!("{}", rust_field_name(variable));
             quote!(variables.#field == #literal)
         });
-        let condition = if candidate.literals.is_empty() { quote!(true) } else { quote!(#(#checks)&&*) };
+        let conditions = candidate.conditions.iter().map(|condition| {
+            let name = &condition.name;
+            let value = match &condition.value {
+                Some(value) => quote!(::std::option::Option::Some(#value)),
+                None => quote!(::std::option::Option::None),
+            };
+            match condition.location {
+                ParamLocation::Header => quote!(#support::header_holds(&rqctx, #name, #value)),
+                _ => quote!(#support::query_holds(&rqctx, #name, #value)),
+            }
+        });
+        let checks: Vec<TokenStream> = checks.chain(conditions).collect();
+        let condition = if checks.is_empty() { quote!(true) } else { quote!(#(#checks)&&*) };
+        // Mixed segments (`{name}:cancel`) match, and give their variables, last.
+        let templates = candidate.templates.iter().map(|(held, template)| {
+            let field = format_ident!("{}", rust_field_name(held));
+            quote!((#template, variables.#field.as_str()))
+        });
+        let templates: Vec<TokenStream> = templates.collect();
         let own = candidate.operations.iter().find(|&&index| api.operations[index].method == dispatcher.method);
         let answer = match own {
             Some(&index) => {
@@ -261,8 +379,26 @@ fn dispatcher_tokens(
                 let renames = candidate.renames.iter().map(|(own, held)| quote!((#own, #held)));
                 let content_type =
                     if inputs.form { quote!(UrlEncoded) } else { quote!(Json) };
+                let mixed = !candidate.templates.is_empty();
                 let extractions = inputs.args.iter().map(|(arg, ty, exclusive)| {
-                    if *exclusive {
+                    if mixed && arg == "path" {
+                        // A path with mixed segments: its variables' texts, parsed as dropshot
+                        // would, handed over in the `Path` the operation takes.
+                        let own_path = format_ident!("{}Path", op.pascal_name);
+                        let renamed = candidate.renames.iter().map(|(own, held)| {
+                            let field = format_ident!("{}", rust_field_name(held));
+                            quote!((#own.to_owned(), variables.#field.clone()))
+                        });
+                        quote! {
+                            let mut texts: ::std::vec::Vec<(::std::string::String, ::std::string::String)> = ::std::vec![#(#renamed),*];
+                            texts.extend(captured);
+                            let own: #own_path = #support::path_from_segments(&texts).map_err(<#error>::from)?;
+                            let #arg = <::dropshot::Path<#support::AnyPath> as ::dropshot::SharedExtractor>::from_request(&rqctx)
+                                .await
+                                .map_err(<#error>::from)?
+                                .map(|_| own);
+                        }
+                    } else if *exclusive {
                         takes_body = true;
                         quote! {
                             let #arg = <#ty as ::dropshot::ExclusiveExtractor>::from_request(&rqctx, request.into_inner())
@@ -297,9 +433,12 @@ fn dispatcher_tokens(
                 quote!(#support::Dispatched::method_not_allowed::<#fallback_error>(#allow))
             }
         };
+        let captured = if own.is_some() && !candidate.templates.is_empty() { quote!(captured) } else { quote!(_) };
         quote! {
             if #condition {
-                return ::std::result::Result::Ok(#answer);
+                if let ::std::option::Option::Some(#captured) = #support::match_segments(&[#(#templates),*]) {
+                    return ::std::result::Result::Ok(#answer);
+                }
             }
         }
     });
@@ -318,8 +457,9 @@ fn dispatcher_tokens(
         .candidates
         .iter()
         .any(|c| c.operations.iter().any(|&index| api.operations[index].method == dispatcher.method));
-    let rqctx = if calls_operation { format_ident!("rqctx") } else { format_ident!("_rqctx") };
-    let uses_variables = dispatcher.candidates.iter().any(|c| !c.literals.is_empty());
+    let has_conditions = dispatcher.candidates.iter().any(|c| !c.conditions.is_empty());
+    let rqctx = if calls_operation || has_conditions { format_ident!("rqctx") } else { format_ident!("_rqctx") };
+    let uses_variables = dispatcher.candidates.iter().any(|c| !c.literals.is_empty() || !c.templates.is_empty());
     let variables = if uses_variables { format_ident!("variables") } else { format_ident!("_variables") };
     quote! {
         #[doc = #doc]
@@ -416,7 +556,7 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let inputs: Vec<Inputs> = api.operations.iter().map(|op| inputs(layout, op, &mut structs)).collect();
+    let inputs: Vec<Inputs> = api.operations.iter().map(|op| inputs(api, layout, op, &mut structs)).collect();
     let routing = routing::routing(api);
     let dispatcher_names = dispatcher_names(api, &routing);
     let mut methods = Vec::new();
@@ -529,6 +669,8 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     });
     let documentation_traits: Vec<TokenStream> = documentation_traits.collect();
 
+    let documented_paths =
+        routing::documented_paths(api).into_iter().map(|(declared, spec)| quote!((#declared, #spec)));
     let title = &api.title;
     let version = &api.version;
     let semver = if crate::codegen::model::is_semver(version) { version.as_str() } else { "0.0.0" };
@@ -545,6 +687,9 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         pub const API_SEMVER: &str = #semver;
         /// `info.description` of the spec.
         pub const API_DESCRIPTION: ::std::option::Option<&str> = #description;
+        /// (path a documentation trait declares, spec path) for the operations dropshot cannot
+        /// declare at their spec paths (a `#fragment` after a variable).
+        pub const DOCUMENTED_PATHS: &[(&str, &str)] = &[#(#documented_paths),*];
 
         #error_body
 

@@ -36,22 +36,9 @@ pub fn write_module(path: &Path, out: &Path) -> Result<Module> {
     let file = path.file_name().and_then(|f| f.to_str()).context("a spec file name is UTF-8")?;
     let name = module_name(file);
     let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-    let api = model::load(&text).with_context(|| path.display().to_string())?;
-    let layout = Layout {
-        types: format!("crate::{name}::types"),
-        support: "::squared_api".into(),
-        client_inner: None,
-        error: None,
-    };
-    let code = generate(&api, &layout).with_context(|| path.display().to_string())?;
-    for (part, tokens) in [("types", code.types), ("api", code.server_trait), ("client", code.client)] {
-        let target = out.join(format!("{name}_{part}.rs"));
-        let unformatted = tokens.to_string();
-        let formatted = pretty(tokens).with_context(|| {
-            let _ = std::fs::write(&target, &unformatted);
-            format!("{}: the generated {part} ({}) do not parse", path.display(), target.display())
-        })?;
-        std::fs::write(target, formatted)?;
+    let (api, parts) = generate_parts(&text, &name).with_context(|| path.display().to_string())?;
+    for (part, formatted) in parts {
+        std::fs::write(out.join(format!("{name}_{part}.rs")), formatted)?;
     }
     let source = format!(
         r#"
@@ -64,10 +51,30 @@ pub mod {name} {{
 
     /// The OpenAPI document the generated trait emits.
     pub fn openapi_document() -> ::serde_json::Value {{
-        ::squared_api::merged_document(api::stub_api_descriptions(), api::API_TITLE, api::API_SEMVER, api::API_DESCRIPTION)
+        ::squared_api::merged_document(api::stub_api_descriptions(), api::API_TITLE, api::API_SEMVER, api::API_DESCRIPTION, api::DOCUMENTED_PATHS)
     }}
 }}
 "#
     );
     Ok(Module { name, source, operations: api.operations.len() })
+}
+
+/// The layout of a spec generated as the module `name` of a crate.
+pub fn layout(name: &str) -> Layout {
+    Layout { types: format!("crate::{name}::types"), support: "::squared_api".into(), client_inner: None, error: None }
+}
+
+/// A spec's model and its three files (`types`, `api`, `client`), formatted, in memory.
+pub fn generate_parts(text: &str, name: &str) -> Result<(model::Api, [(&'static str, String); 3])> {
+    let api = model::load(text)?;
+    let code = generate(&api, &layout(name))?;
+    let format = |part: &str, tokens: proc_macro2::TokenStream| {
+        pretty(tokens).with_context(|| format!("the generated {part} do not parse"))
+    };
+    let parts = [
+        ("types", format("types", code.types)?),
+        ("api", format("api", code.server_trait)?),
+        ("client", format("client", code.client)?),
+    ];
+    Ok((api, parts))
 }

@@ -9,7 +9,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::model::{Api, Choice, Constraints, DefaultValue, Field, StringFormat, TypeDef, TypeKind, TypeRef};
+use super::model::{
+    Api, Choice, Constraints, DefaultValue, Field, PatternEngine, StringFormat, TypeDef, TypeKind, TypeRef,
+};
 
 /// How generated code names a model type: the types module itself uses bare names, the
 /// other generated files go through the module's path (`::squared_types`, `crate::types`).
@@ -346,6 +348,7 @@ fn schema_keywords(c: &Constraints, read_only: bool, write_only: bool) -> TokenS
         out.extend(quote!(#min #max));
     }
     if let Some(pattern) = &c.pattern {
+        let pattern = &pattern.text;
         let value = some(quote!(#pattern.to_owned()));
         out.extend(quote!(schema.string().pattern = #value;));
     }
@@ -424,16 +427,24 @@ fn bounds_check(field: &Field, path: TypePath) -> Option<TokenStream> {
         }
     }
     if let Some(pattern) = &c.pattern {
-        let fail = fail(format!("`{name}` must match the pattern {pattern}"));
+        let fail = fail(format!("`{name}` must match the pattern {}", pattern.text));
         let string_value = match &field.ty {
             TypeRef::String | TypeRef::Format(_) => Some(quote!(value.as_str())),
             _ => None,
         };
-        if let Some(text) = string_value {
-            checks.extend(quote! {
-                static PATTERN: ::std::sync::LazyLock<::regex::Regex> =
-                    ::std::sync::LazyLock::new(|| ::regex::Regex::new(#pattern).expect("the generator checked the pattern"));
-                if !PATTERN.is_match(#text) { #fail }
+        let text = &pattern.text;
+        if let Some(value) = string_value {
+            checks.extend(match pattern.engine {
+                PatternEngine::Regex => quote! {
+                    static PATTERN: ::std::sync::LazyLock<::regex::Regex> =
+                        ::std::sync::LazyLock::new(|| ::regex::Regex::new(#text).expect("the generator checked the pattern"));
+                    if !PATTERN.is_match(#value) { #fail }
+                },
+                PatternEngine::Regress => quote! {
+                    static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
+                        ::std::sync::LazyLock::new(|| ::regress::Regex::new(#text).expect("the generator checked the pattern"));
+                    if PATTERN.find(#value).is_none() { #fail }
+                },
             });
         }
     }

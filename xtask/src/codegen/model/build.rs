@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Map, Value};
 
 use super::naming::{follow_component_ref, is_semver, join, rust_type_name};
-use super::{Api, TypeDef, TypeKind, TypeRef, openapi31, schemas};
+use super::{Api, TypeDef, TypeKind, TypeRef, loose, openapi31, schemas};
 
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
 
@@ -24,10 +24,12 @@ pub fn parse_document(spec_text: &str) -> Result<Value> {
 /// Parses the document and builds the model.
 /// An OpenAPI 3.1 document is first rewritten into its 3.0 equivalent (see [`openapi31`]).
 pub fn load(spec_text: &str) -> Result<Api> {
-    let document = parse_document(spec_text)?;
+    let mut document = parse_document(spec_text)?;
+    loose::decode_references(&mut document);
     let mut warnings = Vec::new();
-    let document =
+    let mut document =
         if openapi31::is_openapi31(&document) { openapi31::to_openapi30(document, &mut warnings)? } else { document };
+    loose::tighten_enums(&mut document, "#", &mut warnings);
     // Make sure the document is an OpenAPI document at all before reading it loosely.
     serde_json::from_value::<openapiv3::OpenAPI>(document.clone())
         .context("spec is not a valid OpenAPI 3.0 document")?;

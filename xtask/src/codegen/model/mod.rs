@@ -30,6 +30,7 @@
 
 mod all_of;
 mod build;
+mod loose;
 mod naming;
 pub mod openapi31;
 mod operations;
@@ -41,8 +42,39 @@ pub use all_of::{
     distribute as distribute_alternatives, merge as merge_all_of, reference_annotations, single_reference,
 };
 pub use build::{load, parse_document};
-pub use naming::{derived_operation_id, first_free, follow_component_ref, is_semver, pointer_token, rust_field_name};
-pub use schemas::{default_applies, enum_kind, is_ecma_pattern, is_named_kind, keyword_applies};
+pub use naming::{
+    derived_operation_id, first_free, follow_component_ref, is_semver, path_variables, pointer_token, rust_field_name,
+};
+pub use schemas::{default_applies, enum_kind, is_ecma_pattern, is_named_kind, keyword_applies, pattern_engine};
+
+/// A construct that dropshot or progenitor cannot express, and nothing the model could
+/// rewrite it into would keep its meaning: the refusals the README declares (its
+/// construct table), each with its reason. Every other refusal is a generator bug until shown
+/// otherwise, and `cargo xtask sweep` fails on it. Carried as the source of the refusal's
+/// error, under the message that names the place and what to write instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inexpressible {}
+
+impl Inexpressible {
+    /// The category's name, as the README and the sweep report spell it.
+    pub fn category(self) -> &'static str {
+        match self {}
+    }
+}
+
+impl std::fmt::Display for Inexpressible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.category())
+    }
+}
+
+impl std::error::Error for Inexpressible {}
+
+/// The path a request to the spec path `path` has: without its `#fragment` (a fragment is never
+/// sent; see [`Operation::conditions`]).
+pub fn request_path(path: &str) -> &str {
+    path.split_once('#').map_or(path, |(path, _)| path)
+}
 
 /// The whole API, as the generators see it.
 #[derive(Debug, Clone)]
@@ -198,7 +230,7 @@ pub struct Constraints {
     /// `minLength` of a string or `minItems` of an array.
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
-    pub pattern: Option<String>,
+    pub pattern: Option<Pattern>,
     pub unique_items: bool,
     pub min_properties: Option<u64>,
     pub max_properties: Option<u64>,
@@ -206,6 +238,22 @@ pub struct Constraints {
     pub allowed: Vec<f64>,
     /// The one value a boolean's `enum` allows.
     pub allowed_bool: Option<bool>,
+}
+
+/// A `pattern`, and the engine the generated code checks it with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pattern {
+    pub text: String,
+    pub engine: PatternEngine,
+}
+
+/// Which regular-expression engine checks a pattern. JSON Schema's patterns are ECMA-262;
+/// Rust's `regex` takes most of them (and is faster), `regress` (an ECMA-262 engine) the rest:
+/// look-around, backreferences, and class ranges `regex` reads differently (`[\w- ]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatternEngine {
+    Regex,
+    Regress,
 }
 
 impl Constraints {
@@ -353,8 +401,28 @@ pub struct Param {
     /// from its credentials, so the generated client takes it as optional.
     pub client_supplied: bool,
     /// For an array in the query: one key per item (`explode: true`, the default) or one
-    /// comma-separated value.
+    /// value joined by `separator`.
     pub explode: bool,
+    /// What joins the items of an array in one query value: `,` (`form`), ` `
+    /// (`spaceDelimited`) or `|` (`pipeDelimited`).
+    pub separator: char,
+    /// How the parameter's text holds an object or a JSON value, when it does.
+    pub object: Option<ObjectText>,
+}
+
+/// How a parameter's text holds an object (or, with `content`, any JSON value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectText {
+    /// `filter[name]=x&filter[age]=3` (`style: deepObject`).
+    Deep,
+    /// The object's properties as keys of the query (`style: form`, `explode: true`).
+    QueryKeys,
+    /// `name,x,age,3` (`form` or `simple`, `explode: false`).
+    Joined,
+    /// `name=x,age=3` (`simple`, `explode: true`).
+    Exploded,
+    /// JSON text (a parameter described by `content` with a JSON media type).
+    Json,
 }
 
 #[derive(Debug, Clone)]
@@ -365,7 +433,12 @@ pub struct Operation {
     /// The operationId in PascalCase: the prefix of the types the operation introduces.
     pub pascal_name: String,
     pub method: String,
+    /// The spec's path key, as written (with its `#fragment`, if any).
     pub path: String,
+    /// What a request must carry besides its path to be this operation's: the conditions
+    /// of the path's `#fragment` (AWS specs tell apart operations at one path by their query or
+    /// a header: `/{Bucket}#tagging`, `/#Action=AssumeRole`, `/#X-Amz-Target=…`).
+    pub conditions: Vec<Condition>,
     pub summary: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
@@ -382,7 +455,23 @@ pub struct Operation {
     pub location: String,
 }
 
+/// A condition a request meets to be an operation's: a query parameter or header present
+/// (`#tagging`), or holding a value (`#Action=AssumeRole`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// Where the name is looked for: a header when the operation declares a header of that
+    /// name, else the query.
+    pub location: ParamLocation,
+    pub name: String,
+    pub value: Option<String>,
+}
+
 impl Operation {
+    /// The path a request has: the spec's path without its `#fragment`.
+    pub fn request_path(&self) -> &str {
+        request_path(&self.path)
+    }
+
     pub fn params_in(&self, location: ParamLocation) -> impl Iterator<Item = &Param> {
         self.params.iter().filter(move |p| p.location == location)
     }

@@ -85,3 +85,16 @@ pub fn follow_component_ref<'v>(
     }
     None
 }
+
+/// The variables a path names, in order, wherever they stand in their segments (`{id}`,
+/// `{name}:cancel`, `{name}-{version}.zip`).
+pub fn path_variables(path: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else { break };
+        names.push(&rest[start + 1..start + end]);
+        rest = &rest[start + end + 1..];
+    }
+    names
+}

@@ -7,9 +7,11 @@ use heck::ToPascalCase;
 use serde_json::Value;
 
 use super::build::Builder;
-use super::naming::{derived_operation_id, join, rust_field_name};
+use super::naming::{derived_operation_id, first_free, join, path_variables, rust_field_name};
 use super::schemas::constraints;
-use super::{Content, MediaKind, Operation, Param, ParamLocation, RequestBody, Response, Status, TypeRef};
+use super::{
+    Condition, Content, MediaKind, ObjectText, Operation, Param, ParamLocation, RequestBody, Response, Status, TypeRef,
+};
 
 impl<'a> Builder<'a> {
     pub(super) fn operation(
@@ -83,13 +85,40 @@ impl<'a> Builder<'a> {
                 param_in != ParamLocation::Path || path.contains(&format!("{{{name}}}")),
                 "{param_location}: path parameter {name:?} does not appear in {path:?}"
             );
-            if let Some(other) = seen_rust_names.insert((param_in, parsed.rust_name.clone()), name.to_owned()) {
-                bail!("{param_location}: its Rust name {} collides with parameter {other:?}", parsed.rust_name);
+            let natural = parsed.rust_name.clone();
+            parsed.rust_name =
+                first_free(&natural, "_", |taken| seen_rust_names.contains_key(&(param_in, taken.to_owned())));
+            if let Some(other) =
+                seen_rust_names.get(&(param_in, natural.clone())).filter(|_| parsed.rust_name != natural)
+            {
+                self.warnings.push(format!(
+                    "{param_location}: its Rust name {natural} is parameter {other:?}'s; it is {} (the wire name \
+                     stays {name:?})",
+                    parsed.rust_name
+                ));
             }
+            seen_rust_names.insert((param_in, parsed.rust_name.clone()), name.to_owned());
             params.push(parsed);
         }
-        for segment in path.split('/').filter(|s| s.starts_with('{')) {
-            let name = segment.trim_start_matches('{').trim_end_matches('}');
+        let conditions = match path.split_once('#') {
+            None => Vec::new(),
+            Some((_, fragment)) => fragment
+                .split('&')
+                .filter(|c| !c.is_empty())
+                .map(|condition| {
+                    let (name, value) = match condition.split_once('=') {
+                        Some((name, value)) => (name, Some(value.to_owned())),
+                        None => (condition, None),
+                    };
+                    let is_header = params
+                        .iter()
+                        .any(|p: &Param| p.location == ParamLocation::Header && p.name.eq_ignore_ascii_case(name));
+                    let location = if is_header { ParamLocation::Header } else { ParamLocation::Query };
+                    Condition { location, name: name.to_owned(), value }
+                })
+                .collect(),
+        };
+        for name in path_variables(super::request_path(path)) {
             ensure!(
                 params.iter().any(|p| p.location == ParamLocation::Path && p.name == name),
                 "{location}: the path variable {{{name}}} has no path parameter"
@@ -197,6 +226,7 @@ impl<'a> Builder<'a> {
             pascal_name: op_pascal,
             method: method.to_uppercase(),
             path: path.to_owned(),
+            conditions,
             summary: operation.get("summary").and_then(Value::as_str).map(str::to_owned),
             description: operation.get("description").and_then(Value::as_str).map(str::to_owned),
             tags: operation
@@ -222,34 +252,97 @@ impl<'a> Builder<'a> {
         inline_name: &str,
         param_location: &str,
     ) -> Result<Param> {
-        ensure!(
-            param.get("content").is_none(),
-            "{param_location}: parameters described by `content` are not supported; use `schema`"
-        );
+        // A parameter described by `content`: its one media type's schema, the text being that
+        // media type (JSON; any other is read as JSON too, with a warning).
+        let content = param.get("content").and_then(Value::as_object).and_then(|c| c.iter().next());
         let default_style = if param_in == ParamLocation::Query { "form" } else { "simple" };
-        if let Some(style) = param.get("style").and_then(Value::as_str) {
-            ensure!(
-                style == default_style,
-                "{param_location}/style: {style:?} is not read by the generated code (dropshot reads a query with \
-                 serde_urlencoded and a path or header as text); write {default_style:?}, with `explode: false` \
-                 for a comma-separated array in the query"
-            );
-        }
-        let explode = param.get("explode").and_then(Value::as_bool).unwrap_or(default_style == "form");
-        let schema = param.get("schema").with_context(|| format!("{param_location}: a parameter needs a schema"))?;
-        let schema_location = format!("{param_location}/schema");
+        let style = param.get("style").and_then(Value::as_str).unwrap_or(default_style);
+        let explode = param.get("explode").and_then(Value::as_bool).unwrap_or(style == "form");
+        let (schema, schema_location) = match content {
+            Some((media_type, media)) => {
+                if !media_type.contains("json") {
+                    self.warnings.push(format!(
+                        "{param_location}/content: {media_type:?} is read as JSON text, the one parameter \
+                         content the generated code reads"
+                    ));
+                }
+                let at = format!("{param_location}/content/{}", super::pointer_token(media_type));
+                let schema =
+                    media.get("schema").with_context(|| format!("{at}: a parameter's content needs a schema"))?;
+                (schema, format!("{at}/schema"))
+            }
+            None => (
+                param.get("schema").with_context(|| format!("{param_location}: a parameter needs a schema"))?,
+                format!("{param_location}/schema"),
+            ),
+        };
         let ty = self.type_ref(schema, inline_name, &schema_location)?;
-        let scalar = match &ty {
+        let is_scalar = match &ty {
             TypeRef::Named(type_name) => {
                 self.is_enum(type_name) || self.is_scalar_newtype(type_name) || self.is_scalar_choice(type_name)
             }
-            TypeRef::Array(_) => param_in == ParamLocation::Query,
-            TypeRef::Map(_) | TypeRef::JsonObject | TypeRef::Any => false,
+            TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::JsonObject | TypeRef::Any => false,
             _ => true,
         };
-        ensure!(scalar, "{schema_location}: a {} parameter must be a scalar or an enum", param_in.as_str());
+        let is_object = match &ty {
+            TypeRef::Named(type_name) => self.is_struct_or_map(type_name),
+            TypeRef::Map(_) | TypeRef::JsonObject => true,
+            _ => false,
+        };
+        let is_array = matches!(ty, TypeRef::Array(_));
+        let refuse_style = |why: &str| {
+            anyhow::anyhow!(
+                "{param_location}/style: {style:?} {why}; the generated code reads `form` and `deepObject` in the \
+                 query and `simple` in a path or header"
+            )
+        };
+        let (separator, object) = match (content.is_some(), param_in, style, is_object, is_array) {
+            (true, ..) => (',', Some(ObjectText::Json)),
+            (false, _, _, false, false) if is_scalar => (',', None),
+            (false, ParamLocation::Query, "form", false, true) => (',', None),
+            (false, ParamLocation::Query, "spaceDelimited", false, true) => (' ', None),
+            (false, ParamLocation::Query, "pipeDelimited", false, true) => ('|', None),
+            (false, ParamLocation::Query, "deepObject", true, _) => (',', Some(ObjectText::Deep)),
+            (false, ParamLocation::Query, "form", true, _) => {
+                (',', Some(if explode { ObjectText::QueryKeys } else { ObjectText::Joined }))
+            }
+            (false, ParamLocation::Path | ParamLocation::Header, "simple", true, _) => {
+                (',', Some(if explode { ObjectText::Exploded } else { ObjectText::Joined }))
+            }
+            (false, ParamLocation::Query, "form" | "deepObject", false, _) => {
+                // Any JSON value, or an array of objects: its text is taken as JSON.
+                self.warnings.push(format!(
+                    "{schema_location}: a query parameter that is neither a scalar, an array of scalars nor an \
+                     object is read as JSON text"
+                ));
+                (',', Some(ObjectText::Json))
+            }
+            (false, ParamLocation::Path | ParamLocation::Header, "simple", false, _) => {
+                self.warnings.push(format!(
+                    "{schema_location}: a {} parameter that is not a scalar or an object is read as JSON text",
+                    param_in.as_str()
+                ));
+                (',', Some(ObjectText::Json))
+            }
+            (false, ..) if style == default_style || style == "deepObject" => {
+                return Err(refuse_style("does not apply to this parameter"));
+            }
+            (false, ..) => return Err(refuse_style("is not read by the generated code")),
+        };
+        if matches!(object, Some(ObjectText::Joined | ObjectText::Exploded | ObjectText::Json)) || separator != ',' {
+            self.warnings.push(format!(
+                "{param_location}: the server reads this parameter's text into its type; the generated client takes \
+                 the text (progenitor writes objects and arrays only as keys of the query)"
+            ));
+        }
         let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
         let default = self.default_value(schema, &ty, required, &schema_location)?;
+        // A named type carries its own constraints.
+        let param_constraints = if matches!(ty, TypeRef::Named(_)) {
+            super::Constraints::default()
+        } else {
+            constraints(schema, &schema_location, &mut self.warnings)?
+        };
         Ok(Param {
             name: name.to_owned(),
             rust_name: rust_field_name(name),
@@ -257,10 +350,12 @@ impl<'a> Builder<'a> {
             ty,
             required,
             description: param.get("description").and_then(Value::as_str).map(str::to_owned),
-            constraints: constraints(schema, &schema_location)?,
+            constraints: param_constraints,
             default,
             client_supplied: param.get("x-client-supplied").and_then(Value::as_bool).unwrap_or(false),
             explode,
+            separator,
+            object,
         })
     }
 

@@ -11,8 +11,8 @@ use super::all_of;
 use super::build::Builder;
 use super::naming::{first_free, join, pascal_ident, rust_field_name};
 use super::{
-    Choice, Constraints, DefaultValue, Discriminator, EnumVariant, Field, OneOfVariant, StringFormat, TypeDef,
-    TypeKind, TypeRef,
+    Choice, Constraints, DefaultValue, Discriminator, EnumVariant, Field, OneOfVariant, Pattern, PatternEngine,
+    StringFormat, TypeDef, TypeKind, TypeRef,
 };
 
 impl<'a> Builder<'a> {
@@ -81,7 +81,7 @@ impl<'a> Builder<'a> {
             object.remove("enum");
             object.insert("type".into(), Value::from(enum_type));
             let ty = self.type_ref(&plain, &format!("{name}Inner"), location)?;
-            TypeKind::Alias { ty, constraints: constraints(schema, location)?, nullable }
+            TypeKind::Alias { ty, constraints: constraints(schema, location, &mut self.warnings)?, nullable }
         } else if let Some(values) = schema.get("enum") {
             let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
             if !nullable && values.as_array().is_some_and(|v| v.contains(&Value::Null)) {
@@ -113,7 +113,7 @@ impl<'a> Builder<'a> {
                 Some(reference) => TypeRef::Named(self.named_ref(reference, location)?),
                 None => self.type_ref(schema, &format!("{name}Inner"), location)?,
             };
-            TypeKind::Alias { ty, constraints: constraints(schema, location)?, nullable }
+            TypeKind::Alias { ty, constraints: constraints(schema, location, &mut self.warnings)?, nullable }
         } else {
             let required: Vec<&str> = schema
                 .get("required")
@@ -135,10 +135,15 @@ impl<'a> Builder<'a> {
             let mut rust_names = BTreeMap::new();
             for (property, property_schema) in &properties {
                 let property_location = join(&join(location, "properties"), property);
-                let rust_name = rust_field_name(property);
-                if let Some(other) = rust_names.insert(rust_name.clone(), property.clone()) {
-                    bail!("{property_location}: its Rust name {rust_name} collides with property {other:?}");
+                let natural = rust_field_name(property);
+                let rust_name = first_free(&natural, "_", |taken| rust_names.contains_key(taken));
+                if let Some(other) = rust_names.get(&natural).filter(|_| rust_name != natural) {
+                    self.warnings.push(format!(
+                        "{property_location}: its Rust name {natural} is property {other:?}'s; it is {rust_name} \
+                         (the JSON name stays {property:?})"
+                    ));
                 }
+                rust_names.insert(rust_name.clone(), property.clone());
                 let inline_name = format!("{name}{}", property.to_pascal_case());
                 // How the property is used (readOnly, writeOnly): its own word, the type's it
                 // names, or what its `allOf` parts say together (merged once, for the type too).
@@ -183,7 +188,7 @@ impl<'a> Builder<'a> {
                     constraints: if is_named {
                         Constraints::default()
                     } else {
-                        constraints(usage, &property_location)?
+                        constraints(usage, &property_location, &mut self.warnings)?
                     },
                     default,
                     read_only: flag("readOnly"),
@@ -521,7 +526,7 @@ impl<'a> Builder<'a> {
         let plain = schema.get("$ref").is_some() || all_of::single_reference(schema).is_some() || is_named_kind(schema);
         // A nullable item or value needs a type that admits null: a newtype of an `Option`.
         let nullable = schema.get("nullable") == Some(&Value::Bool(true));
-        if !plain && schema.is_object() && (nullable || !constraints(schema, location)?.is_empty()) {
+        if !plain && schema.is_object() && (nullable || !constraints(schema, location, &mut Vec::new())?.is_empty()) {
             let name = self.claim_free(inline_name, location);
             self.define(&name, &name, schema, location)?;
             return Ok(TypeRef::Named(name));
@@ -582,6 +587,19 @@ impl<'a> Builder<'a> {
                             !matches!(other, TypeRef::Array(_) | TypeRef::Map(_) | TypeRef::JsonObject | TypeRef::Any)
                         }
                     }),
+                    _ => false,
+                }
+        })
+    }
+
+    /// Whether the named type is an object: a struct, or a newtype around a map.
+    pub(super) fn is_struct_or_map(&self, type_name: &str) -> bool {
+        self.types.iter().any(|t| {
+            t.name == type_name
+                && match &t.kind {
+                    TypeKind::Struct { .. } => true,
+                    TypeKind::Alias { ty: TypeRef::Map(_) | TypeRef::JsonObject, .. } => true,
+                    TypeKind::Alias { ty: TypeRef::Named(inner), .. } => self.is_struct_or_map(inner),
                     _ => false,
                 }
         })
@@ -658,7 +676,19 @@ pub fn keyword_applies(keyword: &str, ty: &str) -> bool {
     types.contains(&ty)
 }
 
-pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints> {
+/// The engine that checks `pattern` in the generated code: `regex` where it reads the pattern,
+/// else `regress`; `None` when neither does.
+pub fn pattern_engine(pattern: &str) -> Option<PatternEngine> {
+    if regex::Regex::new(pattern).is_ok() {
+        Some(PatternEngine::Regex)
+    } else if is_ecma_pattern(pattern) {
+        Some(PatternEngine::Regress)
+    } else {
+        None
+    }
+}
+
+pub(super) fn constraints(schema: &Value, location: &str, warnings: &mut Vec<String>) -> Result<Constraints> {
     let declared = declared_type(schema);
     // A keyword of another type than the declared one checks nothing.
     let stated = |key: &str| schema.get(key).filter(|_| declared.is_none_or(|ty| keyword_applies(key, ty)));
@@ -672,15 +702,19 @@ pub(super) fn constraints(schema: &Value, location: &str) -> Result<Constraints>
     let (min_length, max_length) =
         if is_array { (count("minItems")?, count("maxItems")?) } else { (count("minLength")?, count("maxLength")?) };
     let flag = |key: &str| stated(key).and_then(Value::as_bool).unwrap_or(false);
-    let pattern = stated("pattern").and_then(Value::as_str).map(str::to_owned);
-    if let Some(pattern) = &pattern {
-        regex::Regex::new(pattern).map_err(|e| {
-            anyhow::anyhow!(
-                "{location}/pattern: {pattern:?} is not a regular expression the generated code can check ({e}); \
-                 lookaround and backreferences are not supported: write the pattern without them"
-            )
-        })?;
-    }
+    let pattern = match stated("pattern").and_then(Value::as_str) {
+        None => None,
+        Some(text) => match pattern_engine(text) {
+            Some(engine) => Some(Pattern { text: text.to_owned(), engine }),
+            None => {
+                warnings.push(format!(
+                    "{location}/pattern: {text:?} is not an ECMA-262 regular expression (JSON Schema's dialect) \
+                     nor one Rust's `regex` reads; values are not checked against it"
+                ));
+                None
+            }
+        },
+    };
     let multiple_of = number("multipleOf");
     let kind = schema.get("type").and_then(Value::as_str).or_else(|| schema.get("enum").and_then(enum_kind));
     let is_number = matches!(kind, Some("integer" | "number"));
