@@ -144,9 +144,113 @@ fn render(tokens: TokenStream, stamp: &str, spec_path: &str, what: &str) -> Resu
 }
 
 /// Generated tokens as formatted Rust source.
+///
+/// Item by item: a large spec's syntax tree, whole, takes several times the memory of its
+/// tokens, so each item is parsed, formatted and dropped before the next; a trait, `impl` or
+/// module of many items (a large spec's trait and client) is formatted an inner item at a
+/// time the same way (every trait, `impl` and module: `cargo xtask codegen --check` shows the
+/// text is the same as formatting the whole file at once).
 pub fn pretty(tokens: TokenStream) -> Result<String> {
-    let file: syn::File = syn::parse2(tokens).context("a generator produced tokens that do not parse as Rust")?;
-    Ok(prettyplease::unparse(&file))
+    let mut out = String::new();
+    pretty_items(tokens, true, &mut out).context("a generator produced tokens that do not parse as Rust")?;
+    Ok(out)
+}
+
+fn unparse(attrs: Vec<syn::Attribute>, items: Vec<syn::Item>) -> String {
+    prettyplease::unparse(&syn::File { shebang: None, frontmatter: None, attrs, items })
+}
+
+/// Formats the items of `tokens` (with the file's inner attributes first when `file`).
+fn pretty_items(tokens: TokenStream, file: bool, out: &mut String) -> syn::Result<()> {
+    use syn::parse::Parser;
+    let parser = |input: syn::parse::ParseStream| -> syn::Result<()> {
+        let attrs = if file { input.call(syn::Attribute::parse_inner)? } else { Vec::new() };
+        if !attrs.is_empty() || input.is_empty() {
+            out.push_str(&unparse(attrs, Vec::new()));
+        }
+        while !input.is_empty() {
+            if let Some(text) = large_body(input)? {
+                out.push_str(&text);
+                continue;
+            }
+            out.push_str(&unparse(Vec::new(), vec![input.parse::<syn::Item>()?]));
+        }
+        Ok(())
+    };
+    parser.parse2(tokens)
+}
+
+/// A trait, `impl` or module at the head of `input`, formatted an inner item at a time (and
+/// consumed); `None` (nothing consumed) for any other item.
+fn large_body(input: syn::parse::ParseStream) -> syn::Result<Option<String>> {
+    use proc_macro2::{Delimiter, TokenTree};
+    // The item's tokens up to its body: attributes, visibility, keyword, name, and the rest of
+    // its header; the body is the first brace group after the keyword.
+    let fork = input.fork();
+    let mut header: Vec<TokenTree> = Vec::new();
+    let mut kind = None;
+    let body = loop {
+        let Some(tree) = fork.step(|cursor| cursor.token_tree().ok_or_else(|| cursor.error("end"))).ok() else {
+            return Ok(None);
+        };
+        match &tree {
+            TokenTree::Ident(ident) if kind.is_none() => {
+                let word = ident.to_string();
+                if matches!(word.as_str(), "trait" | "impl" | "mod") {
+                    kind = Some(word);
+                } else if !matches!(word.as_str(), "pub" | "unsafe" | "auto") {
+                    return Ok(None);
+                }
+            }
+            TokenTree::Group(group) if kind.is_some() && group.delimiter() == Delimiter::Brace => {
+                break group.stream();
+            }
+            TokenTree::Punct(punct) if punct.as_char() == ';' => return Ok(None),
+            _ => {}
+        }
+        header.push(tree);
+    };
+    let kind = kind.expect("a body follows a keyword");
+    // The header, formatted with an empty body: `… {}` becomes `… {`.
+    let header: TokenStream = header.into_iter().collect();
+    let empty: syn::Item = syn::parse2(quote::quote!(#header {}))?;
+    let text = unparse(Vec::new(), vec![empty]);
+    let text = text.strip_suffix("{}\n").ok_or_else(|| input.error("an empty body formats as {}"))?;
+    let mut out = format!("{text}{{\n");
+    // Each inner item inside a wrapper of the same kind, the wrapper's lines cut away.
+    let wrap = |item: TokenStream| -> syn::Result<String> {
+        let wrapped: syn::Item = match kind.as_str() {
+            "trait" => syn::parse2(quote::quote!(trait __W { #item }))?,
+            "impl" => syn::parse2(quote::quote!(impl __W { #item }))?,
+            _ => syn::parse2(quote::quote!(mod __w { #item }))?,
+        };
+        let text = unparse(Vec::new(), vec![wrapped]);
+        let inner = text.split_once('\n').map(|(_, rest)| rest).unwrap_or_default();
+        Ok(inner.strip_suffix("}\n").unwrap_or(inner).to_owned())
+    };
+    let mut inner_out = String::new();
+    let parse = |input: syn::parse::ParseStream| -> syn::Result<()> {
+        let attrs = input.call(syn::Attribute::parse_inner)?;
+        if !attrs.is_empty() {
+            let attrs = quote::quote!(#(#attrs)*);
+            inner_out.push_str(&wrap(attrs)?);
+        }
+        while !input.is_empty() {
+            let item = match kind.as_str() {
+                "trait" => quote::ToTokens::into_token_stream(input.parse::<syn::TraitItem>()?),
+                "impl" => quote::ToTokens::into_token_stream(input.parse::<syn::ImplItem>()?),
+                _ => quote::ToTokens::into_token_stream(input.parse::<syn::Item>()?),
+            };
+            inner_out.push_str(&wrap(item)?);
+        }
+        Ok(())
+    };
+    syn::parse::Parser::parse2(parse, body)?;
+    out.push_str(&inner_out);
+    out.push_str("}\n");
+    // The item is consumed from the real input: the fork stands right after its body.
+    syn::parse::discouraged::Speculative::advance_to(input, &fork);
+    Ok(Some(out))
 }
 
 /// What a freshness check found.
@@ -227,6 +331,45 @@ mod tests {
         if let Err(error) = run(&root, true) {
             panic!("{error:#}");
         }
+    }
+
+    /// Formatting an item at a time (and a trait, `impl` or module an inner item at a time)
+    /// gives the text of formatting the whole file.
+    #[test]
+    fn pretty_formats_as_the_whole_file_would() {
+        let tokens = quote::quote! {
+            #![allow(unused)]
+            //! ignored
+            /// A trait.
+            #[some::attr]
+            pub trait Api {
+                type Context;
+                /// A method.
+                fn one(x: u8) -> impl ::std::future::Future<Output = ()> + Send;
+                #[endpoint { method = GET, path = "/" }]
+                async fn two() -> Result<(), String> { let a = 1; Ok(()) }
+            }
+            impl<'a> Client<'a> where 'a: 'static {
+                pub fn new() -> Self { Self { inner: 1, other: vec![1, 2, 3] } }
+                const X: u8 = 1;
+            }
+            pub mod builder {
+                #![allow(dead_code)]
+                use super::*;
+                pub struct B { a: u8 }
+                impl B { fn f(&self) {} }
+                pub mod deeper { pub fn g() {} }
+            }
+            mod declared;
+            pub const C: &[(&str, &str)] = &[("a", "b")];
+            fn free() { struct Local; impl Local {} }
+        };
+        let whole = prettyplease::unparse(&syn::parse2(tokens.clone()).unwrap());
+        assert_eq!(pretty(tokens).unwrap(), whole);
+        assert_eq!(
+            pretty(TokenStream::new()).unwrap(),
+            prettyplease::unparse(&syn::parse2(TokenStream::new()).unwrap())
+        );
     }
 
     #[test]

@@ -282,3 +282,42 @@ fn merge_into(document: &mut serde_json::Value, other: serde_json::Value) {
         target.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn captured(template: &str, value: &str) -> Option<Vec<(String, String)>> {
+        match_segments(&[(template, value)])
+    }
+
+    #[test]
+    fn mixed_segments_give_their_variables() {
+        let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+        assert_eq!(captured("{name}:cancel", "ops/7:cancel"), Some(vec![pair("name", "ops/7")]));
+        assert_eq!(captured("{name}:cancel", ":cancel"), None, "a variable is never empty");
+        assert_eq!(captured("{name}:cancel", "ops/7"), None);
+        assert_eq!(captured("{id}.json", "a.b.json"), Some(vec![pair("id", "a.b")]));
+        assert_eq!(
+            captured("{name}-{version}.zip", "my-tool-1.2.zip"),
+            Some(vec![pair("name", "my"), pair("version", "tool-1.2")])
+        );
+        assert_eq!(captured("{id}{ext}", "photo.png"), Some(vec![pair("id", "photo"), pair("ext", ".png")]));
+        assert_eq!(captured("v{major}", "v2"), Some(vec![pair("major", "2")]));
+        assert_eq!(captured("v{major}", "w2"), None);
+        assert_eq!(match_segments(&[]), Some(Vec::new()));
+    }
+
+    #[test]
+    fn a_path_is_read_from_texts_as_dropshot_reads_one() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Own {
+            name: String,
+            page: u32,
+        }
+        let texts = [("name".to_owned(), "a/b c".to_owned()), ("page".to_owned(), "3".to_owned())];
+        assert_eq!(path_from_segments::<Own>(&texts).unwrap(), Own { name: "a/b c".into(), page: 3 });
+        let bad = [("name".to_owned(), "x".to_owned()), ("page".to_owned(), "three".to_owned())];
+        assert_eq!(path_from_segments::<Own>(&bad).unwrap_err().status_code.as_u16(), 400);
+    }
+}

@@ -31,7 +31,7 @@ use super::model::{
 pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     let (document, rewrites) = progenitor_document(api, &api.document)?;
     let openapi: openapiv3::OpenAPI =
-        serde_json::from_value(document).context("the rewritten document is not valid OpenAPI")?;
+        serde_json::from_value(document.clone()).context("the rewritten document is not valid OpenAPI")?;
 
     let mut settings = GenerationSettings::new();
     settings.with_interface(InterfaceStyle::Builder).with_tag(TagStyle::Merged);
@@ -44,8 +44,20 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     }
     // progenitor asserts (panics) where a document goes beyond what it takes; the rewrite
     // above is meant to prevent that, and a panic left is reported as an error, not a crash.
-    let generated =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Generator::new(&settings).generate_tokens(&openapi)));
+    let run = |openapi: &openapiv3::OpenAPI| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Generator::new(&settings).generate_tokens(openapi)))
+    };
+    let mut generated = run(&openapi);
+    // A `default` its schema does not take: the client is generated without defaults.
+    if let Ok(Err(e)) = &generated
+        && e.to_string().contains("does not conform to the given schema")
+    {
+        let mut document = document;
+        drop_defaults(&mut document);
+        let openapi: openapiv3::OpenAPI =
+            serde_json::from_value(document).context("the rewritten document is not valid OpenAPI")?;
+        generated = run(&openapi);
+    }
     match generated {
         Ok(Ok(tokens)) => {
             let tokens = restore_wire_names(tokens, &rewrites.wire_names);
@@ -254,7 +266,13 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<(Value, Rewrites)> {
                         object.remove("explode");
                         object.insert("schema".into(), json!({"type": "string"}));
                     }
-                    (None, _) => {}
+                    (None, _) => {
+                        // A scalar's style says nothing progenitor needs (a `deepObject` scalar
+                        // is one key, as `form` writes it).
+                        if param.location == ParamLocation::Query {
+                            object.remove("style");
+                        }
+                    }
                 }
             }
             let natural = rust_field_name(&param.name);
@@ -309,10 +327,46 @@ fn progenitor_document(api: &Api, spec: &Value) -> Result<(Value, Rewrites)> {
     let schemas = schemas.as_object_mut().context("#/components/schemas: not an object")?;
     schemas.extend(hoisted);
     schemas.extend(unions);
+    name_deep_references(api, spec, &mut document);
     drop_patterns_progenitor_refuses(&mut document);
     deep_objects.sort();
     deep_objects.dedup();
     Ok((document, Rewrites { wire_names, deep_objects }))
+}
+
+/// Points every `$ref` to a schema deeper than a component (`#/components/schemas/Tag/allOf/0`,
+/// `#/paths/…/schema`), which typify resolves only in `components/schemas`, at the component
+/// the model named for it (`TagAllOf0`), adding that component.
+fn name_deep_references(api: &Api, spec: &Value, document: &mut Value) {
+    fn walk(value: &mut Value, names: &std::collections::HashMap<&str, &str>, found: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(members) => {
+                if let Some(Value::String(reference)) = members.get_mut("$ref") {
+                    let is_component =
+                        reference.strip_prefix("#/components/schemas/").is_some_and(|rest| !rest.contains('/'));
+                    if !is_component && let Some(name) = names.get(reference.as_str()) {
+                        found.push((reference.clone(), (*name).to_owned()));
+                        *reference = format!("#/components/schemas/{}", pointer_token(name));
+                    }
+                }
+                members.values_mut().for_each(|member| walk(member, names, found));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| walk(item, names, found)),
+            _ => {}
+        }
+    }
+    let names: std::collections::HashMap<&str, &str> =
+        api.types.iter().map(|t| (t.location.as_str(), t.name.as_str())).collect();
+    let mut found = Vec::new();
+    walk(document, &names, &mut found);
+    let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    for (reference, name) in found {
+        if !schemas.contains_key(&name)
+            && let Some(target) = spec.pointer(reference.trim_start_matches('#'))
+        {
+            schemas.insert(name, target.clone());
+        }
+    }
 }
 
 /// Leaves out every `pattern` progenitor cannot compile (outside ECMA-262, such as `(?i)`):
@@ -323,9 +377,33 @@ fn drop_patterns_progenitor_refuses(value: &mut Value) {
             if members.get("pattern").and_then(Value::as_str).is_some_and(|p| !is_ecma_pattern(p)) {
                 members.remove("pattern");
             }
+            // typify asserts that a `format` stands beside a string or a number (`type: object,
+            // format: file` and `format: string` alone are written in real specs); the server's
+            // types never read a format of another type either.
+            let typed = members.get("type").and_then(Value::as_str);
+            if members.get("format").is_some_and(Value::is_string)
+                && !matches!(typed, Some("string" | "integer" | "number"))
+            {
+                members.remove("format");
+            }
             members.values_mut().for_each(drop_patterns_progenitor_refuses);
         }
         Value::Array(items) => items.iter_mut().for_each(drop_patterns_progenitor_refuses),
+        _ => {}
+    }
+}
+
+/// Leaves out every `default` (typify refuses a document with a default its schema does not
+/// take; the server's types apply the defaults, and the client sends what the caller sets).
+fn drop_defaults(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            if members.get("default").is_some() && (members.contains_key("type") || members.contains_key("$ref")) {
+                members.remove("default");
+            }
+            members.values_mut().for_each(drop_defaults);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_defaults),
         _ => {}
     }
 }

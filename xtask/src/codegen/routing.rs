@@ -366,9 +366,8 @@ mod tests {
         for (path, methods) in by_path {
             text.push_str(&format!("  {path}:\n"));
             for method in methods {
-                let params: Vec<String> = segments(path)
-                    .iter()
-                    .filter_map(|s| variable(s))
+                let params: Vec<String> = path_variables(request_path(path))
+                    .into_iter()
                     .map(|name| format!("{{name: {name}, in: path, required: true, schema: {{type: string}}}}"))
                     .collect();
                 text.push_str(&format!(
@@ -443,6 +442,33 @@ mod tests {
         assert!(served.iter().all(|p| *p == "/apps/{appId}/{appId2}"), "{served:?}");
         let candidate = routing.dispatchers[0].candidates.iter().find(|c| c.path == "/apps/{appName}/{appId}").unwrap();
         assert_eq!(candidate.renames, [("appName".into(), "appId".into()), ("appId".into(), "appId2".into())]);
+    }
+
+    #[test]
+    fn fragments_and_mixed_segments_are_dispatched_most_specific_first() {
+        let api = spec(&[
+            ("get", "/v1/{name}"),
+            ("post", "/v1/{name}:cancel"),
+            ("get", "/tags/{arn}"),
+            ("delete", "/tags/{arn}#tagKeys"),
+        ]);
+        // `#tagKeys` is a query condition (the spec helper declares no query parameters).
+        let untag = api.operations.iter().find(|op| op.path.contains('#')).unwrap();
+        assert_eq!(untag.conditions.len(), 1);
+        assert_eq!(untag.request_path(), "/tags/{arn}");
+        let routing = routing(&api);
+        let delete =
+            routing.dispatchers.iter().find(|d| d.method == "DELETE" && d.served_path == "/tags/{arn}").unwrap();
+        let order: Vec<&str> = delete.candidates.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(order, ["/tags/{arn}#tagKeys", "/tags/{arn}"], "more conditions first");
+        let post = routing.dispatchers.iter().find(|d| d.method == "POST" && d.served_path == "/v1/{name}").unwrap();
+        let cancel = post.candidates.iter().find(|c| c.path == "/v1/{name}:cancel").unwrap();
+        assert_eq!(cancel.templates, [("name".to_owned(), "{name}:cancel".to_owned())]);
+        assert_eq!(post.candidates[0].path, "/v1/{name}:cancel", "a mixed segment before a variable");
+        assert_eq!(documented_path("/v1/{name}:cancel"), "/v1/{name}/:cancel");
+        assert_eq!(documented_path("/tags/{arn}#tagKeys"), "/tags/{arn}/#tagKeys");
+        assert_eq!(documented_path("/#Action=Describe"), "/#Action=Describe");
+        assert_eq!(documented_path("/a/{name}-{version}.zip"), "/a/{name}/-/{version}/.zip");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::{Layout, generate, model, pretty};
+use super::{Layout, model, pretty};
 
 /// A spec's module, written.
 pub struct Module {
@@ -67,14 +67,14 @@ pub fn layout(name: &str) -> Layout {
 /// A spec's model and its three files (`types`, `api`, `client`), formatted, in memory.
 pub fn generate_parts(text: &str, name: &str) -> Result<(model::Api, [(&'static str, String); 3])> {
     let api = model::load(text)?;
-    let code = generate(&api, &layout(name))?;
+    let layout = layout(name);
     let format = |part: &str, tokens: proc_macro2::TokenStream| {
         pretty(tokens).with_context(|| format!("the generated {part} do not parse"))
     };
-    let parts = [
-        ("types", format("types", code.types)?),
-        ("api", format("api", code.server_trait)?),
-        ("client", format("client", code.client)?),
-    ];
-    Ok((api, parts))
+    // One part at a time, each formatted before the next is generated: a large spec's token
+    // streams are what its generation's memory goes to.
+    let types = format("types", super::types::generate(&api))?;
+    let api_part = format("api", super::server_trait::generate(&api, &layout)?)?;
+    let client = format("client", super::client::generate(&api, &layout)?)?;
+    Ok((api, [("types", types), ("api", api_part), ("client", client)]))
 }

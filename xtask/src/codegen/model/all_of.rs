@@ -29,12 +29,21 @@ fn is_own_annotation(keyword: &str) -> bool {
 /// The one `$ref` an `allOf` wraps, when annotations are all that stand beside it.
 pub fn single_reference(schema: &Value) -> Option<&str> {
     let object = schema.as_object()?;
-    let [part] = object.get("allOf")?.as_array()?.as_slice() else { return None };
+    let parts = object.get("allOf")?.as_array()?;
+    // `readOnly`/`writeOnly` beside it say how the property holding the type is used.
+    let beside = |k: &str| k == "readOnly" || k == "writeOnly" || is_own_annotation(k);
+    // The other parts may only annotate (`allOf: [{$ref: …}, {description: …}]`, as AWS
+    // specs write a property's description).
+    let mut references = parts.iter().filter(|part| part.get("$ref").is_some());
+    let part = references.next()?;
     let reference = part.get("$ref")?.as_str()?;
     let only_ref = part.as_object().is_some_and(|p| p.len() == 1);
-    // `readOnly`/`writeOnly` beside it say how the property holding the type is used.
-    let beside = |k: &str| k == "allOf" || k == "readOnly" || k == "writeOnly" || is_own_annotation(k);
-    (only_ref && object.keys().all(|k| beside(k))).then_some(reference)
+    let others_annotate = parts
+        .iter()
+        .filter(|other| other.get("$ref").is_none())
+        .all(|other| other.as_object().is_some_and(|o| o.keys().all(|k| beside(k))));
+    (references.next().is_none() && only_ref && others_annotate && object.keys().all(|k| k == "allOf" || beside(k)))
+        .then_some(reference)
 }
 
 /// What a property that refers to a type (`$ref`, or an `allOf` of one `$ref`) says of its

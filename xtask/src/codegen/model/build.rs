@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Map, Value};
 
-use super::naming::{follow_component_ref, is_semver, join, rust_type_name};
-use super::{Api, TypeDef, TypeKind, TypeRef, loose, openapi31, schemas};
+use super::naming::{first_free, follow_component_ref, is_semver, join, rust_type_name};
+use super::{Api, Operation, TypeDef, TypeKind, TypeRef, loose, openapi31, schemas};
 
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
 
@@ -26,9 +26,12 @@ pub fn parse_document(spec_text: &str) -> Result<Value> {
 pub fn load(spec_text: &str) -> Result<Api> {
     let mut document = parse_document(spec_text)?;
     loose::decode_references(&mut document);
+    loose::inline_path_references(&mut document);
     let mut warnings = Vec::new();
     let mut document =
         if openapi31::is_openapi31(&document) { openapi31::to_openapi30(document, &mut warnings)? } else { document };
+    loose::query_in_path_keys(&mut document, &mut warnings);
+    loose::share_with_alternatives(&mut document, "#", &mut warnings);
     loose::tighten_enums(&mut document, "#", &mut warnings);
     // Make sure the document is an OpenAPI document at all before reading it loosely.
     serde_json::from_value::<openapiv3::OpenAPI>(document.clone())
@@ -64,6 +67,8 @@ pub(super) struct Builder<'a> {
     pub(super) component_names: BTreeMap<String, String>,
     /// A `$ref` to a schema deeper than a component → the type defined for it.
     pub(super) deep_names: BTreeMap<String, String>,
+    /// An inline `allOf` (its JSON text) → the type defined for it (see `type_ref`).
+    pub(super) merged_names: std::collections::HashMap<String, String>,
     pub(super) warnings: Vec<String>,
 }
 
@@ -83,6 +88,7 @@ impl<'a> Builder<'a> {
             claimed: BTreeMap::new(),
             component_names: BTreeMap::new(),
             deep_names: BTreeMap::new(),
+            merged_names: Default::default(),
             warnings: Vec::new(),
         })
     }
@@ -123,14 +129,23 @@ impl<'a> Builder<'a> {
             for method in METHODS {
                 let Some(operation) = item.get(method) else { continue };
                 let location = join(&item_location, method);
-                let op = self.operation(path, method, operation, &shared_params, &location)?;
-                if let Some(previous) = operation_ids.insert(op.rust_name.clone(), location.clone()) {
-                    bail!(
-                        "{location}: operationId {:?} gives the method name {}, which {previous} also has",
-                        op.operation_id,
-                        op.rust_name
-                    );
+                let mut op = self.operation(path, method, operation, &shared_params, &location)?;
+                // Two operationIds with one Rust name (`get_users_`, `get_users`), or one
+                // operationId twice: the later operation's names take a number.
+                if let Some(previous) = operation_ids.get(&op.rust_name) {
+                    let rust_name = first_free(&op.rust_name, "_", |name| operation_ids.contains_key(name));
+                    let number = rust_name.rsplit('_').next().unwrap_or_default().to_owned();
+                    self.warnings.push(format!(
+                        "{location}: operationId {:?} gives the method name {}, which {previous} also has; it is {rust_name}",
+                        op.operation_id, op.rust_name
+                    ));
+                    op.pascal_name = format!("{}{number}", op.pascal_name);
+                    op.rust_name = rust_name;
                 }
+                if operations.iter().any(|other: &Operation| other.operation_id == op.operation_id) {
+                    op.operation_id = op.rust_name.clone();
+                }
+                operation_ids.insert(op.rust_name.clone(), location.clone());
                 operations.push(op);
             }
         }

@@ -6,6 +6,15 @@
 //! (`#/paths/~1companies~1%7BcompanyId%7D`); RFC 6901 decodes it before reading the pointer.
 //! Every reference is decoded here, once, so that nothing downstream resolves two spellings.
 //!
+//! A reference to a path item, or to a parameter, response, header or request body inside one
+//! (not in `components`), is replaced by a copy of what it names, as if it were written there.
+//!
+//! A path key with a query (`/uploads?convert={convert}`) becomes the path with a `#fragment`
+//! ([`query_in_path_keys`]).
+//!
+//! A `type` or `enum` beside `oneOf`/`anyOf` moves into the alternatives
+//! ([`share_with_alternatives`]).
+//!
 //! Of schemas, only their `enum`s:
 //!
 //! - a value of another JSON type than the schema's `type` that reads as one (`"1"` in an
@@ -38,6 +47,234 @@ pub(super) fn decode_references(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(decode_references),
         _ => {}
+    }
+}
+
+/// Whether `reference` names a path item, or a parameter, response, header or request body
+/// inside one (`#/paths/~1chargers/get/parameters/0`), which specs reuse as if it were a
+/// component.
+fn is_path_reference(reference: &str) -> bool {
+    let Some(rest) = reference.strip_prefix("#/paths/") else { return false };
+    let tokens: Vec<&str> = rest.split('/').collect();
+    match tokens.as_slice() {
+        [_path_item] => true,
+        [.., "parameters", index] => index.parse::<usize>().is_ok(),
+        [.., "responses", _] | [.., "headers", _] => true,
+        [.., "requestBody"] => true,
+        _ => false,
+    }
+}
+
+/// What a local reference names, following the references met on the way (a pointer through
+/// `/responses/200/headers/x` where that response is itself a `$ref`).
+fn follow<'v>(document: &'v Value, reference: &str) -> Option<&'v Value> {
+    let mut current = document;
+    for token in reference.strip_prefix("#/")?.split('/') {
+        for _ in 0..8 {
+            match current.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+                Some(pointer) => current = document.pointer(pointer)?,
+                None => break,
+            }
+        }
+        let token = token.replace("~1", "/").replace("~0", "~");
+        current = match current {
+            Value::Object(members) => members.get(&token)?,
+            Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+/// Replaces every reference to a parameter, response, header or request body inside a path
+/// item by a copy of it: OpenAPI allows any local reference, and those are what the model (and
+/// progenitor) resolve only in `components`. References to schemas anywhere stay.
+pub(super) fn inline_path_references(document: &mut Value) {
+    fn any(value: &Value) -> bool {
+        match value {
+            Value::Object(members) => {
+                members.get("$ref").and_then(Value::as_str).is_some_and(is_path_reference) || members.values().any(any)
+            }
+            Value::Array(items) => items.iter().any(any),
+            _ => false,
+        }
+    }
+    fn inline(value: &mut Value, original: &Value, depth: usize) {
+        match value {
+            Value::Object(members) => {
+                let reference = members.get("$ref").and_then(Value::as_str).filter(|r| is_path_reference(r));
+                if let Some(reference) = reference {
+                    let mut target = follow(original, reference).cloned();
+                    // A reference to a reference: followed a few steps.
+                    for _ in 0..8 {
+                        match target.as_ref().and_then(|t| t.get("$ref")).and_then(Value::as_str) {
+                            Some(next) if is_path_reference(next) => target = follow(original, next).cloned(),
+                            _ => break,
+                        }
+                    }
+                    if let Some(target) = target {
+                        *value = target;
+                        // What it names may itself refer into a path item.
+                        if depth < 8 {
+                            inline(value, original, depth + 1);
+                        }
+                    }
+                    return;
+                }
+                members.values_mut().for_each(|member| inline(member, original, depth));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| inline(item, original, depth)),
+            _ => {}
+        }
+    }
+    if any(document) {
+        let original = document.clone();
+        inline(document, &original, 0);
+    }
+}
+
+/// Rewrites each path key with a query in it (`/uploads?convert={convert}`, not OpenAPI but
+/// written) as the path with a `#fragment` of the conditions its query states
+/// (`/uploads#convert`), the operations telling it apart by their query as AWS specs do; a
+/// variable of the query is a query parameter (its `in: path` becomes `in: query`, under the
+/// query key's name).
+pub(super) fn query_in_path_keys(document: &mut Value, warnings: &mut Vec<String>) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    if !paths.keys().any(|key| key.contains('?')) {
+        return;
+    }
+    let entries: Vec<(String, Value)> = std::mem::take(paths).into_iter().collect();
+    for (key, mut item) in entries {
+        let Some((path, query)) = key.split_once('?') else {
+            paths.insert(key, item);
+            continue;
+        };
+        let mut conditions = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+                Some(variable) => {
+                    conditions.push(name.to_owned());
+                    move_to_query(&mut item, variable, name);
+                }
+                None if value.is_empty() => conditions.push(name.to_owned()),
+                None => conditions.push(format!("{name}={value}")),
+            }
+        }
+        let (path, fragment) = match path.split_once('#') {
+            Some((path, fragment)) => (path, format!("{fragment}&{}", conditions.join("&"))),
+            None => (path, conditions.join("&")),
+        };
+        let rewritten = format!("{path}#{fragment}");
+        warnings.push(format!(
+            "{}: a query in a path key is not OpenAPI; read as {rewritten:?} (operations told apart by their query)",
+            join("#/paths", &key)
+        ));
+        paths.insert(rewritten, item);
+    }
+}
+
+/// Makes the path parameter `variable` of every operation of `item` the query parameter
+/// `name`.
+fn move_to_query(item: &mut Value, variable: &str, name: &str) {
+    let Some(item) = item.as_object_mut() else { return };
+    let mut holders: Vec<&mut Value> = Vec::new();
+    for (key, member) in item.iter_mut() {
+        if key == "parameters" {
+            holders.push(member);
+        } else if let Some(params) = member.get_mut("parameters") {
+            holders.push(params);
+        }
+    }
+    for params in holders {
+        for param in params.as_array_mut().into_iter().flatten() {
+            if param.get("name").and_then(Value::as_str) == Some(variable)
+                && param.get("in").and_then(Value::as_str) == Some("path")
+            {
+                param["in"] = Value::String("query".into());
+                param["name"] = Value::String(name.to_owned());
+            }
+        }
+    }
+}
+
+/// Moves a `type` (other than `object`) or an `enum` that stands beside `oneOf`/`anyOf` into
+/// the alternatives (`type: string, oneOf: [{format: date-time}, {format: date}]`): into each
+/// that declares no `type` of its own and is no reference; an `enum` only into those of its
+/// values' type. An alternative of another type keeps its own (JSON Schema would take none of
+/// its values), with a warning.
+pub(super) fn share_with_alternatives(value: &mut Value, location: &str, warnings: &mut Vec<String>) {
+    match value {
+        Value::Object(members) => {
+            let keyword = ["oneOf", "anyOf"].into_iter().find(|k| members.get(*k).is_some_and(Value::is_array));
+            if let Some(keyword) = keyword {
+                share(members, keyword, location, warnings);
+            }
+            for (key, member) in members.iter_mut() {
+                if key == "enum" || key == "example" || key == "examples" || key == "default" {
+                    continue;
+                }
+                share_with_alternatives(member, &join(location, key), warnings);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                share_with_alternatives(item, &join(location, &index.to_string()), warnings);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn share(schema: &mut serde_json::Map<String, Value>, keyword: &str, location: &str, warnings: &mut Vec<String>) {
+    let ty = schema.get("type").and_then(Value::as_str).filter(|t| *t != "object").map(str::to_owned);
+    let values = schema.get("enum").filter(|v| v.is_array()).cloned();
+    if ty.is_none() && values.is_none() {
+        return;
+    }
+    let enum_type = values.as_ref().and_then(|v| enum_kind(v)).map(str::to_owned);
+    let mut refused = Vec::new();
+    if let Some(Value::Array(alternatives)) = schema.get_mut(keyword) {
+        for (index, alternative) in alternatives.iter_mut().enumerate() {
+            let Some(alternative) = alternative.as_object_mut() else { continue };
+            if alternative.contains_key("$ref") {
+                continue;
+            }
+            let own = alternative.get("type").and_then(Value::as_str).map(str::to_owned);
+            if let Some(ty) = &ty {
+                match &own {
+                    None => {
+                        alternative.insert("type".into(), Value::String(ty.clone()));
+                    }
+                    Some(own) if own == ty || (own == "integer" && ty == "number") => {}
+                    Some(_) => refused.push(index),
+                }
+            }
+            let effective = alternative.get("type").and_then(Value::as_str).map(str::to_owned);
+            if let Some(values) = &values {
+                let fits = match (&effective, &enum_type) {
+                    (Some(t), Some(k)) => t == k || (t == "number" && k == "integer"),
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                };
+                if fits && !alternative.contains_key("enum") {
+                    alternative.insert("enum".into(), values.clone());
+                }
+            }
+        }
+    }
+    if ty.is_some() {
+        schema.remove("type");
+    }
+    if values.is_some() {
+        schema.remove("enum");
+    }
+    if !refused.is_empty() {
+        warnings.push(format!(
+            "{}: alternatives {refused:?} are of another type than the `type` beside them, which no value \
+             can be; they are kept as written",
+            join(location, keyword)
+        ));
     }
 }
 

@@ -30,7 +30,11 @@ pub(super) fn pascal_ident(text: &str) -> String {
 }
 
 pub(super) fn rust_type_name(key: &str, location: &str) -> Result<String> {
-    let name = pascal_ident(key);
+    let mut name = pascal_ident(key);
+    // A key that starts with a digit (`400`, `2FAinfo`) names `Schema400`, `Schema2FAinfo`.
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "Schema");
+    }
     ensure!(
         name.starts_with(|c: char| c.is_ascii_alphabetic()),
         "{location}: {key:?} cannot be made into a Rust type name"

@@ -1,6 +1,7 @@
 //! OpenAPI 3.1 in, OpenAPI 3.0 out: the generators read 3.0, and most 3.1 documents say
 //! nothing 3.0 cannot. This module rewrites a 3.1 document into its 3.0 equivalent where no
-//! meaning is lost, and refuses, by JSON Pointer, what 3.0 cannot say. It touches nothing
+//! meaning is lost, takes what 3.0 has no word for as the nearest weaker check with a warning,
+//! and refuses, by JSON Pointer, only what changes how the whole document reads. It touches nothing
 //! but the document it is given; the model then reads the result as any 3.0 document.
 //!
 //! What changes, and how (the README's construct table lists the same):
@@ -17,11 +18,16 @@
 //!   API sends, not serves: they are left out with a warning, as callbacks are.
 //! - `info.summary`, `info.license.identifier`, `$schema`, `$id` and `$comment` carry no
 //!   meaning for code and are dropped (the first two with a warning).
-//! - Refused: several non-null types in one `type`, `type: "null"` alone, `prefixItems`,
-//!   `if`/`then`/`else`, `dependentSchemas`, `dependentRequired`, `patternProperties`,
-//!   `propertyNames`, `unevaluatedProperties`, `unevaluatedItems`, `contains`, `$anchor`,
-//!   `$dynamicRef`, `$dynamicAnchor`, a `jsonSchemaDialect` other than OpenAPI's, and a
-//!   `mutualTLS` security scheme.
+//! - Several non-null types in one `type` become `anyOf` of one alternative per type, each
+//!   with its type's keywords; `const` beside `enum` is the `enum` of the const; a numeric
+//!   `exclusiveMinimum` beside a `minimum` keeps the stricter; `contentEncoding: binary` is
+//!   `format: binary`.
+//! - Taken weaker, with a warning (left out, so values are checked less than the spec says):
+//!   `type: "null"` alone (any value or null), `prefixItems`, `if`/`then`/`else`,
+//!   `dependentSchemas`, `dependentRequired`, `patternProperties`, `propertyNames`,
+//!   `unevaluatedProperties`, `unevaluatedItems`, `contains`, `$anchor`, `$dynamicRef`,
+//!   `$dynamicAnchor`, and another `contentEncoding` than base64 or binary.
+//! - Refused: a `jsonSchemaDialect` other than OpenAPI's, and a `mutualTLS` security scheme.
 
 use std::collections::BTreeMap;
 
@@ -33,8 +39,8 @@ use super::naming::join;
 /// The dialect a 3.1 document uses unless it says otherwise.
 const OPENAPI_DIALECT: &str = "https://spec.openapis.org/oas/3.1/dialect/base";
 
-/// JSON Schema 2020-12 keywords with no OpenAPI 3.0 equivalent, and what to write instead.
-const REFUSED: &[(&str, &str)] = &[
+/// JSON Schema 2020-12 keywords with no OpenAPI 3.0 equivalent, and what 3.0 could say instead.
+const WEAKENED: &[(&str, &str)] = &[
     ("prefixItems", "an object with named properties, or `items` with one schema"),
     ("if", "`oneOf` with one alternative per case"),
     ("then", "`oneOf` with one alternative per case"),
@@ -100,7 +106,7 @@ pub fn to_openapi30(mut document: Value, warnings: &mut Vec<String>) -> Result<V
     if !moved.is_empty() {
         retarget_refs(&mut document, &moved);
     }
-    convert_schemas_in(&mut document, "#")?;
+    convert_schemas_in(&mut document, "#", warnings)?;
     Ok(document)
 }
 
@@ -212,7 +218,7 @@ fn retarget_refs(value: &mut Value, moved: &BTreeMap<String, String>) {
 
 /// Converts every schema found under `value`: the values of `components/schemas` and of
 /// every `schema` key outside examples and extensions.
-fn convert_schemas_in(value: &mut Value, pointer: &str) -> Result<()> {
+fn convert_schemas_in(value: &mut Value, pointer: &str, warnings: &mut Vec<String>) -> Result<()> {
     match value {
         Value::Object(object) => {
             for (key, child) in object.iter_mut() {
@@ -221,26 +227,56 @@ fn convert_schemas_in(value: &mut Value, pointer: &str) -> Result<()> {
                 }
                 let at = join(pointer, key);
                 if key == "schema" {
-                    convert_schema(child, &at)?;
+                    convert_schema(child, &at, warnings)?;
                 } else if pointer == "#/components" && key == "schemas" {
                     if let Some(schemas) = child.as_object_mut() {
                         for (name, schema) in schemas.iter_mut() {
-                            convert_schema(schema, &join(&at, name))?;
+                            convert_schema(schema, &join(&at, name), warnings)?;
                         }
                     }
                 } else {
-                    convert_schemas_in(child, &at)?;
+                    convert_schemas_in(child, &at, warnings)?;
                 }
             }
         }
         Value::Array(items) => {
             for (index, child) in items.iter_mut().enumerate() {
-                convert_schemas_in(child, &format!("{pointer}/{index}"))?;
+                convert_schemas_in(child, &format!("{pointer}/{index}"), warnings)?;
             }
         }
         _ => {}
     }
     Ok(())
+}
+
+/// Whether `keyword` constrains values of JSON type `ty` (and so goes with that type's
+/// alternative when a schema of several types is split).
+fn belongs_to(keyword: &str, ty: &str) -> bool {
+    let of: &[&str] = match keyword {
+        "properties" | "required" | "additionalProperties" | "minProperties" | "maxProperties" | "discriminator" => {
+            &["object"]
+        }
+        "items" | "minItems" | "maxItems" | "uniqueItems" => &["array"],
+        "minLength" | "maxLength" | "pattern" => &["string"],
+        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => &["integer", "number"],
+        "format" => &["string", "integer", "number"],
+        "enum" => &["string", "integer", "number", "boolean"],
+        _ => return false,
+    };
+    of.contains(&ty)
+}
+
+/// The JSON type of a value, as `type` names it.
+fn json_type_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 /// Keywords that only describe a schema; beside a `$ref` they change nothing.
@@ -250,7 +286,7 @@ fn is_annotation(keyword: &str) -> bool {
 }
 
 /// Rewrites one 3.1 schema (and those nested in it) into 3.0.
-fn convert_schema(schema: &mut Value, pointer: &str) -> Result<()> {
+fn convert_schema(schema: &mut Value, pointer: &str, warnings: &mut Vec<String>) -> Result<()> {
     match schema {
         Value::Bool(true) => *schema = json!({}),
         Value::Bool(false) => *schema = json!({"not": {}}),
@@ -259,11 +295,15 @@ fn convert_schema(schema: &mut Value, pointer: &str) -> Result<()> {
     let Some(object) = schema.as_object_mut() else {
         bail!("{pointer}: a schema must be an object or a boolean");
     };
-    for (keyword, instead) in REFUSED {
-        ensure!(
-            !object.contains_key(*keyword),
-            "{pointer}: `{keyword}` (JSON Schema 2020-12) has no OpenAPI 3.0 equivalent; write {instead}"
-        );
+    // What 3.0 has no word for is left out: the value is checked less than the spec says
+    // (the nearest weaker check), with a warning that says what the spec could write.
+    for (keyword, instead) in WEAKENED {
+        if object.remove(*keyword).is_some() {
+            warnings.push(format!(
+                "{pointer}/{keyword}: JSON Schema 2020-12 with no OpenAPI 3.0 equivalent; left out, so values are \
+                 not checked against it (in 3.0 terms: {instead})"
+            ));
+        }
     }
     for dropped in ["$schema", "$id", "$comment"] {
         object.remove(dropped);
@@ -288,18 +328,40 @@ fn convert_schema(schema: &mut Value, pointer: &str) -> Result<()> {
             other => bail!("{pointer}/type: {other} is not a type name"),
         };
         match types.as_slice() {
-            [] => bail!(
-                "{pointer}/type: a schema that admits only `null` has no OpenAPI 3.0 equivalent; make the \
-                 property optional instead"
-            ),
+            [] => {
+                // Only `null`: 3.0 says "nullable" of a value of no stated type.
+                warnings.push(format!(
+                    "{pointer}/type: a schema that admits only `null` has no OpenAPI 3.0 equivalent; read as any \
+                     value or null"
+                ));
+                object.remove("type");
+            }
             [one] => {
                 object.insert("type".into(), json!(one));
             }
-            _ => bail!(
-                "{pointer}/type: several types ({}) in one schema have no OpenAPI 3.0 equivalent; write `oneOf` \
-                 with one alternative per type",
-                types.join(", ")
-            ),
+            several => {
+                // Several types: one alternative per type, each with the keywords of its type.
+                object.remove("type");
+                let alternatives: Vec<Value> = several
+                    .iter()
+                    .map(|ty| {
+                        let mut alternative = Map::new();
+                        alternative.insert("type".into(), json!(ty));
+                        for (keyword, value) in object.iter() {
+                            if belongs_to(keyword, ty) {
+                                alternative.insert(keyword.clone(), value.clone());
+                            }
+                        }
+                        if let Some(Value::Array(values)) = alternative.get_mut("enum") {
+                            values
+                                .retain(|v| json_type_of(v) == *ty || (ty == "number" && json_type_of(v) == "integer"));
+                        }
+                        Value::Object(alternative)
+                    })
+                    .collect();
+                object.retain(|keyword, _| !several.iter().any(|ty| belongs_to(keyword, ty)));
+                object.insert("anyOf".into(), Value::Array(alternatives));
+            }
         }
         if nullable {
             object.insert("nullable".into(), json!(true));
@@ -311,7 +373,7 @@ fn convert_schema(schema: &mut Value, pointer: &str) -> Result<()> {
         }
     }
     if let Some(value) = object.remove("const") {
-        ensure!(!object.contains_key("enum"), "{pointer}: `const` beside `enum`; keep one of them");
+        // Beside an `enum`, `const` is the stricter of the two (if the enum has it at all).
         object.insert("enum".into(), json!([value]));
     }
     if let Some(examples) = object.remove("examples")
@@ -321,12 +383,20 @@ fn convert_schema(schema: &mut Value, pointer: &str) -> Result<()> {
     }
     for (exclusive, inclusive) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
         if let Some(bound) = object.get(exclusive).filter(|b| b.is_number()).cloned() {
-            ensure!(
-                !object.contains_key(inclusive),
-                "{pointer}: both `{inclusive}` and a numeric `{exclusive}`; keep the stricter one"
-            );
-            object.insert(inclusive.into(), bound);
-            object.insert(exclusive.into(), json!(true));
+            // Beside an inclusive bound, the stricter of the two is the bound.
+            let stricter = match object.get(inclusive).and_then(Value::as_f64) {
+                None => true,
+                Some(other) => {
+                    let bound = bound.as_f64().unwrap_or(other);
+                    if inclusive == "minimum" { bound >= other } else { bound <= other }
+                }
+            };
+            if stricter {
+                object.insert(inclusive.into(), bound);
+                object.insert(exclusive.into(), json!(true));
+            } else {
+                object.remove(exclusive);
+            }
         }
     }
     let encoding = object.remove("contentEncoding");
@@ -335,9 +405,12 @@ fn convert_schema(schema: &mut Value, pointer: &str) -> Result<()> {
         (Some("base64"), _) => {
             object.insert("format".into(), json!("byte"));
         }
-        (Some(other), _) => {
-            bail!("{pointer}/contentEncoding: {other:?} has no OpenAPI 3.0 equivalent (base64 is `format: byte`)")
+        (Some("binary"), _) => {
+            object.insert("format".into(), json!("binary"));
         }
+        (Some(other), _) => warnings.push(format!(
+            "{pointer}/contentEncoding: {other:?} has no OpenAPI 3.0 equivalent; the value is a plain string"
+        )),
         (None, Some(_)) => {
             object.insert("format".into(), json!("binary"));
         }
@@ -372,22 +445,22 @@ fn convert_schema(schema: &mut Value, pointer: &str) -> Result<()> {
     for keyword in ["items", "not"] {
         if let Some(child) = object.get_mut(keyword) {
             ensure!(!child.is_array(), "{pointer}/{keyword}: an array of schemas is not a schema");
-            convert_schema(child, &format!("{pointer}/{keyword}"))?;
+            convert_schema(child, &format!("{pointer}/{keyword}"), warnings)?;
         }
     }
     if let Some(child) = object.get_mut("additionalProperties").filter(|c| c.is_object()) {
-        convert_schema(child, &format!("{pointer}/additionalProperties"))?;
+        convert_schema(child, &format!("{pointer}/additionalProperties"), warnings)?;
     }
     for keyword in ["allOf", "anyOf", "oneOf"] {
         if let Some(Value::Array(children)) = object.get_mut(keyword) {
             for (index, child) in children.iter_mut().enumerate() {
-                convert_schema(child, &format!("{pointer}/{keyword}/{index}"))?;
+                convert_schema(child, &format!("{pointer}/{keyword}/{index}"), warnings)?;
             }
         }
     }
     if let Some(Value::Object(properties)) = object.get_mut("properties") {
         for (name, child) in properties.iter_mut() {
-            convert_schema(child, &join(&format!("{pointer}/properties"), name))?;
+            convert_schema(child, &join(&format!("{pointer}/properties"), name), warnings)?;
         }
     }
     Ok(())
@@ -465,16 +538,41 @@ mod tests {
     }
 
     #[test]
-    fn what_3_0_cannot_say_is_refused_by_place() {
-        let error = convert(with_schemas(json!({"A": {"type": "object", "properties": {"t": {"prefixItems": []}}}})))
-            .unwrap_err()
-            .to_string();
-        assert!(error.starts_with("#/components/schemas/A/properties/t: `prefixItems`"), "{error}");
-        assert!(error.contains("write an object with named properties"), "{error}");
-        let error = convert(with_schemas(json!({"A": {"type": ["string", "integer"]}}))).unwrap_err().to_string();
-        assert!(error.starts_with("#/components/schemas/A/type: several types (string, integer)"), "{error}");
-        let error = convert(with_schemas(json!({"A": {"type": "null"}}))).unwrap_err().to_string();
-        assert!(error.contains("admits only `null`"), "{error}");
+    fn what_3_0_has_no_word_for_is_taken_weaker_or_split() {
+        let (document, warnings) = convert(with_schemas(json!({"A": {
+            "type": "object",
+            "properties": {"t": {"prefixItems": [], "type": "array"}, "u": {"type": "null"}},
+            "unevaluatedProperties": false
+        }})))
+        .unwrap();
+        let a = &document["components"]["schemas"]["A"];
+        assert_eq!(a["properties"]["t"], json!({"type": "array"}));
+        assert_eq!(a["properties"]["u"], json!({"nullable": true}));
+        assert!(a.get("unevaluatedProperties").is_none());
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].starts_with("#/components/schemas/A/unevaluatedProperties: "), "{warnings:?}");
+        // Several types: an alternative per type, each with its own keywords.
+        let (document, _) = convert(with_schemas(json!({"A": {
+            "type": ["string", "integer", "null"], "maxLength": 3, "minimum": 1, "enum": ["a", 2, null], "description": "d"
+        }})))
+        .unwrap();
+        assert_eq!(
+            document["components"]["schemas"]["A"],
+            json!({"description": "d", "nullable": true, "anyOf": [
+                {"type": "string", "maxLength": 3, "enum": ["a"]},
+                {"type": "integer", "minimum": 1, "enum": [2]}
+            ]})
+        );
+        // A stricter numeric exclusive bound beside an inclusive one wins; `binary` is a format.
+        let (document, _) = convert(with_schemas(json!({"A": {
+            "type": "integer", "minimum": 1, "exclusiveMinimum": 5, "maximum": 3, "exclusiveMaximum": 9
+        }, "F": {"type": "string", "contentEncoding": "binary"}})))
+        .unwrap();
+        assert_eq!(
+            document["components"]["schemas"]["A"],
+            json!({"type": "integer", "minimum": 5, "exclusiveMinimum": true, "maximum": 3})
+        );
+        assert_eq!(document["components"]["schemas"]["F"], json!({"type": "string", "format": "binary"}));
     }
 
     #[test]

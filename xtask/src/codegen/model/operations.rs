@@ -44,7 +44,11 @@ impl<'a> Builder<'a> {
         } else {
             derived_operation_id(method, path)
         };
-        let op_pascal = words.to_pascal_case();
+        let mut op_pascal = words.to_pascal_case();
+        // An operationId that starts with a digit (`4oD-browse`) prefixes its types' names.
+        if !op_pascal.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            op_pascal.insert_str(0, "Op");
+        }
         let rust_name = rust_field_name(&words);
 
         // Parameters: the operation's own override shared ones with the same name and place.
@@ -130,14 +134,20 @@ impl<'a> Builder<'a> {
             Some(raw) => {
                 let body_location = format!("{location}/requestBody");
                 let request_body = self.resolve_component(raw, "requestBodies", &body_location)?;
-                let content = self
+                let mut content = self
                     .content(request_body, &format!("{op_pascal}Body"), &body_location)?
                     .with_context(|| format!("{body_location}: a request body needs `content`"))?;
-                if content.kind == MediaKind::Form {
-                    ensure!(
-                        matches!(&content.ty, TypeRef::Named(name) if self.is_struct(name)),
-                        "{body_location}: a form body must be an object schema (dropshot reads its fields)"
-                    );
+                // dropshot reads a form into a struct's fields; another form body (a `oneOf` of
+                // objects, say) is taken as its text.
+                if content.kind == MediaKind::Form
+                    && !matches!(&content.ty, TypeRef::Named(name) if self.is_struct(name))
+                {
+                    self.warnings.push(format!(
+                        "{body_location}: a form body that is not one object is read as text (the generated code \
+                         does not parse it)"
+                    ));
+                    content.kind = MediaKind::Text;
+                    content.ty = TypeRef::String;
                 }
                 Some(RequestBody {
                     content,

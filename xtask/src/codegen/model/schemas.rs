@@ -30,7 +30,9 @@ impl<'a> Builder<'a> {
     pub(super) fn merged(&mut self, schema: &Value, location: &str) -> Result<Value> {
         let mut warnings = Vec::new();
         let resolve = |reference: &str| self.resolve_ref(reference, location).ok().map(|(_, schema)| schema);
-        let merged = all_of::merge(schema, location, &resolve, &mut warnings)?;
+        let mut merged = all_of::merge(schema, location, &resolve, &mut warnings)?;
+        // Merging may set a `type` beside a `oneOf` (one part says `type`, another `oneOf`).
+        super::loose::share_with_alternatives(&mut merged, location, &mut warnings);
         for warning in warnings {
             if !self.warnings.contains(&warning) {
                 self.warnings.push(warning);
@@ -392,7 +394,21 @@ impl<'a> Builder<'a> {
             return self.named_ref(reference, location).map(TypeRef::Named);
         }
         if schema.get("allOf").is_some() {
+            // One type per distinct `allOf`: a schema whose parts name the type that holds it
+            // (`Not: {allOf: [{$ref: Expression}, …]}` inside `Expression`) would otherwise be
+            // merged again at every depth, without end.
+            let key = schema.to_string();
+            if let Some(name) = self.merged_names.get(&key) {
+                return Ok(TypeRef::Named(name.clone()));
+            }
             let merged = self.merged(schema, location)?;
+            if is_named_kind(&merged) && merged.get("allOf").is_none() {
+                check_keywords(&merged, location)?;
+                let name = self.claim_free(inline_name, location);
+                self.merged_names.insert(key, name.clone());
+                self.define(&name, &name, &merged, location)?;
+                return Ok(TypeRef::Named(name));
+            }
             return self.type_ref(&merged, inline_name, location);
         }
         check_keywords(schema, location)?;

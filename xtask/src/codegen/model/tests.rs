@@ -413,3 +413,102 @@ fn defaults_apply_where_the_generated_type_can_hold_them() {
         assert!(api.warnings.iter().any(|w| w.starts_with(&at)), "{at} in {:?}", api.warnings);
     }
 }
+
+/// What real specs write loosely is read, each with a warning (`loose`).
+#[test]
+fn loosely_written_enums_are_read_as_their_authors_meant_them() {
+    let schemas = r##"      type: object
+      properties:
+        level: {type: integer, enum: ["1", "2"]}
+        size: {type: string, enum: [1, 2]}
+        sort: {type: string, enum: [asc, null]}
+        mixed: {enum: [a, 1, true]}
+        shape: {type: object, enum: [{a: 1}]}
+        only_null: {type: string, enum: [null]}"##;
+    let api = load(&spec_with(schemas, GOOD_OPERATION)).unwrap();
+    let schema = |name: &str| api.document["components"]["schemas"]["Thing"]["properties"][name].clone();
+    assert_eq!(schema("level")["enum"], serde_json::json!([1, 2]));
+    assert_eq!(schema("size")["enum"], serde_json::json!(["1", "2"]));
+    assert_eq!(schema("sort")["nullable"], serde_json::json!(true));
+    for dropped in ["mixed", "shape", "only_null"] {
+        assert!(schema(dropped).get("enum").is_none(), "{dropped}: {}", schema(dropped));
+    }
+    for place in ["level/enum", "size/enum", "sort/enum", "mixed/enum", "shape/enum", "only_null/enum"] {
+        let at = format!("#/components/schemas/Thing/properties/{place}");
+        assert!(api.warnings.iter().any(|w| w.starts_with(&at)), "no warning at {at}: {:?}", api.warnings);
+    }
+}
+
+#[test]
+fn references_are_percent_decoded_and_those_into_path_items_followed() {
+    let text = r##"
+openapi: 3.0.3
+info: {title: T, version: 1.0.0}
+paths:
+  /companies/{companyId}:
+    parameters: [{name: companyId, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: show_company
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Company"}}}}
+        "401": {$ref: "#/paths/~1companies/get/responses/401"}
+  /companies/{companyId}/users:
+    parameters: [{$ref: "#/paths/~1companies~1%7BcompanyId%7D/parameters/0"}]
+    $ref: "#/paths/~1companies~1%7BcompanyId%7D"
+  /companies:
+    get:
+      operationId: list_companies
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {$ref: "#/paths/~1companies~1%7BcompanyId%7D/get/responses/200/content/application~1json/schema"}}}}
+        "401": {description: no, content: {application/json: {schema: {$ref: "#/components/schemas/Company"}}}}
+components:
+  schemas:
+    Company: {type: object, properties: {id: {type: string}}}
+"##;
+    let api = load(text).unwrap_or_else(|e| panic!("{e:#}"));
+    let ops: Vec<&str> = api.operations.iter().map(|op| op.path.as_str()).collect();
+    assert_eq!(ops.len(), 3, "{ops:?}");
+    let show = api.operations.iter().find(|op| op.operation_id == "show_company").unwrap();
+    assert_eq!(show.errors.len(), 1, "the 401 followed into another path item");
+}
+
+#[test]
+fn a_type_or_enum_beside_one_of_goes_into_its_alternatives() {
+    let schemas = r##"      type: object
+      properties:
+        when: {type: string, oneOf: [{format: date-time}, {format: date}]}"##;
+    let api = load(&spec_with(schemas, GOOD_OPERATION)).unwrap();
+    let when = &api.document["components"]["schemas"]["Thing"]["properties"]["when"];
+    assert!(when.get("type").is_none(), "{when}");
+    assert_eq!(when["oneOf"][0], serde_json::json!({"type": "string", "format": "date-time"}));
+}
+
+#[test]
+fn a_query_in_a_path_key_is_read_as_a_fragment() {
+    let operation = r##"      operationId: search
+      parameters: [{name: q, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}}"##;
+    let text = spec_with(GOOD_SCHEMA, operation).replace("/things/{id}:", "/things?query={q}&full=true:");
+    let api = load(&text).unwrap_or_else(|e| panic!("{e:#}"));
+    let op = &api.operations[0];
+    assert_eq!(op.path, "/things#query&full=true");
+    assert_eq!(op.params[0].name, "query");
+    assert_eq!(op.params[0].location, ParamLocation::Query);
+    assert_eq!(op.conditions.len(), 2);
+}
+
+#[test]
+fn colliding_rust_names_take_a_number_and_keep_their_wire_names() {
+    let schemas = "      {type: object, properties: {maxResults: {type: integer}, max_results: {type: integer}}}";
+    let operation = GOOD_OPERATION.replace(
+        "parameters: [{name: id, in: path, required: true, schema: {type: string}}]",
+        "parameters: [{name: id, in: path, required: true, schema: {type: string}}, {name: pageSize, in: query, schema: {type: integer}}, {name: page-size, in: query, schema: {type: integer}}]",
+    );
+    let api = load(&spec_with(schemas, &operation)).unwrap();
+    let names: Vec<(&str, &str)> =
+        api.operations[0].params.iter().map(|p| (p.name.as_str(), p.rust_name.as_str())).collect();
+    assert_eq!(names, [("id", "id"), ("pageSize", "page_size"), ("page-size", "page_size_2")]);
+    assert_eq!(field(&api, "Thing", "max_results").rust_name, "max_results_2");
+    assert!(api.warnings.iter().any(|w| w.contains("page_size_2")), "{:?}", api.warnings);
+}
