@@ -119,6 +119,30 @@ fn project_operations(spec: &Value, api: &Api) -> Value {
             // (`OptionalBody`) all the same.
             operation["requestBody"] = json!({"content": {media_type: {"schema": schema}}, "required": true});
         }
+        // dropshot describes only scalar parameters: one the generated code reads from its text
+        // (an object, JSON `content`, a delimited array) is described as a string, on both
+        // sides; the schemas only it names are then unreachable on both sides too.
+        let item_pointer = pointer.rsplit_once('/').map(|(item, _)| item).unwrap_or_default().to_owned();
+        for param in op.params.iter().filter(|p| p.object.is_some() || p.separator != ',') {
+            let matches = |candidate: &Value| {
+                let candidate = resolve(candidate, &components);
+                candidate["name"] == json!(param.name) && candidate["in"] == json!(param.location.as_str())
+            };
+            for holder in [pointer.to_owned(), item_pointer.clone()] {
+                let Some(list) = doc.pointer_mut(&format!("{holder}/parameters")).and_then(Value::as_array_mut) else {
+                    continue;
+                };
+                for entry in list.iter_mut().filter(|entry| matches(entry)) {
+                    let mut text = resolve(entry, &components).clone();
+                    if let Some(object) = text.as_object_mut() {
+                        object.remove("content");
+                        object.insert("schema".into(), json!({"type": "string"}));
+                    }
+                    *entry = text;
+                }
+            }
+        }
+        let operation = doc.pointer_mut(pointer).expect("the operation is in the document");
         let raw_responses = &raw["responses"];
         let mut responses = Map::new();
         if let Some(first) = op.responses.first() {
@@ -430,6 +454,11 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             if let Some(schema) = param.get_mut("schema").and_then(Value::as_object_mut) {
                 schema.remove("default");
                 schema.remove("description");
+                // A parameter's value is text, never null.
+                schema.remove("nullable");
+                if let Some(Value::Array(values)) = schema.get_mut("enum") {
+                    values.retain(|v| !v.is_null());
+                }
             }
         }
         params.sort_by_key(|p| {

@@ -146,13 +146,19 @@ fn render(tokens: TokenStream, stamp: &str, spec_path: &str, what: &str) -> Resu
 /// Generated tokens as formatted Rust source.
 ///
 /// Item by item: a large spec's syntax tree, whole, takes several times the memory of its
-/// tokens, so each item is parsed, formatted and dropped before the next; a trait, `impl` or
-/// module of many items (a large spec's trait and client) is formatted an inner item at a
-/// time the same way (every trait, `impl` and module: `cargo xtask codegen --check` shows the
-/// text is the same as formatting the whole file at once).
+/// tokens, so the tokens are split into items first ([`split_items`]), and each item is
+/// parsed, formatted and dropped before the next; a trait, `impl` or module is formatted an
+/// inner item at a time the same way (a large spec's trait and client are one such item
+/// each). `pretty_formats_as_the_whole_file_would` and `cargo xtask codegen --check` show
+/// the text is the same as formatting the whole file at once.
 pub fn pretty(tokens: TokenStream) -> Result<String> {
     let mut out = String::new();
-    pretty_items(tokens, true, &mut out).context("a generator produced tokens that do not parse as Rust")?;
+    for item in split_items(tokens) {
+        format_item(item, &mut out).context("a generator produced tokens that do not parse as Rust")?;
+    }
+    if out.is_empty() {
+        out = unparse(Vec::new(), Vec::new());
+    }
     Ok(out)
 }
 
@@ -160,97 +166,102 @@ fn unparse(attrs: Vec<syn::Attribute>, items: Vec<syn::Item>) -> String {
     prettyplease::unparse(&syn::File { shebang: None, frontmatter: None, attrs, items })
 }
 
-/// Formats the items of `tokens` (with the file's inner attributes first when `file`).
-fn pretty_items(tokens: TokenStream, file: bool, out: &mut String) -> syn::Result<()> {
-    use syn::parse::Parser;
-    let parser = |input: syn::parse::ParseStream| -> syn::Result<()> {
-        let attrs = if file { input.call(syn::Attribute::parse_inner)? } else { Vec::new() };
-        if !attrs.is_empty() || input.is_empty() {
-            out.push_str(&unparse(attrs, Vec::new()));
+/// The tokens of each item of a stream of items (a file's, or the body of a trait, `impl` or
+/// module), split at top-level token trees: an item ends with a `;`, or with a brace group
+/// that no `;` follows (a `const` or `static` ends only with its `;`). Inner attributes
+/// (`#![…]`) are one piece of their own, first.
+fn split_items(stream: TokenStream) -> Vec<TokenStream> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut items = Vec::new();
+    let mut current: Vec<TokenTree> = Vec::new();
+    let mut inner_attributes: Vec<TokenTree> = Vec::new();
+    let mut trees = stream.into_iter().peekable();
+    let is_punct = |tree: Option<&TokenTree>, c: char| matches!(tree, Some(TokenTree::Punct(p)) if p.as_char() == c);
+    while let Some(tree) = trees.next() {
+        // `#![…]` at the head of the stream.
+        if current.is_empty() && items.is_empty() && is_punct(Some(&tree), '#') && is_punct(trees.peek(), '!') {
+            inner_attributes.push(tree);
+            inner_attributes.extend(trees.next());
+            inner_attributes.extend(trees.next());
+            continue;
         }
-        while !input.is_empty() {
-            if let Some(text) = large_body(input)? {
-                out.push_str(&text);
-                continue;
+        let keyword = current.iter().find_map(|t| match t {
+            TokenTree::Ident(ident) if ident != "pub" => Some(ident.to_string()),
+            _ => None,
+        });
+        let ends = match &tree {
+            TokenTree::Punct(punct) => punct.as_char() == ';',
+            TokenTree::Group(group) => {
+                group.delimiter() == Delimiter::Brace
+                    && !is_punct(trees.peek(), ';')
+                    && !matches!(keyword.as_deref(), Some("const" | "static"))
             }
-            out.push_str(&unparse(Vec::new(), vec![input.parse::<syn::Item>()?]));
+            _ => false,
+        };
+        current.push(tree);
+        if ends {
+            items.push(std::mem::take(&mut current).into_iter().collect());
         }
-        Ok(())
-    };
-    parser.parse2(tokens)
+    }
+    if !current.is_empty() {
+        items.push(current.into_iter().collect());
+    }
+    if !inner_attributes.is_empty() {
+        items.insert(0, inner_attributes.into_iter().collect());
+    }
+    items
 }
 
-/// A trait, `impl` or module at the head of `input`, formatted an inner item at a time (and
-/// consumed); `None` (nothing consumed) for any other item.
-fn large_body(input: syn::parse::ParseStream) -> syn::Result<Option<String>> {
+/// Formats one item of a file: a trait, `impl` or module an inner item at a time.
+fn format_item(item: TokenStream, out: &mut String) -> syn::Result<()> {
     use proc_macro2::{Delimiter, TokenTree};
-    // The item's tokens up to its body: attributes, visibility, keyword, name, and the rest of
-    // its header; the body is the first brace group after the keyword.
-    let fork = input.fork();
-    let mut header: Vec<TokenTree> = Vec::new();
-    let mut kind = None;
-    let body = loop {
-        let Some(tree) = fork.step(|cursor| cursor.token_tree().ok_or_else(|| cursor.error("end"))).ok() else {
-            return Ok(None);
-        };
-        match &tree {
-            TokenTree::Ident(ident) if kind.is_none() => {
-                let word = ident.to_string();
-                if matches!(word.as_str(), "trait" | "impl" | "mod") {
-                    kind = Some(word);
-                } else if !matches!(word.as_str(), "pub" | "unsafe" | "auto") {
-                    return Ok(None);
-                }
-            }
-            TokenTree::Group(group) if kind.is_some() && group.delimiter() == Delimiter::Brace => {
-                break group.stream();
-            }
-            TokenTree::Punct(punct) if punct.as_char() == ';' => return Ok(None),
-            _ => {}
+    let trees: Vec<TokenTree> = item.into_iter().collect();
+    // Inner attributes of the file.
+    if matches!(trees.get(1), Some(TokenTree::Punct(p)) if p.as_char() == '!') {
+        let tokens: TokenStream = trees.into_iter().collect();
+        let file: syn::File = syn::parse2(tokens)?;
+        out.push_str(&unparse(file.attrs, Vec::new()));
+        return Ok(());
+    }
+    let kind = trees.iter().find_map(|t| match t {
+        TokenTree::Ident(ident) if !matches!(ident.to_string().as_str(), "pub" | "unsafe" | "auto") => {
+            Some(ident.to_string())
         }
-        header.push(tree);
+        TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => Some(String::new()),
+        _ => None,
+    });
+    let body = match (kind.as_deref(), trees.last()) {
+        (Some("trait" | "impl" | "mod"), Some(TokenTree::Group(group))) if group.delimiter() == Delimiter::Brace => {
+            group.stream()
+        }
+        _ => {
+            let tokens: TokenStream = trees.into_iter().collect();
+            out.push_str(&unparse(Vec::new(), vec![syn::parse2::<syn::Item>(tokens)?]));
+            return Ok(());
+        }
     };
-    let kind = kind.expect("a body follows a keyword");
+    let kind = kind.expect("matched above");
     // The header, formatted with an empty body: `… {}` becomes `… {`.
-    let header: TokenStream = header.into_iter().collect();
+    let header: TokenStream = trees[..trees.len() - 1].iter().cloned().collect();
+    drop(trees);
     let empty: syn::Item = syn::parse2(quote::quote!(#header {}))?;
     let text = unparse(Vec::new(), vec![empty]);
-    let text = text.strip_suffix("{}\n").ok_or_else(|| input.error("an empty body formats as {}"))?;
-    let mut out = format!("{text}{{\n");
+    let text = text.strip_suffix("{}\n").unwrap_or(&text);
+    out.push_str(text);
+    out.push_str("{\n");
     // Each inner item inside a wrapper of the same kind, the wrapper's lines cut away.
-    let wrap = |item: TokenStream| -> syn::Result<String> {
+    for inner in split_items(body) {
         let wrapped: syn::Item = match kind.as_str() {
-            "trait" => syn::parse2(quote::quote!(trait __W { #item }))?,
-            "impl" => syn::parse2(quote::quote!(impl __W { #item }))?,
-            _ => syn::parse2(quote::quote!(mod __w { #item }))?,
+            "trait" => syn::parse2(quote::quote!(trait __W { #inner }))?,
+            "impl" => syn::parse2(quote::quote!(impl __W { #inner }))?,
+            _ => syn::parse2(quote::quote!(mod __w { #inner }))?,
         };
         let text = unparse(Vec::new(), vec![wrapped]);
         let inner = text.split_once('\n').map(|(_, rest)| rest).unwrap_or_default();
-        Ok(inner.strip_suffix("}\n").unwrap_or(inner).to_owned())
-    };
-    let mut inner_out = String::new();
-    let parse = |input: syn::parse::ParseStream| -> syn::Result<()> {
-        let attrs = input.call(syn::Attribute::parse_inner)?;
-        if !attrs.is_empty() {
-            let attrs = quote::quote!(#(#attrs)*);
-            inner_out.push_str(&wrap(attrs)?);
-        }
-        while !input.is_empty() {
-            let item = match kind.as_str() {
-                "trait" => quote::ToTokens::into_token_stream(input.parse::<syn::TraitItem>()?),
-                "impl" => quote::ToTokens::into_token_stream(input.parse::<syn::ImplItem>()?),
-                _ => quote::ToTokens::into_token_stream(input.parse::<syn::Item>()?),
-            };
-            inner_out.push_str(&wrap(item)?);
-        }
-        Ok(())
-    };
-    syn::parse::Parser::parse2(parse, body)?;
-    out.push_str(&inner_out);
+        out.push_str(inner.strip_suffix("}\n").unwrap_or(inner));
+    }
     out.push_str("}\n");
-    // The item is consumed from the real input: the fork stands right after its body.
-    syn::parse::discouraged::Speculative::advance_to(input, &fork);
-    Ok(Some(out))
+    Ok(())
 }
 
 /// What a freshness check found.

@@ -364,7 +364,10 @@ fn name_deep_references(api: &Api, spec: &Value, document: &mut Value) {
         if !schemas.contains_key(&name)
             && let Some(target) = spec.pointer(reference.trim_start_matches('#'))
         {
-            schemas.insert(name, target.clone());
+            // The type is replaced by the model's anyway; a schema typify would not read (one
+            // under a keyword no converter knew, `definitions`) stands in as any value.
+            let readable = serde_json::from_value::<openapiv3::Schema>(target.clone()).is_ok();
+            schemas.insert(name, if readable { target.clone() } else { json!({}) });
         }
     }
 }
@@ -396,16 +399,39 @@ fn drop_patterns_progenitor_refuses(value: &mut Value) {
 /// Leaves out every `default` (typify refuses a document with a default its schema does not
 /// take; the server's types apply the defaults, and the client sends what the caller sets).
 fn drop_defaults(value: &mut Value) {
-    match value {
-        Value::Object(members) => {
-            if members.get("default").is_some() && (members.contains_key("type") || members.contains_key("$ref")) {
-                members.remove("default");
+    fn walk(value: &mut Value, names_properties: bool) {
+        match value {
+            Value::Object(members) => {
+                // In a map of names (`properties`, `responses`, a discriminator's `mapping`, …),
+                // `default` is a name, not the keyword.
+                if !names_properties {
+                    members.remove("default");
+                }
+                for (key, member) in members.iter_mut() {
+                    let names = matches!(
+                        key.as_str(),
+                        "properties"
+                            | "responses"
+                            | "mapping"
+                            | "examples"
+                            | "headers"
+                            | "links"
+                            | "content"
+                            | "callbacks"
+                            | "schemas"
+                            | "parameters"
+                            | "requestBodies"
+                            | "securitySchemes"
+                            | "paths"
+                    );
+                    walk(member, names);
+                }
             }
-            members.values_mut().for_each(drop_defaults);
+            Value::Array(items) => items.iter_mut().for_each(|item| walk(item, false)),
+            _ => {}
         }
-        Value::Array(items) => items.iter_mut().for_each(drop_defaults),
-        _ => {}
     }
+    walk(value, false);
 }
 
 /// An operation's responses, references followed, by status key.
@@ -431,11 +457,16 @@ fn progenitor_responses(
     hoisted: &mut Map<String, Value>,
     unions: &mut Map<String, Value>,
 ) -> Map<String, Value> {
-    let successes: Vec<&Response> = op
+    let mut successes: Vec<&Response> = op
         .responses
         .iter()
         .filter(|r| matches!(r.status, Status::Code(100..=299) | Status::Range(1 | 2) | Status::Default))
         .collect();
+    // progenitor reads a 101 as a protocol upgrade, a kind of its own that no other success
+    // may stand beside: beside others, it is left out (the client reports it as unexpected).
+    if successes.len() > 1 {
+        successes.retain(|r| !matches!(r.status, Status::Code(101)));
+    }
     let errors: Vec<&Response> = op.errors.iter().collect();
     let mut out = Map::new();
     for (group, kind) in [(successes, "Response"), (errors, "Error")] {

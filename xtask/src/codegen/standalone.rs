@@ -36,10 +36,10 @@ pub fn write_module(path: &Path, out: &Path) -> Result<Module> {
     let file = path.file_name().and_then(|f| f.to_str()).context("a spec file name is UTF-8")?;
     let name = module_name(file);
     let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-    let (api, parts) = generate_parts(&text, &name).with_context(|| path.display().to_string())?;
-    for (part, formatted) in parts {
-        std::fs::write(out.join(format!("{name}_{part}.rs")), formatted)?;
-    }
+    let api = generate_parts(&text, &name, |part, formatted| {
+        std::fs::write(out.join(format!("{name}_{part}.rs")), formatted).map_err(Into::into)
+    })
+    .with_context(|| path.display().to_string())?;
     let source = format!(
         r#"
 /// Generated from `{file}`.
@@ -64,17 +64,21 @@ pub fn layout(name: &str) -> Layout {
     Layout { types: format!("crate::{name}::types"), support: "::squared_api".into(), client_inner: None, error: None }
 }
 
-/// A spec's model and its three files (`types`, `api`, `client`), formatted, in memory.
-pub fn generate_parts(text: &str, name: &str) -> Result<(model::Api, [(&'static str, String); 3])> {
+/// A spec's model, and its three files (`types`, `api`, `client`), formatted, handed to `emit`
+/// one at a time: each is generated and formatted after the one before is emitted, since a
+/// large spec's token streams are what its generation's memory goes to.
+pub fn generate_parts(
+    text: &str,
+    name: &str,
+    mut emit: impl FnMut(&'static str, String) -> Result<()>,
+) -> Result<model::Api> {
     let api = model::load(text)?;
     let layout = layout(name);
     let format = |part: &str, tokens: proc_macro2::TokenStream| {
         pretty(tokens).with_context(|| format!("the generated {part} do not parse"))
     };
-    // One part at a time, each formatted before the next is generated: a large spec's token
-    // streams are what its generation's memory goes to.
-    let types = format("types", super::types::generate(&api))?;
-    let api_part = format("api", super::server_trait::generate(&api, &layout)?)?;
-    let client = format("client", super::client::generate(&api, &layout)?)?;
-    Ok((api, [("types", types), ("api", api_part), ("client", client)]))
+    emit("types", format("types", super::types::generate(&api))?)?;
+    emit("api", format("api", super::server_trait::generate(&api, &layout)?)?)?;
+    emit("client", format("client", super::client::generate(&api, &layout)?)?)?;
+    Ok(api)
 }

@@ -29,11 +29,23 @@ fn is_own_annotation(keyword: &str) -> bool {
 /// The one `$ref` an `allOf` wraps, when annotations are all that stand beside it.
 pub fn single_reference(schema: &Value) -> Option<&str> {
     let object = schema.as_object()?;
-    let parts = object.get("allOf")?.as_array()?;
+    let [part] = object.get("allOf")?.as_array()?.as_slice() else { return None };
+    let reference = part.get("$ref")?.as_str()?;
+    let only_ref = part.as_object().is_some_and(|p| p.len() == 1);
     // `readOnly`/`writeOnly` beside it say how the property holding the type is used.
+    let beside = |k: &str| k == "allOf" || k == "readOnly" || k == "writeOnly" || is_own_annotation(k);
+    (only_ref && object.keys().all(|k| beside(k))).then_some(reference)
+}
+
+/// The one `$ref` an `allOf` wraps when every other part only annotates it
+/// (`allOf: [{$ref: …}, {description: …}]`, as AWS specs write a property's description): a
+/// use of that type where a value is held (a property, an item), never a type of its own.
+/// Read as the reference, such uses cost no copy of the type (merged, a recursive one would be
+/// copied at every depth).
+pub fn annotated_reference(schema: &Value) -> Option<&str> {
+    let object = schema.as_object()?;
+    let parts = object.get("allOf")?.as_array()?;
     let beside = |k: &str| k == "readOnly" || k == "writeOnly" || is_own_annotation(k);
-    // The other parts may only annotate (`allOf: [{$ref: …}, {description: …}]`, as AWS
-    // specs write a property's description).
     let mut references = parts.iter().filter(|part| part.get("$ref").is_some());
     let part = references.next()?;
     let reference = part.get("$ref")?.as_str()?;
@@ -58,7 +70,11 @@ pub fn reference_annotations<'p, 'v>(
     property: &'p Value,
     resolve: &dyn Fn(&str) -> Option<&'v Value>,
 ) -> Option<(&'p str, Map<String, Value>)> {
-    let reference = property.get("$ref").and_then(Value::as_str).or_else(|| single_reference(property))?;
+    let reference = property
+        .get("$ref")
+        .and_then(Value::as_str)
+        .or_else(|| single_reference(property))
+        .or_else(|| annotated_reference(property))?;
     const USAGE: [&str; 4] = ["readOnly", "writeOnly", "nullable", "default"];
     let mut annotations = Map::new();
     if let Some(target) = resolve(reference).and_then(Value::as_object) {

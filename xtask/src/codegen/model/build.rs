@@ -30,6 +30,7 @@ pub fn load(spec_text: &str) -> Result<Api> {
     let mut warnings = Vec::new();
     let mut document =
         if openapi31::is_openapi31(&document) { openapi31::to_openapi30(document, &mut warnings)? } else { document };
+    loose::drop_unreadable(&mut document, "#", &mut warnings);
     loose::query_in_path_keys(&mut document, &mut warnings);
     loose::share_with_alternatives(&mut document, "#", &mut warnings);
     loose::tighten_enums(&mut document, "#", &mut warnings);

@@ -9,6 +9,9 @@
 //! A reference to a path item, or to a parameter, response, header or request body inside one
 //! (not in `components`), is replaced by a copy of what it names, as if it were written there.
 //!
+//! A `pattern` or `format` that is not a string, a `not` beside other constraints, callbacks
+//! given by reference and `trace` operations are left out ([`drop_unreadable`]).
+//!
 //! A path key with a query (`/uploads?convert={convert}`) becomes the path with a `#fragment`
 //! ([`query_in_path_keys`]).
 //!
@@ -27,8 +30,8 @@
 
 use serde_json::{Number, Value};
 
+use super::keywords::{enum_kind, is_annotation};
 use super::naming::join;
-use super::schemas::enum_kind;
 
 /// Percent-decodes the fragment of every `$ref` under `value`.
 pub(super) fn decode_references(value: &mut Value) {
@@ -133,6 +136,69 @@ pub(super) fn inline_path_references(document: &mut Value) {
     }
 }
 
+/// Leaves out, each with a warning, what no generator reads and the document's validation
+/// would trip over: a `pattern` or `format` that is not a string, a `not` beside keywords that
+/// constrain the value too (only one of the two can be a Rust type: the other keywords are
+/// kept), callbacks given by reference, and `trace` operations (dropshot and progenitor serve
+/// and send the other methods).
+pub(super) fn drop_unreadable(value: &mut Value, location: &str, warnings: &mut Vec<String>) {
+    visit_objects(value, location, &mut |members, location| {
+        for keyword in ["pattern", "format"] {
+            if members.get(keyword).is_some_and(|v| !v.is_string() && !v.is_object()) {
+                let dropped = members.remove(keyword).expect("checked");
+                warnings.push(format!("{}: {dropped} is not a string; left out", join(location, keyword)));
+            }
+        }
+        let constrains = |k: &str| !is_annotation(k) && k != "not" && k != "type";
+        if members.get("not").is_some_and(Value::is_object) && members.keys().any(|k| constrains(k)) {
+            members.remove("not");
+            warnings.push(format!(
+                "{}: `not` beside other constraints; left out, so values are not checked against it",
+                join(location, "not")
+            ));
+        }
+        if members
+            .get("callbacks")
+            .and_then(Value::as_object)
+            .is_some_and(|c| c.values().any(|v| v.get("$ref").is_some()))
+        {
+            members.remove("callbacks");
+            warnings.push(format!(
+                "{}: left out: callbacks are requests the API sends, which neither the server trait nor the \
+                     client makes",
+                join(location, "callbacks")
+            ));
+        }
+        if location.starts_with("#/paths/") && location.matches('/').count() == 2 && members.remove("trace").is_some() {
+            warnings.push(format!(
+                "{}: left out: the generators serve and send the other methods",
+                join(location, "trace")
+            ));
+        }
+    });
+}
+
+/// Calls `visit` on every object under `value` (with its location), parents first, except
+/// inside values (`enum`, `example`, `examples`, `default`), which hold data, not schemas.
+fn visit_objects(value: &mut Value, location: &str, visit: &mut dyn FnMut(&mut serde_json::Map<String, Value>, &str)) {
+    match value {
+        Value::Object(members) => {
+            visit(members, location);
+            for (key, member) in members.iter_mut() {
+                if !matches!(key.as_str(), "enum" | "example" | "examples" | "default") {
+                    visit_objects(member, &join(location, key), visit);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                visit_objects(item, &join(location, &index.to_string()), visit);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Rewrites each path key with a query in it (`/uploads?convert={convert}`, not OpenAPI but
 /// written) as the path with a `#fragment` of the conditions its query states
 /// (`/uploads#convert`), the operations telling it apart by their query as AWS specs do; a
@@ -204,26 +270,12 @@ fn move_to_query(item: &mut Value, variable: &str, name: &str) {
 /// values' type. An alternative of another type keeps its own (JSON Schema would take none of
 /// its values), with a warning.
 pub(super) fn share_with_alternatives(value: &mut Value, location: &str, warnings: &mut Vec<String>) {
-    match value {
-        Value::Object(members) => {
-            let keyword = ["oneOf", "anyOf"].into_iter().find(|k| members.get(*k).is_some_and(Value::is_array));
-            if let Some(keyword) = keyword {
-                share(members, keyword, location, warnings);
-            }
-            for (key, member) in members.iter_mut() {
-                if key == "enum" || key == "example" || key == "examples" || key == "default" {
-                    continue;
-                }
-                share_with_alternatives(member, &join(location, key), warnings);
-            }
+    visit_objects(value, location, &mut |members, location| {
+        let keyword = ["oneOf", "anyOf"].into_iter().find(|k| members.get(*k).is_some_and(Value::is_array));
+        if let Some(keyword) = keyword {
+            share(members, keyword, location, warnings);
         }
-        Value::Array(items) => {
-            for (index, item) in items.iter_mut().enumerate() {
-                share_with_alternatives(item, &join(location, &index.to_string()), warnings);
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 fn share(schema: &mut serde_json::Map<String, Value>, keyword: &str, location: &str, warnings: &mut Vec<String>) {
@@ -280,26 +332,11 @@ fn share(schema: &mut serde_json::Map<String, Value>, keyword: &str, location: &
 
 /// Rewrites the loose `enum`s of every schema under `value` (at `location`).
 pub(super) fn tighten_enums(value: &mut Value, location: &str, warnings: &mut Vec<String>) {
-    match value {
-        Value::Object(members) => {
-            let is_schema_enum = members.get("enum").is_some_and(Value::is_array) && !members.contains_key("in");
-            if is_schema_enum {
-                tighten(members, location, warnings);
-            }
-            for (key, member) in members.iter_mut() {
-                if key == "enum" || key == "example" || key == "examples" || key == "default" {
-                    continue;
-                }
-                tighten_enums(member, &join(location, key), warnings);
-            }
+    visit_objects(value, location, &mut |members, location| {
+        if members.get("enum").is_some_and(Value::is_array) && !members.contains_key("in") {
+            tighten(members, location, warnings);
         }
-        Value::Array(items) => {
-            for (index, item) in items.iter_mut().enumerate() {
-                tighten_enums(item, &join(location, &index.to_string()), warnings);
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 /// `value` as a value of JSON type `ty`, when it reads as one.

@@ -30,6 +30,7 @@
 
 mod all_of;
 mod build;
+mod keywords;
 mod loose;
 mod naming;
 pub mod openapi31;
@@ -39,36 +40,15 @@ mod schemas;
 mod tests;
 
 pub use all_of::{
-    distribute as distribute_alternatives, merge as merge_all_of, reference_annotations, single_reference,
+    annotated_reference, distribute as distribute_alternatives, merge as merge_all_of, reference_annotations,
+    single_reference,
 };
 pub use build::{load, parse_document};
+pub use keywords::enum_kind;
 pub use naming::{
     derived_operation_id, first_free, follow_component_ref, is_semver, path_variables, pointer_token, rust_field_name,
 };
-pub use schemas::{default_applies, enum_kind, is_ecma_pattern, is_named_kind, keyword_applies, pattern_engine};
-
-/// A construct that dropshot or progenitor cannot express, and nothing the model could
-/// rewrite it into would keep its meaning: the refusals the README declares (its
-/// construct table), each with its reason. Every other refusal is a generator bug until shown
-/// otherwise, and `cargo xtask sweep` fails on it. Carried as the source of the refusal's
-/// error, under the message that names the place and what to write instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inexpressible {}
-
-impl Inexpressible {
-    /// The category's name, as the README and the sweep report spell it.
-    pub fn category(self) -> &'static str {
-        match self {}
-    }
-}
-
-impl std::fmt::Display for Inexpressible {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.category())
-    }
-}
-
-impl std::error::Error for Inexpressible {}
+pub use schemas::{default_applies, is_ecma_pattern, is_named_kind, keyword_applies, pattern_engine};
 
 /// The path a request to the spec path `path` has: without its `#fragment` (a fragment is never
 /// sent; see [`Operation::conditions`]).

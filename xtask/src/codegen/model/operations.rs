@@ -134,26 +134,16 @@ impl<'a> Builder<'a> {
             Some(raw) => {
                 let body_location = format!("{location}/requestBody");
                 let request_body = self.resolve_component(raw, "requestBodies", &body_location)?;
-                let mut content = self
-                    .content(request_body, &format!("{op_pascal}Body"), &body_location)?
-                    .with_context(|| format!("{body_location}: a request body needs `content`"))?;
-                // dropshot reads a form into a struct's fields; another form body (a `oneOf` of
-                // objects, say) is taken as its text.
-                if content.kind == MediaKind::Form
-                    && !matches!(&content.ty, TypeRef::Named(name) if self.is_struct(name))
-                {
-                    self.warnings.push(format!(
-                        "{body_location}: a form body that is not one object is read as text (the generated code \
-                         does not parse it)"
-                    ));
-                    content.kind = MediaKind::Text;
-                    content.ty = TypeRef::String;
+                match self.content(request_body, &format!("{op_pascal}Body"), &body_location)? {
+                    None => {
+                        self.warnings.push(format!(
+                            "{body_location}: a request body without `content` describes no body; the operation \
+                             takes none"
+                        ));
+                        None
+                    }
+                    Some(content) => self.request_body(request_body, content, &body_location),
                 }
-                Some(RequestBody {
-                    content,
-                    required: request_body.get("required").and_then(Value::as_bool).unwrap_or(false),
-                    description: request_body.get("description").and_then(Value::as_str).map(str::to_owned),
-                })
             }
         };
         if operation.get("callbacks").is_some_and(|c| c.as_object().is_some_and(|c| !c.is_empty())) {
@@ -250,6 +240,24 @@ impl<'a> Builder<'a> {
             errors,
             security,
             location: location.to_owned(),
+        })
+    }
+
+    /// A request body of `content`: dropshot reads a form into a struct's fields; another form
+    /// body (a `oneOf` of objects, say) is taken as its text.
+    fn request_body(&mut self, raw: &Value, mut content: Content, location: &str) -> Option<RequestBody> {
+        if content.kind == MediaKind::Form && !matches!(&content.ty, TypeRef::Named(name) if self.is_struct(name)) {
+            self.warnings.push(format!(
+                "{location}: a form body that is not one object is read as text (the generated code does not parse \
+                 it)"
+            ));
+            content.kind = MediaKind::Text;
+            content.ty = TypeRef::String;
+        }
+        Some(RequestBody {
+            content,
+            required: raw.get("required").and_then(Value::as_bool).unwrap_or(false),
+            description: raw.get("description").and_then(Value::as_str).map(str::to_owned),
         })
     }
 

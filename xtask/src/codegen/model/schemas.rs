@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::all_of;
 use super::build::Builder;
+use super::keywords::{enum_kind, is_annotation};
 use super::naming::{first_free, join, pascal_ident, rust_field_name};
 use super::{
     Choice, Constraints, DefaultValue, Discriminator, EnumVariant, Field, OneOfVariant, Pattern, PatternEngine,
@@ -389,8 +390,12 @@ impl<'a> Builder<'a> {
     /// Resolves a schema used in a field, parameter or body; an inline object or enum
     /// becomes a new named type called `inline_name`.
     pub(super) fn type_ref(&mut self, schema: &Value, inline_name: &str, location: &str) -> Result<TypeRef> {
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str).or_else(|| all_of::single_reference(schema))
-        {
+        let reference = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .or_else(|| all_of::single_reference(schema))
+            .or_else(|| all_of::annotated_reference(schema));
+        if let Some(reference) = reference {
             return self.named_ref(reference, location).map(TypeRef::Named);
         }
         if schema.get("allOf").is_some() {
@@ -626,12 +631,6 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Keywords that describe a value without constraining its shape.
-pub(super) fn is_annotation(keyword: &str) -> bool {
-    matches!(keyword, "description" | "title" | "example" | "deprecated" | "nullable" | "default")
-        || keyword.starts_with("x-")
-}
-
 /// Keywords the generators do not carry into code. Silently dropping them would make the
 /// generated types accept what the spec forbids, so they are refused.
 pub(super) fn check_keywords(schema: &Value, location: &str) -> Result<()> {
@@ -820,23 +819,6 @@ fn declared_type(schema: &Value) -> Option<&str> {
 /// The scalar type of a schema's values: its `type`, or that of its `enum` values.
 fn declared_kind(schema: &Value) -> Option<&str> {
     schema.get("type").and_then(Value::as_str).or_else(|| schema.get("enum").and_then(enum_kind))
-}
-
-/// The type of an enum's values when its schema has no `type`: all strings, all integers or
-/// all numbers (`null` aside).
-pub fn enum_kind(values: &Value) -> Option<&'static str> {
-    let values: Vec<&Value> = values.as_array()?.iter().filter(|v| !v.is_null()).collect();
-    if values.iter().all(|v| v.is_string()) {
-        Some("string")
-    } else if values.iter().all(|v| v.is_i64() || v.is_u64()) {
-        Some("integer")
-    } else if values.iter().all(|v| v.is_number()) {
-        Some("number")
-    } else if values.iter().all(|v| v.is_boolean()) {
-        Some("boolean")
-    } else {
-        None
-    }
 }
 
 /// Objects with properties, string enums and `oneOf`s become named Rust types.
