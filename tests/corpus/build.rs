@@ -1,6 +1,6 @@
 //! Generates the types, the server trait and the client of every spec in `tests/specs/` (the
 //! corpus) and `tests/corpus/fixtures/` into `OUT_DIR`, one module per spec
-//! (`xtask::codegen::standalone`), and an index of them (`SPECS`, `FIXTURES`).
+//! (`squared_codegen::standalone`), and an index of them (`SPECS`, `FIXTURES`).
 //!
 //! A spec the generators refuse fails the build, with the spec's file and the refusal's
 //! JSON Pointer; adding a spec is adding its file (cargo reruns this when a folder changes).
@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use xtask::codegen::standalone::write_module;
+use squared_codegen::standalone::write_module;
 
 fn main() -> Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -1,7 +1,5 @@
 //! Support for the workspace's drift and contract tests (in `tests/tests/`).
 //!
-//! - [`openapi`]: the normalisation that makes the spec and the document dropshot emits for
-//!   the generated trait comparable, and a readable diff of the two;
 //! - [`harness`]: a real `squared-server` on an ephemeral port with its own SQLite file,
 //!   driven through the generated client, with direct access to its database;
 //! - [`receiver`]: a webhook receiver on loopback, for Http destinations;
@@ -9,5 +7,4 @@
 
 pub mod databases;
 pub mod harness;
-pub mod openapi;
 pub mod receiver;

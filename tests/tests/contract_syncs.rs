@@ -751,7 +751,7 @@ async fn viewers_read_syncs_and_other_workspaces_see_none(server: TestServer) {
 }
 
 /// `GET /syncs/configurations` is served beside `GET /syncs/{sync_id}` (one dispatching endpoint
-/// serves both: see `xtask/src/codegen/routing.rs`).
+/// serves both: see `crates/squared-codegen/src/routing.rs`).
 #[tokio::test]
 async fn sync_configurations_are_served_beside_show_sync() {
     let server = TestServer::start().await;

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use squared_tests::openapi;
+use squared_codegen::round_trip;
 
 fn load(relative: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
@@ -18,7 +18,7 @@ fn load(relative: &str) -> Value {
 #[test]
 fn the_generated_trait_serves_the_spec() {
     let emitted = squared_api::openapi_document();
-    if let Some(diff) = openapi::difference(&load("../spec/openapi.yaml"), &emitted) {
+    if let Some(diff) = round_trip::difference(&load("../spec/openapi.yaml"), &emitted) {
         panic!(
             "the document the generated dropshot trait emits differs from spec/openapi.yaml.\n\
              If you edited the spec, run `cargo xtask codegen`; otherwise the generator has a bug.\n\n{diff}"
@@ -28,14 +28,14 @@ fn the_generated_trait_serves_the_spec() {
 
 #[test]
 fn emitted_document() {
-    insta::assert_snapshot!("emitted_openapi", openapi::canonical_yaml(&squared_api::openapi_document()));
+    insta::assert_snapshot!("emitted_openapi", round_trip::canonical_yaml(&squared_api::openapi_document()));
 }
 
 /// The same round trip over every construct the generators support.
 #[test]
 fn every_construct_round_trips() {
     let emitted = constructs_fixture::openapi_document();
-    if let Some(diff) = openapi::difference(&load("constructs/constructs.yaml"), &emitted) {
+    if let Some(diff) = round_trip::difference(&load("constructs/constructs.yaml"), &emitted) {
         panic!("the constructs fixture does not round-trip; run `cargo xtask codegen` or fix the generator:\n\n{diff}");
     }
 }

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::codegen::{SPEC_PATH, TARGETS, generated_files, standalone};
+use squared_codegen::standalone;
+
+use crate::codegen::{SPEC_PATH, TARGETS, generated_files};
 
 const RUNS: usize = 5;
 
@@ -64,7 +66,7 @@ pub fn run(root: &Path) -> Result<()> {
 
     // Our spec, in the workspace's layout.
     let text = std::fs::read_to_string(root.join(SPEC_PATH))?;
-    let operations = crate::codegen::model::load(&text)?.operations.len();
+    let operations = squared_codegen::model::load(&text)?.operations.len();
     let generate = timed(|| generated_files(&TARGETS[0], &text))?;
     cargo_build(root, &["squared-api", "squared-client"], None)?;
     for file in [TARGETS[0].types, TARGETS[0].server_trait, TARGETS[0].client] {

@@ -7,6 +7,8 @@ pub mod bench;
 pub mod bench_codegen;
 pub mod bench_sync;
 pub mod codegen;
+pub mod generate;
+pub mod sample;
 pub mod spec_check;
 pub mod spec_diff;
 pub mod sweep;

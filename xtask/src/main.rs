@@ -18,6 +18,24 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Generate any spec into a crate of its own (Cargo.toml, types, server trait, client).
+    Generate {
+        /// The OpenAPI 3.0 or 3.1 document.
+        spec: std::path::PathBuf,
+        /// The crate's folder (created if missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// The crate's name (default: the spec file's stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// The squared-support dependency as Cargo.toml writes it, e.g. '{ git = "…" }'
+        /// (default: a path to this workspace's crates/squared-support).
+        #[arg(long)]
+        support: Option<String>,
+        /// Write nothing; fail with a diff if any file of the crate is stale or missing.
+        #[arg(long)]
+        check: bool,
+    },
     /// Check a spec for what the generators cannot take and what API style forbids.
     SpecCheck {
         /// The spec to check.
@@ -60,6 +78,34 @@ enum Command {
         #[arg(long, default_value = "tests/sweep/known-failures.txt")]
         known: std::path::PathBuf,
     },
+    /// Generate a rotating sample of the sweep's specs into crates, compile them, and compare
+    /// what each trait emits with its spec; write a report.
+    Sample {
+        /// The folder of specs (as for `sweep`).
+        #[arg(long, default_value = "target/sweep/package/api")]
+        specs: std::path::PathBuf,
+        /// Where the crates, their build and REPORT.md go.
+        #[arg(long, default_value = "target/sample")]
+        out: std::path::PathBuf,
+        /// The round of the rotation (default: the week of the checked-out commit's date).
+        #[arg(long)]
+        round: Option<u64>,
+        /// Every STRIDE-th spec is in a round's sample; STRIDE rounds compile every spec.
+        #[arg(long, default_value_t = 25)]
+        stride: usize,
+        /// Specs larger than this many KiB are left out (counted in the report).
+        #[arg(long, default_value_t = 1024)]
+        max_kib: u64,
+        /// Fail unless at least this percentage of the sample compiles and round-trips.
+        #[arg(long)]
+        gate: Option<f64>,
+        /// The specs known to fail the sweep (not sampled).
+        #[arg(long, default_value = "tests/sweep/known-failures.txt")]
+        known: std::path::PathBuf,
+        /// Only the sampled specs whose path contains this.
+        #[arg(long)]
+        only: Option<String>,
+    },
     /// Generate one spec in memory (the sweep's child process).
     #[command(hide = true)]
     SweepOne { spec: std::path::PathBuf },
@@ -86,6 +132,19 @@ enum BenchTarget {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Codegen { check } => xtask::codegen::run(&xtask::codegen::workspace_root(), check),
+        Command::Generate { spec, out, name, support, check } => {
+            let request = xtask::generate::Request {
+                spec: &spec,
+                out: &out,
+                name: name.as_deref(),
+                support: support.as_deref(),
+                check,
+            };
+            for path in xtask::generate::run(&xtask::codegen::workspace_root(), &request)? {
+                eprintln!("{} {}", if check { "stale" } else { "wrote" }, path.display());
+            }
+            Ok(())
+        }
         Command::Bench { target: None, database, log_level } => {
             xtask::bench::run(&xtask::codegen::workspace_root(), database.as_deref(), &log_level)
         }
@@ -98,6 +157,21 @@ fn main() -> Result<()> {
         Command::Sweep { specs, report, jobs, only, gate, known } => {
             let known = xtask::sweep::known_failures(&known)?;
             xtask::sweep::run(&specs, &report, jobs, only.as_deref(), gate, &known)
+        }
+        Command::Sample { specs, out, round, stride, max_kib, gate, known, only } => {
+            let known = xtask::sweep::known_failures(&known)?;
+            std::fs::create_dir_all(&out)?;
+            let request = xtask::sample::Request {
+                specs: &specs,
+                out: &out.canonicalize()?,
+                round,
+                stride,
+                max_bytes: max_kib * 1024,
+                known: &known,
+                gate: gate.map(|percent| percent / 100.0),
+                only: only.as_deref(),
+            };
+            xtask::sample::run(&xtask::codegen::workspace_root(), &request).map(drop)
         }
         Command::SweepOne { spec } => xtask::sweep::run_one(&spec),
         Command::SpecCheck { spec } => xtask::spec_check::run(&spec),

@@ -10,7 +10,7 @@ use anyhow::Result;
 use heck::{ToPascalCase, ToSnakeCase};
 use serde_json::Value;
 
-use crate::codegen::model::{self, pointer_token};
+use squared_codegen::model::{self, pointer_token};
 
 /// What the check finds in a spec, each line starting with its location.
 #[derive(Debug, Default)]
@@ -41,8 +41,8 @@ pub fn check(spec_text: &str) -> Findings {
 fn style_problems(api: &model::Api, spec_text: &str) -> Vec<String> {
     // What the generators refuse beyond the model (dropshot's router, progenitor), in the
     // layout a team's own spec gets.
-    let layout = crate::codegen::Layout { error: None, ..crate::codegen::Layout::workspace() };
-    if let Err(error) = crate::codegen::generate(api, &layout) {
+    let layout = squared_codegen::Layout { error: None, ..squared_codegen::Layout::workspace() };
+    if let Err(error) = squared_codegen::generate(api, &layout) {
         return vec![format!("{error:#}")];
     }
     let spec: Value = match serde_yaml::from_str(spec_text) {

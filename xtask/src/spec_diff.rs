@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use anyhow::{Context, Result, bail};
 
-use crate::codegen::model::{self, Api, Constraints, Operation, Param, TypeDef, TypeKind, TypeRef};
+use squared_codegen::model::{self, Api, Constraints, Operation, Param, TypeDef, TypeKind, TypeRef};
 
 /// One difference between two versions of the spec.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::codegen::standalone;
+use squared_codegen::standalone;
 
 /// The most one spec may take to generate.
 pub const TIME_LIMIT: Duration = Duration::from_secs(60);
@@ -78,7 +78,7 @@ pub fn run_one(spec: &Path) -> Result<()> {
 }
 
 /// Every spec file under `folder`, sorted.
-fn spec_files(folder: &Path) -> Result<Vec<PathBuf>> {
+pub fn spec_files(folder: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![folder.to_owned()];
     while let Some(dir) = pending.pop() {

@@ -94,13 +94,13 @@ pub struct ListConnectorsQuery {
     #[schemars(description = "Only sources, or only destinations.")]
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_list_connectors_query_type_")]
+    #[serde(deserialize_with = "read_listconnectorsquery_type_")]
     #[schemars(with = "::squared_types::ConnectorType")]
     pub type_: ::std::option::Option<::squared_types::ConnectorType>,
     /// Only connectors whose definition is in this category.
     #[schemars(description = "Only connectors whose definition is in this category.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_list_connectors_query_category")]
+    #[serde(deserialize_with = "read_listconnectorsquery_category")]
     #[schemars(with = "::squared_types::ConnectorCategory")]
     pub category: ::std::option::Option<::squared_types::ConnectorCategory>,
     /// Only connectors whose definition is in this sub-category.
@@ -108,23 +108,23 @@ pub struct ListConnectorsQuery {
         description = "Only connectors whose definition is in this sub-category."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_list_connectors_query_sub_category")]
+    #[serde(deserialize_with = "read_listconnectorsquery_sub_category")]
     #[schemars(with = "::squared_types::ConnectorSubCategory")]
     pub sub_category: ::std::option::Option<::squared_types::ConnectorSubCategory>,
     /// The page to show, from 1.
     #[schemars(description = "The page to show, from 1.")]
-    #[serde(default = "default_list_connectors_query_page")]
-    #[serde(deserialize_with = "read_list_connectors_query_page")]
+    #[serde(default = "default_listconnectorsquery_page")]
+    #[serde(deserialize_with = "read_listconnectorsquery_page")]
     #[schemars(range(min = 1f64, max = 2147483647f64))]
     pub page: i64,
     /// How many connectors a page holds, from 1 to 100.
     #[schemars(description = "How many connectors a page holds, from 1 to 100.")]
-    #[serde(default = "default_list_connectors_query_per_page")]
-    #[serde(deserialize_with = "read_list_connectors_query_per_page")]
+    #[serde(default = "default_listconnectorsquery_per_page")]
+    #[serde(deserialize_with = "read_listconnectorsquery_per_page")]
     #[schemars(range(min = 1f64, max = 100f64))]
     pub per_page: i64,
 }
-fn read_list_connectors_query_type_<'de, D: ::serde::Deserializer<'de>>(
+fn read_listconnectorsquery_type_<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::squared_types::ConnectorType>,
@@ -135,7 +135,7 @@ fn read_list_connectors_query_type_<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_list_connectors_query_category<'de, D: ::serde::Deserializer<'de>>(
+fn read_listconnectorsquery_category<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::squared_types::ConnectorCategory>,
@@ -146,7 +146,7 @@ fn read_list_connectors_query_category<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_list_connectors_query_sub_category<'de, D: ::serde::Deserializer<'de>>(
+fn read_listconnectorsquery_sub_category<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::squared_types::ConnectorSubCategory>,
@@ -158,10 +158,10 @@ fn read_list_connectors_query_sub_category<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// The default of `ListConnectorsQuery::page`.
-fn default_list_connectors_query_page() -> i64 {
+fn default_listconnectorsquery_page() -> i64 {
     1i64 as i64
 }
-fn read_list_connectors_query_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_listconnectorsquery_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -183,10 +183,10 @@ fn read_list_connectors_query_page<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(value)
 }
 /// The default of `ListConnectorsQuery::per_page`.
-fn default_list_connectors_query_per_page() -> i64 {
+fn default_listconnectorsquery_per_page() -> i64 {
     10i64 as i64
 }
-fn read_list_connectors_query_per_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_listconnectorsquery_per_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -215,11 +215,11 @@ pub struct ListConnectorsHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_list_connectors_headers_workspace_id")]
+    #[serde(deserialize_with = "read_listconnectorsheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_list_connectors_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_listconnectorsheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -250,11 +250,11 @@ pub struct CreateConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_create_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_createconnectorheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_create_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_createconnectorheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -294,11 +294,11 @@ pub struct ShowConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_show_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_showconnectorheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_show_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_showconnectorheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -338,11 +338,11 @@ pub struct UpdateConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_update_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_updateconnectorheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_update_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_updateconnectorheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -382,11 +382,11 @@ pub struct DeleteConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_delete_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_deleteconnectorheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_delete_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_deleteconnectorheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -426,11 +426,11 @@ pub struct PatchConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_patch_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_patchconnectorheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_patch_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_patchconnectorheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -467,11 +467,11 @@ pub struct DiscoverConnectorPath {
 pub struct DiscoverConnectorQuery {
     /// Discover again instead of answering the kept catalog.
     #[schemars(description = "Discover again instead of answering the kept catalog.")]
-    #[serde(default = "default_discover_connector_query_refresh")]
+    #[serde(default = "default_discoverconnectorquery_refresh")]
     pub refresh: bool,
 }
 /// The default of `DiscoverConnectorQuery::refresh`.
-fn default_discover_connector_query_refresh() -> bool {
+fn default_discoverconnectorquery_refresh() -> bool {
     false
 }
 /// The header parameters of `discover_connector`.
@@ -482,11 +482,11 @@ pub struct DiscoverConnectorHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_discover_connector_headers_workspace_id")]
+    #[serde(deserialize_with = "read_discoverconnectorheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_discover_connector_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_discoverconnectorheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -526,11 +526,11 @@ pub struct QuerySourceHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_query_source_headers_workspace_id")]
+    #[serde(deserialize_with = "read_querysourceheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_query_source_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_querysourceheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -561,11 +561,11 @@ pub struct CheckConnectionHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_check_connection_headers_workspace_id")]
+    #[serde(deserialize_with = "read_checkconnectionheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_check_connection_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_checkconnectionheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -596,23 +596,23 @@ pub struct ListModelsQuery {
         description = "Only models of these query types, comma-separated (for example `raw_sql,table_selector`)."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_list_models_query_query_type")]
+    #[serde(deserialize_with = "read_listmodelsquery_query_type")]
     #[schemars(with = "::std::string::String")]
     pub query_type: ::std::option::Option<::std::string::String>,
     /// The page to show, from 1.
     #[schemars(description = "The page to show, from 1.")]
-    #[serde(default = "default_list_models_query_page")]
-    #[serde(deserialize_with = "read_list_models_query_page")]
+    #[serde(default = "default_listmodelsquery_page")]
+    #[serde(deserialize_with = "read_listmodelsquery_page")]
     #[schemars(range(min = 1f64, max = 2147483647f64))]
     pub page: i64,
     /// How many models a page holds, from 1 to 100.
     #[schemars(description = "How many models a page holds, from 1 to 100.")]
-    #[serde(default = "default_list_models_query_per_page")]
-    #[serde(deserialize_with = "read_list_models_query_per_page")]
+    #[serde(default = "default_listmodelsquery_per_page")]
+    #[serde(deserialize_with = "read_listmodelsquery_per_page")]
     #[schemars(range(min = 1f64, max = 100f64))]
     pub per_page: i64,
 }
-fn read_list_models_query_query_type<'de, D: ::serde::Deserializer<'de>>(
+fn read_listmodelsquery_query_type<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -621,10 +621,10 @@ fn read_list_models_query_query_type<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// The default of `ListModelsQuery::page`.
-fn default_list_models_query_page() -> i64 {
+fn default_listmodelsquery_page() -> i64 {
     1i64 as i64
 }
-fn read_list_models_query_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_listmodelsquery_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -646,10 +646,10 @@ fn read_list_models_query_page<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(value)
 }
 /// The default of `ListModelsQuery::per_page`.
-fn default_list_models_query_per_page() -> i64 {
+fn default_listmodelsquery_per_page() -> i64 {
     10i64 as i64
 }
-fn read_list_models_query_per_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_listmodelsquery_per_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -678,11 +678,11 @@ pub struct ListModelsHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_list_models_headers_workspace_id")]
+    #[serde(deserialize_with = "read_listmodelsheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_list_models_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_listmodelsheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -713,11 +713,11 @@ pub struct CreateModelHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_create_model_headers_workspace_id")]
+    #[serde(deserialize_with = "read_createmodelheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_create_model_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_createmodelheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -757,11 +757,11 @@ pub struct ShowModelHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_show_model_headers_workspace_id")]
+    #[serde(deserialize_with = "read_showmodelheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_show_model_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_showmodelheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -801,11 +801,11 @@ pub struct UpdateModelHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_update_model_headers_workspace_id")]
+    #[serde(deserialize_with = "read_updatemodelheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_update_model_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_updatemodelheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -845,11 +845,11 @@ pub struct DeleteModelHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_delete_model_headers_workspace_id")]
+    #[serde(deserialize_with = "read_deletemodelheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_delete_model_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_deletemodelheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -889,11 +889,11 @@ pub struct PatchModelHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_patch_model_headers_workspace_id")]
+    #[serde(deserialize_with = "read_patchmodelheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_patch_model_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_patchmodelheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -924,11 +924,11 @@ pub struct CreateCatalogHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_create_catalog_headers_workspace_id")]
+    #[serde(deserialize_with = "read_createcatalogheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_create_catalog_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_createcatalogheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -966,11 +966,11 @@ pub struct UpdateCatalogHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_update_catalog_headers_workspace_id")]
+    #[serde(deserialize_with = "read_updatecatalogheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_update_catalog_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_updatecatalogheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -998,22 +998,22 @@ fn read_update_catalog_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
 pub struct ListSyncsQuery {
     /// The page to show, from 1.
     #[schemars(description = "The page to show, from 1.")]
-    #[serde(default = "default_list_syncs_query_page")]
-    #[serde(deserialize_with = "read_list_syncs_query_page")]
+    #[serde(default = "default_listsyncsquery_page")]
+    #[serde(deserialize_with = "read_listsyncsquery_page")]
     #[schemars(range(min = 1f64, max = 2147483647f64))]
     pub page: i64,
     /// How many syncs a page holds, from 1 to 100.
     #[schemars(description = "How many syncs a page holds, from 1 to 100.")]
-    #[serde(default = "default_list_syncs_query_per_page")]
-    #[serde(deserialize_with = "read_list_syncs_query_per_page")]
+    #[serde(default = "default_listsyncsquery_per_page")]
+    #[serde(deserialize_with = "read_listsyncsquery_per_page")]
     #[schemars(range(min = 1f64, max = 100f64))]
     pub per_page: i64,
 }
 /// The default of `ListSyncsQuery::page`.
-fn default_list_syncs_query_page() -> i64 {
+fn default_listsyncsquery_page() -> i64 {
     1i64 as i64
 }
-fn read_list_syncs_query_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncsquery_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1035,10 +1035,10 @@ fn read_list_syncs_query_page<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(value)
 }
 /// The default of `ListSyncsQuery::per_page`.
-fn default_list_syncs_query_per_page() -> i64 {
+fn default_listsyncsquery_per_page() -> i64 {
     10i64 as i64
 }
-fn read_list_syncs_query_per_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncsquery_per_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1067,11 +1067,11 @@ pub struct ListSyncsHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_list_syncs_headers_workspace_id")]
+    #[serde(deserialize_with = "read_listsyncsheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_list_syncs_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncsheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1102,11 +1102,11 @@ pub struct CreateSyncHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_create_sync_headers_workspace_id")]
+    #[serde(deserialize_with = "read_createsyncheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_create_sync_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_createsyncheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1137,11 +1137,11 @@ pub struct SyncConfigurationsHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_sync_configurations_headers_workspace_id")]
+    #[serde(deserialize_with = "read_syncconfigurationsheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_sync_configurations_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncconfigurationsheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1181,11 +1181,11 @@ pub struct ShowSyncHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_show_sync_headers_workspace_id")]
+    #[serde(deserialize_with = "read_showsyncheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_show_sync_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_showsyncheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1225,11 +1225,11 @@ pub struct UpdateSyncHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_update_sync_headers_workspace_id")]
+    #[serde(deserialize_with = "read_updatesyncheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_update_sync_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_updatesyncheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1269,11 +1269,11 @@ pub struct DeleteSyncHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_delete_sync_headers_workspace_id")]
+    #[serde(deserialize_with = "read_deletesyncheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_delete_sync_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_deletesyncheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1313,11 +1313,11 @@ pub struct PatchSyncHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_patch_sync_headers_workspace_id")]
+    #[serde(deserialize_with = "read_patchsyncheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_patch_sync_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_patchsyncheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1357,11 +1357,11 @@ pub struct EnableSyncHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_enable_sync_headers_workspace_id")]
+    #[serde(deserialize_with = "read_enablesyncheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_enable_sync_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_enablesyncheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1392,11 +1392,11 @@ pub struct StartSyncRunHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_start_sync_run_headers_workspace_id")]
+    #[serde(deserialize_with = "read_startsyncrunheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_start_sync_run_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_startsyncrunheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1434,11 +1434,11 @@ pub struct CancelSyncRunHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_cancel_sync_run_headers_workspace_id")]
+    #[serde(deserialize_with = "read_cancelsyncrunheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_cancel_sync_run_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_cancelsyncrunheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1476,23 +1476,23 @@ pub struct ListSyncRunsQuery {
     /// Only runs in this state.
     #[schemars(description = "Only runs in this state.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_list_sync_runs_query_status")]
+    #[serde(deserialize_with = "read_listsyncrunsquery_status")]
     #[schemars(with = "::squared_types::SyncRunStatus")]
     pub status: ::std::option::Option<::squared_types::SyncRunStatus>,
     /// The page to show, from 1.
     #[schemars(description = "The page to show, from 1.")]
-    #[serde(default = "default_list_sync_runs_query_page")]
-    #[serde(deserialize_with = "read_list_sync_runs_query_page")]
+    #[serde(default = "default_listsyncrunsquery_page")]
+    #[serde(deserialize_with = "read_listsyncrunsquery_page")]
     #[schemars(range(min = 1f64, max = 2147483647f64))]
     pub page: i64,
     /// How many runs a page holds, from 1 to 100.
     #[schemars(description = "How many runs a page holds, from 1 to 100.")]
-    #[serde(default = "default_list_sync_runs_query_per_page")]
-    #[serde(deserialize_with = "read_list_sync_runs_query_per_page")]
+    #[serde(default = "default_listsyncrunsquery_per_page")]
+    #[serde(deserialize_with = "read_listsyncrunsquery_per_page")]
     #[schemars(range(min = 1f64, max = 100f64))]
     pub per_page: i64,
 }
-fn read_list_sync_runs_query_status<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncrunsquery_status<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::squared_types::SyncRunStatus>,
@@ -1504,10 +1504,10 @@ fn read_list_sync_runs_query_status<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// The default of `ListSyncRunsQuery::page`.
-fn default_list_sync_runs_query_page() -> i64 {
+fn default_listsyncrunsquery_page() -> i64 {
     1i64 as i64
 }
-fn read_list_sync_runs_query_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncrunsquery_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1529,10 +1529,10 @@ fn read_list_sync_runs_query_page<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(value)
 }
 /// The default of `ListSyncRunsQuery::per_page`.
-fn default_list_sync_runs_query_per_page() -> i64 {
+fn default_listsyncrunsquery_per_page() -> i64 {
     10i64 as i64
 }
-fn read_list_sync_runs_query_per_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncrunsquery_per_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1561,11 +1561,11 @@ pub struct ListSyncRunsHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_list_sync_runs_headers_workspace_id")]
+    #[serde(deserialize_with = "read_listsyncrunsheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_list_sync_runs_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncrunsheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1608,11 +1608,11 @@ pub struct ShowSyncRunHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_show_sync_run_headers_workspace_id")]
+    #[serde(deserialize_with = "read_showsyncrunheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_show_sync_run_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_showsyncrunheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1653,13 +1653,13 @@ pub struct ListSyncRecordsQuery {
     /// Only records with this outcome.
     #[schemars(description = "Only records with this outcome.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_list_sync_records_query_status")]
+    #[serde(deserialize_with = "read_listsyncrecordsquery_status")]
     #[schemars(with = "::squared_types::SyncRecordStatus")]
     pub status: ::std::option::Option<::squared_types::SyncRecordStatus>,
     /// Only records of this action.
     #[schemars(description = "Only records of this action.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_list_sync_records_query_action")]
+    #[serde(deserialize_with = "read_listsyncrecordsquery_action")]
     #[schemars(with = "::squared_types::SyncRecordAction")]
     pub action: ::std::option::Option<::squared_types::SyncRecordAction>,
     /// One row's records, by the model's primary key as the records show it, across the sync's runs up to this one.
@@ -1667,24 +1667,24 @@ pub struct ListSyncRecordsQuery {
         description = "One row's records, by the model's primary key as the records show it, across the sync's runs up to this one."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_list_sync_records_query_primary_key")]
+    #[serde(deserialize_with = "read_listsyncrecordsquery_primary_key")]
     #[schemars(with = "::std::string::String")]
     #[schemars(length(max = 1024u64))]
     pub primary_key: ::std::option::Option<::std::string::String>,
     /// The page to show, from 1.
     #[schemars(description = "The page to show, from 1.")]
-    #[serde(default = "default_list_sync_records_query_page")]
-    #[serde(deserialize_with = "read_list_sync_records_query_page")]
+    #[serde(default = "default_listsyncrecordsquery_page")]
+    #[serde(deserialize_with = "read_listsyncrecordsquery_page")]
     #[schemars(range(min = 1f64, max = 2147483647f64))]
     pub page: i64,
     /// How many records a page holds, from 1 to 100.
     #[schemars(description = "How many records a page holds, from 1 to 100.")]
-    #[serde(default = "default_list_sync_records_query_per_page")]
-    #[serde(deserialize_with = "read_list_sync_records_query_per_page")]
+    #[serde(default = "default_listsyncrecordsquery_per_page")]
+    #[serde(deserialize_with = "read_listsyncrecordsquery_per_page")]
     #[schemars(range(min = 1f64, max = 100f64))]
     pub per_page: i64,
 }
-fn read_list_sync_records_query_status<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncrecordsquery_status<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::squared_types::SyncRecordStatus>,
@@ -1695,7 +1695,7 @@ fn read_list_sync_records_query_status<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_list_sync_records_query_action<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncrecordsquery_action<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::squared_types::SyncRecordAction>,
@@ -1706,7 +1706,7 @@ fn read_list_sync_records_query_action<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_list_sync_records_query_primary_key<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncrecordsquery_primary_key<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1725,10 +1725,10 @@ fn read_list_sync_records_query_primary_key<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
 /// The default of `ListSyncRecordsQuery::page`.
-fn default_list_sync_records_query_page() -> i64 {
+fn default_listsyncrecordsquery_page() -> i64 {
     1i64 as i64
 }
-fn read_list_sync_records_query_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncrecordsquery_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1750,10 +1750,10 @@ fn read_list_sync_records_query_page<'de, D: ::serde::Deserializer<'de>>(
     ::std::result::Result::Ok(value)
 }
 /// The default of `ListSyncRecordsQuery::per_page`.
-fn default_list_sync_records_query_per_page() -> i64 {
+fn default_listsyncrecordsquery_per_page() -> i64 {
     10i64 as i64
 }
-fn read_list_sync_records_query_per_page<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncrecordsquery_per_page<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1782,11 +1782,11 @@ pub struct ListSyncRecordsHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_list_sync_records_headers_workspace_id")]
+    #[serde(deserialize_with = "read_listsyncrecordsheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_list_sync_records_headers_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_listsyncrecordsheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1821,13 +1821,13 @@ pub struct ListConnectorDefinitionsQuery {
         description = "`ai_ml` keeps the definitions whose category is \"AI Model\"; `data` keeps all the others. Absent, every definition of the type is listed."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_list_connector_definitions_query_category")]
+    #[serde(deserialize_with = "read_listconnectordefinitionsquery_category")]
     #[schemars(with = "::squared_types::ConnectorDefinitionCategoryFilter")]
     pub category: ::std::option::Option<
         ::squared_types::ConnectorDefinitionCategoryFilter,
     >,
 }
-fn read_list_connector_definitions_query_category<'de, D: ::serde::Deserializer<'de>>(
+fn read_listconnectordefinitionsquery_category<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::squared_types::ConnectorDefinitionCategoryFilter>,
@@ -1846,14 +1846,13 @@ pub struct ListConnectorDefinitionsHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_list_connector_definitions_headers_workspace_id")]
+    #[serde(deserialize_with = "read_listconnectordefinitionsheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_list_connector_definitions_headers_workspace_id<
-    'de,
-    D: ::serde::Deserializer<'de>,
->(deserializer: D) -> ::std::result::Result<i64, D::Error> {
+fn read_listconnectordefinitionsheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
     {
         let value = &value;
@@ -1899,14 +1898,13 @@ pub struct ShowConnectorDefinitionHeaders {
         description = "The workspace the request acts in; one of the caller's workspaces."
     )]
     #[serde(rename = "Workspace-Id")]
-    #[serde(deserialize_with = "read_show_connector_definition_headers_workspace_id")]
+    #[serde(deserialize_with = "read_showconnectordefinitionheaders_workspace_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub workspace_id: i64,
 }
-fn read_show_connector_definition_headers_workspace_id<
-    'de,
-    D: ::serde::Deserializer<'de>,
->(deserializer: D) -> ::std::result::Result<i64, D::Error> {
+fn read_showconnectordefinitionheaders_workspace_id<'de, D: ::serde::Deserializer<'de>>(
+    deserializer: D,
+) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
     {
         let value = &value;

@@ -4,9 +4,10 @@
 //! `spec/openapi.yaml` by `cargo xtask codegen`: a server is a type that implements it (see
 //! `squared-server`), and `squared_api_mod::stub_api_description()` turns the trait into the
 //! OpenAPI document the round-trip test compares with the spec. This file adds only what
-//! cannot be generated: the error type every method returns, and the extractors and
-//! response wrappers the generated trait names (`OptionalBody`, `ArrayQuery`, and `dispatch` for
-//! paths dropshot's router cannot hold).
+//! cannot be generated: the error type every method returns. The extractors and response
+//! wrappers the generated trait names (`OptionalBody`, `ArrayQuery`, the dispatcher for paths
+//! dropshot's router cannot hold) live in `squared-support`, which every generated crate shares,
+//! and are re-exported here.
 //!
 //! Dependencies stay few (dropshot and the shared types): nothing here knows about storage,
 //! authentication or the catalog.
@@ -14,22 +15,15 @@
 #[allow(clippy::all)]
 #[rustfmt::skip]
 mod generated;
-mod array_query;
-mod dispatch;
 mod error;
-mod optional_body;
 
-pub use array_query::{
-    ArrayQuery, ObjectKeys, ObjectText, RepeatedKeys, comma_separated, object_from_text, pipe_separated, repeated,
-    space_separated,
-};
-pub use dispatch::{
-    AnyPath, Dispatched, RawRequest, header_holds, match_segments, merged_document, path_from_segments, query_holds,
-    reroute,
-};
 pub use error::ApiError;
 pub use generated::*;
-pub use optional_body::OptionalBody;
+pub use squared_support::{
+    AnyPath, ArrayQuery, Dispatched, ObjectKeys, ObjectText, OptionalBody, RawRequest, RepeatedKeys, comma_separated,
+    header_holds, match_segments, merged_document, object_from_text, path_from_segments, pipe_separated, query_holds,
+    repeated, reroute, space_separated,
+};
 pub use squared_types as types;
 
 /// The OpenAPI document dropshot emits for [`SquaredApi`] (with its documentation traits,

@@ -443,24 +443,24 @@ pub struct ConnectorUpdate {
     /// A new name, unique per connector type in the workspace.
     #[schemars(description = "A new name, unique per connector type in the workspace.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_connector_update_name")]
+    #[serde(deserialize_with = "read_connectorupdate_name")]
     #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::option::Option<::std::string::String>,
     /// New free text about the connector.
     #[schemars(description = "New free text about the connector.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_connector_update_description")]
+    #[serde(deserialize_with = "read_connectorupdate_description")]
     #[schemars(with = "::std::string::String")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_connector_update_connector_type")]
+    #[serde(deserialize_with = "read_connectorupdate_connector_type")]
     #[schemars(with = "ConnectorType")]
     pub connector_type: ::std::option::Option<ConnectorType>,
     /// A new definition, of the (new) `connector_type`.
     #[schemars(description = "A new definition, of the (new) `connector_type`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_connector_update_connector_name")]
+    #[serde(deserialize_with = "read_connectorupdate_connector_name")]
     #[schemars(with = "::std::string::String")]
     pub connector_name: ::std::option::Option<::std::string::String>,
     /// The whole new configuration, valid against the definition. A secret field whose value is "*************" keeps its stored value.
@@ -468,7 +468,7 @@ pub struct ConnectorUpdate {
         description = "The whole new configuration, valid against the definition. A secret field whose value is \"*************\" keeps its stored value."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_connector_update_configuration")]
+    #[serde(deserialize_with = "read_connectorupdate_configuration")]
     #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     pub configuration: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -486,22 +486,22 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorUpdate {
         struct __ConnectorUpdateFields {
             /// A new name, unique per connector type in the workspace.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_connector_update_name")]
+            #[serde(deserialize_with = "read_connectorupdate_name")]
             pub name: ::std::option::Option<::std::string::String>,
             /// New free text about the connector.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_connector_update_description")]
+            #[serde(deserialize_with = "read_connectorupdate_description")]
             pub description: ::std::option::Option<::std::string::String>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_connector_update_connector_type")]
+            #[serde(deserialize_with = "read_connectorupdate_connector_type")]
             pub connector_type: ::std::option::Option<ConnectorType>,
             /// A new definition, of the (new) `connector_type`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_connector_update_connector_name")]
+            #[serde(deserialize_with = "read_connectorupdate_connector_name")]
             pub connector_name: ::std::option::Option<::std::string::String>,
             /// The whole new configuration, valid against the definition. A secret field whose value is "*************" keeps its stored value.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_connector_update_configuration")]
+            #[serde(deserialize_with = "read_connectorupdate_configuration")]
             pub configuration: ::std::option::Option<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
@@ -509,7 +509,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorUpdate {
         __ConnectorUpdateFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_connector_update_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_connectorupdate_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -525,7 +525,7 @@ fn read_connector_update_name<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_connector_update_description<'de, D: ::serde::Deserializer<'de>>(
+fn read_connectorupdate_description<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -533,13 +533,13 @@ fn read_connector_update_description<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_connector_update_connector_type<'de, D: ::serde::Deserializer<'de>>(
+fn read_connectorupdate_connector_type<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<ConnectorType>, D::Error> {
     let value = <ConnectorType as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_connector_update_connector_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_connectorupdate_connector_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -547,7 +547,7 @@ fn read_connector_update_connector_name<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_connector_update_configuration<'de, D: ::serde::Deserializer<'de>>(
+fn read_connectorupdate_configuration<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
@@ -802,8 +802,8 @@ pub struct QuerySourceRequest {
     pub query: ::std::string::String,
     /// At most this many rows are returned.
     #[schemars(description = "At most this many rows are returned.")]
-    #[serde(default = "default_query_source_request_limit")]
-    #[serde(deserialize_with = "read_query_source_request_limit")]
+    #[serde(default = "default_querysourcerequest_limit")]
+    #[serde(deserialize_with = "read_querysourcerequest_limit")]
     #[schemars(range(min = 1f64, max = 1000f64))]
     pub limit: i64,
 }
@@ -820,18 +820,18 @@ impl<'de> ::serde::Deserialize<'de> for QuerySourceRequest {
             /// A query in the source's language (SQL for a database), one statement.
             pub query: ::std::string::String,
             /// At most this many rows are returned.
-            #[serde(default = "default_query_source_request_limit")]
-            #[serde(deserialize_with = "read_query_source_request_limit")]
+            #[serde(default = "default_querysourcerequest_limit")]
+            #[serde(deserialize_with = "read_querysourcerequest_limit")]
             pub limit: i64,
         }
         __QuerySourceRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
 /// The default of `QuerySourceRequest::limit`.
-fn default_query_source_request_limit() -> i64 {
+fn default_querysourcerequest_limit() -> i64 {
     50i64 as i64
 }
-fn read_query_source_request_limit<'de, D: ::serde::Deserializer<'de>>(
+fn read_querysourcerequest_limit<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -890,7 +890,7 @@ pub struct CheckConnectionRequest {
     pub type_: ConnectorType,
     /// The definition's name, as `connector_name` takes it.
     #[schemars(description = "The definition's name, as `connector_name` takes it.")]
-    #[serde(deserialize_with = "read_check_connection_request_name")]
+    #[serde(deserialize_with = "read_checkconnectionrequest_name")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::string::String,
     /// A configuration, valid against the definition's connection specification.
@@ -912,7 +912,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckConnectionRequest {
             #[serde(rename = "type")]
             pub type_: ConnectorType,
             /// The definition's name, as `connector_name` takes it.
-            #[serde(deserialize_with = "read_check_connection_request_name")]
+            #[serde(deserialize_with = "read_checkconnectionrequest_name")]
             pub name: ::std::string::String,
             /// A configuration, valid against the definition's connection specification.
             pub connection_spec: ::serde_json::Map<
@@ -923,7 +923,7 @@ impl<'de> ::serde::Deserialize<'de> for CheckConnectionRequest {
         __CheckConnectionRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_check_connection_request_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_checkconnectionrequest_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1090,13 +1090,13 @@ pub struct ConnectorInput {
     #[schemars(
         description = "A name for the connector, unique per connector type in the workspace."
     )]
-    #[serde(deserialize_with = "read_connector_input_name")]
+    #[serde(deserialize_with = "read_connectorinput_name")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::string::String,
     /// Free text about the connector.
     #[schemars(description = "Free text about the connector.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_connector_input_description")]
+    #[serde(deserialize_with = "read_connectorinput_description")]
     #[schemars(with = "::std::string::String")]
     pub description: ::std::option::Option<::std::string::String>,
     pub connector_type: ConnectorType,
@@ -1104,7 +1104,7 @@ pub struct ConnectorInput {
     #[schemars(
         description = "The name of an enabled connector definition of `connector_type`."
     )]
-    #[serde(deserialize_with = "read_connector_input_connector_name")]
+    #[serde(deserialize_with = "read_connectorinput_connector_name")]
     #[schemars(length(min = 1u64))]
     pub connector_name: ::std::string::String,
     /// Settings of the connection; valid against the definition's connection specification. Must not be empty.
@@ -1124,15 +1124,15 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorInput {
         #[allow(non_camel_case_types)]
         struct __ConnectorInputFields {
             /// A name for the connector, unique per connector type in the workspace.
-            #[serde(deserialize_with = "read_connector_input_name")]
+            #[serde(deserialize_with = "read_connectorinput_name")]
             pub name: ::std::string::String,
             /// Free text about the connector.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_connector_input_description")]
+            #[serde(deserialize_with = "read_connectorinput_description")]
             pub description: ::std::option::Option<::std::string::String>,
             pub connector_type: ConnectorType,
             /// The name of an enabled connector definition of `connector_type`.
-            #[serde(deserialize_with = "read_connector_input_connector_name")]
+            #[serde(deserialize_with = "read_connectorinput_connector_name")]
             pub connector_name: ::std::string::String,
             /// Settings of the connection; valid against the definition's connection specification. Must not be empty.
             pub configuration: ::serde_json::Map<
@@ -1143,7 +1143,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectorInput {
         __ConnectorInputFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_connector_input_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_connectorinput_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1159,7 +1159,7 @@ fn read_connector_input_name<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-fn read_connector_input_description<'de, D: ::serde::Deserializer<'de>>(
+fn read_connectorinput_description<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1167,7 +1167,7 @@ fn read_connector_input_description<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_connector_input_connector_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_connectorinput_connector_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1631,20 +1631,20 @@ impl<'de> ::serde::Deserialize<'de> for CreateModelRequest {
 pub struct ModelInput {
     /// A name for the model.
     #[schemars(description = "A name for the model.")]
-    #[serde(deserialize_with = "read_model_input_name")]
+    #[serde(deserialize_with = "read_modelinput_name")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::string::String,
     /// Free text about the model.
     #[schemars(description = "Free text about the model.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_input_description")]
+    #[serde(deserialize_with = "read_modelinput_description")]
     #[schemars(with = "::std::string::String")]
     pub description: ::std::option::Option<::std::string::String>,
     /// The source connector the model reads, in the caller's workspace.
     #[schemars(
         description = "The source connector the model reads, in the caller's workspace."
     )]
-    #[serde(deserialize_with = "read_model_input_connector_id")]
+    #[serde(deserialize_with = "read_modelinput_connector_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub connector_id: i64,
     /// The query, in the source's language; not ending in LIMIT or OFFSET.
@@ -1652,21 +1652,21 @@ pub struct ModelInput {
         description = "The query, in the source's language; not ending in LIMIT or OFFSET."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_input_query")]
+    #[serde(deserialize_with = "read_modelinput_query")]
     #[schemars(with = "::std::string::String")]
     pub query: ::std::option::Option<::std::string::String>,
     pub query_type: ModelQueryType,
     /// The column that identifies a row of the query's result.
     #[schemars(description = "The column that identifies a row of the query's result.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_input_primary_key")]
+    #[serde(deserialize_with = "read_modelinput_primary_key")]
     #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub primary_key: ::std::option::Option<::std::string::String>,
     /// Settings of the model (free-form).
     #[schemars(description = "Settings of the model (free-form).")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_input_configuration")]
+    #[serde(deserialize_with = "read_modelinput_configuration")]
     #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     pub configuration: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1683,27 +1683,27 @@ impl<'de> ::serde::Deserialize<'de> for ModelInput {
         #[allow(non_camel_case_types)]
         struct __ModelInputFields {
             /// A name for the model.
-            #[serde(deserialize_with = "read_model_input_name")]
+            #[serde(deserialize_with = "read_modelinput_name")]
             pub name: ::std::string::String,
             /// Free text about the model.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_input_description")]
+            #[serde(deserialize_with = "read_modelinput_description")]
             pub description: ::std::option::Option<::std::string::String>,
             /// The source connector the model reads, in the caller's workspace.
-            #[serde(deserialize_with = "read_model_input_connector_id")]
+            #[serde(deserialize_with = "read_modelinput_connector_id")]
             pub connector_id: i64,
             /// The query, in the source's language; not ending in LIMIT or OFFSET.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_input_query")]
+            #[serde(deserialize_with = "read_modelinput_query")]
             pub query: ::std::option::Option<::std::string::String>,
             pub query_type: ModelQueryType,
             /// The column that identifies a row of the query's result.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_input_primary_key")]
+            #[serde(deserialize_with = "read_modelinput_primary_key")]
             pub primary_key: ::std::option::Option<::std::string::String>,
             /// Settings of the model (free-form).
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_input_configuration")]
+            #[serde(deserialize_with = "read_modelinput_configuration")]
             pub configuration: ::std::option::Option<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
@@ -1711,7 +1711,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelInput {
         __ModelInputFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_model_input_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelinput_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1727,7 +1727,7 @@ fn read_model_input_name<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-fn read_model_input_description<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelinput_description<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1735,7 +1735,7 @@ fn read_model_input_description<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_model_input_connector_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelinput_connector_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1758,7 +1758,7 @@ fn read_model_input_connector_id<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-fn read_model_input_query<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelinput_query<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1766,7 +1766,7 @@ fn read_model_input_query<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_model_input_primary_key<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelinput_primary_key<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1784,7 +1784,7 @@ fn read_model_input_primary_key<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_model_input_configuration<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelinput_configuration<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
@@ -1828,44 +1828,44 @@ pub struct ModelUpdate {
     /// A new name.
     #[schemars(description = "A new name.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_update_name")]
+    #[serde(deserialize_with = "read_modelupdate_name")]
     #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::option::Option<::std::string::String>,
     /// New free text about the model.
     #[schemars(description = "New free text about the model.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_update_description")]
+    #[serde(deserialize_with = "read_modelupdate_description")]
     #[schemars(with = "::std::string::String")]
     pub description: ::std::option::Option<::std::string::String>,
     /// Another source connector of the workspace.
     #[schemars(description = "Another source connector of the workspace.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_update_connector_id")]
+    #[serde(deserialize_with = "read_modelupdate_connector_id")]
     #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub connector_id: ::std::option::Option<i64>,
     /// A new query.
     #[schemars(description = "A new query.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_update_query")]
+    #[serde(deserialize_with = "read_modelupdate_query")]
     #[schemars(with = "::std::string::String")]
     pub query: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_update_query_type")]
+    #[serde(deserialize_with = "read_modelupdate_query_type")]
     #[schemars(with = "ModelQueryType")]
     pub query_type: ::std::option::Option<ModelQueryType>,
     /// A new primary key column.
     #[schemars(description = "A new primary key column.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_update_primary_key")]
+    #[serde(deserialize_with = "read_modelupdate_primary_key")]
     #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub primary_key: ::std::option::Option<::std::string::String>,
     /// New settings (replacing the old ones).
     #[schemars(description = "New settings (replacing the old ones).")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_model_update_configuration")]
+    #[serde(deserialize_with = "read_modelupdate_configuration")]
     #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     pub configuration: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1883,30 +1883,30 @@ impl<'de> ::serde::Deserialize<'de> for ModelUpdate {
         struct __ModelUpdateFields {
             /// A new name.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_update_name")]
+            #[serde(deserialize_with = "read_modelupdate_name")]
             pub name: ::std::option::Option<::std::string::String>,
             /// New free text about the model.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_update_description")]
+            #[serde(deserialize_with = "read_modelupdate_description")]
             pub description: ::std::option::Option<::std::string::String>,
             /// Another source connector of the workspace.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_update_connector_id")]
+            #[serde(deserialize_with = "read_modelupdate_connector_id")]
             pub connector_id: ::std::option::Option<i64>,
             /// A new query.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_update_query")]
+            #[serde(deserialize_with = "read_modelupdate_query")]
             pub query: ::std::option::Option<::std::string::String>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_update_query_type")]
+            #[serde(deserialize_with = "read_modelupdate_query_type")]
             pub query_type: ::std::option::Option<ModelQueryType>,
             /// A new primary key column.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_update_primary_key")]
+            #[serde(deserialize_with = "read_modelupdate_primary_key")]
             pub primary_key: ::std::option::Option<::std::string::String>,
             /// New settings (replacing the old ones).
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_model_update_configuration")]
+            #[serde(deserialize_with = "read_modelupdate_configuration")]
             pub configuration: ::std::option::Option<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
@@ -1914,7 +1914,7 @@ impl<'de> ::serde::Deserialize<'de> for ModelUpdate {
         __ModelUpdateFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_model_update_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelupdate_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1930,7 +1930,7 @@ fn read_model_update_name<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_model_update_description<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelupdate_description<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1938,7 +1938,7 @@ fn read_model_update_description<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_model_update_connector_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelupdate_connector_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<i64>, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -1961,7 +1961,7 @@ fn read_model_update_connector_id<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_model_update_query<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelupdate_query<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1969,13 +1969,13 @@ fn read_model_update_query<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_model_update_query_type<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelupdate_query_type<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<ModelQueryType>, D::Error> {
     let value = <ModelQueryType as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_model_update_primary_key<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelupdate_primary_key<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -1993,7 +1993,7 @@ fn read_model_update_primary_key<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_model_update_configuration<'de, D: ::serde::Deserializer<'de>>(
+fn read_modelupdate_configuration<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
@@ -2218,7 +2218,7 @@ pub struct CreateCatalogRequest {
     #[schemars(
         description = "The connector whose catalog this is, in the caller's workspace."
     )]
-    #[serde(deserialize_with = "read_create_catalog_request_connector_id")]
+    #[serde(deserialize_with = "read_createcatalogrequest_connector_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub connector_id: i64,
     pub catalog: CatalogInput,
@@ -2234,14 +2234,14 @@ impl<'de> ::serde::Deserialize<'de> for CreateCatalogRequest {
         #[allow(non_camel_case_types)]
         struct __CreateCatalogRequestFields {
             /// The connector whose catalog this is, in the caller's workspace.
-            #[serde(deserialize_with = "read_create_catalog_request_connector_id")]
+            #[serde(deserialize_with = "read_createcatalogrequest_connector_id")]
             pub connector_id: i64,
             pub catalog: CatalogInput,
         }
         __CreateCatalogRequestFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_create_catalog_request_connector_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_createcatalogrequest_connector_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -2273,7 +2273,7 @@ pub struct CatalogInput {
     /// The stream's name; "records" when not given.
     #[schemars(description = "The stream's name; \"records\" when not given.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_catalog_input_stream_name")]
+    #[serde(deserialize_with = "read_cataloginput_stream_name")]
     #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub stream_name: ::std::option::Option<::std::string::String>,
@@ -2295,7 +2295,7 @@ impl<'de> ::serde::Deserialize<'de> for CatalogInput {
         struct __CatalogInputFields {
             /// The stream's name; "records" when not given.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_catalog_input_stream_name")]
+            #[serde(deserialize_with = "read_cataloginput_stream_name")]
             pub stream_name: ::std::option::Option<::std::string::String>,
             /// A JSON Schema of the stream's records: an object whose `properties` name the fields a sync may map to.
             pub json_schema: ::serde_json::Map<
@@ -2306,7 +2306,7 @@ impl<'de> ::serde::Deserialize<'de> for CatalogInput {
         __CatalogInputFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_catalog_input_stream_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_cataloginput_stream_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -2682,24 +2682,24 @@ pub struct SyncMappingEntry {
     /// The model column, for `standard`.
     #[schemars(description = "The model column, for `standard`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_mapping_entry_from")]
+    #[serde(deserialize_with = "read_syncmappingentry_from")]
     #[schemars(with = "::std::string::String")]
     pub from: ::std::option::Option<::std::string::String>,
     /// The destination field.
     #[schemars(description = "The destination field.")]
-    #[serde(deserialize_with = "read_sync_mapping_entry_to")]
+    #[serde(deserialize_with = "read_syncmappingentry_to")]
     #[schemars(length(min = 1u64))]
     pub to: ::std::string::String,
     /// The fixed value, for `static`.
     #[schemars(description = "The fixed value, for `static`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_mapping_entry_value")]
+    #[serde(deserialize_with = "read_syncmappingentry_value")]
     #[schemars(with = "::serde_json::Value")]
     pub value: ::std::option::Option<::serde_json::Value>,
     /// The template, for `template`.
     #[schemars(description = "The template, for `template`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_mapping_entry_template")]
+    #[serde(deserialize_with = "read_syncmappingentry_template")]
     #[schemars(with = "::std::string::String")]
     pub template: ::std::option::Option<::std::string::String>,
 }
@@ -2717,24 +2717,24 @@ impl<'de> ::serde::Deserialize<'de> for SyncMappingEntry {
             pub mapping_type: SyncMappingType,
             /// The model column, for `standard`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_mapping_entry_from")]
+            #[serde(deserialize_with = "read_syncmappingentry_from")]
             pub from: ::std::option::Option<::std::string::String>,
             /// The destination field.
-            #[serde(deserialize_with = "read_sync_mapping_entry_to")]
+            #[serde(deserialize_with = "read_syncmappingentry_to")]
             pub to: ::std::string::String,
             /// The fixed value, for `static`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_mapping_entry_value")]
+            #[serde(deserialize_with = "read_syncmappingentry_value")]
             pub value: ::std::option::Option<::serde_json::Value>,
             /// The template, for `template`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_mapping_entry_template")]
+            #[serde(deserialize_with = "read_syncmappingentry_template")]
             pub template: ::std::option::Option<::std::string::String>,
         }
         __SyncMappingEntryFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_sync_mapping_entry_from<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncmappingentry_from<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -2742,7 +2742,7 @@ fn read_sync_mapping_entry_from<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_mapping_entry_to<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncmappingentry_to<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -2758,7 +2758,7 @@ fn read_sync_mapping_entry_to<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-fn read_sync_mapping_entry_value<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncmappingentry_value<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::serde_json::Value>, D::Error> {
     let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
@@ -2766,7 +2766,7 @@ fn read_sync_mapping_entry_value<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_mapping_entry_template<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncmappingentry_template<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -2856,35 +2856,35 @@ pub struct SyncInput {
     /// A name for the sync.
     #[schemars(description = "A name for the sync.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_input_name")]
+    #[serde(deserialize_with = "read_syncinput_name")]
     #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::option::Option<::std::string::String>,
     /// The source connector, which the model reads.
     #[schemars(description = "The source connector, which the model reads.")]
-    #[serde(deserialize_with = "read_sync_input_source_id")]
+    #[serde(deserialize_with = "read_syncinput_source_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub source_id: i64,
     /// The model whose rows the sync moves.
     #[schemars(description = "The model whose rows the sync moves.")]
-    #[serde(deserialize_with = "read_sync_input_model_id")]
+    #[serde(deserialize_with = "read_syncinput_model_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub model_id: i64,
     /// The destination connector.
     #[schemars(description = "The destination connector.")]
-    #[serde(deserialize_with = "read_sync_input_destination_id")]
+    #[serde(deserialize_with = "read_syncinput_destination_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub destination_id: i64,
     pub schedule_type: SyncScheduleType,
     /// How many units between runs, for `interval`.
     #[schemars(description = "How many units between runs, for `interval`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_input_sync_interval")]
+    #[serde(deserialize_with = "read_syncinput_sync_interval")]
     #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 2147483647f64))]
     pub sync_interval: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_input_sync_interval_unit")]
+    #[serde(deserialize_with = "read_syncinput_sync_interval_unit")]
     #[schemars(with = "SyncIntervalUnit")]
     pub sync_interval_unit: ::std::option::Option<SyncIntervalUnit>,
     /// A five-field cron expression (UTC), for `cron_expression`.
@@ -2892,19 +2892,19 @@ pub struct SyncInput {
         description = "A five-field cron expression (UTC), for `cron_expression`."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_input_cron_expression")]
+    #[serde(deserialize_with = "read_syncinput_cron_expression")]
     #[schemars(with = "::std::string::String")]
     pub cron_expression: ::std::option::Option<::std::string::String>,
     pub sync_mode: SyncMode,
     /// The model column that orders rows, for `incremental`.
     #[schemars(description = "The model column that orders rows, for `incremental`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_input_cursor_field")]
+    #[serde(deserialize_with = "read_syncinput_cursor_field")]
     #[schemars(with = "::std::string::String")]
     pub cursor_field: ::std::option::Option<::std::string::String>,
     /// The destination stream the rows go to.
     #[schemars(description = "The destination stream the rows go to.")]
-    #[serde(deserialize_with = "read_sync_input_stream_name")]
+    #[serde(deserialize_with = "read_syncinput_stream_name")]
     #[schemars(length(min = 1u64))]
     pub stream_name: ::std::string::String,
     pub configuration: SyncMapping,
@@ -2913,7 +2913,7 @@ pub struct SyncInput {
         description = "Whether a full refresh deletes at the destination the rows that left the model (false when left out). Rows that left are recorded either way. It needs a database destination and a mapping that sends the model's primary key to the stream's one-column primary key."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_input_delete_removed_rows")]
+    #[serde(deserialize_with = "read_syncinput_delete_removed_rows")]
     #[schemars(with = "bool")]
     pub delete_removed_rows: ::std::option::Option<bool>,
 }
@@ -2929,47 +2929,47 @@ impl<'de> ::serde::Deserialize<'de> for SyncInput {
         struct __SyncInputFields {
             /// A name for the sync.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_input_name")]
+            #[serde(deserialize_with = "read_syncinput_name")]
             pub name: ::std::option::Option<::std::string::String>,
             /// The source connector, which the model reads.
-            #[serde(deserialize_with = "read_sync_input_source_id")]
+            #[serde(deserialize_with = "read_syncinput_source_id")]
             pub source_id: i64,
             /// The model whose rows the sync moves.
-            #[serde(deserialize_with = "read_sync_input_model_id")]
+            #[serde(deserialize_with = "read_syncinput_model_id")]
             pub model_id: i64,
             /// The destination connector.
-            #[serde(deserialize_with = "read_sync_input_destination_id")]
+            #[serde(deserialize_with = "read_syncinput_destination_id")]
             pub destination_id: i64,
             pub schedule_type: SyncScheduleType,
             /// How many units between runs, for `interval`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_input_sync_interval")]
+            #[serde(deserialize_with = "read_syncinput_sync_interval")]
             pub sync_interval: ::std::option::Option<i64>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_input_sync_interval_unit")]
+            #[serde(deserialize_with = "read_syncinput_sync_interval_unit")]
             pub sync_interval_unit: ::std::option::Option<SyncIntervalUnit>,
             /// A five-field cron expression (UTC), for `cron_expression`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_input_cron_expression")]
+            #[serde(deserialize_with = "read_syncinput_cron_expression")]
             pub cron_expression: ::std::option::Option<::std::string::String>,
             pub sync_mode: SyncMode,
             /// The model column that orders rows, for `incremental`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_input_cursor_field")]
+            #[serde(deserialize_with = "read_syncinput_cursor_field")]
             pub cursor_field: ::std::option::Option<::std::string::String>,
             /// The destination stream the rows go to.
-            #[serde(deserialize_with = "read_sync_input_stream_name")]
+            #[serde(deserialize_with = "read_syncinput_stream_name")]
             pub stream_name: ::std::string::String,
             pub configuration: SyncMapping,
             /// Whether a full refresh deletes at the destination the rows that left the model (false when left out). Rows that left are recorded either way. It needs a database destination and a mapping that sends the model's primary key to the stream's one-column primary key.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_input_delete_removed_rows")]
+            #[serde(deserialize_with = "read_syncinput_delete_removed_rows")]
             pub delete_removed_rows: ::std::option::Option<bool>,
         }
         __SyncInputFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_sync_input_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncinput_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -2985,7 +2985,7 @@ fn read_sync_input_name<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_input_source_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncinput_source_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -3008,7 +3008,7 @@ fn read_sync_input_source_id<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-fn read_sync_input_model_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncinput_model_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -3029,7 +3029,7 @@ fn read_sync_input_model_id<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-fn read_sync_input_destination_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncinput_destination_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -3052,7 +3052,7 @@ fn read_sync_input_destination_id<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-fn read_sync_input_sync_interval<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncinput_sync_interval<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<i64>, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -3075,13 +3075,13 @@ fn read_sync_input_sync_interval<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_input_sync_interval_unit<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncinput_sync_interval_unit<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<SyncIntervalUnit>, D::Error> {
     let value = <SyncIntervalUnit as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_input_cron_expression<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncinput_cron_expression<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -3089,7 +3089,7 @@ fn read_sync_input_cron_expression<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_input_cursor_field<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncinput_cursor_field<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -3097,7 +3097,7 @@ fn read_sync_input_cursor_field<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_input_stream_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncinput_stream_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -3115,7 +3115,7 @@ fn read_sync_input_stream_name<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-fn read_sync_input_delete_removed_rows<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncinput_delete_removed_rows<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<bool>, D::Error> {
     let value = <bool as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -3153,44 +3153,44 @@ pub struct SyncUpdate {
     /// A new name.
     #[schemars(description = "A new name.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_name")]
+    #[serde(deserialize_with = "read_syncupdate_name")]
     #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub name: ::std::option::Option<::std::string::String>,
     /// Another source connector.
     #[schemars(description = "Another source connector.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_source_id")]
+    #[serde(deserialize_with = "read_syncupdate_source_id")]
     #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub source_id: ::std::option::Option<i64>,
     /// Another model.
     #[schemars(description = "Another model.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_model_id")]
+    #[serde(deserialize_with = "read_syncupdate_model_id")]
     #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub model_id: ::std::option::Option<i64>,
     /// Another destination connector.
     #[schemars(description = "Another destination connector.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_destination_id")]
+    #[serde(deserialize_with = "read_syncupdate_destination_id")]
     #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub destination_id: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_schedule_type")]
+    #[serde(deserialize_with = "read_syncupdate_schedule_type")]
     #[schemars(with = "SyncScheduleType")]
     pub schedule_type: ::std::option::Option<SyncScheduleType>,
     /// How many units between runs, for `interval`.
     #[schemars(description = "How many units between runs, for `interval`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_sync_interval")]
+    #[serde(deserialize_with = "read_syncupdate_sync_interval")]
     #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 2147483647f64))]
     pub sync_interval: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_sync_interval_unit")]
+    #[serde(deserialize_with = "read_syncupdate_sync_interval_unit")]
     #[schemars(with = "SyncIntervalUnit")]
     pub sync_interval_unit: ::std::option::Option<SyncIntervalUnit>,
     /// A five-field cron expression (UTC), for `cron_expression`.
@@ -3198,28 +3198,28 @@ pub struct SyncUpdate {
         description = "A five-field cron expression (UTC), for `cron_expression`."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_cron_expression")]
+    #[serde(deserialize_with = "read_syncupdate_cron_expression")]
     #[schemars(with = "::std::string::String")]
     pub cron_expression: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_sync_mode")]
+    #[serde(deserialize_with = "read_syncupdate_sync_mode")]
     #[schemars(with = "SyncMode")]
     pub sync_mode: ::std::option::Option<SyncMode>,
     /// The model column that orders rows, for `incremental`.
     #[schemars(description = "The model column that orders rows, for `incremental`.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_cursor_field")]
+    #[serde(deserialize_with = "read_syncupdate_cursor_field")]
     #[schemars(with = "::std::string::String")]
     pub cursor_field: ::std::option::Option<::std::string::String>,
     /// The destination stream the rows go to.
     #[schemars(description = "The destination stream the rows go to.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_stream_name")]
+    #[serde(deserialize_with = "read_syncupdate_stream_name")]
     #[schemars(with = "::std::string::String")]
     #[schemars(length(min = 1u64))]
     pub stream_name: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_configuration")]
+    #[serde(deserialize_with = "read_syncupdate_configuration")]
     #[schemars(with = "SyncMapping")]
     pub configuration: ::std::option::Option<SyncMapping>,
     /// Whether a full refresh deletes at the destination the rows that left the model (false when left out). Rows that left are recorded either way. It needs a database destination and a mapping that sends the model's primary key to the stream's one-column primary key.
@@ -3227,7 +3227,7 @@ pub struct SyncUpdate {
         description = "Whether a full refresh deletes at the destination the rows that left the model (false when left out). Rows that left are recorded either way. It needs a database destination and a mapping that sends the model's primary key to the stream's one-column primary key."
     )]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_sync_update_delete_removed_rows")]
+    #[serde(deserialize_with = "read_syncupdate_delete_removed_rows")]
     #[schemars(with = "bool")]
     pub delete_removed_rows: ::std::option::Option<bool>,
 }
@@ -3243,57 +3243,57 @@ impl<'de> ::serde::Deserialize<'de> for SyncUpdate {
         struct __SyncUpdateFields {
             /// A new name.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_name")]
+            #[serde(deserialize_with = "read_syncupdate_name")]
             pub name: ::std::option::Option<::std::string::String>,
             /// Another source connector.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_source_id")]
+            #[serde(deserialize_with = "read_syncupdate_source_id")]
             pub source_id: ::std::option::Option<i64>,
             /// Another model.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_model_id")]
+            #[serde(deserialize_with = "read_syncupdate_model_id")]
             pub model_id: ::std::option::Option<i64>,
             /// Another destination connector.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_destination_id")]
+            #[serde(deserialize_with = "read_syncupdate_destination_id")]
             pub destination_id: ::std::option::Option<i64>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_schedule_type")]
+            #[serde(deserialize_with = "read_syncupdate_schedule_type")]
             pub schedule_type: ::std::option::Option<SyncScheduleType>,
             /// How many units between runs, for `interval`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_sync_interval")]
+            #[serde(deserialize_with = "read_syncupdate_sync_interval")]
             pub sync_interval: ::std::option::Option<i64>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_sync_interval_unit")]
+            #[serde(deserialize_with = "read_syncupdate_sync_interval_unit")]
             pub sync_interval_unit: ::std::option::Option<SyncIntervalUnit>,
             /// A five-field cron expression (UTC), for `cron_expression`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_cron_expression")]
+            #[serde(deserialize_with = "read_syncupdate_cron_expression")]
             pub cron_expression: ::std::option::Option<::std::string::String>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_sync_mode")]
+            #[serde(deserialize_with = "read_syncupdate_sync_mode")]
             pub sync_mode: ::std::option::Option<SyncMode>,
             /// The model column that orders rows, for `incremental`.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_cursor_field")]
+            #[serde(deserialize_with = "read_syncupdate_cursor_field")]
             pub cursor_field: ::std::option::Option<::std::string::String>,
             /// The destination stream the rows go to.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_stream_name")]
+            #[serde(deserialize_with = "read_syncupdate_stream_name")]
             pub stream_name: ::std::option::Option<::std::string::String>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_configuration")]
+            #[serde(deserialize_with = "read_syncupdate_configuration")]
             pub configuration: ::std::option::Option<SyncMapping>,
             /// Whether a full refresh deletes at the destination the rows that left the model (false when left out). Rows that left are recorded either way. It needs a database destination and a mapping that sends the model's primary key to the stream's one-column primary key.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_sync_update_delete_removed_rows")]
+            #[serde(deserialize_with = "read_syncupdate_delete_removed_rows")]
             pub delete_removed_rows: ::std::option::Option<bool>,
         }
         __SyncUpdateFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_sync_update_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -3309,7 +3309,7 @@ fn read_sync_update_name<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_source_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_source_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<i64>, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -3332,7 +3332,7 @@ fn read_sync_update_source_id<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_model_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_model_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<i64>, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -3353,7 +3353,7 @@ fn read_sync_update_model_id<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_destination_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_destination_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<i64>, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -3376,13 +3376,13 @@ fn read_sync_update_destination_id<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_schedule_type<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_schedule_type<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<SyncScheduleType>, D::Error> {
     let value = <SyncScheduleType as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_sync_interval<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_sync_interval<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<i64>, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -3405,13 +3405,13 @@ fn read_sync_update_sync_interval<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_sync_interval_unit<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_sync_interval_unit<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<SyncIntervalUnit>, D::Error> {
     let value = <SyncIntervalUnit as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_cron_expression<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_cron_expression<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -3419,13 +3419,13 @@ fn read_sync_update_cron_expression<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_sync_mode<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_sync_mode<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<SyncMode>, D::Error> {
     let value = <SyncMode as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_cursor_field<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_cursor_field<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -3433,7 +3433,7 @@ fn read_sync_update_cursor_field<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_stream_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_stream_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -3451,13 +3451,13 @@ fn read_sync_update_stream_name<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_configuration<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_configuration<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<SyncMapping>, D::Error> {
     let value = <SyncMapping as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_sync_update_delete_removed_rows<'de, D: ::serde::Deserializer<'de>>(
+fn read_syncupdate_delete_removed_rows<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<bool>, D::Error> {
     let value = <bool as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -3831,7 +3831,7 @@ impl<'de> ::serde::Deserialize<'de> for StartSyncRunRequest {
 pub struct ScheduleSync {
     /// The sync, in the caller's workspace.
     #[schemars(description = "The sync, in the caller's workspace.")]
-    #[serde(deserialize_with = "read_schedule_sync_sync_id")]
+    #[serde(deserialize_with = "read_schedulesync_sync_id")]
     #[schemars(range(min = 1f64, max = 9007199254740991f64))]
     pub sync_id: i64,
 }
@@ -3846,13 +3846,13 @@ impl<'de> ::serde::Deserialize<'de> for ScheduleSync {
         #[allow(non_camel_case_types)]
         struct __ScheduleSyncFields {
             /// The sync, in the caller's workspace.
-            #[serde(deserialize_with = "read_schedule_sync_sync_id")]
+            #[serde(deserialize_with = "read_schedulesync_sync_id")]
             pub sync_id: i64,
         }
         __ScheduleSyncFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_schedule_sync_sync_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_schedulesync_sync_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<i64, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -4634,7 +4634,7 @@ pub struct ErrorObject {
     #[schemars(description = "What was wrong with this request, in words.")]
     pub detail: ::std::string::String,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_error_object_source")]
+    #[serde(deserialize_with = "read_errorobject_source")]
     #[schemars(with = "ErrorSource")]
     pub source: ::std::option::Option<ErrorSource>,
 }
@@ -4655,13 +4655,13 @@ impl<'de> ::serde::Deserialize<'de> for ErrorObject {
             /// What was wrong with this request, in words.
             pub detail: ::std::string::String,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_error_object_source")]
+            #[serde(deserialize_with = "read_errorobject_source")]
             pub source: ::std::option::Option<ErrorSource>,
         }
         __ErrorObjectFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_error_object_source<'de, D: ::serde::Deserializer<'de>>(
+fn read_errorobject_source<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<ErrorSource>, D::Error> {
     let value = <ErrorSource as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -4676,19 +4676,19 @@ pub struct ErrorSource {
     /// A JSON Pointer (RFC 6901) into the request body.
     #[schemars(description = "A JSON Pointer (RFC 6901) into the request body.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_error_source_pointer")]
+    #[serde(deserialize_with = "read_errorsource_pointer")]
     #[schemars(with = "::std::string::String")]
     pub pointer: ::std::option::Option<::std::string::String>,
     /// The name of the query or path parameter at fault.
     #[schemars(description = "The name of the query or path parameter at fault.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_error_source_parameter")]
+    #[serde(deserialize_with = "read_errorsource_parameter")]
     #[schemars(with = "::std::string::String")]
     pub parameter: ::std::option::Option<::std::string::String>,
     /// The name of the request header at fault.
     #[schemars(description = "The name of the request header at fault.")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_error_source_header")]
+    #[serde(deserialize_with = "read_errorsource_header")]
     #[schemars(with = "::std::string::String")]
     pub header: ::std::option::Option<::std::string::String>,
 }
@@ -4704,21 +4704,21 @@ impl<'de> ::serde::Deserialize<'de> for ErrorSource {
         struct __ErrorSourceFields {
             /// A JSON Pointer (RFC 6901) into the request body.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_error_source_pointer")]
+            #[serde(deserialize_with = "read_errorsource_pointer")]
             pub pointer: ::std::option::Option<::std::string::String>,
             /// The name of the query or path parameter at fault.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_error_source_parameter")]
+            #[serde(deserialize_with = "read_errorsource_parameter")]
             pub parameter: ::std::option::Option<::std::string::String>,
             /// The name of the request header at fault.
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_error_source_header")]
+            #[serde(deserialize_with = "read_errorsource_header")]
             pub header: ::std::option::Option<::std::string::String>,
         }
         __ErrorSourceFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_error_source_pointer<'de, D: ::serde::Deserializer<'de>>(
+fn read_errorsource_pointer<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -4726,7 +4726,7 @@ fn read_error_source_pointer<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_error_source_parameter<'de, D: ::serde::Deserializer<'de>>(
+fn read_errorsource_parameter<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -4734,7 +4734,7 @@ fn read_error_source_parameter<'de, D: ::serde::Deserializer<'de>>(
     )?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_error_source_header<'de, D: ::serde::Deserializer<'de>>(
+fn read_errorsource_header<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(

@@ -36,16 +36,16 @@ pub mod security {
 pub struct GetThingsQuery {
     pub kind: ::squared_types::GetThingsKind,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_get_things_query_limit")]
+    #[serde(deserialize_with = "read_getthingsquery_limit")]
     #[schemars(with = "i64")]
     #[schemars(range(min = 1f64, max = 100f64))]
     pub limit: ::std::option::Option<i64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_get_things_query_score")]
+    #[serde(deserialize_with = "read_getthingsquery_score")]
     #[schemars(with = "f32")]
     pub score: ::std::option::Option<f32>,
 }
-fn read_get_things_query_limit<'de, D: ::serde::Deserializer<'de>>(
+fn read_getthingsquery_limit<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<i64>, D::Error> {
     let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -64,7 +64,7 @@ fn read_get_things_query_limit<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_get_things_query_score<'de, D: ::serde::Deserializer<'de>>(
+fn read_getthingsquery_score<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<f32>, D::Error> {
     let value = <f32 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -75,11 +75,11 @@ fn read_get_things_query_score<'de, D: ::serde::Deserializer<'de>>(
 pub struct GetThingsHeaders {
     #[serde(rename = "Trace-Id")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_get_things_headers_trace_id")]
+    #[serde(deserialize_with = "read_getthingsheaders_trace_id")]
     #[schemars(with = "::std::string::String")]
     pub trace_id: ::std::option::Option<::std::string::String>,
 }
-fn read_get_things_headers_trace_id<'de, D: ::serde::Deserializer<'de>>(
+fn read_getthingsheaders_trace_id<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::string::String>, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(

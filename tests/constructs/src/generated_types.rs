@@ -303,7 +303,7 @@ impl ::std::convert::TryFrom<&str> for ThingState {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct ThingNested {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_thing_nested_deeper")]
+    #[serde(deserialize_with = "read_thingnested_deeper")]
     #[schemars(with = "ThingNestedDeeper")]
     pub deeper: ::std::option::Option<ThingNestedDeeper>,
 }
@@ -318,13 +318,13 @@ impl<'de> ::serde::Deserialize<'de> for ThingNested {
         #[allow(non_camel_case_types)]
         struct __ThingNestedFields {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_thing_nested_deeper")]
+            #[serde(deserialize_with = "read_thingnested_deeper")]
             pub deeper: ::std::option::Option<ThingNestedDeeper>,
         }
         __ThingNestedFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_thing_nested_deeper<'de, D: ::serde::Deserializer<'de>>(
+fn read_thingnested_deeper<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<ThingNestedDeeper>, D::Error> {
     let value = <ThingNestedDeeper as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -354,11 +354,11 @@ impl<'de> ::serde::Deserialize<'de> for ThingNestedDeeper {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct ThingPointsItem {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_thing_points_item_x")]
+    #[serde(deserialize_with = "read_thingpointsitem_x")]
     #[schemars(with = "f64")]
     pub x: ::std::option::Option<f64>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_thing_points_item_y")]
+    #[serde(deserialize_with = "read_thingpointsitem_y")]
     #[schemars(with = "f64")]
     pub y: ::std::option::Option<f64>,
 }
@@ -373,22 +373,22 @@ impl<'de> ::serde::Deserialize<'de> for ThingPointsItem {
         #[allow(non_camel_case_types)]
         struct __ThingPointsItemFields {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_thing_points_item_x")]
+            #[serde(deserialize_with = "read_thingpointsitem_x")]
             pub x: ::std::option::Option<f64>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_thing_points_item_y")]
+            #[serde(deserialize_with = "read_thingpointsitem_y")]
             pub y: ::std::option::Option<f64>,
         }
         __ThingPointsItemFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_thing_points_item_x<'de, D: ::serde::Deserializer<'de>>(
+fn read_thingpointsitem_x<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<f64>, D::Error> {
     let value = <f64 as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_thing_points_item_y<'de, D: ::serde::Deserializer<'de>>(
+fn read_thingpointsitem_y<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<f64>, D::Error> {
     let value = <f64 as ::serde::Deserialize>::deserialize(deserializer)?;
@@ -544,11 +544,11 @@ impl ::std::convert::TryFrom<&str> for GetThingsKind {
 #[serde(deny_unknown_fields)]
 pub struct GetThingsResponse {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_get_things_response_data")]
+    #[serde(deserialize_with = "read_getthingsresponse_data")]
     #[schemars(with = "::std::vec::Vec<Thing>")]
     pub data: ::std::option::Option<::std::vec::Vec<Thing>>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_get_things_response_links")]
+    #[serde(deserialize_with = "read_getthingsresponse_links")]
     #[schemars(with = "GetThingsResponseLinks")]
     pub links: ::std::option::Option<GetThingsResponseLinks>,
 }
@@ -564,16 +564,16 @@ impl<'de> ::serde::Deserialize<'de> for GetThingsResponse {
         #[allow(non_camel_case_types)]
         struct __GetThingsResponseFields {
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_get_things_response_data")]
+            #[serde(deserialize_with = "read_getthingsresponse_data")]
             pub data: ::std::option::Option<::std::vec::Vec<Thing>>,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_get_things_response_links")]
+            #[serde(deserialize_with = "read_getthingsresponse_links")]
             pub links: ::std::option::Option<GetThingsResponseLinks>,
         }
         __GetThingsResponseFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_get_things_response_data<'de, D: ::serde::Deserializer<'de>>(
+fn read_getthingsresponse_data<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<::std::vec::Vec<Thing>>, D::Error> {
     let value = <::std::vec::Vec<
@@ -581,7 +581,7 @@ fn read_get_things_response_data<'de, D: ::serde::Deserializer<'de>>(
     > as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_get_things_response_links<'de, D: ::serde::Deserializer<'de>>(
+fn read_getthingsresponse_links<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::option::Option<GetThingsResponseLinks>, D::Error> {
     let value = <GetThingsResponseLinks as ::serde::Deserialize>::deserialize(
@@ -631,17 +631,17 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBody {
 }
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct CreateThingBodyThing {
-    #[serde(deserialize_with = "read_create_thing_body_thing_name")]
+    #[serde(deserialize_with = "read_createthingbodything_name")]
     #[schemars(length(min = 1u64, max = 64u64))]
     pub name: ::std::string::String,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_create_thing_body_thing_settings")]
+    #[serde(deserialize_with = "read_createthingbodything_settings")]
     #[schemars(with = "::serde_json::Map<::std::string::String,::serde_json::Value>")]
     pub settings: ::std::option::Option<
         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "read_create_thing_body_thing_labels")]
+    #[serde(deserialize_with = "read_createthingbodything_labels")]
     #[schemars(
         with = "::std::collections::BTreeMap<::std::string::String,::std::string::String>"
     )]
@@ -659,15 +659,15 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBodyThing {
         #[serde(remote = "CreateThingBodyThing")]
         #[allow(non_camel_case_types)]
         struct __CreateThingBodyThingFields {
-            #[serde(deserialize_with = "read_create_thing_body_thing_name")]
+            #[serde(deserialize_with = "read_createthingbodything_name")]
             pub name: ::std::string::String,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_create_thing_body_thing_settings")]
+            #[serde(deserialize_with = "read_createthingbodything_settings")]
             pub settings: ::std::option::Option<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
             #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-            #[serde(deserialize_with = "read_create_thing_body_thing_labels")]
+            #[serde(deserialize_with = "read_createthingbodything_labels")]
             pub labels: ::std::option::Option<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
@@ -678,7 +678,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateThingBodyThing {
         __CreateThingBodyThingFields::deserialize(ObjectOnly(deserializer))
     }
 }
-fn read_create_thing_body_thing_name<'de, D: ::serde::Deserializer<'de>>(
+fn read_createthingbodything_name<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<::std::string::String, D::Error> {
     let value = <::std::string::String as ::serde::Deserialize>::deserialize(
@@ -701,7 +701,7 @@ fn read_create_thing_body_thing_name<'de, D: ::serde::Deserializer<'de>>(
     }
     ::std::result::Result::Ok(value)
 }
-fn read_create_thing_body_thing_settings<'de, D: ::serde::Deserializer<'de>>(
+fn read_createthingbodything_settings<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
@@ -713,7 +713,7 @@ fn read_create_thing_body_thing_settings<'de, D: ::serde::Deserializer<'de>>(
     > as ::serde::Deserialize>::deserialize(deserializer)?;
     ::std::result::Result::Ok(::std::option::Option::Some(value))
 }
-fn read_create_thing_body_thing_labels<'de, D: ::serde::Deserializer<'de>>(
+fn read_createthingbodything_labels<'de, D: ::serde::Deserializer<'de>>(
     deserializer: D,
 ) -> ::std::result::Result<
     ::std::option::Option<

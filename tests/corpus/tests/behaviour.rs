@@ -129,7 +129,7 @@ impl api::SquaredApi for Fixture {
 
     async fn list_pets(
         _: RequestContext<()>,
-        query: squared_api::ArrayQuery<api::ListPetsQuery>,
+        query: squared_support::ArrayQuery<api::ListPetsQuery>,
         headers: Header<api::ListPetsHeaders>,
     ) -> Result<api::ListPetsResponse, api::ListPetsError> {
         let query = query.into_inner();
@@ -169,7 +169,7 @@ impl api::SquaredApi for Fixture {
     async fn tag_pet(
         _: RequestContext<()>,
         _: Path<api::TagPetPath>,
-        body: squared_api::OptionalBody<types::TagPetBody>,
+        body: squared_support::OptionalBody<types::TagPetBody>,
     ) -> Result<HttpResponseUpdatedNoContent, HttpError> {
         match body.into_inner() {
             None => Ok(HttpResponseUpdatedNoContent()),

@@ -1,5 +1,5 @@
 //! Every spec in `tests/specs/` round-trips: the document its generated dropshot trait emits
-//! equals the spec after the documented normalisation (`squared_tests::openapi`). That the
+//! equals the spec after the documented normalisation (`squared_codegen::round_trip`). That the
 //! generated types, trait and client compile is the `corpus` crate building at all.
 //!
 //! It lives here, beside what it checks, so that the workspace's contract tests never wait for
@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use squared_tests::openapi;
+use squared_codegen::round_trip;
 
 #[test]
 fn every_corpus_spec_round_trips() {
@@ -29,7 +29,7 @@ fn round_trip_every_spec() {
     let all = corpus::SPECS.iter().map(|s| ("specs", s)).chain(corpus::FIXTURES.iter().map(|s| ("corpus/fixtures", s)));
     for (folder, spec) in all {
         let text = std::fs::read_to_string(tests.join(folder).join(spec.file)).unwrap();
-        let document: Value = xtask::codegen::model::parse_document(&text).unwrap();
+        let document: Value = squared_codegen::model::parse_document(&text).unwrap();
         let emitted = match std::panic::catch_unwind(spec.openapi_document) {
             Ok(emitted) => emitted,
             Err(_) => {
@@ -40,7 +40,7 @@ fn round_trip_every_spec() {
                 continue;
             }
         };
-        if let Some(diff) = openapi::difference(&document, &emitted) {
+        if let Some(diff) = round_trip::difference(&document, &emitted) {
             failures.push(format!("tests/{folder}/{}:\n{diff}", spec.file));
         }
     }

@@ -76,7 +76,7 @@ impl api::SquaredApi for Aws {
 
     async fn search(
         _: RequestContext<()>,
-        query: squared_api::ArrayQuery<api::SearchQuery>,
+        query: squared_support::ArrayQuery<api::SearchQuery>,
         headers: Header<api::SearchHeaders>,
     ) -> Result<HttpResponseOk<types::Answer>, api::SearchError> {
         let query = query.into_inner();
@@ -97,7 +97,7 @@ impl api::SquaredApi for Aws {
     async fn untag_resource(
         _: RequestContext<()>,
         path: Path<api::UntagResourcePath>,
-        query: squared_api::ArrayQuery<api::UntagResourceQuery>,
+        query: squared_support::ArrayQuery<api::UntagResourceQuery>,
     ) -> Result<HttpResponseOk<types::Answer>, api::UntagResourceError> {
         Ok(answer("UntagResource", format!("{} {:?}", path.into_inner().resource_arn, query.into_inner().tag_keys)))
     }

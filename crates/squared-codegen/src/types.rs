@@ -147,7 +147,7 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     let inner = rust_type(&field.ty, path);
     let inner = if field.boxed { quote!(::std::boxed::Box<#inner>) } else { inner };
     let docs = rustdoc(None, field.description.as_deref());
-    let schema_docs = schema_doc(None, field.description.as_deref());
+    let schema_docs = schema_doc(field.title.as_deref(), field.description.as_deref());
     let rename = (field.rust_name != field.name).then(|| {
         let name = &field.name;
         quote!(#[serde(rename = #name)])
@@ -155,7 +155,11 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     let schema = schema_type(&field.ty, path);
     let schema = if field.boxed { quote!(::std::boxed::Box<#schema>) } else { schema };
     let option = |t: &TokenStream| quote!(::std::option::Option<#t>);
-    let default_function = format_ident!("default_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
+    // The owner's name in lower case, without separators: a type name has no `_`, so the first
+    // `_` after the owner's ends it, and no two (owner, field) pairs make one name
+    // (`ServiceCredential.type_name` and `ServiceCredentialType.name` would in snake case).
+    let owner_part = owner.to_lowercase().replace('_', "");
+    let default_function = format_ident!("default_{owner_part}_{}", field.rust_name);
     let skip_none = quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")]);
     // The Rust type, its serde attributes, and the type whose JSON Schema describes the field.
     let (ty, serde_attrs, described) = match (field.required && !field.read_only && !field.write_only, field.nullable) {
@@ -188,21 +192,32 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
         _ => quote!(),
     };
     let mut schema_fn = None;
-    let needs_schema_fn =
-        field.constraints.needs_schema_fn() || field.read_only || field.write_only || field.items_description.is_some();
+    let needs_schema_fn = field.constraints.needs_schema_fn()
+        || field.read_only
+        || field.write_only
+        || field.items_description.is_some()
+        || field.items_title.is_some();
     let schema_attrs = if needs_schema_fn {
-        let function = format!("schema_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
+        let function = format!("schema_{owner_part}_{}", field.rust_name);
         let mut keywords = schema_keywords(&field.constraints, field.read_only, field.write_only);
         // schemars leaves out the default of a field it never serializes (writeOnly).
         if field.write_only && field.default.is_some() && !field.read_only {
             keywords.extend(quote!(schema.metadata().default = ::serde_json::to_value(#default_function()).ok();));
         }
-        if let Some(description) = &field.items_description {
+        if field.items_description.is_some() || field.items_title.is_some() {
+            let set = |keyword: &str, text: &Option<String>| {
+                let keyword = format_ident!("{keyword}");
+                text.as_ref()
+                    .map(|text| quote!(items.metadata().#keyword = ::std::option::Option::Some(#text.to_owned());))
+            };
+            let description = set("description", &field.items_description);
+            let title = set("title", &field.items_title);
             keywords.extend(quote! {
                 if let ::std::option::Option::Some(array) = &mut schema.array {
                     if let ::std::option::Option::Some(::schemars::schema::SingleOrVec::Single(items)) = &mut array.items {
                         if let ::schemars::schema::Schema::Object(items) = items.as_mut() {
-                            items.metadata().description = ::std::option::Option::Some(#description.to_owned());
+                            #title
+                            #description
                         }
                     }
                 }
@@ -239,7 +254,7 @@ pub fn field_tokens(field: &Field, owner: &str, path: TypePath) -> (TokenStream,
     let never_null = !field.required && !field.nullable && field.default.is_none() && !field.read_only;
     let checks = if field.read_only { None } else { bounds_check(field, path) };
     let (check_attr, check_fn) = if checks.is_some() || never_null {
-        let function = format_ident!("read_{}_{}", heck::ToSnakeCase::to_snake_case(owner), field.rust_name);
+        let function = format_ident!("read_{owner_part}_{}", field.rust_name);
         let name = function.to_string();
         let raw_checks = checks.clone();
         let checks = checks.map(|checks| quote!({ let value = &value; #checks }));
@@ -566,6 +581,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                 ty: ty.clone(),
                 required: true,
                 nullable: *nullable,
+                title: None,
                 description: None,
                 constraints: constraints.clone(),
                 default: None,
@@ -573,6 +589,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                 write_only: false,
                 boxed: false,
                 items_description: None,
+                items_title: None,
             };
             let checks = bounds_check(&as_field, TypePath::Local).map(|checks| {
                 if *nullable {
@@ -614,7 +631,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                 #schema_fn
             }
         }
-        TypeKind::Struct { fields, deny_unknown_fields, extra_properties } => {
+        TypeKind::Struct { fields, deny_unknown_fields, extra_properties, property_count } => {
             let (fields, helper_fns): (Vec<_>, Vec<_>) =
                 fields.iter().map(|f| field_tokens(f, &def.name, TypePath::Local)).unzip();
             let helper_fns = helper_fns.into_iter().flatten();
@@ -638,15 +655,29 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
             let remote = def.name.clone();
             let object_fields = without_schemars_attributes(quote!(#(#fields)* #extra));
             // schemars loses a typed `additionalProperties` when it flattens the map into the
-            // struct: such a struct is described through a twin without the map, to which
-            // its schema is then added.
+            // struct, and has no word for `minProperties` or `maxProperties`: such a struct is
+            // described through a twin without the map, to whose schema they are then added.
             let typed_extra = extra_properties.as_ref().filter(|value| **value != TypeRef::Any);
-            let (schema_derive, described_by) = match typed_extra {
-                None => (quote!(::schemars::JsonSchema,), None),
-                Some(value) => {
+            let (schema_derive, described_by) = match (typed_extra, property_count) {
+                (None, (None, None)) => (quote!(::schemars::JsonSchema,), None),
+                (typed_extra, (min, max)) => {
                     let twin = format_ident!("{}Described", def.name);
                     let schema_name = &def.schema_name;
-                    let value_schema = schema_type(value, TypePath::Local);
+                    let extra = typed_extra.map(|value| {
+                        let value_schema = schema_type(value, TypePath::Local);
+                        quote! {
+                            schema.object().additional_properties =
+                                ::std::option::Option::Some(::std::boxed::Box::new(generator.subschema_for::<#value_schema>()));
+                        }
+                    });
+                    let count =
+                        [("min_properties", min), ("max_properties", max)].into_iter().filter_map(|(key, n)| {
+                            let key = format_ident!("{key}");
+                            n.map(|n| {
+                                let n = n as u32;
+                                quote!(schema.object().#key = ::std::option::Option::Some(#n);)
+                            })
+                        });
                     (
                         quote!(),
                         Some(quote! {
@@ -667,8 +698,8 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
 
                                 fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
                                     let mut schema = <#twin as ::schemars::JsonSchema>::json_schema(generator).into_object();
-                                    schema.object().additional_properties =
-                                        ::std::option::Option::Some(::std::boxed::Box::new(generator.subschema_for::<#value_schema>()));
+                                    #extra
+                                    #(#count)*
                                     schema.into()
                                 }
                             }
@@ -1226,6 +1257,31 @@ fn formats_module() -> TokenStream {
                     && value.len() - body.len() <= 2
                     && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model;
+
+    /// The functions a field needs are named after its type and itself, so that no two fields
+    /// share one: `ServiceCredential.type_name` and `ServiceCredentialType.name` did in snake
+    /// case (a compile error in a real spec).
+    #[test]
+    fn field_functions_are_named_apart() {
+        let text = r##"
+openapi: 3.0.3
+info: {title: T, version: 1.0.0}
+paths: {}
+components:
+  schemas:
+    ServiceCredential: {type: object, properties: {type_name: {type: string, maxLength: 3}}}
+    ServiceCredentialType: {type: object, properties: {name: {type: string, maxLength: 3}}}
+"##;
+        let code = super::generate(&model::load(text).unwrap()).to_string();
+        for function in ["fn read_servicecredential_type_name", "fn read_servicecredentialtype_name"] {
+            assert_eq!(code.matches(function).count(), 1, "{function}: {code}");
         }
     }
 }

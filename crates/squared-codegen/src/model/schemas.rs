@@ -170,18 +170,24 @@ impl<'a> Builder<'a> {
                 // A named type carries its own description; one beside a $ref is ignored by
                 // OpenAPI 3.0 anyway.
                 let is_named = matches!(ty, TypeRef::Named(_));
-                let items_description = match &ty {
+                let items_doc = |keyword: &str| match &ty {
                     TypeRef::Array(item) if !matches!(**item, TypeRef::Named(_)) => {
-                        usage.pointer("/items/description").and_then(Value::as_str).map(str::to_owned)
+                        usage.pointer(&format!("/items/{keyword}")).and_then(Value::as_str).map(str::to_owned)
                     }
                     _ => None,
                 };
+                let (items_description, items_title) = (items_doc("description"), items_doc("title"));
                 fields.push(Field {
                     name: property.clone(),
                     rust_name,
                     ty,
                     required: required.contains(&property.as_str()),
                     nullable: flag("nullable"),
+                    title: if is_named {
+                        None
+                    } else {
+                        property_schema.get("title").and_then(Value::as_str).map(str::to_owned)
+                    },
                     description: if is_named {
                         None
                     } else {
@@ -198,6 +204,7 @@ impl<'a> Builder<'a> {
                     write_only: flag("writeOnly"),
                     boxed: false,
                     items_description,
+                    items_title,
                 });
             }
             let (deny_unknown_fields, extra_properties) = match schema.get("additionalProperties") {
@@ -207,10 +214,12 @@ impl<'a> Builder<'a> {
                 Some(Value::Object(value_schema)) if value_schema.is_empty() => (false, Some(TypeRef::Any)),
                 Some(value_schema) => {
                     let at = join(location, "additionalProperties");
-                    (false, Some(self.held_type_ref(value_schema, &format!("{name}Value"), &at)?))
+                    (false, Some(self.map_value_type_ref(value_schema, &format!("{name}Value"), &at)?))
                 }
             };
-            TypeKind::Struct { fields, deny_unknown_fields, extra_properties }
+            let count = |keyword: &str| schema.get(keyword).and_then(Value::as_u64);
+            let property_count = (count("minProperties"), count("maxProperties"));
+            TypeKind::Struct { fields, deny_unknown_fields, extra_properties, property_count }
         };
         self.types[index].kind = kind;
         Ok(())
@@ -476,7 +485,7 @@ impl<'a> Builder<'a> {
                 None | Some(Value::Bool(true)) => TypeRef::JsonObject,
                 Some(Value::Object(value_schema)) if value_schema.is_empty() => TypeRef::JsonObject,
                 Some(value_schema) => {
-                    let value = self.held_type_ref(
+                    let value = self.map_value_type_ref(
                         value_schema,
                         &format!("{inline_name}Value"),
                         &join(location, "additionalProperties"),
@@ -553,6 +562,22 @@ impl<'a> Builder<'a> {
             return Ok(TypeRef::Named(name));
         }
         self.type_ref(schema, inline_name, location)
+    }
+
+    /// The type of a map's values: as [`held_type_ref`](Self::held_type_ref), and a newtype
+    /// when the values are described (a title or description), which a `String` or
+    /// `serde_json::Value` held in a map cannot carry.
+    pub(super) fn map_value_type_ref(&mut self, schema: &Value, inline_name: &str, location: &str) -> Result<TypeRef> {
+        let plain = schema.get("$ref").is_some() || all_of::single_reference(schema).is_some() || is_named_kind(schema);
+        let described = ["description", "title"]
+            .iter()
+            .any(|k| schema.get(*k).and_then(Value::as_str).is_some_and(|text| !text.trim().is_empty()));
+        if !plain && described && schema.get("allOf").is_none() {
+            let name = self.claim_free(inline_name, location);
+            self.define(&name, &name, schema, location)?;
+            return Ok(TypeRef::Named(name));
+        }
+        self.held_type_ref(schema, inline_name, location)
     }
 
     /// Claims `base` for an inline schema's type, or `base2`, `base3`… when a component (or

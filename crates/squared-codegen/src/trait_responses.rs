@@ -12,7 +12,8 @@
 //! every method returns it and every error body of the spec must be the same type. Without
 //! one, each operation whose errors have bodies gets a generated enum with a variant per
 //! error response and one for requests dropshot refuses before the method runs
-//! (`Rejected`); an operation whose errors have no body returns dropshot's `HttpError`.
+//! (`Rejected`); an operation whose errors have no body returns dropshot's `HttpError` (or, where
+//! the spec names a schema `Error` as dropshot names its own, `FrameworkError`).
 
 use anyhow::Result;
 use heck::ToPascalCase;
@@ -20,8 +21,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::Layout;
-use super::model::{MediaKind, Operation, Param, Response, Status, distinct_bodies};
-use super::types::{TypePath, constraint_attrs, rust_type, schema_type};
+use super::model::{Api, Field, MediaKind, Operation, Param, Response, Status, distinct_bodies};
+use super::types::{TypePath, field_tokens, rust_type};
 
 /// dropshot's own response type, where it describes the operation's one response exactly.
 fn plain_response(op: &Operation, types: TypePath<'_>) -> Option<TokenStream> {
@@ -160,27 +161,34 @@ fn headers_struct(
         return None;
     }
     let name = headers_struct_name(op, response).expect("the response has headers");
-    let fields = response.headers.iter().map(|h: &Param| {
-        let ident = format_ident!("{}", h.rust_name);
-        let ty = rust_type(&h.ty, types);
-        let with = schema_type(&h.ty, types).to_string().replace(' ', "");
-        let wire = &h.name;
-        // The description as written (a doc comment alone would be reflowed by schemars), and
-        // the bounds schemars can state.
-        let doc = h.description.as_ref().map(|d| quote!(#[doc = #d] #[schemars(description = #d)]));
-        let bounds = constraint_attrs(&h.constraints);
-        if h.required {
-            quote!(#doc #[serde(rename = #wire)] #[schemars(with = #with)] #bounds pub #ident: #ty,)
-        } else {
-            quote! {
-                #doc
-                #[serde(rename = #wire, default, skip_serializing_if = "::std::option::Option::is_none")]
-                #[schemars(with = #with)]
-                #bounds
-                pub #ident: ::std::option::Option<#ty>,
-            }
-        }
-    });
+    // Each header a field as a body's property is: its description as written, and every
+    // constraint of its schema stated (a pattern, an enum of numbers…), as the spec states them.
+    let mut helpers = Vec::new();
+    let fields: Vec<TokenStream> = response
+        .headers
+        .iter()
+        .map(|h: &Param| {
+            let field = Field {
+                name: h.name.clone(),
+                rust_name: h.rust_name.clone(),
+                ty: h.ty.clone(),
+                required: h.required,
+                nullable: false,
+                title: h.title.clone(),
+                description: h.description.clone(),
+                items_description: None,
+                items_title: None,
+                constraints: h.constraints.clone(),
+                default: None,
+                read_only: false,
+                write_only: false,
+                boxed: false,
+            };
+            let (tokens, functions) = field_tokens(&field, &name.to_string(), types);
+            helpers.extend(functions);
+            tokens
+        })
+        .collect();
     let doc = format!(" The headers of `{}`'s {} response.", op.operation_id, response.status.key());
     items.push(quote! {
         #[doc = #doc]
@@ -188,6 +196,8 @@ fn headers_struct(
         pub struct #name {
             #(#fields)*
         }
+
+        #(#helpers)*
     });
     Some(name)
 }
@@ -307,13 +317,88 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
     Ok(quote!(#name))
 }
 
-/// The error type of `op`'s method (pushing a generated one onto `items`).
-pub fn error_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream>) -> Result<TokenStream> {
+/// The schema name under which an operation whose errors have no body describes dropshot's
+/// error, when it cannot be dropshot's own `Error`: the spec names a schema `Error` too, and
+/// dropshot's would take its place in the emitted document. `None` when `Error` is free.
+pub fn framework_error_name(api: &Api) -> Option<String> {
+    let names: std::collections::BTreeSet<&str> = api.types.iter().map(|t| t.schema_name.as_str()).collect();
+    if !names.contains("Error") {
+        return None;
+    }
+    let mut name = "HttpError".to_owned();
+    let mut n = 2;
+    while names.contains(name.as_str()) {
+        name = format!("HttpError{n}");
+        n += 1;
+    }
+    Some(name)
+}
+
+/// `FrameworkError`: dropshot's `HttpError`, described under `schema_name` (see
+/// [`framework_error_name`]).
+pub fn framework_error(schema_name: &str) -> TokenStream {
+    quote! {
+        /// dropshot's error, for an operation whose errors have no body. The spec names a
+        /// schema `Error`, the name dropshot describes its own error by, so this one is
+        /// described under another.
+        #[derive(Debug)]
+        pub struct FrameworkError(pub ::dropshot::HttpError);
+
+        impl ::std::convert::From<::dropshot::HttpError> for FrameworkError {
+            fn from(error: ::dropshot::HttpError) -> Self {
+                Self(error)
+            }
+        }
+
+        impl ::std::fmt::Display for FrameworkError {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl ::dropshot::HttpResponseError for FrameworkError {
+            fn status_code(&self) -> ::dropshot::ErrorStatusCode {
+                self.0.status_code
+            }
+        }
+
+        impl ::serde::Serialize for FrameworkError {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                ::dropshot::HttpErrorResponseBody {
+                    request_id: ::std::string::String::new(),
+                    error_code: self.0.error_code.clone(),
+                    message: self.0.external_message.clone(),
+                }
+                .serialize(serializer)
+            }
+        }
+
+        impl ::schemars::JsonSchema for FrameworkError {
+            fn schema_name() -> ::std::string::String {
+                #schema_name.to_owned()
+            }
+
+            fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                <::dropshot::HttpErrorResponseBody as ::schemars::JsonSchema>::json_schema(generator)
+            }
+        }
+    }
+}
+
+/// The error type of `op`'s method (pushing a generated one onto `items`). `framework` is
+/// whether an operation whose errors have no body returns `FrameworkError` (see
+/// [`framework_error_name`]) rather than dropshot's `HttpError`.
+pub fn error_type(
+    layout: &Layout,
+    op: &Operation,
+    framework: bool,
+    items: &mut Vec<TokenStream>,
+) -> Result<TokenStream> {
     if let Some(hand_written) = &layout.error {
         return Ok(hand_written.parse().expect("a layout holds Rust paths"));
     }
     if op.errors.iter().all(|e| e.content.is_none()) {
-        return Ok(quote!(::dropshot::HttpError));
+        return Ok(if framework { quote!(FrameworkError) } else { quote!(::dropshot::HttpError) });
     }
     let types = TypePath::Module(&layout.types);
     let name = format_ident!("{}Error", op.pascal_name);

@@ -9,8 +9,9 @@
 //! A reference to a path item, or to a parameter, response, header or request body inside one
 //! (not in `components`), is replaced by a copy of what it names, as if it were written there.
 //!
-//! A `pattern` or `format` that is not a string, a `not` beside other constraints, callbacks
-//! given by reference and `trace` operations are left out ([`drop_unreadable`]).
+//! A `pattern` or `format` that is not a string, `properties` beside another type than
+//! `object` and `items` beside another than `array`, a `not` beside other constraints, callbacks given by reference and `trace`
+//! operations are left out ([`drop_unreadable`]).
 //!
 //! A path key with a query (`/uploads?convert={convert}`) becomes the path with a `#fragment`
 //! ([`query_in_path_keys`]).
@@ -147,6 +148,24 @@ pub(super) fn drop_unreadable(value: &mut Value, location: &str, warnings: &mut 
             if members.get(keyword).is_some_and(|v| !v.is_string() && !v.is_object()) {
                 let dropped = members.remove(keyword).expect("checked");
                 warnings.push(format!("{}: {dropped} is not a string; left out", join(location, keyword)));
+            }
+        }
+        // `properties` beside `type: array` (or a scalar type), or `items` beside a type other
+        // than `array`, describe nothing a value of that type has: the declared type wins.
+        if let Some(ty) = members.get("type").and_then(Value::as_str).map(str::to_owned) {
+            let wrong: &[&str] = match ty.as_str() {
+                "object" => &["items"],
+                "array" => &["properties", "additionalProperties"],
+                _ => &["properties", "additionalProperties", "items"],
+            };
+            for &keyword in wrong {
+                if members.get(keyword).is_some_and(|v| v.is_object() || v.is_boolean()) {
+                    members.remove(keyword);
+                    warnings.push(format!(
+                        "{}: beside `type: {ty}`, which it does not describe; left out",
+                        join(location, keyword)
+                    ));
+                }
             }
         }
         let constrains = |k: &str| !is_annotation(k) && k != "not" && k != "type";

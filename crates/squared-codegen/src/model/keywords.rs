@@ -5,8 +5,10 @@ use serde_json::Value;
 
 /// Keywords that describe a value without constraining its shape.
 pub fn is_annotation(keyword: &str) -> bool {
-    matches!(keyword, "description" | "title" | "example" | "deprecated" | "nullable" | "default")
-        || keyword.starts_with("x-")
+    matches!(
+        keyword,
+        "description" | "title" | "example" | "examples" | "externalDocs" | "deprecated" | "nullable" | "default"
+    ) || keyword.starts_with("x-")
 }
 
 /// The type of an enum's values when its schema has no `type`: all strings, all integers or

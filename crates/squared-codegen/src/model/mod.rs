@@ -44,7 +44,7 @@ pub use all_of::{
     single_reference,
 };
 pub use build::{load, parse_document};
-pub use keywords::enum_kind;
+pub use keywords::{enum_kind, is_annotation};
 pub use naming::{
     derived_operation_id, first_free, follow_component_ref, is_semver, path_variables, pointer_token, rust_field_name,
 };
@@ -95,6 +95,8 @@ pub enum TypeKind {
         deny_unknown_fields: bool,
         /// `additionalProperties: true` or a schema, next to declared properties.
         extra_properties: Option<TypeRef>,
+        /// `minProperties` and `maxProperties`.
+        property_count: (Option<u64>, Option<u64>),
     },
     /// A string enum.
     Enum { variants: Vec<EnumVariant> },
@@ -163,10 +165,13 @@ pub struct Field {
     pub ty: TypeRef,
     pub required: bool,
     pub nullable: bool,
+    pub title: Option<String>,
     pub description: Option<String>,
     /// The description of the items of an array field whose items have no type of their own
     /// (a `Vec<String>` cannot carry one).
     pub items_description: Option<String>,
+    /// Likewise, the title of those items.
+    pub items_title: Option<String>,
     pub constraints: Constraints,
     /// The value an absent optional field takes.
     pub default: Option<DefaultValue>,
@@ -375,6 +380,8 @@ pub struct Param {
     pub ty: TypeRef,
     pub required: bool,
     pub description: Option<String>,
+    /// The title of the parameter's schema.
+    pub title: Option<String>,
     pub constraints: Constraints,
     pub default: Option<DefaultValue>,
     /// `x-client-supplied: true`: the hand-written client layer fills the parameter in

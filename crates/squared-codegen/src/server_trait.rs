@@ -66,6 +66,7 @@ fn param_struct(
             ty: p.ty.clone(),
             required: p.required,
             nullable: false,
+            title: p.title.clone(),
             description: p.description.clone(),
             constraints: p.constraints.clone(),
             default: p.default.clone(),
@@ -73,6 +74,7 @@ fn param_struct(
             write_only: false,
             boxed: false,
             items_description: None,
+            items_title: None,
         };
         field_tokens(&field, &name.to_string(), TypePath::Module(&layout.types))
     });
@@ -546,16 +548,20 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         None => None,
     };
     let mut structs = Vec::new();
+    let framework = trait_responses::framework_error_name(api).filter(|_| layout.error.is_none());
     let answers = api
         .operations
         .iter()
         .map(|op| {
             Ok((
                 trait_responses::success_type(layout, op, &mut structs)?,
-                trait_responses::error_type(layout, op, &mut structs)?,
+                trait_responses::error_type(layout, op, framework.is_some(), &mut structs)?,
             ))
         })
         .collect::<Result<Vec<_>>>()?;
+    if let Some(schema_name) = &framework {
+        structs.push(trait_responses::framework_error(schema_name));
+    }
     let inputs: Vec<Inputs> = api.operations.iter().map(|op| inputs(api, layout, op, &mut structs)).collect();
     let routing = routing::routing(api);
     let dispatcher_names = dispatcher_names(api, &routing);
@@ -673,7 +679,7 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         routing::documented_paths(api).into_iter().map(|(declared, spec)| quote!((#declared, #spec)));
     let title = &api.title;
     let version = &api.version;
-    let semver = if crate::codegen::model::is_semver(version) { version.as_str() } else { "0.0.0" };
+    let semver = if crate::model::is_semver(version) { version.as_str() } else { "0.0.0" };
     let description = match &api.description {
         Some(d) => quote!(::std::option::Option::Some(#d)),
         None => quote!(::std::option::Option::None),
@@ -721,7 +727,7 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codegen::model;
+    use crate::model;
 
     /// A spec with `GET /things/{key}` and `GET /things/summary`, the variable of type `key_type`
     /// and the summary taking `summary_extra` (YAML lines of its operation).
@@ -774,5 +780,35 @@ components:
         assert!(code.contains("pub trait SquaredApiRouted2"), "two paths one router cannot hold: {code}");
         assert!(code.contains("path = \"/things/summary\""), "{code}");
         assert!(code.contains("squared_api_routed2_mod :: stub_api_description ()"), "{code}");
+    }
+
+    /// dropshot describes its own error as `Error`; a spec that names a schema `Error` keeps it,
+    /// and an operation whose errors have no body describes dropshot's under another name.
+    #[test]
+    fn a_spec_schema_named_error_keeps_its_name() {
+        let text = r##"
+openapi: 3.0.3
+info: {title: T, version: 1.0.0}
+paths:
+  /a:
+    get:
+      operationId: a
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "404": {description: gone}
+components:
+  schemas:
+    Error: {type: object, properties: {code: {type: string}}}
+    HttpError: {type: object, properties: {other: {type: string}}}
+"##;
+        let api = model::load(text).unwrap();
+        let code = generate(&api, &crate::Layout::standalone("crate::types")).unwrap().to_string();
+        assert!(code.contains("pub struct FrameworkError"), "{code}");
+        assert!(code.contains("\"HttpError2\" . to_owned ()"), "{code}");
+        assert!(code.contains("crate :: types :: Error > , FrameworkError > ;"), "{code}");
+        // Without a schema named `Error`, dropshot's own error is fine.
+        let api = model::load(&text.replace("Error:", "Failure:").replace("schemas/Error", "schemas/Failure")).unwrap();
+        let code = generate(&api, &crate::Layout::standalone("crate::types")).unwrap().to_string();
+        assert!(!code.contains("FrameworkError"), "{code}");
     }
 }

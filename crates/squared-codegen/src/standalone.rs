@@ -1,6 +1,6 @@
 //! A spec generated as one module of a crate: its types, trait and client side by side,
 //! in the layout a team's own spec gets (generated error types, the support items of
-//! `squared-api`). The corpus (`tests/corpus/build.rs`) compiles real specs this way, and
+//! `squared-support`). The corpus (`tests/corpus/build.rs`) compiles real specs this way, and
 //! `cargo xtask bench codegen` times them so. Writes only into the folder it is given.
 
 use std::path::Path;
@@ -51,7 +51,7 @@ pub mod {name} {{
 
     /// The OpenAPI document the generated trait emits.
     pub fn openapi_document() -> ::serde_json::Value {{
-        ::squared_api::merged_document(api::stub_api_descriptions(), api::API_TITLE, api::API_SEMVER, api::API_DESCRIPTION, api::DOCUMENTED_PATHS)
+        ::squared_support::merged_document(api::stub_api_descriptions(), api::API_TITLE, api::API_SEMVER, api::API_DESCRIPTION, api::DOCUMENTED_PATHS)
     }}
 }}
 "#
@@ -61,7 +61,7 @@ pub mod {name} {{
 
 /// The layout of a spec generated as the module `name` of a crate.
 pub fn layout(name: &str) -> Layout {
-    Layout { types: format!("crate::{name}::types"), support: "::squared_api".into(), client_inner: None, error: None }
+    Layout::standalone(&format!("crate::{name}::types"))
 }
 
 /// A spec's model, and its three files (`types`, `api`, `client`), formatted, handed to `emit`
@@ -70,15 +70,23 @@ pub fn layout(name: &str) -> Layout {
 pub fn generate_parts(
     text: &str,
     name: &str,
+    emit: impl FnMut(&'static str, String) -> Result<()>,
+) -> Result<model::Api> {
+    generate_parts_in(text, &layout(name), emit)
+}
+
+/// [`generate_parts`] into any layout.
+pub fn generate_parts_in(
+    text: &str,
+    layout: &Layout,
     mut emit: impl FnMut(&'static str, String) -> Result<()>,
 ) -> Result<model::Api> {
     let api = model::load(text)?;
-    let layout = layout(name);
     let format = |part: &str, tokens: proc_macro2::TokenStream| {
         pretty(tokens).with_context(|| format!("the generated {part} do not parse"))
     };
     emit("types", format("types", super::types::generate(&api))?)?;
-    emit("api", format("api", super::server_trait::generate(&api, &layout)?)?)?;
-    emit("client", format("client", super::client::generate(&api, &layout)?)?)?;
+    emit("api", format("api", super::server_trait::generate(&api, layout)?)?)?;
+    emit("client", format("client", super::client::generate(&api, layout)?)?)?;
     Ok(api)
 }

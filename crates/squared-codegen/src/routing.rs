@@ -95,7 +95,7 @@ fn first_variable_in(segment: &str) -> Option<&str> {
 /// Each operation's path as dropshot can hold it (see the module docs).
 fn served_paths(api: &Api) -> Vec<Vec<String>> {
     let mut served: Vec<Vec<String>> =
-        api.operations.iter().map(|op| op.request_path().split('/').map(str::to_owned).collect()).collect();
+        api.operations.iter().map(|op| route(op.request_path()).split('/').map(str::to_owned).collect()).collect();
     let longest = served.iter().map(Vec::len).max().unwrap_or(0);
     for place in 0..longest {
         // Operations whose served prefixes agree share a router node at this place.
@@ -235,6 +235,15 @@ impl RouterNode {
     }
 }
 
+/// A path as dropshot's router holds it: without a trailing `/` (its router ignores empty
+/// segments, so `/users/` is `/users`), the root alone excepted.
+fn route(path: &str) -> &str {
+    match path.strip_suffix('/') {
+        Some(bare) if !bare.is_empty() => bare,
+        _ => path,
+    }
+}
+
 /// The non-empty segments of a path.
 fn segments(path: &str) -> Vec<&str> {
     path.split('/').filter(|s| !s.is_empty()).collect()
@@ -248,7 +257,7 @@ pub fn routing(api: &Api) -> Routing {
         .operations
         .iter()
         .zip(&joined)
-        .filter(|(op, served_path)| op.path != **served_path)
+        .filter(|(op, served_path)| route(&op.path) != served_path.as_str())
         .map(|(_, served_path)| served_path)
         .collect();
     let mut dispatchers: Vec<Dispatcher> = Vec::new();
@@ -355,7 +364,7 @@ fn candidates(api: &Api, served: &[Vec<String>], joined: &[String], served_path:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codegen::model;
+    use crate::model;
 
     fn spec(paths: &[(&str, &str)]) -> Api {
         let mut text = String::from("openapi: 3.0.3\ninfo: {title: T, version: 1.0.0}\npaths:\n");
@@ -385,6 +394,30 @@ mod tests {
         let routing = routing(&api);
         assert!(routing.served.iter().all(|s| *s == Served::Own));
         assert!(routing.dispatchers.is_empty());
+    }
+
+    /// dropshot's router ignores empty segments: `/projects/` is `/projects`, so a trailing `/`
+    /// is no segment (it was taken for one, and `/projects/` and `/projects/{id}/` became one
+    /// route twice).
+    #[test]
+    fn a_trailing_slash_is_no_segment() {
+        let api = spec(&[("get", "/projects/"), ("get", "/projects/{id}/"), ("get", "/projects/{id}/tags/")]);
+        let own = routing(&api);
+        assert!(own.served.iter().all(|s| *s == Served::Own), "{own:?}");
+        let api = spec(&[
+            ("get", "/accounts/{id}/"),
+            ("get", "/accounts/{id}/balances/"),
+            ("get", "/accounts/premium/{id}/"),
+        ]);
+        let dispatched = routing(&api);
+        let served: Vec<(&str, &str)> =
+            dispatched.dispatchers.iter().map(|d| (d.method.as_str(), d.served_path.as_str())).collect();
+        let unique: BTreeSet<&(&str, &str)> = served.iter().collect();
+        assert_eq!(unique.len(), served.len(), "one dispatcher per method and path: {served:?}");
+        assert!(served.iter().all(|(_, path)| *path == "/accounts/{id}/{id2}"), "{served:?}");
+        // The operation at `/accounts/{id}/` is served at its own path.
+        let own = api.operations.iter().position(|op| op.path == "/accounts/{id}/").unwrap();
+        assert_eq!(dispatched.served[own], Served::Own);
     }
 
     #[test]

@@ -122,10 +122,17 @@ impl<'a> Builder<'a> {
                 })
                 .collect(),
         };
-        for name in path_variables(super::request_path(path)) {
+        let variables = path_variables(super::request_path(path));
+        for (index, name) in variables.iter().enumerate() {
             ensure!(
-                params.iter().any(|p| p.location == ParamLocation::Path && p.name == name),
+                params.iter().any(|p| p.location == ParamLocation::Path && p.name == *name),
                 "{location}: the path variable {{{name}}} has no path parameter"
+            );
+            ensure!(
+                !variables[..index].contains(name),
+                "{location}: the path names the variable {{{name}}} twice; dropshot's router takes a variable once \
+                 per path (and a request could give the two places different values); give the second its own name \
+                 and declare it as a path parameter"
             );
         }
 
@@ -361,6 +368,12 @@ impl<'a> Builder<'a> {
         } else {
             constraints(schema, &schema_location, &mut self.warnings)?
         };
+        // A named type carries its own title.
+        let title = if matches!(ty, TypeRef::Named(_)) {
+            None
+        } else {
+            schema.get("title").and_then(Value::as_str).map(str::to_owned)
+        };
         Ok(Param {
             name: name.to_owned(),
             rust_name: rust_field_name(name),
@@ -368,6 +381,7 @@ impl<'a> Builder<'a> {
             ty,
             required,
             description: param.get("description").and_then(Value::as_str).map(str::to_owned),
+            title,
             constraints: param_constraints,
             default,
             client_supplied: param.get("x-client-supplied").and_then(Value::as_bool).unwrap_or(false),
@@ -403,7 +417,16 @@ impl<'a> Builder<'a> {
         let ty = match (kind, media.get("schema")) {
             // A bounded inline body (an array with `maxItems`, say) is a newtype that checks it.
             (MediaKind::Json | MediaKind::Form, Some(schema)) => {
-                self.held_type_ref(schema, inline_name, &schema_location)?
+                match self.held_type_ref(schema, inline_name, &schema_location)? {
+                    // A formatted string (`byte`, `uuid`…) is a `String` in Rust: a body of one
+                    // is a newtype, whose schema states the format.
+                    TypeRef::Format(_) => {
+                        let name = self.claim_free(inline_name, &schema_location);
+                        self.define(&name, &name, schema, &schema_location)?;
+                        TypeRef::Named(name)
+                    }
+                    ty => ty,
+                }
             }
             (MediaKind::Json, None) => TypeRef::Any,
             (MediaKind::Form, None) => bail!("{schema_location}: a form body needs a schema"),

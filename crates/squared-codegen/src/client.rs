@@ -610,7 +610,7 @@ fn hoist(schema: &mut Value, ty: &TypeRef, hoisted: &mut Map<String, Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codegen::model;
+    use crate::model;
 
     /// Several JSON success bodies become one `oneOf` of each response's own schema.
     #[test]

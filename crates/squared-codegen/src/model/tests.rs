@@ -188,16 +188,13 @@ fn operation_shapes_the_generators_take() {
         [&TypeRef::Named("Thing".into()), &TypeRef::Named("Problem".into()), &TypeRef::String]
     );
     // One hand-written error type cannot stand for several bodies; generated ones can.
-    let error = format!(
-        "{:#}",
-        crate::codegen::server_trait::generate(&api, &crate::codegen::Layout::workspace()).unwrap_err()
-    );
+    let error = format!("{:#}", crate::server_trait::generate(&api, &crate::Layout::workspace()).unwrap_err());
     assert!(
         error.starts_with("#/paths/~1things~1{id}/get/responses/404: the server trait has one hand-written"),
         "{error}"
     );
-    let generated = crate::codegen::Layout { error: None, ..crate::codegen::Layout::workspace() };
-    let code = crate::codegen::server_trait::generate(&api, &generated).unwrap().to_string();
+    let generated = crate::Layout { error: None, ..crate::Layout::workspace() };
+    let code = crate::server_trait::generate(&api, &generated).unwrap().to_string();
     assert!(code.contains("pub enum ShowThingError"), "{code}");
 
     let dashed = load(&spec_with(GOOD_SCHEMA, &GOOD_OPERATION.replace("show_thing", "show-thing one"))).unwrap();
@@ -511,4 +508,69 @@ fn colliding_rust_names_take_a_number_and_keep_their_wire_names() {
     assert_eq!(names, [("id", "id"), ("pageSize", "page_size"), ("page-size", "page_size_2")]);
     assert_eq!(field(&api, "Thing", "max_results").rust_name, "max_results_2");
     assert!(api.warnings.iter().any(|w| w.contains("page_size_2")), "{:?}", api.warnings);
+}
+
+/// The sample's round trips: what a property's or parameter's schema says of itself (a title)
+/// is kept; keywords of another type than the declared one are left out, with a warning.
+#[test]
+fn titles_are_kept_and_keywords_of_another_type_left_out() {
+    let schemas = "      {type: object, properties: {name: {type: string, title: Name}, tags: {type: array, items: \
+                   {type: string, title: Tag}}, links: {type: array, items: {type: string}, properties: {next: {type: \
+                   string}}}, game: {type: object, items: {type: string}}}}";
+    let operation = GOOD_OPERATION.replace(
+        "schema: {type: string}}]",
+        "schema: {type: string}}, {name: ids, in: query, schema: {type: string, title: Some IDs}}]",
+    );
+    let api = load(&spec_with(schemas, &operation)).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(field(&api, "Thing", "name").title.as_deref(), Some("Name"));
+    assert_eq!(field(&api, "Thing", "tags").items_title.as_deref(), Some("Tag"));
+    assert_eq!(api.operations[0].params[1].title.as_deref(), Some("Some IDs"));
+    assert_eq!(field(&api, "Thing", "links").ty, TypeRef::Array(Box::new(TypeRef::String)));
+    assert_eq!(field(&api, "Thing", "game").ty, TypeRef::JsonObject);
+    for place in ["links/properties", "game/items"] {
+        assert!(
+            api.warnings.iter().any(|w| w.contains(place) && w.contains("left out")),
+            "{place}: {:?}",
+            api.warnings
+        );
+    }
+}
+
+/// A map's described values are a type of their own, which carries the description.
+#[test]
+fn described_map_values_are_a_type() {
+    let schemas = "      {type: object, properties: {totals: {type: object, additionalProperties: {type: string, \
+                   description: A total}}, any: {type: object, additionalProperties: {description: Anything}}}}";
+    let api = load(&spec_with(schemas, GOOD_OPERATION)).unwrap_or_else(|e| panic!("{e:#}"));
+    for (name, value) in [("totals", "ThingTotalsValue"), ("any", "ThingAnyValue")] {
+        assert_eq!(field(&api, "Thing", name).ty, TypeRef::Map(Box::new(TypeRef::Named(value.into()))));
+        let def = api.types.iter().find(|t| t.name == value).unwrap();
+        assert!(def.description.is_some(), "{def:?}");
+    }
+}
+
+/// dropshot's router takes a variable once per path: a path naming one twice is refused, with
+/// the place and what to write instead.
+#[test]
+fn a_path_naming_a_variable_twice_is_refused() {
+    let text = spec_with(GOOD_SCHEMA, GOOD_OPERATION).replace("/things/{id}:", "/things/{id}/parts/{id}:");
+    let error = error_of(&text);
+    assert!(error.contains("names the variable {id} twice"), "{error}");
+    assert!(error.contains("give the second its own name"), "{error}");
+}
+
+/// A formatted string body is a newtype that states its format; `minProperties` and
+/// `maxProperties` of an object are kept.
+#[test]
+fn formatted_bodies_and_property_counts_are_kept() {
+    let schemas = "      {type: object, minProperties: 1, maxProperties: 2, properties: {a: {type: string}}}";
+    let operation = GOOD_OPERATION
+        .replace(r##"{schema: {$ref: "#/components/schemas/Thing"}}"##, "{schema: {type: string, format: byte}}");
+    let api = load(&spec_with(schemas, &operation)).unwrap_or_else(|e| panic!("{e:#}"));
+    let body = api.operations[0].responses[0].content.as_ref().unwrap();
+    let TypeRef::Named(name) = &body.ty else { panic!("{body:?}") };
+    let def = api.types.iter().find(|t| t.name == *name).unwrap();
+    assert!(matches!(def.kind, TypeKind::Alias { ty: TypeRef::Format(_), .. }), "{def:?}");
+    let thing = api.types.iter().find(|t| t.name == "Thing").unwrap();
+    assert!(matches!(thing.kind, TypeKind::Struct { property_count: (Some(1), Some(2)), .. }), "{thing:?}");
 }
