@@ -77,7 +77,7 @@
 //!     so are references into a schema (`…/Disk/properties/filesystem`), and `definitions`
 //!     inside a schema go.
 //! 11. The emitted side is the document of the served trait and of its documentation traits
-//!     together (`squared_api::merged_document`): an operation dropshot's router cannot hold
+//!     together (`squared_support::merged_document`): an operation dropshot's router cannot hold
 //!     at its own path is served through a dispatching endpoint (unpublished) and described
 //!     at its own path by a documentation trait, so it is compared like any other.
 //!

@@ -8,7 +8,7 @@
 //! *served*: at each place where some path of the same router node has a variable, every
 //! path takes that (first) variable. A served path that differs from some operation's own
 //! path is *dispatched*: each of its methods gets one endpoint whose provided body routes the
-//! request to the operation whose own path it matches (`squared_api::dispatch` at runtime),
+//! request to the operation whose own path it matches (`squared_support::dispatch` at runtime),
 //! and those operations become plain trait methods. For the emitted OpenAPI document, the
 //! dispatched operations are also declared at their own paths in documentation-only traits,
 //! in as few *layers* as dropshot's router can hold.
@@ -82,7 +82,7 @@ pub fn variable(segment: &str) -> Option<&str> {
 
 /// Whether a segment mixes variables with literal text, or holds several (`{name}:cancel`,
 /// `{id}.json`, `{name}-{version}.zip`): dropshot holds it as a variable, and its dispatcher
-/// matches the rest ([`squared_api::match_segments`] at runtime).
+/// matches the rest (`squared_support::match_segments` at runtime).
 pub fn is_mixed(segment: &str) -> bool {
     segment.contains('{') && variable(segment).is_none()
 }
