@@ -24,8 +24,9 @@
 //!    dropshot's `HttpError`, whose emitted `Error` schema is dropped (rule 13).
 //! 4. Response `description`s and `links` are dropped (dropshot writes fixed descriptions
 //!    and cannot declare links), and so is a body schema's `title` (dropshot titles inline
-//!    body schemas with the Rust type's name), and an inline array or scalar body's
-//!    description and its items' (a `Vec`, `String` or number carries none). Parameter schemas lose their `default` and `description`
+//!    body schemas with the Rust type's name), and an inline array, scalar or map body's
+//!    description and its items' description and title (a `Vec`, `String`, number or map
+//!    carries none). Parameter schemas lose their `default`, `description` and `title`
 //!    (dropshot strips annotations from them; the generated code still applies the default),
 //!    parameters their `style` and `explode` (the generated code honours them) and
 //!    `allowEmptyValue` (an empty value is read as the empty string), and headers their
@@ -483,6 +484,7 @@ fn normalize_operation(operation: &mut Value, components: &Value) {
             if let Some(schema) = param.get_mut("schema").and_then(Value::as_object_mut) {
                 schema.remove("default");
                 schema.remove("description");
+                schema.remove("title");
                 // A parameter's value is text, never null.
                 schema.remove("nullable");
                 if let Some(Value::Array(values)) = schema.get_mut("enum") {
@@ -572,10 +574,14 @@ fn drop_body_titles(holder: &mut Value) {
                 // An inline array or scalar body is a `Vec`, `String` or number, which carries no
                 // description (a named body type carries its own).
                 let unnamed = ["array", "string", "integer", "number", "boolean"];
-                if schema.get("type").and_then(Value::as_str).is_some_and(|ty| unnamed.contains(&ty)) {
+                // So does an object of no declared properties (a JSON object, or a map).
+                let map = schema.get("type") == Some(&json!("object"))
+                    && schema.get("properties").and_then(Value::as_object).is_none_or(Map::is_empty);
+                if map || schema.get("type").and_then(Value::as_str).is_some_and(|ty| unnamed.contains(&ty)) {
                     schema.remove("description");
                     if let Some(items) = schema.get_mut("items").and_then(Value::as_object_mut) {
                         items.remove("description");
+                        items.remove("title");
                     }
                 }
             }
