@@ -995,28 +995,37 @@ fn schemas_reached(doc: &Value, value: &Value) -> std::collections::BTreeSet<Str
 /// give it a type of their own, which rule 10 inlines on the emitted side), and `definitions`
 /// inside a schema, a JSON Schema container OpenAPI 3.0 does not have, go.
 fn inline_deep_references(mut spec: Value) -> Value {
-    fn walk(value: &mut Value, doc: &Value, depth: usize) {
+    /// `names`: the keys of this object are names (of properties, of component schemas), not
+    /// keywords, so a property called `definitions` stays.
+    fn walk(value: &mut Value, doc: &Value, depth: usize, names: bool) {
         match value {
             Value::Object(map) => {
-                if let Some(reference) = map.get("$ref").and_then(Value::as_str)
+                if !names
+                    && let Some(reference) = map.get("$ref").and_then(Value::as_str)
                     && let Some(rest) = reference.strip_prefix("#/components/schemas/")
                     && rest.contains('/')
                     && depth < 16
                     && let Some(target) = doc.pointer(&reference[1..])
                 {
                     *value = target.clone();
-                    walk(value, doc, depth + 1);
+                    walk(value, doc, depth + 1, false);
                     return;
                 }
-                map.remove("definitions");
-                map.values_mut().for_each(|child| walk(child, doc, depth));
+                let schema_like = ["type", "properties", "allOf", "oneOf", "anyOf", "items", "enum"];
+                if !names && schema_like.iter().any(|k| map.contains_key(*k)) {
+                    map.remove("definitions");
+                }
+                for (key, child) in map.iter_mut() {
+                    let child_names = !names && matches!(key.as_str(), "properties" | "schemas");
+                    walk(child, doc, depth, child_names);
+                }
             }
-            Value::Array(items) => items.iter_mut().for_each(|item| walk(item, doc, depth)),
+            Value::Array(items) => items.iter_mut().for_each(|item| walk(item, doc, depth, false)),
             _ => {}
         }
     }
     let doc = spec.clone();
-    walk(&mut spec, &doc, 0);
+    walk(&mut spec, &doc, 0, false);
     spec
 }
 
@@ -1180,7 +1189,10 @@ components:
         thing["definitions"] = json!({"Kind": {"type": "string", "enum": ["a", "b"]}});
         thing["properties"]["k"] = json!({"$ref": "#/components/schemas/Thing/definitions/Kind"});
         thing["properties"]["y"] = json!({"$ref": "#/components/schemas/Thing/properties/a"});
+        // A property called `definitions` is a property (Okta's schemas have one).
+        thing["properties"]["definitions"] = json!({"type": "string"});
         let mut emitted = emitted();
+        emitted["components"]["schemas"]["Thing"]["properties"]["definitions"] = json!({"type": "string"});
         let thing = &mut emitted["components"]["schemas"]["Thing"];
         thing["properties"]["k"] = json!({"$ref": "#/components/schemas/ThingK"});
         thing["properties"]["y"] = json!({"type": "string"});
