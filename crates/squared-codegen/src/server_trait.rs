@@ -20,7 +20,7 @@ use quote::{format_ident, quote};
 
 use super::Layout;
 use super::model::{
-    Api, Field, MediaKind, ObjectText, Operation, Param, ParamLocation, TypeKind, TypeRef, first_free, rust_field_name,
+    Api, MediaKind, ObjectText, Operation, Param, ParamLocation, TypeKind, TypeRef, first_free, rust_field_name,
 };
 use super::routing::{self, Dispatcher, Routing, Served};
 use super::trait_responses;
@@ -60,22 +60,7 @@ fn param_struct(
         if let (ParamLocation::Query, TypeRef::Array(_)) = (location, &p.ty) {
             return (array_query_field(layout, p), Vec::new());
         }
-        let field = Field {
-            name: p.name.clone(),
-            rust_name: p.rust_name.clone(),
-            ty: p.ty.clone(),
-            required: p.required,
-            nullable: false,
-            title: p.title.clone(),
-            description: p.description.clone(),
-            constraints: p.constraints.clone(),
-            default: p.default.clone(),
-            read_only: false,
-            write_only: false,
-            boxed: false,
-            items_description: None,
-            items_title: None,
-        };
+        let field = p.as_field();
         field_tokens(&field, &name.to_string(), TypePath::Module(&layout.types))
     });
     let repeated: Vec<&str> = params

@@ -168,22 +168,8 @@ fn headers_struct(
         .headers
         .iter()
         .map(|h: &Param| {
-            let field = Field {
-                name: h.name.clone(),
-                rust_name: h.rust_name.clone(),
-                ty: h.ty.clone(),
-                required: h.required,
-                nullable: false,
-                title: h.title.clone(),
-                description: h.description.clone(),
-                items_description: None,
-                items_title: None,
-                constraints: h.constraints.clone(),
-                default: None,
-                read_only: false,
-                write_only: false,
-                boxed: false,
-            };
+            // A response header's default is the server's to write, not one serde applies.
+            let field = Field { default: None, ..h.as_field() };
             let (tokens, functions) = field_tokens(&field, &name.to_string(), types);
             helpers.extend(functions);
             tokens

@@ -397,6 +397,29 @@ pub struct Param {
     pub object: Option<ObjectText>,
 }
 
+impl Param {
+    /// The parameter as a field of the struct that holds its location's parameters (a
+    /// path, query or header struct, or a response's headers): never null, in both directions.
+    pub fn as_field(&self) -> Field {
+        Field {
+            name: self.name.clone(),
+            rust_name: self.rust_name.clone(),
+            ty: self.ty.clone(),
+            required: self.required,
+            nullable: false,
+            title: self.title.clone(),
+            description: self.description.clone(),
+            items_description: None,
+            items_title: None,
+            constraints: self.constraints.clone(),
+            default: self.default.clone(),
+            read_only: false,
+            write_only: false,
+            boxed: false,
+        }
+    }
+}
+
 /// How a parameter's text holds an object (or, with `content`, any JSON value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectText {
