@@ -38,7 +38,7 @@ pub fn run(root: &Path, request: &Request) -> Result<Vec<PathBuf>> {
     // The stamps name the spec by its file name, so that `--check` agrees wherever the
     // repository is checked out.
     let options = Options { name, spec: file_name, program: "cargo xtask generate", support: &support };
-    let files = new_crate::files(&text, &options).with_context(|| request.spec.display().to_string())?;
+    let (_, files) = new_crate::files(&text, &options).with_context(|| request.spec.display().to_string())?;
     let mut touched = Vec::new();
     let mut diffs = String::new();
     for file in &files {

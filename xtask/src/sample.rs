@@ -207,8 +207,8 @@ fn generate(path: &Path, spec: &str, crate_name: &str, dir: &Path, support: &Pat
     let document = model::parse_document(&text)?;
     let support = format!("{{ path = {:?} }}", support.to_string_lossy());
     let options = new_crate::Options { name: crate_name, spec, program: "cargo xtask sample", support: &support };
-    let files = new_crate::files(&text, &options)?;
-    let operations = model::load(&text)?.operations.len();
+    let (api, files) = new_crate::files(&text, &options)?;
+    let operations = api.operations.len();
     for file in files {
         let mut contents = file.contents;
         if file.path == "Cargo.toml" {

@@ -48,8 +48,8 @@ serde_json = "1"
 uuid = { version = "1", features = ["serde"] }
 "#;
 
-/// Every file of the crate generated from `spec_text`, `Cargo.toml` first.
-pub fn files(spec_text: &str, options: &Options) -> Result<Vec<CrateFile>> {
+/// The model of `spec_text`, and every file of the crate generated from it, `Cargo.toml` first.
+pub fn files(spec_text: &str, options: &Options) -> Result<(model::Api, Vec<CrateFile>)> {
     let stamp = stamp(options.program, options.spec, spec_text);
     // The crate's folder by no path at all, so that a check agrees wherever it is checked out.
     let command = format!("{} {} --out <this crate's folder> --name {}", options.program, options.spec, options.name);
@@ -74,7 +74,7 @@ pub fn files(spec_text: &str, options: &Options) -> Result<Vec<CrateFile>> {
         let header = header.trim_end_matches('\n');
         files.push(CrateFile { path, contents: format!("{header}\n\n{code}") });
     }
-    Ok(files)
+    Ok((api, files))
 }
 
 fn manifest(api: &model::Api, options: &Options, stamp: &str, regenerate: &str) -> String {
