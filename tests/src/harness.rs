@@ -342,8 +342,18 @@ pub fn error_pointers(error: &squared_client::types::ErrorResponse) -> Vec<Strin
 /// Starts a run of sync `sync_id` and waits (up to a minute) until it ends: `success`,
 /// `failed` or `canceled`.
 pub async fn run_sync_to_end(client: &Client, sync_id: &str) -> squared_client::types::SyncRun {
+    start_run_to_end(client, sync_id, false).await
+}
+
+/// Starts a dry run of sync `sync_id` and waits (up to a minute) until it ends.
+pub async fn dry_run_to_end(client: &Client, sync_id: &str) -> squared_client::types::SyncRun {
+    start_run_to_end(client, sync_id, true).await
+}
+
+async fn start_run_to_end(client: &Client, sync_id: &str, dry_run: bool) -> squared_client::types::SyncRun {
     use squared_client::types::{ScheduleSync, StartSyncRunRequest};
-    let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: sync_id.parse().expect("a sync id") } };
+    let sync = ScheduleSync { sync_id: sync_id.parse().expect("a sync id"), dry_run };
+    let start = StartSyncRunRequest { schedule_sync: sync };
     let run = client.start_sync_run().body(start).send().await.expect("the run starts").into_inner().data;
     wait_for_run_end(client, sync_id, &run.id).await
 }

@@ -926,7 +926,7 @@ async fn runs_move_mariadb_rows_to_an_http_destination_that_fails_twice() {
         .into_inner()
         .data;
     let start = squared_client::types::StartSyncRunRequest {
-        schedule_sync: squared_client::types::ScheduleSync { sync_id: sync.id.parse().unwrap() },
+        schedule_sync: squared_client::types::ScheduleSync { sync_id: sync.id.parse().unwrap(), dry_run: false },
     };
     let run = member.start_sync_run().body(start).send().await.unwrap().into_inner().data;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

@@ -562,7 +562,7 @@ async fn manual_runs_start_cancel_and_list_with_their_records(server: TestServer
     let parts = parts(&client).await;
     let id = create_sync(&client, sync_input(&parts)).await;
     let numeric: i64 = id.parse().unwrap();
-    let start = |sync_id: i64| StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id } };
+    let start = |sync_id: i64| StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id, dry_run: false } };
     let run = client.start_sync_run().body(start(numeric)).send().await.unwrap();
     assert_eq!(run.status().as_u16(), 201);
     let run = run.into_inner().data;
@@ -701,7 +701,7 @@ async fn viewers_read_syncs_and_other_workspaces_see_none(server: TestServer) {
     let numeric: i64 = id.parse().unwrap();
     let run = member
         .start_sync_run()
-        .body(StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: numeric } })
+        .body(StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: numeric, dry_run: false } })
         .send()
         .await
         .unwrap()
@@ -716,7 +716,7 @@ async fn viewers_read_syncs_and_other_workspaces_see_none(server: TestServer) {
         run.id
     );
     viewer.list_sync_records().sync_id(&id).sync_run_id(&run.id).send().await.unwrap();
-    let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: numeric } };
+    let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: numeric, dry_run: false } };
     assert_eq!(
         expect_error(viewer.create_sync().body(CreateSyncRequest { sync: sync_input(&parts) }).send().await).0,
         403

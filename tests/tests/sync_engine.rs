@@ -14,8 +14,8 @@ use squared_client::types::{
 use squared_server::auth::Role;
 use squared_tests::databases::{MariaDbDatabase, PostgresSchema};
 use squared_tests::harness::{
-    TestEngine, TestServer, allow_loopback, error_pointers, expect_error, no_sync_change, run_sync_to_end,
-    wait_for_run_end,
+    TestEngine, TestServer, allow_loopback, dry_run_to_end, error_pointers, expect_error, no_sync_change,
+    run_sync_to_end, wait_for_run_end,
 };
 
 const WORKSPACE: i64 = 43;
@@ -354,7 +354,7 @@ async fn cancel_stops_a_run_after_the_batch_in_hand_keeping_what_it_wrote() {
         RoundTrip::start(300_000, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
     let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
     let start = squared_client::types::StartSyncRunRequest {
-        schedule_sync: squared_client::types::ScheduleSync { sync_id: sync.parse().unwrap() },
+        schedule_sync: squared_client::types::ScheduleSync { sync_id: sync.parse().unwrap(), dry_run: false },
     };
     let run = client.start_sync_run().body(start).send().await.unwrap().into_inner().data;
     // Wait until it has written something.
@@ -584,6 +584,124 @@ async fn a_run_started_on_one_instance_wakes_the_runner_of_another() {
     let run = run_sync_to_end(&client, &sync).await;
     assert_eq!((run.attributes.status, counts(&run)), (SyncRunStatus::Success, (3, 0, 3, 3, 0)), "{run:?}");
     worker.close().await;
+    server.stop().await;
+    source.drop().await;
+}
+
+/// A digest of every row of `table` in the schema, in key order: equal digests, equal tables.
+async fn table_digest(pg: &PostgresSchema, table: &str) -> Option<String> {
+    let sql = format!(
+        "SELECT md5(string_agg(order_id || ':' || coalesce(customer_name, '-') || ':' || coalesce(total::text, '-'), \
+         ',' ORDER BY order_id)) FROM {{schema}}.{table}"
+    );
+    pg.texts(&sql).await.remove(0)
+}
+
+/// Every fingerprint the server keeps for a sync, from its own database, in key order.
+async fn fingerprints(server: &TestServer, sync: &str) -> Vec<(String, i64)> {
+    let db = server.database().await;
+    let kept = sqlx::query_as::<_, (String, i64)>(
+        "SELECT primary_key, fingerprint FROM sync_fingerprints WHERE sync_id = $1 ORDER BY primary_key",
+    )
+    .bind(sync.parse::<i64>().unwrap())
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    kept
+}
+
+/// What a run did by action: (read, skipped, tried, inserted, updated, deleted).
+fn actions(run: &SyncRun) -> (i64, i64, i64, i64, i64, i64) {
+    let a = &run.attributes;
+    (a.total_query_rows, a.skipped_rows, a.total_rows, a.inserted_rows, a.updated_rows, a.deleted_rows)
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn a_dry_run_counts_what_the_next_run_does_and_writes_nothing() {
+    use squared_client::types::SyncRunType;
+    let RoundTrip { source, server, client, source_id, destination_id, model } =
+        RoundTrip::start(10_000, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
+    let sync = create_sync(
+        &client,
+        SyncInput { delete_removed_rows: Some(true), ..sync_input(source_id, model, destination_id, "orders_copy") },
+    )
+    .await;
+    let first = run_sync_to_end(&client, &sync).await;
+    assert_eq!(actions(&first), (10_000, 0, 10_000, 10_000, 0, 0), "{first:?}");
+    // 1,000 rows change, 100 leave the model and 50 join it.
+    source
+        .execute(
+            "UPDATE {schema}.orders SET amount = amount + 1 WHERE id % 10 = 0;
+             DELETE FROM {schema}.orders WHERE id % 10 = 1 AND id <= 1000;
+             INSERT INTO {schema}.orders SELECT n, 'customer ' || n, 1, now() FROM generate_series(10001, 10050) AS n;",
+        )
+        .await;
+    let (table, kept) = (table_digest(&source, "orders_copy").await, fingerprints(&server, &sync).await);
+    let sync_before = client.show_sync().sync_id(&sync).send().await.unwrap().into_inner().data.attributes;
+
+    let dry = dry_run_to_end(&client, &sync).await;
+    assert_eq!((dry.attributes.run_type, dry.attributes.status), (SyncRunType::DryRun, SyncRunStatus::Success));
+    assert_eq!(actions(&dry), (9_950, 8_900, 1_150, 50, 1_000, 100), "{dry:?}");
+    assert_eq!(dry.attributes.successful_rows, 0, "a dry run writes nothing: {dry:?}");
+    assert!(records(&client, &sync, &dry).await.is_empty(), "a dry run keeps no records");
+    assert_eq!(table_digest(&source, "orders_copy").await, table, "the destination is as it was");
+    assert_eq!(fingerprints(&server, &sync).await, kept, "the sync's fingerprints are as they were");
+    let sync_after = client.show_sync().sync_id(&sync).send().await.unwrap().into_inner().data.attributes;
+    assert_eq!(
+        (sync_after.status, &sync_after.last_run_status),
+        (sync_before.status, &sync_before.last_run_status),
+        "a dry run is not the sync's last run"
+    );
+
+    let real = run_sync_to_end(&client, &sync).await;
+    assert_eq!(real.attributes.run_type, SyncRunType::General);
+    assert_eq!(actions(&real), actions(&dry), "the dry run counted what the run did: {real:?}");
+    assert_eq!(real.attributes.successful_rows, 1_150);
+    assert_eq!(source.count("orders_copy").await, 9_950);
+    server.stop().await;
+    source.drop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn a_test_run_writes_one_row_and_leaves_the_sync_as_it_was() {
+    use squared_client::types::SyncRunType;
+    let RoundTrip { source, server, client, source_id, destination_id, model } =
+        RoundTrip::start(5, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
+    let mut input = sync_input(source_id, model, destination_id, "orders_copy");
+    input.sync_mode = SyncMode::Incremental;
+    input.cursor_field = Some("changed_at".into());
+    let sync = create_sync(&client, input).await;
+    assert_eq!(counts(&run_sync_to_end(&client, &sync).await), (5, 0, 5, 5, 0));
+    let before = client.show_sync().sync_id(&sync).send().await.unwrap().into_inner().data.attributes;
+    assert!(before.current_cursor.is_some());
+    let kept = fingerprints(&server, &sync).await;
+    assert_eq!(kept.len(), 5);
+    source.execute("DELETE FROM {schema}.orders_copy").await;
+
+    let answer = client.test_sync().sync_id(&sync).send().await.unwrap().into_inner();
+    let body = serde_json::to_value(&answer).unwrap();
+    squared_tests::published::assert_published_shape("/enterprise/api/v1/syncs/{sync_id}/test", "post", 200, &body);
+    assert_eq!(answer.message, "Sync test triggered successfully");
+    assert_eq!(answer.data.attributes.run_type, SyncRunType::Test);
+    let test = wait_for_run_end(&client, &sync, &answer.data.id).await;
+    // The cursor stands past every row, and every row is unchanged: a test writes one anyway.
+    assert_eq!((test.attributes.status, counts(&test)), (SyncRunStatus::Success, (1, 0, 1, 1, 0)), "{test:?}");
+    assert_eq!(source.count("orders_copy").await, 1, "exactly one row written");
+    assert_eq!(records(&client, &sync, &test).await.len(), 1);
+    assert!(test.attributes.executed_by.as_deref().is_some_and(|by| by.contains(':')), "{test:?}");
+    let after = client.show_sync().sync_id(&sync).send().await.unwrap().into_inner().data.attributes;
+    assert_eq!(after.current_cursor, before.current_cursor, "the cursor is where it was");
+    assert_eq!((after.status, &after.last_run_status), (before.status, &before.last_run_status));
+    assert_eq!(fingerprints(&server, &sync).await, kept, "the fingerprints are as they were");
+    // The next general run goes on from where the last general run left off: nothing new.
+    assert_eq!(counts(&run_sync_to_end(&client, &sync).await), (0, 0, 0, 0, 0));
+
+    // A sync that is not there is not found.
+    let (status, _) = expect_error(client.test_sync().sync_id("999999").send().await);
+    assert_eq!(status, 404);
     server.stop().await;
     source.drop().await;
 }

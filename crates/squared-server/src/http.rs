@@ -15,7 +15,7 @@ use squared_types::{
     ConnectorResponse, CreateCatalogRequest, CreateConnectorRequest, CreateModelRequest, CreateSyncRequest,
     EnableSyncRequest, ModelListResponse, ModelResponse, QuerySourceRequest, QuerySourceResponse, StartSyncRunRequest,
     SyncConfigurationsResponse, SyncListResponse, SyncRecordListResponse, SyncResponse, SyncRunListResponse,
-    SyncRunResponse, UpdateConnectorRequest, UpdateModelRequest, UpdateSyncRequest,
+    SyncRunResponse, TestSyncResponse, UpdateConnectorRequest, UpdateModelRequest, UpdateSyncRequest,
 };
 
 use crate::auth::Caller;
@@ -199,6 +199,16 @@ impl SquaredApi for ServerImpl {
     ) -> Answer<SyncRunResponse> {
         let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
         let run = rqctx.context().cancel_sync_run(&caller, &path.into_inner().sync_id).await;
+        Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn test_sync(
+        rqctx: RequestContext<Context>,
+        path: Path<TestSyncPath>,
+        headers: Header<TestSyncHeaders>,
+    ) -> Answer<TestSyncResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let run = rqctx.context().test_sync(&caller, &path.into_inner().sync_id).await;
         Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
     }
 

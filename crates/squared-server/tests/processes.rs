@@ -435,7 +435,7 @@ impl SyncFixture {
 /// Starts a run of `sync` and returns its id.
 async fn start_run(client: &Client, sync: &str) -> String {
     use squared_client::types::{ScheduleSync, StartSyncRunRequest};
-    let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: sync.parse().unwrap() } };
+    let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: sync.parse().unwrap(), dry_run: false } };
     client.start_sync_run().body(start).send().await.unwrap().into_inner().data.id
 }
 

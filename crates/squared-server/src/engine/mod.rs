@@ -53,7 +53,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use squared_types::{SyncMapping, SyncMode, SyncRecordAction, SyncRecordStatus};
+use squared_types::{SyncMapping, SyncMode, SyncRecordAction, SyncRecordStatus, SyncRunType};
 use tokio::sync::{Notify, watch};
 
 use crate::config::EngineSettings;
@@ -169,7 +169,7 @@ impl Runner {
                 now,
             );
             if self.store.advance_schedule(sync.id, due, next).await? {
-                match self.store.insert_run(sync.workspace_id, sync.id).await {
+                match self.store.insert_run(sync.workspace_id, sync.id, SyncRunType::General).await {
                     Ok(_) => wake.notify_one(),
                     Err(StoreError::Duplicate) => {}
                     Err(error) => return Err(error),
@@ -195,7 +195,7 @@ impl Runner {
             Ok(sync) if sync.sync_mode == SyncMode::Incremental => run.counts(),
             _ => RunCounts::default(),
         };
-        slog::info!(self.log, "sync run started"; "run" => run.id, "sync" => run.sync_id,
+        slog::info!(self.log, "sync run started"; "run" => run.id, "sync" => run.sync_id, "run_type" => run.run_type.as_str(),
             "generation" => claim.generation, "resumed_from" => ?(claim.generation > 1).then_some(counts.total_query_rows));
         let halt = match sync {
             Ok(sync) => self.move_rows(&claim, &sync, &mut counts, watched).await.err(),
@@ -267,7 +267,9 @@ impl Runner {
             store.get_connector(workspace, sync.destination_id).await?.ok_or_else(|| gone("destination"))?;
         let mapping: SyncMapping = serde_json::from_value(sync.configuration.clone())
             .map_err(|e| Halt::Broken(format!("the sync's mapping: {e}")))?;
-        let incremental = sync.sync_mode == SyncMode::Incremental;
+        let kind = RunKind::of(run.run_type);
+        // A test run takes the model's first row, wherever an incremental sync's cursor stands.
+        let incremental = sync.sync_mode == SyncMode::Incremental && kind != RunKind::Test;
         let plan = ReadPlan {
             query: model.query.clone().ok_or_else(|| Halt::Broken("the model has no query".into()))?,
             key_field: model.primary_key.clone().ok_or_else(|| Halt::Broken("the model has no primary key".into()))?,
@@ -302,7 +304,7 @@ impl Runner {
 
         let runtimes = &connectors.runtimes;
         let mut reader = runtimes
-            .open_reader(source.connector_type, &source.connector_name, &source_configuration, &plan, BATCH_ROWS)
+            .open_reader(source.connector_type, &source.connector_name, &source_configuration, &plan, kind.batch_rows())
             .await
             .map_err(|e| broken("reading the source")(e.to_string()))?;
         let mut writer = match runtimes
@@ -346,15 +348,25 @@ impl Runner {
             // next one (in the source and the destination); keeps stay in order, one at a time.
             let mut keeping: Option<Keeping<'_>> = None;
             loop {
+                // A test run ends after its one row.
+                let tested = kind == RunKind::Test && counts.total_query_rows > 0;
                 let work = async {
                     let batch = batches.recv().await.unwrap_or_else(|| Ok(Batch::default()));
-                    let batch = batch.map_err(|e| broken("reading the source")(e.to_string()))?;
-                    if batch.rows.is_empty() {
+                    let mut batch = batch.map_err(|e| broken("reading the source")(e.to_string()))?;
+                    if batch.rows.is_empty() || tested {
                         return Ok(None);
                     }
-                    let compared = compare(store, sync.id, (&mapping, &target), batch.rows, &started).await?;
+                    if kind == RunKind::Test {
+                        batch.rows.truncate(1);
+                    }
+                    let compared = compare(store, sync.id, (&mapping, &target), batch.rows, &started, kind).await?;
                     if compared.changed.is_empty() {
                         return Ok(Some((compared, Vec::new())));
+                    }
+                    // A dry run writes nothing: every row it would write counts as if written.
+                    if kind == RunKind::DryRun {
+                        let outcomes = compared.changed.iter().map(|_| Ok(())).collect();
+                        return Ok(Some((compared, outcomes)));
                     }
                     // Canceled or taken over meanwhile: this batch is not written.
                     match store.renew_claim(claim, lease).await? {
@@ -398,8 +410,19 @@ impl Runner {
                     counts.total_rows += 1;
                     let (status, error) = match outcome {
                         Ok(()) => {
+                            match change.action {
+                                SyncRecordAction::DestinationUpdate => counts.updated_rows += 1,
+                                _ => counts.inserted_rows += 1,
+                            }
+                            if kind == RunKind::DryRun {
+                                continue;
+                            }
                             counts.successful_rows += 1;
-                            written.push((change.key.clone(), change.fingerprint));
+                            // A test run's row is written but not kept as the sync's: the next
+                            // general run compares as if the test had not been.
+                            if kind == RunKind::General {
+                                written.push((change.key.clone(), change.fingerprint));
+                            }
                             (SyncRecordStatus::Success, None)
                         }
                         Err(error) => {
@@ -416,7 +439,7 @@ impl Runner {
                         error,
                     });
                 }
-                let position = match incremental && !position_held {
+                let position = match incremental && !position_held && kind == RunKind::General {
                     false => None,
                     true => held_position(&compared.positions, &failed),
                 };
@@ -443,11 +466,10 @@ impl Runner {
                 keeping = Some(keep);
             }
 
-            if let Some(seen) = seen {
-                let mut seen = seen;
+            if let (Some(mut seen), true) = (seen, kind != RunKind::Test) {
                 seen.sort_unstable();
-                let delete = sync.delete_removed_rows.then_some(&mut writer);
-                forget_removed(store, (sync, claim), &seen, delete, counts).await?;
+                let delete = (sync.delete_removed_rows && kind == RunKind::General).then_some(&mut writer);
+                forget_removed(store, (sync, claim), &seen, delete, counts, kind).await?;
             }
             Ok(())
         }
@@ -493,13 +515,14 @@ fn key_hash(key: &str) -> u64 {
 
 /// After a whole full refresh: every key the sync kept that the run did not read left the
 /// model. Each is recorded (`destination_delete`), deleted at the destination when the sync
-/// says so, and forgotten, a batch at a time.
+/// says so, and forgotten, a batch at a time. A dry run only counts them.
 async fn forget_removed(
     store: &Store,
     (sync, claim): (&StoredSync, &Claim),
     seen: &[u64],
     mut delete: Option<&mut DestinationWriter>,
     counts: &mut RunCounts,
+    kind: RunKind,
 ) -> Result<(), Halt> {
     let mut after: Option<String> = None;
     loop {
@@ -529,6 +552,16 @@ async fn forget_removed(
             })
             .collect();
         counts.total_rows += removed.len() as i64;
+        if kind == RunKind::DryRun {
+            counts.deleted_rows += removed.len() as i64;
+            if store.keep_batch(claim, &KeptBatch::default(), *counts).await? == ClaimState::Canceled {
+                return Err(Halt::Canceled);
+            }
+            continue;
+        }
+        if status == SyncRecordStatus::Success {
+            counts.deleted_rows += removed.len() as i64;
+        }
         match status {
             SyncRecordStatus::Success => counts.successful_rows += removed.len() as i64,
             SyncRecordStatus::Failed => counts.failed_rows += removed.len() as i64,
@@ -568,16 +601,46 @@ struct Compared {
     skipped: i64,
 }
 
+/// What a run is for, as the engine acts on it (the spec's [`SyncRunType`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RunKind {
+    /// Delivers the model's rows, and keeps what it wrote as the sync's.
+    General,
+    /// Writes the model's first row, unchanged or not, and keeps nothing as the sync's.
+    Test,
+    /// Reads and compares, counts what it would write and delete, and writes nothing.
+    DryRun,
+}
+
+impl RunKind {
+    fn of(run_type: SyncRunType) -> RunKind {
+        match run_type {
+            SyncRunType::General => RunKind::General,
+            SyncRunType::Test => RunKind::Test,
+            SyncRunType::DryRun => RunKind::DryRun,
+        }
+    }
+
+    /// How many rows a read fetches at a time.
+    fn batch_rows(self) -> usize {
+        match self {
+            RunKind::Test => 1,
+            RunKind::General | RunKind::DryRun => BATCH_ROWS,
+        }
+    }
+}
+
 /// Splits a batch into the rows to write (new, or changed since the sync wrote them) and
 /// those to skip. A row's fingerprint is the first 64 bits of a SHA-256 of its text as the
 /// source gave it and of where and how it is written (`target`), so that a skipped row is
-/// never parsed nor mapped.
+/// never parsed nor mapped. A test run skips nothing.
 async fn compare(
     store: &Store,
     sync_id: i64,
     (mapping, target): (&SyncMapping, &[u8]),
     rows: Vec<SourceRow>,
     started: &str,
+    kind: RunKind,
 ) -> Result<Compared, Halt> {
     let fingerprints: Vec<i64> = rows
         .iter()
@@ -601,7 +664,7 @@ async fn compare(
     };
     for (index, (row, fingerprint)) in rows.into_iter().zip(fingerprints).enumerate() {
         let action = match kept.get(&row.key) {
-            Some(previous) if *previous == fingerprint => {
+            Some(previous) if *previous == fingerprint && kind != RunKind::Test => {
                 compared.skipped += 1;
                 continue;
             }

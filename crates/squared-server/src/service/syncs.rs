@@ -20,8 +20,8 @@ use squared_types::{
     StartSyncRunRequest, Sync, SyncAttributes, SyncConfigurations, SyncConfigurationsData, SyncConfigurationsResponse,
     SyncInput, SyncIntervalUnit, SyncListResponse, SyncMapping, SyncMappingType, SyncMode, SyncRecord,
     SyncRecordAction, SyncRecordAttributes, SyncRecordListResponse, SyncRecordStatus, SyncResponse, SyncRun,
-    SyncRunAttributes, SyncRunListResponse, SyncRunResponse, SyncRunStatus, SyncScheduleType, SyncStatus, SyncUpdate,
-    TemplateOptions,
+    SyncRunAttributes, SyncRunListResponse, SyncRunResponse, SyncRunStatus, SyncRunType, SyncScheduleType, SyncStatus,
+    SyncUpdate, TemplateOptions, TestSyncResponse,
 };
 
 use super::{Service, page_links};
@@ -498,6 +498,11 @@ impl Service {
             .get_sync(caller.workspace_id, sync_id)
             .await?
             .ok_or_else(|| refuse(format!("there is no sync {sync_id} in workspace {}", caller.workspace_id)))?;
+        // A dry run writes nothing, so any sync may have one, whatever its schedule or status.
+        if request.schedule_sync.dry_run {
+            let run = self.insert_run(&sync, SyncRunType::DryRun, refuse).await?;
+            return Ok(SyncRunResponse { data: run_resource(&run)? });
+        }
         if sync.schedule_type != SyncScheduleType::Manual {
             return Err(refuse(format!(
                 "sync {sync_id} runs on its {} schedule; only a manual sync is started by hand",
@@ -507,18 +512,39 @@ impl Service {
         if sync.status == SyncStatus::Disabled {
             return Err(refuse(format!("sync {sync_id} is disabled; enable it first")));
         }
-        let already = || refuse(format!("sync {sync_id} already has an active run; cancel it or wait for it"));
+        let run = self.insert_run(&sync, SyncRunType::General, refuse).await?;
+        Ok(SyncRunResponse { data: run_resource(&run)? })
+    }
+
+    /// Starts a test run of a sync: one row of the model, mapped and written, and nothing kept
+    /// as the sync's.
+    pub async fn test_sync(&self, caller: &Caller, sync_id: &str) -> Result<TestSyncResponse, ServiceError> {
+        Self::require_member(caller)?;
+        let sync = self.stored_sync(caller, sync_id).await?;
+        let run = self.insert_run(&sync, SyncRunType::Test, ServiceError::Unprocessable).await?;
+        Ok(TestSyncResponse { message: "Sync test triggered successfully".to_owned(), data: run_resource(&run)? })
+    }
+
+    /// Creates a pending run of `sync` and wakes a runner; refused (by `refuse`) while another
+    /// run of the sync is active.
+    async fn insert_run(
+        &self,
+        sync: &StoredSync,
+        run_type: SyncRunType,
+        refuse: impl Fn(String) -> ServiceError,
+    ) -> Result<StoredRun, ServiceError> {
+        let already = || refuse(format!("sync {} already has an active run; cancel it or wait for it", sync.id));
         if self.store.has_active_run(sync.id).await? {
             return Err(already());
         }
         // The unique index settles a race with another request, on any instance.
-        let run = self.store.insert_run(caller.workspace_id, sync.id).await.map_err(|e| match e {
+        let run = self.store.insert_run(sync.workspace_id, sync.id, run_type).await.map_err(|e| match e {
             StoreError::Duplicate => already(),
             other => other.into(),
         })?;
         // This process's runner takes it at once; other instances' runners find it soon.
         self.runs_waiting.notify_one();
-        Ok(SyncRunResponse { data: run_resource(&run)? })
+        Ok(run)
     }
 
     pub async fn cancel_sync_run(&self, caller: &Caller, sync_id: &str) -> Result<SyncRunResponse, ServiceError> {
@@ -867,6 +893,8 @@ fn run_resource(run: &StoredRun) -> Result<SyncRun, ServiceError> {
             sync_id: run.sync_id,
             workspace_id: run.workspace_id,
             status: run.status,
+            run_type: run.run_type,
+            executed_by: run.executed_by.clone(),
             started_at: run.started_at,
             finished_at: run.finished_at,
             duration,
@@ -875,6 +903,9 @@ fn run_resource(run: &StoredRun) -> Result<SyncRun, ServiceError> {
             total_rows: run.total_rows,
             successful_rows: run.successful_rows,
             failed_rows: run.failed_rows,
+            inserted_rows: run.inserted_rows,
+            updated_rows: run.updated_rows,
+            deleted_rows: run.deleted_rows,
             error: run.error.clone(),
             created_at: run.created_at,
             updated_at: run.updated_at,

@@ -11,7 +11,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use squared_types::{
-    SyncIntervalUnit, SyncMode, SyncRecordAction, SyncRecordStatus, SyncRunStatus, SyncScheduleType, SyncStatus,
+    SyncIntervalUnit, SyncMode, SyncRecordAction, SyncRecordStatus, SyncRunStatus, SyncRunType, SyncScheduleType,
+    SyncStatus,
 };
 
 use super::database::{DatabaseError, Query, Row, query};
@@ -36,8 +37,27 @@ fn status_in(states: &[SyncRunStatus]) -> String {
     format!("status IN ({})", states.join(", "))
 }
 
-/// Binds a run's counts, in the order the statements name them: `total_query_rows`,
-/// `skipped_rows`, `total_rows`, `successful_rows`, `failed_rows`.
+/// A run's count columns, in the order [`BindCounts::bind_counts`] binds them.
+const COUNT_COLUMNS: [&str; 8] = [
+    "total_query_rows",
+    "skipped_rows",
+    "total_rows",
+    "successful_rows",
+    "failed_rows",
+    "inserted_rows",
+    "updated_rows",
+    "deleted_rows",
+];
+
+/// `total_query_rows = $first, skipped_rows = $first+1, …`: the assignments of a run's counts,
+/// bound from parameter `$first` on.
+fn set_counts(first: usize) -> String {
+    let set: Vec<String> =
+        COUNT_COLUMNS.iter().enumerate().map(|(i, column)| format!("{column} = ${}", first + i)).collect();
+    set.join(", ")
+}
+
+/// Binds a run's counts, in the order of [`COUNT_COLUMNS`].
 trait BindCounts {
     fn bind_counts(self, counts: &RunCounts) -> Self;
 }
@@ -49,6 +69,9 @@ impl BindCounts for Query {
             .bind(counts.total_rows)
             .bind(counts.successful_rows)
             .bind(counts.failed_rows)
+            .bind(counts.inserted_rows)
+            .bind(counts.updated_rows)
+            .bind(counts.deleted_rows)
     }
 }
 
@@ -108,6 +131,9 @@ pub struct StoredRun {
     pub workspace_id: i64,
     pub sync_id: i64,
     pub status: SyncRunStatus,
+    pub run_type: SyncRunType,
+    /// The process that executes the run, or last executed it; `None` while pending.
+    pub executed_by: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub total_query_rows: i64,
@@ -115,6 +141,9 @@ pub struct StoredRun {
     pub total_rows: i64,
     pub successful_rows: i64,
     pub failed_rows: i64,
+    pub inserted_rows: i64,
+    pub updated_rows: i64,
+    pub deleted_rows: i64,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -128,6 +157,9 @@ impl StoredRun {
             total_rows: self.total_rows,
             successful_rows: self.successful_rows,
             failed_rows: self.failed_rows,
+            inserted_rows: self.inserted_rows,
+            updated_rows: self.updated_rows,
+            deleted_rows: self.deleted_rows,
         }
     }
 }
@@ -224,8 +256,9 @@ macro_rules! sync_columns {
 
 macro_rules! run_columns {
     () => {
-        "id, workspace_id, sync_id, status, started_at, finished_at, total_query_rows, skipped_rows, total_rows, \
-         successful_rows, failed_rows, error, created_at, updated_at"
+        "id, workspace_id, sync_id, status, run_type, runner, started_at, finished_at, total_query_rows, skipped_rows, \
+         total_rows, successful_rows, failed_rows, inserted_rows, updated_rows, deleted_rows, error, created_at, \
+         updated_at"
     };
 }
 
@@ -403,16 +436,22 @@ impl Store {
 
     /// Creates a pending run of a sync. While another run of the sync is active, the unique
     /// index refuses it: [`StoreError::Duplicate`].
-    pub async fn insert_run(&self, workspace_id: i64, sync_id: i64) -> Result<StoredRun, StoreError> {
+    pub async fn insert_run(
+        &self,
+        workspace_id: i64,
+        sync_id: i64,
+        run_type: SyncRunType,
+    ) -> Result<StoredRun, StoreError> {
         let now = timestamp(Utc::now());
         let row = query(concat!(
-            "INSERT INTO sync_runs (workspace_id, sync_id, status, created_at, updated_at) \
-             VALUES ($1, $2, 'pending', $3, $3) RETURNING ",
+            "INSERT INTO sync_runs (workspace_id, sync_id, status, run_type, created_at, updated_at) \
+             VALUES ($1, $2, 'pending', $4, $3, $3) RETURNING ",
             run_columns!()
         ))
         .bind(workspace_id)
         .bind(sync_id)
         .bind(&now)
+        .bind(run_type.as_str())
         .fetch_one(&self.pool)
         .await
         .map_err(refused_or_database)?;
@@ -440,10 +479,11 @@ impl Store {
         Ok(count > 0)
     }
 
-    /// A sync's latest run that has ended, if any: what `last_run_status` shows.
+    /// A sync's latest general run that has ended, if any: what `last_run_status` shows (a test
+    /// or dry run says nothing of whether the sync delivers).
     pub async fn last_ended_run(&self, sync_id: i64) -> Result<Option<StoredRun>, StoreError> {
         let sql = format!(
-            "SELECT {} FROM sync_runs WHERE sync_id = $1 AND NOT {} ORDER BY id DESC LIMIT 1",
+            "SELECT {} FROM sync_runs WHERE sync_id = $1 AND run_type = 'general' AND NOT {} ORDER BY id DESC LIMIT 1",
             run_columns!(),
             status_in(&ACTIVE_RUN_STATES)
         );
@@ -534,35 +574,38 @@ impl Store {
     }
 
     /// Records how a claimed run ended, with its counts, and gives its claim back (the lease
-    /// cleared). A run canceled meanwhile stays `canceled`. The sync takes `end.sync_status`
-    /// (unless it was disabled meanwhile) in the same transaction, so that no one sees the one
-    /// without the other. Nothing is written when the claim was lost.
+    /// cleared). A run canceled meanwhile stays `canceled`. A general run's sync takes
+    /// `end.sync_status` (unless it was disabled meanwhile) in the same transaction, so that no
+    /// one sees the one without the other. Nothing is written when the claim was lost.
     pub async fn finish_run(&self, claim: &Claim, counts: RunCounts, end: &Verdict) -> Result<(), StoreError> {
         let now = timestamp(Utc::now());
         let mut transaction = self.pool.begin().await?;
-        let updated: Option<String> = query(
-            "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE $1 END, \
-             total_query_rows = $2, skipped_rows = $3, total_rows = $4, successful_rows = $5, failed_rows = $6, \
-             error = COALESCE(error, $7), finished_at = COALESCE(finished_at, $8), updated_at = $8, \
-             lease_expires_at = NULL WHERE id = $9 AND claim_generation = $10 AND lease_expires_at IS NOT NULL \
+        let sql = format!(
+            "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE $1 END, {}, \
+             error = COALESCE(error, $10), finished_at = COALESCE(finished_at, $11), updated_at = $11, \
+             lease_expires_at = NULL WHERE id = $12 AND claim_generation = $13 AND lease_expires_at IS NOT NULL \
              RETURNING status",
-        )
-        .bind(end.status.as_str())
-        .bind_counts(&counts)
-        .bind(end.error.as_deref())
-        .bind(&now)
-        .bind(claim.run.id)
-        .bind(claim.generation)
-        .fetch_optional_scalar(&mut transaction)
-        .await?;
+            set_counts(2)
+        );
+        let updated: Option<String> = query(sql)
+            .bind(end.status.as_str())
+            .bind_counts(&counts)
+            .bind(end.error.as_deref())
+            .bind(&now)
+            .bind(claim.run.id)
+            .bind(claim.generation)
+            .fetch_optional_scalar(&mut transaction)
+            .await?;
         if updated.is_none() {
             return Err(StoreError::LostClaim(claim.run.id));
         }
-        query("UPDATE syncs SET status = $1 WHERE id = $2 AND status <> 'disabled'")
-            .bind(end.sync_status.as_str())
-            .bind(claim.run.sync_id)
-            .execute(&mut transaction)
-            .await?;
+        if claim.run.run_type == SyncRunType::General {
+            query("UPDATE syncs SET status = $1 WHERE id = $2 AND status <> 'disabled'")
+                .bind(end.sync_status.as_str())
+                .bind(claim.run.sync_id)
+                .execute(&mut transaction)
+                .await?;
+        }
         transaction.commit().await?;
         Ok(())
     }
@@ -605,17 +648,18 @@ impl Store {
         let now = timestamp(Utc::now());
         let mut transaction = self.pool.begin().await?;
         // The fence first: a runner that lost its claim writes nothing of the batch.
-        let status: Option<String> = query(
-            "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE 'in_progress' END, \
-             total_query_rows = $1, skipped_rows = $2, total_rows = $3, successful_rows = $4, failed_rows = $5, \
-             updated_at = $6 WHERE id = $7 AND claim_generation = $8 AND lease_expires_at IS NOT NULL RETURNING status",
-        )
-        .bind_counts(&counts)
-        .bind(&now)
-        .bind(run_id)
-        .bind(claim.generation)
-        .fetch_optional_scalar(&mut transaction)
-        .await?;
+        let sql = format!(
+            "UPDATE sync_runs SET status = CASE WHEN status = 'canceled' THEN status ELSE 'in_progress' END, {}, \
+             updated_at = $9 WHERE id = $10 AND claim_generation = $11 AND lease_expires_at IS NOT NULL RETURNING status",
+            set_counts(1)
+        );
+        let status: Option<String> = query(sql)
+            .bind_counts(&counts)
+            .bind(&now)
+            .bind(run_id)
+            .bind(claim.generation)
+            .fetch_optional_scalar(&mut transaction)
+            .await?;
         let Some(status) = status else {
             return Err(StoreError::LostClaim(run_id));
         };
@@ -844,6 +888,8 @@ fn run_from_row(row: &Row) -> Result<StoredRun, StoreError> {
         workspace_id: row.try_get("workspace_id")?,
         sync_id: row.try_get("sync_id")?,
         status: decode(row, "status")?,
+        run_type: decode(row, "run_type")?,
+        executed_by: row.try_get("runner")?,
         started_at: optional_timestamp(row, "started_at")?,
         finished_at: optional_timestamp(row, "finished_at")?,
         total_query_rows: row.try_get("total_query_rows")?,
@@ -851,6 +897,9 @@ fn run_from_row(row: &Row) -> Result<StoredRun, StoreError> {
         total_rows: row.try_get("total_rows")?,
         successful_rows: row.try_get("successful_rows")?,
         failed_rows: row.try_get("failed_rows")?,
+        inserted_rows: row.try_get("inserted_rows")?,
+        updated_rows: row.try_get("updated_rows")?,
+        deleted_rows: row.try_get("deleted_rows")?,
         error: row.try_get("error")?,
         created_at: parse_timestamp(&row.try_get::<String>("created_at")?)?,
         updated_at: parse_timestamp(&row.try_get::<String>("updated_at")?)?,

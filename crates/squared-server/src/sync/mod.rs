@@ -29,6 +29,13 @@ pub struct RunCounts {
     pub total_rows: i64,
     pub successful_rows: i64,
     pub failed_rows: i64,
+    /// Of the rows written: those the sync had not written before.
+    pub inserted_rows: i64,
+    /// Of the rows written: those written again because they changed.
+    pub updated_rows: i64,
+    /// Rows recorded as gone from the model (and deleted at the destination when the sync
+    /// says so).
+    pub deleted_rows: i64,
 }
 
 /// How a run ended: its status and error, and the status its sync takes.
@@ -139,6 +146,7 @@ mod tests {
             total_rows: written + failed,
             successful_rows: written,
             failed_rows: failed,
+            ..RunCounts::default()
         }
     }
 
