@@ -26,6 +26,8 @@ on_every_engine!(
     manual_runs_start_cancel_and_list_with_their_records,
     what_a_sync_uses_cannot_be_deleted,
     viewers_read_syncs_and_other_workspaces_see_none,
+    the_activity_report_sums_general_runs_by_slice,
+    roles_describe_exactly_what_each_role_may_do,
 );
 
 fn object(value: Value) -> Map<String, Value> {
@@ -1110,4 +1112,162 @@ async fn dead_runs_are_taken_over_on_sqlite() {
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn dead_runs_are_taken_over_on_postgres() {
     runs_of_a_dead_instance_are_taken_over(TestEngine::Postgres).await;
+}
+
+/// Stores an ended run of sync `sync` created at `at`, as a runner would have left it.
+async fn stored_run(
+    server: &TestServer,
+    (workspace, sync): (i64, i64),
+    at: chrono::DateTime<chrono::Utc>,
+    run: (&str, &str, i64, i64),
+) {
+    let (run_type, status, written, failed) = run;
+    let db = server.database().await;
+    let at = squared_server::store::timestamp(at);
+    sqlx::query(
+        "INSERT INTO sync_runs (workspace_id, sync_id, status, run_type, created_at, updated_at, started_at, \
+         finished_at, total_rows, successful_rows, failed_rows) VALUES ($1, $2, $3, $4, $5, $5, $5, $5, $6, $7, $8)",
+    )
+    .bind(workspace)
+    .bind(sync)
+    .bind(status)
+    .bind(run_type)
+    .bind(at)
+    .bind(written + failed)
+    .bind(written)
+    .bind(failed)
+    .execute(&db)
+    .await
+    .unwrap();
+    db.close().await;
+}
+
+/// A report's slices as (start, total, success, failed), only the slices with a count.
+fn busy_slices(slices: &[squared_client::types::ReportSlice]) -> Vec<(chrono::DateTime<chrono::Utc>, i64, i64, i64)> {
+    slices
+        .iter()
+        .filter(|s| s.total_count > 0)
+        .map(|s| (s.time_slice, s.total_count, s.success_count, s.failed_count))
+        .collect()
+}
+
+async fn the_activity_report_sums_general_runs_by_slice(server: TestServer) {
+    use chrono::{DurationRound, TimeDelta, Utc};
+    use squared_client::types::{ReportMetric, ReportTimePeriod, ReportType};
+    let member = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&member).await;
+    let to_table: i64 = create_sync(&member, sync_input(&parts)).await.parse().unwrap();
+    let mut to_hooks = sync_input(&parts);
+    to_hooks.destination_id = parts.http_destination;
+    to_hooks.stream_name = "records".into();
+    to_hooks.delete_removed_rows = None;
+    let to_hooks: i64 = create_sync(&member, to_hooks).await.parse().unwrap();
+    let hour = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap();
+    let day = Utc::now().duration_trunc(TimeDelta::days(1)).unwrap();
+    let (w, at) = (WORKSPACE, |back: TimeDelta| hour - back);
+    // This hour: two runs to the table, one to the hooks; a test and a dry run, not counted.
+    stored_run(&server, (w, to_table), at(TimeDelta::zero()), ("general", "success", 10, 0)).await;
+    stored_run(&server, (w, to_table), at(TimeDelta::zero()), ("general", "failed", 3, 2)).await;
+    stored_run(&server, (w, to_hooks), at(TimeDelta::zero()), ("general", "failed", 0, 4)).await;
+    stored_run(&server, (w, to_hooks), at(TimeDelta::zero()), ("test", "success", 1, 0)).await;
+    stored_run(&server, (w, to_table), at(TimeDelta::zero()), ("dry_run", "success", 0, 0)).await;
+    // Five hours ago; three days ago; ten days ago (outside the week); another workspace.
+    stored_run(&server, (w, to_table), at(TimeDelta::hours(5)), ("general", "success", 7, 0)).await;
+    stored_run(&server, (w, to_hooks), day - TimeDelta::days(3), ("general", "canceled", 1, 0)).await;
+    stored_run(&server, (w, to_table), day - TimeDelta::days(10), ("general", "success", 100, 0)).await;
+    stored_run(&server, (w + 5, to_table), at(TimeDelta::zero()), ("general", "success", 1000, 0)).await;
+
+    let report = |period, metric: Option<ReportMetric>, connectors: &[i64]| {
+        let mut request = member.get_report().type_(ReportType::WorkspaceActivity).time_period(period);
+        if let Some(metric) = metric {
+            request = request.metric(metric);
+        }
+        if !connectors.is_empty() {
+            request = request.connector_ids(connectors.iter().map(|id| (*id).into()).collect::<Vec<_>>());
+        }
+        request.send()
+    };
+    let daily = report(ReportTimePeriod::OneDay, None, &[]).await.unwrap().into_inner().data;
+    let runs = daily.sync_run_triggered.expect("every metric by default");
+    assert_eq!((runs.len(), runs[23].time_slice), (24, hour), "24 hourly slices ending with this one");
+    assert_eq!(busy_slices(&runs), [(hour - TimeDelta::hours(5), 1, 1, 0), (hour, 3, 1, 2)]);
+    let rows = daily.total_sync_run_rows.expect("every metric by default");
+    assert_eq!(busy_slices(&rows), [(hour - TimeDelta::hours(5), 7, 7, 0), (hour, 19, 13, 6)]);
+
+    let weekly = report(ReportTimePeriod::OneWeek, Some(ReportMetric::SyncRunTriggered), &[]).await.unwrap();
+    let weekly = weekly.into_inner().data;
+    assert!(weekly.total_sync_run_rows.is_none(), "only the metric asked for");
+    let runs = weekly.sync_run_triggered.unwrap();
+    assert_eq!((runs.len(), runs[6].time_slice), (7, day));
+    let today = if hour - TimeDelta::hours(5) >= day { 4 } else { 3 };
+    let mut expected = vec![(day - TimeDelta::days(3), 1, 0, 0)];
+    if today == 3 {
+        expected.push((day - TimeDelta::days(1), 1, 1, 0));
+    }
+    expected.push((day, today, today - 2, 2));
+    assert_eq!(busy_slices(&runs), expected);
+
+    // Only the syncs into the hooks.
+    let hooks = report(ReportTimePeriod::OneDay, Some(ReportMetric::All), &[parts.http_destination]).await.unwrap();
+    assert_eq!(busy_slices(&hooks.into_inner().data.sync_run_triggered.unwrap()), [(hour, 1, 0, 1)]);
+    let body =
+        serde_json::to_value(report(ReportTimePeriod::OneDay, None, &[parts.source]).await.unwrap().into_inner())
+            .unwrap();
+    squared_tests::published::assert_published_shape("/api/v1/reports", "get", 200, &body);
+
+    // A viewer reads the report.
+    let viewer = server.client(WORKSPACE, Role::Viewer);
+    viewer.get_report().type_(ReportType::WorkspaceActivity).send().await.unwrap();
+    server.stop().await;
+    parts.fixture.drop().await;
+}
+
+async fn roles_describe_exactly_what_each_role_may_do(server: TestServer) {
+    let listed = server.client(WORKSPACE, Role::Viewer).list_roles().send().await.unwrap().into_inner();
+    let body = serde_json::to_value(&listed).unwrap();
+    squared_tests::published::assert_published_shape("/enterprise/api/v1/roles", "get", 200, &body);
+    let names: Vec<&str> = listed.data.iter().map(|r| r.attributes.role_name.as_str()).collect();
+    assert_eq!(names, ["Admin", "Member", "Viewer"]);
+    let member = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&member).await;
+    let sync = create_sync(&member, sync_input(&parts)).await;
+    for (role, listed) in [Role::Admin, Role::Member, Role::Viewer].into_iter().zip(&listed.data) {
+        let client = server.client(WORKSPACE, role);
+        let may = |resource: &str, action: &str| {
+            let permission = &listed.attributes.policies.permissions[resource];
+            match action {
+                "read" => permission.read,
+                "create" => permission.create,
+                "update" => permission.update,
+                _ => permission.delete,
+            }
+        };
+        // Each call is refused for its permission (403) or fails further on (404, 422), so
+        // nothing is changed; a 403 must come exactly where the role lists no permission.
+        let unknown_definition = CreateConnectorRequest {
+            connector: ConnectorInput {
+                name: "refused either way".into(),
+                description: None,
+                connector_type: ConnectorType::Source,
+                connector_name: "NoSuchDefinition".into(),
+                configuration: Map::new(),
+            },
+        };
+        let enable = EnableSyncRequest { enable: true };
+        let tries = [
+            ("connector", "create", expect_error(client.create_connector().body(unknown_definition).send().await)),
+            ("connector", "delete", expect_error(client.delete_connector().id("999999").send().await)),
+            ("model", "delete", expect_error(client.delete_model().id("999999").send().await)),
+            ("sync", "delete", expect_error(client.delete_sync().sync_id("999999").send().await)),
+            ("sync", "update", expect_error(client.enable_sync().sync_id("999999").body(enable).send().await)),
+            ("sync_run", "create", expect_error(client.test_sync().sync_id("999999").send().await)),
+            ("sync_run", "update", expect_error(client.cancel_sync_run().sync_id(&sync).send().await)),
+        ];
+        for (resource, action, (status, error)) in tries {
+            assert_eq!(status == 403, !may(resource, action), "{role:?} {action} {resource}: {status} {error:?}");
+        }
+        assert!(may("sync_record", "read") && !may("sync_record", "delete"), "{role:?}");
+    }
+    server.stop().await;
+    parts.fixture.drop().await;
 }

@@ -15,6 +15,8 @@ use crate::error::ServiceError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Everything a member may do (see `service::permissions`).
+    Admin,
     /// Reads, creates, changes and deletes.
     Member,
     /// Reads only.

@@ -13,14 +13,15 @@ use squared_api::*;
 use squared_types::{
     CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectorDefinition, ConnectorListResponse,
     ConnectorResponse, CreateCatalogRequest, CreateConnectorRequest, CreateModelRequest, CreateSyncRequest,
-    EnableSyncRequest, ModelListResponse, ModelResponse, QuerySourceRequest, QuerySourceResponse, StartSyncRunRequest,
-    SyncConfigurationsResponse, SyncListResponse, SyncRecordListResponse, SyncResponse, SyncRunListResponse,
-    SyncRunResponse, TestSyncResponse, UpdateConnectorRequest, UpdateModelRequest, UpdateSyncRequest,
+    EnableSyncRequest, ModelListResponse, ModelResponse, QuerySourceRequest, QuerySourceResponse, ReportResponse,
+    RoleListResponse, StartSyncRunRequest, SyncConfigurationsResponse, SyncListResponse, SyncRecordListResponse,
+    SyncResponse, SyncRunListResponse, SyncRunResponse, TestSyncResponse, UpdateConnectorRequest, UpdateModelRequest,
+    UpdateSyncRequest,
 };
 
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::service::{ListRequest, ModelListRequest, RecordListRequest, RunListRequest, Service};
+use crate::service::{ListRequest, ModelListRequest, RecordListRequest, ReportRequest, RunListRequest, Service};
 
 pub enum ServerImpl {}
 
@@ -253,6 +254,28 @@ impl SquaredApi for ServerImpl {
         };
         let records = rqctx.context().list_sync_records(&caller, &path.sync_id, &path.sync_run_id, request).await;
         Ok(HttpResponseOk(records.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn get_report(
+        rqctx: RequestContext<Context>,
+        query: ArrayQuery<GetReportQuery>,
+        headers: Header<GetReportHeaders>,
+    ) -> Answer<ReportResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let query = query.into_inner();
+        let request = ReportRequest {
+            metric: query.metric,
+            connector_ids: query.connector_ids.map(|ids| ids.into_iter().map(|id| id.0).collect()),
+            time_period: query.time_period,
+        };
+        let report = rqctx.context().get_report(&caller, request).await;
+        Ok(HttpResponseOk(report.map_err(|e| api_error(&rqctx, e))?))
+    }
+
+    async fn list_roles(rqctx: RequestContext<Context>, headers: Header<ListRolesHeaders>) -> Answer<RoleListResponse> {
+        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+        let roles = rqctx.context().list_roles(&caller);
+        Ok(HttpResponseOk(roles.map_err(|e| api_error(&rqctx, e))?))
     }
 
     async fn list_models(

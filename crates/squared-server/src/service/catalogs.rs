@@ -5,6 +5,7 @@
 use squared_types::{CatalogResponse, CreateCatalogRequest, Stream};
 
 use super::Service;
+use super::permissions::{Action, Resource};
 use crate::auth::Caller;
 use crate::error::ServiceError;
 use crate::runtime::DEFAULT_HTTP_STREAM;
@@ -15,7 +16,7 @@ impl Service {
         caller: &Caller,
         request: CreateCatalogRequest,
     ) -> Result<CatalogResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Connector, Action::Update)?;
         let not_there = || {
             ServiceError::invalid(
                 "/connector_id",
@@ -34,7 +35,7 @@ impl Service {
         id: &str,
         request: CreateCatalogRequest,
     ) -> Result<CatalogResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Connector, Action::Update)?;
         let not_found =
             || ServiceError::NotFound(format!("there is no catalog {id} in workspace {}", caller.workspace_id));
         let connector_id: i64 = id.parse().map_err(|_| not_found())?;

@@ -9,9 +9,14 @@
 
 mod catalogs;
 mod models;
+pub mod permissions;
+mod reports;
 mod syncs;
 
+use permissions::{Action, Resource};
+
 pub use models::ModelListRequest;
+pub use reports::ReportRequest;
 pub use syncs::{RecordListRequest, RunListRequest, sync_configurations};
 
 use serde_json::{Map, Value};
@@ -24,7 +29,7 @@ use squared_types::{
     ConnectorType, ConnectorUpdate, PaginationLinks, QuerySourceRequest, QuerySourceResponse, StreamCatalog,
 };
 
-use crate::auth::{Caller, Role, TokenVerifier};
+use crate::auth::{Caller, TokenVerifier};
 use crate::catalog::Entry;
 use crate::connectors::Connectors;
 use crate::error::{Problem, ServiceError};
@@ -104,12 +109,16 @@ impl Service {
         self.verifier.authenticate(authorization, workspace_id)
     }
 
-    fn require_member(caller: &Caller) -> Result<(), ServiceError> {
-        match caller.role {
-            Role::Member => Ok(()),
-            Role::Viewer => Err(ServiceError::Forbidden(format!(
-                "a viewer of workspace {} may read but not change it",
-                caller.workspace_id
+    /// Refuses (403) what the caller's role may not do ([`permissions::allows`]).
+    fn require(caller: &Caller, resource: Resource, action: Action) -> Result<(), ServiceError> {
+        match permissions::allows(caller.role, resource, action) {
+            true => Ok(()),
+            false => Err(ServiceError::Forbidden(format!(
+                "a {} of workspace {} may not {} a {}",
+                permissions::describe(caller.role).0.to_lowercase(),
+                caller.workspace_id,
+                action.as_str(),
+                resource.as_str().replace('_', " ")
             ))),
         }
     }
@@ -205,7 +214,7 @@ impl Service {
         caller: &Caller,
         input: ConnectorInput,
     ) -> Result<ConnectorResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Connector, Action::Create)?;
         let mut problems = Vec::new();
         if input.name.trim().is_empty() {
             problems.push(Problem::new("/connector/name", "`name` must not be empty"));
@@ -294,7 +303,7 @@ impl Service {
         id: &str,
         update: ConnectorUpdate,
     ) -> Result<ConnectorResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Connector, Action::Update)?;
         let stored = self.stored_connector(caller, id).await?;
         let old_entry = self.connectors.entry_of(&stored)?;
         let old_clear = self.connectors.open_with(old_entry, &stored)?;
@@ -332,7 +341,7 @@ impl Service {
     }
 
     pub async fn delete_connector(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Connector, Action::Delete)?;
         let stored = self.stored_connector(caller, id).await?;
         self.refuse_if_used(Some(stored.id), None).await?;
         if self.store.delete_connector(caller.workspace_id, stored.id).await? {
@@ -374,7 +383,7 @@ impl Service {
     ) -> Result<QuerySourceResponse, ServiceError> {
         // The query is the caller's own SQL, run with the owner's stored credentials: only
         // those who may change the connector may use it so.
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Model, Action::Create)?;
         let stored = self.stored_connector(caller, id).await?;
         if stored.connector_type != ConnectorType::Source {
             return Err(ServiceError::Unprocessable(format!(
@@ -396,7 +405,7 @@ impl Service {
         caller: &Caller,
         request: CheckConnectionRequest,
     ) -> Result<CheckConnectionResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Connector, Action::Create)?;
         let entry = self.definition(request.type_, &request.name, "/name")?;
         let clear = Self::settle_configuration(entry, Some(request.connection_spec), None, "/connection_spec")
             .map_err(ServiceError::Invalid)?;

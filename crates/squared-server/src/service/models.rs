@@ -12,6 +12,7 @@ use squared_types::{
     ModelUpdate,
 };
 
+use super::permissions::{Action, Resource};
 use super::{Service, page_links};
 use crate::auth::Caller;
 use crate::error::{Problem, ServiceError};
@@ -172,7 +173,7 @@ impl Service {
     }
 
     pub async fn create_model(&self, caller: &Caller, input: ModelInput) -> Result<ModelResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Model, Action::Create)?;
         let draft = ModelDraft {
             connector_id: input.connector_id,
             name: input.name,
@@ -230,7 +231,7 @@ impl Service {
         id: &str,
         update: ModelUpdate,
     ) -> Result<ModelResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Model, Action::Update)?;
         let stored = self.stored_model(caller, id).await?;
         let query_type = update.query_type.unwrap_or(stored.query_type);
         let draft = ModelDraft {
@@ -252,7 +253,7 @@ impl Service {
     }
 
     pub async fn delete_model(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Model, Action::Delete)?;
         let stored = self.stored_model(caller, id).await?;
         self.refuse_if_used(None, Some(stored.id)).await?;
         match self.store.delete_model(caller.workspace_id, stored.id).await? {

@@ -24,6 +24,7 @@ use squared_types::{
     SyncUpdate, TemplateOptions, TestSyncResponse,
 };
 
+use super::permissions::{Action, Resource};
 use super::{Service, page_links};
 use crate::auth::Caller;
 use crate::error::{Problem, ServiceError, pointer_token};
@@ -383,7 +384,7 @@ impl Service {
     }
 
     pub async fn create_sync(&self, caller: &Caller, request: CreateSyncRequest) -> Result<SyncResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Sync, Action::Create)?;
         let mut new = self.settle_sync(caller, request.sync.into(), SyncStatus::Pending).await?;
         new.next_run_at = next_run_of(&new);
         let stored = self.store.insert_sync(&new).await.map_err(|e| vanished(e, "/sync"))?;
@@ -416,7 +417,7 @@ impl Service {
         id: &str,
         update: SyncUpdate,
     ) -> Result<SyncResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Sync, Action::Update)?;
         let stored = self.stored_sync(caller, id).await?;
         let configuration: SyncMapping = match update.configuration {
             Some(mapping) => mapping,
@@ -461,7 +462,7 @@ impl Service {
         id: &str,
         request: EnableSyncRequest,
     ) -> Result<SyncResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Sync, Action::Update)?;
         let stored = self.stored_sync(caller, id).await?;
         let status = match (request.enable, stored.status) {
             (false, _) => SyncStatus::Disabled,
@@ -477,7 +478,7 @@ impl Service {
     }
 
     pub async fn delete_sync(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::Sync, Action::Delete)?;
         let stored = self.stored_sync(caller, id).await?;
         match self.store.delete_sync(caller.workspace_id, stored.id).await? {
             true => Ok(()),
@@ -490,7 +491,7 @@ impl Service {
         caller: &Caller,
         request: StartSyncRunRequest,
     ) -> Result<SyncRunResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::SyncRun, Action::Create)?;
         let sync_id = request.schedule_sync.sync_id;
         let refuse = |detail: String| ServiceError::invalid("/schedule_sync/sync_id", detail);
         let sync = self
@@ -519,7 +520,7 @@ impl Service {
     /// Starts a test run of a sync: one row of the model, mapped and written, and nothing kept
     /// as the sync's.
     pub async fn test_sync(&self, caller: &Caller, sync_id: &str) -> Result<TestSyncResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::SyncRun, Action::Create)?;
         let sync = self.stored_sync(caller, sync_id).await?;
         let run = self.insert_run(&sync, SyncRunType::Test, ServiceError::Unprocessable).await?;
         Ok(TestSyncResponse { message: "Sync test triggered successfully".to_owned(), data: run_resource(&run)? })
@@ -548,7 +549,7 @@ impl Service {
     }
 
     pub async fn cancel_sync_run(&self, caller: &Caller, sync_id: &str) -> Result<SyncRunResponse, ServiceError> {
-        Self::require_member(caller)?;
+        Self::require(caller, Resource::SyncRun, Action::Update)?;
         let sync = self.stored_sync(caller, sync_id).await?;
         let reason = format!("canceled by {}", caller.subject);
         let run = self

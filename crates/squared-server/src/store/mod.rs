@@ -26,9 +26,11 @@
 
 mod database;
 mod models;
+mod reports;
 mod syncs;
 
 pub use models::{NewModel, StoredModel};
+pub use reports::{ActivitySlice, SliceWidth};
 pub use syncs::{
     ACTIVE_RUN_STATES, Claim, ClaimState, KeptBatch, NewRecord, NewSync, RecordFilter, RunScope, StoredRecord,
     StoredRun, StoredSync,
@@ -93,6 +95,14 @@ impl Engine {
                 types.iter().enumerate().map(|(i, t)| format!("(element->>{i})::{t}")).collect::<Vec<_>>().join(", "),
                 format!("json_array_elements(${n}::json) AS element"),
             ),
+        }
+    }
+
+    /// `SELECT …` of the integer elements of a JSON array bound as parameter `$n`.
+    pub(crate) fn json_integers(self, n: usize) -> String {
+        match self {
+            Engine::Sqlite => format!("SELECT CAST(value AS INTEGER) FROM json_each(${n})"),
+            Engine::Postgres => format!("SELECT CAST(json_array_elements_text(${n}::json) AS BIGINT)"),
         }
     }
 
