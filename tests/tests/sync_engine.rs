@@ -705,3 +705,80 @@ async fn a_test_run_writes_one_row_and_leaves_the_sync_as_it_was() {
     server.stop().await;
     source.drop().await;
 }
+
+/// `/metrics` as Prometheus' text format: every sample line is `name{labels} value` with a
+/// number, under a `# TYPE` of its family; answers the samples by name and labels.
+async fn scrape(server: &TestServer) -> std::collections::HashMap<String, f64> {
+    let response = reqwest::get(format!("{}/metrics", server.base_url)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()[reqwest::header::CONTENT_TYPE].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+    let text = response.text().await.unwrap();
+    let mut typed = std::collections::HashSet::new();
+    let mut samples = std::collections::HashMap::new();
+    for line in text.lines().filter(|line| !line.is_empty()) {
+        if let Some(family) = line.strip_prefix("# TYPE ") {
+            typed.insert(family.split(' ').next().unwrap().to_owned());
+            continue;
+        }
+        if line.starts_with("# ") {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("not a sample: {line}"));
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("not a number: {line}"));
+        let name = series.split('{').next().unwrap();
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'), "not a metric name: {line}");
+        let family = ["_total", "_bucket", "_sum", "_count", "_created"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix).filter(|f| typed.contains(*f)))
+            .unwrap_or(name);
+        assert!(typed.contains(family), "a sample without its # TYPE: {line}");
+        samples.insert(series.to_owned(), value);
+    }
+    assert!(text.ends_with("# EOF\n"), "OpenMetrics' end marker");
+    samples
+}
+
+#[tokio::test]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn metrics_count_the_runs_rows_and_requests_and_health_says_ready() {
+    let RoundTrip { source, server, client, source_id, destination_id, model } =
+        RoundTrip::start(20, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
+    let live = reqwest::get(format!("{}/health/live", server.base_url)).await.unwrap();
+    assert_eq!(live.status(), 200);
+    let ready = reqwest::get(format!("{}/health/ready", server.base_url)).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["checks"]["sync_runner"]["state"], "running", "{ready}");
+    assert_eq!(ready["checks"]["database"]["ok"], true, "{ready}");
+
+    // 20 rows, 5 of which the destination refuses; then the same again, all skipped but the 5.
+    source
+        .execute(
+            "UPDATE {schema}.orders SET customer = NULL WHERE id <= 5;
+             ALTER TABLE {schema}.orders_copy ALTER COLUMN customer_name SET NOT NULL;",
+        )
+        .await;
+    let sync = create_sync(&client, sync_input(source_id, model, destination_id, "orders_copy")).await;
+    let runs = [run_sync_to_end(&client, &sync).await, run_sync_to_end(&client, &sync).await];
+    let sum = |field: fn(&SyncRun) -> i64| runs.iter().map(field).sum::<i64>() as f64;
+    let samples = scrape(&server).await;
+    assert_eq!(samples["squared_sync_rows_read_total"], sum(|r| r.attributes.total_query_rows), "{samples:?}");
+    assert_eq!(samples["squared_sync_rows_written_total"], sum(|r| r.attributes.successful_rows));
+    assert_eq!(samples["squared_sync_rows_failed_total"], sum(|r| r.attributes.failed_rows));
+    assert_eq!(sum(|r| r.attributes.failed_rows), 10.0, "{runs:?}");
+    assert_eq!(samples[r#"squared_sync_runs_total{outcome="failed"}"#], 2.0, "{samples:?}");
+    assert_eq!(samples["squared_sync_run_duration_seconds_count"], 2.0);
+    assert_eq!(samples["squared_sync_runs_pending"], 0.0);
+    assert_eq!(samples[r#"squared_http_requests_total{operation="create_sync",status="201"}"#], 1.0);
+    assert!(samples[r#"squared_http_request_duration_seconds_count{operation="show_sync_run"}"#] >= 2.0);
+    // An error is counted with its status; no label names a workspace.
+    let (status, _) = expect_error(client.show_sync().sync_id("999999").send().await);
+    assert_eq!(status, 404);
+    let samples = scrape(&server).await;
+    assert_eq!(samples[r#"squared_http_requests_total{operation="show_sync",status="404"}"#], 1.0);
+    assert!(samples.keys().all(|series| !series.contains("workspace")), "{samples:?}");
+    server.stop().await;
+    source.drop().await;
+}

@@ -1,13 +1,15 @@
 //! The HTTP face of the server: the implementation of the generated trait.
 //!
-//! Each method authenticates, unpacks the extractors and calls [`crate::service`]. Errors
-//! become [`ApiError`] here and only here; server failures are logged with their cause and
-//! answered without it.
+//! Each method authenticates, unpacks the extractors and calls [`crate::service`], inside one
+//! wrapper (`observed`) that counts the request by operation, status and latency
+//! ([`crate::metrics`]). Errors become [`ApiError`] here and only here; server failures are
+//! logged with their cause and answered without it.
 
 use std::sync::Arc;
 
 use dropshot::{
-    Header, HttpResponseCreated, HttpResponseDeleted, HttpResponseOk, Path, Query, RequestContext, TypedBody,
+    Header, HttpCodedResponse, HttpResponseCreated, HttpResponseDeleted, HttpResponseOk, Path, Query, RequestContext,
+    TypedBody,
 };
 use squared_api::*;
 use squared_types::{
@@ -36,6 +38,22 @@ fn api_error(rqctx: &RequestContext<Context>, error: ServiceError) -> ApiError {
     error.into()
 }
 
+/// Every handler's one wrapper: answers what `answer` gives and counts the request by
+/// operation, status and latency.
+async fn observed<R: HttpCodedResponse>(
+    rqctx: &RequestContext<Context>,
+    answer: impl std::future::Future<Output = Result<R, ApiError>>,
+) -> Result<R, ApiError> {
+    let started = std::time::Instant::now();
+    let answered = answer.await;
+    let status = match &answered {
+        Ok(_) => R::STATUS_CODE.as_u16(),
+        Err(error) => error.status().as_u16(),
+    };
+    rqctx.context().operator.metrics.request(&rqctx.endpoint.operation_id, status, started.elapsed());
+    answered
+}
+
 /// The authenticated caller in the workspace the request names.
 fn caller(rqctx: &RequestContext<Context>, workspace_id: i64) -> Result<Caller, ApiError> {
     let authorization = rqctx.request.headers().get(http::header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
@@ -44,38 +62,38 @@ fn caller(rqctx: &RequestContext<Context>, workspace_id: i64) -> Result<Caller, 
 
 /// PUT and PATCH: the same partial update.
 async fn update(
-    rqctx: RequestContext<Context>,
+    rqctx: &RequestContext<Context>,
     workspace_id: i64,
     id: String,
     body: UpdateConnectorRequest,
 ) -> Answer<ConnectorResponse> {
-    let caller = caller(&rqctx, workspace_id)?;
+    let caller = caller(rqctx, workspace_id)?;
     let updated = rqctx.context().update_connector(&caller, &id, body.connector).await;
-    Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+    Ok(HttpResponseOk(updated.map_err(|e| api_error(rqctx, e))?))
 }
 
 /// PUT and PATCH of a model: the same partial update.
 async fn update_model(
-    rqctx: RequestContext<Context>,
+    rqctx: &RequestContext<Context>,
     workspace_id: i64,
     id: String,
     body: UpdateModelRequest,
 ) -> Answer<ModelResponse> {
-    let caller = caller(&rqctx, workspace_id)?;
+    let caller = caller(rqctx, workspace_id)?;
     let updated = rqctx.context().update_model(&caller, &id, body.model).await;
-    Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+    Ok(HttpResponseOk(updated.map_err(|e| api_error(rqctx, e))?))
 }
 
 /// PUT and PATCH of a sync: the same partial update.
 async fn update_sync(
-    rqctx: RequestContext<Context>,
+    rqctx: &RequestContext<Context>,
     workspace_id: i64,
     id: String,
     body: UpdateSyncRequest,
 ) -> Answer<SyncResponse> {
-    let caller = caller(&rqctx, workspace_id)?;
+    let caller = caller(rqctx, workspace_id)?;
     let updated = rqctx.context().update_sync(&caller, &id, body.sync).await;
-    Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+    Ok(HttpResponseOk(updated.map_err(|e| api_error(rqctx, e))?))
 }
 
 impl SquaredApi for ServerImpl {
@@ -86,9 +104,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<CreateCatalogHeaders>,
         body: TypedBody<CreateCatalogRequest>,
     ) -> Result<HttpResponseCreated<CatalogResponse>, ApiError> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let created = rqctx.context().create_catalog(&caller, body.into_inner()).await;
-        Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let created = rqctx.context().create_catalog(&caller, body.into_inner()).await;
+            Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn update_catalog(
@@ -97,9 +118,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<UpdateCatalogHeaders>,
         body: TypedBody<CreateCatalogRequest>,
     ) -> Answer<CatalogResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let updated = rqctx.context().update_catalog(&caller, &path.into_inner().id, body.into_inner()).await;
-        Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let updated = rqctx.context().update_catalog(&caller, &path.into_inner().id, body.into_inner()).await;
+            Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn list_syncs(
@@ -107,10 +131,13 @@ impl SquaredApi for ServerImpl {
         query: Query<ListSyncsQuery>,
         headers: Header<ListSyncsHeaders>,
     ) -> Answer<SyncListResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let query = query.into_inner();
-        let list = rqctx.context().list_syncs(&caller, query.page, query.per_page).await;
-        Ok(HttpResponseOk(list.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let query = query.into_inner();
+            let list = rqctx.context().list_syncs(&caller, query.page, query.per_page).await;
+            Ok(HttpResponseOk(list.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn create_sync(
@@ -118,9 +145,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<CreateSyncHeaders>,
         body: TypedBody<CreateSyncRequest>,
     ) -> Result<HttpResponseCreated<SyncResponse>, ApiError> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let created = rqctx.context().create_sync(&caller, body.into_inner()).await;
-        Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let created = rqctx.context().create_sync(&caller, body.into_inner()).await;
+            Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn show_sync(
@@ -128,17 +158,23 @@ impl SquaredApi for ServerImpl {
         path: Path<ShowSyncPath>,
         headers: Header<ShowSyncHeaders>,
     ) -> Answer<SyncResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let shown = rqctx.context().show_sync(&caller, &path.into_inner().sync_id).await;
-        Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let shown = rqctx.context().show_sync(&caller, &path.into_inner().sync_id).await;
+            Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn sync_configurations(
         rqctx: RequestContext<Context>,
         headers: Header<SyncConfigurationsHeaders>,
     ) -> Answer<SyncConfigurationsResponse> {
-        caller(&rqctx, headers.into_inner().workspace_id)?;
-        Ok(HttpResponseOk(crate::service::sync_configurations()))
+        observed(&rqctx, async {
+            caller(&rqctx, headers.into_inner().workspace_id)?;
+            Ok(HttpResponseOk(crate::service::sync_configurations()))
+        })
+        .await
     }
 
     async fn update_sync(
@@ -147,8 +183,11 @@ impl SquaredApi for ServerImpl {
         headers: Header<UpdateSyncHeaders>,
         body: TypedBody<UpdateSyncRequest>,
     ) -> Answer<SyncResponse> {
-        let id = path.into_inner().sync_id;
-        update_sync(rqctx, headers.into_inner().workspace_id, id, body.into_inner()).await
+        observed(&rqctx, async {
+            let id = path.into_inner().sync_id;
+            update_sync(&rqctx, headers.into_inner().workspace_id, id, body.into_inner()).await
+        })
+        .await
     }
 
     async fn patch_sync(
@@ -157,8 +196,11 @@ impl SquaredApi for ServerImpl {
         headers: Header<PatchSyncHeaders>,
         body: TypedBody<UpdateSyncRequest>,
     ) -> Answer<SyncResponse> {
-        let id = path.into_inner().sync_id;
-        update_sync(rqctx, headers.into_inner().workspace_id, id, body.into_inner()).await
+        observed(&rqctx, async {
+            let id = path.into_inner().sync_id;
+            update_sync(&rqctx, headers.into_inner().workspace_id, id, body.into_inner()).await
+        })
+        .await
     }
 
     async fn delete_sync(
@@ -166,10 +208,13 @@ impl SquaredApi for ServerImpl {
         path: Path<DeleteSyncPath>,
         headers: Header<DeleteSyncHeaders>,
     ) -> Result<HttpResponseDeleted, ApiError> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let id = path.into_inner().sync_id;
-        rqctx.context().delete_sync(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
-        Ok(HttpResponseDeleted())
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let id = path.into_inner().sync_id;
+            rqctx.context().delete_sync(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
+            Ok(HttpResponseDeleted())
+        })
+        .await
     }
 
     async fn enable_sync(
@@ -178,9 +223,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<EnableSyncHeaders>,
         body: TypedBody<EnableSyncRequest>,
     ) -> Answer<SyncResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let changed = rqctx.context().enable_sync(&caller, &path.into_inner().sync_id, body.into_inner()).await;
-        Ok(HttpResponseOk(changed.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let changed = rqctx.context().enable_sync(&caller, &path.into_inner().sync_id, body.into_inner()).await;
+            Ok(HttpResponseOk(changed.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn start_sync_run(
@@ -188,9 +236,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<StartSyncRunHeaders>,
         body: TypedBody<StartSyncRunRequest>,
     ) -> Result<HttpResponseCreated<SyncRunResponse>, ApiError> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let run = rqctx.context().start_sync_run(&caller, body.into_inner()).await;
-        Ok(HttpResponseCreated(run.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let run = rqctx.context().start_sync_run(&caller, body.into_inner()).await;
+            Ok(HttpResponseCreated(run.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn cancel_sync_run(
@@ -198,9 +249,12 @@ impl SquaredApi for ServerImpl {
         path: Path<CancelSyncRunPath>,
         headers: Header<CancelSyncRunHeaders>,
     ) -> Answer<SyncRunResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let run = rqctx.context().cancel_sync_run(&caller, &path.into_inner().sync_id).await;
-        Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let run = rqctx.context().cancel_sync_run(&caller, &path.into_inner().sync_id).await;
+            Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn test_sync(
@@ -208,9 +262,12 @@ impl SquaredApi for ServerImpl {
         path: Path<TestSyncPath>,
         headers: Header<TestSyncHeaders>,
     ) -> Answer<TestSyncResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let run = rqctx.context().test_sync(&caller, &path.into_inner().sync_id).await;
-        Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let run = rqctx.context().test_sync(&caller, &path.into_inner().sync_id).await;
+            Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn list_sync_runs(
@@ -219,11 +276,14 @@ impl SquaredApi for ServerImpl {
         query: Query<ListSyncRunsQuery>,
         headers: Header<ListSyncRunsHeaders>,
     ) -> Answer<SyncRunListResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let query = query.into_inner();
-        let request = RunListRequest { status: query.status, page: query.page, per_page: query.per_page };
-        let runs = rqctx.context().list_sync_runs(&caller, &path.into_inner().sync_id, request).await;
-        Ok(HttpResponseOk(runs.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let query = query.into_inner();
+            let request = RunListRequest { status: query.status, page: query.page, per_page: query.per_page };
+            let runs = rqctx.context().list_sync_runs(&caller, &path.into_inner().sync_id, request).await;
+            Ok(HttpResponseOk(runs.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn show_sync_run(
@@ -231,10 +291,13 @@ impl SquaredApi for ServerImpl {
         path: Path<ShowSyncRunPath>,
         headers: Header<ShowSyncRunHeaders>,
     ) -> Answer<SyncRunResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let path = path.into_inner();
-        let run = rqctx.context().show_sync_run(&caller, &path.sync_id, &path.sync_run_id).await;
-        Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let path = path.into_inner();
+            let run = rqctx.context().show_sync_run(&caller, &path.sync_id, &path.sync_run_id).await;
+            Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn list_sync_records(
@@ -243,17 +306,20 @@ impl SquaredApi for ServerImpl {
         query: Query<ListSyncRecordsQuery>,
         headers: Header<ListSyncRecordsHeaders>,
     ) -> Answer<SyncRecordListResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let (path, query) = (path.into_inner(), query.into_inner());
-        let request = RecordListRequest {
-            status: query.status,
-            action: query.action,
-            primary_key: query.primary_key,
-            page: query.page,
-            per_page: query.per_page,
-        };
-        let records = rqctx.context().list_sync_records(&caller, &path.sync_id, &path.sync_run_id, request).await;
-        Ok(HttpResponseOk(records.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let (path, query) = (path.into_inner(), query.into_inner());
+            let request = RecordListRequest {
+                status: query.status,
+                action: query.action,
+                primary_key: query.primary_key,
+                page: query.page,
+                per_page: query.per_page,
+            };
+            let records = rqctx.context().list_sync_records(&caller, &path.sync_id, &path.sync_run_id, request).await;
+            Ok(HttpResponseOk(records.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn get_report(
@@ -261,21 +327,27 @@ impl SquaredApi for ServerImpl {
         query: ArrayQuery<GetReportQuery>,
         headers: Header<GetReportHeaders>,
     ) -> Answer<ReportResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let query = query.into_inner();
-        let request = ReportRequest {
-            metric: query.metric,
-            connector_ids: query.connector_ids.map(|ids| ids.into_iter().map(|id| id.0).collect()),
-            time_period: query.time_period,
-        };
-        let report = rqctx.context().get_report(&caller, request).await;
-        Ok(HttpResponseOk(report.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let query = query.into_inner();
+            let request = ReportRequest {
+                metric: query.metric,
+                connector_ids: query.connector_ids.map(|ids| ids.into_iter().map(|id| id.0).collect()),
+                time_period: query.time_period,
+            };
+            let report = rqctx.context().get_report(&caller, request).await;
+            Ok(HttpResponseOk(report.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn list_roles(rqctx: RequestContext<Context>, headers: Header<ListRolesHeaders>) -> Answer<RoleListResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let roles = rqctx.context().list_roles(&caller);
-        Ok(HttpResponseOk(roles.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let roles = rqctx.context().list_roles(&caller);
+            Ok(HttpResponseOk(roles.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn list_models(
@@ -283,11 +355,14 @@ impl SquaredApi for ServerImpl {
         query: Query<ListModelsQuery>,
         headers: Header<ListModelsHeaders>,
     ) -> Answer<ModelListResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let query = query.into_inner();
-        let request = ModelListRequest { query_type: query.query_type, page: query.page, per_page: query.per_page };
-        let list = rqctx.context().list_models(&caller, request).await.map_err(|e| api_error(&rqctx, e))?;
-        Ok(HttpResponseOk(list))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let query = query.into_inner();
+            let request = ModelListRequest { query_type: query.query_type, page: query.page, per_page: query.per_page };
+            let list = rqctx.context().list_models(&caller, request).await.map_err(|e| api_error(&rqctx, e))?;
+            Ok(HttpResponseOk(list))
+        })
+        .await
     }
 
     async fn create_model(
@@ -295,9 +370,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<CreateModelHeaders>,
         body: TypedBody<CreateModelRequest>,
     ) -> Result<HttpResponseCreated<ModelResponse>, ApiError> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let created = rqctx.context().create_model(&caller, body.into_inner().model).await;
-        Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let created = rqctx.context().create_model(&caller, body.into_inner().model).await;
+            Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn show_model(
@@ -305,9 +383,12 @@ impl SquaredApi for ServerImpl {
         path: Path<ShowModelPath>,
         headers: Header<ShowModelHeaders>,
     ) -> Answer<ModelResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let shown = rqctx.context().show_model(&caller, &path.into_inner().id).await;
-        Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let shown = rqctx.context().show_model(&caller, &path.into_inner().id).await;
+            Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn update_model(
@@ -316,7 +397,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<UpdateModelHeaders>,
         body: TypedBody<UpdateModelRequest>,
     ) -> Answer<ModelResponse> {
-        update_model(rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+        observed(&rqctx, async {
+            update_model(&rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+        })
+        .await
     }
 
     async fn patch_model(
@@ -325,7 +409,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<PatchModelHeaders>,
         body: TypedBody<UpdateModelRequest>,
     ) -> Answer<ModelResponse> {
-        update_model(rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+        observed(&rqctx, async {
+            update_model(&rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+        })
+        .await
     }
 
     async fn delete_model(
@@ -333,9 +420,12 @@ impl SquaredApi for ServerImpl {
         path: Path<DeleteModelPath>,
         headers: Header<DeleteModelHeaders>,
     ) -> Result<HttpResponseDeleted, ApiError> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        rqctx.context().delete_model(&caller, &path.into_inner().id).await.map_err(|e| api_error(&rqctx, e))?;
-        Ok(HttpResponseDeleted())
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            rqctx.context().delete_model(&caller, &path.into_inner().id).await.map_err(|e| api_error(&rqctx, e))?;
+            Ok(HttpResponseDeleted())
+        })
+        .await
     }
 
     async fn list_connectors(
@@ -343,17 +433,20 @@ impl SquaredApi for ServerImpl {
         query: Query<ListConnectorsQuery>,
         headers: Header<ListConnectorsHeaders>,
     ) -> Answer<ConnectorListResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let query = query.into_inner();
-        let request = ListRequest {
-            connector_type: query.type_,
-            category: query.category,
-            sub_category: query.sub_category,
-            page: query.page,
-            per_page: query.per_page,
-        };
-        let list = rqctx.context().list_connectors(&caller, request).await.map_err(|e| api_error(&rqctx, e))?;
-        Ok(HttpResponseOk(list))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let query = query.into_inner();
+            let request = ListRequest {
+                connector_type: query.type_,
+                category: query.category,
+                sub_category: query.sub_category,
+                page: query.page,
+                per_page: query.per_page,
+            };
+            let list = rqctx.context().list_connectors(&caller, request).await.map_err(|e| api_error(&rqctx, e))?;
+            Ok(HttpResponseOk(list))
+        })
+        .await
     }
 
     async fn create_connector(
@@ -361,10 +454,13 @@ impl SquaredApi for ServerImpl {
         headers: Header<CreateConnectorHeaders>,
         body: TypedBody<CreateConnectorRequest>,
     ) -> Result<HttpResponseCreated<ConnectorResponse>, ApiError> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let input = body.into_inner().connector;
-        let created = rqctx.context().create_connector(&caller, input).await.map_err(|e| api_error(&rqctx, e))?;
-        Ok(HttpResponseCreated(created))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let input = body.into_inner().connector;
+            let created = rqctx.context().create_connector(&caller, input).await.map_err(|e| api_error(&rqctx, e))?;
+            Ok(HttpResponseCreated(created))
+        })
+        .await
     }
 
     async fn show_connector(
@@ -372,9 +468,12 @@ impl SquaredApi for ServerImpl {
         path: Path<ShowConnectorPath>,
         headers: Header<ShowConnectorHeaders>,
     ) -> Answer<ConnectorResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let shown = rqctx.context().show_connector(&caller, &path.into_inner().id).await;
-        Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let shown = rqctx.context().show_connector(&caller, &path.into_inner().id).await;
+            Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn update_connector(
@@ -383,7 +482,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<UpdateConnectorHeaders>,
         body: TypedBody<UpdateConnectorRequest>,
     ) -> Answer<ConnectorResponse> {
-        update(rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+        observed(&rqctx, async {
+            update(&rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+        })
+        .await
     }
 
     async fn patch_connector(
@@ -392,7 +494,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<PatchConnectorHeaders>,
         body: TypedBody<UpdateConnectorRequest>,
     ) -> Answer<ConnectorResponse> {
-        update(rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+        observed(&rqctx, async {
+            update(&rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+        })
+        .await
     }
 
     async fn delete_connector(
@@ -400,9 +505,12 @@ impl SquaredApi for ServerImpl {
         path: Path<DeleteConnectorPath>,
         headers: Header<DeleteConnectorHeaders>,
     ) -> Result<HttpResponseDeleted, ApiError> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        rqctx.context().delete_connector(&caller, &path.into_inner().id).await.map_err(|e| api_error(&rqctx, e))?;
-        Ok(HttpResponseDeleted())
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            rqctx.context().delete_connector(&caller, &path.into_inner().id).await.map_err(|e| api_error(&rqctx, e))?;
+            Ok(HttpResponseDeleted())
+        })
+        .await
     }
 
     async fn discover_connector(
@@ -411,9 +519,12 @@ impl SquaredApi for ServerImpl {
         query: Query<DiscoverConnectorQuery>,
         headers: Header<DiscoverConnectorHeaders>,
     ) -> Answer<CatalogResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let discovered = rqctx.context().discover(&caller, &path.into_inner().id, query.into_inner().refresh).await;
-        Ok(HttpResponseOk(discovered.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let discovered = rqctx.context().discover(&caller, &path.into_inner().id, query.into_inner().refresh).await;
+            Ok(HttpResponseOk(discovered.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn query_source(
@@ -422,9 +533,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<QuerySourceHeaders>,
         body: TypedBody<QuerySourceRequest>,
     ) -> Answer<QuerySourceResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let rows = rqctx.context().query_source(&caller, &path.into_inner().id, body.into_inner()).await;
-        Ok(HttpResponseOk(rows.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let rows = rqctx.context().query_source(&caller, &path.into_inner().id, body.into_inner()).await;
+            Ok(HttpResponseOk(rows.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn check_connection(
@@ -432,9 +546,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<CheckConnectionHeaders>,
         body: TypedBody<CheckConnectionRequest>,
     ) -> Answer<CheckConnectionResponse> {
-        let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-        let outcome = rqctx.context().check_connection(&caller, body.into_inner()).await;
-        Ok(HttpResponseOk(outcome.map_err(|e| api_error(&rqctx, e))?))
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let outcome = rqctx.context().check_connection(&caller, body.into_inner()).await;
+            Ok(HttpResponseOk(outcome.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
     }
 
     async fn list_connector_definitions(
@@ -442,9 +559,12 @@ impl SquaredApi for ServerImpl {
         query: Query<ListConnectorDefinitionsQuery>,
         headers: Header<ListConnectorDefinitionsHeaders>,
     ) -> Answer<Vec<ConnectorDefinition>> {
-        caller(&rqctx, headers.into_inner().workspace_id)?;
-        let query = query.into_inner();
-        Ok(HttpResponseOk(rqctx.context().list_connector_definitions(query.type_, query.category)))
+        observed(&rqctx, async {
+            caller(&rqctx, headers.into_inner().workspace_id)?;
+            let query = query.into_inner();
+            Ok(HttpResponseOk(rqctx.context().list_connector_definitions(query.type_, query.category)))
+        })
+        .await
     }
 
     async fn show_connector_definition(
@@ -453,12 +573,15 @@ impl SquaredApi for ServerImpl {
         query: Query<ShowConnectorDefinitionQuery>,
         headers: Header<ShowConnectorDefinitionHeaders>,
     ) -> Answer<ConnectorDefinition> {
-        caller(&rqctx, headers.into_inner().workspace_id)?;
-        let definition = rqctx
-            .context()
-            .show_connector_definition(query.into_inner().type_, &path.into_inner().connector_name)
-            .map_err(|e| api_error(&rqctx, e))?;
-        Ok(HttpResponseOk(definition))
+        observed(&rqctx, async {
+            caller(&rqctx, headers.into_inner().workspace_id)?;
+            let definition = rqctx
+                .context()
+                .show_connector_definition(query.into_inner().type_, &path.into_inner().connector_name)
+                .map_err(|e| api_error(&rqctx, e))?;
+            Ok(HttpResponseOk(definition))
+        })
+        .await
     }
 }
 

@@ -19,7 +19,8 @@
 //! - [`service`]: what each operation does, independent of HTTP;
 //! - [`engine`]: executes sync runs (claimed from the database) through the runtimes;
 //! - [`http`]: the trait implementation, translating between HTTP and [`service`];
-//! - [`error`]: the domain errors, converted into the API's one error shape in one place.
+//! - [`error`]: the domain errors, converted into the API's one error shape in one place;
+//! - [`metrics`] and [`operator`]: what operators scrape and probe (`/metrics`, `/health/…`).
 
 pub mod auth;
 pub mod catalog;
@@ -30,6 +31,8 @@ pub mod engine;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod metrics;
+pub mod operator;
 pub mod runtime;
 pub mod secrets;
 pub mod service;
@@ -50,7 +53,7 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 /// A started server.
 pub struct RunningServer {
     server: HttpServer<Arc<service::Service>>,
-    runner: Option<tokio::task::JoinHandle<()>>,
+    runner: Option<engine::RunnerHandle>,
 }
 
 /// What the API service and the engine share: the store, the connectors, and the signal by
@@ -60,17 +63,22 @@ struct Shared {
     connectors: Arc<connectors::Connectors>,
     runs_waiting: Arc<tokio::sync::Notify>,
     service: Arc<service::Service>,
+    metrics: Arc<metrics::Metrics>,
+    /// Raised while this process's runner works (when it runs one).
+    runner_alive: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Shared {
-    fn spawn_runner(&self, config: &ServerConfig, log: &slog::Logger) -> tokio::task::JoinHandle<()> {
-        engine::spawn(
-            self.store.clone(),
-            self.connectors.clone(),
-            config.engine,
-            self.runs_waiting.clone(),
-            log.new(slog::o!("component" => "engine")),
-        )
+    fn spawn_runner(&self, config: &ServerConfig, log: &slog::Logger) -> engine::RunnerHandle {
+        engine::spawn(engine::RunnerParts {
+            store: self.store.clone(),
+            connectors: self.connectors.clone(),
+            settings: config.engine,
+            metrics: self.metrics.clone(),
+            wake: self.runs_waiting.clone(),
+            alive: self.runner_alive.clone(),
+            log: log.new(slog::o!("component" => "engine")),
+        })
     }
 }
 
@@ -82,8 +90,8 @@ impl RunningServer {
     /// Stops accepting, lets requests in flight finish, then closes the database.
     pub async fn close(self) -> anyhow::Result<()> {
         let service = self.server.app_private().clone();
-        if let Some(runner) = &self.runner {
-            runner.abort();
+        if let Some(runner) = self.runner {
+            runner.stop().await;
         }
         self.server.close().await.map_err(|e| anyhow::anyhow!("stopping the HTTP server: {e}"))?;
         service.close().await;
@@ -109,8 +117,13 @@ async fn open_shared(config: &ServerConfig, secrets: &config::Secrets) -> anyhow
     let runtimes = runtime::Runtimes::new(config.egress.clone(), config.runtime_limits.clone());
     let connectors = Arc::new(connectors::Connectors::new(store.clone(), catalog, vault, runtimes));
     let runs_waiting = Arc::new(tokio::sync::Notify::new());
-    let service = Arc::new(service::Service::new(store.clone(), connectors.clone(), verifier, runs_waiting.clone()));
-    Ok(Shared { store, connectors, runs_waiting, service })
+    let metrics = Arc::new(metrics::Metrics::new());
+    let runner_alive = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let operator =
+        operator::OperatorState { metrics: metrics.clone(), runner: config.run_syncs.then(|| runner_alive.clone()) };
+    let service =
+        Arc::new(service::Service::new(store.clone(), connectors.clone(), verifier, runs_waiting.clone(), operator));
+    Ok(Shared { store, connectors, runs_waiting, service, metrics, runner_alive })
 }
 
 /// Opens the service and starts listening, with the engine's runner unless
@@ -122,7 +135,8 @@ pub async fn start(
     log: slog::Logger,
 ) -> anyhow::Result<RunningServer> {
     let shared = open_shared(config, secrets).await?;
-    let api = http::api_description().map_err(|e| anyhow::anyhow!("building the API description: {e}"))?;
+    let mut api = http::api_description().map_err(|e| anyhow::anyhow!("building the API description: {e}"))?;
+    operator::register(&mut api).map_err(|e| anyhow::anyhow!("adding the operator's endpoints: {e}"))?;
     let dropshot_config = ConfigDropshot {
         bind_address: config.bind,
         default_request_body_max_bytes: MAX_REQUEST_BODY_BYTES,
@@ -139,15 +153,14 @@ pub async fn start(
 /// A started worker: the engine's runner without the API.
 pub struct RunningWorker {
     service: Arc<service::Service>,
-    runner: tokio::task::JoinHandle<()>,
+    runner: engine::RunnerHandle,
 }
 
 impl RunningWorker {
-    /// Stops the runner (a run it was executing is taken over once its lease expires, from
-    /// its last committed batch) and closes the database.
+    /// Stops the runner (a run it was executing is handed back at once, to be resumed by any
+    /// runner from its last committed batch) and closes the database.
     pub async fn close(self) {
-        self.runner.abort();
-        let _ = self.runner.await;
+        self.runner.stop().await;
         self.service.close().await;
     }
 }

@@ -114,6 +114,17 @@ struct Logging {
     /// what needs attention (server failures keep their cause at `error`).
     #[arg(long, env = "SQUARED_LOG_LEVEL", value_enum, default_value = "info")]
     log_level: LogLevel,
+    /// How each message is written: `text`, one line for people; `json`, one JSON object per
+    /// line (bunyan's fields: `time`, `level`, `msg`, and every key of the message), for a log
+    /// collector.
+    #[arg(long, env = "SQUARED_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -139,10 +150,18 @@ impl Logging {
             LogLevel::Warn => slog::Level::Warning,
             LogLevel::Error => slog::Level::Error,
         };
-        // FullFormat flushes after each message: the buffer holds one message at a time.
-        let decorator = slog_term::PlainDecorator::new(std::io::BufWriter::new(std::io::stderr()));
-        let format = slog_term::FullFormat::new(decorator).build().fuse();
-        let background = slog_async::Async::new(format).chan_size(4096).build().fuse();
+        let background = match self.log_format {
+            LogFormat::Text => {
+                // FullFormat flushes after each message: the buffer holds one message at a time.
+                let decorator = slog_term::PlainDecorator::new(std::io::BufWriter::new(std::io::stderr()));
+                let format = slog_term::FullFormat::new(decorator).build().fuse();
+                slog_async::Async::new(format).chan_size(4096).build().fuse()
+            }
+            LogFormat::Json => {
+                let format = slog_bunyan::with_name("squared-server", std::io::stderr()).build().fuse();
+                slog_async::Async::new(format).chan_size(4096).build().fuse()
+            }
+        };
         slog::Logger::root(slog::LevelFilter::new(background, level).fuse(), slog::o!())
     }
 }

@@ -113,6 +113,12 @@ impl ServerProcess {
         self.child.wait().unwrap();
     }
 
+    /// Sends SIGTERM and waits until the process exits; answers whether it exited cleanly.
+    fn terminate(mut self) -> bool {
+        self.signal("-TERM");
+        self.child.wait().unwrap().success()
+    }
+
     fn signal(&self, signal: &str) {
         let status = Command::new("kill").args([signal, &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
@@ -626,6 +632,58 @@ async fn an_incremental_run_taken_over_after_sigkill_delivers_every_row_once() {
     assert!(twice.is_empty(), "rows processed more than once: {twice:?}");
     // The run went on from its committed position with its committed counts.
     assert_eq!(ended.attributes.successful_rows, ROWS as i64, "{ended:?}");
+    drop(api);
+    fixture.drop().await;
+    drop_postgres_database(&url, &admin_url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn sigterm_hands_a_run_back_at_once_and_a_worker_resumes_it() {
+    const ROWS: i64 = 200_000;
+    let (url, admin_url) = postgres_database().await;
+    let fixture = SyncFixture::create(ROWS as usize, &["orders_copy"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Ten minutes: only a run handed back is resumed within the test's two.
+    let lease = ["--run-lease", "600s"];
+    let running =
+        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", lease[0], lease[1]], dir.path(), Some(&url));
+    let client = running.client(Role::Member);
+    let sync = fixture.syncs(&client, &["orders_copy"]).await.remove(0);
+    let run = start_run(&client, &sync).await;
+    let started = Instant::now();
+    let first_runner = loop {
+        let shown = client.show_sync_run().sync_id(&sync).sync_run_id(&run).send().await.unwrap().into_inner().data;
+        if shown.attributes.successful_rows >= 20_000 {
+            break shown.attributes.executed_by.expect("a runner holds the run");
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "the run did not get going: {shown:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(running.terminate(), "SIGTERM ends the process cleanly");
+
+    // Handed back: still in progress, its lease already lapsed.
+    let db = AnyPool::connect(&url).await.unwrap();
+    let (status, lease_expires_at): (String, String) =
+        sqlx::query_as("SELECT status, lease_expires_at FROM sync_runs WHERE id = CAST($1 AS BIGINT)")
+            .bind(&run)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    db.close().await;
+    assert_eq!(status, "in_progress");
+    assert!(lease_expires_at <= squared_server::store::timestamp(chrono::Utc::now()), "{lease_expires_at}");
+    assert!(fixture.count("orders_copy").await < ROWS, "the run was cut off before its end");
+
+    let api =
+        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", "--no-sync-runner"], dir.path(), Some(&url));
+    let _worker = ServerProcess::start_with(&["worker", lease[0], lease[1]], dir.path(), Some(&url));
+    let client = api.client(Role::Member);
+    let ended = wait_for_run_end_within(&client, &sync, &run, Duration::from_secs(120)).await;
+    assert_eq!(ended.attributes.status, squared_client::types::SyncRunStatus::Success, "{ended:?}");
+    assert_ne!(ended.attributes.executed_by.as_deref(), Some(first_runner.as_str()), "the worker finished it");
+    assert_eq!(fixture.count("orders_copy").await, ROWS);
+    assert_eq!(fixture.differences("orders_copy").await, 0, "the destination holds exactly the source's rows");
     drop(api);
     fixture.drop().await;
     drop_postgres_database(&url, &admin_url).await;

@@ -6,3 +6,5 @@ ALTER TABLE sync_runs ADD COLUMN run_type TEXT NOT NULL DEFAULT 'general';
 ALTER TABLE sync_runs ADD COLUMN inserted_rows BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE sync_runs ADD COLUMN updated_rows BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE sync_runs ADD COLUMN deleted_rows BIGINT NOT NULL DEFAULT 0;
+-- The process that held a run before the last claim, for the log line of a take-over.
+ALTER TABLE sync_runs ADD COLUMN previous_runner TEXT;

@@ -58,6 +58,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::EngineSettings;
 use crate::connectors::Connectors;
+use crate::metrics::Metrics;
 use crate::runtime::{Batch, CursorOrder, CursorPosition, DestinationWriter, IdempotencyKeys, ReadPlan, SourceRow};
 use crate::store::{
     Claim, ClaimState, KeptBatch, NewRecord, RecordFilter, RunScope, Store, StoreError, StoredSync, timestamp,
@@ -71,6 +72,8 @@ pub const BATCH_ROWS: usize = 5000;
 /// How often, at least, a run reports its counts while it only skips rows; a batch that wrote
 /// reports at once.
 const REPORT_INTERVAL: Duration = Duration::from_secs(1);
+/// How often, at most, a run logs its progress.
+const PROGRESS_LOG_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What the runner works with.
 struct Runner {
@@ -79,26 +82,81 @@ struct Runner {
     settings: EngineSettings,
     /// This process, as recorded on the runs it claims.
     name: String,
+    metrics: Arc<Metrics>,
+    /// Turns true when the process stops: the runner hands its run back and ends.
+    stopping: watch::Receiver<bool>,
     log: slog::Logger,
 }
 
-/// Starts the runner: it claims and executes pending runs, one at a time, until aborted.
-/// `wake` is notified when this process creates a run.
-pub fn spawn(
-    store: Arc<Store>,
-    connectors: Arc<Connectors>,
-    settings: EngineSettings,
-    wake: Arc<Notify>,
-    log: slog::Logger,
-) -> tokio::task::JoinHandle<()> {
-    let runner = Runner { store, connectors, settings, name: process_name(), log };
-    tokio::spawn(async move {
+/// Raises the flag it holds while alive, and lowers it when dropped: the runner's task holds
+/// one, so that a runner that ended (or panicked) shows as stopped.
+struct AliveFlag(Arc<std::sync::atomic::AtomicBool>);
+
+impl AliveFlag {
+    fn raise(flag: Arc<std::sync::atomic::AtomicBool>) -> AliveFlag {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        AliveFlag(flag)
+    }
+}
+
+impl Drop for AliveFlag {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A started runner.
+pub struct RunnerHandle {
+    task: tokio::task::JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl RunnerHandle {
+    /// Whether the runner still works (it ends only when stopped, or by a bug).
+    pub fn is_alive(&self) -> bool {
+        !self.task.is_finished()
+    }
+
+    /// Stops the runner: a run it executes is handed back at once (its lease released, so any
+    /// runner resumes it from its last committed batch), and it claims nothing more.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        let mut task = self.task;
+        if tokio::time::timeout(Duration::from_secs(30), &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+}
+
+/// What a runner is given.
+pub struct RunnerParts {
+    pub store: Arc<Store>,
+    pub connectors: Arc<Connectors>,
+    pub settings: EngineSettings,
+    pub metrics: Arc<Metrics>,
+    /// Notified when this process creates a run.
+    pub wake: Arc<Notify>,
+    /// Raised while the runner works (for the readiness check).
+    pub alive: Arc<std::sync::atomic::AtomicBool>,
+    pub log: slog::Logger,
+}
+
+/// Starts the runner: it claims and executes pending runs, one at a time, until stopped.
+pub fn spawn(parts: RunnerParts) -> RunnerHandle {
+    let RunnerParts { store, connectors, settings, metrics, wake, alive, log } = parts;
+    let (stop, stopping) = watch::channel(false);
+    let runner = Runner { store, connectors, settings, name: process_name(), metrics, stopping, log };
+    slog::info!(runner.log, "sync runner started"; "process" => &runner.name, "lease" => ?settings.lease.to_std().ok());
+    let alive = AliveFlag::raise(alive);
+    let task = tokio::spawn(async move {
+        let _alive = alive;
         // Runs created by other instances wake this runner too (PostgreSQL); without, it looks.
         if let Err(error) = runner.store.announce_runs_to(wake.clone()).await {
             slog::warn!(runner.log, "listening for new sync runs failed; looking for them instead";
                 "cause" => error.to_string(), "every" => ?settings.poll);
         }
-        loop {
+        let mut stopping = runner.stopping.clone();
+        while !*stopping.borrow() {
             if let Err(error) = runner.schedule_due_runs(&wake).await {
                 slog::error!(runner.log, "scheduling sync runs failed"; "cause" => error.to_string());
             }
@@ -108,6 +166,7 @@ pub fn spawn(
                     tokio::select! {
                         () = wake.notified() => {}
                         () = tokio::time::sleep(settings.poll) => {}
+                        _ = stopping.wait_for(|stop| *stop) => {}
                     }
                 }
                 Err(error) => {
@@ -116,7 +175,9 @@ pub fn spawn(
                 }
             }
         }
-    })
+        slog::info!(runner.log, "sync runner stopped"; "process" => &runner.name);
+    });
+    RunnerHandle { task, stop }
 }
 
 /// `host:pid`, naming this process on the runs it executes.
@@ -137,6 +198,8 @@ enum Halt {
     Canceled,
     /// Another runner holds the run now: nothing more is written.
     Lost,
+    /// This process stops: the run is handed back, to be resumed by any runner.
+    Stopping,
 }
 
 impl From<StoreError> for Halt {
@@ -195,10 +258,21 @@ impl Runner {
             Ok(sync) if sync.sync_mode == SyncMode::Incremental => run.counts(),
             _ => RunCounts::default(),
         };
-        slog::info!(self.log, "sync run started"; "run" => run.id, "sync" => run.sync_id, "run_type" => run.run_type.as_str(),
-            "generation" => claim.generation, "resumed_from" => ?(claim.generation > 1).then_some(counts.total_query_rows));
+        match claim.generation {
+            1 => slog::info!(self.log, "sync run started"; "run" => run.id, "sync" => run.sync_id,
+                "run_type" => run.run_type.as_str(), "process" => &self.name),
+            _ => slog::warn!(self.log, "sync run taken over"; "run" => run.id, "sync" => run.sync_id,
+                "run_type" => run.run_type.as_str(), "process" => &self.name,
+                "from_process" => claim.previous_runner.as_deref().unwrap_or("unknown"),
+                "generation" => claim.generation, "resumed_after_rows" => counts.total_query_rows),
+        }
+        let mut stopping = self.stopping.clone();
         let halt = match sync {
-            Ok(sync) => self.move_rows(&claim, &sync, &mut counts, watched).await.err(),
+            Ok(sync) => tokio::select! {
+                result = self.move_rows(&claim, &sync, &mut counts, watched) => result.err(),
+                // The rows in flight are dropped: the next runner writes them again, idempotently.
+                _ = stopping.wait_for(|stop| *stop) => Some(Halt::Stopping),
+            },
             Err(halt) => Some(halt),
         };
         heartbeat.abort();
@@ -209,6 +283,12 @@ impl Runner {
             Some(Halt::Lost) => {
                 slog::warn!(self.log, "another runner took this sync run over; this one stopped without writing more";
                     "run" => run.id, "sync" => run.sync_id, "generation" => claim.generation);
+                return;
+            }
+            Some(Halt::Stopping) => {
+                let released = self.store.release_claim(&claim).await;
+                slog::warn!(self.log, "sync run handed back: this process stops"; "run" => run.id, "sync" => run.sync_id,
+                    "released" => released.is_ok(), "committed_rows" => counts.total_query_rows);
                 return;
             }
         };
@@ -224,6 +304,8 @@ impl Runner {
             Some(error) => slog::warn!(self.log.new(ended), "sync run ended"; "error" => error.as_str()),
             None => slog::info!(self.log.new(ended), "sync run ended"),
         }
+        let took = run.started_at.map(|at| (chrono::Utc::now() - at).to_std().unwrap_or_default());
+        self.metrics.run_ended(verdict.status, &counts, took);
         match self.store.finish_run(&claim, counts, &verdict).await {
             Ok(()) => {}
             Err(StoreError::LostClaim(_)) => {
@@ -342,6 +424,7 @@ impl Runner {
         // Once a row was refused, an incremental run's position moves no further this run.
         let mut position_held = false;
         let mut reported = std::time::Instant::now();
+        let (progress_started, mut logged) = (std::time::Instant::now(), std::time::Instant::now());
         let lease = self.settings.lease;
         let result = async {
             // Keeping a batch (in the server's database) overlaps with comparing and writing the
@@ -447,6 +530,14 @@ impl Runner {
                 let position = position.map(|p| serde_json::to_value(p).expect("a position serializes"));
                 // Counts and a look at whether the run was canceled: after every batch that
                 // wrote, and at least every second while batches are only skipped.
+                if logged.elapsed() >= PROGRESS_LOG_INTERVAL {
+                    let seconds = progress_started.elapsed().as_secs_f64().max(0.001);
+                    slog::info!(self.log, "sync run progress"; "run" => run.id, "sync" => run.sync_id,
+                        "read" => counts.total_query_rows, "written" => counts.successful_rows,
+                        "failed" => counts.failed_rows, "skipped" => counts.skipped_rows,
+                        "rows_per_second" => (counts.total_query_rows as f64 / seconds).round());
+                    logged = std::time::Instant::now();
+                }
                 let report =
                     canceled || !kept.is_empty() || position.is_some() || reported.elapsed() >= REPORT_INTERVAL;
                 if !report {

@@ -33,6 +33,7 @@ use crate::auth::{Caller, TokenVerifier};
 use crate::catalog::Entry;
 use crate::connectors::Connectors;
 use crate::error::{Problem, ServiceError};
+use crate::operator::OperatorState;
 use crate::runtime::RuntimeError;
 use crate::secrets::{self, keep_masked};
 use crate::store::{ConnectorFilter, NewConnector, Store, StoreError, StoredCatalog, StoredConnector};
@@ -48,6 +49,8 @@ pub struct Service {
     verifier: TokenVerifier,
     /// Wakes the runners of this process when a run is created.
     runs_waiting: Arc<tokio::sync::Notify>,
+    /// What the operator's endpoints and the request metrics read.
+    pub operator: OperatorState,
 }
 
 /// A connector's stored definition and configuration (in clear), which an update starts from.
@@ -96,8 +99,19 @@ impl Service {
         connectors: Arc<Connectors>,
         verifier: TokenVerifier,
         runs_waiting: Arc<tokio::sync::Notify>,
+        operator: OperatorState,
     ) -> Self {
-        Service { store, connectors, verifier, runs_waiting }
+        Service { store, connectors, verifier, runs_waiting, operator }
+    }
+
+    /// The readiness of the server's database (`Err` names the problem).
+    pub async fn check_store(&self) -> Result<(), String> {
+        self.store.check_ready().await
+    }
+
+    /// How many runs wait for a runner, in every workspace; for the metrics.
+    pub async fn pending_runs(&self) -> Result<i64, ServiceError> {
+        Ok(self.store.pending_runs().await?)
     }
 
     pub async fn close(&self) {

@@ -198,6 +198,28 @@ impl Store {
         self.engine
     }
 
+    /// Whether the database answers and holds every migration this build knows, for the
+    /// readiness check: `Err` names what is wrong.
+    pub async fn check_ready(&self) -> Result<(), String> {
+        let known = match self.engine {
+            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").iter().count(),
+            Engine::Postgres => sqlx::migrate!("./migrations/postgres").iter().count(),
+        } as i64;
+        let applied: i64 = query("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .fetch_scalar(&self.pool)
+            .await
+            .map_err(|e| format!("the database does not answer: {e}"))?;
+        match applied >= known {
+            true => Ok(()),
+            false => Err(format!("{applied} of {known} migrations applied")),
+        }
+    }
+
+    /// How many runs wait for a runner, in every workspace.
+    pub async fn pending_runs(&self) -> Result<i64, StoreError> {
+        Ok(query("SELECT COUNT(*) FROM sync_runs WHERE status = 'pending'").fetch_scalar(&self.pool).await?)
+    }
+
     /// Waits for queries in flight, then closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -170,6 +170,8 @@ impl StoredRun {
 pub struct Claim {
     pub run: StoredRun,
     pub generation: i64,
+    /// The process that held the run before this claim (a run taken over), if any.
+    pub previous_runner: Option<String>,
 }
 
 /// How a claimed run stands, as its runner sees it before writing.
@@ -536,9 +538,9 @@ impl Store {
                          AND lease_expires_at IS NOT NULL AND lease_expires_at < $1))";
         let sql = format!(
             "UPDATE sync_runs SET status = 'started', started_at = COALESCE(started_at, $1), lease_expires_at = $2, \
-             updated_at = $1, claim_generation = claim_generation + 1, runner = $3 \
+             updated_at = $1, claim_generation = claim_generation + 1, previous_runner = runner, runner = $3 \
              WHERE {claimable} AND id = (SELECT id FROM sync_runs WHERE {claimable} ORDER BY id LIMIT 1{lock}) \
-             RETURNING {}, claim_generation",
+             RETURNING {}, claim_generation, previous_runner",
             run_columns!()
         );
         let row = query(sql)
@@ -548,7 +550,13 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref()
-            .map(|row| Ok(Claim { run: run_from_row(row)?, generation: row.try_get("claim_generation")? }))
+            .map(|row| {
+                Ok(Claim {
+                    run: run_from_row(row)?,
+                    generation: row.try_get("claim_generation")?,
+                    previous_runner: row.try_get("previous_runner")?,
+                })
+            })
             .transpose()
     }
 
@@ -571,6 +579,23 @@ impl Store {
             Some(status) if status == SyncRunStatus::Canceled.as_str() => ClaimState::Canceled,
             Some(_) => ClaimState::Held,
         })
+    }
+
+    /// Gives a claimed run back without ending it: its lease lapses now, so that any runner
+    /// claims it at once and resumes it from its last committed batch. Nothing is written when
+    /// the claim was lost.
+    pub async fn release_claim(&self, claim: &Claim) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
+        query(
+            "UPDATE sync_runs SET lease_expires_at = $1, updated_at = $1 WHERE id = $2 AND claim_generation = $3 \
+             AND lease_expires_at IS NOT NULL",
+        )
+        .bind(&now)
+        .bind(claim.run.id)
+        .bind(claim.generation)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Records how a claimed run ended, with its counts, and gives its claim back (the lease
