@@ -47,6 +47,17 @@
 //! read as rows that left the model (and deletes them at the destination when the sync says
 //! so). Only the records of a sync's latest runs are kept ([`EngineSettings::record_runs_kept`]).
 //!
+//! A run's kind ([`RunKind`], the spec's `run_type`) changes what it keeps: a general run
+//! keeps what it wrote as the sync's (fingerprints, position, the sync's status); a test run
+//! writes the model's first row, changed or not, and keeps none of it as the sync's; a dry
+//! run reads and compares, counts what it would write and delete, and writes nothing.
+//!
+//! When its process stops, a runner hands its run back at once: the batch in flight is
+//! dropped and the lease released ([`Store::release_claim`]), so any runner resumes the run
+//! from its last committed batch without waiting for the lease to lapse. The run's start,
+//! take-over, progress (at most every [`PROGRESS_LOG_INTERVAL`]), end and hand-back are logged,
+//! and its end counted in [`Metrics`].
+//!
 //! Every connection goes through the runtimes, and so through the egress policy.
 
 use std::sync::Arc;
@@ -112,11 +123,6 @@ pub struct RunnerHandle {
 }
 
 impl RunnerHandle {
-    /// Whether the runner still works (it ends only when stopped, or by a bug).
-    pub fn is_alive(&self) -> bool {
-        !self.task.is_finished()
-    }
-
     /// Stops the runner: a run it executes is handed back at once (its lease released, so any
     /// runner resumes it from its last committed batch), and it claims nothing more.
     pub async fn stop(self) {
