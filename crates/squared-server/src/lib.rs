@@ -120,7 +120,7 @@ async fn open_shared(config: &ServerConfig, secrets: &config::Secrets) -> anyhow
     let metrics = Arc::new(metrics::Metrics::new());
     let runner_alive = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let operator =
-        operator::OperatorState { metrics: metrics.clone(), runner: config.run_syncs.then(|| runner_alive.clone()) };
+        service::OperatorState { metrics: metrics.clone(), runner: config.run_syncs.then(|| runner_alive.clone()) };
     let service =
         Arc::new(service::Service::new(store.clone(), connectors.clone(), verifier, runs_waiting.clone(), operator));
     Ok(Shared { store, connectors, runs_waiting, service, metrics, runner_alive })

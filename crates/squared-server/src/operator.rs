@@ -4,21 +4,13 @@
 //! [`crate::http`]'s one handler wrapper.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use dropshot::{ApiDescription, Body, HttpError, RequestContext, endpoint};
 use http::{Response, StatusCode};
 use serde_json::json;
 
-use crate::metrics::Metrics;
 use crate::service::Service;
-
-/// What the operator's endpoints read besides the store.
-pub struct OperatorState {
-    pub metrics: Arc<Metrics>,
-    /// Whether this process runs syncs (`None`: it does not), and whether its runner still works.
-    pub runner: Option<Arc<AtomicBool>>,
-}
 
 /// Adds the operator's endpoints to the API's description (unpublished: not in the spec the
 /// server emits).

@@ -33,7 +33,7 @@ use crate::auth::{Caller, TokenVerifier};
 use crate::catalog::Entry;
 use crate::connectors::Connectors;
 use crate::error::{Problem, ServiceError};
-use crate::operator::OperatorState;
+use crate::metrics::Metrics;
 use crate::runtime::RuntimeError;
 use crate::secrets::{self, keep_masked};
 use crate::store::{ConnectorFilter, NewConnector, Store, StoreError, StoredCatalog, StoredConnector};
@@ -51,6 +51,15 @@ pub struct Service {
     runs_waiting: Arc<tokio::sync::Notify>,
     /// What the operator's endpoints and the request metrics read.
     pub operator: OperatorState,
+}
+
+/// What the operator's endpoints ([`crate::operator`]) and the request metrics read besides
+/// the store.
+pub struct OperatorState {
+    pub metrics: Arc<Metrics>,
+    /// Whether this process runs syncs (`None`: it does not), and whether its runner still
+    /// works.
+    pub runner: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// A connector's stored definition and configuration (in clear), which an update starts from.
