@@ -125,36 +125,82 @@ impl ServerConfig {
         }
     }
 
-    /// The JWT secret and the encryption key, from the environment or their files (created
-    /// on first use).
-    pub fn load_secrets(&self) -> Result<Secrets> {
-        let jwt_secret = match self.secret_source(JWT_SECRET_ENV, &self.jwt_secret_file, JWT_SECRET_FILE)? {
+    /// The JWT secret and the encryption key, from the environment or their files; files
+    /// missing are created when `missing` says so (`serve`), and refused otherwise.
+    pub fn load_secrets(&self, missing: MissingSecrets) -> Result<Secrets> {
+        let jwt_secret = self.jwt_secret(missing)?;
+        let encryption_key =
+            match self.secret_source(ENCRYPTION_KEY_ENV, &self.encryption_key_file, ENCRYPTION_KEY_FILE, missing)? {
+                SecretSource::Environment(value) => crate::secrets::Vault::decode_key(&value)
+                    .with_context(|| format!("reading {ENCRYPTION_KEY_ENV}"))?,
+                SecretSource::File(path) => {
+                    let text =
+                        self.secret_in(&path, missing, "encryption key", "--encryption-key-file", ENCRYPTION_KEY_ENV)?;
+                    read_key(&path, &text)?
+                }
+            };
+        Ok(Secrets { jwt_secret, encryption_key })
+    }
+
+    /// The secret that signs bearer tokens, from the environment or its file (see
+    /// [`Self::load_secrets`]).
+    pub fn jwt_secret(&self, missing: MissingSecrets) -> Result<Vec<u8>> {
+        Ok(match self.secret_source(JWT_SECRET_ENV, &self.jwt_secret_file, JWT_SECRET_FILE, missing)? {
             SecretSource::Environment(value) => {
                 if value.len() < MIN_SECRET_BYTES {
                     bail!("{JWT_SECRET_ENV} must be at least {MIN_SECRET_BYTES} bytes long");
                 }
                 value.into_bytes()
             }
-            SecretSource::File(path) => secret_file(&path)?,
-        };
-        let encryption_key =
-            match self.secret_source(ENCRYPTION_KEY_ENV, &self.encryption_key_file, ENCRYPTION_KEY_FILE)? {
-                SecretSource::Environment(value) => crate::secrets::Vault::decode_key(&value)
-                    .with_context(|| format!("reading {ENCRYPTION_KEY_ENV}"))?,
-                SecretSource::File(path) => read_key(&path, &secret_file(&path)?)?,
-            };
-        Ok(Secrets { jwt_secret, encryption_key })
+            SecretSource::File(path) => {
+                self.secret_in(&path, missing, "JWT secret", "--jwt-secret-file", JWT_SECRET_ENV)?
+            }
+        })
+    }
+
+    /// The secret in `path`; a missing file is created, or refused saying where the command
+    /// looked and what to pass, as `missing` says.
+    fn secret_in(
+        &self,
+        path: &Path,
+        missing: MissingSecrets,
+        what: &str,
+        flag: &str,
+        variable: &str,
+    ) -> Result<Vec<u8>> {
+        if missing == MissingSecrets::Refuse && !path.exists() {
+            bail!(
+                "there is no {what} at {}, and this command does not create one: `squared-server serve` creates it \
+                 in its data directory on its first start. Pass the server's --data-dir (this command looked in {}), \
+                 or its {flag} or {variable}",
+                path.display(),
+                self.data_dir.display()
+            );
+        }
+        secret_file(path)
     }
 
     /// The file that holds the encryption key, or `None` when it comes from the environment.
     pub fn encryption_key_path(&self) -> Result<Option<PathBuf>> {
-        Ok(match self.secret_source(ENCRYPTION_KEY_ENV, &self.encryption_key_file, ENCRYPTION_KEY_FILE)? {
+        let source = self.secret_source(
+            ENCRYPTION_KEY_ENV,
+            &self.encryption_key_file,
+            ENCRYPTION_KEY_FILE,
+            MissingSecrets::Create,
+        )?;
+        Ok(match source {
             SecretSource::Environment(_) => None,
             SecretSource::File(path) => Some(path),
         })
     }
 
-    fn secret_source(&self, variable: &str, file: &Option<PathBuf>, default_file: &str) -> Result<SecretSource> {
+    fn secret_source(
+        &self,
+        variable: &str,
+        file: &Option<PathBuf>,
+        default_file: &str,
+        missing: MissingSecrets,
+    ) -> Result<SecretSource> {
         match (std::env::var(variable), file) {
             (Ok(_), Some(path)) => {
                 bail!("both {variable} and the file {} are given for the same secret; give one", path.display())
@@ -162,11 +208,23 @@ impl ServerConfig {
             (Ok(value), None) => Ok(SecretSource::Environment(value)),
             (Err(_), Some(path)) => Ok(SecretSource::File(path.clone())),
             (Err(_), None) => {
-                private_dir(&self.data_dir)?;
+                // Only a command that may create secrets makes the data directory.
+                if missing == MissingSecrets::Create {
+                    private_dir(&self.data_dir)?;
+                }
                 Ok(SecretSource::File(self.data_dir.join(default_file)))
             }
         }
     }
+}
+
+/// Whether a command may create the server's secrets where they are missing. Only `serve`
+/// may: a command that made new ones in a mistyped data directory would sign tokens, or seal
+/// secrets, that the running server does not know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingSecrets {
+    Create,
+    Refuse,
 }
 
 enum SecretSource {
@@ -329,6 +387,22 @@ mod tests {
             let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
+    }
+
+    #[test]
+    fn only_serve_creates_missing_secrets() {
+        if std::env::var(JWT_SECRET_ENV).is_ok() || std::env::var(ENCRYPTION_KEY_ENV).is_ok() {
+            return; // The secrets come from the environment here; there is no file to miss.
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let config = ServerConfig { data_dir: dir.path().join("sqaured-data"), ..ServerConfig::default() };
+        let error = format!("{:#}", config.jwt_secret(MissingSecrets::Refuse).unwrap_err());
+        assert!(error.contains("sqaured-data/jwt-secret") && error.contains("--data-dir"), "{error}");
+        assert!(error.contains("SQUARED_JWT_SECRET"), "{error}");
+        assert!(config.load_secrets(MissingSecrets::Refuse).is_err());
+        assert!(!config.data_dir.exists(), "a refusing command creates nothing");
+        let created = config.load_secrets(MissingSecrets::Create).unwrap();
+        assert_eq!(config.jwt_secret(MissingSecrets::Refuse).unwrap(), created.jwt_secret, "found once created");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use ipnet::IpNet;
 use squared_server::ServerConfig;
 use squared_server::auth::{Role, TokenIssuer, TokenRules, parse_ttl};
-use squared_server::config::EngineSettings;
+use squared_server::config::{EngineSettings, MissingSecrets};
 use squared_server::egress::EgressPolicy;
 use squared_server::runtime::RuntimeLimits;
 
@@ -285,8 +285,8 @@ async fn main() -> Result<()> {
             if ttl > rules.max_lifetime {
                 anyhow::bail!("--ttl is longer than --max-token-lifetime; the server would refuse such a token");
             }
-            let secrets = storage.config().load_secrets()?;
-            println!("{}", TokenIssuer::new(&secrets.jwt_secret, &rules).issue_for(&subject, workspace, role, ttl));
+            let secret = storage.config().jwt_secret(MissingSecrets::Refuse)?;
+            println!("{}", TokenIssuer::new(&secret, &rules).issue_for(&subject, workspace, role, ttl));
             Ok(())
         }
         Command::RotateKey { storage } => {
@@ -304,7 +304,7 @@ async fn main() -> Result<()> {
 }
 
 async fn serve(config: ServerConfig, log: slog::Logger) -> Result<()> {
-    let secrets = config.load_secrets()?;
+    let secrets = config.load_secrets(MissingSecrets::Create)?;
     let networks: Vec<String> = config.egress.allowed().iter().map(ToString::to_string).collect();
     let server = squared_server::start(&config, &secrets, log).await?;
     let addr = server.local_addr();
@@ -328,7 +328,7 @@ async fn serve(config: ServerConfig, log: slog::Logger) -> Result<()> {
 }
 
 async fn work(config: ServerConfig, log: slog::Logger) -> Result<()> {
-    let secrets = config.load_secrets()?;
+    let secrets = config.load_secrets(MissingSecrets::Refuse)?;
     let worker = squared_server::start_worker(&config, &secrets, log).await?;
     println!("squared-server worker executing sync runs");
     shutdown().await;
