@@ -24,6 +24,7 @@ on_every_engine!(
     a_sync_is_created_shown_listed_updated_enabled_and_deleted,
     the_rules_of_a_sync_answer_422_at_their_pointer,
     manual_runs_start_cancel_and_list_with_their_records,
+    a_runs_records_export_as_csv_across_batches,
     what_a_sync_uses_cannot_be_deleted,
     viewers_read_syncs_and_other_workspaces_see_none,
     the_activity_report_sums_general_runs_by_slice,
@@ -667,6 +668,115 @@ async fn manual_runs_start_cancel_and_list_with_their_records(server: TestServer
     let runs_left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_runs").fetch_one(&db).await.unwrap();
     db.close().await;
     assert_eq!((left, runs_left), (0, 0));
+    server.stop().await;
+    parts.fixture.drop().await;
+}
+
+/// A run's records as CSV, whole: the header line, then every record the filter selects,
+/// oldest first, across more batches than the export reads at once.
+async fn export(client: &Client, sync_id: &str, run_id: &str, status: Option<SyncRecordStatus>) -> (String, Vec<Vec<String>>) {
+    use futures::TryStreamExt;
+    let mut request = client.export_sync_records().sync_id(sync_id).sync_run_id(run_id);
+    if let Some(status) = status {
+        request = request.status(status);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.headers()["content-type"], "text/csv");
+    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
+    let chunks: Vec<bytes::Bytes> = response.into_inner().into_inner().try_collect().await.unwrap();
+    let text = chunks.concat();
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_slice());
+    let lines = reader.records().map(|line| line.unwrap().iter().map(str::to_owned).collect()).collect();
+    (disposition, lines)
+}
+
+async fn a_runs_records_export_as_csv_across_batches(server: TestServer) {
+    let client = server.client(WORKSPACE, Role::Member);
+    let parts = parts(&client).await;
+    let id = create_sync(&client, sync_input(&parts)).await;
+    let numeric: i64 = id.parse().unwrap();
+    let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: numeric, dry_run: false } };
+    let run = client.start_sync_run().body(start).send().await.unwrap().into_inner().data;
+    let run_id: i64 = run.id.parse().unwrap();
+    // 1,203 records (every 7th failed, with a comma and a quote in its error), written here
+    // straight into the database as a run writes them; and one of another run, not exported.
+    const RECORDS: i64 = 1203;
+    client.cancel_sync_run().sync_id(&id).send().await.unwrap();
+    let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: numeric, dry_run: false } };
+    let other_run: i64 = client.start_sync_run().body(start).send().await.unwrap().into_inner().data.id.parse().unwrap();
+    let db = server.database().await;
+    sqlx::query(
+        "INSERT INTO sync_records (sync_id, sync_run_id, primary_key, record, status, action, error, created_at, \
+         updated_at) SELECT $1, $2, CAST(i AS TEXT), '{\"order_id\":' || CAST(i AS TEXT) || '}', \
+         CASE WHEN i % 7 = 0 THEN 'failed' ELSE 'success' END, 'destination_insert', \
+         CASE WHEN i % 7 = 0 THEN 'duplicate key, \"orders_pkey\"' END, '2026-01-01T00:00:00.000000Z', \
+         '2026-01-01T00:00:00.000000Z' FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+         WHERE i < $3) SELECT i FROM n) AS numbers",
+    )
+    .bind(numeric)
+    .bind(run_id)
+    .bind(RECORDS)
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO sync_records (sync_id, sync_run_id, primary_key, record, status, action, error, created_at, \
+         updated_at) VALUES ($1, $2, 'other', '{}', 'success', 'destination_insert', NULL, \
+         '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')",
+    )
+    .bind(numeric)
+    .bind(other_run)
+    .execute(&db)
+    .await
+    .unwrap();
+    db.close().await;
+
+    let (disposition, lines) = export(&client, &id, &run.id, None).await;
+    assert_eq!(disposition, format!("attachment; filename=\"sync-{id}-run-{run_id}-records.csv\""));
+    assert_eq!(
+        lines[0],
+        ["id", "sync_run_id", "primary_key", "action", "status", "error", "created_at", "updated_at", "record"]
+    );
+    let rows = &lines[1..];
+    assert_eq!(rows.len() as i64, RECORDS, "every record of the run, once");
+    let keys: Vec<i64> = rows.iter().map(|row| row[2].parse().unwrap()).collect();
+    assert_eq!(keys, (1..=RECORDS).collect::<Vec<_>>(), "oldest first, none twice, none skipped");
+    let ids: Vec<i64> = rows.iter().map(|row| row[0].parse().unwrap()).collect();
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
+    // A line is what the list shows of the same record.
+    let listed = client
+        .list_sync_records()
+        .sync_id(&id)
+        .sync_run_id(&run.id)
+        .status(SyncRecordStatus::Failed)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .data
+        .remove(0);
+    let line = rows.iter().find(|row| row[0] == listed.id).unwrap();
+    assert_eq!(line[1], run_id.to_string());
+    assert_eq!((line[3].as_str(), line[4].as_str()), ("destination_insert", "failed"));
+    assert_eq!(Some(line[5].as_str()), listed.attributes.error.as_deref());
+    assert_eq!(line[5], "duplicate key, \"orders_pkey\"");
+    assert_eq!(line[6].parse::<chrono::DateTime<chrono::Utc>>().unwrap(), listed.attributes.created_at);
+    assert_eq!(serde_json::from_str::<Map<String, Value>>(&line[8]).unwrap(), listed.attributes.record);
+
+    // The list's filters.
+    let (_, failed) = export(&client, &id, &run.id, Some(SyncRecordStatus::Failed)).await;
+    assert_eq!(failed.len() as i64 - 1, RECORDS / 7);
+    assert!(failed[1..].iter().all(|row| row[4] == "failed" && row[2].parse::<i64>().unwrap() % 7 == 0));
+    let one = client.export_sync_records().sync_id(&id).sync_run_id(&run.id).primary_key("12").send().await.unwrap();
+    let one = String::from_utf8(
+        futures::TryStreamExt::try_collect::<Vec<bytes::Bytes>>(one.into_inner().into_inner()).await.unwrap().concat(),
+    )
+    .unwrap();
+    assert_eq!(one.lines().count(), 2, "{one}");
+    // Another workspace sees no such run.
+    let stranger = server.client(WORKSPACE + 1, Role::Member);
+    let refused = stranger.export_sync_records().sync_id(&id).sync_run_id(&run.id).send().await;
+    assert_eq!(expect_error(refused.map(|response| response.status())).0, 404);
     server.stop().await;
     parts.fixture.drop().await;
 }

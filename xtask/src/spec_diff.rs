@@ -8,7 +8,8 @@
 //! removed or newly optional output breaks it, and so does a new enum value (a generated
 //! client refuses values it does not know).
 //!
-//! A breaking change fails the command unless `info.version`'s major part was raised.
+//! A breaking change fails the command unless `info.version` was raised as semantic versioning
+//! asks: its major part, or for a 0.x API its minor part (semver lets `0.y` break in `y`).
 
 use std::collections::BTreeSet;
 
@@ -277,8 +278,43 @@ impl Differ<'_> {
                     }
                 }
             }
-            _ => self.breaking(format!("{what}: {old_name} changed between an object and an enum")),
+            (
+                TypeKind::Alias { ty: a, constraints: bounds_a, nullable: null_a },
+                TypeKind::Alias { ty: b, constraints: bounds_b, nullable: null_b },
+            ) => {
+                let here = format!("{what} ({})", new.name);
+                match (direction, null_a, null_b) {
+                    (Direction::Input, true, false) => self.breaking(format!("{here}: it may no longer be null")),
+                    (Direction::Output, false, true) => self.breaking(format!("{here}: it may now be null")),
+                    _ => {}
+                }
+                if a == b {
+                    self.constraints(&here, bounds_a, bounds_b, direction);
+                }
+                self.type_ref(&here, a, b, direction);
+            }
+            // What `not` refuses is compared as written: any change may refuse what was taken.
+            (TypeKind::Not { excluded: a }, TypeKind::Not { excluded: b }) if a == b => {}
+            (TypeKind::Not { .. }, TypeKind::Not { .. }) => {
+                self.breaking(format!("{what} ({}): the schema it refuses changed", new.name))
+            }
+            (a, b) => self.breaking(format!(
+                "{what}: {old_name} changed from {} to {}",
+                kind_name(a),
+                kind_name(b)
+            )),
         }
+    }
+}
+
+/// A kind of type, in words.
+fn kind_name(kind: &TypeKind) -> &'static str {
+    match kind {
+        TypeKind::Struct { .. } => "an object",
+        TypeKind::Enum { .. } => "an enum",
+        TypeKind::Alias { .. } => "a newtype",
+        TypeKind::OneOf { .. } => "a oneOf",
+        TypeKind::Not { .. } => "a not",
     }
 }
 
@@ -307,9 +343,19 @@ fn describe(ty: &TypeRef) -> String {
     }
 }
 
-/// The major part of a semantic version.
-fn major(version: &str) -> u64 {
-    version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0)
+/// The major and minor parts of a semantic version (0 where one is missing or not a number).
+fn major_minor(version: &str) -> (u64, u64) {
+    let mut parts = version.split('.').map(|part| part.parse().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// The version a breaking change needs at least, after `old`, by semantic versioning: a new
+/// major version, or for a 0.x API (whose every minor version may break) a new minor one.
+fn breaking_version(old: &str) -> (u64, u64) {
+    match major_minor(old) {
+        (0, minor) => (0, minor + 1),
+        (major, _) => (major + 1, 0),
+    }
 }
 
 /// Compares the spec at `base` with the working tree's; fails on an unversioned break.
@@ -328,7 +374,7 @@ pub fn run(root: &std::path::Path, base: &str) -> Result<()> {
     verdict(&old, &new)
 }
 
-/// Prints the changes, and fails when one breaks clients without a new major version.
+/// Prints the changes, and fails when one breaks clients without a version that may break.
 pub fn verdict(old: &Api, new: &Api) -> Result<()> {
     let mut changes = diff(old, new);
     changes.sort();
@@ -340,12 +386,15 @@ pub fn verdict(old: &Api, new: &Api) -> Result<()> {
     }
     let breaking = changes.iter().filter(|c| c.is_breaking()).count();
     println!("{} change(s), {breaking} breaking; version {} -> {}", changes.len(), old.version, new.version);
-    if breaking > 0 && major(&new.version) <= major(&old.version) {
+    let needed = breaking_version(&old.version);
+    if breaking > 0 && major_minor(&new.version) < needed {
+        let part = if needed.0 == 0 { "minor part (a 0.x API breaks in a new minor version)" } else { "major part" };
         bail!(
-            "{breaking} breaking change(s) without a new major version: raise info.version's major part \
-             ({} -> {}.0.0) or make the change compatible",
+            "{breaking} breaking change(s) without a new version that may break: raise info.version's {part} \
+             ({} -> {}.{}.0) or make the change compatible",
             old.version,
-            major(&old.version) + 1
+            needed.0,
+            needed.1
         );
     }
     Ok(())
@@ -524,6 +573,51 @@ components:
                 .any(|c| matches!(c, Change::Breaking(m) if m.contains("Thing.kind): the field may now be absent"))),
             "{found:#?}"
         );
+    }
+
+    #[test]
+    fn an_unchanged_newtype_is_no_change_and_a_narrowed_one_breaks() {
+        // Constrained array items are a newtype of their own.
+        let with_items = |maximum: u32| {
+            move |s: String| {
+                s.replace(
+                    "        - {name: limit,",
+                    &format!(
+                        "        - {{name: ids, in: query, schema: {{type: array, items: {{type: integer, minimum: 1, \
+                         maximum: {maximum}}}}}}}\n        - {{name: limit,"
+                    ),
+                )
+            }
+        };
+        let old = spec("1.0.0", with_items(100));
+        assert_eq!(diff(&old, &spec("1.0.0", with_items(100))), []);
+        let found = diff(&old, &spec("1.0.0", with_items(50)));
+        assert!(
+            matches!(found.as_slice(), [Change::Breaking(m)] if m.contains("ids items (ListThingsIdsItem): its bounds were narrowed")),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn the_workspace_spec_has_no_changes_against_itself() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(crate::codegen::SPEC_PATH),
+        )
+        .unwrap();
+        let api = model::load(&text).unwrap();
+        assert_eq!(diff(&api, &model::load(&text).unwrap()), []);
+    }
+
+    #[test]
+    fn a_0x_api_breaks_in_a_new_minor_version() {
+        let old = spec("0.5.2", |s| s);
+        let broken =
+            |version| spec(version, |s| s.replace("        id: {type: string}\n", "").replace("[id, kind]", "[kind]"));
+        assert!(verdict(&old, &broken("0.5.3")).is_err());
+        let refused = verdict(&old, &broken("0.5.3")).unwrap_err().to_string();
+        assert!(refused.contains("minor part") && refused.contains("0.5.2 -> 0.6.0"), "{refused}");
+        assert!(verdict(&old, &broken("0.6.0")).is_ok());
+        assert!(verdict(&old, &broken("1.0.0")).is_ok());
     }
 
     #[test]

@@ -46,13 +46,25 @@ fn plain_response(op: &Operation, types: TypePath<'_>) -> Option<TokenStream> {
     }
 }
 
-/// The body type of a response's content, as generated code holds it.
+/// The body type of an error response's content, as generated code holds it: dropshot
+/// serializes an error's body, so text and bytes are held whole.
 fn body_tokens(response: &Response, types: TypePath<'_>) -> Option<TokenStream> {
     let content = response.content.as_ref()?;
     Some(match content.kind {
         MediaKind::Json | MediaKind::Form => rust_type(&content.ty, types),
         MediaKind::Text => quote!(::std::string::String),
         MediaKind::Binary => quote!(::std::vec::Vec<u8>),
+    })
+}
+
+/// The body type of a success response's content: text and bytes are a `dropshot::Body`, so
+/// a method can stream them (an export, a file) as well as answer them whole (`.into()` from a
+/// `String` or a `Vec<u8>`).
+fn success_body_tokens(response: &Response, types: TypePath<'_>) -> Option<TokenStream> {
+    let content = response.content.as_ref()?;
+    Some(match content.kind {
+        MediaKind::Text | MediaKind::Binary => quote!(::dropshot::Body),
+        MediaKind::Json | MediaKind::Form => rust_type(&content.ty, types),
     })
 }
 
@@ -204,7 +216,7 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
         let variant = variant_name(response.status);
         let doc = format!(" {}: {}", response.status.key(), response.description.lines().next().unwrap_or_default());
         let exact = matches!(response.status, Status::Code(_));
-        let body = body_tokens(response, types);
+        let body = success_body_tokens(response, types);
         let headers = headers_struct(op, response, types, items);
         let mut fields = Vec::new();
         let mut bindings = Vec::new();
@@ -230,10 +242,21 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
             Status::Code(code) => quote!(::http::StatusCode::from_u16(#code).expect("a status from the spec")),
             _ => quote!(*status),
         };
-        status_arms.push(quote!(#pattern => #status,));
+        // The status needs no more of the variant than its status field, when it has one.
+        let status_pattern = match (exact, fields.is_empty()) {
+            (true, true) => quote!(Self::#variant),
+            (true, false) => quote!(Self::#variant(..)),
+            (false, _) => quote!(Self::#variant(status, ..)),
+        };
+        status_arms.push(quote!(#status_pattern => #status,));
+        // `to_result` takes the response by value, so a body (a stream) moves into the answer.
+        let owned_status = match response.status {
+            Status::Code(_) => status.clone(),
+            _ => quote!(status),
+        };
         let header_writes = headers.as_ref().map(|_| {
             quote! {
-                if let ::serde_json::Value::Object(values) = ::serde_json::to_value(headers).map_err(|e| ::dropshot::HttpError::for_internal_error(e.to_string()))? {
+                if let ::serde_json::Value::Object(values) = ::serde_json::to_value(&headers).map_err(|e| ::dropshot::HttpError::for_internal_error(e.to_string()))? {
                     for (name, value) in values {
                         let text = match value { ::serde_json::Value::String(text) => text, other => other.to_string() };
                         builder = builder.header(name, text);
@@ -244,17 +267,17 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
         let body_write = match response.content.as_ref().map(|c| (c.kind, c.media_type.as_str())) {
             None => quote!(builder.body(::dropshot::Body::empty())?),
             Some((MediaKind::Json | MediaKind::Form, _)) => quote! {{
-                let bytes = ::serde_json::to_vec(body).map_err(|e| ::dropshot::HttpError::for_internal_error(e.to_string()))?;
+                let bytes = ::serde_json::to_vec(&body).map_err(|e| ::dropshot::HttpError::for_internal_error(e.to_string()))?;
                 builder.header(::http::header::CONTENT_TYPE, ::dropshot::CONTENT_TYPE_JSON).body(bytes.into())?
             }},
             Some((_, media_type)) => quote! {
-                builder.header(::http::header::CONTENT_TYPE, #media_type).body(body.clone().into())?
+                builder.header(::http::header::CONTENT_TYPE, #media_type).body(body)?
             },
         };
         arms.push(quote! {
             #pattern => {
                 #[allow(unused_mut)]
-                let mut builder = ::http::Response::builder().status(#status);
+                let mut builder = ::http::Response::builder().status(#owned_status);
                 #header_writes
                 ::std::result::Result::Ok(#body_write)
             }
@@ -281,7 +304,7 @@ pub fn success_type(layout: &Layout, op: &Operation, items: &mut Vec<TokenStream
 
         impl ::dropshot::HttpResponse for #name {
             fn to_result(self) -> ::std::result::Result<::http::Response<::dropshot::Body>, ::dropshot::HttpError> {
-                match &self {
+                match self {
                     #(#arms)*
                 }
             }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use dropshot::{
-    Header, HttpCodedResponse, HttpResponseCreated, HttpResponseDeleted, HttpResponseOk, Path, Query, RequestContext,
+    Header, HttpResponse, HttpResponseCreated, HttpResponseDeleted, HttpResponseOk, Path, Query, RequestContext,
     TypedBody,
 };
 use squared_api::*;
@@ -23,7 +23,9 @@ use squared_types::{
 
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::service::{ListRequest, ModelListRequest, RecordListRequest, ReportRequest, RunListRequest, Service};
+use crate::service::{
+    ListRequest, ModelListRequest, RecordExportRequest, RecordListRequest, ReportRequest, RunListRequest, Service,
+};
 
 pub enum ServerImpl {}
 
@@ -40,14 +42,14 @@ fn api_error(rqctx: &RequestContext<Context>, error: ServiceError) -> ApiError {
 
 /// Every handler's one wrapper: answers what `answer` gives and counts the request by
 /// operation, status and latency.
-async fn observed<R: HttpCodedResponse>(
+async fn observed<R: HttpResponse>(
     rqctx: &RequestContext<Context>,
     answer: impl std::future::Future<Output = Result<R, ApiError>>,
 ) -> Result<R, ApiError> {
     let started = std::time::Instant::now();
     let answered = answer.await;
     let status = match &answered {
-        Ok(_) => R::STATUS_CODE.as_u16(),
+        Ok(answer) => answer.status_code().as_u16(),
         Err(error) => error.status().as_u16(),
     };
     rqctx.context().operator.metrics.request(&rqctx.endpoint.operation_id, status, started.elapsed());
@@ -318,6 +320,31 @@ impl SquaredApi for ServerImpl {
             };
             let records = rqctx.context().list_sync_records(&caller, &path.sync_id, &path.sync_run_id, request).await;
             Ok(HttpResponseOk(records.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
+    }
+
+    async fn export_sync_records(
+        rqctx: RequestContext<Context>,
+        path: Path<ExportSyncRecordsPath>,
+        query: Query<ExportSyncRecordsQuery>,
+        headers: Header<ExportSyncRecordsHeaders>,
+    ) -> Result<ExportSyncRecordsResponse, ApiError> {
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let (path, query) = (path.into_inner(), query.into_inner());
+            let request =
+                RecordExportRequest { status: query.status, action: query.action, primary_key: query.primary_key };
+            let export = rqctx
+                .context()
+                .export_sync_records(&caller, &path.sync_id, &path.sync_run_id, request, rqctx.log.clone())
+                .await
+                .map_err(|e| api_error(&rqctx, e))?;
+            let disposition = format!("attachment; filename=\"{}\"", export.file_name);
+            Ok(ExportSyncRecordsResponse::Status200(
+                export.body,
+                ExportSyncRecordsHeaders200 { content_disposition: disposition },
+            ))
         })
         .await
     }

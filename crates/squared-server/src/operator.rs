@@ -21,12 +21,17 @@ pub fn register(api: &mut ApiDescription<Arc<Service>>) -> Result<(), String> {
     Ok(())
 }
 
-fn json_response(status: StatusCode, body: serde_json::Value) -> Result<Response<Body>, HttpError> {
+/// The one way the operator's endpoints answer.
+fn response(status: StatusCode, content_type: &'static str, body: String) -> Result<Response<Body>, HttpError> {
     Response::builder()
         .status(status)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
+        .header(http::header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
         .map_err(|e| HttpError::for_internal_error(e.to_string()))
+}
+
+fn json_response(status: StatusCode, body: serde_json::Value) -> Result<Response<Body>, HttpError> {
+    response(status, "application/json", body.to_string())
 }
 
 /// The process answers.
@@ -63,9 +68,5 @@ async fn ready(rqctx: RequestContext<Arc<Service>>) -> Result<Response<Body>, Ht
 async fn metrics(rqctx: RequestContext<Arc<Service>>) -> Result<Response<Body>, HttpError> {
     let service = rqctx.context();
     let pending = service.pending_runs().await.unwrap_or(-1);
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-        .body(Body::from(service.operator.metrics.render(pending)))
-        .map_err(|e| HttpError::for_internal_error(e.to_string()))
+    response(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", service.operator.metrics.render(pending))
 }

@@ -445,6 +445,51 @@ async fn start_run(client: &Client, sync: &str) -> String {
     client.start_sync_run().body(start).send().await.unwrap().into_inner().data.id
 }
 
+/// A full-refresh run of the fixture into `orders_copy`, by a server with `lease`, that has
+/// written at least 20,000 rows (some batches committed, more to come).
+struct RunUnderWay {
+    running: ServerProcess,
+    sync: String,
+    run: String,
+    /// The process that holds the run.
+    executed_by: String,
+}
+
+async fn run_under_way(fixture: &SyncFixture, dir: &Path, url: &str, lease: [&str; 2]) -> RunUnderWay {
+    let running =
+        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", lease[0], lease[1]], dir, Some(url));
+    let client = running.client(Role::Member);
+    let sync = fixture.syncs(&client, &["orders_copy"]).await.remove(0);
+    let run = start_run(&client, &sync).await;
+    let started = Instant::now();
+    loop {
+        let shown = client.show_sync_run().sync_id(&sync).sync_run_id(&run).send().await.unwrap().into_inner().data;
+        if shown.attributes.successful_rows >= 20_000 {
+            let executed_by = shown.attributes.executed_by.expect("a runner holds the run");
+            return RunUnderWay { running, sync, run, executed_by };
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "the run did not get going: {shown:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Starts an API-only server to watch and a worker (with `lease`) to take runs over, and
+/// waits `within` for `run` to end: the two processes (each stops when dropped) and the ended
+/// run.
+async fn finished_by_a_worker(
+    dir: &Path,
+    url: &str,
+    lease: [&str; 2],
+    sync: &str,
+    run: &str,
+    within: Duration,
+) -> (ServerProcess, ServerProcess, squared_client::types::SyncRun) {
+    let api = ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", "--no-sync-runner"], dir, Some(url));
+    let worker = ServerProcess::start_with(&["worker", lease[0], lease[1]], dir, Some(url));
+    let ended = wait_for_run_end_within(&api.client(Role::Member), sync, run, within).await;
+    (api, worker, ended)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
 async fn a_run_whose_process_was_killed_is_finished_by_a_worker() {
@@ -453,31 +498,15 @@ async fn a_run_whose_process_was_killed_is_finished_by_a_worker() {
     let fixture = SyncFixture::create(ROWS as usize, &["orders_copy"]).await;
     let dir = tempfile::tempdir().unwrap();
     let lease = ["--run-lease", "3s"];
-    let running =
-        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", lease[0], lease[1]], dir.path(), Some(&url));
-    let client = running.client(Role::Member);
-    let sync = fixture.syncs(&client, &["orders_copy"]).await.remove(0);
-    let run = start_run(&client, &sync).await;
     // Kill the instance once it has committed some batches, mid-run.
-    let started = Instant::now();
-    loop {
-        let shown = client.show_sync_run().sync_id(&sync).sync_run_id(&run).send().await.unwrap().into_inner().data;
-        if shown.attributes.successful_rows >= 20_000 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "the run did not get going: {shown:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let RunUnderWay { running, sync, run, .. } = run_under_way(&fixture, dir.path(), &url, lease).await;
     running.kill();
     let written_before = fixture.count("orders_copy").await;
     assert!(written_before < ROWS, "the run was cut off before its end ({written_before} rows written)");
 
-    // An API-only server to watch, and a worker that takes the run over once its lease expires.
-    let api =
-        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", "--no-sync-runner"], dir.path(), Some(&url));
-    let _worker = ServerProcess::start_with(&["worker", lease[0], lease[1]], dir.path(), Some(&url));
-    let client = api.client(Role::Member);
-    let ended = wait_for_run_end_within(&client, &sync, &run, Duration::from_secs(300)).await;
+    // A worker takes the run over once its lease expires.
+    let (api, _worker, ended) =
+        finished_by_a_worker(dir.path(), &url, lease, &sync, &run, Duration::from_secs(300)).await;
     let a = &ended.attributes;
     assert_eq!(a.status, squared_client::types::SyncRunStatus::Success, "{ended:?}");
     assert_eq!(fixture.count("orders_copy").await, ROWS);
@@ -619,11 +648,8 @@ async fn an_incremental_run_taken_over_after_sigkill_delivers_every_row_once() {
     running.kill();
     assert!(receiver.processed().len() < ROWS, "the run was cut off before its end");
 
-    let api =
-        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", "--no-sync-runner"], dir.path(), Some(&url));
-    let _worker = ServerProcess::start_with(&["worker", lease[0], lease[1]], dir.path(), Some(&url));
-    let client = api.client(Role::Member);
-    let ended = wait_for_run_end_within(&client, &sync, &run, Duration::from_secs(300)).await;
+    let (api, _worker, ended) =
+        finished_by_a_worker(dir.path(), &url, lease, &sync, &run, Duration::from_secs(300)).await;
     assert_eq!(ended.attributes.status, SyncRunStatus::Success, "{ended:?}");
     let processed = receiver.processed();
     assert_eq!(processed.len(), ROWS, "every row arrives");
@@ -646,20 +672,8 @@ async fn sigterm_hands_a_run_back_at_once_and_a_worker_resumes_it() {
     let dir = tempfile::tempdir().unwrap();
     // Ten minutes: only a run handed back is resumed within the test's two.
     let lease = ["--run-lease", "600s"];
-    let running =
-        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", lease[0], lease[1]], dir.path(), Some(&url));
-    let client = running.client(Role::Member);
-    let sync = fixture.syncs(&client, &["orders_copy"]).await.remove(0);
-    let run = start_run(&client, &sync).await;
-    let started = Instant::now();
-    let first_runner = loop {
-        let shown = client.show_sync_run().sync_id(&sync).sync_run_id(&run).send().await.unwrap().into_inner().data;
-        if shown.attributes.successful_rows >= 20_000 {
-            break shown.attributes.executed_by.expect("a runner holds the run");
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "the run did not get going: {shown:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let RunUnderWay { running, sync, run, executed_by: first_runner } =
+        run_under_way(&fixture, dir.path(), &url, lease).await;
     assert!(running.terminate(), "SIGTERM ends the process cleanly");
 
     // Handed back: still in progress, its lease already lapsed.
@@ -675,11 +689,8 @@ async fn sigterm_hands_a_run_back_at_once_and_a_worker_resumes_it() {
     assert!(lease_expires_at <= squared_server::store::timestamp(chrono::Utc::now()), "{lease_expires_at}");
     assert!(fixture.count("orders_copy").await < ROWS, "the run was cut off before its end");
 
-    let api =
-        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", "--no-sync-runner"], dir.path(), Some(&url));
-    let _worker = ServerProcess::start_with(&["worker", lease[0], lease[1]], dir.path(), Some(&url));
-    let client = api.client(Role::Member);
-    let ended = wait_for_run_end_within(&client, &sync, &run, Duration::from_secs(120)).await;
+    let (api, _worker, ended) =
+        finished_by_a_worker(dir.path(), &url, lease, &sync, &run, Duration::from_secs(120)).await;
     assert_eq!(ended.attributes.status, squared_client::types::SyncRunStatus::Success, "{ended:?}");
     assert_ne!(ended.attributes.executed_by.as_deref(), Some(first_runner.as_str()), "the worker finished it");
     assert_eq!(fixture.count("orders_copy").await, ROWS);

@@ -206,7 +206,11 @@ impl api::SquaredApi for Fixture {
         _: Path<api::PutPhotoPath>,
         body: dropshot::UntypedBody,
     ) -> Result<api::PutPhotoResponse, HttpError> {
-        Ok(api::PutPhotoResponse::Status200(body.as_bytes().iter().rev().copied().collect()))
+        // Streamed: one frame per byte, so the answer is a body the method never holds whole.
+        let frames: Vec<Result<http_body::Frame<bytes::Bytes>, std::convert::Infallible>> =
+            body.as_bytes().iter().rev().map(|b| Ok(http_body::Frame::data(bytes::Bytes::from(vec![*b])))).collect();
+        let stream = http_body_util::StreamBody::new(futures::stream::iter(frames));
+        Ok(api::PutPhotoResponse::Status200(dropshot::Body::wrap(stream)))
     }
 
     async fn post_note(_: RequestContext<()>, body: dropshot::UntypedBody) -> Result<api::PostNoteResponse, HttpError> {

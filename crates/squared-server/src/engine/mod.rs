@@ -303,23 +303,25 @@ impl Runner {
             _ => self.first_row_error(&claim).await,
         };
         let verdict = judge(&counts, stop, first_error.as_deref());
+        let took = run.started_at.map(|at| (chrono::Utc::now() - at).to_std().unwrap_or_default());
         let ended = slog::o!("run" => run.id, "sync" => run.sync_id, "status" => verdict.status.as_str(),
             "read" => counts.total_query_rows, "written" => counts.successful_rows, "failed" => counts.failed_rows,
             "skipped" => counts.skipped_rows);
-        match &verdict.error {
-            Some(error) => slog::warn!(self.log.new(ended), "sync run ended"; "error" => error.as_str()),
-            None => slog::info!(self.log.new(ended), "sync run ended"),
-        }
-        let took = run.started_at.map(|at| (chrono::Utc::now() - at).to_std().unwrap_or_default());
-        self.metrics.run_ended(verdict.status, &counts, took);
         match self.store.finish_run(&claim, counts, &verdict).await {
-            Ok(()) => {}
+            // Counted and logged once its end is recorded: by the one runner whose write landed.
+            Ok(()) => {
+                self.metrics.run_ended(verdict.status, &counts, took);
+                match &verdict.error {
+                    Some(error) => slog::warn!(self.log.new(ended), "sync run ended"; "error" => error.as_str()),
+                    None => slog::info!(self.log.new(ended), "sync run ended"),
+                }
+            }
             Err(StoreError::LostClaim(_)) => {
                 slog::warn!(self.log, "another runner took this sync run over before it ended"; "run" => run.id);
                 return;
             }
             Err(e) => {
-                slog::error!(self.log, "recording the end of a sync run failed"; "run" => run.id, "cause" => e.to_string())
+                slog::error!(self.log.new(ended), "recording the end of a sync run failed"; "cause" => e.to_string())
             }
         }
         if let Err(e) = self.store.prune_records(run.sync_id, i64::from(self.settings.record_runs_kept)).await {

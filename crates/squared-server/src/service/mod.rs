@@ -8,6 +8,7 @@
 //! masked ([`Entry::mask`]) before they reach a response.
 
 mod catalogs;
+mod export;
 mod models;
 pub mod permissions;
 mod reports;
@@ -16,6 +17,7 @@ mod syncs;
 use permissions::{Action, Resource};
 
 pub use models::ModelListRequest;
+pub use export::{RecordExport, RecordExportRequest};
 pub use reports::ReportRequest;
 pub use syncs::{RecordListRequest, RunListRequest, sync_configurations};
 

@@ -79,24 +79,18 @@ impl Service {
             })
             .collect();
         let metric = request.metric.unwrap_or(ReportMetric::All);
-        let runs = slices
-            .iter()
-            .map(|(start, s)| ReportSlice {
-                time_slice: *start,
-                total_count: s.runs,
-                success_count: s.succeeded_runs,
-                failed_count: s.failed_runs,
-            })
-            .collect();
-        let rows = slices
-            .iter()
-            .map(|(start, s)| ReportSlice {
-                time_slice: *start,
-                total_count: s.rows,
-                success_count: s.written_rows,
-                failed_count: s.failed_rows,
-            })
-            .collect();
+        // One metric's slices: each slice's (total, success, failed) of that metric.
+        let metric_slices = |of: fn(&ActivitySlice) -> (i64, i64, i64)| -> Vec<ReportSlice> {
+            slices
+                .iter()
+                .map(|(start, slice)| {
+                    let (total_count, success_count, failed_count) = of(slice);
+                    ReportSlice { time_slice: *start, total_count, success_count, failed_count }
+                })
+                .collect()
+        };
+        let runs = metric_slices(|s| (s.runs, s.succeeded_runs, s.failed_runs));
+        let rows = metric_slices(|s| (s.rows, s.written_rows, s.failed_rows));
         Ok(ReportResponse {
             data: ActivityReport {
                 sync_run_triggered: (metric != ReportMetric::TotalSyncRunRows).then_some(runs),

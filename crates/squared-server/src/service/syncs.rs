@@ -587,7 +587,7 @@ impl Service {
         Ok(SyncRunResponse { data: run_resource(&run)? })
     }
 
-    async fn stored_run(&self, caller: &Caller, sync_id: &str, run_id: &str) -> Result<StoredRun, ServiceError> {
+    pub(super) async fn stored_run(&self, caller: &Caller, sync_id: &str, run_id: &str) -> Result<StoredRun, ServiceError> {
         let sync = self.stored_sync(caller, sync_id).await?;
         let not_found = || ServiceError::NotFound(format!("sync {sync_id} has no run {run_id}"));
         let numeric: i64 = run_id.parse().map_err(|_| not_found())?;
@@ -603,15 +603,7 @@ impl Service {
     ) -> Result<SyncRecordListResponse, ServiceError> {
         let run = self.stored_run(caller, sync_id, run_id).await?;
         let offset = (request.page - 1).saturating_mul(request.per_page);
-        let filter = RecordFilter {
-            run: match request.primary_key {
-                None => RunScope::Only(run.id),
-                Some(_) => RunScope::UpTo(run.id),
-            },
-            primary_key: request.primary_key.clone(),
-            status: request.status,
-            action: request.action,
-        };
+        let filter = record_filter(&run, request.primary_key.clone(), request.status, request.action);
         let (records, total) = self.store.list_records(run.sync_id, &filter, request.per_page, offset).await?;
         let filters: Vec<(&str, &str)> = [
             request.primary_key.as_deref().map(|key| ("primary_key", key)),
@@ -912,6 +904,21 @@ fn run_resource(run: &StoredRun) -> Result<SyncRun, ServiceError> {
             updated_at: run.updated_at,
         },
     })
+}
+
+/// The records of `run` that a list or an export shows: the run's, or with `primary_key` one
+/// row's across the sync's runs up to this one; of one status and one action when given.
+pub(super) fn record_filter(
+    run: &StoredRun,
+    primary_key: Option<String>,
+    status: Option<SyncRecordStatus>,
+    action: Option<SyncRecordAction>,
+) -> RecordFilter {
+    let run = match primary_key {
+        None => RunScope::Only(run.id),
+        Some(_) => RunScope::UpTo(run.id),
+    };
+    RecordFilter { run, primary_key, status, action }
 }
 
 fn record_resource(record: &StoredRecord) -> Result<SyncRecord, ServiceError> {

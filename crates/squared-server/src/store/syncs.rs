@@ -828,48 +828,82 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<StoredRecord>, i64), StoreError> {
-        // Constant text only; the values are bound, numbered after `$1` (the sync).
-        let (run_condition, run) = match filter.run {
+        let (condition, texts) = filter.condition();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let (rows, total) =
+            self.page("sync_records", RECORD_COLUMNS, &condition, "id", sync_id, &texts, limit, offset).await?;
+        let records = rows.iter().map(record_from_row).collect::<Result<_, StoreError>>()?;
+        Ok((records, total))
+    }
+
+    /// Up to `limit` records of a sync that `filter` selects, whose ids come after `after`, by
+    /// id: a walk through any number of records one bounded batch at a time (an export).
+    pub async fn records_after(
+        &self,
+        sync_id: i64,
+        filter: &RecordFilter,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let (mut condition, mut texts) = filter.condition();
+        texts.push(after.to_string());
+        condition.push_str(&format!(" AND id > CAST(${} AS BIGINT)", texts.len() + 1));
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM sync_records WHERE {condition} ORDER BY id LIMIT (${} + 0)",
+            texts.len() + 2
+        );
+        let mut batch = query(sql).bind(sync_id);
+        for text in &texts {
+            batch = batch.bind(text.as_str());
+        }
+        let rows = batch.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(record_from_row).collect()
+    }
+}
+
+const RECORD_COLUMNS: &str =
+    "id, sync_id, sync_run_id, primary_key, record, status, action, error, created_at, updated_at";
+
+impl RecordFilter {
+    /// The filter as a condition over `sync_records` (constant text only) and the texts it
+    /// binds, numbered after `$1` (the sync).
+    fn condition(&self) -> (String, Vec<String>) {
+        let (run_condition, run) = match self.run {
             RunScope::Only(id) => ("sync_run_id = CAST(", id.to_string()),
             RunScope::UpTo(id) => ("sync_run_id <= CAST(", id.to_string()),
         };
         let mut condition = "sync_id = $1".to_owned();
         let wanted = [
             (run_condition, Some(run.as_str()), " AS BIGINT)"),
-            ("primary_key = ", filter.primary_key.as_deref(), ""),
-            ("status = ", filter.status.map(SyncRecordStatus::as_str), ""),
-            ("action = ", filter.action.map(SyncRecordAction::as_str), ""),
+            ("primary_key = ", self.primary_key.as_deref(), ""),
+            ("status = ", self.status.map(SyncRecordStatus::as_str), ""),
+            ("action = ", self.action.map(SyncRecordAction::as_str), ""),
         ];
         let mut texts = Vec::new();
         for (column, value, close) in wanted {
             if let Some(value) = value {
-                texts.push(value);
+                texts.push(value.to_owned());
                 condition.push_str(&format!(" AND {column}${}{close}", texts.len() + 1));
             }
         }
-        let columns = "id, sync_id, sync_run_id, primary_key, record, status, action, error, created_at, updated_at";
-        let (rows, total) =
-            self.page("sync_records", columns, &condition, "id", sync_id, &texts, limit, offset).await?;
-        let records = rows
-            .iter()
-            .map(|row| {
-                let record: String = row.try_get("record")?;
-                Ok(StoredRecord {
-                    id: row.try_get("id")?,
-                    sync_id: row.try_get("sync_id")?,
-                    sync_run_id: row.try_get("sync_run_id")?,
-                    primary_key: row.try_get("primary_key")?,
-                    record: serde_json::from_str(&record).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?,
-                    status: decode(row, "status")?,
-                    action: decode(row, "action")?,
-                    error: row.try_get("error")?,
-                    created_at: parse_timestamp(&row.try_get::<String>("created_at")?)?,
-                    updated_at: parse_timestamp(&row.try_get::<String>("updated_at")?)?,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok((records, total))
+        (condition, texts)
     }
+}
+
+fn record_from_row(row: &Row) -> Result<StoredRecord, StoreError> {
+    let record: String = row.try_get("record")?;
+    Ok(StoredRecord {
+        id: row.try_get("id")?,
+        sync_id: row.try_get("sync_id")?,
+        sync_run_id: row.try_get("sync_run_id")?,
+        primary_key: row.try_get("primary_key")?,
+        record: serde_json::from_str(&record).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?,
+        status: decode(row, "status")?,
+        action: decode(row, "action")?,
+        error: row.try_get("error")?,
+        created_at: parse_timestamp(&row.try_get::<String>("created_at")?)?,
+        updated_at: parse_timestamp(&row.try_get::<String>("updated_at")?)?,
+    })
 }
 
 fn optional_timestamp(row: &Row, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
