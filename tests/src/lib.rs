@@ -6,6 +6,7 @@
 //! - [`databases`]: a PostgreSQL schema and a MariaDB database of a test's own, for connectors;
 //! - [`published`]: the published API's response schemas, which our answers must satisfy.
 
+pub mod alert_peers;
 pub mod databases;
 pub mod harness;
 pub mod published;

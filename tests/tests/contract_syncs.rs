@@ -674,7 +674,12 @@ async fn manual_runs_start_cancel_and_list_with_their_records(server: TestServer
 
 /// A run's records as CSV, whole: the header line, then every record the filter selects,
 /// oldest first, across more batches than the export reads at once.
-async fn export(client: &Client, sync_id: &str, run_id: &str, status: Option<SyncRecordStatus>) -> (String, Vec<Vec<String>>) {
+async fn export(
+    client: &Client,
+    sync_id: &str,
+    run_id: &str,
+    status: Option<SyncRecordStatus>,
+) -> (String, Vec<Vec<String>>) {
     use futures::TryStreamExt;
     let mut request = client.export_sync_records().sync_id(sync_id).sync_run_id(run_id);
     if let Some(status) = status {
@@ -703,7 +708,8 @@ async fn a_runs_records_export_as_csv_across_batches(server: TestServer) {
     const RECORDS: i64 = 1203;
     client.cancel_sync_run().sync_id(&id).send().await.unwrap();
     let start = StartSyncRunRequest { schedule_sync: ScheduleSync { sync_id: numeric, dry_run: false } };
-    let other_run: i64 = client.start_sync_run().body(start).send().await.unwrap().into_inner().data.id.parse().unwrap();
+    let other_run: i64 =
+        client.start_sync_run().body(start).send().await.unwrap().into_inner().data.id.parse().unwrap();
     let db = server.database().await;
     sqlx::query(
         "INSERT INTO sync_records (sync_id, sync_run_id, primary_key, record, status, action, error, created_at, \

@@ -782,3 +782,343 @@ async fn metrics_count_the_runs_rows_and_requests_and_health_says_ready() {
     server.stop().await;
     source.drop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Alerts: rules on run ends and schedules, delivered to receivers on loopback.
+
+mod alerts {
+    use std::time::{Duration, Instant};
+
+    use serde_json::{Value, json};
+    use squared_client::Client;
+    use squared_client::types::{
+        AlertChannelInput, AlertChannelKind, AlertCondition, AlertDelivery, AlertDeliveryStatus, AlertRuleInput,
+        CreateAlertChannelRequest, CreateAlertRuleRequest, SyncIntervalUnit, SyncRunStatus, SyncScheduleType,
+    };
+    use squared_server::auth::Role;
+    use squared_tests::alert_peers::{HookReceiver, SmtpPeer};
+    use squared_tests::harness::{TestEngine, TestServer, allow_loopback, run_sync_to_end};
+
+    use super::{RoundTrip, WORKSPACE, create_sync, object, sync_input};
+
+    const SECRET: &str = "a secret of at least sixteen characters";
+
+    pub async fn channel(admin: &Client, kind: AlertChannelKind, configuration: Value) -> i64 {
+        let alert_channel = AlertChannelInput { name: "ops".into(), kind, configuration: object(configuration) };
+        let created = admin.create_alert_channel().body(CreateAlertChannelRequest { alert_channel }).send().await;
+        created.unwrap().into_inner().data.id.parse().unwrap()
+    }
+
+    pub async fn webhook(admin: &Client, url: &str) -> i64 {
+        channel(admin, AlertChannelKind::Webhook, json!({"url": url, "secret": SECRET})).await
+    }
+
+    pub async fn rule(
+        admin: &Client,
+        channel_id: i64,
+        sync_id: Option<&str>,
+        condition: AlertCondition,
+        threshold_percent: Option<f64>,
+        duration_seconds: Option<i64>,
+    ) -> i64 {
+        let alert_rule = AlertRuleInput {
+            name: format!("{condition}"),
+            channel_id,
+            sync_id: sync_id.map(|id| id.parse().unwrap()),
+            condition,
+            threshold_percent,
+            duration_seconds,
+        };
+        let created = admin.create_alert_rule().body(CreateAlertRuleRequest { alert_rule }).send().await;
+        created.unwrap().into_inner().data.id.parse().unwrap()
+    }
+
+    pub async fn deliveries(client: &Client, rule_id: i64) -> Vec<AlertDelivery> {
+        client
+            .list_alert_deliveries()
+            .rule_id(std::num::NonZeroU64::new(rule_id as u64).unwrap())
+            .per_page(100)
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .data
+    }
+
+    /// Waits until every delivery of `rule_id` has left `pending` (at least `count` of them).
+    pub async fn settled_deliveries(
+        client: &Client,
+        rule_id: i64,
+        count: usize,
+        limit: Duration,
+    ) -> Vec<AlertDelivery> {
+        let started = Instant::now();
+        loop {
+            let found = deliveries(client, rule_id).await;
+            if found.len() >= count && found.iter().all(|d| d.attributes.status != AlertDeliveryStatus::Pending) {
+                return found;
+            }
+            assert!(started.elapsed() < limit, "deliveries still pending after {limit:?}: {found:#?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Whether `header` (`t=…,v1=…`) signs `body` with `secret`, checked apart from the server's
+    /// code: HMAC-SHA256 over `<t>.<body>`.
+    fn signed(header: &str, body: &[u8], secret: &str) -> bool {
+        let (Some(t), Some(v1)) = (
+            header.split(',').find_map(|p| p.strip_prefix("t=")),
+            header.split(',').find_map(|p| p.strip_prefix("v1=")),
+        ) else {
+            return false;
+        };
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+        let message = [t.as_bytes(), b".", body].concat();
+        hex::decode(v1).is_ok_and(|tag| aws_lc_rs::hmac::verify(&key, &message, &tag).is_ok())
+    }
+
+    /// Five of twenty rows refused (customer NULL where the destination wants one).
+    async fn refuse_five(trip: &RoundTrip) {
+        trip.source
+            .execute(
+                "UPDATE {schema}.orders SET customer = NULL WHERE id <= 5;
+                 ALTER TABLE {schema}.orders_copy ALTER COLUMN customer_name SET NOT NULL;",
+            )
+            .await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+    async fn a_failed_run_raises_one_signed_webhook_and_its_recovery_one_more() {
+        let trip = RoundTrip::start(20, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
+        let hook = HookReceiver::start(&[]).await;
+        let admin = trip.server.client(WORKSPACE, Role::Admin);
+        let channel_id = webhook(&admin, &hook.url).await;
+        let sync =
+            create_sync(&trip.client, sync_input(trip.source_id, trip.model, trip.destination_id, "orders_copy")).await;
+        let failed = rule(&admin, channel_id, Some(&sync), AlertCondition::RunFailed, None, None).await;
+        let recovered = rule(&admin, channel_id, None, AlertCondition::RunRecovered, None, None).await;
+        refuse_five(&trip).await;
+
+        let run = run_sync_to_end(&trip.client, &sync).await;
+        assert_eq!(run.attributes.status, SyncRunStatus::Failed, "{run:?}");
+        let got = hook.wait_for_accepted(1, Duration::from_secs(5)).await;
+        let alert = got[0].json();
+        assert_eq!(alert["event"], "run_failed", "{alert:#}");
+        assert_eq!(alert["run"]["id"].to_string(), run.id);
+        assert_eq!(alert["run"]["status"], "failed");
+        assert_eq!(alert["run"]["error"].as_str(), run.attributes.error.as_deref());
+        assert_eq!(
+            (alert["run"]["failed_rows"].as_i64(), alert["run"]["successful_rows"].as_i64()),
+            (Some(5), Some(15))
+        );
+        assert_eq!(alert["sync"]["id"].to_string(), sync);
+        assert_eq!(alert["workspace_id"], WORKSPACE);
+        assert_eq!(alert["link"], format!("/api/v1/syncs/{sync}/sync_runs/{}", run.id));
+        assert!(signed(&got[0].headers["squared-signature"], &got[0].body, SECRET), "{:?}", got[0].headers);
+        assert!(!signed(&got[0].headers["squared-signature"], b"{}", SECRET), "the signature covers the body");
+        assert_eq!(got[0].headers["content-type"], "application/json");
+
+        // Mended: the refused rows are written, and the run succeeds.
+        trip.source.execute("ALTER TABLE {schema}.orders_copy ALTER COLUMN customer_name DROP NOT NULL").await;
+        let second = run_sync_to_end(&trip.client, &sync).await;
+        assert_eq!(second.attributes.status, SyncRunStatus::Success, "{second:?}");
+        let got = hook.wait_for_accepted(2, Duration::from_secs(5)).await;
+        let recovery = got[1].json();
+        assert_eq!(
+            (recovery["event"].as_str(), recovery["run"]["id"].to_string()),
+            (Some("run_recovered"), second.id.clone())
+        );
+
+        // One delivery per rule and event, each delivered at its first attempt.
+        let failed = settled_deliveries(&trip.client, failed, 1, Duration::from_secs(5)).await;
+        let recovered = settled_deliveries(&trip.client, recovered, 1, Duration::from_secs(5)).await;
+        for list in [&failed, &recovered] {
+            assert_eq!(list.len(), 1, "{list:#?}");
+            assert_eq!((list[0].attributes.status, list[0].attributes.attempts), (AlertDeliveryStatus::Delivered, 1));
+        }
+        assert_eq!(got[0].headers["squared-delivery"], failed[0].id);
+        assert_eq!(hook.received().len(), 2, "nothing sent twice");
+        trip.server.stop().await;
+        trip.source.drop().await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+    async fn failed_rows_raise_an_alert_from_the_threshold_up_only() {
+        let trip = RoundTrip::start(10, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
+        let hook = HookReceiver::start(&[]).await;
+        let admin = trip.server.client(WORKSPACE, Role::Admin);
+        let channel_id = webhook(&admin, &hook.url).await;
+        // Into orders_copy, 3 of 10 rows are refused (30 %); into orders_kept, 1 of 10 (10 %).
+        trip.source
+            .execute(
+                "UPDATE {schema}.orders SET customer = NULL WHERE id <= 3;
+                 ALTER TABLE {schema}.orders_copy ALTER COLUMN customer_name SET NOT NULL;
+                 ALTER TABLE {schema}.orders_kept ADD CONSTRAINT not_one CHECK (order_id <> 1);",
+            )
+            .await;
+        let mut syncs = Vec::new();
+        for table in ["orders_copy", "orders_kept"] {
+            let sync =
+                create_sync(&trip.client, sync_input(trip.source_id, trip.model, trip.destination_id, table)).await;
+            let rule_id =
+                rule(&admin, channel_id, Some(&sync), AlertCondition::FailedRowsPercent, Some(20.0), None).await;
+            let run = run_sync_to_end(&trip.client, &sync).await;
+            syncs.push((run, rule_id));
+        }
+        let [(thirty, above), (ten, below)] = syncs.try_into().unwrap();
+        assert_eq!((thirty.attributes.failed_rows, ten.attributes.failed_rows), (3, 1));
+        // A run's alerts are raised with its end, in one transaction: what the list shows now
+        // is all there will be.
+        let raised = deliveries(&trip.client, above).await;
+        assert_eq!(raised.len(), 1, "{raised:#?}");
+        assert_eq!(raised[0].attributes.sync_run_id.map(|id| id.to_string()), Some(thirty.id.clone()));
+        assert!(deliveries(&trip.client, below).await.is_empty(), "10 % is under the threshold");
+        let got = hook.wait_for_accepted(1, Duration::from_secs(5)).await;
+        assert_eq!(got[0].json()["event"], "failed_rows_percent");
+        trip.server.stop().await;
+        trip.source.drop().await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+    async fn a_receiver_failing_twice_gets_the_alert_once_at_the_third_attempt() {
+        let trip = RoundTrip::start(20, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
+        let hook = HookReceiver::start(&[500, 500]).await;
+        let admin = trip.server.client(WORKSPACE, Role::Admin);
+        let channel_id = webhook(&admin, &hook.url).await;
+        let sync =
+            create_sync(&trip.client, sync_input(trip.source_id, trip.model, trip.destination_id, "orders_copy")).await;
+        let rule_id = rule(&admin, channel_id, Some(&sync), AlertCondition::RunFailed, None, None).await;
+        refuse_five(&trip).await;
+        run_sync_to_end(&trip.client, &sync).await;
+        let got = hook.wait_for_accepted(1, Duration::from_secs(30)).await;
+        assert_eq!(got.iter().map(|r| r.answered).collect::<Vec<_>>(), [500, 500, 200]);
+        let ids: Vec<&str> = got.iter().map(|r| r.headers["squared-delivery"].as_str()).collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "one delivery, tried three times: {ids:?}");
+        let listed = settled_deliveries(&trip.client, rule_id, 1, Duration::from_secs(5)).await;
+        assert_eq!(listed.len(), 1);
+        let delivery = &listed[0].attributes;
+        assert_eq!(
+            (delivery.status, delivery.attempts, delivery.last_error.as_deref()),
+            (AlertDeliveryStatus::Delivered, 3, None)
+        );
+        assert!(delivery.delivered_at.is_some());
+        trip.server.stop().await;
+        trip.source.drop().await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+    async fn an_email_rule_sends_one_message_over_smtp() {
+        let trip = RoundTrip::start(20, TestServer::start_with_sync_runner(TestEngine::Sqlite).await).await;
+        let smtp = SmtpPeer::start().await;
+        let admin = trip.server.client(WORKSPACE, Role::Admin);
+        let channel_id = channel(
+            &admin,
+            AlertChannelKind::Email,
+            json!({"host": "127.0.0.1", "port": smtp.port, "security": "none", "from": "squared@example.com",
+                   "to": ["ops@example.com", "data@example.com"]}),
+        )
+        .await;
+        let sync =
+            create_sync(&trip.client, sync_input(trip.source_id, trip.model, trip.destination_id, "orders_copy")).await;
+        let rule_id = rule(&admin, channel_id, None, AlertCondition::RunFailed, None, None).await;
+        refuse_five(&trip).await;
+        let run = run_sync_to_end(&trip.client, &sync).await;
+        let mails = smtp.wait_for_mails(1, Duration::from_secs(10)).await;
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].from, "squared@example.com");
+        assert_eq!(mails[0].to, ["ops@example.com", "data@example.com"]);
+        let data = &mails[0].data;
+        assert!(data.contains(&format!("Subject: [squared] Sync {sync}")), "{data}");
+        assert!(data.contains(&format!("\"id\": {}", run.id)) && data.contains("failed"), "{data}");
+        let listed = settled_deliveries(&trip.client, rule_id, 1, Duration::from_secs(5)).await;
+        assert_eq!(listed[0].attributes.status, AlertDeliveryStatus::Delivered);
+        trip.server.stop().await;
+        trip.source.drop().await;
+    }
+
+    /// A server that runs no syncs (its runner stopped), checking alerts every 200 ms, with a
+    /// scheduled sync whose next run was due two seconds ago: the state a stopped runner leaves.
+    /// Its egress policy allows loopback, or (`all_loopback` false) only 127.0.0.1, where the
+    /// test databases are.
+    async fn overdue_schedule(all_loopback: bool) -> (RoundTrip, String) {
+        let server = TestServer::start_configured(TestEngine::Sqlite, |config| {
+            allow_loopback(config);
+            if !all_loopback {
+                config.egress = squared_server::egress::EgressPolicy::allowing([
+                    squared_server::egress::EgressPolicy::parse_network("127.0.0.1/32").unwrap(),
+                ]);
+            }
+            config.run_syncs = false;
+            config.alert_check_every = Duration::from_millis(200);
+        })
+        .await
+        .unwrap();
+        let trip = RoundTrip::start(5, server).await;
+        let mut input = sync_input(trip.source_id, trip.model, trip.destination_id, "orders_copy");
+        input.schedule_type = SyncScheduleType::Interval;
+        input.sync_interval = Some(1);
+        input.sync_interval_unit = Some(SyncIntervalUnit::Hours);
+        let sync = create_sync(&trip.client, input).await;
+        let db = trip.server.database().await;
+        sqlx::query("UPDATE syncs SET next_run_at = $1 WHERE id = CAST($2 AS BIGINT)")
+            .bind(squared_server::store::timestamp(chrono::Utc::now() - chrono::Duration::seconds(2)))
+            .bind(&sync)
+            .execute(&db)
+            .await
+            .unwrap();
+        db.close().await;
+        (trip, sync)
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+    async fn a_schedule_whose_runner_is_stopped_raises_an_overdue_alert() {
+        let (trip, sync) = overdue_schedule(true).await;
+        let hook = HookReceiver::start(&[]).await;
+        let admin = trip.server.client(WORKSPACE, Role::Admin);
+        let channel_id = webhook(&admin, &hook.url).await;
+        let rule_id = rule(&admin, channel_id, None, AlertCondition::ScheduleOverdue, None, Some(1)).await;
+        let got = hook.wait_for_accepted(1, Duration::from_secs(10)).await;
+        let alert = got[0].json();
+        assert_eq!(
+            (alert["event"].as_str(), alert["sync"]["id"].to_string()),
+            (Some("schedule_overdue"), sync.clone())
+        );
+        assert_eq!(alert["run"], Value::Null);
+        assert!(alert["message"].as_str().unwrap().contains("has not started"), "{alert:#}");
+        // Raised once for this missed start, however many checks see it.
+        let listed = settled_deliveries(&trip.client, rule_id, 1, Duration::from_secs(5)).await;
+        assert_eq!(listed.len(), 1, "{listed:#?}");
+        trip.server.stop().await;
+        trip.source.drop().await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+    async fn an_alert_to_an_address_the_egress_policy_refuses_is_never_sent() {
+        let (trip, _sync) = overdue_schedule(false).await;
+        // On 127.0.0.2: loopback too, but not the one address the policy allows.
+        let hook = HookReceiver::start_on("127.0.0.2", &[]).await;
+        let admin = trip.server.client(WORKSPACE, Role::Admin);
+        let channel_id = webhook(&admin, &hook.url).await;
+        let rule_id = rule(&admin, channel_id, None, AlertCondition::ScheduleOverdue, None, Some(1)).await;
+        let started = Instant::now();
+        let attempted = loop {
+            let found = deliveries(&trip.client, rule_id).await;
+            if let Some(delivery) = found.into_iter().find(|d| d.attributes.attempts >= 1) {
+                break delivery;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "no attempt was made");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let error = attempted.attributes.last_error.unwrap_or_default();
+        assert!(error.contains("loopback"), "{error}");
+        assert!(hook.received().is_empty(), "refused before any connection");
+        trip.server.stop().await;
+        trip.source.drop().await;
+    }
+}

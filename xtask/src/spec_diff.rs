@@ -298,11 +298,7 @@ impl Differ<'_> {
             (TypeKind::Not { .. }, TypeKind::Not { .. }) => {
                 self.breaking(format!("{what} ({}): the schema it refuses changed", new.name))
             }
-            (a, b) => self.breaking(format!(
-                "{what}: {old_name} changed from {} to {}",
-                kind_name(a),
-                kind_name(b)
-            )),
+            (a, b) => self.breaking(format!("{what}: {old_name} changed from {} to {}", kind_name(a), kind_name(b))),
         }
     }
 }

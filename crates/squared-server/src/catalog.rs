@@ -139,9 +139,27 @@ impl Entry {
     /// Every way `configuration` breaks the connection specification, each with a JSON
     /// Pointer prefixed by `base`. Messages never quote the offending value: it may be a secret.
     pub fn validate(&self, configuration: &Value, base: &str) -> Vec<Problem> {
-        let schema = &self.schema;
-        let mut problems: Vec<Problem> = self
-            .validator
+        schema_problems(&self.validator, &self.schema, configuration, base)
+    }
+
+    /// Makes a configuration fit to be shown: every secret field masked, in place.
+    pub fn mask(&self, configuration: &mut Value) {
+        secrets::mask(&self.schema, configuration)
+    }
+}
+
+/// Every way `configuration` breaks `schema` (compiled as `validator`), each with a JSON
+/// Pointer prefixed by `base`: the one reading of a JSON Schema's errors as problems, for
+/// connector definitions and any other configuration checked by a schema. Messages never
+/// quote the offending value: it may be a secret.
+pub fn schema_problems(
+    validator: &jsonschema::Validator,
+    schema: &Value,
+    configuration: &Value,
+    base: &str,
+) -> Vec<Problem> {
+    {
+        let mut problems: Vec<Problem> = validator
             .iter_errors(configuration)
             .map(|error| {
                 let at = error.instance_path.to_string();
@@ -162,11 +180,6 @@ impl Entry {
             .collect();
         problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
         problems
-    }
-
-    /// Makes a configuration fit to be shown: every secret field masked, in place.
-    pub fn mask(&self, configuration: &mut Value) {
-        secrets::mask(&self.schema, configuration)
     }
 }
 

@@ -84,6 +84,9 @@ pub struct ServerConfig {
     pub run_syncs: bool,
     /// How the engine runs them.
     pub engine: EngineSettings,
+    /// How often the alert worker looks for overdue schedules, long runs and alerts other
+    /// processes raised (an alert this process raises wakes it at once).
+    pub alert_check_every: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -99,6 +102,7 @@ impl Default for ServerConfig {
             token_rules: TokenRules::default(),
             run_syncs: true,
             engine: EngineSettings::default(),
+            alert_check_every: std::time::Duration::from_secs(10),
         }
     }
 }

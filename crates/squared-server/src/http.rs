@@ -13,18 +13,20 @@ use dropshot::{
 };
 use squared_api::*;
 use squared_types::{
-    CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectorDefinition, ConnectorListResponse,
-    ConnectorResponse, CreateCatalogRequest, CreateConnectorRequest, CreateModelRequest, CreateSyncRequest,
-    EnableSyncRequest, ModelListResponse, ModelResponse, QuerySourceRequest, QuerySourceResponse, ReportResponse,
-    RoleListResponse, StartSyncRunRequest, SyncConfigurationsResponse, SyncListResponse, SyncRecordListResponse,
-    SyncResponse, SyncRunListResponse, SyncRunResponse, TestSyncResponse, UpdateConnectorRequest, UpdateModelRequest,
-    UpdateSyncRequest,
+    AlertChannelListResponse, AlertChannelResponse, AlertDeliveryListResponse, AlertRuleListResponse,
+    AlertRuleResponse, CatalogResponse, CheckConnectionRequest, CheckConnectionResponse, ConnectorDefinition,
+    ConnectorListResponse, ConnectorResponse, CreateAlertChannelRequest, CreateAlertRuleRequest, CreateCatalogRequest,
+    CreateConnectorRequest, CreateModelRequest, CreateSyncRequest, EnableSyncRequest, ModelListResponse, ModelResponse,
+    QuerySourceRequest, QuerySourceResponse, ReportResponse, RoleListResponse, StartSyncRunRequest,
+    SyncConfigurationsResponse, SyncListResponse, SyncRecordListResponse, SyncResponse, SyncRunListResponse,
+    SyncRunResponse, TestSyncResponse, UpdateConnectorRequest, UpdateModelRequest, UpdateSyncRequest,
 };
 
 use crate::auth::Caller;
 use crate::error::ServiceError;
 use crate::service::{
-    ListRequest, ModelListRequest, RecordExportRequest, RecordListRequest, ReportRequest, RunListRequest, Service,
+    DeliveryListRequest, ListRequest, ModelListRequest, RecordExportRequest, RecordListRequest, ReportRequest,
+    RunListRequest, Service,
 };
 
 pub enum ServerImpl {}
@@ -124,6 +126,134 @@ impl SquaredApi for ServerImpl {
             let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
             let updated = rqctx.context().update_catalog(&caller, &path.into_inner().id, body.into_inner()).await;
             Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
+    }
+
+    async fn list_alert_channels(
+        rqctx: RequestContext<Context>,
+        query: Query<ListAlertChannelsQuery>,
+        headers: Header<ListAlertChannelsHeaders>,
+    ) -> Answer<AlertChannelListResponse> {
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let query = query.into_inner();
+            let list = rqctx.context().list_alert_channels(&caller, query.page, query.per_page).await;
+            Ok(HttpResponseOk(list.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
+    }
+
+    async fn create_alert_channel(
+        rqctx: RequestContext<Context>,
+        headers: Header<CreateAlertChannelHeaders>,
+        body: TypedBody<CreateAlertChannelRequest>,
+    ) -> Result<HttpResponseCreated<AlertChannelResponse>, ApiError> {
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let created = rqctx.context().create_alert_channel(&caller, body.into_inner()).await;
+            Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
+    }
+
+    async fn show_alert_channel(
+        rqctx: RequestContext<Context>,
+        path: Path<ShowAlertChannelPath>,
+        headers: Header<ShowAlertChannelHeaders>,
+    ) -> Answer<AlertChannelResponse> {
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let shown = rqctx.context().show_alert_channel(&caller, &path.into_inner().channel_id).await;
+            Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
+    }
+
+    async fn delete_alert_channel(
+        rqctx: RequestContext<Context>,
+        path: Path<DeleteAlertChannelPath>,
+        headers: Header<DeleteAlertChannelHeaders>,
+    ) -> Result<HttpResponseDeleted, ApiError> {
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let id = path.into_inner().channel_id;
+            rqctx.context().delete_alert_channel(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
+            Ok(HttpResponseDeleted())
+        })
+        .await
+    }
+
+    async fn list_alert_rules(
+        rqctx: RequestContext<Context>,
+        query: Query<ListAlertRulesQuery>,
+        headers: Header<ListAlertRulesHeaders>,
+    ) -> Answer<AlertRuleListResponse> {
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let query = query.into_inner();
+            let list = rqctx.context().list_alert_rules(&caller, query.page, query.per_page).await;
+            Ok(HttpResponseOk(list.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
+    }
+
+    async fn create_alert_rule(
+        rqctx: RequestContext<Context>,
+        headers: Header<CreateAlertRuleHeaders>,
+        body: TypedBody<CreateAlertRuleRequest>,
+    ) -> Result<HttpResponseCreated<AlertRuleResponse>, ApiError> {
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let created = rqctx.context().create_alert_rule(&caller, body.into_inner()).await;
+            Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
+    }
+
+    async fn show_alert_rule(
+        rqctx: RequestContext<Context>,
+        path: Path<ShowAlertRulePath>,
+        headers: Header<ShowAlertRuleHeaders>,
+    ) -> Answer<AlertRuleResponse> {
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let shown = rqctx.context().show_alert_rule(&caller, &path.into_inner().rule_id).await;
+            Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
+        })
+        .await
+    }
+
+    async fn delete_alert_rule(
+        rqctx: RequestContext<Context>,
+        path: Path<DeleteAlertRulePath>,
+        headers: Header<DeleteAlertRuleHeaders>,
+    ) -> Result<HttpResponseDeleted, ApiError> {
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let id = path.into_inner().rule_id;
+            rqctx.context().delete_alert_rule(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
+            Ok(HttpResponseDeleted())
+        })
+        .await
+    }
+
+    async fn list_alert_deliveries(
+        rqctx: RequestContext<Context>,
+        query: Query<ListAlertDeliveriesQuery>,
+        headers: Header<ListAlertDeliveriesHeaders>,
+    ) -> Answer<AlertDeliveryListResponse> {
+        observed(&rqctx, async {
+            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let query = query.into_inner();
+            let request = DeliveryListRequest {
+                rule_id: query.rule_id,
+                status: query.status,
+                page: query.page,
+                per_page: query.per_page,
+            };
+            let list = rqctx.context().list_alert_deliveries(&caller, request).await;
+            Ok(HttpResponseOk(list.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
     }

@@ -18,10 +18,12 @@
 //!   for the service and the engine alike;
 //! - [`service`]: what each operation does, independent of HTTP;
 //! - [`engine`]: executes sync runs (claimed from the database) through the runtimes;
+//! - [`alerts`]: raises alerts on runs and schedules and delivers them to their channels;
 //! - [`http`]: the trait implementation, translating between HTTP and [`service`];
 //! - [`error`]: the domain errors, converted into the API's one error shape in one place;
 //! - [`metrics`] and [`operator`]: what operators scrape and probe (`/metrics`, `/health/…`).
 
+pub mod alerts;
 pub mod auth;
 pub mod catalog;
 pub mod config;
@@ -54,6 +56,7 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 pub struct RunningServer {
     server: HttpServer<Arc<service::Service>>,
     runner: Option<engine::RunnerHandle>,
+    alerts: alerts::worker::AlertHandle,
 }
 
 /// What the API service and the engine share: the store, the connectors, and the signal by
@@ -62,6 +65,8 @@ struct Shared {
     store: Arc<store::Store>,
     connectors: Arc<connectors::Connectors>,
     runs_waiting: Arc<tokio::sync::Notify>,
+    /// Wakes this process's alert worker when an alert is raised here.
+    alerts_waiting: Arc<tokio::sync::Notify>,
     service: Arc<service::Service>,
     metrics: Arc<metrics::Metrics>,
     /// Raised while this process's runner works (when it runs one).
@@ -76,8 +81,21 @@ impl Shared {
             settings: config.engine,
             metrics: self.metrics.clone(),
             wake: self.runs_waiting.clone(),
+            alerts_raised: self.alerts_waiting.clone(),
             alive: self.runner_alive.clone(),
             log: log.new(slog::o!("component" => "engine")),
+        })
+    }
+
+    fn spawn_alerts(&self, config: &ServerConfig, log: &slog::Logger) -> alerts::worker::AlertHandle {
+        alerts::worker::spawn(alerts::worker::AlertParts {
+            store: self.store.clone(),
+            connectors: self.connectors.clone(),
+            sender: alerts::send::Sender::new(config.egress.clone()),
+            metrics: self.metrics.clone(),
+            wake: self.alerts_waiting.clone(),
+            check_every: config.alert_check_every,
+            log: log.new(slog::o!("component" => "alerts")),
         })
     }
 }
@@ -93,6 +111,7 @@ impl RunningServer {
         if let Some(runner) = self.runner {
             runner.stop().await;
         }
+        self.alerts.stop().await;
         self.server.close().await.map_err(|e| anyhow::anyhow!("stopping the HTTP server: {e}"))?;
         service.close().await;
         Ok(())
@@ -117,13 +136,14 @@ async fn open_shared(config: &ServerConfig, secrets: &config::Secrets) -> anyhow
     let runtimes = runtime::Runtimes::new(config.egress.clone(), config.runtime_limits.clone());
     let connectors = Arc::new(connectors::Connectors::new(store.clone(), catalog, vault, runtimes));
     let runs_waiting = Arc::new(tokio::sync::Notify::new());
+    let alerts_waiting = Arc::new(tokio::sync::Notify::new());
     let metrics = Arc::new(metrics::Metrics::new());
     let runner_alive = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let operator =
         service::OperatorState { metrics: metrics.clone(), runner: config.run_syncs.then(|| runner_alive.clone()) };
     let service =
         Arc::new(service::Service::new(store.clone(), connectors.clone(), verifier, runs_waiting.clone(), operator));
-    Ok(Shared { store, connectors, runs_waiting, service, metrics, runner_alive })
+    Ok(Shared { store, connectors, runs_waiting, alerts_waiting, service, metrics, runner_alive })
 }
 
 /// Opens the service and starts listening, with the engine's runner unless
@@ -143,17 +163,19 @@ pub async fn start(
         ..Default::default()
     };
     let runner = config.run_syncs.then(|| shared.spawn_runner(config, &log));
+    let alerts = shared.spawn_alerts(config, &log);
     let server = ServerBuilder::new(api, shared.service.clone(), log)
         .config(dropshot_config)
         .start()
         .map_err(|e| anyhow::anyhow!("listening on {}: {e}", config.bind))?;
-    Ok(RunningServer { server, runner })
+    Ok(RunningServer { server, runner, alerts })
 }
 
 /// A started worker: the engine's runner without the API.
 pub struct RunningWorker {
     service: Arc<service::Service>,
     runner: engine::RunnerHandle,
+    alerts: alerts::worker::AlertHandle,
 }
 
 impl RunningWorker {
@@ -161,6 +183,7 @@ impl RunningWorker {
     /// runner from its last committed batch) and closes the database.
     pub async fn close(self) {
         self.runner.stop().await;
+        self.alerts.stop().await;
         self.service.close().await;
     }
 }
@@ -174,5 +197,6 @@ pub async fn start_worker(
 ) -> anyhow::Result<RunningWorker> {
     let shared = open_shared(config, secrets).await?;
     let runner = shared.spawn_runner(config, &log);
-    Ok(RunningWorker { service: shared.service.clone(), runner })
+    let alerts = shared.spawn_alerts(config, &log);
+    Ok(RunningWorker { service: shared.service.clone(), runner, alerts })
 }

@@ -99,6 +99,10 @@ struct Runs {
     /// process takes it over from its last committed batch, and the first writes nothing more.
     #[arg(long, env = "SQUARED_RUN_LEASE", default_value = "2m", value_parser = parse_ttl)]
     run_lease: chrono::Duration,
+    /// How often this process looks for overdue schedules, runs longer than an alert rule
+    /// allows, and alerts raised by other processes (an alert raised here is sent at once).
+    #[arg(long, env = "SQUARED_ALERT_CHECK_INTERVAL", default_value = "10s", value_parser = parse_ttl)]
+    alert_check_interval: chrono::Duration,
 }
 
 impl Runs {
@@ -238,6 +242,7 @@ fn engine_config(connectors: &Connectors, runs: &Runs, storage: Storage) -> Resu
         egress: EgressPolicy::allowing(connectors.allow_network.clone()),
         runtime_limits: connectors.limits()?,
         engine: runs.settings(),
+        alert_check_every: runs.alert_check_interval.to_std().context("the alert check interval")?,
         ..storage.config()
     })
 }

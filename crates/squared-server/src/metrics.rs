@@ -1,6 +1,6 @@
 //! What the server counts for its operators, exposed in Prometheus' text format at `/metrics`
 //! ([`crate::operator`]): requests by operation and status with their latency, runs by outcome
-//! with their rows and durations, and the runs waiting. No label carries a workspace, a name
+//! with their rows and durations, the runs waiting, and alert delivery attempts by outcome. No label carries a workspace, a name
 //! or anything a caller sent, so the page reveals no secret and no workspace's data.
 //!
 //! Counters count what this process did since it started (Prometheus sums processes).
@@ -44,6 +44,7 @@ pub struct Metrics {
     rows_written: Counter,
     rows_failed: Counter,
     runs_waiting: Gauge,
+    alert_attempts: Family<OutcomeLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -81,7 +82,14 @@ impl Metrics {
         registry.register("sync_rows_failed", "Rows refused in the runs this process ended", rows_failed.clone());
         let runs_waiting = Gauge::default();
         registry.register("sync_runs_pending", "Runs waiting for a runner, in every workspace", runs_waiting.clone());
+        let alert_attempts = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "alert_delivery_attempts",
+            "Alert delivery attempts this process made, by outcome (delivered, retried, failed)",
+            alert_attempts.clone(),
+        );
         Metrics {
+            alert_attempts,
             registry,
             requests,
             request_seconds,
@@ -111,6 +119,12 @@ impl Metrics {
         self.rows_read.inc_by(counts.total_query_rows.max(0) as u64);
         self.rows_written.inc_by(counts.successful_rows.max(0) as u64);
         self.rows_failed.inc_by(counts.failed_rows.max(0) as u64);
+    }
+
+    /// An alert delivery attempt this process made: `delivered`, `retried` (failed, to be tried
+    /// again) or `failed` (its last).
+    pub fn alert_attempt(&self, outcome: &'static str) {
+        self.alert_attempts.get_or_create(&OutcomeLabel { outcome: outcome.to_owned() }).inc();
     }
 
     /// The page Prometheus scrapes, with `pending` runs waiting now.

@@ -68,10 +68,14 @@ fn stop(mut child: Child) {
 }
 
 fn client(url: &str) -> Client {
+    client_as(url, Role::Member)
+}
+
+fn client_as(url: &str, role: Role) -> Client {
     let token = TokenIssuer::new(JWT_SECRET.as_bytes(), &TokenRules::default()).issue_for(
         "ops",
         WORKSPACE,
-        Role::Member,
+        role,
         chrono::Duration::hours(1),
     );
     Client::new(url, Credentials::new(token, WORKSPACE))
@@ -92,12 +96,16 @@ fn klaviyo() -> CreateConnectorRequest {
     }
 }
 
-/// The stored configuration of every connector, as raw text.
+/// The stored configuration of every connector and alert channel, as raw text.
 async fn stored(data_dir: &Path) -> String {
     sqlx::any::install_default_drivers();
     let url = format!("sqlite://{}", data_dir.join("squared.sqlite3").display());
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    let rows: Vec<String> = sqlx::query_scalar("SELECT configuration FROM connectors").fetch_all(&pool).await.unwrap();
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT configuration FROM connectors UNION ALL SELECT configuration FROM alert_channels")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     pool.close().await;
     rows.join("\n")
 }
@@ -123,9 +131,21 @@ async fn rotate_key_reseals_every_secret_and_the_old_key_is_refused() {
     let old_key = read_key(&key_file);
     assert!(!data_dir.join("encryption-key").exists(), "no key in the data directory");
     client(&url).create_connector().body(klaviyo()).send().await.unwrap();
+    // An alert channel keeps a sealed secret too.
+    let alert_channel = squared_client::types::AlertChannelInput {
+        name: "ops".into(),
+        kind: squared_client::types::AlertChannelKind::Webhook,
+        configuration: json!({"url": "https://hooks.example.com/a", "secret": "hook-secret-0123456789"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+    };
+    let request = squared_client::types::CreateAlertChannelRequest { alert_channel };
+    client_as(&url, Role::Admin).create_alert_channel().body(request).send().await.unwrap();
     stop(server);
     let before = stored(&data_dir).await;
     assert!(before.contains(&format!("sealed:v2:{}:", key_id(&old_key))), "{before}");
+    assert!(!before.contains("hook-secret-0123456789"), "{before}");
 
     let output =
         run(binary().arg("rotate-key").arg("--data-dir").arg(&data_dir).arg("--encryption-key-file").arg(&key_file));
@@ -133,7 +153,7 @@ async fn rotate_key_reseals_every_secret_and_the_old_key_is_refused() {
     let new_key = read_key(&key_file);
     assert_ne!(new_key, old_key);
     assert!(
-        text(&output).contains(&format!("re-sealed 2 stored secrets with key {}", key_id(&new_key))),
+        text(&output).contains(&format!("re-sealed 3 stored secrets with key {}", key_id(&new_key))),
         "{}",
         text(&output)
     );
@@ -141,6 +161,7 @@ async fn rotate_key_reseals_every_secret_and_the_old_key_is_refused() {
     let after = stored(&data_dir).await;
     assert!(after.contains(&format!("sealed:v2:{}:", key_id(&new_key))), "{after}");
     assert!(!after.contains(&key_id(&old_key)) && !after.contains("sk-very-secret"), "{after}");
+    assert!(!after.contains("hook-secret-0123456789"), "{after}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

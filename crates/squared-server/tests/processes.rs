@@ -456,8 +456,7 @@ struct RunUnderWay {
 }
 
 async fn run_under_way(fixture: &SyncFixture, dir: &Path, url: &str, lease: [&str; 2]) -> RunUnderWay {
-    let running =
-        ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", lease[0], lease[1]], dir, Some(url));
+    let running = ServerProcess::start_with(&["serve", "--bind", "127.0.0.1:0", lease[0], lease[1]], dir, Some(url));
     let client = running.client(Role::Member);
     let sync = fixture.syncs(&client, &["orders_copy"]).await.remove(0);
     let run = start_run(&client, &sync).await;
@@ -696,6 +695,94 @@ async fn sigterm_hands_a_run_back_at_once_and_a_worker_resumes_it() {
     assert_eq!(fixture.count("orders_copy").await, ROWS);
     assert_eq!(fixture.differences("orders_copy").await, 0, "the destination holds exactly the source's rows");
     drop(api);
+    fixture.drop().await;
+    drop_postgres_database(&url, &admin_url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+async fn an_alert_pending_when_its_process_is_killed_is_delivered_after_restart_once() {
+    use squared_client::types::{
+        AlertChannelInput, AlertChannelKind, AlertCondition, AlertDeliveryStatus, AlertRuleInput,
+        CreateAlertChannelRequest, CreateAlertRuleRequest, SyncIntervalUnit, SyncScheduleType, UpdateSyncRequest,
+    };
+    use squared_tests::alert_peers::HookReceiver;
+    let (url, admin_url) = postgres_database().await;
+    let fixture = SyncFixture::create(5, &["orders_copy"]).await;
+    let hook = HookReceiver::start(&[]).await;
+    hook.answer_always(503);
+    let dir = tempfile::tempdir().unwrap();
+    // No sync runner: the schedule below is overdue as a stopped runner leaves it.
+    let arguments = ["serve", "--bind", "127.0.0.1:0", "--no-sync-runner", "--alert-check-interval", "1s"];
+    let running = ServerProcess::start_with(&arguments, dir.path(), Some(&url));
+    let admin = running.client(Role::Admin);
+    let sync = fixture.syncs(&admin, &["orders_copy"]).await.remove(0);
+    let hourly = squared_client::types::SyncUpdate {
+        schedule_type: Some(SyncScheduleType::Interval),
+        sync_interval: Some(1),
+        sync_interval_unit: Some(SyncIntervalUnit::Hours),
+        ..squared_tests::harness::no_sync_change()
+    };
+    admin.update_sync().sync_id(&sync).body(UpdateSyncRequest { sync: hourly }).send().await.unwrap();
+    let db = AnyPool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE syncs SET next_run_at = $1 WHERE id = CAST($2 AS BIGINT)")
+        .bind(squared_server::store::timestamp(chrono::Utc::now() - chrono::Duration::seconds(2)))
+        .bind(&sync)
+        .execute(&db)
+        .await
+        .unwrap();
+    let configuration = json!({"url": hook.url, "secret": "a secret of sixteen characters"});
+    let alert_channel = AlertChannelInput {
+        name: "ops".into(),
+        kind: AlertChannelKind::Webhook,
+        configuration: configuration.as_object().cloned().unwrap(),
+    };
+    let channel = admin.create_alert_channel().body(CreateAlertChannelRequest { alert_channel }).send().await.unwrap();
+    let alert_rule = AlertRuleInput {
+        name: "late".into(),
+        channel_id: channel.into_inner().data.id.parse().unwrap(),
+        sync_id: None,
+        condition: AlertCondition::ScheduleOverdue,
+        threshold_percent: None,
+        duration_seconds: Some(1),
+    };
+    admin.create_alert_rule().body(CreateAlertRuleRequest { alert_rule }).send().await.unwrap();
+
+    // The first attempt is refused (503) and recorded: the delivery is pending, to be retried.
+    hook.wait_for_requests(1, Duration::from_secs(30)).await;
+    let started = Instant::now();
+    loop {
+        let listed = admin.list_alert_deliveries().send().await.unwrap().into_inner().data;
+        if listed.iter().any(|d| d.attributes.last_error.is_some()) {
+            assert_eq!(listed.len(), 1);
+            assert_eq!(listed[0].attributes.status, AlertDeliveryStatus::Pending);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the attempt was not recorded: {listed:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running.kill();
+
+    hook.answer_always(200);
+    let restarted = ServerProcess::start_with(&arguments, dir.path(), Some(&url));
+    let got = hook.wait_for_accepted(1, Duration::from_secs(60)).await;
+    let admin = restarted.client(Role::Admin);
+    let started = Instant::now();
+    let delivered = loop {
+        let listed = admin.list_alert_deliveries().send().await.unwrap().into_inner().data;
+        if listed.iter().all(|d| d.attributes.status == AlertDeliveryStatus::Delivered) {
+            break listed;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "not delivered: {listed:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(delivered.len(), 1, "one alert for the missed start: {delivered:?}");
+    assert!(delivered[0].attributes.attempts >= 2, "{delivered:?}");
+    let accepted: Vec<_> = hook.received().into_iter().filter(|r| r.answered == 200).collect();
+    assert_eq!(accepted.len(), 1, "delivered once: {got:?}");
+    assert_eq!(accepted[0].headers["squared-delivery"], delivered[0].id);
+    drop(restarted);
+    db.close().await;
     fixture.drop().await;
     drop_postgres_database(&url, &admin_url).await;
 }

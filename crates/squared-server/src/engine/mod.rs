@@ -67,16 +67,20 @@ use sha2::{Digest, Sha256};
 use squared_types::{SyncMapping, SyncMode, SyncRecordAction, SyncRecordStatus, SyncRunType};
 use tokio::sync::{Notify, watch};
 
+use crate::alerts;
 use crate::config::EngineSettings;
 use crate::connectors::Connectors;
 use crate::metrics::Metrics;
 use crate::runtime::{Batch, CursorOrder, CursorPosition, DestinationWriter, IdempotencyKeys, ReadPlan, SourceRow};
 use crate::store::{
-    Claim, ClaimState, KeptBatch, NewRecord, RecordFilter, RunScope, Store, StoreError, StoredSync, timestamp,
+    Claim, ClaimState, KeptBatch, NewDelivery, NewRecord, RecordFilter, RunScope, Store, StoreError, StoredRun,
+    StoredSync, timestamp,
 };
 use crate::sync::schedule::next_run;
 use crate::sync::values::{self, Record};
-use crate::sync::{RunCounts, Stop, batch_idempotency_key, held_position, judge, mapping, record_idempotency_key};
+use crate::sync::{
+    RunCounts, Stop, Verdict, batch_idempotency_key, held_position, judge, mapping, record_idempotency_key,
+};
 
 /// How many rows a run reads, compares and writes at a time.
 pub const BATCH_ROWS: usize = 5000;
@@ -94,6 +98,7 @@ struct Runner {
     /// This process, as recorded on the runs it claims.
     name: String,
     metrics: Arc<Metrics>,
+    alerts_raised: Arc<Notify>,
     /// Turns true when the process stops: the runner hands its run back and ends.
     stopping: watch::Receiver<bool>,
     log: slog::Logger,
@@ -142,6 +147,8 @@ pub struct RunnerParts {
     pub metrics: Arc<Metrics>,
     /// Notified when this process creates a run.
     pub wake: Arc<Notify>,
+    /// Notified when a run's end raised an alert (wakes this process's alert worker).
+    pub alerts_raised: Arc<Notify>,
     /// Raised while the runner works (for the readiness check).
     pub alive: Arc<std::sync::atomic::AtomicBool>,
     pub log: slog::Logger,
@@ -149,9 +156,9 @@ pub struct RunnerParts {
 
 /// Starts the runner: it claims and executes pending runs, one at a time, until stopped.
 pub fn spawn(parts: RunnerParts) -> RunnerHandle {
-    let RunnerParts { store, connectors, settings, metrics, wake, alive, log } = parts;
+    let RunnerParts { store, connectors, settings, metrics, wake, alerts_raised, alive, log } = parts;
     let (stop, stopping) = watch::channel(false);
-    let runner = Runner { store, connectors, settings, name: process_name(), metrics, stopping, log };
+    let runner = Runner { store, connectors, settings, name: process_name(), metrics, alerts_raised, stopping, log };
     slog::info!(runner.log, "sync runner started"; "process" => &runner.name, "lease" => ?settings.lease.to_std().ok());
     let alive = AliveFlag::raise(alive);
     let task = tokio::spawn(async move {
@@ -272,6 +279,7 @@ impl Runner {
                 "from_process" => claim.previous_runner.as_deref().unwrap_or("unknown"),
                 "generation" => claim.generation, "resumed_after_rows" => counts.total_query_rows),
         }
+        let sync_name = sync.as_ref().ok().and_then(|sync| sync.name.clone());
         let mut stopping = self.stopping.clone();
         let halt = match sync {
             Ok(sync) => tokio::select! {
@@ -307,9 +315,13 @@ impl Runner {
         let ended = slog::o!("run" => run.id, "sync" => run.sync_id, "status" => verdict.status.as_str(),
             "read" => counts.total_query_rows, "written" => counts.successful_rows, "failed" => counts.failed_rows,
             "skipped" => counts.skipped_rows);
-        match self.store.finish_run(&claim, counts, &verdict).await {
+        let alerts = self.alerts_for_end(run, sync_name.as_deref(), &counts, &verdict).await;
+        match self.store.finish_run(&claim, counts, &verdict, &alerts).await {
             // Counted and logged once its end is recorded: by the one runner whose write landed.
-            Ok(()) => {
+            Ok(raised) => {
+                if raised > 0 {
+                    self.alerts_raised.notify_one();
+                }
                 self.metrics.run_ended(verdict.status, &counts, took);
                 match &verdict.error {
                     Some(error) => slog::warn!(self.log.new(ended), "sync run ended"; "error" => error.as_str()),
@@ -327,6 +339,40 @@ impl Runner {
         if let Err(e) = self.store.prune_records(run.sync_id, i64::from(self.settings.record_runs_kept)).await {
             slog::error!(self.log, "deleting the records of old sync runs failed"; "sync" => run.sync_id, "cause" => e.to_string());
         }
+    }
+
+    /// The alerts a general run's end raises under its workspace's rules. A failure to read
+    /// the rules is logged and raises none: the run's end is recorded regardless.
+    async fn alerts_for_end(
+        &self,
+        run: &StoredRun,
+        sync_name: Option<&str>,
+        counts: &RunCounts,
+        verdict: &Verdict,
+    ) -> Vec<NewDelivery> {
+        if run.run_type != SyncRunType::General {
+            return Vec::new();
+        }
+        let (rules, previous) = match tokio::try_join!(
+            self.store.rules_watching(run.workspace_id, run.sync_id),
+            self.store.last_ended_run(run.sync_id)
+        ) {
+            Ok(found) => found,
+            Err(e) => {
+                slog::error!(self.log, "reading the alert rules of a run's sync failed; the run raises no alert";
+                    "run" => run.id, "cause" => e.to_string());
+                return Vec::new();
+            }
+        };
+        let end = alerts::RunEnd {
+            run,
+            sync_name,
+            status: verdict.status,
+            counts,
+            error: verdict.error.as_deref(),
+            previous: previous.map(|p| p.status),
+        };
+        alerts::run_end_alerts(&rules, &end)
     }
 
     /// The error of the run's first failed record.

@@ -13,7 +13,7 @@
 //! read-only with a statement timeout, stream their rows, and stop at their row and byte
 //! limits. Messages may quote what the remote system said, never a configuration value.
 
-mod http_destination;
+pub(crate) mod http_destination;
 
 pub use http_destination::DEFAULT_STREAM as DEFAULT_HTTP_STREAM;
 mod mariadb;

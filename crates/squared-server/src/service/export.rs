@@ -67,8 +67,7 @@ impl Service {
                 let _ = sender.send(Err(std::io::Error::other(cause))).await;
             }
         });
-        let frames = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx))
-            .map(|batch| batch.map(Frame::data));
+        let frames = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx)).map(|batch| batch.map(Frame::data));
         Ok(RecordExport {
             file_name: format!("sync-{sync_id}-run-{run_id}-records.csv"),
             body: Body::wrap(http_body_util::StreamBody::new(frames)),

@@ -7,6 +7,7 @@
 //! runtimes: they are sealed ([`crate::secrets::Vault::seal`]) before they reach the store and
 //! masked ([`Entry::mask`]) before they reach a response.
 
+mod alerts;
 mod catalogs;
 mod export;
 mod models;
@@ -16,8 +17,9 @@ mod syncs;
 
 use permissions::{Action, Resource};
 
-pub use models::ModelListRequest;
+pub use alerts::DeliveryListRequest;
 pub use export::{RecordExport, RecordExportRequest};
+pub use models::ModelListRequest;
 pub use reports::ReportRequest;
 pub use syncs::{RecordListRequest, RunListRequest, sync_configurations};
 

@@ -18,10 +18,16 @@ pub enum Resource {
     SyncRecord,
     Report,
     Role,
+    /// Where alerts go; admins only change them.
+    AlertChannel,
+    /// When alerts are raised; admins only change them.
+    AlertRule,
+    /// The alerts raised, and how each delivery stands.
+    AlertDelivery,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 8] = [
+    pub const ALL: [Resource; 11] = [
         Resource::ConnectorDefinition,
         Resource::Connector,
         Resource::Model,
@@ -30,6 +36,9 @@ impl Resource {
         Resource::SyncRecord,
         Resource::Report,
         Resource::Role,
+        Resource::AlertChannel,
+        Resource::AlertRule,
+        Resource::AlertDelivery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,13 +51,28 @@ impl Resource {
             Resource::SyncRecord => "sync_record",
             Resource::Report => "report",
             Resource::Role => "role",
+            Resource::AlertChannel => "alert_channel",
+            Resource::AlertRule => "alert_rule",
+            Resource::AlertDelivery => "alert_delivery",
         }
     }
 
     /// Whether the API lets anyone change this resource at all (definitions, records,
     /// reports and roles are the server's own).
     fn changeable(self) -> bool {
-        !matches!(self, Resource::ConnectorDefinition | Resource::SyncRecord | Resource::Report | Resource::Role)
+        !matches!(
+            self,
+            Resource::ConnectorDefinition
+                | Resource::SyncRecord
+                | Resource::Report
+                | Resource::Role
+                | Resource::AlertDelivery
+        )
+    }
+
+    /// Whether only admins change it (where alerts about the whole workspace go, and when).
+    fn admins_change(self) -> bool {
+        matches!(self, Resource::AlertChannel | Resource::AlertRule)
     }
 }
 
@@ -78,6 +102,7 @@ pub fn allows(role: Role, resource: Resource, action: Action) -> bool {
     match (role, action) {
         (_, Action::Read) => true,
         (Role::Viewer, _) => false,
+        (Role::Member, _) if resource.admins_change() => false,
         (Role::Admin | Role::Member, _) => resource.changeable(),
     }
 }
@@ -88,12 +113,12 @@ pub fn describe(role: Role) -> (&'static str, &'static str) {
         Role::Admin => (
             "Admin",
             "Reads everything in the workspace; creates, changes and deletes connectors, models, syncs and their \
-             runs. Today an admin may do exactly what a member may.",
+             runs, and alert channels and rules.",
         ),
         Role::Member => (
             "Member",
             "Reads everything in the workspace; creates, changes and deletes connectors, models, syncs and their \
-             runs.",
+             runs, but not alert channels or rules.",
         ),
         Role::Viewer => ("Viewer", "Reads everything in the workspace, and changes nothing."),
     }
@@ -109,11 +134,14 @@ mod tests {
             assert!(allows(Role::Viewer, resource, Action::Read));
             for action in [Action::Create, Action::Update, Action::Delete] {
                 assert!(!allows(Role::Viewer, resource, action), "{resource:?} {action:?}");
-                assert_eq!(allows(Role::Member, resource, action), resource.changeable());
+                assert_eq!(allows(Role::Member, resource, action), resource.changeable() && !resource.admins_change());
                 assert_eq!(allows(Role::Admin, resource, action), resource.changeable());
             }
         }
         assert!(allows(Role::Member, Resource::Sync, Action::Delete));
         assert!(!allows(Role::Admin, Resource::Report, Action::Create));
+        assert!(allows(Role::Admin, Resource::AlertRule, Action::Create));
+        assert!(!allows(Role::Member, Resource::AlertRule, Action::Create));
+        assert!(allows(Role::Member, Resource::AlertDelivery, Action::Read));
     }
 }

@@ -587,7 +587,12 @@ impl Service {
         Ok(SyncRunResponse { data: run_resource(&run)? })
     }
 
-    pub(super) async fn stored_run(&self, caller: &Caller, sync_id: &str, run_id: &str) -> Result<StoredRun, ServiceError> {
+    pub(super) async fn stored_run(
+        &self,
+        caller: &Caller,
+        sync_id: &str,
+        run_id: &str,
+    ) -> Result<StoredRun, ServiceError> {
         let sync = self.stored_sync(caller, sync_id).await?;
         let not_found = || ServiceError::NotFound(format!("sync {sync_id} has no run {run_id}"));
         let numeric: i64 = run_id.parse().map_err(|_| not_found())?;

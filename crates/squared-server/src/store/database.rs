@@ -88,6 +88,7 @@ impl DatabaseError {
 #[derive(Clone, Debug)]
 pub enum Param {
     Int(Option<i64>),
+    Real(Option<f64>),
     Text(Option<String>),
 }
 
@@ -95,8 +96,9 @@ impl rusqlite::ToSql for Param {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(match self {
             Param::Int(Some(value)) => ToSqlOutput::from(*value),
+            Param::Real(Some(value)) => ToSqlOutput::from(*value),
             Param::Text(Some(value)) => ToSqlOutput::from(value.as_str()),
-            Param::Int(None) | Param::Text(None) => ToSqlOutput::from(rusqlite::types::Null),
+            Param::Int(None) | Param::Real(None) | Param::Text(None) => ToSqlOutput::from(rusqlite::types::Null),
         })
     }
 }
@@ -114,6 +116,11 @@ impl From<Option<i64>> for Param {
 impl From<&Option<i64>> for Param {
     fn from(value: &Option<i64>) -> Param {
         Param::Int(*value)
+    }
+}
+impl From<Option<f64>> for Param {
+    fn from(value: Option<f64>) -> Param {
+        Param::Real(value)
     }
 }
 impl From<String> for Param {
@@ -173,6 +180,16 @@ impl FromCell for i64 {
     fn from_cell(cell: &Cell) -> Option<i64> {
         match cell {
             Cell::Int(value) => Some(*value),
+            _ => None,
+        }
+    }
+}
+impl FromCell for f64 {
+    fn from_cell(cell: &Cell) -> Option<f64> {
+        match cell {
+            Cell::Real(value) => Some(*value),
+            // SQLite keeps a whole REAL value as written; a number is a number.
+            Cell::Int(value) => Some(*value as f64),
             _ => None,
         }
     }
@@ -606,6 +623,7 @@ impl Query {
         for param in self.params {
             query = match param {
                 Param::Int(value) => query.bind(value),
+                Param::Real(value) => query.bind(value),
                 Param::Text(value) => query.bind(value),
             };
         }

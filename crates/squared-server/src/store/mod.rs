@@ -24,11 +24,15 @@
 //! [`database`]), so that a sync's fingerprint lookups mostly stay in memory, within the
 //! server's memory target.
 
+mod alerts;
 mod database;
 mod models;
 mod reports;
 mod syncs;
 
+pub use alerts::{
+    Attempt, DeliveryClaim, LateSchedule, LongRun, NewDelivery, StoredChannel, StoredDelivery, StoredRule,
+};
 pub use models::{NewModel, StoredModel};
 pub use reports::{ActivitySlice, SliceWidth};
 pub use syncs::{
@@ -490,25 +494,28 @@ impl Store {
         reseal_check: impl Fn(Option<&str>) -> Result<String, String>,
     ) -> Result<usize, StoreError> {
         let mut transaction = self.pool.begin().await?;
-        let rows = query("SELECT id, workspace_id, configuration FROM connectors ORDER BY id")
-            .fetch_all(&mut transaction)
-            .await?;
         let mut count = 0;
-        for row in rows {
-            let id: i64 = row.try_get("id")?;
-            let workspace_id: i64 = row.try_get("workspace_id")?;
-            let configuration: String = row.try_get("configuration")?;
-            let configuration: Value =
-                serde_json::from_str(&configuration).map_err(|e| StoreError::Corrupt(format!("configuration: {e}")))?;
-            let (resealed, sealed) =
-                reseal(&configuration, workspace_id).map_err(|message| StoreError::Reseal { id, message })?;
-            count += sealed;
-            // The connector's updated_at stays: its configuration did not change.
-            query("UPDATE connectors SET configuration = $1 WHERE id = $2")
-                .bind(json_text(&resealed))
-                .bind(id)
-                .execute(&mut transaction)
+        // Connectors and alert channels keep sealed secrets in their `configuration`.
+        for table in ["connectors", "alert_channels"] {
+            let rows = query(format!("SELECT id, workspace_id, configuration FROM {table} ORDER BY id"))
+                .fetch_all(&mut transaction)
                 .await?;
+            for row in rows {
+                let id: i64 = row.try_get("id")?;
+                let workspace_id: i64 = row.try_get("workspace_id")?;
+                let configuration: String = row.try_get("configuration")?;
+                let configuration: Value = serde_json::from_str(&configuration)
+                    .map_err(|e| StoreError::Corrupt(format!("configuration: {e}")))?;
+                let (resealed, sealed) =
+                    reseal(&configuration, workspace_id).map_err(|message| StoreError::Reseal { id, message })?;
+                count += sealed;
+                // The connector's updated_at stays: its configuration did not change.
+                query(format!("UPDATE {table} SET configuration = $1 WHERE id = $2"))
+                    .bind(json_text(&resealed))
+                    .bind(id)
+                    .execute(&mut transaction)
+                    .await?;
+            }
         }
         let check: Option<String> =
             query("SELECT sealed FROM vault_check WHERE id = 1").fetch_optional_scalar(&mut transaction).await?;

@@ -32,7 +32,7 @@ pub const ACTIVE_RUN_STATES: [SyncRunStatus; 6] = [
 
 /// `status IN (…)` over `states`, for SQL (built from the enums' own text: nothing spliced in
 /// comes from outside).
-fn status_in(states: &[SyncRunStatus]) -> String {
+pub(super) fn status_in(states: &[SyncRunStatus]) -> String {
     let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
     format!("status IN ({})", states.join(", "))
 }
@@ -601,8 +601,17 @@ impl Store {
     /// Records how a claimed run ended, with its counts, and gives its claim back (the lease
     /// cleared). A run canceled meanwhile stays `canceled`. A general run's sync takes
     /// `end.sync_status` (unless it was disabled meanwhile) in the same transaction, so that no
-    /// one sees the one without the other. Nothing is written when the claim was lost.
-    pub async fn finish_run(&self, claim: &Claim, counts: RunCounts, end: &Verdict) -> Result<(), StoreError> {
+    /// one sees the one without the other, and so are the alerts the end raises (`alerts`, each
+    /// at most once by its dedupe key): an end is never recorded without its alerts, nor an
+    /// alert raised for an end that was not recorded. Answers how many alerts were new.
+    /// Nothing is written when the claim was lost.
+    pub async fn finish_run(
+        &self,
+        claim: &Claim,
+        counts: RunCounts,
+        end: &Verdict,
+        alerts: &[super::NewDelivery],
+    ) -> Result<u64, StoreError> {
         let now = timestamp(Utc::now());
         let mut transaction = self.pool.begin().await?;
         let sql = format!(
@@ -631,8 +640,9 @@ impl Store {
                 .execute(&mut transaction)
                 .await?;
         }
+        let raised = super::alerts::insert_deliveries(&mut transaction, alerts).await?;
         transaction.commit().await?;
-        Ok(())
+        Ok(raised)
     }
 
     /// The fingerprints a sync keeps for `keys`, by key.
