@@ -977,6 +977,15 @@ mod alerts {
         assert!(deliveries(&trip.client, below).await.is_empty(), "10 % is under the threshold");
         let got = hook.wait_for_accepted(1, Duration::from_secs(5)).await;
         assert_eq!(got[0].json()["event"], "failed_rows_percent");
+        // The same alert through a Slack incoming webhook: a `text` message.
+        let slack = HookReceiver::start(&[]).await;
+        let slack_channel = channel(&admin, AlertChannelKind::Slack, json!({"webhook_url": slack.url})).await;
+        let sync = &thirty.attributes.sync_id.to_string();
+        rule(&admin, slack_channel, Some(sync), AlertCondition::FailedRowsPercent, Some(20.0), None).await;
+        run_sync_to_end(&trip.client, sync).await;
+        let posted = slack.wait_for_accepted(1, Duration::from_secs(5)).await;
+        let text = posted[0].json()["text"].as_str().unwrap().to_owned();
+        assert!(text.contains(&format!("Sync {sync}")) && text.contains("failed 3 of 3 rows"), "{text}");
         trip.server.stop().await;
         trip.source.drop().await;
     }
@@ -1036,6 +1045,57 @@ mod alerts {
         assert!(data.contains(&format!("\"id\": {}", run.id)) && data.contains("failed"), "{data}");
         let listed = settled_deliveries(&trip.client, rule_id, 1, Duration::from_secs(5)).await;
         assert_eq!(listed[0].attributes.status, AlertDeliveryStatus::Delivered);
+        trip.server.stop().await;
+        trip.source.drop().await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(not(squared_test_postgres), ignore = "SQUARED_TEST_POSTGRES_URL is not set")]
+    async fn a_run_longer_than_its_rule_allows_raises_one_alert_while_it_runs() {
+        use squared_client::types::ConnectorType;
+        use squared_tests::receiver::{Behaviour, Receiver};
+        let server = TestServer::start_configured(TestEngine::Sqlite, |config| {
+            allow_loopback(config);
+            config.run_syncs = true;
+            config.alert_check_every = Duration::from_millis(200);
+        })
+        .await
+        .unwrap();
+        let trip = RoundTrip::start(20, server).await;
+        // The destination takes 3 s to answer the run's one batch.
+        let slow = Receiver::start(Behaviour {
+            delay: Duration::from_secs(3),
+            honour_idempotency: false,
+            key_field: "order_id".into(),
+        })
+        .await;
+        let destination = super::connector(
+            &trip.client,
+            ConnectorType::Destination,
+            "Http",
+            object(json!({"destination_url": slow.url})),
+        )
+        .await;
+        let sync = create_sync(&trip.client, sync_input(trip.source_id, trip.model, destination, "records")).await;
+        let hook = HookReceiver::start(&[]).await;
+        let admin = trip.server.client(WORKSPACE, Role::Admin);
+        let channel_id = webhook(&admin, &hook.url).await;
+        let rule_id = rule(&admin, channel_id, Some(&sync), AlertCondition::RunLongerThan, None, Some(1)).await;
+        let start = squared_client::types::StartSyncRunRequest {
+            schedule_sync: squared_client::types::ScheduleSync { sync_id: sync.parse().unwrap(), dry_run: false },
+        };
+        let run = trip.client.start_sync_run().body(start).send().await.unwrap().into_inner().data;
+        let got = hook.wait_for_accepted(1, Duration::from_secs(10)).await;
+        let alert = got[0].json();
+        assert_eq!(
+            (alert["event"].as_str(), alert["run"]["id"].to_string()),
+            (Some("run_longer_than"), run.id.clone())
+        );
+        // Raised while the run was still going, and once however many checks saw it.
+        let ended = squared_tests::harness::wait_for_run_end(&trip.client, &sync, &run.id).await;
+        assert_eq!(ended.attributes.status, SyncRunStatus::Success);
+        assert_eq!(alert["run"]["status"], "in_progress", "{alert:#}");
+        assert_eq!(settled_deliveries(&trip.client, rule_id, 1, Duration::from_secs(5)).await.len(), 1);
         trip.server.stop().await;
         trip.source.drop().await;
     }

@@ -89,7 +89,7 @@ pub enum Attempt {
     },
 }
 
-/// An enabled sync whose scheduled start is past, and a rule watching it for that.
+/// An enabled sync whose scheduled start is overdue, and a rule watching it for that.
 #[derive(Clone, Debug)]
 pub struct LateSchedule {
     pub rule: StoredRule,
@@ -422,7 +422,8 @@ impl Store {
     }
 
     /// Each `schedule_overdue` rule with each enabled sync it watches whose next run was due
-    /// at or before `due_before` the rule's duration ago.
+    /// the rule's duration or longer before `now`, and has not started (a started run moves
+    /// the sync's `next_run_at` on).
     pub async fn late_schedules(&self, now: DateTime<Utc>) -> Result<Vec<LateSchedule>, StoreError> {
         let rule_columns: String = RULE_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
         let rows = query(format!(
@@ -460,7 +461,7 @@ impl Store {
              FROM alert_rules r JOIN syncs s ON s.workspace_id = r.workspace_id \
              AND (r.sync_id IS NULL OR r.sync_id = s.id) JOIN sync_runs u ON u.sync_id = s.id \
              WHERE r.condition = 'run_longer_than' AND u.started_at IS NOT NULL AND u.{} ORDER BY r.id, u.id",
-            super::syncs::status_in(&super::syncs::ACTIVE_RUN_STATES)
+            super::status_in(&super::ACTIVE_RUN_STATES)
         ))
         .fetch_all(&self.pool)
         .await?;

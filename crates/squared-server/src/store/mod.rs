@@ -36,8 +36,7 @@ pub use alerts::{
 pub use models::{NewModel, StoredModel};
 pub use reports::{ActivitySlice, SliceWidth};
 pub use syncs::{
-    ACTIVE_RUN_STATES, Claim, ClaimState, KeptBatch, NewRecord, NewSync, RecordFilter, RunScope, StoredRecord,
-    StoredRun, StoredSync,
+    Claim, ClaimState, KeptBatch, NewRecord, NewSync, RecordFilter, RunScope, StoredRecord, StoredRun, StoredSync,
 };
 
 use std::fmt::Write as _;
@@ -538,6 +537,24 @@ impl Store {
 /// statement) made it prepare the statement again, the largest cost of a list in the profile.
 fn limit_offset(limit: usize, offset: usize) -> String {
     format!("LIMIT (${limit} + 0) OFFSET (${offset} + 0)")
+}
+
+/// The run states in which a run is active: at most one per sync, by the unique index of
+/// migration 0006, which lists the same states.
+pub const ACTIVE_RUN_STATES: [squared_types::SyncRunStatus; 6] = [
+    squared_types::SyncRunStatus::Pending,
+    squared_types::SyncRunStatus::Started,
+    squared_types::SyncRunStatus::Querying,
+    squared_types::SyncRunStatus::Queued,
+    squared_types::SyncRunStatus::InProgress,
+    squared_types::SyncRunStatus::Paused,
+];
+
+/// `status IN (…)` over `states`, for SQL (built from the enums' own text: nothing spliced in
+/// comes from outside).
+fn status_in(states: &[squared_types::SyncRunStatus]) -> String {
+    let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    format!("status IN ({})", states.join(", "))
 }
 
 fn duplicate_or_database(error: DatabaseError) -> StoreError {

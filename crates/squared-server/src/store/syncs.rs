@@ -16,26 +16,10 @@ use squared_types::{
 };
 
 use super::database::{DatabaseError, Query, Row, query};
-use super::{Store, StoreError, decode, decode_optional, json_text, parse_timestamp, timestamp};
+use super::{
+    ACTIVE_RUN_STATES, Store, StoreError, decode, decode_optional, json_text, parse_timestamp, status_in, timestamp,
+};
 use crate::sync::{RunCounts, Verdict};
-
-/// The run states in which a run is active: at most one per sync, by the unique index of
-/// migration 0006, which lists the same states.
-pub const ACTIVE_RUN_STATES: [SyncRunStatus; 6] = [
-    SyncRunStatus::Pending,
-    SyncRunStatus::Started,
-    SyncRunStatus::Querying,
-    SyncRunStatus::Queued,
-    SyncRunStatus::InProgress,
-    SyncRunStatus::Paused,
-];
-
-/// `status IN (…)` over `states`, for SQL (built from the enums' own text: nothing spliced in
-/// comes from outside).
-pub(super) fn status_in(states: &[SyncRunStatus]) -> String {
-    let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
-    format!("status IN ({})", states.join(", "))
-}
 
 /// A run's count columns, in the order [`BindCounts::bind_counts`] binds them.
 const COUNT_COLUMNS: [&str; 8] = [
