@@ -27,6 +27,10 @@ pub struct Target {
     pub types: &'static str,
     pub server_trait: &'static str,
     pub client: &'static str,
+    /// Whether the generators' warnings about the spec are printed. The construct fixture
+    /// warns on purpose (it uses what the generators warn about, such as an operation without
+    /// an operationId), so its warnings would only bury those of the spec at hand.
+    pub print_warnings: bool,
 }
 
 /// Every spec the workspace generates from: the API itself, and a fixture that uses every
@@ -37,12 +41,14 @@ pub const TARGETS: &[Target] = &[
         types: "crates/squared-types/src/generated.rs",
         server_trait: "crates/squared-api/src/generated.rs",
         client: "crates/squared-client/src/generated.rs",
+        print_warnings: true,
     },
     Target {
         spec: "tests/constructs/constructs.yaml",
         types: "tests/constructs/src/generated_types.rs",
         server_trait: "tests/constructs/src/generated_api.rs",
         client: "tests/constructs/src/generated_client.rs",
+        print_warnings: false,
     },
 ];
 
@@ -81,7 +87,7 @@ fn all_generated_files(root: &Path) -> Result<Vec<GeneratedFile>> {
         let spec_text =
             std::fs::read_to_string(root.join(target.spec)).with_context(|| format!("reading {}", target.spec))?;
         let api = model::load(&spec_text).with_context(|| format!("in {}", target.spec))?;
-        for warning in &api.warnings {
+        for warning in api.warnings.iter().filter(|_| target.print_warnings) {
             eprintln!("warning: {}: {warning}", target.spec);
         }
         files.extend(generated_files(target, &spec_text).with_context(|| format!("in {}", target.spec))?);

@@ -2,9 +2,12 @@
 //!
 //! The generators refuse what they cannot turn into code (unresolved `$ref`s, duplicate
 //! operationIds, what dropshot's router cannot hold), each with its spec location, and warn
-//! about what the spec gets wrong but they can read; this adds the style rules, reported all at once: every operation has an explicit
-//! snake_case operationId, component schemas are PascalCase, properties and query and path
-//! parameters are snake_case, and every tag an operation uses is declared.
+//! about what the spec gets wrong but they can read; this adds the style rules, reported all at
+//! once: every operation has an explicit snake_case operationId, component schemas are
+//! PascalCase, properties and query and path parameters are snake_case, every tag an operation
+//! uses is declared, and every operation that takes input declares the 400 its server answers
+//! to input it cannot read (dropshot answers it before the operation runs, so a client generated
+//! from a spec without it meets a status it was never told of).
 
 use anyhow::Result;
 use heck::{ToPascalCase, ToSnakeCase};
@@ -62,6 +65,18 @@ fn style_problems(api: &model::Api, spec_text: &str) -> Vec<String> {
             && op.operation_id != op.operation_id.to_snake_case()
         {
             problems.push(format!("{}/operationId: {:?} is not snake_case", op.location, op.operation_id));
+        }
+        let takes_input = !op.params.is_empty() || op.body.is_some();
+        let declares_400 = op
+            .errors
+            .iter()
+            .any(|e| matches!(e.status, model::Status::Code(400) | model::Status::Range(4) | model::Status::Default));
+        if takes_input && !declares_400 {
+            problems.push(format!(
+                "{}/responses: the operation takes input but declares no 400 (nor 4XX nor default); its server \
+                 answers 400 to input it cannot read, before the operation runs: declare \"400\"",
+                op.location
+            ));
         }
         for tag in &op.tags {
             if !declared_tags.contains(&tag.as_str()) {
@@ -143,6 +158,7 @@ paths:
       parameters: [{{name: pageSize, in: query, schema: {{type: integer}}}}]
       responses:
         "200": {{description: ok, content: {{application/json: {{schema: {{$ref: "#/components/schemas/{schema_name}"}}}}}}}}
+        "400": {{description: bad input}}
 components:
   schemas:
     {schema_name}: {{type: object, properties: {{{property}: {{type: string}}}}}}
@@ -173,6 +189,23 @@ components:
         let camel = problems(&spec("operationId: listThings", "name", "ThingList", "Things"));
         assert_eq!(camel.len(), 2, "{camel:#?}");
         assert!(camel[0].ends_with("\"listThings\" is not snake_case"));
+    }
+
+    #[test]
+    fn an_operation_with_input_must_declare_the_400_its_server_answers() {
+        let text = spec("operationId: list_things", "name", "ThingList", "Things").replace("pageSize", "page_size");
+        let without = text.replace("        \"400\": {description: bad input}\n", "");
+        let found = problems(&without);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].starts_with("#/paths/~1things/get/responses: the operation takes input"), "{found:?}");
+        for declared in ["\"400\"", "4XX", "default"] {
+            let with = text.replace("\"400\": {description", &format!("{declared}: {{description"));
+            assert_eq!(problems(&with), Vec::<String>::new(), "{declared}");
+        }
+        // Without input, nothing to refuse.
+        let no_input =
+            without.replace("      parameters: [{name: page_size, in: query, schema: {type: integer}}]\n", "");
+        assert_eq!(problems(&no_input), Vec::<String>::new());
     }
 
     #[test]

@@ -158,29 +158,27 @@ pub fn schema_problems(
     configuration: &Value,
     base: &str,
 ) -> Vec<Problem> {
-    {
-        let mut problems: Vec<Problem> = validator
-            .iter_errors(configuration)
-            .map(|error| {
-                let at = error.instance_path.to_string();
-                match &error.kind {
-                    ValidationErrorKind::Required { property } => {
-                        let property = property.as_str().unwrap_or_default();
-                        Problem::new(
-                            format!("{base}{at}/{}", crate::error::pointer_token(property)),
-                            format!("`{property}` is required"),
-                        )
-                    }
-                    ValidationErrorKind::AdditionalProperties { unexpected } => {
-                        Problem::new(format!("{base}{at}"), format!("unexpected properties: {}", unexpected.join(", ")))
-                    }
-                    _ => Problem::new(format!("{base}{at}"), describe_keyword(schema, &error.schema_path.to_string())),
+    let mut problems: Vec<Problem> = validator
+        .iter_errors(configuration)
+        .map(|error| {
+            let at = error.instance_path.to_string();
+            match &error.kind {
+                ValidationErrorKind::Required { property } => {
+                    let property = property.as_str().unwrap_or_default();
+                    Problem::new(
+                        format!("{base}{at}/{}", crate::error::pointer_token(property)),
+                        format!("`{property}` is required"),
+                    )
                 }
-            })
-            .collect();
-        problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-        problems
-    }
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    Problem::new(format!("{base}{at}"), format!("unexpected properties: {}", unexpected.join(", ")))
+                }
+                _ => Problem::new(format!("{base}{at}"), describe_keyword(schema, &error.schema_path.to_string())),
+            }
+        })
+        .collect();
+    problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    problems
 }
 
 /// Words for a failed keyword, made from the schema (never from the value).

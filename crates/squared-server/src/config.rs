@@ -184,6 +184,21 @@ impl ServerConfig {
         secret_file(path)
     }
 
+    /// Where each of the server's two secrets comes from, by name, for the banner. Creates
+    /// nothing.
+    pub fn secret_origins(&self) -> Result<[(&'static str, SecretOrigin); 2]> {
+        let origin = |variable: &'static str, file: &Option<PathBuf>, default_file: &str| {
+            Ok::<_, anyhow::Error>(match self.secret_source(variable, file, default_file, MissingSecrets::Refuse)? {
+                SecretSource::Environment(_) => SecretOrigin::Environment(variable),
+                SecretSource::File(path) => SecretOrigin::File(path),
+            })
+        };
+        Ok([
+            ("JWT secret", origin(JWT_SECRET_ENV, &self.jwt_secret_file, JWT_SECRET_FILE)?),
+            ("encryption key", origin(ENCRYPTION_KEY_ENV, &self.encryption_key_file, ENCRYPTION_KEY_FILE)?),
+        ])
+    }
+
     /// The file that holds the encryption key, or `None` when it comes from the environment.
     pub fn encryption_key_path(&self) -> Result<Option<PathBuf>> {
         let source = self.secret_source(
@@ -220,6 +235,15 @@ impl ServerConfig {
             }
         }
     }
+}
+
+/// Where a secret comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretOrigin {
+    /// This environment variable.
+    Environment(&'static str),
+    /// This file.
+    File(PathBuf),
 }
 
 /// Whether a command may create the server's secrets where they are missing. Only `serve`

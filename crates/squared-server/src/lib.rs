@@ -164,10 +164,19 @@ pub async fn start(
     };
     let runner = config.run_syncs.then(|| shared.spawn_runner(config, &log));
     let alerts = shared.spawn_alerts(config, &log);
-    let server = ServerBuilder::new(api, shared.service.clone(), log)
-        .config(dropshot_config)
-        .start()
-        .map_err(|e| anyhow::anyhow!("listening on {}: {e}", config.bind))?;
+    let server = ServerBuilder::new(api, shared.service.clone(), log).config(dropshot_config).start().map_err(|e| {
+        // dropshot's error names the address; the OS's reason is its source.
+        let mut cause = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(inner) = source {
+            cause = format!("{cause}: {inner}");
+            source = inner.source();
+        }
+        anyhow::anyhow!(
+            "listening on {}: {cause} (is another server on this port? pass --bind with another address or port)",
+            config.bind
+        )
+    })?;
     Ok(RunningServer { server, runner, alerts })
 }
 

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use ipnet::IpNet;
 use squared_server::ServerConfig;
 use squared_server::auth::{Role, TokenIssuer, TokenRules, parse_ttl};
-use squared_server::config::{EngineSettings, MissingSecrets};
+use squared_server::config::{EngineSettings, MissingSecrets, SecretOrigin};
 use squared_server::egress::EgressPolicy;
 use squared_server::runtime::RuntimeLimits;
 
@@ -309,19 +309,47 @@ async fn main() -> Result<()> {
 }
 
 async fn serve(config: ServerConfig, log: slog::Logger) -> Result<()> {
+    // Which secret files are missing now: `serve` creates them, and says so.
+    let origins = config.secret_origins()?;
+    let missing: Vec<bool> =
+        origins.iter().map(|(_, origin)| matches!(origin, SecretOrigin::File(path) if !path.exists())).collect();
     let secrets = config.load_secrets(MissingSecrets::Create)?;
     let networks: Vec<String> = config.egress.allowed().iter().map(ToString::to_string).collect();
     let server = squared_server::start(&config, &secrets, log).await?;
     let addr = server.local_addr();
     let data_dir = config.data_dir.display();
+    // The first line is what scripts and tests read: keep it first and the same.
     println!("squared-server listening on http://{addr}");
+    println!("database: {}", squared_server::config::redact_url(&config.database_url()?));
+    println!("data directory: {data_dir}");
+    for ((what, origin), created) in origins.iter().zip(missing) {
+        match origin {
+            SecretOrigin::Environment(variable) => println!("{what}: from {variable}"),
+            SecretOrigin::File(path) if created => {
+                println!(
+                    "{what}: {} (created now; keep it: the server needs the same one on every start)",
+                    path.display()
+                )
+            }
+            SecretOrigin::File(path) => println!("{what}: {}", path.display()),
+        }
+    }
     match networks.is_empty() {
         true => println!("connectors may reach public addresses only (allow more with --allow-network CIDR)"),
         false => println!("connectors may reach public addresses and {}", networks.join(", ")),
     }
+    match config.run_syncs {
+        true => println!("sync runs: executed here (and by any worker on the same database)"),
+        false => println!(
+            "sync runs: not executed here (--no-sync-runner); start `squared-server worker` on the same database"
+        ),
+    }
+    // The binary as it was started: `cargo run` puts none on PATH.
+    let binary =
+        std::env::current_exe().map(|path| path.display().to_string()).unwrap_or_else(|_| "squared-server".into());
     println!("try it:");
     println!(
-        "  curl -s -H \"Authorization: Bearer $(squared-server token --workspace 1 --data-dir {data_dir})\" \\\n       -H 'Workspace-Id: 1' 'http://{addr}/api/v1/connector_definitions?type=source'"
+        "  curl -s -H \"Authorization: Bearer $({binary} token --workspace 1 --data-dir {data_dir})\" \\\n       -H 'Workspace-Id: 1' 'http://{addr}/api/v1/connector_definitions?type=source'"
     );
 
     tokio::select! {

@@ -252,3 +252,74 @@ fn no_database_password_is_printed() {
     let failed = run(binary().args(["serve", "--database", "mysql://root:hunter2@db/x", "--data-dir"]).arg(dir.path()));
     assert!(!text(&failed).contains("hunter2"), "{}", text(&failed));
 }
+
+#[test]
+fn a_second_server_on_the_same_port_is_refused_with_the_os_cause_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("squared.key");
+    let (first, url) = serve(&dir.path().join("one"), &key_file);
+    let address = url.strip_prefix("http://").unwrap().to_owned();
+    let output = run(binary()
+        .args(["serve", "--bind", &address, "--data-dir"])
+        .arg(dir.path().join("two"))
+        .arg("--encryption-key-file")
+        .arg(&key_file));
+    stop(first);
+    assert!(!output.status.success(), "{}", text(&output));
+    let refusal = text(&output);
+    assert!(refusal.contains("in use"), "the OS's reason: {refusal}");
+    assert!(refusal.contains("--bind"), "what to do: {refusal}");
+}
+
+/// The banner of `serve` with `arguments`, up to the first line of its "try it" command.
+fn banner(data_dir: &Path, key_file: &Path, arguments: &[&str]) -> Vec<String> {
+    let mut child = binary()
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .arg("--encryption-key-file")
+        .arg(key_file)
+        .args(arguments)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(Result::unwrap)
+        // Up to the line after "try it:" (the command's first line).
+        .scan(0u8, |after, line| {
+            if *after == 2 {
+                return None;
+            }
+            if *after == 1 || line == "try it:" {
+                *after += 1;
+            }
+            Some(line)
+        })
+        .collect();
+    stop(child);
+    lines
+}
+
+#[test]
+fn the_banner_names_the_database_the_secrets_and_whether_syncs_run_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let key_file = dir.path().join("squared.key");
+    let first = banner(&data_dir, &key_file, &["--no-sync-runner"]);
+    let text = first.join("\n");
+    let database = format!("database: sqlite://{}", data_dir.join("squared.sqlite3").display());
+    assert!(first.contains(&database), "{text}");
+    assert!(first.contains(&format!("data directory: {}", data_dir.display())), "{text}");
+    assert!(first.contains(&"JWT secret: from SQUARED_JWT_SECRET".to_owned()), "{text}");
+    let created = format!("encryption key: {} (created now", key_file.display());
+    assert!(first.iter().any(|line| line.starts_with(&created)), "{text}");
+    assert!(first.iter().any(|line| line.starts_with("sync runs: not executed here")), "{text}");
+    // The "try it" command names this binary, which `cargo run` puts on no PATH.
+    assert!(text.contains(&format!("$({} token", env!("CARGO_BIN_EXE_squared-server"))), "{text}");
+
+    let second = banner(&data_dir, &key_file, &[]);
+    let text = second.join("\n");
+    assert!(second.contains(&format!("encryption key: {}", key_file.display())), "not created again: {text}");
+    assert!(second.iter().any(|line| line.starts_with("sync runs: executed here")), "{text}");
+}
