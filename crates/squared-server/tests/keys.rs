@@ -316,7 +316,10 @@ fn the_banner_names_the_database_the_secrets_and_whether_syncs_run_here() {
     assert!(first.iter().any(|line| line.starts_with(&created)), "{text}");
     assert!(first.iter().any(|line| line.starts_with("sync runs: not executed here")), "{text}");
     // The "try it" command names this binary, which `cargo run` puts on no PATH.
-    assert!(text.contains(&format!("$({} token", env!("CARGO_BIN_EXE_squared-server"))), "{text}");
+    // (The process names itself by its resolved path: a target directory reached through a
+    // symbolic link is named where it really is.)
+    let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_squared-server")).unwrap();
+    assert!(text.contains(&format!("$({} token", binary.display())), "{text}");
 
     let second = banner(&data_dir, &key_file, &[]);
     let text = second.join("\n");
