@@ -11,7 +11,7 @@ mod surface;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use squared_codegen::{Layout, generate, model, render};
+use squared_codegen::{Layout, client, generate, model, render};
 
 /// The spec, relative to the workspace root.
 pub const SPEC_PATH: &str = "spec/openapi.yaml";
@@ -27,6 +27,10 @@ pub struct Target {
     pub types: &'static str,
     pub server_trait: &'static str,
     pub client: &'static str,
+    /// progenitor's command line over the client (crate `squared_client`), when generated.
+    pub cli: Option<&'static str>,
+    /// progenitor's typed httpmock helpers, a module of the client's crate, when generated.
+    pub mock: Option<&'static str>,
     /// Whether the generators' warnings about the spec are printed. The construct fixture
     /// warns on purpose (it uses what the generators warn about, such as an operation without
     /// an operationId), so its warnings would only bury those of the spec at hand.
@@ -41,6 +45,8 @@ pub const TARGETS: &[Target] = &[
         types: "crates/squared-types/src/generated.rs",
         server_trait: "crates/squared-api/src/generated.rs",
         client: "crates/squared-client/src/generated.rs",
+        cli: Some("crates/squared-cli/src/generated.rs"),
+        mock: Some("crates/squared-client/src/generated_mock.rs"),
         print_warnings: true,
     },
     Target {
@@ -48,6 +54,8 @@ pub const TARGETS: &[Target] = &[
         types: "tests/constructs/src/generated_types.rs",
         server_trait: "tests/constructs/src/generated_api.rs",
         client: "tests/constructs/src/generated_client.rs",
+        cli: None,
+        mock: None,
         print_warnings: false,
     },
 ];
@@ -61,17 +69,31 @@ pub struct GeneratedFile {
 /// Every file generated for `target`, built from the spec text alone.
 pub fn generated_files(target: &Target, spec_text: &str) -> Result<Vec<GeneratedFile>> {
     let api = model::load(spec_text)?;
-    let code = generate(&api, &Layout::workspace())?;
+    // The paging trait is `squared-client`'s; the fixture's client has none.
+    let layout = match target.cli {
+        Some(_) => Layout::workspace(),
+        None => Layout { client_paging: None, ..Layout::workspace() },
+    };
+    let code = generate(&api, &layout)?;
     let stamp = squared_codegen::stamp("cargo xtask codegen", target.spec, spec_text);
     let regenerate = format!("Change {}, then run `cargo xtask codegen`.", target.spec);
     let file = |path, tokens, what| -> Result<GeneratedFile> {
         Ok(GeneratedFile { path, contents: render(tokens, &stamp, what, &regenerate)? })
     };
-    Ok(vec![
+    let mut files = vec![
         file(target.types, code.types, "the request and response types shared by client and server")?,
         file(target.server_trait, code.server_trait, "the dropshot API trait and its parameter types")?,
         file(target.client, code.client, "the progenitor client")?,
-    ])
+    ];
+    if let Some(path) = target.cli {
+        let tokens = client::generate_cli(&api, &layout, "squared_client")?;
+        files.push(file(path, tokens, "progenitor's command line, a subcommand per operation")?);
+    }
+    if let Some(path) = target.mock {
+        let tokens = client::generate_mock(&api, &layout, "crate")?;
+        files.push(file(path, tokens, "progenitor's typed httpmock helpers, a `When` and `Then` per operation")?);
+    }
+    Ok(files)
 }
 
 /// What a freshness check found.
@@ -158,7 +180,7 @@ mod tests {
     fn generation_is_deterministic() {
         let first = all_generated_files(&workspace_root()).unwrap();
         let second = all_generated_files(&workspace_root()).unwrap();
-        assert_eq!(first.len(), 6);
+        assert_eq!(first.len(), 8, "three files a spec, and the API's command line and mock helpers");
         for (a, b) in first.iter().zip(&second) {
             assert_eq!(a.contents, b.contents, "{} differs between two runs", a.path);
         }
@@ -173,7 +195,8 @@ mod tests {
         let stale = stale_files(&workspace_root(), &files).unwrap();
         let paths: Vec<_> = stale.iter().map(|s| s.path).collect();
         // Every file carries the spec's hash, and the types carry the description.
-        assert_eq!(paths, [TARGETS[0].types, TARGETS[0].server_trait, TARGETS[0].client]);
+        let (cli, mock) = (TARGETS[0].cli.unwrap(), TARGETS[0].mock.unwrap());
+        assert_eq!(paths, [TARGETS[0].types, TARGETS[0].server_trait, TARGETS[0].client, cli, mock]);
         assert!(stale[0].diff.contains("+#[schemars(description = \"A connector, as shown.\")]"), "{}", stale[0].diff);
     }
 

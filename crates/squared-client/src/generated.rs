@@ -7515,3 +7515,131 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+impl crate::PageList for builder::ListAlertChannels<'_> {
+    type Item = ::squared_types::AlertChannel;
+    type Error = ::squared_types::ErrorResponse;
+    fn at_page(self, page: ::std::num::NonZeroU64) -> Self {
+        self.page(page)
+    }
+    async fn fetch(
+        self,
+    ) -> ::std::result::Result<
+        (::std::vec::Vec<::squared_types::AlertChannel>, bool),
+        Error<::squared_types::ErrorResponse>,
+    > {
+        let page = self.send().await?.into_inner();
+        Ok((page.data, page.links.next.is_some()))
+    }
+}
+impl crate::PageList for builder::ListAlertRules<'_> {
+    type Item = ::squared_types::AlertRule;
+    type Error = ::squared_types::ErrorResponse;
+    fn at_page(self, page: ::std::num::NonZeroU64) -> Self {
+        self.page(page)
+    }
+    async fn fetch(
+        self,
+    ) -> ::std::result::Result<
+        (::std::vec::Vec<::squared_types::AlertRule>, bool),
+        Error<::squared_types::ErrorResponse>,
+    > {
+        let page = self.send().await?.into_inner();
+        Ok((page.data, page.links.next.is_some()))
+    }
+}
+impl crate::PageList for builder::ListAlertDeliveries<'_> {
+    type Item = ::squared_types::AlertDelivery;
+    type Error = ::squared_types::ErrorResponse;
+    fn at_page(self, page: ::std::num::NonZeroU64) -> Self {
+        self.page(page)
+    }
+    async fn fetch(
+        self,
+    ) -> ::std::result::Result<
+        (::std::vec::Vec<::squared_types::AlertDelivery>, bool),
+        Error<::squared_types::ErrorResponse>,
+    > {
+        let page = self.send().await?.into_inner();
+        Ok((page.data, page.links.next.is_some()))
+    }
+}
+impl crate::PageList for builder::ListConnectors<'_> {
+    type Item = ::squared_types::Connector;
+    type Error = ::squared_types::ErrorResponse;
+    fn at_page(self, page: ::std::num::NonZeroU64) -> Self {
+        self.page(page)
+    }
+    async fn fetch(
+        self,
+    ) -> ::std::result::Result<
+        (::std::vec::Vec<::squared_types::Connector>, bool),
+        Error<::squared_types::ErrorResponse>,
+    > {
+        let page = self.send().await?.into_inner();
+        Ok((page.data, page.links.next.is_some()))
+    }
+}
+impl crate::PageList for builder::ListModels<'_> {
+    type Item = ::squared_types::Model;
+    type Error = ::squared_types::ErrorResponse;
+    fn at_page(self, page: ::std::num::NonZeroU64) -> Self {
+        self.page(page)
+    }
+    async fn fetch(
+        self,
+    ) -> ::std::result::Result<
+        (::std::vec::Vec<::squared_types::Model>, bool),
+        Error<::squared_types::ErrorResponse>,
+    > {
+        let page = self.send().await?.into_inner();
+        Ok((page.data, page.links.next.is_some()))
+    }
+}
+impl crate::PageList for builder::ListSyncs<'_> {
+    type Item = ::squared_types::Sync;
+    type Error = ::squared_types::ErrorResponse;
+    fn at_page(self, page: ::std::num::NonZeroU64) -> Self {
+        self.page(page)
+    }
+    async fn fetch(
+        self,
+    ) -> ::std::result::Result<
+        (::std::vec::Vec<::squared_types::Sync>, bool),
+        Error<::squared_types::ErrorResponse>,
+    > {
+        let page = self.send().await?.into_inner();
+        Ok((page.data, page.links.next.is_some()))
+    }
+}
+impl crate::PageList for builder::ListSyncRuns<'_> {
+    type Item = ::squared_types::SyncRun;
+    type Error = ::squared_types::ErrorResponse;
+    fn at_page(self, page: ::std::num::NonZeroU64) -> Self {
+        self.page(page)
+    }
+    async fn fetch(
+        self,
+    ) -> ::std::result::Result<
+        (::std::vec::Vec<::squared_types::SyncRun>, bool),
+        Error<::squared_types::ErrorResponse>,
+    > {
+        let page = self.send().await?.into_inner();
+        Ok((page.data, page.links.next.is_some()))
+    }
+}
+impl crate::PageList for builder::ListSyncRecords<'_> {
+    type Item = ::squared_types::SyncRecord;
+    type Error = ::squared_types::ErrorResponse;
+    fn at_page(self, page: ::std::num::NonZeroU64) -> Self {
+        self.page(page)
+    }
+    async fn fetch(
+        self,
+    ) -> ::std::result::Result<
+        (::std::vec::Vec<::squared_types::SyncRecord>, bool),
+        Error<::squared_types::ErrorResponse>,
+    > {
+        let page = self.send().await?.into_inner();
+        Ok((page.data, page.links.next.is_some()))
+    }
+}

@@ -3,7 +3,9 @@
 //! `generated.rs` is progenitor's builder-style client, generated from `spec/openapi.yaml`
 //! by `cargo xtask codegen`; its request and response types are those of `squared-types`,
 //! the same ones the server uses. This file adds the one thing a spec cannot say: where the
-//! bearer token and the `Workspace-Id` header come from.
+//! bearer token and the `Workspace-Id` header come from ([`Credentials`], [`Client::from_env`]),
+//! how a paged list is read whole ([`PageList::stream`]), and how a failure reads ([`Failure`]).
+//! `generated_mock.rs` (feature `mock`) is progenitor's typed `httpmock` helpers.
 //!
 //! See `examples/list_definitions.rs` for a whole program.
 
@@ -11,10 +13,29 @@
 #[rustfmt::skip]
 mod generated;
 
+/// progenitor's typed helpers for `httpmock`: `server.list_connectors(|when, then| …)`.
+#[cfg(feature = "mock")]
+#[allow(unused, clippy::all)]
+#[rustfmt::skip]
+#[path = "generated_mock.rs"]
+pub mod mock;
+
+mod failure;
+mod paging;
+
 use std::fmt;
 
+pub use failure::Failure;
 pub use generated::*;
-pub use squared_types as types;
+pub use paging::PageList;
+pub use progenitor_client::{ByteStream, ResponseValue};
+
+/// Every type the client's methods take and return: the API's (`squared-types`, shared with
+/// the server) and the few the client generator made for its own parameters.
+pub mod types {
+    pub use crate::generated::types::*;
+    pub use squared_types::*;
+}
 
 use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
@@ -65,6 +86,34 @@ impl fmt::Debug for Credentials {
             .field("bearer_token", &self.bearer_token.as_ref().map(|_| "<redacted>"))
             .field("workspace_id", &self.workspace_id)
             .finish()
+    }
+}
+
+/// The environment variables [`Client::from_env`] reads.
+pub mod env {
+    /// The server's base URL, `http://127.0.0.1:8080` for example.
+    pub const URL: &str = "SQUARED_URL";
+    /// The bearer token (`squared-server token` prints one).
+    pub const TOKEN: &str = "SQUARED_TOKEN";
+    /// The workspace to act in.
+    pub const WORKSPACE: &str = "SQUARED_WORKSPACE";
+}
+
+impl Client {
+    /// A client of the server at `$SQUARED_URL`, with the token in `$SQUARED_TOKEN` and the
+    /// workspace in `$SQUARED_WORKSPACE` (each optional but the URL).
+    pub fn from_env() -> Result<Client, Failure> {
+        let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let url =
+            read(env::URL).ok_or_else(|| Failure::setup(format!("{} is not set (the server's base URL)", env::URL)))?;
+        let workspace = match read(env::WORKSPACE) {
+            None => None,
+            Some(text) => Some(text.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+                Failure::setup(format!("{} is {text:?}, not a workspace id (a whole number from 1)", env::WORKSPACE))
+            })?),
+        };
+        let credentials = Credentials::none().with_bearer_token(read(env::TOKEN)).with_workspace(workspace);
+        Ok(Client::new_with_client(&url, reqwest::Client::new(), credentials))
     }
 }
 

@@ -29,6 +29,90 @@ use super::model::{
 };
 
 pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
+    let (tokens, rewrites) =
+        with_progenitor(api, layout, "client", |generator, openapi| generator.generate_tokens(openapi))?;
+    let tokens = restore_wire_names(tokens, &rewrites.wire_names);
+    let mut tokens = deep_object_params(tokens, &rewrites.deep_objects);
+    if !rewrites.deep_objects.is_empty() {
+        tokens.extend(deep_object_param());
+    }
+    if let Some(paging) = &layout.client_paging {
+        tokens.extend(page_lists(api, &layout.types, paging)?);
+    }
+    Ok(tokens)
+}
+
+/// progenitor's clap command line over the client at `client_crate` (a Rust path): a
+/// subcommand per operation, its parameters and body fields as flags, `--json-body` for a
+/// whole body. The crate that holds it supplies `CliConfig` (how answers are printed).
+pub fn generate_cli(api: &Api, layout: &Layout, client_crate: &str) -> Result<TokenStream> {
+    let (tokens, _) =
+        with_progenitor(api, layout, "command line", |generator, openapi| generator.cli(openapi, client_crate))?;
+    Ok(array_flags_repeated(raw_answers_printed(tokens)))
+}
+
+/// progenitor's typed `httpmock` helpers (`MockServerExt`, a `When` and `Then` per
+/// operation) for the client at `client_crate`.
+pub fn generate_mock(api: &Api, layout: &Layout, client_crate: &str) -> Result<TokenStream> {
+    let (tokens, _) =
+        with_progenitor(api, layout, "mock helpers", |generator, openapi| generator.httpmock(openapi, client_crate))?;
+    let arrays: Vec<&str> = api
+        .operations
+        .iter()
+        .flat_map(|operation| operation.params_in(ParamLocation::Query))
+        .filter(|param| matches!(param.ty, TypeRef::Array(_)))
+        .map(|param| param.name.as_str())
+        .collect();
+    Ok(array_queries_matched(tokens, &arrays))
+}
+
+/// The mock helpers with each array query parameter matched an item at a time (`ids=1&ids=2`,
+/// as the client sends it), where progenitor calls `to_string()` on the array.
+fn array_queries_matched(tokens: TokenStream, arrays: &[&str]) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    if arrays.is_empty() {
+        return tokens;
+    }
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(group) => {
+                let stream = group.stream();
+                // `( self . 0 . query_param ( "name" , value . to_string ( ) , ) )`
+                let text: String = stream.to_string().split_whitespace().collect();
+                let array = arrays.iter().find(|name| {
+                    text.trim_end_matches(",)") == format!("self.0.query_param({name:?},value.to_string()")
+                });
+                let stream = match array {
+                    Some(name) => quote! {
+                        value.iter().fold(self.0, |when, item| {
+                            let text = match ::serde_json::to_value(item) {
+                                ::std::result::Result::Ok(::serde_json::Value::String(text)) => text,
+                                ::std::result::Result::Ok(other) => other.to_string(),
+                                ::std::result::Result::Err(e) => ::std::panic!("{} is not JSON: {e}", #name),
+                            };
+                            when.query_param(#name, text)
+                        })
+                    },
+                    None => array_queries_matched(stream, arrays),
+                };
+                let mut rewritten = Group::new(group.delimiter(), stream);
+                rewritten.set_span(group.span());
+                TokenTree::Group(rewritten)
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// Runs one of progenitor's generators over the rewritten document (see the module doc), with
+/// the settings every output shares.
+fn with_progenitor(
+    api: &Api,
+    layout: &Layout,
+    what: &str,
+    output: impl Fn(&mut Generator, &openapiv3::OpenAPI) -> progenitor_impl::Result<TokenStream>,
+) -> Result<(TokenStream, Rewrites)> {
     let (document, rewrites) = progenitor_document(api, &api.document)?;
     let openapi: openapiv3::OpenAPI =
         serde_json::from_value(document.clone()).context("the rewritten document is not valid OpenAPI")?;
@@ -45,7 +129,7 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
     // progenitor asserts (panics) where a document goes beyond what it takes; the rewrite
     // above is meant to prevent that, and a panic left is reported as an error, not a crash.
     let run = |openapi: &openapiv3::OpenAPI| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Generator::new(&settings).generate_tokens(openapi)))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| output(&mut Generator::new(&settings), openapi)))
     };
     let mut generated = run(&openapi);
     // A `default` its schema does not take: the client is generated without defaults.
@@ -59,25 +143,91 @@ pub fn generate(api: &Api, layout: &Layout) -> Result<TokenStream> {
         generated = run(&openapi);
     }
     match generated {
-        Ok(Ok(tokens)) => {
-            let tokens = restore_wire_names(tokens, &rewrites.wire_names);
-            if rewrites.deep_objects.is_empty() {
-                return Ok(tokens);
-            }
-            let mut tokens = deep_object_params(tokens, &rewrites.deep_objects);
-            tokens.extend(deep_object_param());
-            Ok(tokens)
-        }
-        Ok(Err(e)) => anyhow::bail!("progenitor could not generate the client: {e}"),
+        Ok(Ok(tokens)) => Ok((tokens, rewrites)),
+        Ok(Err(e)) => anyhow::bail!("progenitor could not generate the {what}: {e}"),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("(no message)");
-            anyhow::bail!("progenitor could not generate the client (it panicked: {message})")
+            anyhow::bail!("progenitor could not generate the {what} (it panicked: {message})")
         }
     }
+}
+
+/// The `paging` trait (`PageList`) implemented by the builder of each operation that lists
+/// one page at a time: an integer query parameter `page` and a JSON success body holding the
+/// page's items in `data` and the links to the others in `links` (whose `next` is null on the
+/// last page). Operations without a named error type, or with other shapes, are left out.
+fn page_lists(api: &Api, types_module: &str, paging: &str) -> Result<TokenStream> {
+    use super::types::{TypePath, rust_type};
+    let paging: TokenStream = paging.parse().map_err(|_| anyhow::anyhow!("{paging:?} is not a Rust path"))?;
+    let types = |name: &str| api.types.iter().find(|def| def.name == name);
+    let fields = |name: &str| match types(name).map(|def| &def.kind) {
+        Some(super::model::TypeKind::Struct { fields, .. }) => Some(fields),
+        _ => None,
+    };
+    let field = |ty: &str, name: &str| fields(ty).and_then(|fields| fields.iter().find(|f| f.name == name));
+    let mut out = TokenStream::new();
+    for operation in &api.operations {
+        let paged = operation.params_in(ParamLocation::Query).any(|p| {
+            p.name == "page"
+                && matches!(
+                    p.ty,
+                    TypeRef::I8
+                        | TypeRef::I16
+                        | TypeRef::I32
+                        | TypeRef::I64
+                        | TypeRef::U8
+                        | TypeRef::U16
+                        | TypeRef::U32
+                        | TypeRef::U64
+                )
+        });
+        let body = match operation.responses.as_slice() {
+            [Response { content: Some(content), .. }] if content.kind == MediaKind::Json => &content.ty,
+            _ => continue,
+        };
+        let (TypeRef::Named(body), Some(error)) = (body, operation.error_type()) else { continue };
+        let Some(data @ super::model::Field { ty: TypeRef::Array(item), required: true, .. }) = field(body, "data")
+        else {
+            continue;
+        };
+        let Some(links @ super::model::Field { ty: TypeRef::Named(links_type), required: true, .. }) =
+            field(body, "links")
+        else {
+            continue;
+        };
+        let Some(next) = field(links_type, "next") else { continue };
+        // `next` must be able to be absent: an `Option` in Rust.
+        let optional = next.nullable || !next.required;
+        if !paged || !optional {
+            continue;
+        }
+        let builder = quote::format_ident!("{}", operation.pascal_name);
+        let (data, links, next) = (
+            quote::format_ident!("{}", data.rust_name),
+            quote::format_ident!("{}", links.rust_name),
+            quote::format_ident!("{}", next.rust_name),
+        );
+        let item = rust_type(item, TypePath::Module(types_module));
+        let error = TypePath::Module(types_module).of(&error);
+        out.extend(quote! {
+            impl #paging for builder::#builder<'_> {
+                type Item = #item;
+                type Error = #error;
+                fn at_page(self, page: ::std::num::NonZeroU64) -> Self {
+                    self.page(page)
+                }
+                async fn fetch(self) -> ::std::result::Result<(::std::vec::Vec<#item>, bool), Error<#error>> {
+                    let page = self.send().await?.into_inner();
+                    Ok((page.#data, page.#links.#next.is_some()))
+                }
+            }
+        });
+    }
+    Ok(out)
 }
 
 /// (name progenitor was given, wire name) of each parameter renamed for progenitor.
@@ -605,6 +755,108 @@ fn hoist(schema: &mut Value, ty: &TypeRef, hoisted: &mut Map<String, Value>) {
         }
         _ => {}
     }
+}
+
+/// The command line with each `todo!()` progenitor leaves for an answer that is not JSON
+/// (a CSV export, a file) replaced by a call of the holding crate's `crate::print_raw`, which
+/// copies the answer's bytes to standard output (on success) or reports its status (on
+/// failure).
+fn raw_answers_printed(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let is_todo = |group: &Group| {
+        let inner: Vec<String> = group.stream().into_iter().map(|t| t.to_string()).collect();
+        inner == ["todo", "!", "()"]
+    };
+    trees
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(group) if group.delimiter() == proc_macro2::Delimiter::Brace && is_todo(&group) => {
+                let mut printed = Group::new(group.delimiter(), quote!(crate::print_raw(r).await));
+                printed.set_span(group.span());
+                TokenTree::Group(printed)
+            }
+            TokenTree::Group(group) => {
+                let mut rewritten = Group::new(group.delimiter(), raw_answers_printed(group.stream()));
+                rewritten.set_span(group.span());
+                TokenTree::Group(rewritten)
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// The item type of `::std::vec::Vec<Item>`.
+fn vec_item(tokens: TokenStream) -> Option<syn::Type> {
+    let syn::Type::Path(path) = syn::parse2::<syn::Type>(tokens).ok()? else { return None };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else { return None };
+    match (last.ident == "Vec", arguments.args.first()) {
+        (true, Some(syn::GenericArgument::Type(item))) if arguments.args.len() == 1 => Some(item.clone()),
+        _ => None,
+    }
+}
+
+/// The command line with each array parameter a repeated flag (`--ids 1 --ids 2`), where
+/// progenitor parses one flag as the whole array, which clap cannot do: its parser names the
+/// item type and appends, and the value is read with `get_many`.
+fn array_flags_repeated(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    let mut index = 0;
+    while index < trees.len() {
+        let ident = |at: usize, name: &str| matches!(trees.get(at), Some(TokenTree::Ident(id)) if id == name);
+        // `.value_parser(::clap::value_parser!(::std::vec::Vec<Item>))`
+        if ident(index, "value_parser")
+            && let Some(TokenTree::Group(group)) = trees.get(index + 1)
+            && group.delimiter() == Delimiter::Parenthesis
+            && let Ok(call) = syn::parse2::<syn::ExprMacro>(group.stream())
+            && let Some(item) = vec_item(call.mac.tokens.clone())
+        {
+            out.extend(quote!(value_parser(::clap::value_parser!(#item)).action(::clap::ArgAction::Append)));
+            index += 2;
+            continue;
+        }
+        // `.get_one::<::std::vec::Vec<Item>>("name")`
+        if ident(index, "get_one") {
+            let mut depth = 0usize;
+            let mut end = None;
+            for (at, tree) in trees.iter().enumerate().skip(index + 3) {
+                match tree {
+                    TokenTree::Punct(p) if p.as_char() == '<' => depth += 1,
+                    TokenTree::Punct(p) if p.as_char() == '>' && depth == 0 => {
+                        end = Some(at);
+                        break;
+                    }
+                    TokenTree::Punct(p) if p.as_char() == '>' => depth -= 1,
+                    _ => {}
+                }
+            }
+            let opens = matches!(trees.get(index + 3), Some(TokenTree::Punct(p)) if p.as_char() == '<');
+            if opens
+                && let Some(end) = end
+                && let Some(TokenTree::Group(arguments)) = trees.get(end + 1)
+                && let Some(item) = vec_item(trees[index + 4..end].iter().cloned().collect())
+            {
+                out.extend(quote!(get_many::<#item>));
+                out.push(TokenTree::Group(arguments.clone()));
+                out.extend(quote!(.map(|values| values.cloned().collect::<::std::vec::Vec<_>>())));
+                index = end + 2;
+                continue;
+            }
+        }
+        match &trees[index] {
+            TokenTree::Group(group) => {
+                let mut rewritten = Group::new(group.delimiter(), array_flags_repeated(group.stream()));
+                rewritten.set_span(group.span());
+                out.push(TokenTree::Group(rewritten));
+            }
+            tree => out.push(tree.clone()),
+        }
+        index += 1;
+    }
+    out.into_iter().collect()
 }
 
 #[cfg(test)]

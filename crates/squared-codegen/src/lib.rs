@@ -36,6 +36,9 @@ pub struct Layout {
     pub support: String,
     /// The client's inner type (credentials, with hooks), when its crate supplies one.
     pub client_inner: Option<String>,
+    /// The trait the client's page-by-page list builders implement (`crate::PageList`), when
+    /// its crate supplies one; see `client::generate`.
+    pub client_paging: Option<String>,
     /// The error type of every trait method, when its crate supplies one (`crate::ApiError`);
     /// without one, each operation gets a generated error type.
     pub error: Option<String>,
@@ -45,7 +48,13 @@ impl Layout {
     /// A team's layout: the types at `types`, the support items of `squared-support`, no
     /// credentials type, and an error type generated for each operation.
     pub fn standalone(types: &str) -> Self {
-        Layout { types: types.into(), support: "::squared_support".into(), client_inner: None, error: None }
+        Layout {
+            types: types.into(),
+            support: "::squared_support".into(),
+            client_inner: None,
+            client_paging: None,
+            error: None,
+        }
     }
 
     /// The workspace's own crates: `squared-types`, `squared-api`, `squared-client`.
@@ -54,6 +63,7 @@ impl Layout {
             types: "::squared_types".into(),
             support: "crate".into(),
             client_inner: Some("crate::Credentials".into()),
+            client_paging: Some("crate::PageList".into()),
             error: Some("crate::ApiError".into()),
         }
     }

@@ -598,6 +598,42 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                     quote!({ let value = &value; #checks })
                 }
             });
+            // A scalar newtype is written and read as text (a command-line flag, a path
+            // segment): `Display` as its value, `FromStr` through the same checks as JSON.
+            let scalar = matches!(
+                ty,
+                TypeRef::String
+                    | TypeRef::I8
+                    | TypeRef::I16
+                    | TypeRef::I32
+                    | TypeRef::I64
+                    | TypeRef::U8
+                    | TypeRef::U16
+                    | TypeRef::U32
+                    | TypeRef::U64
+                    | TypeRef::F32
+                    | TypeRef::F64
+                    | TypeRef::Bool
+            );
+            let text_forms = (scalar && !*nullable).then(|| {
+                quote! {
+                    impl ::std::fmt::Display for #ident {
+                        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                            ::std::fmt::Display::fmt(&self.0, f)
+                        }
+                    }
+
+                    impl ::std::str::FromStr for #ident {
+                        type Err = ::std::string::String;
+
+                        fn from_str(text: &str) -> ::std::result::Result<Self, ::std::string::String> {
+                            let value: #held = text.parse().map_err(|e| ::std::format!("{text:?}: {e}"))?;
+                            let value = ::serde::de::IntoDeserializer::<::serde::de::value::Error>::into_deserializer(value);
+                            <Self as ::serde::Deserialize>::deserialize(value).map_err(|e| e.to_string())
+                        }
+                    }
+                }
+            });
             quote! {
                 #docs
                 #location
@@ -628,6 +664,7 @@ fn type_tokens(def: &TypeDef) -> TokenStream {
                     }
                 }
 
+                #text_forms
                 #schema_fn
             }
         }

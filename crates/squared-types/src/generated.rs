@@ -6423,6 +6423,21 @@ impl ::std::convert::From<i64> for GetReportConnectorIdsItem {
         Self(value)
     }
 }
+impl ::std::fmt::Display for GetReportConnectorIdsItem {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::std::fmt::Display::fmt(&self.0, f)
+    }
+}
+impl ::std::str::FromStr for GetReportConnectorIdsItem {
+    type Err = ::std::string::String;
+    fn from_str(text: &str) -> ::std::result::Result<Self, ::std::string::String> {
+        let value: i64 = text.parse().map_err(|e| ::std::format!("{text:?}: {e}"))?;
+        let value = ::serde::de::IntoDeserializer::<
+            ::serde::de::value::Error,
+        >::into_deserializer(value);
+        <Self as ::serde::Deserialize>::deserialize(value).map_err(|e| e.to_string())
+    }
+}
 /// String formats: what the schema says, and the check a value passes when read.
 pub mod formats {
     /// The JSON Schema of a string in the `uuid` format.
