@@ -139,7 +139,23 @@ impl Entry {
     /// Every way `configuration` breaks the connection specification, each with a JSON
     /// Pointer prefixed by `base`. Messages never quote the offending value: it may be a secret.
     pub fn validate(&self, configuration: &Value, base: &str) -> Vec<Problem> {
-        schema_problems(&self.validator, &self.schema, configuration, base)
+        let mut problems = schema_problems(&self.validator, &self.schema, configuration, base);
+        for (pointer, declared) in secrets::stray_secrets(&self.schema, configuration) {
+            let name = pointer.rsplit('/').next().unwrap_or_default();
+            let hint = match declared {
+                Some(declared) => format!("; this definition's `{name}` is at {base}{declared}"),
+                None => String::new(),
+            };
+            problems.push(Problem::new(
+                format!("{base}{pointer}"),
+                format!(
+                    "`{name}` is not a field of this connection specification, and its name says it holds a \
+                     secret: only declared secret fields are sealed and masked, so it is refused{hint}"
+                ),
+            ));
+        }
+        problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        problems
     }
 
     /// Makes a configuration fit to be shown: every secret field masked, in place.
@@ -206,6 +222,29 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_secret_outside_its_declared_field_is_refused_with_where_it_goes() {
+        let catalog = Catalog::load().unwrap();
+        let postgres = catalog.find(ConnectorType::Source, "Postgresql").unwrap();
+        let configuration = json!({
+            "data_type": "structured", "host": "db.example.com", "port": "5432", "database": "d", "schema": "public",
+            "password": "hunter2", "note": "kept", "credentials": {"auth_type": "username/password", "username": "u", "password": "p"}
+        });
+        let problems = postgres.validate(&configuration, "/connector/configuration");
+        let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/connector/configuration/password"], "{problems:?}");
+        assert!(problems[0].detail.contains("/connector/configuration/credentials/password"), "{}", problems[0].detail);
+        assert!(!problems[0].detail.contains("hunter2"));
+
+        // In its declared field it is a secret like any other; a headers map takes any name.
+        let mut declared = configuration.clone();
+        declared.as_object_mut().unwrap().remove("password");
+        assert!(postgres.validate(&declared, "").is_empty());
+        let http = catalog.find(ConnectorType::Destination, "Http").unwrap();
+        let headers = json!({"destination_url": "https://example.com", "headers": {"X-Api-Key": "k"}});
+        assert!(http.validate(&headers, "").is_empty());
+    }
+
+    #[test]
     fn the_whole_catalog_loads() {
         let catalog = Catalog::load().unwrap();
         assert_eq!(catalog.list(ConnectorType::Source, None).count(), 29);
@@ -251,10 +290,7 @@ mod tests {
             ("access_key", "the AWS access key id, an identifier; its secret access key is marked"),
             ("access_key_id", "the AWS access key id, an identifier; its secret access key is marked"),
         ];
-        let looks_secret = |name: &str| {
-            let name = name.to_ascii_lowercase();
-            ["password", "secret", "token", "key", "credential", "private"].iter().any(|word| name.contains(word))
-        };
+        let looks_secret = secrets::looks_secret;
         let catalog = Catalog::load().unwrap();
         let mut unmarked = Vec::new();
         let mut secrets = 0;

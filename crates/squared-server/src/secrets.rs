@@ -43,6 +43,53 @@ pub fn mask(schema: &Value, value: &mut Value) {
     });
 }
 
+/// Whether a property's name says it holds a secret (`password`, `api_key`, `client_secret`…).
+pub fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["password", "secret", "token", "key", "credential", "private"].iter().any(|word| name.contains(word))
+}
+
+/// The JSON Pointers of the members of `value` that the schema does not declare (where it
+/// declares its properties and says nothing of others) and whose names look secret, each with
+/// the pointer of a declared secret field of that name, if the schema has one. Such a member
+/// would be kept as it is, unsealed, and shown in every answer, since only declared secret
+/// fields are sealed and masked; a configuration holding one is refused instead.
+pub fn stray_secrets(schema: &Value, value: &Value) -> Vec<(String, Option<String>)> {
+    fn declared_secret(schema: &Value, name: &str, pointer: &mut String) -> Option<String> {
+        let properties = schema.get("properties")?.as_object()?;
+        for (key, property) in properties {
+            let parent = pointer.len();
+            pointer.push('/');
+            pointer.push_str(&crate::error::pointer_token(key));
+            if key == name && property.get(SECRET_KEYWORD).and_then(Value::as_bool) == Some(true) {
+                return Some(pointer.clone());
+            }
+            if let Some(found) = declared_secret(property, name, pointer) {
+                return Some(found);
+            }
+            pointer.truncate(parent);
+        }
+        None
+    }
+    fn walk(root: &Value, schema: &Value, value: &Value, pointer: &str, out: &mut Vec<(String, Option<String>)>) {
+        let Value::Object(members) = value else { return };
+        let Some(properties) = schema.get("properties").and_then(Value::as_object) else { return };
+        for (key, member) in members {
+            let at = format!("{pointer}/{}", crate::error::pointer_token(key));
+            match properties.get(key) {
+                Some(property) => walk(root, property, member, &at, out),
+                None if schema.get("additionalProperties").is_none() && looks_secret(key) => {
+                    out.push((at, declared_secret(root, key, &mut String::new())));
+                }
+                None => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, schema, value, "", &mut out);
+    out
+}
+
 /// Rebuilds `value`, replacing each secret field (with its JSON Pointer) by `f`'s result.
 fn map_secrets(schema: &Value, value: &Value, f: &mut dyn FnMut(&str, &Value) -> Value) -> Value {
     let mut mapped = value.clone();
