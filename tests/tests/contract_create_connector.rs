@@ -23,7 +23,7 @@ on_every_engine!(
     unknown_connector_names_get_422,
     each_kind_of_schema_violation_gets_422_with_its_pointer,
     a_duplicate_name_and_type_gets_422_and_stores_nothing_more,
-    unreadable_requests_get_400_in_the_one_error_shape,
+    unreadable_requests_get_the_one_error_shape_with_where_and_why,
     definitions_are_listed_filtered_and_shown,
 );
 
@@ -293,14 +293,15 @@ async fn a_duplicate_name_and_type_gets_422_and_stores_nothing_more(server: Test
     server.stop().await;
 }
 
-async fn unreadable_requests_get_400_in_the_one_error_shape(server: TestServer) {
+async fn unreadable_requests_get_the_one_error_shape_with_where_and_why(server: TestServer) {
     let client = server.client(WORKSPACE, Role::Member);
     // The generated client cannot send a broken body, so these go through its HTTP client.
     use squared_client::ClientInfo;
     let http = client.client();
     let url = format!("{}/api/v1/connectors", server.base_url);
     let token = server.token(WORKSPACE, Role::Member);
-    let cases: Vec<(&str, reqwest::RequestBuilder, &str)> = vec![
+    // (case, request, status, words the detail holds, the pointer or header it names)
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str, Option<&str>)> = vec![
         (
             "malformed JSON",
             http.post(&url)
@@ -308,7 +309,9 @@ async fn unreadable_requests_get_400_in_the_one_error_shape(server: TestServer) 
                 .header("Workspace-Id", WORKSPACE)
                 .header("Content-Type", "application/json")
                 .body("{\"connector\":"),
-            "unable to parse JSON body",
+            400,
+            "EOF while parsing",
+            None,
         ),
         (
             "a missing field",
@@ -316,13 +319,17 @@ async fn unreadable_requests_get_400_in_the_one_error_shape(server: TestServer) 
                 .bearer_auth(&token)
                 .header("Workspace-Id", WORKSPACE)
                 .json(&json!({"connector": {"name": "x"}})),
-            "missing field",
+            400,
+            "`connector_type` is required",
+            Some("/connector/connector_type"),
         ),
         (
             "an unknown connector_type",
             http.post(&url).bearer_auth(&token).header("Workspace-Id", WORKSPACE).json(&json!({"connector": {
                 "name": "x", "connector_type": "sink", "connector_name": "Postgresql", "configuration": {"a": 1}}})),
-            "unknown variant",
+            400,
+            "must be `source` or `destination`",
+            Some("/connector/connector_type"),
         ),
         (
             "an array where the spec wants an object",
@@ -330,19 +337,25 @@ async fn unreadable_requests_get_400_in_the_one_error_shape(server: TestServer) 
                 .bearer_auth(&token)
                 .header("Workspace-Id", WORKSPACE)
                 .json(&json!({"connector": ["x", "source", "Http", {}]})),
-            "invalid type: sequence, expected a map",
+            400,
+            "must be an object, not an array",
+            Some("/connector"),
         ),
         (
             "null for an optional field that is not nullable",
             http.post(&url).bearer_auth(&token).header("Workspace-Id", WORKSPACE).json(&json!({"connector": {
                 "name": "x", "description": null, "connector_type": "source", "connector_name": "Postgresql",
                 "configuration": postgres_configuration()}})),
-            "invalid type: null",
+            400,
+            "must be a string, not null",
+            Some("/connector/description"),
         ),
         (
             "a Workspace-Id outside the spec's bounds",
             http.post(&url).bearer_auth(&token).header("Workspace-Id", 0).json(&postgres("x")),
+            400,
             "`Workspace-Id` must be at least 1",
+            None,
         ),
         (
             "the wrong content type",
@@ -351,9 +364,17 @@ async fn unreadable_requests_get_400_in_the_one_error_shape(server: TestServer) 
                 .header("Workspace-Id", WORKSPACE)
                 .header("Content-Type", "text/plain")
                 .body("{}"),
-            "content-type",
+            415,
+            "the body must be `application/json`",
+            None,
         ),
-        ("no Workspace-Id header", http.post(&url).bearer_auth(&token).json(&postgres("x")), "Workspace-Id"),
+        (
+            "no Workspace-Id header",
+            http.post(&url).bearer_auth(&token).json(&postgres("x")),
+            400,
+            "the `Workspace-Id` header is required",
+            Some("Workspace-Id"),
+        ),
         (
             "a body over the size limit",
             http.post(&url)
@@ -361,16 +382,24 @@ async fn unreadable_requests_get_400_in_the_one_error_shape(server: TestServer) 
                 .header("Workspace-Id", WORKSPACE)
                 .header("Content-Type", "application/json")
                 .body(vec![b' '; squared_server::MAX_REQUEST_BODY_BYTES + 1]),
-            "exceeded maximum size",
+            413,
+            "larger than the server reads",
+            None,
         ),
     ];
-    for (case, builder, expected) in cases {
+    for (case, builder, status, expected, source) in cases {
         let response = builder.send().await.unwrap();
-        assert_eq!(response.status().as_u16(), 400, "{case}");
+        assert_eq!(response.status().as_u16(), status, "{case}");
         let body: ErrorResponse = response.json().await.unwrap_or_else(|e| panic!("{case}: not the error shape: {e}"));
         assert_eq!(body.errors.len(), 1, "{case}");
-        assert_eq!((body.errors[0].status, body.errors[0].title.as_str()), (400, "Bad Request"), "{case}");
+        assert_eq!(body.errors[0].status, i64::from(status), "{case}");
         assert!(body.errors[0].detail.contains(expected), "{case}: {:?}", body.errors[0].detail);
+        assert!(!body.errors[0].detail.contains("ConnectorInput"), "{case}: no Rust type names");
+        if let Some(source) = source {
+            let found = body.errors[0].source.as_ref().unwrap_or_else(|| panic!("{case}: no source"));
+            let named = found.pointer.as_deref().or(found.header.as_deref()).or(found.parameter.as_deref());
+            assert_eq!(named, Some(source), "{case}");
+        }
     }
     assert_eq!(server.connector_count().await, 0);
     server.stop().await;

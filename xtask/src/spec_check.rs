@@ -6,8 +6,9 @@
 //! once: every operation has an explicit snake_case operationId, component schemas are
 //! PascalCase, properties and query and path parameters are snake_case, every tag an operation
 //! uses is declared, and every operation that takes input declares the 400 its server answers
-//! to input it cannot read (dropshot answers it before the operation runs, so a client generated
-//! from a spec without it meets a status it was never told of).
+//! to input it cannot read, and every operation with a body the 413 and 415 it answers to a body
+//! too large or of another media type (dropshot answers these before the operation runs, so a
+//! client generated from a spec without them meets a status it was never told of).
 
 use anyhow::Result;
 use heck::{ToPascalCase, ToSnakeCase};
@@ -67,16 +68,28 @@ fn style_problems(api: &model::Api, spec_text: &str) -> Vec<String> {
             problems.push(format!("{}/operationId: {:?} is not snake_case", op.location, op.operation_id));
         }
         let takes_input = !op.params.is_empty() || op.body.is_some();
-        let declares_400 = op
-            .errors
-            .iter()
-            .any(|e| matches!(e.status, model::Status::Code(400) | model::Status::Range(4) | model::Status::Default));
-        if takes_input && !declares_400 {
+        let declares = |code: u16| {
+            op.errors.iter().any(|e| match e.status {
+                model::Status::Code(declared) => declared == code,
+                model::Status::Range(class) => class == code / 100,
+                model::Status::Default => true,
+            })
+        };
+        if takes_input && !declares(400) {
             problems.push(format!(
                 "{}/responses: the operation takes input but declares no 400 (nor 4XX nor default); its server \
                  answers 400 to input it cannot read, before the operation runs: declare \"400\"",
                 op.location
             ));
+        }
+        for (code, why) in [(413, "a body larger than it reads"), (415, "a body of another media type")] {
+            if op.body.is_some() && !declares(code) {
+                problems.push(format!(
+                    "{}/responses: the operation takes a body but declares no {code} (nor 4XX nor default); its \
+                     server answers {code} to {why}, before the operation runs: declare \"{code}\"",
+                    op.location
+                ));
+            }
         }
         for tag in &op.tags {
             if !declared_tags.contains(&tag.as_str()) {
@@ -206,6 +219,25 @@ components:
         let no_input =
             without.replace("      parameters: [{name: page_size, in: query, schema: {type: integer}}]\n", "");
         assert_eq!(problems(&no_input), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_operation_with_a_body_must_declare_the_413_and_415_its_server_answers() {
+        let text = spec("operationId: list_things", "name", "ThingList", "Things").replace("pageSize", "page_size");
+        let with_body = text.replace("    get:\n", "    post:\n").replace(
+            "      responses:\n",
+            "      requestBody: {content: {application/json: {schema: {type: object}}}}\n      responses:\n",
+        );
+        let found = problems(&with_body);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(found[0].contains("declares no 413") && found[1].contains("declares no 415"), "{found:#?}");
+        let declared = with_body.replace(
+            "        \"400\": {description: bad input}\n",
+            "        \"400\": {description: bad input}\n        \"413\": {description: too large}\n        \"415\": {description: media type}\n",
+        );
+        assert_eq!(problems(&declared), Vec::<String>::new());
+        let ranged = with_body.replace("\"400\": {description", "4XX: {description");
+        assert_eq!(problems(&ranged), Vec::<String>::new());
     }
 
     #[test]

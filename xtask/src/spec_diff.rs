@@ -137,6 +137,17 @@ impl Differ<'_> {
                 _ => self.breaking(format!("{at}: the error body appeared or disappeared")),
             }
         }
+        // A client meets the same answers either way; it now knows more of them, or fewer.
+        let errors = |op: &Operation| op.errors.iter().map(|r| r.status.key()).collect::<Vec<_>>();
+        let (before, after) = (errors(old), errors(new));
+        let added: Vec<&str> = after.iter().filter(|s| !before.contains(s)).map(String::as_str).collect();
+        let removed: Vec<&str> = before.iter().filter(|s| !after.contains(s)).map(String::as_str).collect();
+        if !added.is_empty() {
+            self.compatible(format!("{at}: error statuses now declared: {}", added.join(", ")));
+        }
+        if !removed.is_empty() {
+            self.compatible(format!("{at}: error statuses no longer declared: {}", removed.join(", ")));
+        }
     }
 
     fn parameter(&mut self, at: &str, old: &Param, new: &Param) {
@@ -553,6 +564,27 @@ components:
         assert!(
             found.iter().any(|c| matches!(c, Change::Breaking(m) if m.contains("ThingKind): values added"))),
             "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn declared_error_statuses_are_compatible_changes() {
+        compatible(
+            |s| {
+                s.replace(
+                    "      responses:\n        \"201\"",
+                    "      responses:\n        \"413\": {description: too large}\n        \"201\"",
+                )
+            },
+            "POST /things: error statuses now declared: 413",
+        );
+        let found = changes(|s| s.replace("        \"404\": {description: no", "        \"410\": {description: no"));
+        assert_eq!(
+            found,
+            [
+                Change::Compatible("GET /things: error statuses now declared: 410".into()),
+                Change::Compatible("GET /things: error statuses no longer declared: 404".into()),
+            ]
         );
     }
 

@@ -66,8 +66,11 @@ impl Catalog {
                         found: definition.connector_type,
                     });
                 }
-                let schema = Value::Object(definition.connector_spec.connection_specification.clone());
-                let validator = jsonschema::draft7::new(&schema)
+                let mut schema = Value::Object(definition.connector_spec.connection_specification.clone());
+                urls_are_uris(&mut schema);
+                let validator = jsonschema::draft7::options()
+                    .should_validate_formats(true)
+                    .build(&schema)
                     .map_err(|e| CatalogError::Schema { name: definition.name.clone(), message: e.to_string() })?;
                 entries.push(Entry { definition, connector_type, schema, validator });
             }
@@ -164,6 +167,37 @@ impl Entry {
     }
 }
 
+/// Marks every string property named as a URL (`destination_url`, `base_url`, `url`…) without
+/// a format of its own as `format: uri`, at any depth, so that a configuration whose URL is not
+/// one is refused at create, at its pointer, not when the connector first runs. The schema the
+/// definitions API shows is left as published; this is the one the server checks with.
+fn urls_are_uris(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else { return };
+    if let Some(Value::Object(properties)) = object.get_mut("properties") {
+        for (name, property) in properties.iter_mut() {
+            let is_url = name.to_ascii_lowercase().ends_with("url");
+            if is_url
+                && property.get("type").and_then(Value::as_str) == Some("string")
+                && property.get("format").is_none()
+                && let Some(property) = property.as_object_mut()
+            {
+                property.insert("format".into(), Value::String("uri".into()));
+            }
+            urls_are_uris(property);
+        }
+    }
+    for keyword in ["oneOf", "anyOf", "allOf"] {
+        if let Some(Value::Array(alternatives)) = object.get_mut(keyword) {
+            alternatives.iter_mut().for_each(urls_are_uris);
+        }
+    }
+    for keyword in ["items", "additionalProperties"] {
+        if let Some(inner) = object.get_mut(keyword) {
+            urls_are_uris(inner);
+        }
+    }
+}
+
 /// Every way `configuration` breaks `schema` (compiled as `validator`), each with a JSON
 /// Pointer prefixed by `base`: the one reading of a JSON Schema's errors as problems, for
 /// connector definitions and any other configuration checked by a schema. Messages never
@@ -220,6 +254,19 @@ fn describe_keyword(schema: &Value, schema_path: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_url_that_is_not_one_is_refused_at_create() {
+        let catalog = Catalog::load().unwrap();
+        let http = catalog.find(ConnectorType::Destination, "Http").unwrap();
+        let problems = http.validate(&json!({"destination_url": "not a url"}), "/connector/configuration");
+        let found: Vec<(&str, &str)> = problems.iter().map(|p| (p.pointer.as_str(), p.detail.as_str())).collect();
+        assert_eq!(found, [("/connector/configuration/destination_url", "must be a valid uri")]);
+        assert!(http.validate(&json!({"destination_url": "https://example.com/hook?x=1"}), "").is_empty());
+        // The definition as the API shows it is as published.
+        let shown = &http.definition.connector_spec.connection_specification;
+        assert!(shown["properties"]["destination_url"].get("format").is_none());
+    }
 
     #[test]
     fn a_secret_outside_its_declared_field_is_refused_with_where_it_goes() {
