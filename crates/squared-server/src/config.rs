@@ -34,6 +34,8 @@ pub const ENCRYPTION_KEY_ENV: &str = "SQUARED_ENCRYPTION_KEY";
 pub const ENCRYPTION_KEY_FILE: &str = "encryption-key";
 /// The embedded database's file, in the data directory.
 pub const SQLITE_FILE: &str = "squared.sqlite3";
+/// The file in the data directory a process holds locked while it uses the embedded database.
+pub const LOCK_FILE: &str = "squared.lock";
 /// Secrets shorter than this are refused: HS256 is only as strong as its key.
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -107,6 +109,11 @@ impl Default for ServerConfig {
     }
 }
 
+/// The data directory's lock (see [`ServerConfig::lock_data_dir`]): held while this lives.
+pub struct DataDirLock {
+    _file: fs::File,
+}
+
 /// The server's secrets. Deliberately not `Debug`.
 pub struct Secrets {
     pub jwt_secret: Vec<u8>,
@@ -126,6 +133,37 @@ impl ServerConfig {
                 private_database_files(&path)?;
                 Ok(format!("sqlite://{}", path.display()))
             }
+        }
+    }
+
+    /// With the embedded database (no `--database`), an exclusive lock on the data directory's
+    /// [`LOCK_FILE`], held while the process runs and let go by the OS when it ends, however it
+    /// ends: a second `serve` or `worker` on the same directory is refused, with what to do,
+    /// instead of two processes contending for one SQLite file. Processes that share a
+    /// PostgreSQL database may share a data directory (they read its key files), so none is
+    /// taken then.
+    pub fn lock_data_dir(&self) -> Result<Option<DataDirLock>> {
+        if self.database.is_some() {
+            return Ok(None);
+        }
+        private_dir(&self.data_dir)?;
+        let path = self.data_dir.join(LOCK_FILE);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(DataDirLock { _file: file })),
+            Err(fs::TryLockError::WouldBlock) => bail!(
+                "the data directory {} is in use: another squared-server process (serve or worker) holds the lock on {} \
+                 and uses its SQLite database; stop that process, or pass --data-dir with another directory \
+                 (processes share one database through --database postgres://…)",
+                self.data_dir.display(),
+                path.display()
+            ),
+            Err(fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
         }
     }
 

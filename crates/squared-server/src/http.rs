@@ -72,7 +72,8 @@ async fn update(
     body: UpdateConnectorRequest,
 ) -> Answer<ConnectorResponse> {
     let caller = caller(rqctx, workspace_id)?;
-    let updated = rqctx.context().update_connector(&caller, &id, body.connector).await;
+    let UpdateConnectorRequest { connector } = body;
+    let updated = rqctx.context().update_connector(&caller, &id, connector).await;
     Ok(HttpResponseOk(updated.map_err(|e| api_error(rqctx, e))?))
 }
 
@@ -84,7 +85,8 @@ async fn update_model(
     body: UpdateModelRequest,
 ) -> Answer<ModelResponse> {
     let caller = caller(rqctx, workspace_id)?;
-    let updated = rqctx.context().update_model(&caller, &id, body.model).await;
+    let UpdateModelRequest { model } = body;
+    let updated = rqctx.context().update_model(&caller, &id, model).await;
     Ok(HttpResponseOk(updated.map_err(|e| api_error(rqctx, e))?))
 }
 
@@ -96,7 +98,8 @@ async fn update_sync(
     body: UpdateSyncRequest,
 ) -> Answer<SyncResponse> {
     let caller = caller(rqctx, workspace_id)?;
-    let updated = rqctx.context().update_sync(&caller, &id, body.sync).await;
+    let UpdateSyncRequest { sync } = body;
+    let updated = rqctx.context().update_sync(&caller, &id, sync).await;
     Ok(HttpResponseOk(updated.map_err(|e| api_error(rqctx, e))?))
 }
 
@@ -109,7 +112,8 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<CreateCatalogRequest>,
     ) -> Result<HttpResponseCreated<CatalogResponse>, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let CreateCatalogHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
             let created = rqctx.context().create_catalog(&caller, body.into_inner()).await;
             Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
         })
@@ -123,8 +127,10 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<CreateCatalogRequest>,
     ) -> Answer<CatalogResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let updated = rqctx.context().update_catalog(&caller, &path.into_inner().id, body.into_inner()).await;
+            let UpdateCatalogHeaders { workspace_id } = headers.into_inner();
+            let UpdateCatalogPath { id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let updated = rqctx.context().update_catalog(&caller, &id, body.into_inner()).await;
             Ok(HttpResponseOk(updated.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -136,9 +142,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ListAlertChannelsHeaders>,
     ) -> Answer<AlertChannelListResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let query = query.into_inner();
-            let list = rqctx.context().list_alert_channels(&caller, query.page, query.per_page).await;
+            let ListAlertChannelsHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let ListAlertChannelsQuery { page, per_page } = query.into_inner();
+            let list = rqctx.context().list_alert_channels(&caller, page, per_page).await;
             Ok(HttpResponseOk(list.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -150,7 +157,8 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<CreateAlertChannelRequest>,
     ) -> Result<HttpResponseCreated<AlertChannelResponse>, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let CreateAlertChannelHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
             let created = rqctx.context().create_alert_channel(&caller, body.into_inner()).await;
             Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
         })
@@ -163,8 +171,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ShowAlertChannelHeaders>,
     ) -> Answer<AlertChannelResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let shown = rqctx.context().show_alert_channel(&caller, &path.into_inner().channel_id).await;
+            let ShowAlertChannelHeaders { workspace_id } = headers.into_inner();
+            let ShowAlertChannelPath { channel_id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let shown = rqctx.context().show_alert_channel(&caller, &channel_id).await;
             Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -176,8 +186,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<DeleteAlertChannelHeaders>,
     ) -> Result<HttpResponseDeleted, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let id = path.into_inner().channel_id;
+            let DeleteAlertChannelHeaders { workspace_id } = headers.into_inner();
+            let DeleteAlertChannelPath { channel_id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let id = channel_id;
             rqctx.context().delete_alert_channel(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseDeleted())
         })
@@ -190,9 +202,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ListAlertRulesHeaders>,
     ) -> Answer<AlertRuleListResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let query = query.into_inner();
-            let list = rqctx.context().list_alert_rules(&caller, query.page, query.per_page).await;
+            let ListAlertRulesHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let ListAlertRulesQuery { page, per_page } = query.into_inner();
+            let list = rqctx.context().list_alert_rules(&caller, page, per_page).await;
             Ok(HttpResponseOk(list.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -204,7 +217,8 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<CreateAlertRuleRequest>,
     ) -> Result<HttpResponseCreated<AlertRuleResponse>, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let CreateAlertRuleHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
             let created = rqctx.context().create_alert_rule(&caller, body.into_inner()).await;
             Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
         })
@@ -217,8 +231,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ShowAlertRuleHeaders>,
     ) -> Answer<AlertRuleResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let shown = rqctx.context().show_alert_rule(&caller, &path.into_inner().rule_id).await;
+            let ShowAlertRuleHeaders { workspace_id } = headers.into_inner();
+            let ShowAlertRulePath { rule_id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let shown = rqctx.context().show_alert_rule(&caller, &rule_id).await;
             Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -230,8 +246,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<DeleteAlertRuleHeaders>,
     ) -> Result<HttpResponseDeleted, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let id = path.into_inner().rule_id;
+            let DeleteAlertRuleHeaders { workspace_id } = headers.into_inner();
+            let DeleteAlertRulePath { rule_id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let id = rule_id;
             rqctx.context().delete_alert_rule(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseDeleted())
         })
@@ -244,14 +262,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ListAlertDeliveriesHeaders>,
     ) -> Answer<AlertDeliveryListResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let query = query.into_inner();
-            let request = DeliveryListRequest {
-                rule_id: query.rule_id,
-                status: query.status,
-                page: query.page,
-                per_page: query.per_page,
-            };
+            let ListAlertDeliveriesHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let ListAlertDeliveriesQuery { rule_id, status, page, per_page } = query.into_inner();
+            let request = DeliveryListRequest { rule_id, status, page, per_page };
             let list = rqctx.context().list_alert_deliveries(&caller, request).await;
             Ok(HttpResponseOk(list.map_err(|e| api_error(&rqctx, e))?))
         })
@@ -264,9 +278,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ListSyncsHeaders>,
     ) -> Answer<SyncListResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let query = query.into_inner();
-            let list = rqctx.context().list_syncs(&caller, query.page, query.per_page).await;
+            let ListSyncsHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let ListSyncsQuery { page, per_page } = query.into_inner();
+            let list = rqctx.context().list_syncs(&caller, page, per_page).await;
             Ok(HttpResponseOk(list.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -278,7 +293,8 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<CreateSyncRequest>,
     ) -> Result<HttpResponseCreated<SyncResponse>, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let CreateSyncHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
             let created = rqctx.context().create_sync(&caller, body.into_inner()).await;
             Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
         })
@@ -291,8 +307,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ShowSyncHeaders>,
     ) -> Answer<SyncResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let shown = rqctx.context().show_sync(&caller, &path.into_inner().sync_id).await;
+            let ShowSyncHeaders { workspace_id } = headers.into_inner();
+            let ShowSyncPath { sync_id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let shown = rqctx.context().show_sync(&caller, &sync_id).await;
             Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -303,7 +321,8 @@ impl SquaredApi for ServerImpl {
         headers: Header<SyncConfigurationsHeaders>,
     ) -> Answer<SyncConfigurationsResponse> {
         observed(&rqctx, async {
-            caller(&rqctx, headers.into_inner().workspace_id)?;
+            let SyncConfigurationsHeaders { workspace_id } = headers.into_inner();
+            caller(&rqctx, workspace_id)?;
             Ok(HttpResponseOk(crate::service::sync_configurations()))
         })
         .await
@@ -316,8 +335,10 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<UpdateSyncRequest>,
     ) -> Answer<SyncResponse> {
         observed(&rqctx, async {
-            let id = path.into_inner().sync_id;
-            update_sync(&rqctx, headers.into_inner().workspace_id, id, body.into_inner()).await
+            let UpdateSyncHeaders { workspace_id } = headers.into_inner();
+            let UpdateSyncPath { sync_id } = path.into_inner();
+            let id = sync_id;
+            update_sync(&rqctx, workspace_id, id, body.into_inner()).await
         })
         .await
     }
@@ -329,8 +350,10 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<UpdateSyncRequest>,
     ) -> Answer<SyncResponse> {
         observed(&rqctx, async {
-            let id = path.into_inner().sync_id;
-            update_sync(&rqctx, headers.into_inner().workspace_id, id, body.into_inner()).await
+            let PatchSyncHeaders { workspace_id } = headers.into_inner();
+            let PatchSyncPath { sync_id } = path.into_inner();
+            let id = sync_id;
+            update_sync(&rqctx, workspace_id, id, body.into_inner()).await
         })
         .await
     }
@@ -341,8 +364,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<DeleteSyncHeaders>,
     ) -> Result<HttpResponseDeleted, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let id = path.into_inner().sync_id;
+            let DeleteSyncHeaders { workspace_id } = headers.into_inner();
+            let DeleteSyncPath { sync_id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let id = sync_id;
             rqctx.context().delete_sync(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseDeleted())
         })
@@ -356,8 +381,10 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<EnableSyncRequest>,
     ) -> Answer<SyncResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let changed = rqctx.context().enable_sync(&caller, &path.into_inner().sync_id, body.into_inner()).await;
+            let EnableSyncHeaders { workspace_id } = headers.into_inner();
+            let EnableSyncPath { sync_id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let changed = rqctx.context().enable_sync(&caller, &sync_id, body.into_inner()).await;
             Ok(HttpResponseOk(changed.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -369,7 +396,8 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<StartSyncRunRequest>,
     ) -> Result<HttpResponseCreated<SyncRunResponse>, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let StartSyncRunHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
             let run = rqctx.context().start_sync_run(&caller, body.into_inner()).await;
             Ok(HttpResponseCreated(run.map_err(|e| api_error(&rqctx, e))?))
         })
@@ -382,8 +410,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<CancelSyncRunHeaders>,
     ) -> Answer<SyncRunResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let run = rqctx.context().cancel_sync_run(&caller, &path.into_inner().sync_id).await;
+            let CancelSyncRunHeaders { workspace_id } = headers.into_inner();
+            let CancelSyncRunPath { sync_id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let run = rqctx.context().cancel_sync_run(&caller, &sync_id).await;
             Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -395,8 +425,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<TestSyncHeaders>,
     ) -> Answer<TestSyncResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let run = rqctx.context().test_sync(&caller, &path.into_inner().sync_id).await;
+            let TestSyncHeaders { workspace_id } = headers.into_inner();
+            let TestSyncPath { sync_id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let run = rqctx.context().test_sync(&caller, &sync_id).await;
             Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -409,10 +441,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<ListSyncRunsHeaders>,
     ) -> Answer<SyncRunListResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let query = query.into_inner();
-            let request = RunListRequest { status: query.status, page: query.page, per_page: query.per_page };
-            let runs = rqctx.context().list_sync_runs(&caller, &path.into_inner().sync_id, request).await;
+            let ListSyncRunsHeaders { workspace_id } = headers.into_inner();
+            let ListSyncRunsPath { sync_id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let ListSyncRunsQuery { status, page, per_page } = query.into_inner();
+            let request = RunListRequest { status, page, per_page };
+            let runs = rqctx.context().list_sync_runs(&caller, &sync_id, request).await;
             Ok(HttpResponseOk(runs.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -424,9 +458,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ShowSyncRunHeaders>,
     ) -> Answer<SyncRunResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let path = path.into_inner();
-            let run = rqctx.context().show_sync_run(&caller, &path.sync_id, &path.sync_run_id).await;
+            let ShowSyncRunHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let ShowSyncRunPath { sync_id, sync_run_id } = path.into_inner();
+            let run = rqctx.context().show_sync_run(&caller, &sync_id, &sync_run_id).await;
             Ok(HttpResponseOk(run.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -439,16 +474,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<ListSyncRecordsHeaders>,
     ) -> Answer<SyncRecordListResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let (path, query) = (path.into_inner(), query.into_inner());
-            let request = RecordListRequest {
-                status: query.status,
-                action: query.action,
-                primary_key: query.primary_key,
-                page: query.page,
-                per_page: query.per_page,
-            };
-            let records = rqctx.context().list_sync_records(&caller, &path.sync_id, &path.sync_run_id, request).await;
+            let ListSyncRecordsHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let ListSyncRecordsPath { sync_id, sync_run_id } = path.into_inner();
+            let ListSyncRecordsQuery { status, action, primary_key, page, per_page } = query.into_inner();
+            let request = RecordListRequest { status, action, primary_key, page, per_page };
+            let records = rqctx.context().list_sync_records(&caller, &sync_id, &sync_run_id, request).await;
             Ok(HttpResponseOk(records.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -461,13 +492,14 @@ impl SquaredApi for ServerImpl {
         headers: Header<ExportSyncRecordsHeaders>,
     ) -> Result<ExportSyncRecordsResponse, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let (path, query) = (path.into_inner(), query.into_inner());
-            let request =
-                RecordExportRequest { status: query.status, action: query.action, primary_key: query.primary_key };
+            let ExportSyncRecordsHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let ExportSyncRecordsPath { sync_id, sync_run_id } = path.into_inner();
+            let ExportSyncRecordsQuery { status, action, primary_key } = query.into_inner();
+            let request = RecordExportRequest { status, action, primary_key };
             let export = rqctx
                 .context()
-                .export_sync_records(&caller, &path.sync_id, &path.sync_run_id, request, rqctx.log.clone())
+                .export_sync_records(&caller, &sync_id, &sync_run_id, request, rqctx.log.clone())
                 .await
                 .map_err(|e| api_error(&rqctx, e))?;
             let disposition = format!("attachment; filename=\"{}\"", export.file_name);
@@ -485,12 +517,14 @@ impl SquaredApi for ServerImpl {
         headers: Header<GetReportHeaders>,
     ) -> Answer<ReportResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let query = query.into_inner();
+            let GetReportHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            // `type` has one value, `workspace_activity`: the spec checks it, nothing here reads it.
+            let GetReportQuery { type_: _, metric, connector_ids, time_period } = query.into_inner();
             let request = ReportRequest {
-                metric: query.metric,
-                connector_ids: query.connector_ids.map(|ids| ids.into_iter().map(|id| id.0).collect()),
-                time_period: query.time_period,
+                metric,
+                connector_ids: connector_ids.map(|ids| ids.into_iter().map(|id| id.0).collect()),
+                time_period,
             };
             let report = rqctx.context().get_report(&caller, request).await;
             Ok(HttpResponseOk(report.map_err(|e| api_error(&rqctx, e))?))
@@ -500,7 +534,8 @@ impl SquaredApi for ServerImpl {
 
     async fn list_roles(rqctx: RequestContext<Context>, headers: Header<ListRolesHeaders>) -> Answer<RoleListResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let ListRolesHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
             let roles = rqctx.context().list_roles(&caller);
             Ok(HttpResponseOk(roles.map_err(|e| api_error(&rqctx, e))?))
         })
@@ -513,9 +548,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ListModelsHeaders>,
     ) -> Answer<ModelListResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let query = query.into_inner();
-            let request = ModelListRequest { query_type: query.query_type, page: query.page, per_page: query.per_page };
+            let ListModelsHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let ListModelsQuery { query_type, page, per_page } = query.into_inner();
+            let request = ModelListRequest { query_type, page, per_page };
             let list = rqctx.context().list_models(&caller, request).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseOk(list))
         })
@@ -528,8 +564,10 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<CreateModelRequest>,
     ) -> Result<HttpResponseCreated<ModelResponse>, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let created = rqctx.context().create_model(&caller, body.into_inner().model).await;
+            let CreateModelHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let CreateModelRequest { model } = body.into_inner();
+            let created = rqctx.context().create_model(&caller, model).await;
             Ok(HttpResponseCreated(created.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -541,8 +579,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ShowModelHeaders>,
     ) -> Answer<ModelResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let shown = rqctx.context().show_model(&caller, &path.into_inner().id).await;
+            let ShowModelHeaders { workspace_id } = headers.into_inner();
+            let ShowModelPath { id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let shown = rqctx.context().show_model(&caller, &id).await;
             Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -555,7 +595,9 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<UpdateModelRequest>,
     ) -> Answer<ModelResponse> {
         observed(&rqctx, async {
-            update_model(&rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+            let UpdateModelHeaders { workspace_id } = headers.into_inner();
+            let UpdateModelPath { id } = path.into_inner();
+            update_model(&rqctx, workspace_id, id, body.into_inner()).await
         })
         .await
     }
@@ -567,7 +609,9 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<UpdateModelRequest>,
     ) -> Answer<ModelResponse> {
         observed(&rqctx, async {
-            update_model(&rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+            let PatchModelHeaders { workspace_id } = headers.into_inner();
+            let PatchModelPath { id } = path.into_inner();
+            update_model(&rqctx, workspace_id, id, body.into_inner()).await
         })
         .await
     }
@@ -578,8 +622,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<DeleteModelHeaders>,
     ) -> Result<HttpResponseDeleted, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            rqctx.context().delete_model(&caller, &path.into_inner().id).await.map_err(|e| api_error(&rqctx, e))?;
+            let DeleteModelHeaders { workspace_id } = headers.into_inner();
+            let DeleteModelPath { id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            rqctx.context().delete_model(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseDeleted())
         })
         .await
@@ -591,15 +637,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ListConnectorsHeaders>,
     ) -> Answer<ConnectorListResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let query = query.into_inner();
-            let request = ListRequest {
-                connector_type: query.type_,
-                category: query.category,
-                sub_category: query.sub_category,
-                page: query.page,
-                per_page: query.per_page,
-            };
+            let ListConnectorsHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let ListConnectorsQuery { type_, category, sub_category, page, per_page } = query.into_inner();
+            let request = ListRequest { connector_type: type_, category, sub_category, page, per_page };
             let list = rqctx.context().list_connectors(&caller, request).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseOk(list))
         })
@@ -612,8 +653,9 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<CreateConnectorRequest>,
     ) -> Result<HttpResponseCreated<ConnectorResponse>, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let input = body.into_inner().connector;
+            let CreateConnectorHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let CreateConnectorRequest { connector: input } = body.into_inner();
             let created = rqctx.context().create_connector(&caller, input).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseCreated(created))
         })
@@ -626,8 +668,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ShowConnectorHeaders>,
     ) -> Answer<ConnectorResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let shown = rqctx.context().show_connector(&caller, &path.into_inner().id).await;
+            let ShowConnectorHeaders { workspace_id } = headers.into_inner();
+            let ShowConnectorPath { id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let shown = rqctx.context().show_connector(&caller, &id).await;
             Ok(HttpResponseOk(shown.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -640,7 +684,9 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<UpdateConnectorRequest>,
     ) -> Answer<ConnectorResponse> {
         observed(&rqctx, async {
-            update(&rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+            let UpdateConnectorHeaders { workspace_id } = headers.into_inner();
+            let UpdateConnectorPath { id } = path.into_inner();
+            update(&rqctx, workspace_id, id, body.into_inner()).await
         })
         .await
     }
@@ -652,7 +698,9 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<UpdateConnectorRequest>,
     ) -> Answer<ConnectorResponse> {
         observed(&rqctx, async {
-            update(&rqctx, headers.into_inner().workspace_id, path.into_inner().id, body.into_inner()).await
+            let PatchConnectorHeaders { workspace_id } = headers.into_inner();
+            let PatchConnectorPath { id } = path.into_inner();
+            update(&rqctx, workspace_id, id, body.into_inner()).await
         })
         .await
     }
@@ -663,8 +711,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<DeleteConnectorHeaders>,
     ) -> Result<HttpResponseDeleted, ApiError> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            rqctx.context().delete_connector(&caller, &path.into_inner().id).await.map_err(|e| api_error(&rqctx, e))?;
+            let DeleteConnectorHeaders { workspace_id } = headers.into_inner();
+            let DeleteConnectorPath { id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            rqctx.context().delete_connector(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseDeleted())
         })
         .await
@@ -677,8 +727,11 @@ impl SquaredApi for ServerImpl {
         headers: Header<DiscoverConnectorHeaders>,
     ) -> Answer<CatalogResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let discovered = rqctx.context().discover(&caller, &path.into_inner().id, query.into_inner().refresh).await;
+            let DiscoverConnectorHeaders { workspace_id } = headers.into_inner();
+            let DiscoverConnectorPath { id } = path.into_inner();
+            let DiscoverConnectorQuery { refresh } = query.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let discovered = rqctx.context().discover(&caller, &id, refresh).await;
             Ok(HttpResponseOk(discovered.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -691,8 +744,10 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<QuerySourceRequest>,
     ) -> Answer<QuerySourceResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
-            let rows = rqctx.context().query_source(&caller, &path.into_inner().id, body.into_inner()).await;
+            let QuerySourceHeaders { workspace_id } = headers.into_inner();
+            let QuerySourcePath { id } = path.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
+            let rows = rqctx.context().query_source(&caller, &id, body.into_inner()).await;
             Ok(HttpResponseOk(rows.map_err(|e| api_error(&rqctx, e))?))
         })
         .await
@@ -704,7 +759,8 @@ impl SquaredApi for ServerImpl {
         body: TypedBody<CheckConnectionRequest>,
     ) -> Answer<CheckConnectionResponse> {
         observed(&rqctx, async {
-            let caller = caller(&rqctx, headers.into_inner().workspace_id)?;
+            let CheckConnectionHeaders { workspace_id } = headers.into_inner();
+            let caller = caller(&rqctx, workspace_id)?;
             let outcome = rqctx.context().check_connection(&caller, body.into_inner()).await;
             Ok(HttpResponseOk(outcome.map_err(|e| api_error(&rqctx, e))?))
         })
@@ -717,9 +773,10 @@ impl SquaredApi for ServerImpl {
         headers: Header<ListConnectorDefinitionsHeaders>,
     ) -> Answer<Vec<ConnectorDefinition>> {
         observed(&rqctx, async {
-            caller(&rqctx, headers.into_inner().workspace_id)?;
-            let query = query.into_inner();
-            Ok(HttpResponseOk(rqctx.context().list_connector_definitions(query.type_, query.category)))
+            let ListConnectorDefinitionsHeaders { workspace_id } = headers.into_inner();
+            caller(&rqctx, workspace_id)?;
+            let ListConnectorDefinitionsQuery { type_, category } = query.into_inner();
+            Ok(HttpResponseOk(rqctx.context().list_connector_definitions(type_, category)))
         })
         .await
     }
@@ -731,11 +788,12 @@ impl SquaredApi for ServerImpl {
         headers: Header<ShowConnectorDefinitionHeaders>,
     ) -> Answer<ConnectorDefinition> {
         observed(&rqctx, async {
-            caller(&rqctx, headers.into_inner().workspace_id)?;
-            let definition = rqctx
-                .context()
-                .show_connector_definition(query.into_inner().type_, &path.into_inner().connector_name)
-                .map_err(|e| api_error(&rqctx, e))?;
+            let ShowConnectorDefinitionHeaders { workspace_id } = headers.into_inner();
+            let ShowConnectorDefinitionPath { connector_name } = path.into_inner();
+            let ShowConnectorDefinitionQuery { type_ } = query.into_inner();
+            caller(&rqctx, workspace_id)?;
+            let definition =
+                rqctx.context().show_connector_definition(type_, &connector_name).map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseOk(definition))
         })
         .await

@@ -309,6 +309,7 @@ async fn main() -> Result<()> {
 }
 
 async fn serve(config: ServerConfig, log: slog::Logger) -> Result<()> {
+    let _lock = config.lock_data_dir()?;
     // Which secret files are missing now: `serve` creates them, and says so.
     let origins = config.secret_origins()?;
     let missing: Vec<bool> =
@@ -361,6 +362,7 @@ async fn serve(config: ServerConfig, log: slog::Logger) -> Result<()> {
 }
 
 async fn work(config: ServerConfig, log: slog::Logger) -> Result<()> {
+    let _lock = config.lock_data_dir()?;
     let secrets = config.load_secrets(MissingSecrets::Refuse)?;
     let worker = squared_server::start_worker(&config, &secrets, log).await?;
     println!("squared-server worker executing sync runs");

@@ -271,6 +271,43 @@ fn a_second_server_on_the_same_port_is_refused_with_the_os_cause_and_what_to_do(
     assert!(refusal.contains("--bind"), "what to do: {refusal}");
 }
 
+#[test]
+fn a_second_server_on_the_same_data_directory_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("squared.key");
+    let data_dir = dir.path().join("data");
+    let (first, _) = serve(&data_dir, &key_file);
+    // Started, the second would print where it listens and run on: fail then, not hang.
+    let mut second = binary()
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .arg("--encryption-key-file")
+        .arg(&key_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(second.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    if first_line.starts_with("squared-server listening on") {
+        stop(second);
+        stop(first);
+        panic!("a second server started on the data directory in use");
+    }
+    let output = second.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let refusal = text(&output);
+    let worker =
+        run(binary().args(["worker", "--data-dir"]).arg(&data_dir).arg("--encryption-key-file").arg(&key_file));
+    stop(first);
+    assert!(refusal.contains("is in use") && refusal.contains("squared.lock"), "why: {refusal}");
+    assert!(refusal.contains("--data-dir"), "what to do: {refusal}");
+    assert!(!worker.status.success() && text(&worker).contains("is in use"), "{}", text(&worker));
+    // The lock goes with the process that held it, however it ended (here: killed).
+    let (again, _) = serve(&data_dir, &key_file);
+    stop(again);
+}
+
 /// The banner of `serve` with `arguments`, up to the first line of its "try it" command.
 fn banner(data_dir: &Path, key_file: &Path, arguments: &[&str]) -> Vec<String> {
     let mut child = binary()

@@ -8,9 +8,10 @@
 
 use serde_json::Value;
 use squared_types::{
-    AlertChannel, AlertChannelAttributes, AlertChannelListResponse, AlertChannelResponse, AlertCondition,
-    AlertDelivery, AlertDeliveryAttributes, AlertDeliveryListResponse, AlertDeliveryStatus, AlertRule,
-    AlertRuleAttributes, AlertRuleListResponse, AlertRuleResponse, CreateAlertChannelRequest, CreateAlertRuleRequest,
+    AlertChannel, AlertChannelAttributes, AlertChannelInput, AlertChannelListResponse, AlertChannelResponse,
+    AlertCondition, AlertDelivery, AlertDeliveryAttributes, AlertDeliveryListResponse, AlertDeliveryStatus, AlertRule,
+    AlertRuleAttributes, AlertRuleInput, AlertRuleListResponse, AlertRuleResponse, CreateAlertChannelRequest,
+    CreateAlertRuleRequest,
 };
 
 use super::permissions::{Action, Resource};
@@ -106,17 +107,18 @@ impl Service {
         caller: &Caller,
         request: CreateAlertChannelRequest,
     ) -> Result<AlertChannelResponse, ServiceError> {
+        let CreateAlertChannelRequest { alert_channel } = request;
         Self::require(caller, Resource::AlertChannel, Action::Create)?;
-        let input = request.alert_channel;
-        let schema = channel_schema(input.kind);
-        let configuration = Value::Object(input.configuration);
+        let AlertChannelInput { name, kind, configuration } = alert_channel;
+        let schema = channel_schema(kind);
+        let configuration = Value::Object(configuration);
         let problems =
             schema_problems(&schema.validator, &schema.schema, &configuration, "/alert_channel/configuration");
         if !problems.is_empty() {
             return Err(ServiceError::Invalid(problems));
         }
         let sealed = self.connectors.vault.seal(&schema.schema, &configuration, caller.workspace_id);
-        let channel = self.store.create_channel(caller.workspace_id, &input.name, input.kind, &sealed).await?;
+        let channel = self.store.create_channel(caller.workspace_id, &name, kind, &sealed).await?;
         Ok(AlertChannelResponse { data: channel_resource(&channel) })
     }
 
@@ -169,16 +171,17 @@ impl Service {
         caller: &Caller,
         request: CreateAlertRuleRequest,
     ) -> Result<AlertRuleResponse, ServiceError> {
+        let CreateAlertRuleRequest { alert_rule } = request;
         Self::require(caller, Resource::AlertRule, Action::Create)?;
-        let input = request.alert_rule;
+        let AlertRuleInput { name, channel_id, sync_id, condition, threshold_percent, duration_seconds } = alert_rule;
         let mut problems = Vec::new();
-        if self.store.get_channel(caller.workspace_id, input.channel_id).await?.is_none() {
+        if self.store.get_channel(caller.workspace_id, channel_id).await?.is_none() {
             problems.push(Problem::new(
                 "/alert_rule/channel_id",
-                format!("there is no alert channel {} in workspace {}", input.channel_id, caller.workspace_id),
+                format!("there is no alert channel {} in workspace {}", channel_id, caller.workspace_id),
             ));
         }
-        if let Some(sync_id) = input.sync_id
+        if let Some(sync_id) = sync_id
             && self.store.get_sync(caller.workspace_id, sync_id).await?.is_none()
         {
             problems.push(Problem::new(
@@ -187,19 +190,19 @@ impl Service {
             ));
         }
         // Each condition keeps the one field it reads, and needs it.
-        let (threshold_percent, duration_seconds) = match input.condition {
-            AlertCondition::FailedRowsPercent => (input.threshold_percent, None),
-            AlertCondition::ScheduleOverdue | AlertCondition::RunLongerThan => (None, input.duration_seconds),
+        let (threshold_percent, duration_seconds) = match condition {
+            AlertCondition::FailedRowsPercent => (threshold_percent, None),
+            AlertCondition::ScheduleOverdue | AlertCondition::RunLongerThan => (None, duration_seconds),
             AlertCondition::RunFailed | AlertCondition::RunRecovered => (None, None),
         };
-        let condition = input.condition.as_str();
-        if input.condition == AlertCondition::FailedRowsPercent && threshold_percent.is_none() {
-            problems.push(Problem::new("/alert_rule/threshold_percent", format!("`{condition}` needs a threshold")));
+        let named = condition.as_str();
+        if condition == AlertCondition::FailedRowsPercent && threshold_percent.is_none() {
+            problems.push(Problem::new("/alert_rule/threshold_percent", format!("`{named}` needs a threshold")));
         }
-        if matches!(input.condition, AlertCondition::ScheduleOverdue | AlertCondition::RunLongerThan)
+        if matches!(condition, AlertCondition::ScheduleOverdue | AlertCondition::RunLongerThan)
             && duration_seconds.is_none()
         {
-            problems.push(Problem::new("/alert_rule/duration_seconds", format!("`{condition}` needs a duration")));
+            problems.push(Problem::new("/alert_rule/duration_seconds", format!("`{named}` needs a duration")));
         }
         if !problems.is_empty() {
             return Err(ServiceError::Invalid(problems));
@@ -207,10 +210,10 @@ impl Service {
         let rule = StoredRule {
             id: 0,
             workspace_id: caller.workspace_id,
-            name: input.name,
-            channel_id: input.channel_id,
-            sync_id: input.sync_id,
-            condition: input.condition,
+            name,
+            channel_id,
+            sync_id,
+            condition,
             threshold_percent,
             duration_seconds,
             created_at: chrono::Utc::now(),

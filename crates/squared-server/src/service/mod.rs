@@ -241,12 +241,13 @@ impl Service {
         caller: &Caller,
         input: ConnectorInput,
     ) -> Result<ConnectorResponse, ServiceError> {
+        let ConnectorInput { name, description, connector_type, connector_name, configuration } = input;
         Self::require(caller, Resource::Connector, Action::Create)?;
         let mut problems = Vec::new();
-        if input.name.trim().is_empty() {
+        if name.trim().is_empty() {
             problems.push(Problem::new("/connector/name", "`name` must not be empty"));
         }
-        let entry = match self.definition(input.connector_type, &input.connector_name, "/connector/connector_name") {
+        let entry = match self.definition(connector_type, &connector_name, "/connector/connector_name") {
             Ok(entry) => Some(entry),
             Err(ServiceError::Invalid(more)) => {
                 problems.extend(more);
@@ -256,7 +257,7 @@ impl Service {
         };
         let mut clear = Value::Null;
         if let Some(entry) = entry {
-            match Self::settle_configuration(entry, Some(input.configuration), None, "/connector/configuration") {
+            match Self::settle_configuration(entry, Some(configuration), None, "/connector/configuration") {
                 Ok(settled) => clear = settled,
                 Err(more) => problems.extend(more),
             }
@@ -269,9 +270,9 @@ impl Service {
             .store
             .insert_connector(&NewConnector {
                 workspace_id: caller.workspace_id,
-                name: input.name,
-                description: input.description,
-                connector_type: input.connector_type,
+                name,
+                description,
+                connector_type,
                 connector_name: entry.definition.name.clone(),
                 configuration: self.connectors.vault.seal(entry.schema(), &clear, caller.workspace_id),
             })
@@ -330,21 +331,22 @@ impl Service {
         id: &str,
         update: ConnectorUpdate,
     ) -> Result<ConnectorResponse, ServiceError> {
+        let ConnectorUpdate { name, description, connector_type, connector_name, configuration } = update;
         Self::require(caller, Resource::Connector, Action::Update)?;
         let stored = self.stored_connector(caller, id).await?;
         let old_entry = self.connectors.entry_of(&stored)?;
         let old_clear = self.connectors.open_with(old_entry, &stored)?;
 
-        let connector_type = update.connector_type.unwrap_or(stored.connector_type);
-        let connector_name = update.connector_name.unwrap_or_else(|| stored.connector_name.clone());
-        let name = update.name.unwrap_or_else(|| stored.name.clone());
+        let connector_type = connector_type.unwrap_or(stored.connector_type);
+        let connector_name = connector_name.unwrap_or_else(|| stored.connector_name.clone());
+        let name = name.unwrap_or_else(|| stored.name.clone());
         let mut problems = Vec::new();
         if name.trim().is_empty() {
             problems.push(Problem::new("/connector/name", "`name` must not be empty"));
         }
         let entry = self.definition(connector_type, &connector_name, "/connector/connector_name")?;
         let previous = Previous { entry: old_entry, clear: old_clear };
-        let clear = Self::settle_configuration(entry, update.configuration, Some(previous), "/connector/configuration")
+        let clear = Self::settle_configuration(entry, configuration, Some(previous), "/connector/configuration")
             .unwrap_or_else(|more| {
                 problems.extend(more);
                 Value::Null
@@ -355,7 +357,7 @@ impl Service {
         let changed = NewConnector {
             workspace_id: caller.workspace_id,
             name,
-            description: update.description.or(stored.description),
+            description: description.or(stored.description),
             connector_type,
             connector_name: entry.definition.name.clone(),
             configuration: self.connectors.vault.seal(entry.schema(), &clear, caller.workspace_id),
@@ -408,6 +410,7 @@ impl Service {
         id: &str,
         request: QuerySourceRequest,
     ) -> Result<QuerySourceResponse, ServiceError> {
+        let QuerySourceRequest { query, limit } = request;
         // The query is the caller's own SQL, run with the owner's stored credentials: only
         // those who may change the connector may use it so.
         Self::require(caller, Resource::Model, Action::Create)?;
@@ -422,7 +425,7 @@ impl Service {
         let rows = self
             .connectors
             .runtimes
-            .query(stored.connector_type, &stored.connector_name, &clear, &request.query, request.limit)
+            .query(stored.connector_type, &stored.connector_name, &clear, &query, limit)
             .await?;
         Ok(QuerySourceResponse { data: rows })
     }
@@ -432,15 +435,15 @@ impl Service {
         caller: &Caller,
         request: CheckConnectionRequest,
     ) -> Result<CheckConnectionResponse, ServiceError> {
+        let CheckConnectionRequest { type_, name, connection_spec } = request;
         Self::require(caller, Resource::Connector, Action::Create)?;
-        let entry = self.definition(request.type_, &request.name, "/name")?;
-        let clear = Self::settle_configuration(entry, Some(request.connection_spec), None, "/connection_spec")
+        let entry = self.definition(type_, &name, "/name")?;
+        let clear = Self::settle_configuration(entry, Some(connection_spec), None, "/connection_spec")
             .map_err(ServiceError::Invalid)?;
-        let (status, message) =
-            match self.connectors.runtimes.check(request.type_, &entry.definition.name, &clear).await? {
-                Ok(message) => (ConnectionStatusValue::Succeeded, message),
-                Err(message) => (ConnectionStatusValue::Failed, message),
-            };
+        let (status, message) = match self.connectors.runtimes.check(type_, &entry.definition.name, &clear).await? {
+            Ok(message) => (ConnectionStatusValue::Succeeded, message),
+            Err(message) => (ConnectionStatusValue::Failed, message),
+        };
         Ok(CheckConnectionResponse {
             type_: "connection_status".into(),
             connection_status: ConnectionStatus { status, message },

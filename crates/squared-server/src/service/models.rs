@@ -173,15 +173,16 @@ impl Service {
     }
 
     pub async fn create_model(&self, caller: &Caller, input: ModelInput) -> Result<ModelResponse, ServiceError> {
+        let ModelInput { name, description, connector_id, query, query_type, primary_key, configuration } = input;
         Self::require(caller, Resource::Model, Action::Create)?;
         let draft = ModelDraft {
-            connector_id: input.connector_id,
-            name: input.name,
-            description: input.description,
-            query: input.query,
-            query_type: input.query_type,
-            primary_key: input.primary_key,
-            configuration: Value::Object(input.configuration.unwrap_or_default()),
+            connector_id,
+            name,
+            description,
+            query,
+            query_type,
+            primary_key,
+            configuration: Value::Object(configuration.unwrap_or_default()),
         };
         let new = self.settle_model(caller, draft, None).await?;
         let stored = self.store.insert_model(&new).await?;
@@ -231,17 +232,18 @@ impl Service {
         id: &str,
         update: ModelUpdate,
     ) -> Result<ModelResponse, ServiceError> {
+        let ModelUpdate { name, description, connector_id, query, query_type, primary_key, configuration } = update;
         Self::require(caller, Resource::Model, Action::Update)?;
         let stored = self.stored_model(caller, id).await?;
-        let query_type = update.query_type.unwrap_or(stored.query_type);
+        let query_type = query_type.unwrap_or(stored.query_type);
         let draft = ModelDraft {
-            connector_id: update.connector_id.unwrap_or(stored.connector_id),
-            name: update.name.unwrap_or_else(|| stored.name.clone()),
-            description: update.description.or_else(|| stored.description.clone()),
-            query: update.query.or_else(|| stored.query.clone()),
+            connector_id: connector_id.unwrap_or(stored.connector_id),
+            name: name.unwrap_or_else(|| stored.name.clone()),
+            description: description.or_else(|| stored.description.clone()),
+            query: query.or_else(|| stored.query.clone()),
             query_type,
-            primary_key: update.primary_key.or_else(|| stored.primary_key.clone()),
-            configuration: update.configuration.map(Value::Object).unwrap_or_else(|| stored.configuration.clone()),
+            primary_key: primary_key.or_else(|| stored.primary_key.clone()),
+            configuration: configuration.map(Value::Object).unwrap_or_else(|| stored.configuration.clone()),
         };
         let changed = self.settle_model(caller, draft, Some(&stored)).await?;
         let updated = self

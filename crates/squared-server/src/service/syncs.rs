@@ -75,20 +75,35 @@ struct SyncDraft {
 
 impl From<SyncInput> for SyncDraft {
     fn from(input: SyncInput) -> Self {
+        let SyncInput {
+            name,
+            source_id,
+            model_id,
+            destination_id,
+            schedule_type,
+            sync_interval,
+            sync_interval_unit,
+            cron_expression,
+            sync_mode,
+            cursor_field,
+            stream_name,
+            configuration,
+            delete_removed_rows,
+        } = input;
         SyncDraft {
-            name: input.name,
-            source_id: input.source_id,
-            model_id: input.model_id,
-            destination_id: input.destination_id,
-            schedule_type: input.schedule_type,
-            sync_interval: input.sync_interval,
-            sync_interval_unit: input.sync_interval_unit,
-            cron_expression: input.cron_expression,
-            sync_mode: input.sync_mode,
-            cursor_field: input.cursor_field,
-            stream_name: input.stream_name,
-            configuration: input.configuration,
-            delete_removed_rows: input.delete_removed_rows.unwrap_or(false),
+            name,
+            source_id,
+            model_id,
+            destination_id,
+            schedule_type,
+            sync_interval,
+            sync_interval_unit,
+            cron_expression,
+            sync_mode,
+            cursor_field,
+            stream_name,
+            configuration,
+            delete_removed_rows: delete_removed_rows.unwrap_or(false),
         }
     }
 }
@@ -384,8 +399,9 @@ impl Service {
     }
 
     pub async fn create_sync(&self, caller: &Caller, request: CreateSyncRequest) -> Result<SyncResponse, ServiceError> {
+        let CreateSyncRequest { sync } = request;
         Self::require(caller, Resource::Sync, Action::Create)?;
-        let mut new = self.settle_sync(caller, request.sync.into(), SyncStatus::Pending).await?;
+        let mut new = self.settle_sync(caller, sync.into(), SyncStatus::Pending).await?;
         new.next_run_at = next_run_of(&new);
         let stored = self.store.insert_sync(&new).await.map_err(|e| vanished(e, "/sync"))?;
         Ok(SyncResponse { data: self.sync_resource(&stored).await? })
@@ -417,27 +433,42 @@ impl Service {
         id: &str,
         update: SyncUpdate,
     ) -> Result<SyncResponse, ServiceError> {
+        let SyncUpdate {
+            name,
+            source_id,
+            model_id,
+            destination_id,
+            schedule_type,
+            sync_interval,
+            sync_interval_unit,
+            cron_expression,
+            sync_mode,
+            cursor_field,
+            stream_name,
+            configuration,
+            delete_removed_rows,
+        } = update;
         Self::require(caller, Resource::Sync, Action::Update)?;
         let stored = self.stored_sync(caller, id).await?;
-        let configuration: SyncMapping = match update.configuration {
+        let configuration: SyncMapping = match configuration {
             Some(mapping) => mapping,
             None => serde_json::from_value(stored.configuration.clone())
                 .map_err(|e| ServiceError::Internal(format!("sync {} mapping: {e}", stored.id)))?,
         };
         let draft = SyncDraft {
-            name: update.name.or_else(|| stored.name.clone()),
-            source_id: update.source_id.unwrap_or(stored.source_id),
-            model_id: update.model_id.unwrap_or(stored.model_id),
-            destination_id: update.destination_id.unwrap_or(stored.destination_id),
-            schedule_type: update.schedule_type.unwrap_or(stored.schedule_type),
-            sync_interval: update.sync_interval.or(stored.sync_interval),
-            sync_interval_unit: update.sync_interval_unit.or(stored.sync_interval_unit),
-            cron_expression: update.cron_expression.or_else(|| stored.cron_expression.clone()),
-            sync_mode: update.sync_mode.unwrap_or(stored.sync_mode),
-            cursor_field: update.cursor_field.or_else(|| stored.cursor_field.clone()),
-            stream_name: update.stream_name.unwrap_or_else(|| stored.stream_name.clone()),
+            name: name.or_else(|| stored.name.clone()),
+            source_id: source_id.unwrap_or(stored.source_id),
+            model_id: model_id.unwrap_or(stored.model_id),
+            destination_id: destination_id.unwrap_or(stored.destination_id),
+            schedule_type: schedule_type.unwrap_or(stored.schedule_type),
+            sync_interval: sync_interval.or(stored.sync_interval),
+            sync_interval_unit: sync_interval_unit.or(stored.sync_interval_unit),
+            cron_expression: cron_expression.or_else(|| stored.cron_expression.clone()),
+            sync_mode: sync_mode.unwrap_or(stored.sync_mode),
+            cursor_field: cursor_field.or_else(|| stored.cursor_field.clone()),
+            stream_name: stream_name.unwrap_or_else(|| stored.stream_name.clone()),
             configuration,
-            delete_removed_rows: update.delete_removed_rows.unwrap_or(stored.delete_removed_rows),
+            delete_removed_rows: delete_removed_rows.unwrap_or(stored.delete_removed_rows),
         };
         let mut changed = self.settle_sync(caller, draft, stored.status).await?;
         let same_schedule =
@@ -462,9 +493,10 @@ impl Service {
         id: &str,
         request: EnableSyncRequest,
     ) -> Result<SyncResponse, ServiceError> {
+        let EnableSyncRequest { enable } = request;
         Self::require(caller, Resource::Sync, Action::Update)?;
         let stored = self.stored_sync(caller, id).await?;
-        let status = match (request.enable, stored.status) {
+        let status = match (enable, stored.status) {
             (false, _) => SyncStatus::Disabled,
             (true, SyncStatus::Disabled) => SyncStatus::Pending,
             (true, other) => other,
@@ -491,8 +523,9 @@ impl Service {
         caller: &Caller,
         request: StartSyncRunRequest,
     ) -> Result<SyncRunResponse, ServiceError> {
+        let StartSyncRunRequest { schedule_sync } = request;
         Self::require(caller, Resource::SyncRun, Action::Create)?;
-        let sync_id = request.schedule_sync.sync_id;
+        let sync_id = schedule_sync.sync_id;
         let refuse = |detail: String| ServiceError::invalid("/schedule_sync/sync_id", detail);
         let sync = self
             .store
@@ -500,7 +533,7 @@ impl Service {
             .await?
             .ok_or_else(|| refuse(format!("there is no sync {sync_id} in workspace {}", caller.workspace_id)))?;
         // A dry run writes nothing, so any sync may have one, whatever its schedule or status.
-        if request.schedule_sync.dry_run {
+        if schedule_sync.dry_run {
             let run = self.insert_run(&sync, SyncRunType::DryRun, refuse).await?;
             return Ok(SyncRunResponse { data: run_resource(&run)? });
         }
