@@ -224,11 +224,7 @@ fn failure_line<T: serde::Serialize>(error: &Error<T>) -> String {
         Some(typed) => Failure::from(typed).to_string(),
         None => match error {
             Error::CommunicationError(cause) | Error::ResponseBodyError(cause) | Error::InvalidUpgrade(cause) => {
-                let mut deepest: &dyn std::error::Error = cause;
-                while let Some(next) = deepest.source() {
-                    deepest = next;
-                }
-                format!("the request failed: {deepest} ({cause})")
+                format!("the request failed: {} ({cause})", squared_client::root_cause(cause))
             }
             Error::InvalidRequest(message) | Error::Custom(message) => format!("the request was not sent: {message}"),
             _ => match error.status() {

@@ -112,7 +112,7 @@ impl From<Error<ErrorResponse>> for Failure {
 
 /// The deepest cause of an error (reqwest's own message names only the URL; the reason, such
 /// as a refused connection, is its last source). The whole chain stays `source()`.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut deepest = error;
     while let Some(next) = deepest.source() {
         deepest = next;

@@ -25,7 +25,7 @@ mod paging;
 
 use std::fmt;
 
-pub use failure::Failure;
+pub use failure::{Failure, root_cause};
 pub use generated::*;
 pub use paging::PageList;
 pub use progenitor_client::{ByteStream, ResponseValue};

@@ -75,3 +75,15 @@ impl From<ServiceError> for ApiError {
         }
     }
 }
+
+/// An error and each of its sources, joined with `": "`: libraries put the reason (the OS's
+/// "Address already in use", a refused connection) in a source their own text leaves out.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text = format!("{text}: {inner}");
+        source = inner.source();
+    }
+    text
+}

@@ -189,8 +189,7 @@ impl SquaredApi for ServerImpl {
             let DeleteAlertChannelHeaders { workspace_id } = headers.into_inner();
             let DeleteAlertChannelPath { channel_id } = path.into_inner();
             let caller = caller(&rqctx, workspace_id)?;
-            let id = channel_id;
-            rqctx.context().delete_alert_channel(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
+            rqctx.context().delete_alert_channel(&caller, &channel_id).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseDeleted())
         })
         .await
@@ -249,8 +248,7 @@ impl SquaredApi for ServerImpl {
             let DeleteAlertRuleHeaders { workspace_id } = headers.into_inner();
             let DeleteAlertRulePath { rule_id } = path.into_inner();
             let caller = caller(&rqctx, workspace_id)?;
-            let id = rule_id;
-            rqctx.context().delete_alert_rule(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
+            rqctx.context().delete_alert_rule(&caller, &rule_id).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseDeleted())
         })
         .await
@@ -337,8 +335,7 @@ impl SquaredApi for ServerImpl {
         observed(&rqctx, async {
             let UpdateSyncHeaders { workspace_id } = headers.into_inner();
             let UpdateSyncPath { sync_id } = path.into_inner();
-            let id = sync_id;
-            update_sync(&rqctx, workspace_id, id, body.into_inner()).await
+            update_sync(&rqctx, workspace_id, sync_id, body.into_inner()).await
         })
         .await
     }
@@ -352,8 +349,7 @@ impl SquaredApi for ServerImpl {
         observed(&rqctx, async {
             let PatchSyncHeaders { workspace_id } = headers.into_inner();
             let PatchSyncPath { sync_id } = path.into_inner();
-            let id = sync_id;
-            update_sync(&rqctx, workspace_id, id, body.into_inner()).await
+            update_sync(&rqctx, workspace_id, sync_id, body.into_inner()).await
         })
         .await
     }
@@ -367,8 +363,7 @@ impl SquaredApi for ServerImpl {
             let DeleteSyncHeaders { workspace_id } = headers.into_inner();
             let DeleteSyncPath { sync_id } = path.into_inner();
             let caller = caller(&rqctx, workspace_id)?;
-            let id = sync_id;
-            rqctx.context().delete_sync(&caller, &id).await.map_err(|e| api_error(&rqctx, e))?;
+            rqctx.context().delete_sync(&caller, &sync_id).await.map_err(|e| api_error(&rqctx, e))?;
             Ok(HttpResponseDeleted())
         })
         .await

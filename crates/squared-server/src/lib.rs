@@ -166,12 +166,7 @@ pub async fn start(
     let alerts = shared.spawn_alerts(config, &log);
     let server = ServerBuilder::new(api, shared.service.clone(), log).config(dropshot_config).start().map_err(|e| {
         // dropshot's error names the address; the OS's reason is its source.
-        let mut cause = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(inner) = source {
-            cause = format!("{cause}: {inner}");
-            source = inner.source();
-        }
+        let cause = error::chain(&e);
         anyhow::anyhow!(
             "listening on {}: {cause} (is another server on this port? pass --bind with another address or port)",
             config.bind

@@ -135,16 +135,11 @@ impl Sender {
 
 /// A transport error without the URL reqwest puts in its text.
 fn without_url(error: &reqwest::Error) -> String {
-    let mut cause = error.to_string();
-    if let Some(url) = error.url() {
-        cause = cause.replace(url.as_str(), "the URL");
+    let cause = crate::error::chain(error);
+    match error.url() {
+        Some(url) => cause.replace(url.as_str(), "the URL"),
+        None => cause,
     }
-    let mut source = std::error::Error::source(error);
-    while let Some(inner) = source {
-        cause = format!("{cause}: {inner}");
-        source = inner.source();
-    }
-    cause
 }
 
 #[cfg(test)]
