@@ -214,23 +214,15 @@ impl TokenIssuer {
     }
 }
 
-/// Parses a duration such as `90s`, `15m`, `12h` or `30d`.
+/// Parses a duration with its unit: `90s`, `15m`, `12h`, `30d`, `1h 30m` (humantime's
+/// words). A bare number is refused: nothing would say whether `2` is seconds or minutes.
 pub fn parse_ttl(text: &str) -> Result<chrono::Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: i64 = number.parse().map_err(|_| format!("{text:?} is not a duration such as 12h"))?;
-    let seconds = match unit {
-        "s" | "" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
-    };
-    if number <= 0 {
+    let duration = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{text:?} is not a duration with its unit, such as 90s, 15m, 12h or 30d: {e}"))?;
+    if duration.is_zero() {
         return Err(format!("{text:?}: a duration must be positive"));
     }
-    Ok(chrono::Duration::seconds(number * seconds))
+    chrono::Duration::from_std(duration).map_err(|_| format!("{text:?} is longer than any duration this server keeps"))
 }
 
 #[cfg(test)]
@@ -345,8 +337,12 @@ mod tests {
         assert_eq!(parse_ttl("90s").unwrap().num_seconds(), 90);
         assert_eq!(parse_ttl("12h").unwrap().num_seconds(), 43_200);
         assert_eq!(parse_ttl("2d").unwrap().num_seconds(), 172_800);
+        assert_eq!(parse_ttl("1h 30m").unwrap().num_seconds(), 5_400);
         assert!(parse_ttl("0h").is_err());
-        assert!(parse_ttl("5w").is_err());
+        assert!(parse_ttl("5x").is_err());
         assert!(parse_ttl("h").is_err());
+        // A number without its unit is refused, naming what to write.
+        let bare = parse_ttl("2").unwrap_err();
+        assert!(bare.contains("such as 90s, 15m, 12h or 30d"), "{bare}");
     }
 }

@@ -23,17 +23,19 @@ struct Cli {
 
 /// Where the server keeps its data and secrets.
 #[derive(clap::Args)]
+#[command(next_help_heading = "Storage")]
 struct Storage {
     /// Where the embedded database and generated secrets live (made private, 0700).
     #[arg(long, env = "SQUARED_DATA_DIR", default_value = "squared-data")]
     data_dir: PathBuf,
     /// The file that holds the key sealing connector secrets (created if missing). Keep it
     /// outside the data directory, so that a backup of the data does not carry its key.
-    /// Default: encryption-key in the data directory, unless SQUARED_ENCRYPTION_KEY is set.
+    /// Default: encryption-key in the data directory, unless SQUARED_ENCRYPTION_KEY (below)
+    /// holds the key.
     #[arg(long, env = "SQUARED_ENCRYPTION_KEY_FILE")]
     encryption_key_file: Option<PathBuf>,
     /// The file that holds the secret signing bearer tokens (created if missing). Default:
-    /// jwt-secret in the data directory, unless SQUARED_JWT_SECRET is set.
+    /// jwt-secret in the data directory, unless SQUARED_JWT_SECRET (below) holds the secret.
     #[arg(long, env = "SQUARED_JWT_SECRET_FILE")]
     jwt_secret_file: Option<PathBuf>,
     /// The database URL (sqlite://PATH or postgres://…). Default: an SQLite file in the data
@@ -44,6 +46,7 @@ struct Storage {
 
 /// What bearer tokens must be.
 #[derive(clap::Args)]
+#[command(next_help_heading = "Tokens")]
 struct Tokens {
     /// When set, tokens must carry this `aud`, and `token` signs it.
     #[arg(long, env = "SQUARED_TOKEN_AUDIENCE")]
@@ -68,6 +71,7 @@ impl Tokens {
 
 /// What connectors may reach, and how much of the server they may use.
 #[derive(clap::Args)]
+#[command(next_help_heading = "Connectors")]
 struct Connectors {
     /// A network connectors may reach besides public addresses (repeatable), in CIDR
     /// notation: loopback, link-local, private and other non-public addresses are refused
@@ -88,6 +92,7 @@ struct Connectors {
 
 /// How sync runs are executed.
 #[derive(clap::Args)]
+#[command(next_help_heading = "Runs")]
 struct Runs {
     /// How many of a sync's latest runs keep their records (the rows they wrote, failed or
     /// found gone); older runs keep only their counts.
@@ -113,6 +118,7 @@ impl Runs {
 
 /// What the process logs (to standard error).
 #[derive(clap::Args)]
+#[command(next_help_heading = "Logging")]
 struct Logging {
     /// The least severe messages logged: at `info`, a line per request; at `warn`, only
     /// what needs attention (server failures keep their cause at `error`).
@@ -170,15 +176,29 @@ impl Logging {
     }
 }
 
+/// The variables that hold secrets themselves: they have no flag, so that a secret is never
+/// on a command line (where `ps` shows it).
+const SECRET_VARIABLES: &str = "\
+Secrets (environment only, never a flag):
+  SQUARED_JWT_SECRET
+          The secret signing bearer tokens (at least 32 bytes), instead of --jwt-secret-file
+  SQUARED_ENCRYPTION_KEY
+          The key sealing connector secrets (32 bytes, hex or base64), instead of
+          --encryption-key-file
+
+Durations take their unit: 90s, 15m, 12h, 30d, 1h 30m.";
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (and, unless --no-sync-runner, execute sync runs).
+    #[command(after_long_help = SECRET_VARIABLES)]
     Serve {
         /// The address to listen on.
         #[arg(long, env = "SQUARED_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
-        /// Serve the API only; `squared-server worker` processes execute the runs.
-        #[arg(long, env = "SQUARED_NO_SYNC_RUNNER")]
+        /// Serve the API only; `squared-server worker` processes execute the runs. As a
+        /// variable: 1, true, yes or on; 0, false, no or off.
+        #[arg(long, env = "SQUARED_NO_SYNC_RUNNER", value_parser = clap::builder::BoolishValueParser::new())]
         no_sync_runner: bool,
         #[command(flatten)]
         connectors: Connectors,
@@ -194,6 +214,7 @@ enum Command {
     /// Execute sync runs (scheduled and started through the API) without serving the API.
     /// Several workers and servers may share one PostgreSQL database: each run executes on
     /// one of them, and a run whose process died is taken over when its lease expires.
+    #[command(after_long_help = SECRET_VARIABLES)]
     Worker {
         #[command(flatten)]
         connectors: Connectors,
@@ -205,6 +226,7 @@ enum Command {
         logging: Logging,
     },
     /// Print a bearer token signed with the server's secret.
+    #[command(after_long_help = SECRET_VARIABLES)]
     Token {
         /// The workspace the token grants.
         #[arg(long)]
@@ -225,6 +247,7 @@ enum Command {
     },
     /// Seal every stored secret with a new encryption key, then replace the key file with it.
     /// Stop the servers that use the database first.
+    #[command(after_long_help = SECRET_VARIABLES)]
     RotateKey {
         #[command(flatten)]
         storage: Storage,

@@ -363,3 +363,43 @@ fn the_banner_names_the_database_the_secrets_and_whether_syncs_run_here() {
     assert!(second.contains(&format!("encryption key: {}", key_file.display())), "not created again: {text}");
     assert!(second.iter().any(|line| line.starts_with("sync runs: executed here")), "{text}");
 }
+
+#[test]
+fn the_help_groups_options_and_gives_every_variable_a_line_of_its_own() {
+    let help = run(binary().args(["serve", "--help"]));
+    assert!(help.status.success());
+    let help = text(&help);
+    for heading in
+        ["Storage:", "Connectors:", "Runs:", "Tokens:", "Logging:", "Secrets (environment only, never a flag):"]
+    {
+        assert!(help.lines().any(|line| line == heading), "no heading {heading:?} in\n{help}");
+    }
+    // Each option's variable starts a line of its own (clap's long form), and so does each
+    // variable that holds a secret.
+    for variable in ["SQUARED_BIND", "SQUARED_RUN_LEASE", "SQUARED_DATA_DIR", "SQUARED_NO_SYNC_RUNNER"] {
+        assert!(
+            help.lines().any(|line| line.trim_start().starts_with(&format!("[env: {variable}"))),
+            "{variable} is not on a line of its own in\n{help}"
+        );
+    }
+    for variable in ["SQUARED_JWT_SECRET", "SQUARED_ENCRYPTION_KEY"] {
+        assert!(help.lines().any(|line| line.trim() == variable), "{variable} is not listed in\n{help}");
+    }
+}
+
+#[test]
+fn durations_need_their_unit_and_booleans_take_one_and_zero() {
+    // A file in the way of the data directory stops a server that got past its flags.
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = dir.path().join("a-file");
+    std::fs::write(&blocked, "").unwrap();
+    let bare = run(binary().args(["serve", "--run-lease", "2", "--data-dir"]).arg(&blocked));
+    assert!(!bare.status.success());
+    assert!(text(&bare).contains("such as 90s, 15m, 12h or 30d"), "{}", text(&bare));
+    // `1` is read as true: the flag parses, and the server gets as far as its storage.
+    for value in ["1", "0", "true", "off"] {
+        let started = run(binary().env("SQUARED_NO_SYNC_RUNNER", value).args(["serve", "--data-dir"]).arg(&blocked));
+        assert!(!started.status.success());
+        assert!(!text(&started).contains("invalid value"), "{value}: {}", text(&started));
+    }
+}
